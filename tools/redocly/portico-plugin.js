@@ -1,0 +1,87 @@
+// Redocly plugin with the repo's own rules: every operation declares its own
+// security, and every x-portico-* extension matches its JSON Schema, so a
+// malformed auth profile fails lint instead of failing a user at runtime.
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+
+const load = (name) => JSON.parse(readFileSync(new URL(`../schema/${name}`, import.meta.url), 'utf8'));
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const authSchema = load('x-portico-auth.schema.json');
+const opSchema = load('x-portico-operation.schema.json');
+ajv.addSchema(opSchema);
+const validateAuth = ajv.compile(authSchema);
+const validatePagination = ajv.getSchema(`${opSchema.$id}#/$defs/pagination`);
+const validateRetrySafe = ajv.getSchema(`${opSchema.$id}#/$defs/retrySafe`);
+const validateEnvelope = ajv.getSchema(`${opSchema.$id}#/$defs/envelope`);
+
+function reportErrors(validate, value, name, location, report) {
+  if (validate(value)) return;
+  for (const e of validate.errors ?? []) {
+    report({ message: `${name}${e.instancePath} ${e.message}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`, location });
+  }
+}
+
+const OperationSecurity = () => ({
+  Operation(op, { report, location }) {
+    if (!Array.isArray(op.security)) {
+      report({ message: 'Every operation declares its own `security` (use `security: []` for a public endpoint).', location: location.key() });
+    }
+  },
+});
+
+const AuthProfile = () => {
+  const operationIds = new Set();
+  return {
+    Operation(op) {
+      if (op.operationId) operationIds.add(op.operationId);
+    },
+    Root: {
+      leave(root, { report, location }) {
+        const profile = root['x-portico-auth'];
+        if (profile === undefined) {
+          report({ message: 'The document has no `x-portico-auth` profile.', location: location.key() });
+          return;
+        }
+        const at = location.child(['x-portico-auth']);
+        reportErrors(validateAuth, profile, 'x-portico-auth', at, report);
+        const schemes = root.components?.securitySchemes ?? {};
+        if (profile.securityScheme && !(profile.securityScheme in schemes)) {
+          report({ message: `x-portico-auth.securityScheme names \`${profile.securityScheme}\`, which is not in components.securitySchemes.`, location: at.child(['securityScheme']) });
+        }
+        for (const part of ['authorization', 'token', 'revocation']) {
+          const id = profile[part]?.operationId;
+          if (id && !operationIds.has(id)) {
+            report({ message: `x-portico-auth.${part}.operationId \`${id}\` is not an operation of this document.`, location: at.child([part, 'operationId']) });
+          }
+        }
+        if (root['x-portico-envelope'] !== undefined) {
+          reportErrors(validateEnvelope, root['x-portico-envelope'], 'x-portico-envelope', location.child(['x-portico-envelope']), report);
+        }
+      },
+    },
+  };
+};
+
+const OperationExtensions = () => ({
+  Operation(op, { report, location }) {
+    if (op['x-portico-pagination'] !== undefined) {
+      reportErrors(validatePagination, op['x-portico-pagination'], 'x-portico-pagination', location.child(['x-portico-pagination']), report);
+    }
+    if (op['x-portico-retry-safe'] !== undefined) {
+      reportErrors(validateRetrySafe, op['x-portico-retry-safe'], 'x-portico-retry-safe', location.child(['x-portico-retry-safe']), report);
+    }
+  },
+});
+
+export default function porticoPlugin() {
+  return {
+    id: 'portico',
+    rules: {
+      oas3: {
+        'operation-security': OperationSecurity,
+        'auth-profile': AuthProfile,
+        'operation-extensions': OperationExtensions,
+      },
+    },
+  };
+}
