@@ -1,0 +1,203 @@
+// A small, strict XML reader and a schema-directed decoder. Strict on purpose:
+// no DTDs (so no entity expansion, no external entities), only the five
+// predefined entities and character references, bounded depth.
+
+/** Compact schema the generator emits for XML bodies: only what decoding needs. */
+export interface XmlSchema {
+  /** 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' */
+  t: string;
+  /** XML element (or attribute) name when it differs from the property name. */
+  n?: string;
+  /** Attribute of the parent element. */
+  a?: true;
+  /** Array wrapped in an element of its own. */
+  w?: true;
+  p?: Record<string, XmlSchema>;
+  i?: XmlSchema;
+}
+
+export interface XmlElement {
+  name: string;
+  attributes: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+export class XmlSyntaxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'XmlSyntaxError';
+  }
+}
+
+const MAX_DEPTH = 256;
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const NAME = /[A-Za-z_:][-\w.:]*/y;
+
+function decodeEntities(raw: string): string {
+  return raw.replace(/&([^;&\s]*);?/g, (whole, ref: string) => {
+    if (!whole.endsWith(';')) throw new XmlSyntaxError(`unterminated entity reference "&${ref.slice(0, 10)}"`);
+    if (ref in ENTITIES) return ENTITIES[ref]!;
+    const code = ref.startsWith('#x') ? Number.parseInt(ref.slice(2), 16) : ref.startsWith('#') ? Number.parseInt(ref.slice(1), 10) : Number.NaN;
+    if (!Number.isInteger(code) || code < 1 || code > 0x10ffff) throw new XmlSyntaxError(`undefined entity "&${ref.slice(0, 20)};"`);
+    return String.fromCodePoint(code);
+  });
+}
+
+/** Parses a document into its root element; refuses DOCTYPE and anything malformed. */
+export function parseXml(source: string): XmlElement {
+  let pos = 0;
+  const fail = (what: string): never => {
+    throw new XmlSyntaxError(`${what} at offset ${pos}`);
+  };
+  const skipMisc = () => {
+    for (;;) {
+      while (pos < source.length && /\s/.test(source[pos]!)) pos++;
+      if (source.startsWith('<?', pos)) {
+        const end = source.indexOf('?>', pos);
+        if (end < 0) fail('unterminated processing instruction');
+        pos = end + 2;
+      } else if (source.startsWith('<!--', pos)) {
+        const end = source.indexOf('-->', pos);
+        if (end < 0) fail('unterminated comment');
+        pos = end + 3;
+      } else if (source.startsWith('<!DOCTYPE', pos) || source.startsWith('<!ENTITY', pos)) {
+        fail('DOCTYPE and entity declarations are refused');
+      } else return;
+    }
+  };
+  const readName = (): string => {
+    NAME.lastIndex = pos;
+    const m = NAME.exec(source);
+    if (!m) return fail('expected a name');
+    pos += m[0].length;
+    return m[0];
+  };
+  const parseElement = (depth: number): XmlElement => {
+    if (depth > MAX_DEPTH) fail('elements nested too deeply');
+    if (source[pos] !== '<') fail('expected "<"');
+    pos++;
+    const name = readName();
+    const attributes: Record<string, string> = {};
+    for (;;) {
+      while (/\s/.test(source[pos] ?? '')) pos++;
+      if (source.startsWith('/>', pos)) {
+        pos += 2;
+        return { name, attributes, children: [], text: '' };
+      }
+      if (source[pos] === '>') {
+        pos++;
+        break;
+      }
+      const attr = readName();
+      while (/\s/.test(source[pos] ?? '')) pos++;
+      if (source[pos] !== '=') fail(`expected "=" after attribute ${attr}`);
+      pos++;
+      while (/\s/.test(source[pos] ?? '')) pos++;
+      const quote = source[pos];
+      if (quote !== '"' && quote !== "'") return fail('expected a quoted attribute value');
+      const end = source.indexOf(quote, pos + 1);
+      if (end < 0) fail('unterminated attribute value');
+      if (attr in attributes) fail(`duplicate attribute ${attr}`);
+      attributes[attr] = decodeEntities(source.slice(pos + 1, end));
+      pos = end + 1;
+    }
+    const children: XmlElement[] = [];
+    let text = '';
+    for (;;) {
+      if (pos >= source.length) fail(`element <${name}> is not closed`);
+      if (source.startsWith('</', pos)) {
+        pos += 2;
+        const closing = readName();
+        if (closing !== name) fail(`</${closing}> closes <${name}>`);
+        while (/\s/.test(source[pos] ?? '')) pos++;
+        if (source[pos] !== '>') fail('expected ">"');
+        pos++;
+        return { name, attributes, children, text };
+      }
+      if (source.startsWith('<![CDATA[', pos)) {
+        const end = source.indexOf(']]>', pos);
+        if (end < 0) fail('unterminated CDATA section');
+        text += source.slice(pos + 9, end);
+        pos = end + 3;
+      } else if (source.startsWith('<!--', pos)) {
+        const end = source.indexOf('-->', pos);
+        if (end < 0) fail('unterminated comment');
+        pos = end + 3;
+      } else if (source.startsWith('<!', pos) || source.startsWith('<?', pos)) {
+        fail('declarations are not allowed inside elements');
+      } else if (source[pos] === '<') {
+        children.push(parseElement(depth + 1));
+      } else {
+        const next = source.indexOf('<', pos);
+        const end = next < 0 ? source.length : next;
+        text += decodeEntities(source.slice(pos, end));
+        pos = end;
+      }
+    }
+  };
+  skipMisc();
+  const root = parseElement(0);
+  skipMisc();
+  if (pos < source.length) fail('content after the root element');
+  return root;
+}
+
+const local = (name: string) => name.slice(name.indexOf(':') + 1);
+
+function scalar(text: string, schema: XmlSchema, where: string): unknown {
+  const value = text.trim();
+  switch (schema.t) {
+    case 'integer':
+    case 'number': {
+      const n = Number(value);
+      if (value === '' || !Number.isFinite(n) || (schema.t === 'integer' && !Number.isInteger(n))) {
+        throw new XmlSyntaxError(`${where}: "${value.slice(0, 40)}" is not ${schema.t === 'integer' ? 'an integer' : 'a number'}`);
+      }
+      return n;
+    }
+    case 'boolean':
+      if (value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      throw new XmlSyntaxError(`${where}: "${value.slice(0, 40)}" is not a boolean`);
+    default:
+      return text;
+  }
+}
+
+/** Turns an element into the JSON shape its schema promises. */
+export function decodeElement(element: XmlElement, schema: XmlSchema, where = element.name): unknown {
+  if (schema.t === 'array') {
+    const item = schema.i ?? { t: 'string' };
+    return element.children.map((child, index) => decodeElement(child, item, `${where}[${index}]`));
+  }
+  if (schema.t !== 'object') return scalar(element.text, schema, where);
+  const out: Record<string, unknown> = {};
+  for (const [prop, sub] of Object.entries(schema.p ?? {})) {
+    const xmlName = sub.n ?? prop;
+    if (sub.a) {
+      const hit = Object.entries(element.attributes).find(([k]) => local(k) === xmlName);
+      if (hit) out[prop] = scalar(hit[1], sub, `${where}@${xmlName}`);
+      continue;
+    }
+    if (sub.t === 'array') {
+      const item = sub.i ?? { t: 'string' };
+      if (sub.w) {
+        const wrapper = element.children.find((c) => local(c.name) === xmlName);
+        if (wrapper) out[prop] = wrapper.children.map((c, i) => decodeElement(c, item, `${where}.${xmlName}[${i}]`));
+      } else {
+        const itemName = item.n ?? prop;
+        const items = element.children.filter((c) => local(c.name) === itemName);
+        if (items.length) out[prop] = items.map((c, i) => decodeElement(c, item, `${where}.${itemName}[${i}]`));
+      }
+      continue;
+    }
+    const child = element.children.find((c) => local(c.name) === xmlName);
+    if (child) out[prop] = decodeElement(child, sub, `${where}.${xmlName}`);
+  }
+  return out;
+}
+
+export function decodeXml(source: string, schema: XmlSchema): unknown {
+  return decodeElement(parseXml(source), schema);
+}

@@ -1,0 +1,72 @@
+// Reading provider specs: shared by the generator, the docs builder, the
+// scaffold and the tests, so all of them agree on what a provider is.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** The repository; PORTICO_ROOT points the tools at another tree (the drift check's own test uses it). */
+export const ROOT = process.env.PORTICO_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+export type Json = Record<string, any>;
+
+export interface Operation {
+  method: (typeof HTTP_METHODS)[number];
+  path: string;
+  op: Json;
+  pathItem: Json;
+}
+
+export function specPath(slug: string): string {
+  return join(ROOT, 'specs', slug, 'openapi.yaml');
+}
+
+export function listProviders(): string[] {
+  return readdirSync(join(ROOT, 'specs'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(specPath(d.name)))
+    .map((d) => d.name)
+    .sort();
+}
+
+export function loadSpec(slug: string): Json {
+  return parse(readFileSync(specPath(slug), 'utf8')) as Json;
+}
+
+export function operations(doc: Json): Operation[] {
+  const out: Operation[] = [];
+  for (const [path, pathItem] of Object.entries<Json>(doc.paths ?? {})) {
+    for (const method of HTTP_METHODS) {
+      if (pathItem[method]) out.push({ method, path, op: pathItem[method], pathItem });
+    }
+  }
+  return out;
+}
+
+/** Resolves a local `#/...` reference; other values pass through. */
+export function deref<T = Json>(doc: Json, value: any): T {
+  let v = value;
+  for (let i = 0; v && typeof v === 'object' && typeof v.$ref === 'string' && i < 32; i++) {
+    v = v.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce((o: any, k: string) => o?.[k], doc);
+  }
+  return v as T;
+}
+
+/** The spec's first server with its variables at their defaults. */
+export function defaultServerUrl(doc: Json): string {
+  const server = doc.servers?.[0];
+  if (!server) throw new Error('the spec has no servers');
+  return String(server.url).replace(/\{([^}]+)\}/g, (_: string, name: string) => {
+    const v = server.variables?.[name]?.default;
+    if (v === undefined) throw new Error(`server variable ${name} has no default`);
+    return String(v);
+  });
+}
+
+export function packageName(slug: string): string {
+  return `@portico/${slug}`;
+}

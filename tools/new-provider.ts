@@ -1,0 +1,72 @@
+// Scaffolds packages/<slug> for a spec at specs/<slug>/openapi.yaml, registers
+// the spec for lint and docs, and generates the package.
+//   pnpm new-provider <slug>
+import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { parseDocument } from 'yaml';
+import { ROOT, loadSpec, packageName, specPath } from './lib/specs.ts';
+
+const slug = process.argv[2];
+if (!slug || !/^[a-z0-9][a-z0-9-]*$/.test(slug)) {
+  console.error('usage: pnpm new-provider <slug>   (lowercase letters, digits and dashes)');
+  process.exit(2);
+}
+if (!existsSync(specPath(slug))) {
+  console.error(`specs/${slug}/openapi.yaml does not exist: write the spec first (see specs/README.md).`);
+  process.exit(2);
+}
+const doc = loadSpec(slug);
+const dir = join(ROOT, 'packages', slug);
+mkdirSync(dir, { recursive: true });
+const rootPkg = JSON.parse(readFileSync(join(ROOT, 'packages/runtime/package.json'), 'utf8'));
+const write = (file: string, value: unknown) => {
+  const path = join(dir, file);
+  if (existsSync(path)) return console.log(`kept packages/${slug}/${file}`);
+  writeFileSync(path, typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`);
+  console.log(`wrote packages/${slug}/${file}`);
+};
+
+write('package.json', {
+  name: packageName(slug),
+  version: '0.0.0',
+  description: `Typed TypeScript client for the ${doc.info.title}, generated from its OpenAPI description, with auth handled.`,
+  license: 'MIT',
+  type: 'module',
+  sideEffects: false,
+  exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
+  types: './dist/index.d.ts',
+  files: ['dist', 'src', 'README.md', 'LICENSE'],
+  engines: rootPkg.engines,
+  repository: { ...rootPkg.repository, directory: `packages/${slug}` },
+  homepage: rootPkg.homepage.replace('packages/runtime', `packages/${slug}`),
+  keywords: ['openapi', 'sdk', 'typescript', 'portico', slug],
+  publishConfig: rootPkg.publishConfig,
+  scripts: { build: 'tsc -p tsconfig.json', generate: `tsx ../../tools/generate.ts ${slug}` },
+  dependencies: { '@portico/auth': 'workspace:^', '@portico/runtime': 'workspace:^' },
+});
+write('tsconfig.json', { extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'] });
+// Generation's real inputs: this provider's spec and the generator itself.
+write('turbo.json', {
+  $schema: 'https://turbo.build/schema.json',
+  extends: ['//'],
+  tasks: {
+    generate: {
+      inputs: [`$TURBO_ROOT$/specs/${slug}/**`, '$TURBO_ROOT$/tools/generate.ts', '$TURBO_ROOT$/tools/lib/**', 'package.json'],
+      outputs: ['src/generated/**', 'src/index.ts', 'README.md'],
+    },
+  },
+});
+if (!existsSync(join(dir, 'LICENSE'))) copyFileSync(join(ROOT, 'LICENSE'), join(dir, 'LICENSE'));
+
+const redoclyPath = join(ROOT, 'redocly.yaml');
+const redocly = parseDocument(readFileSync(redoclyPath, 'utf8'));
+if (!redocly.hasIn(['apis', slug])) {
+  redocly.setIn(['apis', slug], redocly.createNode({ root: `specs/${slug}/openapi.yaml` }));
+  writeFileSync(redoclyPath, redocly.toString());
+  console.log(`registered ${slug} in redocly.yaml`);
+}
+
+execFileSync('pnpm', ['install', '--no-frozen-lockfile'], { cwd: ROOT, stdio: 'inherit' });
+execFileSync('pnpm', ['exec', 'tsx', 'tools/generate.ts', slug], { cwd: ROOT, stdio: 'inherit' });
+console.log(`\n${packageName(slug)} is ready. Next: pnpm build:all && pnpm test, and \`pnpm changeset\` to release it.`);
