@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, listProviders, loadSpec, operations, packageName } from '../lib/specs.ts';
+
+const site = mkdtempSync(join(tmpdir(), 'portico-site-'));
+
+describe('API reference site', () => {
+  beforeAll(async () => {
+    await promisify(execFile)(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'tools/docs.ts'), '--out', site], { cwd: ROOT });
+  }, 180_000);
+
+  it('has an index listing every package with its install command, version and page', () => {
+    const index = readFileSync(join(site, 'index.html'), 'utf8');
+    for (const slug of listProviders()) {
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'packages', slug, 'package.json'), 'utf8'));
+      expect(index).toContain(`npm install ${packageName(slug)}`);
+      expect(index).toContain(`href="./${slug}/index.html"`);
+      expect(index).toContain(`<td>${pkg.version}</td>`);
+    }
+  });
+
+  it.each(listProviders())('%s page exists, names every operation and loads Redoc locally', (slug) => {
+    const page = readFileSync(join(site, slug, 'index.html'), 'utf8');
+    for (const { op } of operations(loadSpec(slug))) {
+      expect(page, op.operationId).toContain(op.operationId);
+      expect(page, op.summary).toContain(op.summary);
+    }
+    expect(page).toContain('../assets/redoc.standalone.js');
+    expect(page).not.toContain('cdn.redocly.com');
+    expect(existsSync(join(site, 'assets/redoc.standalone.js'))).toBe(true);
+  });
+});

@@ -1,0 +1,41 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { stringify, parse } from 'yaml';
+import { ROOT, listProviders, specPath } from '../lib/specs.ts';
+
+const run = promisify(execFile);
+const redocly = join(ROOT, 'node_modules/.bin/redocly');
+const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
+
+async function lint(target: string): Promise<{ ok: boolean; output: string }> {
+  try {
+    const { stdout, stderr } = await run(redocly, ['lint', target, '--format=stylish', '--config', join(ROOT, 'redocly.yaml')], { cwd: ROOT, env });
+    return { ok: true, output: stdout + stderr };
+  } catch (e: any) {
+    return { ok: false, output: `${e.stdout}${e.stderr}` };
+  }
+}
+
+describe('spec lint (recommended-strict + repo rules)', () => {
+  it.each(listProviders())('%s passes with no problems', async (slug) => {
+    const { ok, output } = await lint(slug);
+    expect(ok, output).toBe(true);
+    expect(output).not.toMatch(/^\s*\d+:\d+\s+warning/m);
+  });
+
+  it('rejects an auth profile that does not match its JSON Schema, naming the field', async () => {
+    const doc = parse(readFileSync(specPath('dapi'), 'utf8'));
+    doc['x-portico-auth'].token.bodyFormat = 'xml';
+    delete doc.paths['/auth/ExchangeToken'].post.security;
+    const file = join(mkdtempSync(join(tmpdir(), 'portico-lint-')), 'openapi.yaml');
+    writeFileSync(file, stringify(doc));
+    const { ok, output } = await lint(file);
+    expect(ok).toBe(false);
+    expect(output).toContain('x-portico-auth/token/bodyFormat');
+    expect(output).toContain('portico/operation-security');
+  });
+});
