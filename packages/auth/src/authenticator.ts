@@ -1,0 +1,93 @@
+import { ConfigurationError } from './errors.js';
+import type { Session } from './flow.js';
+import { joinScope, requestTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
+import { authorizationHeader, TokenLifecycle, type Authenticator } from './lifecycle.js';
+import type { AuthProfile } from './profile.js';
+import { MemoryTokenStore, type TokenStore } from './store.js';
+import type { Tokens } from './tokens.js';
+import { assertSecureUrl } from './url.js';
+
+export const DEFAULT_REFRESH_SKEW_MS = 60_000;
+
+/** `createClient({ auth: { clientId, clientSecret } })`: the client fetches and renews its own tokens. */
+export interface ClientCredentialsInput {
+  clientId: string;
+  clientSecret: string;
+  /** A list, or one string of scopes separated by spaces or commas; defaults to the profile's default scopes. */
+  scope?: string | string[];
+  /** Overrides the profile's token endpoint. */
+  tokenUrl?: string;
+}
+
+/** A token obtained elsewhere (e.g. a permanent token). It is never renewed; a 401 goes to the caller. */
+export interface StaticTokenInput {
+  accessToken: string;
+  /** Informational: the wire scheme is always the profile's `apply.scheme`. */
+  tokenType?: string;
+}
+
+export type AuthInput = ClientCredentialsInput | Session | StaticTokenInput | Authenticator;
+
+export interface AuthenticatorContext {
+  /** The API base URL; resolves relative profile URLs unless `authBaseUrl` is given. */
+  baseUrl: string;
+  authBaseUrl?: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+  refreshSkewMs?: number;
+  store?: TokenStore;
+  onTokens?: (tokens: Tokens) => void | Promise<void>;
+}
+
+/** Looks the global fetch up per call, so a fetch installed later (or a test stub) is used, and it is called unbound. */
+export function defaultFetch(): typeof fetch {
+  return (input, init) => globalThis.fetch(input, init);
+}
+
+function isAuthenticator(input: AuthInput): input is Authenticator {
+  return typeof (input as Partial<Authenticator>).getAuthorization === 'function' && typeof (input as Partial<Authenticator>).handleUnauthorized === 'function';
+}
+
+/** Builds what the runtime asks for a header before each request and after each 401. */
+export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx: AuthenticatorContext): Authenticator {
+  assertSecureUrl(ctx.baseUrl);
+  if (isAuthenticator(input)) return input;
+
+  if ('accessToken' in input) {
+    if (typeof input.accessToken !== 'string' || input.accessToken === '') throw new ConfigurationError('auth.accessToken must be a non-empty string');
+    const header = authorizationHeader(profile.apply, input.accessToken);
+    return {
+      getAuthorization: async () => header,
+      handleUnauthorized: async () => false,
+    };
+  }
+
+  if ('clientId' in input && 'clientSecret' in input) {
+    const now = ctx.now ?? Date.now;
+    const config: ClientConfig = {
+      profile,
+      base: ctx.authBaseUrl ?? ctx.baseUrl,
+      tokenUrl: input.tokenUrl,
+      clientId: input.clientId,
+      clientSecret: input.clientSecret,
+      fetch: ctx.fetch ?? defaultFetch(),
+      now,
+    };
+    const scopes = scopeList(profile, input.scope);
+    const scope = joinScope(profile, scopes);
+    // Resolved now so a bad profile or an http:// URL fails at createClient, not at the first call.
+    const tokenUrl = tokenEndpointUrl(config, 'client_credentials');
+    return new TokenLifecycle({
+      key: `portico:client_credentials:${tokenUrl.href}:${input.clientId}:${scope ?? ''}`,
+      store: ctx.store ?? new MemoryTokenStore(),
+      now,
+      refreshSkewMs: ctx.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
+      apply: profile.apply,
+      // Client credentials have no refresh token: a new grant is the renewal, for expiry and 401 alike.
+      renew: () => requestTokens(config, 'client_credentials', { scope }, scopes),
+      onTokens: ctx.onTokens,
+    });
+  }
+
+  throw new ConfigurationError('auth must be { clientId, clientSecret }, { accessToken }, a session from oauth().session(), or an Authenticator');
+}

@@ -1,0 +1,266 @@
+import { DEFAULT_REFRESH_SKEW_MS, defaultFetch } from './authenticator.js';
+import { fillParameters, safeText } from './endpoint.js';
+import {
+  AuthorizationDeniedError,
+  AuthorizationError,
+  ConfigurationError,
+  ReauthorizationRequiredError,
+  StateMismatchError,
+  type AuthorizationErrorFields,
+} from './errors.js';
+import { joinScope, refreshTokens, requestTokens, revokeTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
+import { TokenLifecycle, type Authenticator, type LifecycleOptions } from './lifecycle.js';
+import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENGTH, pkceChallenge, timingSafeEqual } from './pkce.js';
+import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
+import { MemoryTokenStore, type TokenStore } from './store.js';
+import { toTokens, type Tokens } from './tokens.js';
+import { assertSecureUrl, resolveProfileUrl } from './url.js';
+
+export interface OAuthFlowOptions {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  /** Override the profile's endpoints. */
+  authorizationUrl?: string;
+  tokenUrl?: string;
+  revocationUrl?: string;
+  /** Authorization server base URL, for profiles whose endpoints are relative paths. */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export interface AuthorizationRequest {
+  /** Send the user here. */
+  url: string;
+  /** Keep with the user's session (e.g. a signed cookie) and pass to exchangeCode. */
+  state: string;
+  /** Present when the provider uses PKCE; keep it like the state, never send it to the browser. */
+  codeVerifier?: string;
+}
+
+/** The redirect back: the full or relative callback URL (`req.url` works), its query string, or its parameters. */
+export type CallbackInput = string | URL | URLSearchParams | Record<string, string>;
+
+export interface SessionOptions {
+  /** Called with every new token set (after refresh and rotation); persist them here. */
+  onTokens?: (tokens: Tokens) => void | Promise<void>;
+  store?: TokenStore;
+  refreshSkewMs?: number;
+  /** Store key for this user's tokens; needed when a store is shared. Default: a random key. */
+  key?: string;
+}
+
+/** An authorization-code grant in use: pass it as `createClient({ auth })`. */
+export interface Session extends Authenticator {
+  /** The current tokens (refreshed ones included), or undefined once cleared. */
+  tokens(): Promise<Tokens | undefined>;
+  /** Revokes the grant at the provider, and forgets the tokens locally even when revocation fails. */
+  revoke(): Promise<void>;
+}
+
+export interface OAuthFlow {
+  authorizationUrl(params?: { scope?: string | string[]; state?: string }): Promise<AuthorizationRequest>;
+  exchangeCode(callback: CallbackInput, check: { state: string; codeVerifier?: string }): Promise<Tokens>;
+  refresh(tokens: Tokens): Promise<Tokens>;
+  revoke(tokens: Tokens): Promise<void>;
+  session(tokens: Tokens, options?: SessionOptions): Session;
+}
+
+class OAuthSession extends TokenLifecycle implements Session {
+  readonly #revoke: (tokens: Tokens) => Promise<void>;
+
+  constructor(options: LifecycleOptions, revoke: (tokens: Tokens) => Promise<void>) {
+    super(options);
+    this.#revoke = revoke;
+  }
+
+  tokens(): Promise<Tokens | undefined> {
+    return this.current();
+  }
+
+  revoke(): Promise<void> {
+    return this.end(this.#revoke);
+  }
+}
+
+function callbackParameters(callback: CallbackInput): URLSearchParams {
+  if (callback instanceof URLSearchParams) return callback;
+  if (callback instanceof URL) return callback.searchParams;
+  if (typeof callback !== 'string') return new URLSearchParams(callback);
+  const query = callback.includes('?') ? callback.slice(callback.indexOf('?') + 1) : callback;
+  return new URLSearchParams(query.split('#')[0]);
+}
+
+function assertPkceProfile(authorization: AuthorizationEndpoint): void {
+  if (authorization.pkce === 'none') return;
+  const parameters = Object.entries(authorization.parameters);
+  if (!parameters.some(([, value]) => value === '{codeChallenge}')) {
+    throw new ConfigurationError('the profile uses PKCE but its authorization parameters have no {codeChallenge}');
+  }
+  // RFC 7636 §7.2: plain exposes the verifier; S256 is the only method sent.
+  const method = parameters.find(([name]) => name === 'code_challenge_method');
+  if (method !== undefined && method[1] !== 'S256') throw new ConfigurationError('only the S256 code challenge method is supported');
+}
+
+/** The authorization_code grant: build the authorization URL, check the callback, exchange, refresh, revoke. */
+export function createOAuthFlow(profile: AuthProfile, options: OAuthFlowOptions): OAuthFlow {
+  const authorization = profile.authorization;
+  if (authorization === undefined || !profile.grants.includes('authorization_code')) {
+    throw new ConfigurationError('this provider does not support the authorization_code grant');
+  }
+  assertPkceProfile(authorization);
+  // Custom schemes stay possible for native apps; plain http only to loopback.
+  if (/^http:/i.test(options.redirectUri)) assertSecureUrl(options.redirectUri);
+
+  const now = options.now ?? Date.now;
+  const config: ClientConfig = {
+    profile,
+    base: options.baseUrl,
+    tokenUrl: options.tokenUrl,
+    revocationUrl: options.revocationUrl,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    fetch: options.fetch ?? defaultFetch(),
+    now,
+  };
+  // Resolved up front so a relative URL without a base, or http://, fails here.
+  const authorizationEndpoint = resolveProfileUrl(options.authorizationUrl ?? authorization.url, options.baseUrl, 'authorization');
+  tokenEndpointUrl(config, 'authorization_code');
+
+  const callbackName = {
+    code: authorization.callback?.code ?? 'code',
+    state: authorization.callback?.state ?? 'state',
+    error: authorization.callback?.error ?? 'error',
+    errorDescription: authorization.callback?.errorDescription ?? 'error_description',
+    errorUri: authorization.callback?.errorUri ?? 'error_uri',
+    errorCode: authorization.callback?.errorCode,
+  };
+  const usesState = authorization.state !== 'unsupported';
+
+  const flow: OAuthFlow = {
+    async authorizationUrl(params = {}) {
+      const state = params.state ?? generateState();
+      if (state.length < MIN_STATE_LENGTH) throw new ConfigurationError(`a caller-chosen state needs at least ${MIN_STATE_LENGTH} random base64url characters (128 bits)`);
+      let codeVerifier: string | undefined;
+      let codeChallenge: string | undefined;
+      if (authorization.pkce !== 'none') {
+        codeVerifier = generateCodeVerifier();
+        codeChallenge = await pkceChallenge(codeVerifier);
+        if (codeChallenge.length < (authorization.codeChallengeMinLength ?? 0)) {
+          throw new ConfigurationError(`the provider wants a code challenge of at least ${authorization.codeChallengeMinLength} characters; S256 gives ${codeChallenge.length}`);
+        }
+      }
+      const url = new URL(authorizationEndpoint.href);
+      // Only public values can land in the URL: no secret is among the values given here.
+      const values = {
+        clientId: options.clientId,
+        redirectUri: options.redirectUri,
+        scope: joinScope(profile, scopeList(profile, params.scope, authorization.requiredScopes)),
+        state: usesState ? state : undefined,
+        codeChallenge,
+      };
+      for (const [name, value] of fillParameters(authorization.parameters, values)) url.searchParams.append(name, value);
+      return codeVerifier === undefined ? { url: url.href, state } : { url: url.href, state, codeVerifier };
+    },
+
+    async exchangeCode(callback, check) {
+      const parameters = callbackParameters(callback);
+      const secrets = [options.clientSecret, ...(check.codeVerifier === undefined ? [] : [check.codeVerifier])];
+      const single = (name: string | undefined): string | undefined => {
+        if (name === undefined) return undefined;
+        const all = parameters.getAll(name);
+        if (all.length > 1) throw new AuthorizationError({ error: 'invalid_request', errorDescription: `the callback repeats the ${name} parameter` });
+        return all[0];
+      };
+      const state = single(callbackName.state);
+      const error = single(callbackName.error);
+      const code = single(callbackName.code);
+
+      if (usesState) {
+        if (!check.state) throw new ConfigurationError('exchangeCode needs the state that authorizationUrl() returned');
+        if (state !== undefined && !timingSafeEqual(state, check.state)) throw new StateMismatchError('the callback state does not match this authorization request');
+      }
+      // An error callback may lack state (some providers drop it on denial); it carries no code, so nothing is accepted from it.
+      if (error !== undefined) {
+        const fields: AuthorizationErrorFields = { error: safeText(error, secrets) ?? 'unknown_error' };
+        const description = safeText(single(callbackName.errorDescription), secrets);
+        const uri = safeText(single(callbackName.errorUri), secrets);
+        const providerCode = safeText(single(callbackName.errorCode), secrets);
+        if (description !== undefined) fields.errorDescription = description;
+        if (uri !== undefined) fields.errorUri = uri;
+        if (providerCode !== undefined) fields.errorCode = providerCode;
+        throw error === 'access_denied' ? new AuthorizationDeniedError(fields) : new AuthorizationError(fields);
+      }
+      if (usesState && state === undefined) throw new StateMismatchError('the callback has a code but no state');
+      if (code === undefined || code === '') throw new AuthorizationError({ error: 'invalid_request', errorDescription: 'the callback has neither a code nor an error' });
+
+      let codeVerifier: string | undefined;
+      if (authorization.pkce !== 'none') {
+        if (check.codeVerifier === undefined) throw new ConfigurationError('exchangeCode needs the codeVerifier that authorizationUrl() returned');
+        assertCodeVerifier(check.codeVerifier);
+        codeVerifier = check.codeVerifier;
+      }
+      return requestTokens(config, 'authorization_code', { code, codeVerifier, redirectUri: options.redirectUri });
+    },
+
+    refresh: (tokens) => refreshTokens(config, toTokens(tokens)),
+
+    revoke: (tokens) => revokeTokens(config, toTokens(tokens)),
+
+    session(tokens, sessionOptions = {}) {
+      return new OAuthSession(
+        {
+          key: sessionOptions.key ?? `portico:session:${generateState()}`,
+          store: sessionOptions.store ?? new MemoryTokenStore(),
+          now,
+          refreshSkewMs: sessionOptions.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
+          apply: profile.apply,
+          initial: toTokens(tokens),
+          onTokens: sessionOptions.onTokens,
+          async renew(current, reason) {
+            if (current === undefined) throw new ReauthorizationRequiredError('this session has no tokens any more: the user must authorize again');
+            if (current.refreshToken === undefined || !profile.grants.includes('refresh_token')) {
+              // Nothing to refresh with: an expiring token serves until it actually expires.
+              if (reason === 'expiring' && current.expiresAt !== undefined && now() < current.expiresAt) return current;
+              throw new ReauthorizationRequiredError('the access token is expired or rejected and there is no refresh token: the user must authorize again');
+            }
+            return refreshTokens(config, current);
+          },
+        },
+        (current) => revokeTokens(config, current),
+      );
+    },
+  };
+  return flow;
+}
+
+/** The access_code_exchange grant (e.g. a Connect-style front end hands the app a short-lived code): one request, the tokens back. */
+export function exchangeAccessCode(profile: AuthProfile, inputs: Record<string, string>, options: { baseUrl: string; fetch?: typeof fetch }): Promise<Tokens> {
+  return requestTokens({ profile, base: options.baseUrl, fetch: options.fetch ?? defaultFetch(), now: Date.now }, 'access_code_exchange', inputs);
+}
+
+export interface RevokeOptions {
+  /** Base for a relative revocation URL (the API base unless the provider says otherwise). */
+  baseUrl?: string;
+  revocationUrl?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Extra inputs the profile's revocation lists (e.g. appSecret, userSecret). */
+  inputs?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+/** Revocation outside an OAuth flow, e.g. for a token from exchangeAccessCode. */
+export function revokeToken(profile: AuthProfile, tokens: Tokens, options: RevokeOptions = {}): Promise<void> {
+  const config: ClientConfig = {
+    profile,
+    base: options.baseUrl,
+    revocationUrl: options.revocationUrl,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    fetch: options.fetch ?? defaultFetch(),
+    now: Date.now,
+  };
+  return revokeTokens(config, toTokens(tokens), options.inputs);
+}

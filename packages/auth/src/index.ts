@@ -1,0 +1,42 @@
+export type * from './profile.js';
+export type { Tokens } from './tokens.js';
+export { MemoryTokenStore, type TokenStore } from './store.js';
+export type { Authenticator } from './lifecycle.js';
+export {
+  createAuthenticator,
+  DEFAULT_REFRESH_SKEW_MS,
+  type AuthenticatorContext,
+  type AuthInput,
+  type ClientCredentialsInput,
+  type StaticTokenInput,
+} from './authenticator.js';
+export {
+  createOAuthFlow,
+  exchangeAccessCode,
+  revokeToken,
+  type AuthorizationRequest,
+  type CallbackInput,
+  type OAuthFlow,
+  type OAuthFlowOptions,
+  type RevokeOptions,
+  type Session,
+  type SessionOptions,
+} from './flow.js';
+export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';
+export {
+  AuthorizationDeniedError,
+  AuthorizationError,
+  ConfigurationError,
+  InsecureUrlError,
+  NetworkError,
+  OAuthError,
+  PorticoAuthError,
+  ReauthorizationRequiredError,
+  RevocationError,
+  sanitizeError,
+  StateMismatchError,
+  TokenResponseError,
+  UnsupportedTokenTypeError,
+} from './errors.js';
+export { inspectCustom, isSensitiveKey, redact, redactSecrets, REDACTED, withRedactedInspect } from './redact.js';
+export { assertSecureUrl, sameOrigin } from './url.js';

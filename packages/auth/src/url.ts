@@ -1,0 +1,43 @@
+import { ConfigurationError, InsecureUrlError } from './errors.js';
+
+// RFC 9700 §4.1 / RFC 8252 §7.3: plain http is only acceptable when the
+// traffic never leaves the machine.
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+function parse(url: string | URL): URL {
+  if (url instanceof URL) return new URL(url.href);
+  try {
+    return new URL(url);
+  } catch {
+    throw new ConfigurationError('not an absolute URL');
+  }
+}
+
+/** Parses `url` and throws InsecureUrlError unless it is https, or http to a loopback host. */
+export function assertSecureUrl(url: string | URL): URL {
+  const parsed = parse(url);
+  if (parsed.protocol === 'https:') return parsed;
+  if (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname)) return parsed;
+  throw new InsecureUrlError(`${parsed.protocol}//${parsed.host}`);
+}
+
+/** True when both URLs have the same scheme, host and port; the runtime sends tokens only to the API's own origin. */
+export function sameOrigin(a: string | URL, b: string | URL): boolean {
+  return parse(a).origin === parse(b).origin;
+}
+
+/**
+ * A profile URL is absolute https, or a path resolved against a base: the
+ * path is appended to the base's own path, so `/auth/token` on
+ * `https://api.example.com/v2` is `https://api.example.com/v2/auth/token`
+ * (plain URL resolution would drop the `/v2`).
+ */
+export function resolveProfileUrl(profileUrl: string, base: string | undefined, what: string): URL {
+  if (!profileUrl.startsWith('/')) return assertSecureUrl(profileUrl);
+  if (base === undefined) throw new ConfigurationError(`the ${what} URL ${profileUrl} is relative: pass the base URL it is relative to`);
+  const resolved = assertSecureUrl(base);
+  resolved.pathname = resolved.pathname.replace(/\/+$/, '') + profileUrl;
+  resolved.search = '';
+  resolved.hash = '';
+  return resolved;
+}
