@@ -7,6 +7,9 @@ describe('@portico/dexero-fd types', () => {
   it('accepts correct calls and types their results', async () => {
     const { data } = await client.GET('/records.{format}', { params: { path: { format: 'json' } } });
     expectTypeOf(data).not.toBeAny();
+    // The representation suffix defaults to JSON.
+    const { data: same } = await client.GET('/records.{format}');
+    expectTypeOf(same).toEqualTypeOf(data);
     await client.PUT('/records/{recordId}.{format}', { params: { path: { recordId: 1024, format: 'xml' } }, body: { firstName: 'Marie' } });
     await client.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: { q: 'tremblay' } } });
   });
@@ -14,8 +17,8 @@ describe('@portico/dexero-fd types', () => {
   it('rejects a wrong path, a missing required parameter and a wrong body field', async () => {
     // @ts-expect-error: no such path
     await client.GET('/files.{format}', { params: { path: { format: 'json' } } });
-    // @ts-expect-error: format is a required path parameter
-    await client.GET('/records.{format}', { params: { path: {} } });
+    // @ts-expect-error: recordId is a required path parameter
+    await client.PUT('/records/{recordId}.{format}', { params: { path: {} }, body: {} });
     // @ts-expect-error: format is json or xml
     await client.GET('/records.{format}', { params: { path: { format: 'csv' } } });
     // @ts-expect-error: recordId is a number

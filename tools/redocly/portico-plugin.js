@@ -13,6 +13,12 @@ const validateAuth = ajv.compile(authSchema);
 const validatePagination = ajv.getSchema(`${opSchema.$id}#/$defs/pagination`);
 const validateRetrySafe = ajv.getSchema(`${opSchema.$id}#/$defs/retrySafe`);
 const validateEnvelope = ajv.getSchema(`${opSchema.$id}#/$defs/envelope`);
+const validateRepresentation = ajv.getSchema(`${opSchema.$id}#/$defs/representation`);
+const ROOT_EXTENSIONS = {
+  'x-portico-envelope': validateEnvelope,
+  'x-portico-webhook-signature': ajv.getSchema(`${opSchema.$id}#/$defs/webhookSignature`),
+  'x-portico-user-input': ajv.getSchema(`${opSchema.$id}#/$defs/userInput`),
+};
 
 function reportErrors(validate, value, name, location, report) {
   if (validate(value)) return;
@@ -54,8 +60,12 @@ const AuthProfile = () => {
             report({ message: `x-portico-auth.${part}.operationId \`${id}\` is not an operation of this document.`, location: at.child([part, 'operationId']) });
           }
         }
-        if (root['x-portico-envelope'] !== undefined) {
-          reportErrors(validateEnvelope, root['x-portico-envelope'], 'x-portico-envelope', location.child(['x-portico-envelope']), report);
+        for (const [name, validate] of Object.entries(ROOT_EXTENSIONS)) {
+          if (root[name] !== undefined) reportErrors(validate, root[name], name, location.child([name]), report);
+        }
+        const inputSchema = root['x-portico-user-input']?.schema;
+        if (inputSchema && !root.components?.schemas?.[inputSchema]) {
+          report({ message: `x-portico-user-input.schema names \`${inputSchema}\`, which is not in components.schemas.`, location: location.child(['x-portico-user-input', 'schema']) });
         }
       },
     },
@@ -63,6 +73,11 @@ const AuthProfile = () => {
 };
 
 const OperationExtensions = () => ({
+  Parameter(param, { report, location }) {
+    if (param['x-portico-representation'] === undefined) return;
+    reportErrors(validateRepresentation, param['x-portico-representation'], 'x-portico-representation', location.child(['x-portico-representation']), report);
+    if (param.in !== 'path') report({ message: 'x-portico-representation goes on a path parameter.', location: location.key() });
+  },
   Operation(op, { report, location }) {
     if (op['x-portico-pagination'] !== undefined) {
       reportErrors(validatePagination, op['x-portico-pagination'], 'x-portico-pagination', location.child(['x-portico-pagination']), report);

@@ -7,10 +7,13 @@ import { inspectCustom, redactSecrets } from './redact.js';
 
 type InspectFn = (value: unknown, options?: object) => string;
 
-/** Base of every error thrown by @portico/auth. `code` is stable; match on it or on the class. */
-export class PorticoAuthError extends Error {
+/**
+ * Base of every error a Portico client throws (auth and runtime alike). `code`
+ * is stable; match on it or on the class.
+ */
+export class PorticoError extends Error {
   static {
-    this.prototype.name = 'PorticoAuthError';
+    this.prototype.name = 'PorticoError';
   }
 
   readonly code: string;
@@ -26,18 +29,30 @@ export class PorticoAuthError extends Error {
     return {
       name: this.name,
       message: this.message,
-      ...Object.fromEntries(Object.entries(this)),
-      ...(cause === undefined ? {} : { cause: cause instanceof PorticoAuthError ? cause.toJSON() : plainErrorView(cause) }),
+      ...this.view(),
+      ...(cause === undefined ? {} : { cause: cause instanceof PorticoError ? cause.toJSON() : plainErrorView(cause) }),
     };
   }
 
+  /** The fields `toJSON` and `util.inspect` show; a subclass whose fields may hold credentials redacts them here. */
+  protected view(): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(this));
+  }
+
   [inspectCustom](_depth: number, options: object, inspect?: InspectFn): string {
-    const fields = Object.fromEntries(Object.entries(this));
+    const fields = this.view();
     let out = this.stack ?? `${this.name}: ${this.message}`;
     if (!inspect) return out;
     out += ` ${inspect(fields, options)}`;
     if (this.cause !== undefined) out += `\n  [cause]: ${inspect(this.cause, options).split('\n').join('\n  ')}`;
     return out;
+  }
+}
+
+/** Base of every error thrown by @portico/auth. */
+export class PorticoAuthError extends PorticoError {
+  static {
+    this.prototype.name = 'PorticoAuthError';
   }
 }
 

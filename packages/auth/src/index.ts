@@ -31,6 +31,7 @@ export {
   NetworkError,
   OAuthError,
   PorticoAuthError,
+  PorticoError,
   ReauthorizationRequiredError,
   RevocationError,
   sanitizeError,
@@ -40,3 +41,4 @@ export {
 } from './errors.js';
 export { inspectCustom, isSensitiveKey, redact, redactSecrets, REDACTED, withRedactedInspect } from './redact.js';
 export { assertSecureUrl, sameOrigin } from './url.js';
+export { resolvePointer } from './endpoint.js';

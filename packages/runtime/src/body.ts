@@ -1,35 +1,87 @@
-import { ResponseParseError } from './errors.js';
-import { decodeXml, type XmlSchema } from './xml.js';
+import { ResponseParseError, ResponseTooLargeError } from './errors.js';
+import type { Shape } from './shape.js';
+import { decodeXml } from './xml.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml\b/i;
 
-/** Parses a body by its content type: JSON, XML (into the shape `xml` describes) or text. */
-export async function parseBody(response: Response, xml: XmlSchema | undefined): Promise<unknown> {
-  const contentType = response.headers.get('content-type') ?? '';
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length === 0) return undefined;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new ResponseParseError({ status: response.status, contentType, body: new TextDecoder().decode(bytes.subarray(0, 400)), reason: 'the body is not valid UTF-8' });
+export const isJsonType = (type: string) => JSON_TYPE.test(type);
+export const isXmlType = (type: string) => XML_TYPE.test(type);
+
+async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw new ResponseTooLargeError(response.status, maxBytes);
   }
-  if (JSON_TYPE.test(contentType)) {
+  if (!response.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new ResponseTooLargeError(response.status, maxBytes);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+export interface ParseOptions {
+  /** Decoding schema for XML bodies. */
+  shape: Shape | undefined;
+  /** Non-JSON media types the operation declares (text/html, application/xml, ...). */
+  accepts: readonly string[] | undefined;
+  maxBytes: number;
+}
+
+/**
+ * Parses a body by its content type: JSON, XML (into the shape the schema
+ * describes) or, where the operation declares it, text. Anything else (an
+ * HTML page from a proxy where JSON was promised, broken JSON or XML,
+ * invalid UTF-8, an oversized body) is a typed error, never a SyntaxError.
+ */
+export async function parseBody(response: Response, options: ParseOptions): Promise<unknown> {
+  const contentType = response.headers.get('content-type') ?? '';
+  const bytes = await readLimited(response, options.maxBytes);
+  if (bytes.length === 0) return undefined;
+  const fail = (body: string, reason: string): never => {
+    throw new ResponseParseError({ status: response.status, contentType, body, reason });
+  };
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    fail(new TextDecoder().decode(bytes.subarray(0, 400)), 'the body is not valid UTF-8');
+  }
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  if (JSON_TYPE.test(mediaType) || (mediaType === '' && !options.accepts?.length)) {
     try {
       return JSON.parse(text);
     } catch (e) {
-      throw new ResponseParseError({ status: response.status, contentType, body: text, reason: `invalid JSON (${(e as Error).message.split('\n')[0]})` });
+      return fail(text, `invalid JSON (${(e as Error).message.split('\n')[0]})`);
     }
   }
-  if (XML_TYPE.test(contentType) && xml) {
+  if (XML_TYPE.test(mediaType) && options.shape) {
     try {
-      return decodeXml(text, xml);
+      return decodeXml(text, options.shape);
     } catch (e) {
-      throw new ResponseParseError({ status: response.status, contentType, body: text, reason: `invalid XML (${(e as Error).message})` });
+      return fail(text, `invalid XML (${(e as Error).message})`);
     }
   }
-  return text;
+  if (options.accepts?.some((t) => t === mediaType || t === '*/*' || (t.endsWith('/*') && mediaType.startsWith(t.slice(0, -1))))) return text;
+  return fail(text, `expected ${options.accepts?.length ? `JSON or ${options.accepts.join(', ')}` : 'JSON'}, got ${mediaType || 'no content type'}`);
 }
 
 /**

@@ -1,16 +1,38 @@
-import createFetchClient, { type Client, type ClientOptions as FetchClientOptions } from 'openapi-fetch';
-import { createAuthenticator, type AuthInput, type AuthProfile, type Authenticator } from '@portico/auth';
-import { parseBody, serializeForm } from './body.js';
-import type { XmlSchema } from './xml.js';
+import createFetchClient, { type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
+import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
+import { createAuthenticator, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
+import { isJsonType, parseBody, serializeForm } from './body.js';
+import { apiErrorFor, EnvelopeError, ResponseValidationError, TimeoutError } from './errors.js';
+import { createLog, type Logger, type LogLevel } from './log.js';
+import { paginate, type Pagination, type PaginateOptions } from './pagination.js';
+import { shapeProblems, type Shape } from './shape.js';
+import { exchange, type Transport } from './transport.js';
+import { encodeXml } from './xml.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
-  /** The operation requires the token described by the auth profile. */
-  readonly auth?: true;
-  /** Request body media type, when it is not JSON. */
-  readonly body?: 'form';
-  /** Decoding schemas of XML responses, by status code (or `default`). */
-  readonly xml?: Readonly<Record<string, XmlSchema>>;
+  /** Requires the token the auth profile describes. */
+  readonly auth?: 1;
+  /** A POST that only reads (`x-portico-retry-safe`), so it may be retried. */
+  readonly retry?: 1;
+  /** Request body is form-encoded. */
+  readonly form?: 1;
+  /** Response schemas by status (or `default`): XML decoding and required fields. */
+  readonly shapes?: Readonly<Record<string, Shape>>;
+  /** Non-JSON media types the responses declare. */
+  readonly accepts?: readonly string[];
+  /** Path parameters the caller may omit, with the spec's defaults. */
+  readonly defaults?: Readonly<Record<string, string | number | boolean>>;
+  /** A path parameter that selects the representation (`x-portico-representation`): value -> media type, and the request body schema for XML. */
+  readonly representation?: { readonly param: string; readonly types: Readonly<Record<string, string>>; readonly body?: Shape };
+  readonly pagination?: Pagination;
+}
+
+/** A 2xx body that is a failure (`x-portico-envelope`). */
+export interface Envelope {
+  readonly failure: readonly { readonly pointer: string; readonly equals: string | number | boolean }[];
+  readonly message?: string;
+  readonly code?: string;
 }
 
 /** The constants a provider package is generated with. */
@@ -18,89 +40,192 @@ export interface ProviderSpec {
   readonly slug: string;
   readonly defaultBaseUrl: string;
   readonly auth: AuthProfile;
+  readonly envelope?: Envelope;
   /** Keyed by `METHOD /path/template`. */
   readonly operations: Readonly<Record<string, OperationMeta>>;
 }
 
-export interface ClientOptions<Auth> {
+export interface ClientOptions<Auth, Throw extends boolean = false> {
   /** Overrides the spec's server, e.g. a sandbox or a local emulator. */
   baseUrl?: string;
   fetch?: typeof fetch;
   /** Credentials or a session; the token is then put on every operation that requires it. */
   auth?: Auth;
   headers?: FetchClientOptions['headers'];
+  /** Retries of a failed request that is safe to repeat (default 2). */
+  maxRetries?: number;
+  /** Per attempt, in ms (default 60 000). */
+  timeout?: number;
+  /** A `Retry-After` longer than this (ms, default 60 000) is not waited for: the response is returned. */
+  maxRetryDelay?: number;
+  /** Larger response bodies are refused with ResponseTooLargeError (default 8 MiB). */
+  maxResponseBytes?: number;
+  /** Check that 2xx bodies carry the fields the spec marks required (default true). */
+  validateResponses?: boolean;
+  /** Throw ApiError subclasses instead of returning `{ error }`; `data` is then always present. */
+  throwOnError?: Throw;
+  logger?: Logger;
+  logLevel?: LogLevel;
 }
 
-type Method = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'TRACE';
-const METHODS: readonly Method[] = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE'];
-type Result = { data?: unknown; error?: unknown; response: Response };
+/** Per-request options, beside openapi-fetch's. */
+export interface RequestExtras {
+  timeout?: number;
+  maxRetries?: number;
+}
 
-const xmlFor = (meta: OperationMeta, status: number) => meta.xml?.[String(status)] ?? meta.xml?.default;
+/** A call's second argument: openapi-fetch's options plus per-request extras. */
+export type Init<Params, M> = (M extends keyof Params ? MaybeOptionalInit<Params, M> : never) & RequestExtras;
+type InitParam<I> = RequiredKeysOf<I> extends never ? [(I & { [key: string]: unknown })?] : [I & { [key: string]: unknown }];
+/** What a call resolves with: openapi-fetch's `{ data, error, response }`, or `{ data, response }` when errors throw. */
+export type OperationResult<Op, I, Throw extends boolean> = Op extends Record<string | number, any>
+  ? Throw extends true
+    ? { data: NonNullable<FetchResponse<Op, I, MediaType>['data']>; error?: never; response: Response }
+    : FetchResponse<Op, I, MediaType>
+  : never;
+type OpParams<Paths, P> = P extends keyof Paths ? Paths[P] : never;
+type OpOf<Paths, P, M> = P extends keyof Paths ? (M extends keyof Paths[P] ? Paths[P][M] : never) : never;
+type Method<Paths extends {}, M extends HttpMethod, Throw extends boolean> = <P extends PathsWithMethod<Paths, M>, I extends Init<OpParams<Paths, P>, M>>(
+  url: P,
+  ...init: InitParam<I>
+) => Promise<OperationResult<OpOf<Paths, P, M>, I, Throw>>;
+
+/** The typed client: openapi-fetch's methods plus pagination. */
+export interface PorticoClient<Paths extends {}, Pages = {}, Throw extends boolean = false> {
+  GET: Method<Paths, 'get', Throw>;
+  PUT: Method<Paths, 'put', Throw>;
+  POST: Method<Paths, 'post', Throw>;
+  DELETE: Method<Paths, 'delete', Throw>;
+  OPTIONS: Method<Paths, 'options', Throw>;
+  HEAD: Method<Paths, 'head', Throw>;
+  PATCH: Method<Paths, 'patch', Throw>;
+  TRACE: Method<Paths, 'trace', Throw>;
+  request<M extends HttpMethod, P extends PathsWithMethod<Paths, M>, I extends Init<OpParams<Paths, P>, M>>(method: M, url: P, ...init: InitParam<I>): Promise<OperationResult<OpOf<Paths, P, M>, I, Throw>>;
+  /** Every item of a list operation, page after page, following the provider's own paging. */
+  paginate<P extends keyof Pages & PathsWithMethod<Paths, 'get'>>(url: P, init?: Init<OpParams<Paths, P>, 'get'>, options?: PaginateOptions): AsyncIterableIterator<Pages[P]>;
+  use(...middleware: Middleware[]): void;
+  eject(...middleware: Middleware[]): void;
+}
+
+type Upper = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'TRACE';
+const METHODS: readonly Upper[] = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE'];
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-correlation-id', 'x-amzn-requestid'];
+type Raw = { data?: unknown; error?: unknown; response: Response };
+
+function envelopeFailure(envelope: Envelope | undefined, body: unknown): boolean {
+  if (!envelope || !body || typeof body !== 'object') return false;
+  return envelope.failure.some((rule) => resolvePointer(body, rule.pointer) === rule.equals);
+}
 
 /**
  * Binds a provider's generated spec constants to openapi-fetch. The provider
  * package exports the result as its `createClient`.
  */
-export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInput>(spec: ProviderSpec) {
-  return function createClient(options: ClientOptions<Auth> = {}): Client<Paths> {
+export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInput, Pages = {}>(spec: ProviderSpec) {
+  return function createClient<Throw extends boolean = false>(options: ClientOptions<Auth, Throw> = {}): PorticoClient<Paths, Pages, Throw> {
     const baseUrl = (options.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, '');
     const baseFetch = options.fetch ?? globalThis.fetch;
-    const ownOrigin = new URL(baseUrl).origin;
-    const authenticator: Authenticator | undefined =
-      options.auth === undefined ? undefined : createAuthenticator(spec.auth, options.auth, { baseUrl, fetch: baseFetch });
+    const transport: Transport = {
+      fetch: (request) => baseFetch(request),
+      authenticator: options.auth === undefined ? undefined : createAuthenticator(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
+      ownOrigin: new URL(baseUrl).origin,
+      maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
+      log: createLog(options.logger, options.logLevel),
+    };
     const client = createFetchClient<Paths>({ baseUrl, fetch: baseFetch, headers: options.headers });
+    const maxBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
 
-    // openapi-fetch hands the fully built Request to `fetch`; doing auth here
-    // (rather than in middleware) keeps user middleware intact and lets a 401
-    // be replayed from a clone taken before the body is consumed.
-    async function send(request: Request, meta: OperationMeta, replayable: boolean): Promise<Response> {
-      if (!meta.auth || !authenticator || new URL(request.url).origin !== ownOrigin) return baseFetch(request);
-      const retry = replayable ? request.clone() : undefined;
-      const header = await authenticator.getAuthorization(request.signal);
-      request.headers.set(header.name, header.value);
-      const response = await baseFetch(request);
-      if (response.status !== 401 || !retry) return response;
-      if (!(await authenticator.handleUnauthorized(header.value, request.signal))) return response;
-      const fresh = await authenticator.getAuthorization(request.signal);
-      retry.headers.set(fresh.name, fresh.value);
-      await response.body?.cancel();
-      return baseFetch(retry);
-    }
-
-    const call = (method: Method) => async (path: string, init: Record<string, unknown> = {}) => {
+    const call = (method: Upper) => async (path: string, init: Record<string, unknown> = {}) => {
       const meta = spec.operations[`${method} ${path}`] ?? {};
-      const replayable = !(init.body instanceof ReadableStream);
-      // Error bodies are parsed here, by content type, from a copy taken
-      // before openapi-fetch reads the original as text.
+      const { timeout, maxRetries, ...rest } = init as RequestExtras & Record<string, unknown>;
+      const x = {
+        method,
+        path,
+        auth: meta.auth === 1,
+        retrySafe: IDEMPOTENT.has(method) || meta.retry === 1,
+        replayable: !(rest.body instanceof ReadableStream),
+        maxRetries: maxRetries ?? options.maxRetries ?? 2,
+        timeoutMs: timeout ?? options.timeout ?? 60_000,
+        settle: undefined as undefined | (() => void),
+      };
       let errorCopy: Response | undefined;
       const extra: Record<string, unknown> = {
         fetch: async (request: Request) => {
-          const response = await send(request, meta, replayable);
-          if (!response.ok && response.status !== 204) errorCopy = response.clone();
+          const response = await exchange(transport, request, x);
+          // Error bodies are parsed here by content type, from a copy taken
+          // before openapi-fetch reads the original as text.
+          if (!response.ok) errorCopy = response.clone();
           return response;
         },
       };
-      const parseAs = init.parseAs;
-      if (parseAs === undefined) extra.parseAs = 'stream';
-      if (meta.body === 'form') {
-        const headers = new Headers(init.headers as HeadersInit | undefined);
+      if (meta.defaults) {
+        const params = (rest.params ?? {}) as Record<string, Record<string, unknown> | undefined>;
+        extra.params = { ...params, path: { ...meta.defaults, ...params.path } };
+      }
+      const headers = new Headers(rest.headers as HeadersInit | undefined);
+      const chosen = meta.representation && ((extra.params ?? rest.params) as { path?: Record<string, unknown> } | undefined)?.path?.[meta.representation.param];
+      const representation = chosen === undefined ? undefined : meta.representation!.types[String(chosen)];
+      if (meta.form) {
         if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
-        extra.headers = headers;
-        extra.bodySerializer ??= serializeForm;
+        if (rest.bodySerializer === undefined) extra.bodySerializer = serializeForm;
+      } else if (representation && !isJsonType(representation) && meta.representation!.body && rest.body !== undefined) {
+        const shape = meta.representation!.body;
+        headers.set('content-type', representation);
+        extra.bodySerializer = (body: unknown) => `<?xml version="1.0" encoding="UTF-8"?>${encodeXml(body, shape)}`;
       }
-      const result = (await (client[method] as (p: string, i: object) => Promise<Result>)(path, { ...init, ...extra })) as Result;
-      if (parseAs !== undefined) return result;
+      extra.headers = headers;
+      const userParseAs = rest.parseAs;
+      if (userParseAs === undefined) extra.parseAs = 'stream';
+      let result: Raw;
+      try {
+        result = (await (client[method] as (p: string, i: object) => Promise<Raw>)(path, { ...rest, ...extra })) as Raw;
+        if (userParseAs !== undefined) return result;
+        const { response } = result;
+        const shape = meta.shapes?.[String(response.status)] ?? meta.shapes?.default;
+        const parse = { shape, accepts: meta.accepts, maxBytes };
+        if (response.ok) {
+          if (result.data !== undefined) result.data = await parseBody(response, parse);
+        } else if (errorCopy) {
+          result.error = await parseBody(errorCopy, parse);
+        }
+      } catch (e) {
+        // The timeout covers reading the body too; a body cut off by it is a timeout.
+        if (e instanceof DOMException && e.name === 'AbortError' && !(rest.signal as AbortSignal | undefined)?.aborted) throw new TimeoutError(method, path, x.timeoutMs);
+        throw e;
+      } finally {
+        x.settle?.();
+      }
       const { response } = result;
-      if (response.ok) {
-        if (result.data !== undefined) result.data = await parseBody(response, xmlFor(meta, response.status));
-      } else if (errorCopy) {
-        result.error = await parseBody(errorCopy, xmlFor(meta, response.status));
+      if (response.ok && envelopeFailure(spec.envelope, result.data)) {
+        result.error = result.data;
+        delete result.data;
+      } else if (response.ok && result.data !== undefined && options.validateResponses !== false) {
+        const shape = meta.shapes?.[String(response.status)];
+        const problems = shape ? shapeProblems(result.data, shape) : [];
+        if (problems.length) throw new ResponseValidationError(response.status, method, path, problems);
       }
+      if (options.throwOnError && result.error !== undefined) throw errorFor(result.error, response, method, path);
       return result;
     };
-    const wrapped = { ...client } as Record<string, unknown>;
+
+    function errorFor(body: unknown, response: Response, method: string, path: string) {
+      const requestId = REQUEST_ID_HEADERS.map((h) => response.headers.get(h)).find((v) => v) ?? undefined;
+      const fields = { status: response.status, body, method, path, requestId };
+      if (!response.ok) return apiErrorFor(fields);
+      const envelope = spec.envelope!;
+      const message = envelope.message ? resolvePointer(body, envelope.message) : undefined;
+      return new EnvelopeError({ ...fields, message: typeof message === 'string' ? message : undefined, providerCode: envelope.code ? resolvePointer(body, envelope.code) : undefined });
+    }
+
+    const wrapped: Record<string, unknown> = { use: client.use, eject: client.eject };
     for (const method of METHODS) wrapped[method] = call(method);
-    wrapped.request = (method: string, path: string, init?: Record<string, unknown>) => call(method.toUpperCase() as Method)(path, init);
-    return wrapped as unknown as Client<Paths>;
+    wrapped.request = (method: string, path: string, init?: Record<string, unknown>) => call(method.toUpperCase() as Upper)(path, init);
+    wrapped.paginate = (path: string, init: Record<string, unknown> | undefined, paging?: PaginateOptions) => {
+      const rules = spec.operations[`GET ${path}`]?.pagination;
+      if (!rules) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
+      return paginate(rules, (next) => call('GET')(path, next) as Promise<Raw>, init ?? {}, paging ?? {}, (body, response) => errorFor(body, response, 'GET', path));
+    };
+    return wrapped as unknown as PorticoClient<Paths, Pages, Throw>;
   };
 }

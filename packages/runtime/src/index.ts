@@ -1,5 +1,37 @@
-export { defineClient, type ClientOptions, type OperationMeta, type ProviderSpec } from './client.js';
-export type { Client } from 'openapi-fetch';
+export {
+  defineClient,
+  type ClientOptions,
+  type Envelope,
+  type Init,
+  type OperationMeta,
+  type OperationResult,
+  type PorticoClient,
+  type ProviderSpec,
+  type RequestExtras,
+} from './client.js';
+export type { PathsWithMethod } from 'openapi-typescript-helpers';
 export { parseBody, serializeForm } from './body.js';
-export { ResponseParseError } from './errors.js';
-export { decodeXml, parseXml, XmlSyntaxError, type XmlSchema } from './xml.js';
+export {
+  ApiError,
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  ConnectionError,
+  EnvelopeError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  ResponseParseError,
+  ResponseTooLargeError,
+  ResponseValidationError,
+  ServerError,
+  TimeoutError,
+  type ApiErrorFields,
+} from './errors.js';
+export type { Logger, LogLevel } from './log.js';
+export type { Pagination, PaginateOptions } from './pagination.js';
+export type { Shape } from './shape.js';
+export { backoffMs, retryAfterMs } from './transport.js';
+export { completeUserInput, UserInputRoundsExceededError, type UserInputOptions, type UserInputRules } from './userinput.js';
+export { verifyWebhookSignature, WebhookVerificationError, type VerifyOptions, type WebhookFailure, type WebhookSignature } from './webhooks.js';
+export { decodeXml, encodeXml, parseXml, XmlSyntaxError } from './xml.js';

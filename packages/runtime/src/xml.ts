@@ -2,19 +2,7 @@
 // no DTDs (so no entity expansion, no external entities), only the five
 // predefined entities and character references, bounded depth.
 
-/** Compact schema the generator emits for XML bodies: only what decoding needs. */
-export interface XmlSchema {
-  /** 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' */
-  t: string;
-  /** XML element (or attribute) name when it differs from the property name. */
-  n?: string;
-  /** Attribute of the parent element. */
-  a?: true;
-  /** Array wrapped in an element of its own. */
-  w?: true;
-  p?: Record<string, XmlSchema>;
-  i?: XmlSchema;
-}
+import type { Shape } from './shape.js';
 
 export interface XmlElement {
   name: string;
@@ -145,7 +133,7 @@ export function parseXml(source: string): XmlElement {
 
 const local = (name: string) => name.slice(name.indexOf(':') + 1);
 
-function scalar(text: string, schema: XmlSchema, where: string): unknown {
+function scalar(text: string, schema: Shape, where: string): unknown {
   const value = text.trim();
   switch (schema.t) {
     case 'integer':
@@ -166,7 +154,7 @@ function scalar(text: string, schema: XmlSchema, where: string): unknown {
 }
 
 /** Turns an element into the JSON shape its schema promises. */
-export function decodeElement(element: XmlElement, schema: XmlSchema, where = element.name): unknown {
+export function decodeElement(element: XmlElement, schema: Shape, where = element.name): unknown {
   if (schema.t === 'array') {
     const item = schema.i ?? { t: 'string' };
     return element.children.map((child, index) => decodeElement(child, item, `${where}[${index}]`));
@@ -198,6 +186,30 @@ export function decodeElement(element: XmlElement, schema: XmlSchema, where = el
   return out;
 }
 
-export function decodeXml(source: string, schema: XmlSchema): unknown {
+export function decodeXml(source: string, schema: Shape): unknown {
   return decodeElement(parseXml(source), schema);
+}
+
+const escapeXml = (v: string) => v.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`);
+
+/** Writes a value as the XML its schema describes: the inverse of decodeXml. */
+export function encodeXml(value: unknown, shape: Shape, name = shape.n ?? 'root'): string {
+  if (shape.t === 'array') {
+    const item = shape.i ?? { t: 'string' };
+    return (Array.isArray(value) ? value : []).map((v) => encodeXml(v, item, item.n ?? name)).join('');
+  }
+  if (shape.t !== 'object' || value === null || typeof value !== 'object') return `<${name}>${escapeXml(String(value))}</${name}>`;
+  const record = value as Record<string, unknown>;
+  let attributes = '';
+  let children = '';
+  for (const [prop, sub] of Object.entries(shape.p ?? {})) {
+    const v = record[prop];
+    if (v === undefined || v === null) continue;
+    const xmlName = sub.n ?? prop;
+    if (sub.a) attributes += ` ${xmlName}="${escapeXml(String(v))}"`;
+    else if (sub.t === 'array' && sub.w) children += `<${xmlName}>${encodeXml(v, sub, xmlName)}</${xmlName}>`;
+    else if (sub.t === 'array') children += encodeXml(v, { ...sub, i: { ...(sub.i ?? { t: 'string' }), n: sub.i?.n ?? prop } }, xmlName);
+    else children += encodeXml(v, sub, xmlName);
+  }
+  return `<${name}${attributes}>${children}</${name}>`;
 }

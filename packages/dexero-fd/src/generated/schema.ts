@@ -5,7 +5,7 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
+            path?: {
                 /**
                  * @description Unconfirmed: the suffix convention is inferred from the Dexero
                  *     eCommerce API. Representation of the request and response bodies,
@@ -16,7 +16,7 @@ export interface paths {
                  *     documented. Clients should prefer JSON.
                  * @example json
                  */
-                format: components["parameters"]["Format"];
+                format?: components["parameters"]["Format"];
             };
             cookie?: never;
         };
@@ -49,7 +49,7 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
+            path?: {
                 /**
                  * @description Unconfirmed: the suffix convention is inferred from the Dexero
                  *     eCommerce API. Representation of the request and response bodies,
@@ -60,7 +60,7 @@ export interface paths {
                  *     documented. Clients should prefer JSON.
                  * @example json
                  */
-                format: components["parameters"]["Format"];
+                format?: components["parameters"]["Format"];
             };
             cookie?: never;
         };
@@ -102,7 +102,7 @@ export interface paths {
                  *     documented. Clients should prefer JSON.
                  * @example json
                  */
-                format: components["parameters"]["Format"];
+                format?: components["parameters"]["Format"];
             };
             cookie?: never;
         };
@@ -513,7 +513,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path: {
+            path?: {
                 /**
                  * @description Unconfirmed: the suffix convention is inferred from the Dexero
                  *     eCommerce API. Representation of the request and response bodies,
@@ -524,7 +524,7 @@ export interface operations {
                  *     documented. Clients should prefer JSON.
                  * @example json
                  */
-                format: components["parameters"]["Format"];
+                format?: components["parameters"]["Format"];
             };
             cookie?: never;
         };
@@ -543,7 +543,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path: {
+            path?: {
                 /**
                  * @description Unconfirmed: the suffix convention is inferred from the Dexero
                  *     eCommerce API. Representation of the request and response bodies,
@@ -554,7 +554,7 @@ export interface operations {
                  *     documented. Clients should prefer JSON.
                  * @example json
                  */
-                format: components["parameters"]["Format"];
+                format?: components["parameters"]["Format"];
             };
             cookie?: never;
         };
@@ -595,7 +595,7 @@ export interface operations {
                 email?: string;
             };
             header?: never;
-            path: {
+            path?: {
                 /**
                  * @description Unconfirmed: the suffix convention is inferred from the Dexero
                  *     eCommerce API. Representation of the request and response bodies,
@@ -606,7 +606,7 @@ export interface operations {
                  *     documented. Clients should prefer JSON.
                  * @example json
                  */
-                format: components["parameters"]["Format"];
+                format?: components["parameters"]["Format"];
             };
             cookie?: never;
         };
@@ -641,7 +641,7 @@ export interface operations {
                  *     documented. Clients should prefer JSON.
                  * @example json
                  */
-                format: components["parameters"]["Format"];
+                format?: components["parameters"]["Format"];
             };
             cookie?: never;
         };

@@ -17,6 +17,51 @@ export const servers = [
   }
 ] as const;
 
+const s0 = { t: "integer", n: "id", a: 1 } as const;
+const s1 = { t: "string", n: "createdAt" } as const;
+const s2 = { t: "string", n: "updatedAt" } as const;
+const s3 = { t: "string", n: "type" } as const;
+const s4 = { t: "string", n: "firstName" } as const;
+const s5 = { t: "string", n: "lastName" } as const;
+const s6 = { t: "string", n: "organizationName" } as const;
+const s7 = { t: "string", n: "email" } as const;
+const s8 = { t: "string", n: "phone" } as const;
+const s9 = { t: "string", n: "language" } as const;
+const s10 = { t: "boolean", n: "active" } as const;
+const s11 = { t: "string", n: "street" } as const;
+const s12 = { t: "string", n: "city" } as const;
+const s13 = { t: "string", n: "province" } as const;
+const s14 = { t: "string", n: "postalCode" } as const;
+const s15 = { t: "string", n: "country" } as const;
+const s16 = { street: s11, city: s12, province: s13, postalCode: s14, country: s15 } as const;
+const s17 = { t: "object", n: "address", p: s16 } as const;
+const s18 = { id: s0, createdAt: s1, updatedAt: s2, type: s3, firstName: s4, lastName: s5, organizationName: s6, email: s7, phone: s8, language: s9, active: s10, address: s17 } as const;
+const s19 = { t: "object", n: "record", r: ["id"], p: s18 } as const;
+const s20 = { t: "array", n: "records", w: 1, i: s19 } as const;
+const s21 = { records: s20 } as const;
+const s22 = { t: "object", n: "recordList", r: ["records"], p: s21 } as const;
+const s23 = { t: "integer", n: "code" } as const;
+const s24 = { t: "string", n: "message" } as const;
+const s25 = { code: s23, message: s24 } as const;
+const s26 = { t: "object", n: "error", r: ["message"], p: s25 } as const;
+const s27 = { "200": s22, "401": s26, "403": s26, "404": s26, "405": s26, "500": s26, "503": s26 } as const;
+const s28 = { json: "application/json", xml: "application/xml" } as const;
+const s29 = { param: "format", types: s28 } as const;
+const s30 = { auth: 1, shapes: s27, accepts: ["application/xml"], defaults: {
+  format: "json"
+}, representation: s29 } as const;
+const s31 = { type: s3, firstName: s4, lastName: s5, organizationName: s6, email: s7, phone: s8, language: s9, active: s10, address: s17 } as const;
+const s32 = { t: "object", n: "record", p: s31 } as const;
+const s33 = { param: "format", types: s28, body: s32 } as const;
+const s34 = { error: {
+  t: "string"
+}, error_description: {
+  t: "string"
+}, error_uri: {
+  t: "string"
+} } as const;
+const s35 = { t: "object", r: ["error"], p: s34 } as const;
+
 export const spec: ProviderSpec = {
   slug: 'dexero-fd',
   defaultBaseUrl: 'https://fd.dexero.com/services/v6/rest',
@@ -63,722 +108,68 @@ export const spec: ProviderSpec = {
     }
   },
   operations: {
-    "GET /records.{format}": {
-      "auth": true,
-      "xml": {
-        "200": {
-          "t": "object",
-          "n": "recordList",
-          "p": {
-            "records": {
-              "t": "array",
-              "n": "records",
-              "w": true,
-              "i": {
-                "t": "object",
-                "n": "record",
-                "p": {
-                  "id": {
-                    "t": "integer",
-                    "n": "id",
-                    "a": true
-                  },
-                  "createdAt": {
-                    "t": "string",
-                    "n": "createdAt"
-                  },
-                  "updatedAt": {
-                    "t": "string",
-                    "n": "updatedAt"
-                  },
-                  "type": {
-                    "t": "string",
-                    "n": "type"
-                  },
-                  "firstName": {
-                    "t": "string",
-                    "n": "firstName"
-                  },
-                  "lastName": {
-                    "t": "string",
-                    "n": "lastName"
-                  },
-                  "organizationName": {
-                    "t": "string",
-                    "n": "organizationName"
-                  },
-                  "email": {
-                    "t": "string",
-                    "n": "email"
-                  },
-                  "phone": {
-                    "t": "string",
-                    "n": "phone"
-                  },
-                  "language": {
-                    "t": "string",
-                    "n": "language"
-                  },
-                  "active": {
-                    "t": "boolean",
-                    "n": "active"
-                  },
-                  "address": {
-                    "t": "object",
-                    "n": "address",
-                    "p": {
-                      "street": {
-                        "t": "string",
-                        "n": "street"
-                      },
-                      "city": {
-                        "t": "string",
-                        "n": "city"
-                      },
-                      "province": {
-                        "t": "string",
-                        "n": "province"
-                      },
-                      "postalCode": {
-                        "t": "string",
-                        "n": "postalCode"
-                      },
-                      "country": {
-                        "t": "string",
-                        "n": "country"
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        },
-        "401": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "403": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "404": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "405": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "500": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "503": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        }
-      }
-    },
+    "GET /records.{format}": s30,
     "POST /records.{format}": {
-      "auth": true,
-      "xml": {
-        "201": {
-          "t": "object",
-          "n": "record",
-          "p": {
-            "id": {
-              "t": "integer",
-              "n": "id",
-              "a": true
-            },
-            "createdAt": {
-              "t": "string",
-              "n": "createdAt"
-            },
-            "updatedAt": {
-              "t": "string",
-              "n": "updatedAt"
-            },
-            "type": {
-              "t": "string",
-              "n": "type"
-            },
-            "firstName": {
-              "t": "string",
-              "n": "firstName"
-            },
-            "lastName": {
-              "t": "string",
-              "n": "lastName"
-            },
-            "organizationName": {
-              "t": "string",
-              "n": "organizationName"
-            },
-            "email": {
-              "t": "string",
-              "n": "email"
-            },
-            "phone": {
-              "t": "string",
-              "n": "phone"
-            },
-            "language": {
-              "t": "string",
-              "n": "language"
-            },
-            "active": {
-              "t": "boolean",
-              "n": "active"
-            },
-            "address": {
-              "t": "object",
-              "n": "address",
-              "p": {
-                "street": {
-                  "t": "string",
-                  "n": "street"
-                },
-                "city": {
-                  "t": "string",
-                  "n": "city"
-                },
-                "province": {
-                  "t": "string",
-                  "n": "province"
-                },
-                "postalCode": {
-                  "t": "string",
-                  "n": "postalCode"
-                },
-                "country": {
-                  "t": "string",
-                  "n": "country"
-                }
-              }
-            }
-          }
-        },
-        "401": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "403": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "404": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "405": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "409": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "500": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "503": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        }
-      }
+      auth: 1,
+      shapes: {
+        "201": s19,
+        "401": s26,
+        "403": s26,
+        "404": s26,
+        "405": s26,
+        "409": s26,
+        "500": s26,
+        "503": s26
+      },
+      accepts: ["application/xml"],
+      defaults: {
+        format: "json"
+      },
+      representation: s33
     },
-    "GET /records/search.{format}": {
-      "auth": true,
-      "xml": {
-        "200": {
-          "t": "object",
-          "n": "recordList",
-          "p": {
-            "records": {
-              "t": "array",
-              "n": "records",
-              "w": true,
-              "i": {
-                "t": "object",
-                "n": "record",
-                "p": {
-                  "id": {
-                    "t": "integer",
-                    "n": "id",
-                    "a": true
-                  },
-                  "createdAt": {
-                    "t": "string",
-                    "n": "createdAt"
-                  },
-                  "updatedAt": {
-                    "t": "string",
-                    "n": "updatedAt"
-                  },
-                  "type": {
-                    "t": "string",
-                    "n": "type"
-                  },
-                  "firstName": {
-                    "t": "string",
-                    "n": "firstName"
-                  },
-                  "lastName": {
-                    "t": "string",
-                    "n": "lastName"
-                  },
-                  "organizationName": {
-                    "t": "string",
-                    "n": "organizationName"
-                  },
-                  "email": {
-                    "t": "string",
-                    "n": "email"
-                  },
-                  "phone": {
-                    "t": "string",
-                    "n": "phone"
-                  },
-                  "language": {
-                    "t": "string",
-                    "n": "language"
-                  },
-                  "active": {
-                    "t": "boolean",
-                    "n": "active"
-                  },
-                  "address": {
-                    "t": "object",
-                    "n": "address",
-                    "p": {
-                      "street": {
-                        "t": "string",
-                        "n": "street"
-                      },
-                      "city": {
-                        "t": "string",
-                        "n": "city"
-                      },
-                      "province": {
-                        "t": "string",
-                        "n": "province"
-                      },
-                      "postalCode": {
-                        "t": "string",
-                        "n": "postalCode"
-                      },
-                      "country": {
-                        "t": "string",
-                        "n": "country"
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        },
-        "401": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "403": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "404": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "405": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "500": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "503": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        }
-      }
-    },
+    "GET /records/search.{format}": s30,
     "PUT /records/{recordId}.{format}": {
-      "auth": true,
-      "xml": {
-        "200": {
-          "t": "object",
-          "n": "record",
-          "p": {
-            "id": {
-              "t": "integer",
-              "n": "id",
-              "a": true
-            },
-            "createdAt": {
-              "t": "string",
-              "n": "createdAt"
-            },
-            "updatedAt": {
-              "t": "string",
-              "n": "updatedAt"
-            },
-            "type": {
-              "t": "string",
-              "n": "type"
-            },
-            "firstName": {
-              "t": "string",
-              "n": "firstName"
-            },
-            "lastName": {
-              "t": "string",
-              "n": "lastName"
-            },
-            "organizationName": {
-              "t": "string",
-              "n": "organizationName"
-            },
-            "email": {
-              "t": "string",
-              "n": "email"
-            },
-            "phone": {
-              "t": "string",
-              "n": "phone"
-            },
-            "language": {
-              "t": "string",
-              "n": "language"
-            },
-            "active": {
-              "t": "boolean",
-              "n": "active"
-            },
-            "address": {
-              "t": "object",
-              "n": "address",
-              "p": {
-                "street": {
-                  "t": "string",
-                  "n": "street"
-                },
-                "city": {
-                  "t": "string",
-                  "n": "city"
-                },
-                "province": {
-                  "t": "string",
-                  "n": "province"
-                },
-                "postalCode": {
-                  "t": "string",
-                  "n": "postalCode"
-                },
-                "country": {
-                  "t": "string",
-                  "n": "country"
-                }
-              }
-            }
-          }
-        },
-        "401": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "403": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "404": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "405": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "409": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "500": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        },
-        "503": {
-          "t": "object",
-          "n": "error",
-          "p": {
-            "code": {
-              "t": "integer",
-              "n": "code"
-            },
-            "message": {
-              "t": "string",
-              "n": "message"
-            }
-          }
-        }
-      }
+      auth: 1,
+      shapes: {
+        "200": s19,
+        "401": s26,
+        "403": s26,
+        "404": s26,
+        "405": s26,
+        "409": s26,
+        "500": s26,
+        "503": s26
+      },
+      accepts: ["application/xml"],
+      defaults: {
+        format: "json"
+      },
+      representation: s33
     },
     "POST /oauth/token.action": {
-      "body": "form"
+      form: 1,
+      shapes: {
+        "200": {
+          t: "object",
+          r: ["access_token", "token_type"],
+          p: {
+            access_token: {
+              t: "string"
+            },
+            token_type: {
+              t: "string"
+            },
+            expires_in: {
+              t: "integer"
+            },
+            scope: {
+              t: "string"
+            }
+          }
+        },
+        "400": s35,
+        "401": s35
+      }
     }
   },
 };

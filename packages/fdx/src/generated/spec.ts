@@ -17,6 +17,38 @@ export const servers = [
   }
 ] as const;
 
+const s0 = { error: {
+  t: "string"
+}, error_description: {
+  t: "string"
+}, error_uri: {
+  t: "string"
+} } as const;
+const s1 = { t: "object", r: ["error"], p: s0 } as const;
+const s2 = { t: "object", r: ["error"], p: {
+  error: {
+    t: "string"
+  }
+} } as const;
+const s3 = { nextOffset: {
+  t: "string"
+}, prevOffset: {
+  t: "string"
+}, totalElements: {
+  t: "integer"
+} } as const;
+const s4 = { t: "object", p: s3 } as const;
+const s5 = { t: "object", r: ["href"], p: {
+  href: {
+    t: "string"
+  }
+} } as const;
+const s6 = { next: s5, prev: s5 } as const;
+const s7 = { t: "object", p: s6 } as const;
+const s8 = { t: "array", i: {
+  t: ""
+} } as const;
+
 export const spec: ProviderSpec = {
   slug: 'fdx',
   defaultBaseUrl: 'https://api.fi.com/fdx/v4',
@@ -114,24 +146,215 @@ export const spec: ProviderSpec = {
     }
   },
   operations: {
-    "GET /oauth2/v4/authorize": {},
+    "GET /oauth2/v4/authorize": {
+      shapes: {
+        "400": s1,
+        "429": s2
+      },
+      accepts: ["text/html"]
+    },
     "POST /oauth2/v4/token": {
-      "body": "form"
+      form: 1,
+      shapes: {
+        "200": {
+          t: "object",
+          r: ["access_token", "token_type"],
+          p: {
+            access_token: {
+              t: "string"
+            },
+            token_type: {
+              t: "string"
+            },
+            expires_in: {
+              t: "integer"
+            },
+            refresh_token: {
+              t: "string"
+            },
+            scope: {
+              t: "string"
+            },
+            id_token: {
+              t: "string"
+            }
+          }
+        },
+        "400": s1,
+        "401": s1,
+        "429": s2
+      }
     },
     "POST /oauth2/v4/revoke": {
-      "body": "form"
+      form: 1,
+      shapes: {
+        "400": s1,
+        "401": s1,
+        "429": s2
+      }
     },
     "GET /customers/current": {
-      "auth": true
+      auth: 1,
+      shapes: {
+        "200": {
+          t: "object",
+          r: ["customerId"],
+          p: {
+            customerId: {
+              t: "string"
+            },
+            type: {
+              t: "string"
+            },
+            name: {
+              t: "object",
+              p: {
+                first: {
+                  t: "string"
+                },
+                middle: {
+                  t: "string"
+                },
+                last: {
+                  t: "string"
+                },
+                suffix: {
+                  t: "string"
+                },
+                prefix: {
+                  t: "string"
+                },
+                company: {
+                  t: "string"
+                }
+              }
+            },
+            dateOfBirth: {
+              t: "string"
+            },
+            email: {
+              t: "array",
+              i: {
+                t: "string"
+              }
+            },
+            addresses: {
+              t: "array",
+              i: {
+                t: "object",
+                p: {
+                  line1: {
+                    t: "string"
+                  },
+                  line2: {
+                    t: "string"
+                  },
+                  line3: {
+                    t: "string"
+                  },
+                  city: {
+                    t: "string"
+                  },
+                  region: {
+                    t: "string"
+                  },
+                  postalCode: {
+                    t: "string"
+                  },
+                  country: {
+                    t: "string"
+                  },
+                  type: {
+                    t: "string"
+                  }
+                }
+              }
+            },
+            telephones: {
+              t: "array",
+              i: {
+                t: "object",
+                p: {
+                  type: {
+                    t: "string"
+                  },
+                  country: {
+                    t: "string"
+                  },
+                  number: {
+                    t: "string"
+                  }
+                }
+              }
+            },
+            accounts: {
+              t: "array",
+              i: {
+                t: "object",
+                p: {
+                  accountId: {
+                    t: "string"
+                  },
+                  relationship: {
+                    t: "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "429": s2
+      }
     },
     "GET /accounts": {
-      "auth": true
+      auth: 1,
+      shapes: {
+        "200": {
+          t: "object",
+          r: ["accounts"],
+          p: {
+            page: s4,
+            links: s7,
+            accounts: s8
+          }
+        },
+        "429": s2
+      },
+      pagination: {
+        style: "cursor",
+        items: "/accounts",
+        cursorParam: "offset",
+        nextCursor: "/page/nextOffset",
+        limitParam: "limit"
+      }
     },
     "GET /accounts/{accountId}": {
-      "auth": true
+      auth: 1,
+      shapes: {
+        "429": s2
+      }
     },
     "GET /accounts/{accountId}/transactions": {
-      "auth": true
+      auth: 1,
+      shapes: {
+        "200": {
+          t: "object",
+          r: ["transactions"],
+          p: {
+            page: s4,
+            links: s7,
+            transactions: s8
+          }
+        },
+        "429": s2
+      },
+      pagination: {
+        style: "cursor",
+        items: "/transactions",
+        cursorParam: "offset",
+        nextCursor: "/page/nextOffset",
+        limitParam: "limit"
+      }
     }
   },
 };

@@ -1,0 +1,64 @@
+// Providers that pause an operation to ask the end user something (an OTP,
+// a security question) and resume it when the same endpoint is called again
+// with the answers (`x-portico-user-input`).
+import { PorticoError, resolvePointer } from '@portico/auth';
+
+export interface UserInputRules {
+  /** Pointer to the operation status in a response. */
+  readonly status: string;
+  /** The status value that means "answers needed". */
+  readonly pending: string;
+  /** Pointer to the questions. */
+  readonly inputs: string;
+  /** Pointer to the operation id to resume. */
+  readonly operationId: string;
+  /** Request body fields that carry the operation id and the answers. */
+  readonly request: { readonly operationId: string; readonly inputs: string };
+  /** The component schema of one question, for the generated types. */
+  readonly schema?: string;
+}
+
+export class UserInputRoundsExceededError extends PorticoError {
+  static {
+    this.prototype.name = 'UserInputRoundsExceededError';
+  }
+  readonly rounds: number;
+  constructor(rounds: number) {
+    super('user_input_rounds_exceeded', `The provider still asked for user input after ${rounds} rounds; stopping.`);
+    this.rounds = rounds;
+  }
+}
+
+export interface UserInputOptions {
+  /** Rounds of questions to answer before giving up (default 5). */
+  maxRounds?: number;
+}
+
+type Result = { data?: unknown; error?: unknown; response: Response };
+
+/**
+ * Calls an operation, and while it answers "user input required", passes the
+ * questions to `answer` and calls it again with the operation id and the
+ * answers. Resolves with the first result that is done, or failed.
+ */
+export async function completeUserInput<Input, R extends Result>(
+  rules: UserInputRules,
+  call: (init: { body: Record<string, unknown> } & Record<string, unknown>) => Promise<R>,
+  init: { body: Record<string, unknown> } & Record<string, unknown>,
+  answer: (inputs: Input[], round: number) => Input[] | Promise<Input[]>,
+  options: UserInputOptions = {},
+): Promise<R> {
+  const maxRounds = options.maxRounds ?? 5;
+  let request = init;
+  for (let round = 0; ; round++) {
+    const result = await call(request);
+    if (result.error !== undefined || resolvePointer(result.data, rules.status) !== rules.pending) return result;
+    if (round >= maxRounds) throw new UserInputRoundsExceededError(maxRounds);
+    const questions = resolvePointer(result.data, rules.inputs);
+    const answers = await answer((Array.isArray(questions) ? questions : []) as Input[], round + 1);
+    request = {
+      ...request,
+      body: { ...request.body, [rules.request.operationId]: resolvePointer(result.data, rules.operationId), [rules.request.inputs]: answers },
+    };
+  }
+}

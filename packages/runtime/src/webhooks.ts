@@ -1,0 +1,97 @@
+// Webhook signature verification as the spec declares it
+// (`x-portico-webhook-signature`): parse the header, check the timestamp is
+// fresh, compare the HMAC in constant time, then hand back the typed event.
+import { PorticoError } from '@portico/auth';
+
+export interface WebhookSignature {
+  readonly header: string;
+  /** How the header splits into its parts, e.g. `t=<time>;s=<hex>`. */
+  readonly separator: string;
+  readonly timestampKey: string;
+  readonly signatureKey: string;
+  /** What is signed; `{timestamp}` and `{body}` are replaced. */
+  readonly signedPayload: string;
+  readonly algorithm: 'HMAC-SHA256';
+  readonly encoding: 'hex';
+  readonly timestampFormat: 'iso8601' | 'unix';
+  readonly toleranceSec: number;
+}
+
+export type WebhookFailure = 'missing_header' | 'malformed_header' | 'stale_timestamp' | 'signature_mismatch' | 'invalid_payload';
+
+export class WebhookVerificationError extends PorticoError {
+  static {
+    this.prototype.name = 'WebhookVerificationError';
+  }
+  readonly reason: WebhookFailure;
+  constructor(reason: WebhookFailure, message: string) {
+    super('webhook_verification_failed', `Webhook rejected: ${message}`);
+    this.reason = reason;
+  }
+}
+
+export interface VerifyOptions {
+  toleranceSec?: number;
+  /** Current time in ms, for tests. */
+  now?: number;
+}
+
+type HeaderBag = Headers | Record<string, string | string[] | undefined>;
+
+function header(headers: HeaderBag, name: string): string | undefined {
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  const value = key === undefined ? undefined : headers[key];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function hexToBytes(hex: string): Uint8Array | undefined {
+  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return undefined;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/** Verifies a webhook delivery and returns its parsed body. `rawBody` must be the bytes as received. */
+export async function verifyWebhookSignature<Event>(
+  rules: WebhookSignature,
+  rawBody: string | Uint8Array,
+  headers: HeaderBag,
+  secret: string,
+  options: VerifyOptions = {},
+): Promise<Event> {
+  const value = header(headers, rules.header.toLowerCase());
+  if (!value) throw new WebhookVerificationError('missing_header', `no ${rules.header} header`);
+  const parts = new Map<string, string>();
+  for (const part of value.split(rules.separator)) {
+    const at = part.indexOf('=');
+    if (at > 0) parts.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
+  }
+  const stamp = parts.get(rules.timestampKey);
+  const signature = hexToBytes(parts.get(rules.signatureKey) ?? '');
+  const time = stamp === undefined ? Number.NaN : rules.timestampFormat === 'unix' ? Number(stamp) * 1000 : Date.parse(stamp);
+  if (!stamp || !signature || signature.length === 0 || Number.isNaN(time)) {
+    throw new WebhookVerificationError('malformed_header', `${rules.header} is not of the form ${rules.timestampKey}=<time>${rules.separator}${rules.signatureKey}=<hex>`);
+  }
+  const tolerance = (options.toleranceSec ?? rules.toleranceSec) * 1000;
+  if (Math.abs((options.now ?? Date.now()) - time) > tolerance) {
+    throw new WebhookVerificationError('stale_timestamp', `the signature's timestamp is outside the ${tolerance / 1000} s tolerance`);
+  }
+  const body = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const payload = rules.signedPayload.replace('{timestamp}', stamp).replace('{body}', body);
+  const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(payload)));
+  if (!equalBytes(expected, signature)) throw new WebhookVerificationError('signature_mismatch', 'the signature does not match the body and secret');
+  try {
+    return JSON.parse(body) as Event;
+  } catch {
+    throw new WebhookVerificationError('invalid_payload', 'the body is not JSON');
+  }
+}

@@ -1,0 +1,123 @@
+// The constants a provider package's runtime reads: per-operation metadata
+// and compact response shapes, derived from the spec.
+import { deref, operations, type Json } from './specs.ts';
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
+const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml$/i;
+
+/**
+ * A response (or XML request) schema reduced to what the runtime walks:
+ * type, required properties, XML names, attributes and wrapping. Unions
+ * (oneOf/anyOf, several types) become `t: ''`: not checked, not decoded.
+ */
+export function shape(doc: Json, input: Json, seen: string[] = []): Json {
+  const ref = typeof input?.$ref === 'string' ? input.$ref : undefined;
+  if (ref && seen.includes(ref)) return { t: '' };
+  const trail = ref ? [...seen, ref] : seen;
+  const schema = deref(doc, input) ?? {};
+  if (schema.oneOf || schema.anyOf) return { t: '' };
+  const parts: Json[] = [schema, ...(schema.allOf ?? []).map((p: Json) => deref(doc, p))];
+  const types = [...new Set(parts.flatMap((p) => [p.type ?? []].flat()).filter((t: string) => t !== 'null'))];
+  const t = types.length > 1 ? '' : (types[0] ?? (parts.some((p) => p.properties) ? 'object' : ''));
+  const out: Json = { t };
+  const xml = { ...schema.xml, ...input.xml };
+  if (xml.name) out.n = xml.name;
+  if (xml.attribute) out.a = 1;
+  if (xml.wrapped) out.w = 1;
+  if (t === 'object') {
+    const required = [...new Set(parts.flatMap((p) => p.required ?? []))];
+    if (required.length) out.r = required;
+    const props: Json = {};
+    for (const part of parts) for (const [k, v] of Object.entries<Json>(deref(doc, part).properties ?? {})) props[k] = shape(doc, v, trail);
+    if (Object.keys(props).length) out.p = props;
+  }
+  if (t === 'array' && schema.items) out.i = shape(doc, schema.items, trail);
+  return out;
+}
+
+// A shape is worth shipping when it can catch something: a required field, a
+// structure to check or XML to decode.
+function useful(s: Json): boolean {
+  return Boolean(s.r || s.n || s.a || s.w || (s.i && useful(s.i)) || Object.values<Json>(s.p ?? {}).some(useful));
+}
+
+/** Metadata the runtime needs per operation, keyed `METHOD /path`. */
+export function operationMeta(doc: Json): Record<string, Json> {
+  const scheme = doc['x-portico-auth'].securityScheme as string;
+  const meta: Record<string, Json> = {};
+  for (const { method, path, op, pathItem } of operations(doc)) {
+    const m: Json = {};
+    const security: Json[] = op.security ?? doc.security ?? [];
+    if (security.some((alt) => scheme in alt)) m.auth = 1;
+    if (op['x-portico-retry-safe'] === true) m.retry = 1;
+    const body = deref(doc, op.requestBody)?.content ?? {};
+    const bodyTypes = Object.keys(body);
+    if (bodyTypes.length > 0 && bodyTypes.every((t) => t === 'application/x-www-form-urlencoded')) m.form = 1;
+    const shapes: Json = {};
+    const accepts = new Set<string>();
+    for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
+      const content = deref(doc, response)?.content ?? {};
+      for (const type of Object.keys(content)) if (!JSON_TYPE.test(type)) accepts.add(type);
+      const media = Object.entries<Json>(content).find(([type]) => JSON_TYPE.test(type) || XML_TYPE.test(type))?.[1];
+      if (media?.schema) {
+        const s = shape(doc, media.schema);
+        if (useful(s)) shapes[status] = s;
+      }
+    }
+    if (Object.keys(shapes).length) m.shapes = shapes;
+    if (accepts.size) m.accepts = [...accepts];
+    const params = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((p: Json) => deref(doc, p));
+    const defaults = Object.fromEntries(params.filter((p) => p.in === 'path' && p.schema?.default !== undefined).map((p) => [p.name, p.schema.default]));
+    if (Object.keys(defaults).length) m.defaults = defaults;
+    const representation = params.find((p) => p['x-portico-representation']);
+    if (representation) {
+      const xmlBody = Object.entries<Json>(body).find(([type]) => XML_TYPE.test(type))?.[1];
+      m.representation = {
+        param: representation.name,
+        types: representation['x-portico-representation'],
+        ...(xmlBody?.schema ? { body: shape(doc, xmlBody.schema) } : {}),
+      };
+    }
+    if (op['x-portico-pagination']) m.pagination = op['x-portico-pagination'];
+    meta[`${method.toUpperCase()} ${path}`] = m;
+  }
+  return meta;
+}
+
+/**
+ * JavaScript source for `value` in which every object that occurs more than
+ * once (the same error schema under forty operations) is written once as a
+ * const: the generated file, and users' bundles, stay small.
+ */
+export function emitShared(value: unknown): { consts: string; expr: string } {
+  const counts = new Map<string, number>();
+  const count = (v: unknown): void => {
+    if (!v || typeof v !== 'object') return;
+    const key = JSON.stringify(v);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    for (const child of Object.values(v)) count(child);
+  };
+  count(value);
+  const names = new Map<string, string>();
+  const consts: string[] = [];
+  const emit = (v: unknown, depth: number): string => {
+    if (!v || typeof v !== 'object') return JSON.stringify(v);
+    const key = JSON.stringify(v);
+    const name = names.get(key);
+    if (name) return name;
+    const pad = '  '.repeat(depth + 1);
+    const body = Array.isArray(v)
+      ? `[${v.map((x) => emit(x, depth)).join(', ')}]`
+      : `{${Object.entries(v).map(([k, x]) => `\n${pad}${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${emit(x, depth + 1)}`).join(',')}\n${'  '.repeat(depth)}}`;
+    if ((counts.get(key) ?? 0) > 1 && key.length > 24 && depth > 0) {
+      const id = `s${names.size}`;
+      names.set(key, id);
+      consts.push(`const ${id} = ${Array.isArray(v) ? `[${v.map((x) => emit(x, 0)).join(', ')}]` : emitFlat(v as Json)} as const;`);
+      return id;
+    }
+    return body;
+  };
+  const emitFlat = (v: Json) => `{ ${Object.entries(v).map(([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${emit(x, 0)}`).join(', ')} }`;
+  const expr = emit(value, 0);
+  return { consts: consts.join('\n'), expr };
+}
