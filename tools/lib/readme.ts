@@ -1,23 +1,93 @@
 // The provider package README, generated from the spec so its install line,
 // auth snippet and first call never drift from the code.
-import { deref, operations, packageName, type Json } from './specs.ts';
+import { deref, operations, packageName, type Json, type Operation } from './specs.ts';
 
 function envName(slug: string, what: string): string {
   return `${slug.replace(/-/g, '_').toUpperCase()}_${what}`;
 }
 
-/** The first authenticated GET whose parameters all have examples: a safe first call. */
-function firstCall(doc: Json): string {
-  const scheme = doc['x-portico-auth'].securityScheme;
-  const candidate = operations(doc).find(({ method, op }) => method === 'get' && (op.security ?? []).some((a: Json) => scheme in a));
-  if (!candidate) return '';
+/** `, { params: ... }` built from the spec's examples for an operation's required (and path) parameters. */
+function paramsArg(doc: Json, pathItem: Json, op: Json): string {
   const params: Record<string, Record<string, unknown>> = {};
-  for (const p of [...(candidate.pathItem.parameters ?? []), ...(candidate.op.parameters ?? [])].map((x) => deref(doc, x))) {
+  for (const p of [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((x) => deref(doc, x))) {
     if (p.in !== 'path' && !p.required) continue;
+    if (p.in === 'path' && p.schema?.default !== undefined) continue;
     (params[p.in] ??= {})[p.name] = p.example ?? p.schema?.example ?? p.schema?.default;
   }
-  const init = Object.keys(params).length ? `, { params: ${JSON.stringify(params).replace(/"([A-Za-z_$][\w$]*)":/g, '$1: ').replace(/"/g, "'").replace(/,(?=[a-zA-Z'])/g, ', ')} }` : '';
-  return `const { data, error } = await client.GET('${candidate.path}'${init});`;
+  return Object.keys(params).length ? `, { params: ${literal(params)} }` : '';
+}
+
+/** A value as a TypeScript literal, the way a person would write it. */
+function literal(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
+  if (value && typeof value === 'object') {
+    // Credentials come from the reader's own variables, never from an example value.
+    const entries = Object.entries(value).map(([k, v]) =>
+      /secret|token|password/i.test(k) && /^[A-Za-z_$][\w$]*$/.test(k) ? k : `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : `'${k}'`}: ${literal(v)}`,
+    );
+    return entries.length ? `{ ${entries.join(', ')} }` : '{}';
+  }
+  return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : JSON.stringify(value);
+}
+
+const authenticated = (doc: Json) => ({ op }: Operation) => (op.security ?? []).some((a: Json) => doc['x-portico-auth'].securityScheme in a);
+
+/** The first authenticated GET: a safe first call. */
+function firstCall(doc: Json): string {
+  const candidate = operations(doc).find((o) => o.method === 'get' && authenticated(doc)(o));
+  return candidate ? `const { data, error } = await client.GET('${candidate.path}'${paramsArg(doc, candidate.pathItem, candidate.op)});` : '';
+}
+
+/** Retries, timeouts, typed errors, pagination, and the provider's own extras, in a few lines. */
+function runtimeSnippet(slug: string, doc: Json): string {
+  const ops = operations(doc).filter(authenticated(doc));
+  const read = ops.find((o) => o.method === 'get' && /\{/.test(o.path)) ?? ops.find((o) => o.method === 'get') ?? ops.find((o) => o.op['x-portico-retry-safe']);
+  const paged = ops.find((o) => o.op['x-portico-pagination']);
+  const lines = [
+    `import { NotFoundError, RateLimitError } from '${packageName(slug)}';`,
+    '',
+    '// Retries (connection errors, 408/409/429/5xx, honouring Retry-After) and timeouts are on by default.',
+    'const strict = createClient({ auth, maxRetries: 3, timeout: 10_000, throwOnError: true });',
+  ];
+  if (read) {
+    const params = paramsArg(doc, read.pathItem, read.op);
+    const media = Object.values<Json>(deref(doc, read.op.requestBody)?.content ?? {})[0];
+    const example = media?.example ?? Object.values<Json>(media?.examples ?? {})[0]?.value;
+    const body = example === undefined ? '' : `body: ${literal(example)}, `;
+    const withTimeout = params ? params.replace(/ }$/, `, ${body}timeout: 5_000 }`) : `, { ${body}timeout: 5_000 }`;
+    lines.push(
+      'try {',
+      `  const { data } = await strict.${read.method.toUpperCase()}('${read.path}'${withTimeout});`,
+      '} catch (err) {',
+      '  if (err instanceof NotFoundError) console.log(err.status, err.body, err.requestId);',
+      '  else if (err instanceof RateLimitError) console.log(`retried ${err.method} ${err.path} and gave up`);',
+      '  else throw err;',
+      '}',
+    );
+  }
+  if (paged) {
+    lines.push('', '// Every item of a list, page after page, with a bound and an abort signal.');
+    lines.push(`for await (const item of client.paginate('${paged.path}'${paramsArg(doc, paged.pathItem, paged.op) || ', {}'}, { maxPages: 10, signal })) {`, '  console.log(item);', '}');
+  }
+  if (doc['x-portico-user-input']) {
+    const input = ops.find((o) => o.op['x-portico-retry-safe']) ?? ops[0]!;
+    lines.push('', '// When the bank asks the user something (OTP, a question), answer and resume.');
+    lines.push(`const result = await withUserInput(client, '${input.path}', { body: { appSecret, userSecret } }, async (questions) =>`);
+    lines.push('  questions.map((q) => ({ ...q, answer: askTheUser(q.query) })),', ');');
+    lines[0] = `import { NotFoundError, RateLimitError, withUserInput } from '${packageName(slug)}';`;
+  }
+  if (doc['x-portico-webhook-signature']) {
+    lines.push('', `// Webhooks: check the ${doc['x-portico-webhook-signature'].header} signature and get the typed event.`);
+    lines.push('const event = await verifyWebhook(rawBody, request.headers, signingSecret);');
+    lines.push("if (event.type === 'consent.accepted') console.log(event.data.object);");
+    lines[0] = `import { NotFoundError, RateLimitError, verifyWebhook } from '${packageName(slug)}';`;
+  }
+  const representation = ops.find((o) => [...(o.pathItem.parameters ?? []), ...(o.op.parameters ?? [])].some((p: Json) => deref(doc, p)['x-portico-representation']));
+  if (representation) {
+    lines.push('', '// JSON by default; ask for XML and get the same typed result.');
+    lines.push(`const { data: fromXml } = await client.GET('${representation.path}', { params: { path: { format: 'xml' } } });`);
+  }
+  return lines.join('\n');
 }
 
 function authSnippet(slug: string, doc: Json): string {
@@ -79,6 +149,20 @@ ${firstCall(doc)}
 Every operation returns \`{ data, error, response }\`: \`data\` typed by the spec's success
 response, \`error\` by its error responses. Token errors are classes with a stable \`code\`
 (\`OAuthError\`, \`ReauthorizationRequiredError\`, ...), exported from this package.
+
+## Retries, errors and pagination
+
+\`\`\`ts
+${runtimeSnippet(slug, doc)}
+\`\`\`
+
+Errors thrown by the client all extend \`PorticoError\` and have a stable \`code\`: API errors per
+status family (\`BadRequestError\`, \`AuthenticationError\`, \`PermissionDeniedError\`,
+\`NotFoundError\`, \`ConflictError\`, \`RateLimitError\`, \`ServerError\`, \`EnvelopeError\`),
+transport (\`ConnectionError\`, \`TimeoutError\`) and bodies that are not what the spec promises
+(\`ResponseParseError\`, \`ResponseTooLargeError\`, \`ResponseValidationError\`). Pass a
+\`logger\` (and \`logLevel\`) to see requests, retries and failures; headers, bodies and query
+strings are never logged.
 
 ## Reference
 
