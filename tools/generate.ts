@@ -124,7 +124,8 @@ function renderClient(slug: string, doc: Json): string {
   const runtimeErrors = [...RUNTIME_ERRORS];
   const exports: string[] = [];
   if (grants.includes('client_credentials')) {
-    authTypes.push('ClientCredentialsInput');
+    authTypes.push('ClientCredentialsInput<Scope>');
+    specImports.add('type Scope');
     authImports.add('ClientCredentialsInput');
   }
   if (grants.includes('authorization_code')) {
@@ -135,9 +136,10 @@ function renderClient(slug: string, doc: Json): string {
  * The authorization-code flow: build the authorization URL, exchange the
  * callback for tokens, refresh, revoke, and turn tokens into a client session.
  */
-export function oauth(options: OAuthFlowOptions): OAuthFlow {
-  return createOAuthFlow(spec.auth, options);
+export function oauth(options: OAuthFlowOptions): OAuthFlow<Scope> {
+  return createOAuthFlow<Scope>(spec.auth, options);
 }`);
+    specImports.add('type Scope');
   }
   if (grants.includes('access_code_exchange')) {
     authTypes.push('StaticTokenInput');

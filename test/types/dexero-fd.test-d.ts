@@ -30,5 +30,8 @@ describe('@portico/dexero-fd types', () => {
   it('types the auth option as client credentials', () => {
     // @ts-expect-error: client credentials need a secret
     createClient({ auth: { clientId: 'id' } });
+    createClient({ auth: { clientId: 'id', clientSecret: 's', scope: 'read' } });
+    // @ts-expect-error: only the documented scope
+    createClient({ auth: { clientId: 'id', clientSecret: 's', scope: 'write' } });
   });
 });

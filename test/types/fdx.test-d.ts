@@ -11,7 +11,7 @@ describe('@portico/fdx types', () => {
     if (first && 'depositAccount' in first) expectTypeOf(first.depositAccount.accountId).toEqualTypeOf<string>();
     await client.GET('/accounts/{accountId}/transactions', { params: { path: { accountId: 'a1' }, query: { startTime: '2024-01-01' } } });
     expectTypeOf<Scope>().toEqualTypeOf<'openid' | 'customers' | 'accounts' | 'transactions' | 'statements'>();
-    void flow;
+    await flow.authorizationUrl({ scope: ['openid', 'accounts'] });
   });
 
   it('rejects a wrong path, a missing required parameter and a wrong body field', async () => {
@@ -21,6 +21,8 @@ describe('@portico/fdx types', () => {
     await client.GET('/accounts/{accountId}', { params: { path: {} } });
     // @ts-expect-error: limit is an integer
     await client.GET('/accounts', { params: { query: { limit: 'ten' } } });
+    // @ts-expect-error: not a documented scope
+    await flow.authorizationUrl({ scope: ['openid', 'payments'] });
     // @ts-expect-error: token_type_hint is access_token or refresh_token
     await client.POST('/oauth2/v4/revoke', { body: { token: 't', token_type_hint: 'id_token' } });
   });

@@ -10,11 +10,11 @@ import { assertSecureUrl } from './url.js';
 export const DEFAULT_REFRESH_SKEW_MS = 60_000;
 
 /** `createClient({ auth: { clientId, clientSecret } })`: the client fetches and renews its own tokens. */
-export interface ClientCredentialsInput {
+export interface ClientCredentialsInput<Scope extends string = string> {
   clientId: string;
   clientSecret: string;
-  /** A list, or one string of scopes separated by spaces or commas; defaults to the profile's default scopes. */
-  scope?: string | string[];
+  /** A list, or one scope; defaults to the profile's default scopes. */
+  scope?: Scope | Scope[];
   /** Overrides the profile's token endpoint. */
   tokenUrl?: string;
 }

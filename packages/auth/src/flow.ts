@@ -59,8 +59,9 @@ export interface Session extends Authenticator {
   revoke(): Promise<void>;
 }
 
-export interface OAuthFlow {
-  authorizationUrl(params?: { scope?: string | string[]; state?: string }): Promise<AuthorizationRequest>;
+/** `Scope` is the provider's documented scopes (a string-literal union in each provider package). */
+export interface OAuthFlow<Scope extends string = string> {
+  authorizationUrl(params?: { scope?: Scope | Scope[]; state?: string }): Promise<AuthorizationRequest>;
   exchangeCode(callback: CallbackInput, check: { state: string; codeVerifier?: string }): Promise<Tokens>;
   refresh(tokens: Tokens): Promise<Tokens>;
   revoke(tokens: Tokens): Promise<void>;
@@ -104,7 +105,7 @@ function assertPkceProfile(authorization: AuthorizationEndpoint): void {
 }
 
 /** The authorization_code grant: build the authorization URL, check the callback, exchange, refresh, revoke. */
-export function createOAuthFlow(profile: AuthProfile, options: OAuthFlowOptions): OAuthFlow {
+export function createOAuthFlow<Scope extends string = string>(profile: AuthProfile, options: OAuthFlowOptions): OAuthFlow<Scope> {
   const authorization = profile.authorization;
   if (authorization === undefined || !profile.grants.includes('authorization_code')) {
     throw new ConfigurationError('this provider does not support the authorization_code grant');

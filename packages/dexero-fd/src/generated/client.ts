@@ -3,10 +3,10 @@ import { defineClient } from '@portico/runtime';
 import type { ClientOptions, PorticoClient } from '@portico/runtime';
 import type { ClientCredentialsInput } from '@portico/auth';
 import type { paths } from './schema.js';
-import { spec } from './spec.js';
+import { spec, type Scope } from './spec.js';
 
 /** What `createClient({ auth })` accepts for Dexero FD API. */
-export type Auth = ClientCredentialsInput;
+export type Auth = ClientCredentialsInput<Scope>;
 
 /** Paginated list operations and the type of one item (`client.paginate(path)`). */
 export interface Pages {

@@ -4,7 +4,7 @@ import type { ClientOptions, PorticoClient } from '@portico/runtime';
 import { createOAuthFlow } from '@portico/auth';
 import type { OAuthFlow, OAuthFlowOptions, Session, StaticTokenInput } from '@portico/auth';
 import type { paths } from './schema.js';
-import { spec } from './spec.js';
+import { spec, type Scope } from './spec.js';
 
 /** What `createClient({ auth })` accepts for FDX API 4.6 (MX Data Access authorization). */
 export type Auth = Session | StaticTokenInput;
@@ -23,8 +23,8 @@ export const createClient: <Throw extends boolean = false>(options?: ClientOptio
  * The authorization-code flow: build the authorization URL, exchange the
  * callback for tokens, refresh, revoke, and turn tokens into a client session.
  */
-export function oauth(options: OAuthFlowOptions): OAuthFlow {
-  return createOAuthFlow(spec.auth, options);
+export function oauth(options: OAuthFlowOptions): OAuthFlow<Scope> {
+  return createOAuthFlow<Scope>(spec.auth, options);
 }
 
 export { PorticoAuthError, OAuthError, AuthorizationDeniedError, StateMismatchError, ReauthorizationRequiredError, InsecureUrlError, TokenResponseError, RevocationError, UnsupportedTokenTypeError, AuthorizationError, ConfigurationError, NetworkError, MemoryTokenStore, PorticoError } from '@portico/auth';

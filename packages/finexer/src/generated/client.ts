@@ -4,7 +4,7 @@ import type { ClientOptions, PorticoClient, VerifyOptions } from '@portico/runti
 import { createOAuthFlow } from '@portico/auth';
 import type { OAuthFlow, OAuthFlowOptions, Session, StaticTokenInput } from '@portico/auth';
 import type { paths, webhooks } from './schema.js';
-import { spec, webhookSignature } from './spec.js';
+import { spec, type Scope, webhookSignature } from './spec.js';
 
 /** What `createClient({ auth })` accepts for Finexer API. */
 export type Auth = Session | StaticTokenInput;
@@ -27,8 +27,8 @@ export const createClient: <Throw extends boolean = false>(options?: ClientOptio
  * The authorization-code flow: build the authorization URL, exchange the
  * callback for tokens, refresh, revoke, and turn tokens into a client session.
  */
-export function oauth(options: OAuthFlowOptions): OAuthFlow {
-  return createOAuthFlow(spec.auth, options);
+export function oauth(options: OAuthFlowOptions): OAuthFlow<Scope> {
+  return createOAuthFlow<Scope>(spec.auth, options);
 }
 
 /** Every event the provider delivers to your webhook URL. */
