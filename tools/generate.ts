@@ -109,6 +109,7 @@ const RUNTIME_ERRORS = [
   'ResponseParseError',
   'ResponseTooLargeError',
   'ResponseValidationError',
+  'PaginationLoopError',
 ];
 
 function renderClient(slug: string, doc: Json): string {

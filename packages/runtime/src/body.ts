@@ -1,3 +1,4 @@
+import { redactSecrets } from '@portico/auth';
 import { ResponseParseError, ResponseTooLargeError } from './errors.js';
 import type { Shape } from './shape.js';
 import { decodeXml } from './xml.js';
@@ -44,6 +45,8 @@ export interface ParseOptions {
   /** Non-JSON media types the operation declares (text/html, application/xml, ...). */
   accepts: readonly string[] | undefined;
   maxBytes: number;
+  /** Credentials a server may echo back; cut from any excerpt an error shows. */
+  secrets?: () => readonly string[];
 }
 
 /**
@@ -57,23 +60,29 @@ export async function parseBody(response: Response, options: ParseOptions): Prom
   const bytes = await readLimited(response, options.maxBytes);
   if (bytes.length === 0) return undefined;
   const fail = (body: string, reason: string): never => {
-    throw new ResponseParseError({ status: response.status, contentType, body, reason });
+    const secrets = options.secrets?.() ?? [];
+    throw new ResponseParseError({ status: response.status, contentType, body: redactSecrets(body, secrets), reason: redactSecrets(reason, secrets) });
   };
   let text = '';
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    fail(new TextDecoder().decode(bytes.subarray(0, 400)), 'the body is not valid UTF-8');
+    fail(new TextDecoder().decode(bytes), 'the body is not valid UTF-8');
   }
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   if (JSON_TYPE.test(mediaType) || (mediaType === '' && !options.accepts?.length)) {
     try {
       return JSON.parse(text);
     } catch (e) {
-      return fail(text, `invalid JSON (${(e as Error).message.split('\n')[0]})`);
+      // V8 quotes a few characters of the input, which may be part of a
+      // secret too short to recognise: keep only the position.
+      const reason = (e as Error).message.split('\n')[0]!.replace(/^(Unexpected token '.{1,2}'), .* (is not valid JSON)$/su, '$1 $2');
+      return fail(text, `invalid JSON (${reason})`);
     }
   }
-  if (XML_TYPE.test(mediaType) && options.shape) {
+  // XML only where the operation declares it: an XML body from a JSON-only
+  // endpoint is as wrong as HTML, even when it happens to fit the shape.
+  if (XML_TYPE.test(mediaType) && options.shape && options.accepts?.some(isXmlType)) {
     try {
       return decodeXml(text, options.shape);
     } catch (e) {

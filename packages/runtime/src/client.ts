@@ -1,8 +1,8 @@
 import createFetchClient, { type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { createAuthenticator, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
+import { createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
 import { isJsonType, parseBody, serializeForm } from './body.js';
-import { apiErrorFor, EnvelopeError, ResponseValidationError, TimeoutError } from './errors.js';
+import { apiErrorFor, ConnectionError, EnvelopeError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, type Logger, type LogLevel } from './log.js';
 import { paginate, type Pagination, type PaginateOptions } from './pagination.js';
 import { shapeProblems, type Shape } from './shape.js';
@@ -113,6 +113,18 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
 const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-correlation-id', 'x-amzn-requestid'];
 type Raw = { data?: unknown; error?: unknown; response: Response };
 
+/** Values of credential-named fields (clientSecret, appSecret, api_key, ...) anywhere in `value`: what a server echo must not carry into an error. */
+function credentialValues(value: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > 8 || !value || typeof value !== 'object' || value instanceof ReadableStream || ArrayBuffer.isView(value)) return out;
+  const entries = value instanceof Headers ? [...value.entries()] : Object.entries(value);
+  for (const [key, item] of entries) {
+    if (typeof item === 'string') {
+      if (isSensitiveKey(key)) out.push(item);
+    } else credentialValues(item, out, depth + 1);
+  }
+  return out;
+}
+
 function envelopeFailure(envelope: Envelope | undefined, body: unknown): boolean {
   if (!envelope || !body || typeof body !== 'object') return false;
   return envelope.failure.some((rule) => resolvePointer(body, rule.pointer) === rule.equals);
@@ -132,13 +144,19 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
       ownOrigin: new URL(baseUrl).origin,
       maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
       log: createLog(options.logger, options.logLevel),
+      sent: new Set(),
     };
+    const ownSecrets = credentialValues([options.auth, options.headers]);
+    // Looked up only when an error is being built: walking a large request
+    // body on every call would cost more than the call.
+    const secretsOf = (init: unknown) => () => [...ownSecrets, ...transport.sent, ...credentialValues(init)];
     const client = createFetchClient<Paths>({ baseUrl, fetch: baseFetch, headers: options.headers });
     const maxBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
 
     const call = (method: Upper) => async (path: string, init: Record<string, unknown> = {}) => {
       const meta = spec.operations[`${method} ${path}`] ?? {};
       const { timeout, maxRetries, ...rest } = init as RequestExtras & Record<string, unknown>;
+      const secrets = secretsOf([rest.body, rest.params, rest.headers]);
       const x = {
         method,
         path,
@@ -149,14 +167,20 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         timeoutMs: timeout ?? options.timeout ?? 60_000,
         settle: undefined as undefined | (() => void),
       };
-      let errorCopy: Response | undefined;
+      const userParseAs = rest.parseAs;
+      let errorResponse: Response | undefined;
+      let responded = false;
       const extra: Record<string, unknown> = {
         fetch: async (request: Request) => {
           const response = await exchange(transport, request, x);
-          // Error bodies are parsed here by content type, from a copy taken
-          // before openapi-fetch reads the original as text.
-          if (!response.ok) errorCopy = response.clone();
-          return response;
+          responded = true;
+          if (response.ok || userParseAs !== undefined || response.status < 200) return response;
+          // openapi-fetch would read an error body whole, with no size limit
+          // (an endless one until the timeout, in memory): it gets an empty
+          // stand-in, and the body is parsed below by content type, within
+          // maxResponseBytes.
+          errorResponse = response;
+          return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
         },
       };
       if (meta.defaults) {
@@ -175,23 +199,30 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         extra.bodySerializer = (body: unknown) => `<?xml version="1.0" encoding="UTF-8"?>${encodeXml(body, shape)}`;
       }
       extra.headers = headers;
-      const userParseAs = rest.parseAs;
       if (userParseAs === undefined) extra.parseAs = 'stream';
       let result: Raw;
       try {
         result = (await (client[method] as (p: string, i: object) => Promise<Raw>)(path, { ...rest, ...extra })) as Raw;
-        if (userParseAs !== undefined) return result;
+        if (userParseAs !== undefined) {
+          if (options.throwOnError && !result.response.ok) throw errorFor(result.error, result.response, method, path, secrets());
+          return result;
+        }
         const { response } = result;
         const shape = meta.shapes?.[String(response.status)] ?? meta.shapes?.default;
-        const parse = { shape, accepts: meta.accepts, maxBytes };
+        const parse = { shape, accepts: meta.accepts, maxBytes, secrets };
         if (response.ok) {
           if (result.data !== undefined) result.data = await parseBody(response, parse);
-        } else if (errorCopy) {
-          result.error = await parseBody(errorCopy, parse);
+        } else if (errorResponse) {
+          result.response = errorResponse;
+          result.error = await parseBody(errorResponse, parse);
         }
       } catch (e) {
+        const userAborted = (rest.signal as AbortSignal | undefined)?.aborted;
         // The timeout covers reading the body too; a body cut off by it is a timeout.
-        if (e instanceof DOMException && e.name === 'AbortError' && !(rest.signal as AbortSignal | undefined)?.aborted) throw new TimeoutError(method, path, x.timeoutMs);
+        if (e instanceof DOMException && e.name === 'AbortError' && !userAborted) throw new TimeoutError(method, path, x.timeoutMs);
+        // Fetch reports a network failure as a TypeError; once the headers
+        // are in, that is the body being cut off (a reset, a closed socket).
+        if (responded && !userAborted && e instanceof TypeError) throw new ConnectionError(method, path, e);
         throw e;
       } finally {
         x.settle?.();
@@ -205,13 +236,15 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         const problems = shape ? shapeProblems(result.data, shape) : [];
         if (problems.length) throw new ResponseValidationError(response.status, method, path, problems);
       }
-      if (options.throwOnError && result.error !== undefined) throw errorFor(result.error, response, method, path);
+      // An error status with an empty body leaves `error` undefined (as in
+      // openapi-fetch), but is no less an error.
+      if (options.throwOnError && (result.error !== undefined || !response.ok)) throw errorFor(result.error, response, method, path, secrets());
       return result;
     };
 
-    function errorFor(body: unknown, response: Response, method: string, path: string) {
+    function errorFor(body: unknown, response: Response, method: string, path: string, secrets: readonly string[]) {
       const requestId = REQUEST_ID_HEADERS.map((h) => response.headers.get(h)).find((v) => v) ?? undefined;
-      const fields = { status: response.status, body, method, path, requestId };
+      const fields = { status: response.status, body, method, path, requestId, secrets };
       if (!response.ok) return apiErrorFor(fields);
       const envelope = spec.envelope!;
       const message = envelope.message ? resolvePointer(body, envelope.message) : undefined;
@@ -224,7 +257,8 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
     wrapped.paginate = (path: string, init: Record<string, unknown> | undefined, paging?: PaginateOptions) => {
       const rules = spec.operations[`GET ${path}`]?.pagination;
       if (!rules) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
-      return paginate(rules, (next) => call('GET')(path, next) as Promise<Raw>, init ?? {}, paging ?? {}, (body, response) => errorFor(body, response, 'GET', path));
+      const secrets = secretsOf(init);
+      return paginate(rules, (next) => call('GET')(path, next) as Promise<Raw>, init ?? {}, paging ?? {}, (body, response) => errorFor(body, response, 'GET', path, secrets()));
     };
     return wrapped as unknown as PorticoClient<Paths, Pages, Throw>;
   };

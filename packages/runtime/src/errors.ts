@@ -1,6 +1,6 @@
 // Errors the runtime raises. API errors carry the provider's (typed) error
 // body; transport and parse errors carry what went wrong, never a secret.
-import { PorticoError, redact } from '@portico/auth';
+import { PorticoError, redact, redactSecrets } from '@portico/auth';
 
 const SNIPPET = 200;
 
@@ -18,6 +18,8 @@ export interface ApiErrorFields<Body> {
   path: string;
   requestId?: string;
   message?: string;
+  /** Credentials the server may have echoed into the body: cut from the message and from what inspect and JSON show. */
+  secrets?: readonly string[];
 }
 
 /**
@@ -33,22 +35,33 @@ export class ApiError<Body = unknown> extends PorticoError {
   readonly method: string;
   readonly path: string;
   readonly requestId: string | undefined;
+  readonly #shownBody: unknown;
 
   constructor(fields: ApiErrorFields<Body>, code = 'api_error') {
-    const detail = fields.message ?? describeBody(fields.body);
+    const secrets = fields.secrets ?? [];
+    const detail = redactSecrets(fields.message ?? describeBody(fields.body), secrets);
     super(code, `${fields.method} ${fields.path} failed with HTTP ${fields.status}${detail ? `: ${detail}` : ''}${fields.requestId ? ` (request id ${fields.requestId})` : ''}`);
     this.status = fields.status;
     this.body = fields.body;
     this.method = fields.method;
     this.path = fields.path;
     this.requestId = fields.requestId;
+    this.#shownBody = redactStrings(redact(fields.body), secrets);
   }
 
   // Error bodies can echo credentials (a token endpoint's reply, a body that
   // repeats the request): shown redacted, kept intact on `body` for code.
   protected override view(): Record<string, unknown> {
-    return { ...super.view(), body: redact(this.body) };
+    return { ...super.view(), body: this.#shownBody };
   }
+}
+
+function redactStrings(value: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0) return value;
+  if (typeof value === 'string') return redactSecrets(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, secrets));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v, secrets)]));
+  return value;
 }
 
 function describeBody(body: unknown): string {

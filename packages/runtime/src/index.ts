@@ -29,7 +29,7 @@ export {
   type ApiErrorFields,
 } from './errors.js';
 export type { Logger, LogLevel } from './log.js';
-export type { Pagination, PaginateOptions } from './pagination.js';
+export { PaginationLoopError, type Pagination, type PaginateOptions } from './pagination.js';
 export type { Shape } from './shape.js';
 export { backoffMs, retryAfterMs } from './transport.js';
 export { completeUserInput, UserInputRoundsExceededError, type UserInputOptions, type UserInputRules } from './userinput.js';

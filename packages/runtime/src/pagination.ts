@@ -1,6 +1,16 @@
 // Walks a list operation page by page, following the provider's own paging
 // as its spec declares it (`x-portico-pagination`).
-import { resolvePointer } from '@portico/auth';
+import { PorticoError, resolvePointer } from '@portico/auth';
+
+/** The provider pointed back at a page already read; stopping instead of looping. */
+export class PaginationLoopError extends PorticoError {
+  static {
+    this.prototype.name = 'PaginationLoopError';
+  }
+  constructor(style: string) {
+    super('pagination_loop', `The provider's next page (${style} paging) repeats one already read; stopping instead of looping.`);
+  }
+}
 
 export interface Pagination {
   readonly style: 'cursor' | 'offset' | 'next-url';
@@ -60,16 +70,22 @@ export async function* paginate(
   toError: (body: unknown, response: Response) => Error,
 ): AsyncIterableIterator<unknown> {
   let init: Init | undefined = options.signal ? { ...first, signal: options.signal } : first;
+  const seen = new Set([JSON.stringify(first.params?.query ?? {})]);
   for (let pages = 0; init && pages < (options.maxPages ?? Number.POSITIVE_INFINITY); pages++) {
     options.signal?.throwIfAborted();
     const page = await fetchPage(init);
-    if (page.error !== undefined) throw toError(page.error, page.response);
+    if (page.error !== undefined || !page.response.ok) throw toError(page.error, page.response);
     const items = resolvePointer(page.data, rules.items);
     const list = Array.isArray(items) ? items : [];
     for (const item of list) {
       options.signal?.throwIfAborted();
       yield item;
     }
-    init = nextPage(rules, init, page.data, list.length);
+    const next = nextPage(rules, init, page.data, list.length);
+    // A provider that hands back the cursor it was given would loop forever.
+    const key = next && JSON.stringify(next.params?.query ?? {});
+    if (key !== undefined && seen.has(key)) throw new PaginationLoopError(rules.style);
+    if (key !== undefined) seen.add(key);
+    init = next;
   }
 }

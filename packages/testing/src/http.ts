@@ -17,9 +17,11 @@ export interface RecordedRequest {
 
 export interface Reply {
   status: number;
-  /** An object is sent as JSON; a string as is; undefined sends no body. */
+  /** An object is sent as JSON; a string or bytes (Uint8Array) as is; undefined sends no body. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Reset the connection (TCP RST) instead of answering. */
+  reset?: boolean;
 }
 
 export type Handler = (request: RecordedRequest) => Reply | Promise<Reply>;
@@ -128,9 +130,13 @@ export class LoopbackServer {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
+  if (reply.reset) {
+    res.socket?.resetAndDestroy();
+    return;
+  }
   const headers: Record<string, string> = { ...reply.headers };
-  let body: string | undefined;
-  if (typeof reply.body === 'string') body = reply.body;
+  let body: string | Uint8Array | undefined;
+  if (typeof reply.body === 'string' || reply.body instanceof Uint8Array) body = reply.body;
   else if (reply.body !== undefined) {
     body = JSON.stringify(reply.body);
     headers['content-type'] ??= 'application/json';

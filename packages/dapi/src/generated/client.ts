@@ -47,5 +47,5 @@ export function withUserInput<P extends PathsWithMethod<paths, 'post'>, Throw ex
 
 export { PorticoAuthError, OAuthError, AuthorizationDeniedError, StateMismatchError, ReauthorizationRequiredError, InsecureUrlError, TokenResponseError, RevocationError, UnsupportedTokenTypeError, AuthorizationError, ConfigurationError, NetworkError, MemoryTokenStore, PorticoError } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
-export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, UserInputRoundsExceededError } from '@portico/runtime';
+export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, PaginationLoopError, UserInputRoundsExceededError } from '@portico/runtime';
 export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';

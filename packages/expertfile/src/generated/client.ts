@@ -19,5 +19,5 @@ export const createClient: <Throw extends boolean = false>(options?: ClientOptio
 
 export { PorticoAuthError, OAuthError, AuthorizationDeniedError, StateMismatchError, ReauthorizationRequiredError, InsecureUrlError, TokenResponseError, RevocationError, UnsupportedTokenTypeError, AuthorizationError, ConfigurationError, NetworkError, MemoryTokenStore, PorticoError } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
-export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError } from '@portico/runtime';
+export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, PaginationLoopError } from '@portico/runtime';
 export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';

@@ -52,5 +52,5 @@ export function verifyWebhook(
 
 export { PorticoAuthError, OAuthError, AuthorizationDeniedError, StateMismatchError, ReauthorizationRequiredError, InsecureUrlError, TokenResponseError, RevocationError, UnsupportedTokenTypeError, AuthorizationError, ConfigurationError, NetworkError, MemoryTokenStore, PorticoError } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
-export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, WebhookVerificationError } from '@portico/runtime';
+export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, PaginationLoopError, WebhookVerificationError } from '@portico/runtime';
 export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';
