@@ -11,6 +11,14 @@ export default defineConfig({
       { test: { name: 'wire', include: ['test/wire/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       {
         test: {
+          name: 'release',
+          include: ['tools/release/test/**/*.test.ts', 'test/install/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           name: 'types',
           include: [],
           typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/types/tsconfig.json' },

@@ -36,7 +36,7 @@ write('package.json', {
   sideEffects: false,
   exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
   types: './dist/index.d.ts',
-  files: ['dist', 'src', 'README.md', 'LICENSE'],
+  files: ['dist', 'src', 'README.md', 'LICENSE', 'CHANGELOG.md'],
   engines: rootPkg.engines,
   repository: { ...rootPkg.repository, directory: `packages/${slug}` },
   homepage: rootPkg.homepage.replace('packages/runtime', `packages/${slug}`),

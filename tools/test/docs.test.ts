@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, listProviders, loadSpec, operations, packageName } from '../lib/specs.ts';
 
 const site = mkdtempSync(join(tmpdir(), 'portico-site-'));
@@ -12,6 +12,7 @@ describe('API reference site', () => {
   beforeAll(async () => {
     await promisify(execFile)(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'tools/docs.ts'), '--out', site], { cwd: ROOT });
   }, 180_000);
+  afterAll(() => rmSync(site, { recursive: true, force: true }));
 
   it('has an index listing every package with its install command, version and page', () => {
     const index = readFileSync(join(site, 'index.html'), 'utf8');

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ROOT, listProviders } from '../lib/specs.ts';
 
 const run = promisify(execFile);
@@ -26,6 +26,7 @@ describe('generated code matches the specs (drift check)', () => {
 
   it('names the stale provider, and only it, when one spec changes', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'portico-drift-'));
+    onTestFinished(() => rmSync(tmp, { recursive: true, force: true }));
     for (const slug of ['dapi', 'fdx']) {
       cpSync(join(ROOT, 'specs', slug), join(tmp, 'specs', slug), { recursive: true });
       mkdirSync(join(tmp, 'packages', slug), { recursive: true });

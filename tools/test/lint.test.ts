@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { stringify, parse } from 'yaml';
 import { ROOT, listProviders, specPath } from '../lib/specs.ts';
 
@@ -31,7 +31,9 @@ describe('spec lint (recommended-strict + repo rules)', () => {
     const doc = parse(readFileSync(specPath('dapi'), 'utf8'));
     doc['x-portico-auth'].token.bodyFormat = 'xml';
     delete doc.paths['/auth/ExchangeToken'].post.security;
-    const file = join(mkdtempSync(join(tmpdir(), 'portico-lint-')), 'openapi.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'portico-lint-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'openapi.yaml');
     writeFileSync(file, stringify(doc));
     const { ok, output } = await lint(file);
     expect(ok).toBe(false);
