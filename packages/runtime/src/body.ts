@@ -9,13 +9,19 @@ const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml\b/i;
 export const isJsonType = (type: string) => JSON_TYPE.test(type);
 export const isXmlType = (type: string) => XML_TYPE.test(type);
 
+// Stateless for whole-buffer decoding, so one instance serves every call.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length'));
+  const length = response.headers.get('content-length');
+  const declared = length === null ? Number.NaN : Number(length);
   if (declared > maxBytes) {
     await response.body?.cancel();
     throw new ResponseTooLargeError(response.status, maxBytes);
   }
   if (!response.body) return new Uint8Array();
+  // A declared length within the limit is enforced by fetch itself: read at once.
+  if (declared >= 0) return new Uint8Array(await response.arrayBuffer());
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = response.body.getReader();
@@ -65,7 +71,7 @@ export async function parseBody(response: Response, options: ParseOptions): Prom
   };
   let text = '';
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     fail(new TextDecoder().decode(bytes), 'the body is not valid UTF-8');
   }

@@ -1,4 +1,4 @@
-import createFetchClient, { type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
+import createFetchClient, { defaultBodySerializer, type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
 import { createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
 import { isJsonType, parseBody, serializeForm } from './body.js';
@@ -6,7 +6,7 @@ import { apiErrorFor, ConnectionError, EnvelopeError, ResponseValidationError, T
 import { createLog, type Logger, type LogLevel } from './log.js';
 import { paginate, type Pagination, type PaginateOptions } from './pagination.js';
 import { shapeProblems, type Shape } from './shape.js';
-import { exchange, type Transport } from './transport.js';
+import { exchange, type Exchange, type Transport } from './transport.js';
 import { encodeXml } from './xml.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
@@ -165,8 +165,9 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         replayable: !(rest.body instanceof ReadableStream),
         maxRetries: maxRetries ?? options.maxRetries ?? 2,
         timeoutMs: timeout ?? options.timeout ?? 60_000,
-        settle: undefined as undefined | (() => void),
-      };
+        controller: new AbortController(),
+        userSignal: (rest.signal ?? undefined) as AbortSignal | undefined,
+      } as Exchange;
       const userParseAs = rest.parseAs;
       let errorResponse: Response | undefined;
       let responded = false;
@@ -199,6 +200,16 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         extra.bodySerializer = (body: unknown) => `<?xml version="1.0" encoding="UTF-8"?>${encodeXml(body, shape)}`;
       }
       extra.headers = headers;
+      extra.signal = x.controller.signal;
+      // The serialized body is kept, so a retry or a replay after a 401 sends
+      // it again without reading the request back.
+      const serialize = (extra.bodySerializer ?? rest.bodySerializer ?? defaultBodySerializer) as (body: unknown, headers?: Headers) => BodyInit;
+      extra.bodySerializer = (body: unknown, merged?: Headers) => {
+        const out = serialize(body, merged);
+        if (out instanceof ReadableStream) x.replayable = false;
+        else x.body = out;
+        return out;
+      };
       if (userParseAs === undefined) extra.parseAs = 'stream';
       let result: Raw;
       try {

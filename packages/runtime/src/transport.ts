@@ -13,11 +13,14 @@ export interface Transport {
   log: Log;
   /** The Authorization values (and their tokens) lately sent, for redaction: a server may echo them. */
   sent: Set<string>;
+  lastSent?: string;
 }
 
 const REMEMBERED = 8;
 
 function remember(t: Transport, headerValue: string): void {
+  if (t.lastSent === headerValue) return;
+  t.lastSent = headerValue;
   for (const value of [headerValue, headerValue.slice(headerValue.indexOf(' ') + 1)]) {
     t.sent.delete(value);
     t.sent.add(value);
@@ -39,6 +42,12 @@ export interface Exchange {
   timeoutMs: number;
   /** Stops the timeout; called once the body has been read. */
   settle?: () => void;
+  /** Aborts the first attempt: its signal is already on the request openapi-fetch built. */
+  controller: AbortController;
+  /** The caller's own signal, if any. */
+  userSignal: AbortSignal | undefined;
+  /** The serialized body, kept to send again on a retry or after a 401. */
+  body?: BodyInit | null;
 }
 
 const RETRY_STATUS = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500;
@@ -63,71 +72,67 @@ export function backoffMs(attempt: number, random = Math.random): number {
   return base * (1 - random() * 0.25);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(signal!.reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-async function authorized(t: Transport, request: Request, x: Exchange, bytes: ArrayBuffer | undefined): Promise<Response> {
+async function authorized(t: Transport, request: Request, x: Exchange): Promise<Response> {
   const authenticator = t.authenticator;
-  if (!x.auth || !authenticator || new URL(request.url).origin !== t.ownOrigin) return t.fetch(request);
+  // The URL is normalised by Request, so an origin check is a prefix check.
+  if (!x.auth || !authenticator || !request.url.startsWith(`${t.ownOrigin}/`)) return t.fetch(request);
   const header = await authenticator.getAuthorization(request.signal);
   remember(t, header.value);
   request.headers.set(header.name, header.value);
   const response = await t.fetch(request);
   if (response.status !== 401 || !x.replayable) return response;
   if (!(await authenticator.handleUnauthorized(header.value, request.signal))) return response;
-  // Copied only now that it is needed: a body from its bytes, no body as is.
-  const replay = bytes === undefined ? request.clone() : new Request(request, { body: bytes });
+  const replay = x.body === undefined ? new Request(request) : new Request(request, { body: x.body });
   const fresh = await authenticator.getAuthorization(request.signal);
   remember(t, fresh.value);
   replay.headers.set(fresh.name, fresh.value);
   await response.body?.cancel();
-  emit(t.log, 'debug', 'replaying after 401 with a new token', { method: x.method, path: x.path });
+  if (t.log) emit(t.log, 'debug', 'replaying after 401 with a new token', { method: x.method, path: x.path });
   return t.fetch(replay);
 }
 
 /** Sends `request`, retrying where that is safe; resolves with the final response. */
 export async function exchange(t: Transport, request: Request, x: Exchange): Promise<Response> {
-  const userSignal = request.signal;
+  const userSignal = x.userSignal;
   const retries = x.retrySafe && x.replayable ? x.maxRetries : 0;
-  // A body that may be sent again is read once; each attempt (and a replay
-  // after a 401) gets a Request of its own from the bytes. Cloning would tee
-  // the stream, and a Request made from a Request pipes its body through a
-  // TransformStream: both cost more than the call itself with a fast server.
-  const bytes = x.replayable && request.body !== null ? await request.arrayBuffer() : undefined;
   for (let attempt = 0; ; attempt++) {
-    const timeout = new AbortController();
-    // The attempt aborts on the caller's signal too. A listener, not
-    // AbortSignal.any(), which costs tens of µs per call on Node 20.
-    const onAbort = () => timeout.abort(userSignal.reason);
-    if (userSignal.aborted) onAbort();
-    else userSignal.addEventListener('abort', onAbort, { once: true });
+    // The first attempt is the request as built, already carrying the
+    // controller's signal: making Requests and AbortSignals is most of a
+    // call's cost on Node 20, so a new one is made only for a retry.
+    const timeout = attempt === 0 ? x.controller : new AbortController();
+    const onAbort = userSignal && (() => timeout.abort(userSignal.reason));
+    if (userSignal?.aborted) onAbort!();
+    else if (onAbort) userSignal!.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => timeout.abort(new TimeoutError(x.method, x.path, x.timeoutMs)), x.timeoutMs);
     const settle = (x.settle = () => {
       clearTimeout(timer);
-      userSignal.removeEventListener('abort', onAbort);
+      if (onAbort) userSignal!.removeEventListener('abort', onAbort);
     });
-    const attemptRequest =
-      bytes === undefined ? new Request(request, { signal: timeout.signal }) : new Request(request, { signal: timeout.signal, body: bytes });
-    const started = Date.now();
-    emit(t.log, 'debug', 'request', { method: x.method, path: x.path, attempt: attempt + 1 });
+    const attemptRequest = attempt === 0 ? request : new Request(request, x.body === undefined ? { signal: timeout.signal } : { signal: timeout.signal, body: x.body });
+    const started = t.log ? Date.now() : 0;
+    if (t.log) emit(t.log, 'debug', 'request', { method: x.method, path: x.path, attempt: attempt + 1 });
     let failure: Error;
     try {
-      const response = await authorized(t, attemptRequest, x, bytes);
-      emit(t.log, 'info', 'response', { method: x.method, path: x.path, status: response.status, ms: Date.now() - started, attempt: attempt + 1 });
+      const response = await authorized(t, attemptRequest, x);
+      if (t.log) emit(t.log, 'info', 'response', { method: x.method, path: x.path, status: response.status, ms: Date.now() - started, attempt: attempt + 1 });
+      if (attempt >= retries) return response;
       const shouldRetry = response.headers.get('x-should-retry');
-      if (attempt >= retries || shouldRetry === 'false' || (shouldRetry !== 'true' && !RETRY_STATUS(response.status))) return response;
+      if (shouldRetry === 'false' || (shouldRetry !== 'true' && !RETRY_STATUS(response.status))) return response;
       const asked = retryAfterMs(response.headers);
       if (asked !== undefined && asked > t.maxRetryDelayMs) {
         emit(t.log, 'warn', 'not retrying: the server asks to wait longer than maxRetryDelay', { method: x.method, path: x.path, status: response.status, retryAfterMs: asked });
@@ -141,7 +146,7 @@ export async function exchange(t: Transport, request: Request, x: Exchange): Pro
       continue;
     } catch (e) {
       settle();
-      if (userSignal.aborted) throw userSignal.reason ?? e;
+      if (userSignal?.aborted) throw userSignal.reason ?? e;
       // Token errors (re-authorization needed, a rejected grant) are not
       // transport failures: they reach the caller as they are.
       if (!timeout.signal.aborted && e instanceof PorticoError) throw e;
