@@ -10,7 +10,6 @@ export {
   type RequestExtras,
 } from './client.js';
 export type { PathsWithMethod } from 'openapi-typescript-helpers';
-export { parseBody, serializeForm } from './body.js';
 export {
   ApiError,
   AuthenticationError,
@@ -34,4 +33,3 @@ export type { Shape } from './shape.js';
 export { backoffMs, retryAfterMs } from './transport.js';
 export { completeUserInput, UserInputRoundsExceededError, type UserInputOptions, type UserInputRules } from './userinput.js';
 export { verifyWebhookSignature, WebhookVerificationError, type VerifyOptions, type WebhookFailure, type WebhookSignature } from './webhooks.js';
-export { decodeXml, encodeXml, parseXml, XmlSyntaxError } from './xml.js';
