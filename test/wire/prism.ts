@@ -2,20 +2,9 @@
 // the spec (--errors: an invalid request is answered with an error status and
 // an `sl-violations` header instead of a mock body).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../packages/testing/src/util.ts';
 import { ROOT, specPath } from '../../tools/lib/specs.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Prism {
   baseUrl: string;

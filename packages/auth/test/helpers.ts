@@ -36,12 +36,4 @@ export function expectNoSecrets(error: unknown, secrets: readonly string[]): voi
   }
 }
 
-/** The rejection of `promise`, failing the test when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
+export { rejectionOf } from '@portico/testing';

@@ -105,15 +105,6 @@ export function expectNoSecretsIn(texts: readonly string[], secrets: readonly st
   }
 }
 
-/** The rejection of `promise`, failing the test when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A recognisable secret value: long enough that redaction treats it as a credential. */
 export function canary(kind: string): string {
@@ -165,3 +156,5 @@ export function retrySteps(logger: MemoryLogger): () => number | undefined {
     return used < delays.length ? delays[used++] : undefined;
   };
 }
+
+export { rejectionOf } from '../../testing/src/util.ts';

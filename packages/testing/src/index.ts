@@ -27,3 +27,4 @@ export { FinexerEmulator, startFinexer, type FinexerOptions } from './emulators/
 export { TokenBook } from './emulators/tokens.js';
 export { OIDC_ACCOUNT, OIDC_CLIENTS, OidcHarness, startOidcProvider, type OidcClientCredentials } from './oidc.js';
 export { fixtureProfiles, loadProfile, PROVIDERS, specPath, type ProviderSlug } from './profiles.js';
+export { freePort, rejectionOf } from './util.js';
