@@ -41,6 +41,19 @@ function useful(s: Json): boolean {
   return Boolean(s.r || s.n || s.a || s.w || (s.i && useful(s.i)) || Object.values<Json>(s.p ?? {}).some(useful));
 }
 
+/**
+ * Without XML to decode, only objects and arrays are checked (required fields,
+ * structure): scalar leaves are dropped from the shape the package ships.
+ */
+function structural(s: Json): Json {
+  const out: Json = { t: s.t };
+  if (s.r) out.r = s.r;
+  if (s.i && (s.i.t === 'object' || s.i.t === 'array')) out.i = structural(s.i);
+  const props = Object.entries<Json>(s.p ?? {}).filter(([, v]) => v.t === 'object' || v.t === 'array');
+  if (props.length) out.p = Object.fromEntries(props.map(([k, v]) => [k, structural(v)]));
+  return out;
+}
+
 /** Metadata the runtime needs per operation, keyed `METHOD /path`. */
 export function operationMeta(doc: Json): Record<string, Json> {
   const scheme = doc['x-portico-auth'].securityScheme as string;
@@ -60,7 +73,8 @@ export function operationMeta(doc: Json): Record<string, Json> {
       for (const type of Object.keys(content)) if (!JSON_TYPE.test(type)) accepts.add(type);
       const media = Object.entries<Json>(content).find(([type]) => JSON_TYPE.test(type) || XML_TYPE.test(type))?.[1];
       if (media?.schema) {
-        const s = shape(doc, media.schema);
+        const full = shape(doc, media.schema);
+        const s = Object.keys(content).some((type) => XML_TYPE.test(type)) ? full : structural(full);
         if (useful(s)) shapes[status] = s;
       }
     }

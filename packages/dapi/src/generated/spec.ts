@@ -25,126 +25,40 @@ export const userInput: UserInputRules = {
   "schema": "UserInput"
 };
 
-const s0 = { t: "array", i: {
-  t: "string"
+const s0 = { queryOptions: {
+  t: "array"
 } } as const;
-const s1 = { id: {
-  t: "string"
-}, query: {
-  t: "string"
-}, answer: {
-  t: "string"
-}, index: {
-  t: "integer"
-}, queryType: {
-  t: "string"
-}, queryOptions: s0 } as const;
-const s2 = { t: "object", r: ["id", "answer"], p: s1 } as const;
-const s3 = { t: "array", i: s2 } as const;
-const s4 = { operationID: {
-  t: "string"
-}, success: {
-  t: "boolean"
-}, status: {
-  t: "string"
-}, userInputs: s3, type: {
-  t: "string"
-}, msg: {
-  t: "string"
-}, code: {
-  t: "integer"
+const s1 = { t: "object", r: ["id", "answer"], p: s0 } as const;
+const s2 = { t: "array", i: s1 } as const;
+const s3 = { userInputs: s2 } as const;
+const s4 = { t: "object", r: ["success"], p: s3 } as const;
+const s5 = { "200": s4, "400": s4, "401": s4 } as const;
+const s6 = { auth: 1, shapes: s5 } as const;
+const s7 = { t: "array", i: {
+  t: "object"
 } } as const;
-const s5 = { t: "object", r: ["success"], p: s4 } as const;
-const s6 = { "200": s5, "400": s5, "401": s5 } as const;
-const s7 = { auth: 1, shapes: s6 } as const;
-const s8 = { type: {
-  t: "string"
-}, value: {
-  t: "string"
+const s8 = { currency: {
+  t: "object"
 } } as const;
 const s9 = { t: "object", p: s8 } as const;
 const s10 = { t: "array", i: s9 } as const;
-const s11 = { code: {
-  t: "string"
-}, name: {
-  t: "string"
+const s11 = { currency: {
+  t: "object"
+}, brandDetails: {
+  t: "object"
 } } as const;
 const s12 = { t: "object", p: s11 } as const;
-const s13 = { amount: {
-  t: "number"
-}, currency: s12, accountNumber: {
-  t: "string"
+const s13 = { t: "array", i: s12 } as const;
+const s14 = { userInputs: s2, transactions: s13 } as const;
+const s15 = { t: "object", r: ["success"], p: s14 } as const;
+const s16 = { "200": s15, "400": s4, "401": s4 } as const;
+const s17 = { auth: 1, retry: 1, shapes: s16 } as const;
+const s18 = { userInputs: s2, coolDownPeriod: {
+  t: "object"
 } } as const;
-const s14 = { t: "object", p: s13 } as const;
-const s15 = { name: {
-  t: "string"
-}, logo: {
-  t: "string"
-} } as const;
-const s16 = { t: "object", p: s15 } as const;
-const s17 = { amount: {
-  t: "number"
-}, date: {
-  t: "string"
-}, type: {
-  t: "string"
-}, description: {
-  t: "string"
-}, details: {
-  t: "string"
-}, currency: s12, beforeAmount: {
-  t: "number"
-}, afterAmount: {
-  t: "number"
-}, reference: {
-  t: "string"
-}, category: {
-  t: "string"
-}, brandDetails: s16 } as const;
-const s18 = { t: "object", p: s17 } as const;
-const s19 = { t: "array", i: s18 } as const;
-const s20 = { operationID: {
-  t: "string"
-}, success: {
-  t: "boolean"
-}, status: {
-  t: "string"
-}, userInputs: s3, type: {
-  t: "string"
-}, msg: {
-  t: "string"
-}, code: {
-  t: "integer"
-}, transactions: s19 } as const;
-const s21 = { t: "object", r: ["success"], p: s20 } as const;
-const s22 = { "200": s21, "400": s5, "401": s5 } as const;
-const s23 = { auth: 1, retry: 1, shapes: s22 } as const;
-const s24 = { value: {
-  t: "integer"
-}, unit: {
-  t: "string"
-} } as const;
-const s25 = { t: "object", p: s24 } as const;
-const s26 = { operationID: {
-  t: "string"
-}, success: {
-  t: "boolean"
-}, status: {
-  t: "string"
-}, userInputs: s3, type: {
-  t: "string"
-}, msg: {
-  t: "string"
-}, code: {
-  t: "integer"
-}, reference: {
-  t: "string"
-}, hlAPIStep: {
-  t: "string"
-}, coolDownPeriod: s25 } as const;
-const s27 = { t: "object", r: ["success"], p: s26 } as const;
-const s28 = { "200": s27, "400": s5, "401": s5 } as const;
-const s29 = { auth: 1, shapes: s28 } as const;
+const s19 = { t: "object", r: ["success"], p: s18 } as const;
+const s20 = { "200": s19, "400": s4, "401": s4 } as const;
+const s21 = { auth: 1, shapes: s20 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dapi',
@@ -235,35 +149,12 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: ["success"],
-          p: {
-            success: {
-              t: "boolean"
-            },
-            accessToken: {
-              t: "string"
-            },
-            tokenID: {
-              t: "string"
-            },
-            userID: {
-              t: "string"
-            },
-            status: {
-              t: "string"
-            },
-            type: {
-              t: "string"
-            },
-            msg: {
-              t: "string"
-            }
-          }
+          r: ["success"]
         },
-        "400": s5
+        "400": s4
       }
     },
-    "POST /users/DelinkUser": s7,
+    "POST /users/DelinkUser": s6,
     "POST /data/identity/get": {
       auth: 1,
       retry: 1,
@@ -272,77 +163,21 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success"],
           p: {
-            operationID: {
-              t: "string"
-            },
-            success: {
-              t: "boolean"
-            },
-            status: {
-              t: "string"
-            },
-            userInputs: s3,
-            type: {
-              t: "string"
-            },
-            msg: {
-              t: "string"
-            },
-            code: {
-              t: "integer"
-            },
+            userInputs: s2,
             identity: {
               t: "object",
               p: {
-                nationality: {
-                  t: "string"
-                },
-                dateOfBirth: {
-                  t: "string"
-                },
-                numbers: s10,
-                emailAddress: {
-                  t: "string"
-                },
-                name: {
-                  t: "string"
-                },
+                numbers: s7,
                 address: {
-                  t: "object",
-                  p: {
-                    flat: {
-                      t: "string"
-                    },
-                    building: {
-                      t: "string"
-                    },
-                    full: {
-                      t: "string"
-                    },
-                    area: {
-                      t: "string"
-                    },
-                    poBox: {
-                      t: "string"
-                    },
-                    city: {
-                      t: "string"
-                    },
-                    state: {
-                      t: "string"
-                    },
-                    country: {
-                      t: "string"
-                    }
-                  }
+                  t: "object"
                 },
-                identification: s10
+                identification: s7
               }
             }
           }
         },
-        "400": s5,
-        "401": s5
+        "400": s4,
+        "401": s4
       }
     },
     "POST /data/accounts/get": {
@@ -353,57 +188,23 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success"],
           p: {
-            operationID: {
-              t: "string"
-            },
-            success: {
-              t: "boolean"
-            },
-            status: {
-              t: "string"
-            },
-            userInputs: s3,
-            type: {
-              t: "string"
-            },
-            msg: {
-              t: "string"
-            },
-            code: {
-              t: "integer"
-            },
+            userInputs: s2,
             accounts: {
               t: "array",
               i: {
                 t: "object",
                 p: {
-                  iban: {
-                    t: "string"
+                  currency: {
+                    t: "object"
                   },
-                  number: {
-                    t: "string"
-                  },
-                  currency: s12,
-                  type: {
-                    t: "string"
-                  },
-                  id: {
-                    t: "string"
-                  },
-                  isFavourite: {
-                    t: "boolean"
-                  },
-                  name: {
-                    t: "string"
-                  },
-                  balance: s14
+                  balance: s9
                 }
               }
             }
           }
         },
-        "400": s5,
-        "401": s5
+        "400": s4,
+        "401": s4
       }
     },
     "POST /data/balance/get": {
@@ -414,30 +215,12 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success"],
           p: {
-            operationID: {
-              t: "string"
-            },
-            success: {
-              t: "boolean"
-            },
-            status: {
-              t: "string"
-            },
-            userInputs: s3,
-            type: {
-              t: "string"
-            },
-            msg: {
-              t: "string"
-            },
-            code: {
-              t: "integer"
-            },
-            balance: s14
+            userInputs: s2,
+            balance: s9
           }
         },
-        "400": s5,
-        "401": s5
+        "400": s4,
+        "401": s4
       }
     },
     "POST /data/transactions/get": {
@@ -448,66 +231,16 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success"],
           p: {
-            operationID: {
-              t: "string"
-            },
-            success: {
-              t: "boolean"
-            },
-            status: {
-              t: "string"
-            },
-            userInputs: s3,
-            type: {
-              t: "string"
-            },
-            msg: {
-              t: "string"
-            },
-            code: {
-              t: "integer"
-            },
-            transactions: {
-              t: "array",
-              i: {
-                t: "object",
-                p: {
-                  amount: {
-                    t: "number"
-                  },
-                  date: {
-                    t: "string"
-                  },
-                  type: {
-                    t: "string"
-                  },
-                  description: {
-                    t: "string"
-                  },
-                  details: {
-                    t: "string"
-                  },
-                  currency: s12,
-                  beforeAmount: {
-                    t: "number"
-                  },
-                  afterAmount: {
-                    t: "number"
-                  },
-                  reference: {
-                    t: "string"
-                  }
-                }
-              }
-            }
+            userInputs: s2,
+            transactions: s10
           }
         },
-        "400": s5,
-        "401": s5
+        "400": s4,
+        "401": s4
       }
     },
-    "POST /data/categorizedTransactions/get": s23,
-    "POST /data/enrichedTransactions/get": s23,
+    "POST /data/categorizedTransactions/get": s17,
+    "POST /data/enrichedTransactions/get": s17,
     "POST /metadata/accounts/get": {
       auth: 1,
       retry: 1,
@@ -516,81 +249,23 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success"],
           p: {
-            operationID: {
-              t: "string"
-            },
-            success: {
-              t: "boolean"
-            },
-            status: {
-              t: "string"
-            },
-            userInputs: s3,
-            type: {
-              t: "string"
-            },
-            msg: {
-              t: "string"
-            },
-            code: {
-              t: "integer"
-            },
+            userInputs: s2,
             accountsMetadata: {
               t: "object",
               p: {
-                transactionRange: s25,
-                swiftCode: {
-                  t: "string"
-                },
-                sortCode: {
-                  t: "string"
-                },
-                bankName: {
-                  t: "string"
-                },
-                branchName: {
-                  t: "string"
-                },
-                branchAddress: {
-                  t: "string"
+                transactionRange: {
+                  t: "object"
                 },
                 address: {
-                  t: "object",
-                  p: {
-                    line1: {
-                      t: "string"
-                    },
-                    line2: {
-                      t: "string"
-                    },
-                    line3: {
-                      t: "string"
-                    }
-                  }
+                  t: "object"
                 },
-                country: s12,
-                beneficiaryCoolDownPeriod: s25,
-                isCreateBeneficiaryEndpointRequired: {
-                  t: "boolean"
+                country: {
+                  t: "object"
                 },
-                willNewlyAddedBeneficiaryExistBeforeCoolDownPeriod: {
-                  t: "boolean"
+                beneficiaryCoolDownPeriod: {
+                  t: "object"
                 },
-                transferBounds: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      minimum: {
-                        t: "number"
-                      },
-                      currency: s12,
-                      type: {
-                        t: "string"
-                      }
-                    }
-                  }
-                },
+                transferBounds: s10,
                 validators: {
                   t: "object"
                 }
@@ -598,8 +273,8 @@ export const spec: ProviderSpec = {
             }
           }
         },
-        "400": s5,
-        "401": s5
+        "400": s4,
+        "401": s4
       }
     },
     "POST /payment/beneficiaries/get": {
@@ -610,60 +285,17 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success"],
           p: {
-            operationID: {
-              t: "string"
-            },
-            success: {
-              t: "boolean"
-            },
-            status: {
-              t: "string"
-            },
-            userInputs: s3,
-            type: {
-              t: "string"
-            },
-            msg: {
-              t: "string"
-            },
-            code: {
-              t: "integer"
-            },
-            beneficiaries: {
-              t: "array",
-              i: {
-                t: "object",
-                p: {
-                  iban: {
-                    t: "string"
-                  },
-                  accountNumber: {
-                    t: "string"
-                  },
-                  status: {
-                    t: "string"
-                  },
-                  type: {
-                    t: "string"
-                  },
-                  id: {
-                    t: "string"
-                  },
-                  name: {
-                    t: "string"
-                  }
-                }
-              }
-            }
+            userInputs: s2,
+            beneficiaries: s7
           }
         },
-        "400": s5,
-        "401": s5
+        "400": s4,
+        "401": s4
       }
     },
-    "POST /payment/beneficiaries/create": s7,
-    "POST /payment/transfer/create": s29,
-    "POST /payment/transfer/autoflow": s29,
+    "POST /payment/beneficiaries/create": s6,
+    "POST /payment/transfer/create": s21,
+    "POST /payment/transfer/autoflow": s21,
     "POST /operation/get": {
       auth: 1,
       retry: 1,
@@ -672,40 +304,14 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success"],
           p: {
-            operationID: {
-              t: "string"
-            },
-            success: {
-              t: "boolean"
-            },
-            status: {
-              t: "string"
-            },
-            userInputs: s3,
-            type: {
-              t: "string"
-            },
-            msg: {
-              t: "string"
-            },
-            code: {
-              t: "integer"
-            },
+            userInputs: s2,
             opInfo: {
-              t: "object",
-              p: {
-                operationID: {
-                  t: "string"
-                },
-                status: {
-                  t: "string"
-                }
-              }
+              t: "object"
             }
           }
         },
-        "400": s5,
-        "401": s5
+        "400": s4,
+        "401": s4
       }
     }
   },

@@ -53,14 +53,7 @@ const s30 = { auth: 1, shapes: s27, accepts: ["application/xml"], defaults: {
 const s31 = { type: s3, firstName: s4, lastName: s5, organizationName: s6, email: s7, phone: s8, language: s9, active: s10, address: s17 } as const;
 const s32 = { t: "object", n: "record", p: s31 } as const;
 const s33 = { param: "format", types: s28, body: s32 } as const;
-const s34 = { error: {
-  t: "string"
-}, error_description: {
-  t: "string"
-}, error_uri: {
-  t: "string"
-} } as const;
-const s35 = { t: "object", r: ["error"], p: s34 } as const;
+const s34 = { t: "object", r: ["error"] } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dexero-fd',
@@ -151,24 +144,10 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: ["access_token", "token_type"],
-          p: {
-            access_token: {
-              t: "string"
-            },
-            token_type: {
-              t: "string"
-            },
-            expires_in: {
-              t: "integer"
-            },
-            scope: {
-              t: "string"
-            }
-          }
+          r: ["access_token", "token_type"]
         },
-        "400": s35,
-        "401": s35
+        "400": s34,
+        "401": s34
       }
     }
   },

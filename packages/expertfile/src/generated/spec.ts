@@ -12,58 +12,27 @@ export const servers = [
   }
 ] as const;
 
-const s0 = { success: {
-  t: "boolean"
-}, msg: {
-  t: "string"
+const s0 = { t: "object", r: ["success", "msg"] } as const;
+const s1 = { t: "object", r: ["biography"] } as const;
+const s2 = { t: "array", i: s1 } as const;
+const s3 = { t: "array", i: {
+  t: "object"
 } } as const;
-const s1 = { t: "object", r: ["success", "msg"], p: s0 } as const;
-const s2 = { biography: {
-  t: "string"
-} } as const;
-const s3 = { t: "object", r: ["biography"], p: s2 } as const;
-const s4 = { t: "array", i: s3 } as const;
-const s5 = { id: {
-  t: "integer"
-}, title: {
-  t: "string"
-}, url: {
-  t: "string"
-} } as const;
-const s6 = { t: "object", p: s5 } as const;
-const s7 = { t: "array", i: s6 } as const;
-const s8 = { id: {
-  t: "integer"
-}, deleted: {
-  t: "boolean"
-} } as const;
-const s9 = { t: "object", r: ["id", "deleted"], p: s8 } as const;
-const s10 = { success: {
-  t: "boolean"
-}, data: s9 } as const;
-const s11 = { t: "object", r: ["success", "data"], p: s10 } as const;
-const s12 = { "200": s11, "401": s1, "404": s1 } as const;
-const s13 = { auth: 1, shapes: s12 } as const;
-const s14 = { t: "object", p: {
-  id: {
-    t: "integer"
+const s4 = { t: "object", r: ["id", "deleted"] } as const;
+const s5 = { data: s4 } as const;
+const s6 = { t: "object", r: ["success", "data"], p: s5 } as const;
+const s7 = { "200": s6, "401": s0, "404": s0 } as const;
+const s8 = { auth: 1, shapes: s7 } as const;
+const s9 = { t: "object", r: ["success", "data"], p: {
+  data: {
+    t: "object"
   }
 } } as const;
-const s15 = { success: {
-  t: "boolean"
-}, data: s14 } as const;
-const s16 = { t: "object", r: ["success", "data"], p: s15 } as const;
-const s17 = { "200": s16, "400": s1, "401": s1, "404": s1 } as const;
-const s18 = { auth: 1, form: 1, shapes: s17 } as const;
-const s19 = { t: "object", r: ["id"], p: {
-  id: {
-    t: "integer"
-  }
-} } as const;
-const s20 = { success: {
-  t: "boolean"
-}, data: s19 } as const;
-const s21 = { t: "object", r: ["success", "data"], p: s20 } as const;
+const s10 = { "200": s9, "400": s0, "401": s0, "404": s0 } as const;
+const s11 = { auth: 1, form: 1, shapes: s10 } as const;
+const s12 = { t: "object", r: ["id"] } as const;
+const s13 = { data: s12 } as const;
+const s14 = { t: "object", r: ["success", "data"], p: s13 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'expertfile',
@@ -121,34 +90,14 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
             data: {
               t: "object",
-              r: ["accessToken", "accessTokenExpiresAt", "client", "user", "scope"],
-              p: {
-                accessToken: {
-                  t: "string"
-                },
-                accessTokenExpiresAt: {
-                  t: "string"
-                },
-                client: {
-                  t: "string"
-                },
-                user: {
-                  t: "integer"
-                },
-                scope: {
-                  t: "boolean"
-                }
-              }
+              r: ["accessToken", "accessTokenExpiresAt", "client", "user", "scope"]
             }
           }
         },
-        "400": s1,
-        "401": s1
+        "400": s0,
+        "401": s0
       }
     },
     "GET /organization/{corporation}/expert": {
@@ -158,9 +107,6 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
             data: {
               t: "object",
               r: ["experts", "total"],
@@ -170,49 +116,18 @@ export const spec: ProviderSpec = {
                   i: {
                     t: "object",
                     p: {
-                      username: {
-                        t: "string"
-                      },
-                      corporation: {
-                        t: ""
-                      },
                       topics: {
                         t: "array",
                         i: {
                           t: "object",
-                          r: ["title"],
-                          p: {
-                            title: {
-                              t: "string"
-                            }
-                          }
+                          r: ["title"]
                         }
-                      },
-                      tagline: {
-                        t: "string"
                       },
                       avatar: {
-                        t: "object",
-                        p: {
-                          small: {
-                            t: "string"
-                          },
-                          medium: {
-                            t: "string"
-                          },
-                          large: {
-                            t: "string"
-                          },
-                          original: {
-                            t: "string"
-                          }
-                        }
+                        t: "object"
                       }
                     }
                   }
-                },
-                total: {
-                  t: "integer"
                 },
                 aggregations: {
                   t: "object"
@@ -221,8 +136,8 @@ export const spec: ProviderSpec = {
             }
           }
         },
-        "400": s1,
-        "401": s1
+        "400": s0,
+        "401": s0
       },
       pagination: {
         style: "offset",
@@ -241,67 +156,17 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
             data: {
               t: "array",
               i: {
                 t: "object",
-                r: ["firstname", "lastname", "job_title", "email", "company"],
-                p: {
-                  firstname: {
-                    t: "string"
-                  },
-                  lastname: {
-                    t: "string"
-                  },
-                  job_title: {
-                    t: "string"
-                  },
-                  email: {
-                    t: "string"
-                  },
-                  company: {
-                    t: "string"
-                  },
-                  department: {
-                    t: "string"
-                  },
-                  phone_number: {
-                    t: "string"
-                  },
-                  phone_number_extension: {
-                    t: "string"
-                  },
-                  location_city: {
-                    t: "string"
-                  },
-                  location_state: {
-                    t: "string"
-                  },
-                  location_country: {
-                    t: "string"
-                  },
-                  location_postal: {
-                    t: "string"
-                  },
-                  location_address: {
-                    t: "string"
-                  },
-                  location_building: {
-                    t: "string"
-                  },
-                  location_room: {
-                    t: "string"
-                  }
-                }
+                r: ["firstname", "lastname", "job_title", "email", "company"]
               }
             }
           }
         },
-        "400": s1,
-        "401": s1
+        "400": s0,
+        "401": s0
       }
     },
     "GET /organization/{corporation}/expert/{username}": {
@@ -311,9 +176,6 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
             data: {
               t: "object",
               r: ["account", "biography", "education", "language", "availability", "industry", "article", "book", "video", "news"],
@@ -322,301 +184,28 @@ export const spec: ProviderSpec = {
                   t: "array",
                   i: {
                     t: "object",
-                    r: ["firstname", "lastname", "job_title", "email", "company", "username"],
-                    p: {
-                      id: {
-                        t: "integer"
-                      },
-                      firstname: {
-                        t: "string"
-                      },
-                      lastname: {
-                        t: "string"
-                      },
-                      corporation_id: {
-                        t: "integer"
-                      },
-                      job_title: {
-                        t: "string"
-                      },
-                      location_city: {
-                        t: "string"
-                      },
-                      location_state: {
-                        t: "string"
-                      },
-                      location_country: {
-                        t: "string"
-                      },
-                      location_postal: {
-                        t: "string"
-                      },
-                      location_address: {
-                        t: "string"
-                      },
-                      location_building: {
-                        t: "string"
-                      },
-                      location_room: {
-                        t: "string"
-                      },
-                      email: {
-                        t: "string"
-                      },
-                      company: {
-                        t: "string"
-                      },
-                      phone_number: {
-                        t: "string"
-                      },
-                      username: {
-                        t: "string"
-                      }
-                    }
+                    r: ["firstname", "lastname", "job_title", "email", "company", "username"]
                   }
                 },
-                biography: s4,
-                education: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      id: {
-                        t: "integer"
-                      },
-                      institution: {
-                        t: "string"
-                      },
-                      degree: {
-                        t: "string"
-                      },
-                      description: {
-                        t: "string"
-                      },
-                      major: {
-                        t: "string"
-                      },
-                      date: {
-                        t: "integer"
-                      }
-                    }
-                  }
-                },
-                language: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      id: {
-                        t: "integer"
-                      },
-                      name: {
-                        t: "string"
-                      }
-                    }
-                  }
-                },
-                availability: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      availability_keynote: {
-                        t: "integer"
-                      },
-                      availability_moderator: {
-                        t: "integer"
-                      },
-                      availability_panelist: {
-                        t: "integer"
-                      },
-                      availability_workshop: {
-                        t: "integer"
-                      },
-                      availability_host_mc: {
-                        t: "integer"
-                      },
-                      availability_appearance: {
-                        t: "integer"
-                      },
-                      availability_corptraining: {
-                        t: "integer"
-                      },
-                      availability_open: {
-                        t: "integer"
-                      }
-                    }
-                  }
-                },
-                industry: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      id: {
-                        t: ""
-                      },
-                      name: {
-                        t: "string"
-                      }
-                    }
-                  }
-                },
-                article: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      id: {
-                        t: "integer"
-                      },
-                      title: {
-                        t: "string"
-                      },
-                      publisher: {
-                        t: "string"
-                      },
-                      details: {
-                        t: "string"
-                      },
-                      date: {
-                        t: "integer"
-                      },
-                      url: {
-                        t: "string"
-                      },
-                      authors: {
-                        t: "string"
-                      }
-                    }
-                  }
-                },
-                book: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      id: {
-                        t: "integer"
-                      },
-                      title: {
-                        t: "string"
-                      }
-                    }
-                  }
-                },
-                video: s7,
-                news: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      news_id: {
-                        t: "integer"
-                      },
-                      news_title: {
-                        t: "string"
-                      },
-                      news_description: {
-                        t: "string"
-                      },
-                      news_date: {
-                        t: "integer"
-                      },
-                      spotlight_title: {
-                        t: "string"
-                      },
-                      spotlight_text: {
-                        t: "string"
-                      },
-                      image_url: {
-                        t: "string"
-                      }
-                    }
-                  }
-                },
-                accomplishment: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      id: {
-                        t: "integer"
-                      },
-                      title: {
-                        t: "string"
-                      },
-                      description: {
-                        t: "string"
-                      },
-                      start: {
-                        t: "integer"
-                      },
-                      end: {
-                        t: "integer"
-                      },
-                      type: {
-                        t: "integer"
-                      }
-                    }
-                  }
-                },
-                affiliation: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      id: {
-                        t: "integer"
-                      },
-                      name: {
-                        t: "string"
-                      },
-                      notes: {
-                        t: "string"
-                      },
-                      link: {
-                        t: "string"
-                      }
-                    }
-                  }
-                },
-                eventAppearance: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      id: {
-                        t: "integer"
-                      },
-                      title: {
-                        t: "string"
-                      },
-                      event_name: {
-                        t: "string"
-                      },
-                      location: {
-                        t: "string"
-                      },
-                      date: {
-                        t: "integer"
-                      },
-                      time_zone: {
-                        t: "string"
-                      },
-                      time: {
-                        t: "string"
-                      }
-                    }
-                  }
-                },
-                document: s7
+                biography: s2,
+                education: s3,
+                language: s3,
+                availability: s3,
+                industry: s3,
+                article: s3,
+                book: s3,
+                video: s3,
+                news: s3,
+                accomplishment: s3,
+                affiliation: s3,
+                eventAppearance: s3,
+                document: s3
               }
             }
           }
         },
-        "401": s1,
-        "404": s1
+        "401": s0,
+        "404": s0
       }
     },
     "PUT /organization/{corporation}/expert/{username}": {
@@ -627,29 +216,18 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
             data: {
               t: "object",
-              r: ["user", "updated"],
-              p: {
-                user: {
-                  t: "string"
-                },
-                updated: {
-                  t: "boolean"
-                }
-              }
+              r: ["user", "updated"]
             }
           }
         },
-        "400": s1,
-        "401": s1,
-        "404": s1
+        "400": s0,
+        "401": s0,
+        "404": s0
       }
     },
-    "DELETE /organization/{corporation}/expert/{username}": s13,
+    "DELETE /organization/{corporation}/expert/{username}": s8,
     "GET /organization/{corporation}/expert/{username}/biography": {
       auth: 1,
       shapes: {
@@ -657,17 +235,14 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
-            data: s4
+            data: s2
           }
         },
-        "401": s1,
-        "404": s1
+        "401": s0,
+        "404": s0
       }
     },
-    "POST /organization/{corporation}/expert/{username}/biography": s18,
+    "POST /organization/{corporation}/expert/{username}/biography": s11,
     "GET /organization/{corporation}/expert/{username}/tagline": {
       auth: 1,
       shapes: {
@@ -675,28 +250,20 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
             data: {
               t: "array",
               i: {
                 t: "object",
-                r: ["tagline"],
-                p: {
-                  tagline: {
-                    t: "string"
-                  }
-                }
+                r: ["tagline"]
               }
             }
           }
         },
-        "401": s1,
-        "404": s1
+        "401": s0,
+        "404": s0
       }
     },
-    "POST /organization/{corporation}/expert/{username}/tagline": s18,
+    "POST /organization/{corporation}/expert/{username}/tagline": s11,
     "GET /organization/{corporation}/expert/{username}/link": {
       auth: 1,
       shapes: {
@@ -704,41 +271,27 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
             data: {
               t: "array",
               i: {
                 t: "object",
-                r: ["id", "name", "url"],
-                p: {
-                  id: {
-                    t: "integer"
-                  },
-                  name: {
-                    t: "string"
-                  },
-                  url: {
-                    t: "string"
-                  }
-                }
+                r: ["id", "name", "url"]
               }
             }
           }
         },
-        "401": s1,
-        "404": s1
+        "401": s0,
+        "404": s0
       }
     },
     "POST /organization/{corporation}/expert/{username}/link": {
       auth: 1,
       form: 1,
       shapes: {
-        "200": s21,
-        "400": s1,
-        "401": s1,
-        "404": s1
+        "200": s14,
+        "400": s0,
+        "401": s0,
+        "404": s0
       }
     },
     "PUT /organization/{corporation}/expert/{username}/link/{id}": {
@@ -749,36 +302,25 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["success", "data"],
           p: {
-            success: {
-              t: "boolean"
-            },
             data: {
               t: "object",
-              r: ["id", "updated"],
-              p: {
-                id: {
-                  t: "integer"
-                },
-                updated: {
-                  t: "boolean"
-                }
-              }
+              r: ["id", "updated"]
             }
           }
         },
-        "400": s1,
-        "401": s1,
-        "404": s1
+        "400": s0,
+        "401": s0,
+        "404": s0
       }
     },
-    "DELETE /organization/{corporation}/expert/{username}/link/{id}": s13,
+    "DELETE /organization/{corporation}/expert/{username}/link/{id}": s8,
     "POST /organization/{corporation}/inquiry/{type}": {
       auth: 1,
       form: 1,
       shapes: {
-        "200": s21,
-        "400": s1,
-        "401": s1
+        "200": s14,
+        "400": s0,
+        "401": s0
       }
     }
   },

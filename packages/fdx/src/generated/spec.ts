@@ -17,37 +17,13 @@ export const servers = [
   }
 ] as const;
 
-const s0 = { error: {
-  t: "string"
-}, error_description: {
-  t: "string"
-}, error_uri: {
-  t: "string"
+const s0 = { t: "object", r: ["error"] } as const;
+const s1 = { t: "array", i: {
+  t: "object"
 } } as const;
-const s1 = { t: "object", r: ["error"], p: s0 } as const;
-const s2 = { t: "object", r: ["error"], p: {
-  error: {
-    t: "string"
-  }
-} } as const;
-const s3 = { nextOffset: {
-  t: "string"
-}, prevOffset: {
-  t: "string"
-}, totalElements: {
-  t: "integer"
-} } as const;
+const s2 = { t: "object", r: ["href"] } as const;
+const s3 = { next: s2, prev: s2 } as const;
 const s4 = { t: "object", p: s3 } as const;
-const s5 = { t: "object", r: ["href"], p: {
-  href: {
-    t: "string"
-  }
-} } as const;
-const s6 = { next: s5, prev: s5 } as const;
-const s7 = { t: "object", p: s6 } as const;
-const s8 = { t: "array", i: {
-  t: ""
-} } as const;
 
 export const spec: ProviderSpec = {
   slug: 'fdx',
@@ -148,8 +124,8 @@ export const spec: ProviderSpec = {
   operations: {
     "GET /oauth2/v4/authorize": {
       shapes: {
-        "400": s1,
-        "429": s2
+        "400": s0,
+        "429": s0
       },
       accepts: ["text/html"]
     },
@@ -158,39 +134,19 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: ["access_token", "token_type"],
-          p: {
-            access_token: {
-              t: "string"
-            },
-            token_type: {
-              t: "string"
-            },
-            expires_in: {
-              t: "integer"
-            },
-            refresh_token: {
-              t: "string"
-            },
-            scope: {
-              t: "string"
-            },
-            id_token: {
-              t: "string"
-            }
-          }
+          r: ["access_token", "token_type"]
         },
-        "400": s1,
-        "401": s1,
-        "429": s2
+        "400": s0,
+        "401": s0,
+        "429": s0
       }
     },
     "POST /oauth2/v4/revoke": {
       form: 1,
       shapes: {
-        "400": s1,
-        "401": s1,
-        "429": s2
+        "400": s0,
+        "401": s0,
+        "429": s0
       }
     },
     "GET /customers/current": {
@@ -200,110 +156,18 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["customerId"],
           p: {
-            customerId: {
-              t: "string"
-            },
-            type: {
-              t: "string"
-            },
             name: {
-              t: "object",
-              p: {
-                first: {
-                  t: "string"
-                },
-                middle: {
-                  t: "string"
-                },
-                last: {
-                  t: "string"
-                },
-                suffix: {
-                  t: "string"
-                },
-                prefix: {
-                  t: "string"
-                },
-                company: {
-                  t: "string"
-                }
-              }
-            },
-            dateOfBirth: {
-              t: "string"
+              t: "object"
             },
             email: {
-              t: "array",
-              i: {
-                t: "string"
-              }
+              t: "array"
             },
-            addresses: {
-              t: "array",
-              i: {
-                t: "object",
-                p: {
-                  line1: {
-                    t: "string"
-                  },
-                  line2: {
-                    t: "string"
-                  },
-                  line3: {
-                    t: "string"
-                  },
-                  city: {
-                    t: "string"
-                  },
-                  region: {
-                    t: "string"
-                  },
-                  postalCode: {
-                    t: "string"
-                  },
-                  country: {
-                    t: "string"
-                  },
-                  type: {
-                    t: "string"
-                  }
-                }
-              }
-            },
-            telephones: {
-              t: "array",
-              i: {
-                t: "object",
-                p: {
-                  type: {
-                    t: "string"
-                  },
-                  country: {
-                    t: "string"
-                  },
-                  number: {
-                    t: "string"
-                  }
-                }
-              }
-            },
-            accounts: {
-              t: "array",
-              i: {
-                t: "object",
-                p: {
-                  accountId: {
-                    t: "string"
-                  },
-                  relationship: {
-                    t: "string"
-                  }
-                }
-              }
-            }
+            addresses: s1,
+            telephones: s1,
+            accounts: s1
           }
         },
-        "429": s2
+        "429": s0
       }
     },
     "GET /accounts": {
@@ -313,12 +177,16 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["accounts"],
           p: {
-            page: s4,
-            links: s7,
-            accounts: s8
+            page: {
+              t: "object"
+            },
+            links: s4,
+            accounts: {
+              t: "array"
+            }
           }
         },
-        "429": s2
+        "429": s0
       },
       pagination: {
         style: "cursor",
@@ -331,7 +199,7 @@ export const spec: ProviderSpec = {
     "GET /accounts/{accountId}": {
       auth: 1,
       shapes: {
-        "429": s2
+        "429": s0
       }
     },
     "GET /accounts/{accountId}/transactions": {
@@ -341,12 +209,16 @@ export const spec: ProviderSpec = {
           t: "object",
           r: ["transactions"],
           p: {
-            page: s4,
-            links: s7,
-            transactions: s8
+            page: {
+              t: "object"
+            },
+            links: s4,
+            transactions: {
+              t: "array"
+            }
           }
         },
-        "429": s2
+        "429": s0
       },
       pagination: {
         style: "cursor",

@@ -25,133 +25,34 @@ export const webhookSignature: WebhookSignature = {
   "toleranceSec": 300
 };
 
-const s0 = { error: {
-  t: "string"
-}, error_description: {
-  t: "string"
-} } as const;
-const s1 = { t: "object", r: ["error"], p: s0 } as const;
-const s2 = ["data", "count", "paging"] as const;
-const s3 = ["id", "object", "name", "email"] as const;
-const s4 = { id: {
-  t: "string"
-}, object: {
-  t: "string"
-}, name: {
-  t: "string"
-}, email: {
-  t: "string"
-} } as const;
-const s5 = { t: "object", r: s3, p: s4 } as const;
-const s6 = { total: {
-  t: "integer"
-}, next: {
-  t: "string"
-}, prev: {
-  t: "string"
-} } as const;
-const s7 = { t: "object", r: ["total"], p: s6 } as const;
-const s8 = { message: {
-  t: "string"
-} } as const;
-const s9 = { t: "object", r: ["message"], p: s8 } as const;
-const s10 = { error: s9 } as const;
-const s11 = { t: "object", r: ["error"], p: s10 } as const;
-const s12 = { style: "next-url", items: "/data", nextUrl: "/paging/next" } as const;
-const s13 = ["id", "object", "created_at", "updated_at", "renewed_at", "provider", "customer", "consent_link", "failure_code", "failure_message", "expiry_date", "retro_date", "scopes", "authed_at", "status", "metadata"] as const;
-const s14 = { t: "array", i: {
-  t: "string"
-} } as const;
-const s15 = ["return_url", "consent_url"] as const;
-const s16 = { return_url: {
-  t: "string"
-}, consent_url: {
-  t: "string"
-} } as const;
-const s17 = { t: "object", r: s15, p: s16 } as const;
-const s18 = { id: {
-  t: "string"
-}, object: {
-  t: "string"
-}, created_at: {
-  t: "string"
-}, updated_at: {
-  t: "string"
-}, renewed_at: {
-  t: "string"
-}, provider: {
-  t: "string"
-}, customer: {
-  t: "string"
-}, consent_link: {
-  t: "string"
-}, failure_code: {
-  t: "string"
-}, failure_message: {
-  t: "string"
-}, expiry_date: {
-  t: "string"
-}, retro_date: {
-  t: "string"
-}, scopes: s14, authed_at: {
-  t: "string"
-}, status: {
-  t: "string"
-}, redirect: s17, metadata: {
+const s0 = { t: "object", r: ["error"] } as const;
+const s1 = ["data", "count", "paging"] as const;
+const s2 = ["id", "object", "name", "email"] as const;
+const s3 = { t: "object", r: s2 } as const;
+const s4 = { t: "object", r: ["total"] } as const;
+const s5 = { t: "object", r: ["message"] } as const;
+const s6 = { error: s5 } as const;
+const s7 = { t: "object", r: ["error"], p: s6 } as const;
+const s8 = { style: "next-url", items: "/data", nextUrl: "/paging/next" } as const;
+const s9 = ["id", "object", "created_at", "updated_at", "renewed_at", "provider", "customer", "consent_link", "failure_code", "failure_message", "expiry_date", "retro_date", "scopes", "authed_at", "status", "metadata"] as const;
+const s10 = ["return_url", "consent_url"] as const;
+const s11 = { t: "object", r: s10 } as const;
+const s12 = { scopes: {
+  t: "array"
+}, redirect: s11, metadata: {
   t: "object"
 } } as const;
-const s19 = { t: "object", r: s13, p: s18 } as const;
-const s20 = { "200": s19, "400": s11, "401": s11, "404": s11 } as const;
-const s21 = ["id", "object", "created_at", "holder_name", "nickname", "currency", "identification", "type", "class", "provider", "consent", "customer", "fingerprint", "metadata"] as const;
-const s22 = { sort_code: {
-  t: "string"
-}, account_number: {
-  t: "string"
-}, iban: {
-  t: "string"
-}, pan: {
-  t: "string"
-} } as const;
-const s23 = { t: "object", p: s22 } as const;
-const s24 = { id: {
-  t: "string"
-}, object: {
-  t: "string"
-}, created_at: {
-  t: "string"
-}, holder_name: {
-  t: "string"
-}, nickname: {
-  t: "string"
-}, currency: {
-  t: "string"
-}, identification: s23, type: {
-  t: "string"
-}, class: {
-  t: "string"
-}, provider: {
-  t: "string"
-}, consent: {
-  t: "string"
-}, customer: {
-  t: "string"
-}, fingerprint: {
-  t: "string"
+const s13 = { t: "object", r: s9, p: s12 } as const;
+const s14 = { "200": s13, "400": s7, "401": s7, "404": s7 } as const;
+const s15 = ["id", "object", "created_at", "holder_name", "nickname", "currency", "identification", "type", "class", "provider", "consent", "customer", "fingerprint", "metadata"] as const;
+const s16 = { identification: {
+  t: "object"
 }, metadata: {
   t: "object"
 } } as const;
-const s25 = { t: "object", r: s21, p: s24 } as const;
-const s26 = { status: {
-  t: "string"
-}, synced_from: {
-  t: "string"
-}, synced_to: {
-  t: "string"
-}, auto_sync_interval: {
-  t: "string"
-} } as const;
-const s27 = { t: "object", r: ["status"], p: s26 } as const;
-const s28 = { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" } as const;
+const s17 = { t: "object", r: s15, p: s16 } as const;
+const s18 = { t: "object", r: ["status"] } as const;
+const s19 = { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" } as const;
 
 export const spec: ProviderSpec = {
   slug: 'finexer',
@@ -248,35 +149,15 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: ["token_type", "access_token", "refresh_token", "account_id", "scope"],
-          p: {
-            token_type: {
-              t: "string"
-            },
-            access_token: {
-              t: "string"
-            },
-            refresh_token: {
-              t: "string"
-            },
-            account_id: {
-              t: "string"
-            },
-            scope: {
-              t: "string"
-            },
-            expires_in: {
-              t: "integer"
-            }
-          }
+          r: ["token_type", "access_token", "refresh_token", "account_id", "scope"]
         },
-        "400": s1
+        "400": s0
       }
     },
     "POST /oauth/revoke": {
       form: 1,
       shapes: {
-        "400": s1
+        "400": s0
       }
     },
     "GET /customers": {
@@ -284,37 +165,34 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: s2,
+          r: s1,
           p: {
             data: {
               t: "array",
-              i: s5
+              i: s3
             },
-            count: {
-              t: "integer"
-            },
-            paging: s7
+            paging: s4
           }
         },
-        "401": s11
+        "401": s7
       },
-      pagination: s12
+      pagination: s8
     },
     "POST /customers": {
       auth: 1,
       form: 1,
       shapes: {
-        "200": s5,
-        "400": s11,
-        "401": s11
+        "200": s3,
+        "400": s7,
+        "401": s7
       }
     },
     "GET /customers/{id}": {
       auth: 1,
       shapes: {
-        "200": s5,
-        "401": s11,
-        "404": s11
+        "200": s3,
+        "401": s7,
+        "404": s7
       }
     },
     "GET /consents": {
@@ -322,76 +200,70 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: s2,
+          r: s1,
           p: {
             data: {
               t: "array",
-              i: s19
+              i: s13
             },
-            count: {
-              t: "integer"
-            },
-            paging: s7
+            paging: s4
           }
         },
-        "400": s11,
-        "401": s11
+        "400": s7,
+        "401": s7
       },
-      pagination: s12
+      pagination: s8
     },
     "POST /consents": {
       auth: 1,
       form: 1,
       shapes: {
-        "200": s19,
-        "400": s11,
-        "401": s11
+        "200": s13,
+        "400": s7,
+        "401": s7
       }
     },
     "GET /consents/{id}": {
       auth: 1,
       shapes: {
-        "200": s19,
-        "401": s11,
-        "404": s11
+        "200": s13,
+        "401": s7,
+        "404": s7
       }
     },
     "POST /consents/{id}": {
       auth: 1,
       form: 1,
-      shapes: s20
+      shapes: s14
     },
     "POST /consents/{id}/revoke": {
       auth: 1,
-      shapes: s20
+      shapes: s14
     },
     "GET /bank_accounts": {
       auth: 1,
       shapes: {
         "200": {
           t: "object",
-          r: s2,
+          r: s1,
           p: {
             data: {
               t: "array",
-              i: s25
+              i: s17
             },
-            count: {
-              t: "integer"
-            },
-            paging: s7
+            paging: s4
           }
         },
-        "401": s11
+        "401": s7
       },
-      pagination: s12
+      pagination: s8
     },
     "GET /bank_accounts/{id}": {
       auth: 1,
       shapes: {
-        "200": s25,
-        "401": s11,
-        "404": s11
+        "200": s17,
+        "401": s7,
+        "404": s7
       }
     },
     "GET /bank_accounts/{id}/balance": {
@@ -407,62 +279,36 @@ export const spec: ProviderSpec = {
                 t: "object",
                 r: ["current", "available", "currency", "synced_at", "overdraft", "type"],
                 p: {
-                  current: {
-                    t: "number"
-                  },
-                  available: {
-                    t: "number"
-                  },
-                  currency: {
-                    t: "string"
-                  },
-                  synced_at: {
-                    t: "string"
-                  },
                   overdraft: {
                     t: "object",
-                    r: ["limit", "type"],
-                    p: {
-                      limit: {
-                        t: "number"
-                      },
-                      type: {
-                        t: "string"
-                      }
-                    }
-                  },
-                  type: {
-                    t: "string"
+                    r: ["limit", "type"]
                   }
                 }
               }
             },
-            count: {
-              t: "integer"
-            },
-            paging: s7
+            paging: s4
           }
         },
-        "401": s11,
-        "404": s11
+        "401": s7,
+        "404": s7
       },
-      pagination: s12
+      pagination: s8
     },
     "GET /bank_accounts/{id}/sync": {
       auth: 1,
       shapes: {
-        "200": s27,
-        "401": s11,
-        "404": s11
+        "200": s18,
+        "401": s7,
+        "404": s7
       }
     },
     "POST /bank_accounts/{id}/sync": {
       auth: 1,
       shapes: {
-        "200": s27,
-        "401": s11,
-        "404": s11,
-        "429": s11
+        "200": s18,
+        "401": s7,
+        "404": s7,
+        "429": s7
       }
     },
     "GET /bank_accounts/{id}/transactions": {
@@ -470,7 +316,7 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: s2,
+          r: s1,
           p: {
             data: {
               t: "array",
@@ -478,66 +324,27 @@ export const spec: ProviderSpec = {
                 t: "object",
                 r: ["id", "object", "timestamp", "amount", "currency", "type", "reference", "description", "category", "balance", "merchant", "status", "metadata"],
                 p: {
-                  id: {
-                    t: "string"
-                  },
-                  object: {
-                    t: "string"
-                  },
-                  timestamp: {
-                    t: "string"
-                  },
-                  amount: {
-                    t: "number"
-                  },
-                  currency: {
-                    t: "string"
-                  },
-                  type: {
-                    t: "string"
-                  },
-                  reference: {
-                    t: "string"
-                  },
-                  description: {
-                    t: "string"
-                  },
-                  category: {
-                    t: "string"
-                  },
-                  balance: {
-                    t: "number"
-                  },
-                  merchant: {
-                    t: "string"
-                  },
-                  status: {
-                    t: "string"
-                  },
                   metadata: {
                     t: "object"
                   }
                 }
               }
             },
-            count: {
-              t: "integer"
-            },
-            paging: s7
+            paging: s4
           }
         },
-        "400": s11,
-        "401": s11,
-        "404": s11
+        "400": s7,
+        "401": s7,
+        "404": s7
       },
-      pagination: s28
+      pagination: s19
     },
     "GET /providers": {
       auth: 1,
       shapes: {
         "200": {
           t: "object",
-          r: s2,
+          r: s1,
           p: {
             data: {
               t: "array",
@@ -545,35 +352,21 @@ export const spec: ProviderSpec = {
                 t: "object",
                 r: ["id", "object", "name"],
                 p: {
-                  id: {
-                    t: "string"
+                  roles: {
+                    t: "array"
                   },
-                  object: {
-                    t: "string"
-                  },
-                  name: {
-                    t: "string"
-                  },
-                  roles: s14,
-                  logo_url: {
-                    t: "string"
-                  },
-                  bg_colors: s14,
-                  health_status: {
-                    t: "string"
+                  bg_colors: {
+                    t: "array"
                   }
                 }
               }
             },
-            count: {
-              t: "integer"
-            },
-            paging: s7
+            paging: s4
           }
         },
-        "401": s11
+        "401": s7
       },
-      pagination: s28
+      pagination: s19
     }
   },
 };
