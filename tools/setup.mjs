@@ -14,3 +14,6 @@ if (have.split('.')[0] !== wanted.split('.')[0]) {
   run(`npm install -g pnpm@${wanted}`);
 }
 run('pnpm install --frozen-lockfile');
+
+const { ensureSystemDeps } = await import('./system-deps.mjs');
+ensureSystemDeps();
