@@ -1,3 +1,4 @@
+import { DEFAULT_TOKEN_TIMEOUT_MS } from './deadline.js';
 import { ConfigurationError } from './errors.js';
 import type { Session } from './flow.js';
 import { joinScope, requestTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
@@ -17,6 +18,12 @@ export interface ClientCredentialsInput<Scope extends string = string> {
   scope?: Scope | Scope[];
   /** Overrides the profile's token endpoint. */
   tokenUrl?: string;
+  /** Share the token between processes (e.g. `createRedisStore()` from @portico/redis), so they fetch one, not one each. */
+  store?: TokenStore;
+  /** Store key; by default derived from the token URL, client id and scope, so clients with the same credentials share. */
+  key?: string;
+  /** Bound on each token request, lock wait included, in ms (default 30 000). */
+  timeoutMs?: number;
 }
 
 /** A token obtained elsewhere (e.g. a permanent token). It is never renewed; a 401 goes to the caller. */
@@ -35,6 +42,7 @@ export interface AuthenticatorContext {
   fetch?: typeof fetch;
   now?: () => number;
   refreshSkewMs?: number;
+  timeoutMs?: number;
   store?: TokenStore;
   onTokens?: (tokens: Tokens) => void | Promise<void>;
 }
@@ -78,13 +86,14 @@ export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx:
     // Resolved now so a bad profile or an http:// URL fails at createClient, not at the first call.
     const tokenUrl = tokenEndpointUrl(config, 'client_credentials');
     return new TokenLifecycle({
-      key: `portico:client_credentials:${tokenUrl.href}:${input.clientId}:${scope ?? ''}`,
-      store: ctx.store ?? new MemoryTokenStore(),
+      key: input.key ?? `portico:client_credentials:${tokenUrl.href}:${input.clientId}:${scope ?? ''}`,
+      store: input.store ?? ctx.store ?? new MemoryTokenStore(),
       now,
       refreshSkewMs: ctx.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
+      timeoutMs: input.timeoutMs ?? ctx.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
       apply: profile.apply,
       // Client credentials have no refresh token: a new grant is the renewal, for expiry and 401 alike.
-      renew: () => requestTokens(config, 'client_credentials', { scope }, scopes),
+      renew: (_current, _reason, signal) => requestTokens(config, 'client_credentials', { scope }, scopes, signal),
       onTokens: ctx.onTokens,
     });
   }

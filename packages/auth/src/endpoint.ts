@@ -24,6 +24,7 @@ interface EndpointCall {
   apply: ApplyRules;
   fetch: typeof fetch;
   what: string;
+  signal?: AbortSignal | undefined;
 }
 
 export interface EndpointResponse {
@@ -107,13 +108,16 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
 
   let response: Response;
   try {
-    response = await call.fetch(call.url.href, { method: 'POST', headers, body, redirect: 'manual' });
+    response = await call.fetch(call.url.href, { method: 'POST', headers, body, redirect: 'manual', ...(call.signal ? { signal: call.signal } : {}) });
   } catch (error) {
+    // A timeout or the caller's abort: its reason is the error to report.
+    if (call.signal?.aborted) throw call.signal.reason;
     throw new NetworkError(`the ${call.what} request failed before a response (${call.url.origin})`, sanitizeError(error, secrets));
   }
   // Browsers hide a manual redirect behind an opaque status 0 response.
   const status = response.type === 'opaqueredirect' ? 302 : response.status;
   const text = await response.text().catch(() => '');
+  call.signal?.throwIfAborted();
   let parsed: unknown;
   try {
     parsed = text === '' ? undefined : JSON.parse(text);

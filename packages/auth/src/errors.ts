@@ -272,3 +272,33 @@ export class UnsupportedTokenTypeError extends RevocationError {
     super('the revocation endpoint does not support this token type', { ...fields, retryable: false }, 'unsupported_token_type');
   }
 }
+
+/**
+ * The token store (or the `onTokens` callback) failed. Tokens already
+ * obtained are kept in memory and written again on the next call, so nothing
+ * is lost; the call that saw the failure gets this error and is not retried
+ * as a network failure.
+ */
+export class TokenStoreError extends PorticoAuthError {
+  static {
+    this.prototype.name = 'TokenStoreError';
+  }
+
+  constructor(message: string, cause: unknown, code = 'token_store_error') {
+    super(code, message, { cause: cause instanceof PorticoError ? cause : sanitizeError(cause, []) });
+  }
+}
+
+/** A token, refresh, exchange or revocation request (or the wait for the store's lock) took longer than its timeout. */
+export class TokenTimeoutError extends PorticoAuthError {
+  static {
+    this.prototype.name = 'TokenTimeoutError';
+  }
+
+  readonly timeoutMs: number;
+
+  constructor(what: string, timeoutMs: number) {
+    super('token_timeout', `the ${what} did not finish within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -1,4 +1,5 @@
 import { DEFAULT_REFRESH_SKEW_MS, defaultFetch } from './authenticator.js';
+import { DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { fillParameters, safeText } from './endpoint.js';
 import {
   AuthorizationDeniedError,
@@ -28,6 +29,13 @@ export interface OAuthFlowOptions {
   baseUrl?: string;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Bound on each token-endpoint or revocation request, in ms (default 30 000); past it the call rejects with TokenTimeoutError. */
+  timeoutMs?: number;
+}
+
+/** For one token-endpoint or revocation call. */
+export interface RequestOptions {
+  signal?: AbortSignal;
 }
 
 export interface AuthorizationRequest {
@@ -47,7 +55,7 @@ export interface SessionOptions {
   onTokens?: (tokens: Tokens) => void | Promise<void>;
   store?: TokenStore;
   refreshSkewMs?: number;
-  /** Store key for this user's tokens; needed when a store is shared. Default: a random key. */
+  /** Store key for this user's tokens; needed when a store is shared (e.g. `user:${userId}`). Default: a random key. */
   key?: string;
 }
 
@@ -62,16 +70,16 @@ export interface Session extends Authenticator {
 /** `Scope` is the provider's documented scopes (a string-literal union in each provider package). */
 export interface OAuthFlow<Scope extends string = string> {
   authorizationUrl(params?: { scope?: Scope | Scope[]; state?: string }): Promise<AuthorizationRequest>;
-  exchangeCode(callback: CallbackInput, check: { state: string; codeVerifier?: string }): Promise<Tokens>;
-  refresh(tokens: Tokens): Promise<Tokens>;
-  revoke(tokens: Tokens): Promise<void>;
+  exchangeCode(callback: CallbackInput, check: { state: string; codeVerifier?: string }, options?: RequestOptions): Promise<Tokens>;
+  refresh(tokens: Tokens, options?: RequestOptions): Promise<Tokens>;
+  revoke(tokens: Tokens, options?: RequestOptions): Promise<void>;
   session(tokens: Tokens, options?: SessionOptions): Session;
 }
 
 class OAuthSession extends TokenLifecycle implements Session {
-  readonly #revoke: (tokens: Tokens) => Promise<void>;
+  readonly #revoke: (tokens: Tokens, signal: AbortSignal) => Promise<void>;
 
-  constructor(options: LifecycleOptions, revoke: (tokens: Tokens) => Promise<void>) {
+  constructor(options: LifecycleOptions, revoke: (tokens: Tokens, signal: AbortSignal) => Promise<void>) {
     super(options);
     this.#revoke = revoke;
   }
@@ -115,6 +123,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
   if (/^http:/i.test(options.redirectUri)) assertSecureUrl(options.redirectUri);
 
   const now = options.now ?? Date.now;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
   const config: ClientConfig = {
     profile,
     base: options.baseUrl,
@@ -165,7 +174,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
       return codeVerifier === undefined ? { url: url.href, state } : { url: url.href, state, codeVerifier };
     },
 
-    async exchangeCode(callback, check) {
+    async exchangeCode(callback, check, requestOptions = {}) {
       const parameters = callbackParameters(callback);
       const secrets = [options.clientSecret, ...(check.codeVerifier === undefined ? [] : [check.codeVerifier])];
       const single = (name: string | undefined): string | undefined => {
@@ -202,12 +211,14 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
         assertCodeVerifier(check.codeVerifier);
         codeVerifier = check.codeVerifier;
       }
-      return requestTokens(config, 'authorization_code', { code, codeVerifier, redirectUri: options.redirectUri });
+      return withDeadline('code exchange', timeoutMs, requestOptions.signal, (signal) =>
+        requestTokens(config, 'authorization_code', { code, codeVerifier, redirectUri: options.redirectUri }, undefined, signal),
+      );
     },
 
-    refresh: (tokens) => refreshTokens(config, toTokens(tokens)),
+    refresh: (tokens, requestOptions = {}) => withDeadline('refresh', timeoutMs, requestOptions.signal, (signal) => refreshTokens(config, toTokens(tokens), signal)),
 
-    revoke: (tokens) => revokeTokens(config, toTokens(tokens)),
+    revoke: (tokens, requestOptions = {}) => withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
     session(tokens, sessionOptions = {}) {
       return new OAuthSession(
@@ -216,20 +227,21 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
           store: sessionOptions.store ?? new MemoryTokenStore(),
           now,
           refreshSkewMs: sessionOptions.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
+          timeoutMs,
           apply: profile.apply,
           initial: toTokens(tokens),
           onTokens: sessionOptions.onTokens,
-          async renew(current, reason) {
+          async renew(current, reason, signal) {
             if (current === undefined) throw new ReauthorizationRequiredError('this session has no tokens any more: the user must authorize again');
             if (current.refreshToken === undefined || !profile.grants.includes('refresh_token')) {
               // Nothing to refresh with: an expiring token serves until it actually expires.
               if (reason === 'expiring' && current.expiresAt !== undefined && now() < current.expiresAt) return current;
               throw new ReauthorizationRequiredError('the access token is expired or rejected and there is no refresh token: the user must authorize again');
             }
-            return refreshTokens(config, current);
+            return refreshTokens(config, current, signal);
           },
         },
-        (current) => revokeTokens(config, current),
+        (current, signal) => revokeTokens(config, current, {}, signal),
       );
     },
   };

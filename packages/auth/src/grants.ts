@@ -67,6 +67,7 @@ export async function requestTokens(
   grant: GrantType,
   values: Values,
   requestedScope?: string[],
+  signal?: AbortSignal,
 ): Promise<Tokens> {
   const { profile } = config;
   const request = grantRequest(profile, grant);
@@ -80,6 +81,7 @@ export async function requestTokens(
     apply: profile.apply,
     fetch: config.fetch,
     what: 'token endpoint',
+    signal,
   });
   return parseTokenResponse(profile, response, { now: config.now(), requestedScope });
 }
@@ -90,11 +92,11 @@ export async function requestTokens(
  * old one is dead and keeping it would only hide that). Scope likewise
  * carries over. invalid_grant becomes ReauthorizationRequiredError.
  */
-export async function refreshTokens(config: ClientConfig, tokens: Tokens): Promise<Tokens> {
+export async function refreshTokens(config: ClientConfig, tokens: Tokens, signal?: AbortSignal): Promise<Tokens> {
   if (tokens.refreshToken === undefined) throw new ReauthorizationRequiredError('there is no refresh token: the user must authorize again');
   let next: Tokens;
   try {
-    next = await requestTokens(config, 'refresh_token', { refreshToken: tokens.refreshToken }, tokens.scope);
+    next = await requestTokens(config, 'refresh_token', { refreshToken: tokens.refreshToken }, tokens.scope, signal);
   } catch (error) {
     if (error instanceof OAuthError && error.error === 'invalid_grant') {
       throw new ReauthorizationRequiredError('the refresh token was rejected (invalid_grant): the user must authorize again', { cause: error });
@@ -111,7 +113,7 @@ export async function refreshTokens(config: ClientConfig, tokens: Tokens): Promi
  * §2.1). Only the profile's success statuses count as success; for them the
  * body is ignored (RFC 7009 §2.2) unless the profile names a success flag.
  */
-export async function revokeTokens(config: ClientConfig, tokens: Tokens, inputs: Values = {}): Promise<void> {
+export async function revokeTokens(config: ClientConfig, tokens: Tokens, inputs: Values = {}, signal?: AbortSignal): Promise<void> {
   const { profile } = config;
   const revocation = profile.revocation;
   if (revocation === undefined) throw new ConfigurationError('this provider has no revocation endpoint');
@@ -137,6 +139,7 @@ export async function revokeTokens(config: ClientConfig, tokens: Tokens, inputs:
       apply: profile.apply,
       fetch: config.fetch,
       what: 'revocation endpoint',
+      signal,
     });
   } catch (error) {
     if (error instanceof NetworkError) throw new RevocationError('the revocation request failed before a response', { retryable: true, cause: error });

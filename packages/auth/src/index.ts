@@ -1,6 +1,7 @@
 export type * from './profile.js';
 export type { Tokens } from './tokens.js';
-export { MemoryTokenStore, type TokenStore } from './store.js';
+export { MemoryTokenStore, type Lease, type StoredTokens, type TokenStore } from './store.js';
+export { DEFAULT_TOKEN_TIMEOUT_MS } from './deadline.js';
 export type { Authenticator } from './lifecycle.js';
 export {
   createAuthenticator,
@@ -18,6 +19,7 @@ export {
   type CallbackInput,
   type OAuthFlow,
   type OAuthFlowOptions,
+  type RequestOptions,
   type RevokeOptions,
   type Session,
   type SessionOptions,
@@ -37,6 +39,8 @@ export {
   sanitizeError,
   StateMismatchError,
   TokenResponseError,
+  TokenStoreError,
+  TokenTimeoutError,
   UnsupportedTokenTypeError,
 } from './errors.js';
 export { inspectCustom, isSensitiveKey, redact, redactSecrets, REDACTED, withRedactedInspect } from './redact.js';

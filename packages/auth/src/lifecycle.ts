@@ -1,15 +1,9 @@
-import { ReauthorizationRequiredError } from './errors.js';
+import { abortable, withDeadline } from './deadline.js';
+import { ReauthorizationRequiredError, TokenStoreError } from './errors.js';
 import type { ApplyRules } from './profile.js';
-import type { TokenStore } from './store.js';
+import { MemoryTokenStore, type Lease, type StoredTokens, type TokenStore } from './store.js';
 import { toTokens, type Tokens } from './tokens.js';
 
-/**
- * What a client needs per request. The runtime calls getAuthorization()
- * before each request that needs the token, and handleUnauthorized(sentValue)
- * after a 401: true means replay once with a fresh getAuthorization(), false
- * means give the 401 to the caller. A rejection (e.g.
- * ReauthorizationRequiredError) is the error to surface.
- */
 export interface Authenticator {
   getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }>;
   handleUnauthorized(sentValue: string, signal?: AbortSignal): Promise<boolean>;
@@ -23,11 +17,13 @@ export interface LifecycleOptions {
   store: TokenStore;
   now: () => number;
   refreshSkewMs: number;
+  /** Bounds one renewal: the wait for the store's lock and the token request. */
+  timeoutMs: number;
   apply: ApplyRules;
-  /** The next token set; returning `current` itself keeps using it. */
-  renew(current: Tokens | undefined, reason: RenewReason): Promise<Tokens>;
+  /** The next token set; returning `current` itself keeps using it. `signal` aborts at the deadline. */
+  renew(current: Tokens | undefined, reason: RenewReason, signal: AbortSignal): Promise<Tokens>;
   onTokens?: ((tokens: Tokens) => void | Promise<void>) | undefined;
-  /** Written to the store on first use unless the store already holds newer tokens under the key. */
+  /** Written to the store on first use unless the store already holds tokens under the key. */
   initial?: Tokens | undefined;
 }
 
@@ -35,47 +31,60 @@ export function authorizationHeader(apply: ApplyRules, accessToken: string): { n
   return { name: apply.header, value: apply.scheme ? `${apply.scheme} ${accessToken}` : accessToken };
 }
 
-// A waiter may give up; the shared request carries on for the others.
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+// New tokens not yet safely stored (or not yet handed to onTokens). They are
+// the only copy of a rotated refresh token, so they outlive a failed write.
+interface Pending {
+  tokens: Tokens;
+  /** Before the write: the version it replaces; after: the version written. */
+  version: number;
+  written: boolean;
+}
+
+// The lock for stores without one: good within this process.
+const localLocks = new WeakMap<TokenStore, MemoryTokenStore>();
+
+function lockOf(store: TokenStore): NonNullable<TokenStore['lock']> {
+  if (store.lock) return store.lock.bind(store);
+  let local = localLocks.get(store);
+  if (local === undefined) localLocks.set(store, (local = new MemoryTokenStore()));
+  return local.lock.bind(local);
+}
+
+// A failed write is retried this many times, backing off, while the lock is still held.
+const WRITE_ATTEMPTS = 4;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
  * The token lifecycle shared by every kind of credential: cached per store
  * key, renewed a skew before expiry, single-flight in this process and under
- * the store's lock across processes, replay-without-renewal for a 401 on a
- * token that was already replaced.
+ * the store's lock across processes, compare-and-set writes, replay without
+ * renewal for a 401 on a token that was already replaced.
  */
 export class TokenLifecycle implements Authenticator {
   readonly #options: LifecycleOptions;
   #ready: Promise<void> | undefined;
-  #inflight: Promise<Tokens> | undefined;
-  // When we obtained the newest token; bounds the skew to half its lifetime.
-  #issued: { accessToken: string; at: number } | undefined;
+  #inflight: Promise<StoredTokens> | undefined;
+  #pending: Pending | undefined;
+  #flushing: Promise<StoredTokens | undefined> | undefined;
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
   }
 
+  // The first write is a check-and-set under the lock: saved tokens from a
+  // late starter must not overwrite ones another instance already rotated.
   #init(): Promise<void> {
     this.#ready ??= (async () => {
-      const { initial, store, key } = this.#options;
-      if (initial !== undefined && (await store.get(key)) === undefined) await store.set(key, initial);
+      const { initial, timeoutMs } = this.#options;
+      if (initial === undefined) return;
+      await withDeadline('wait for the token store lock', timeoutMs, undefined, (deadline) =>
+        this.#locked(async () => {
+          if ((await this.#read()) === undefined) await this.#store('save the initial tokens', (store, key) => store.set(key, initial, 0));
+        }, deadline),
+      );
     })().catch((error: unknown) => {
       this.#ready = undefined;
       throw error;
@@ -83,27 +92,95 @@ export class TokenLifecycle implements Authenticator {
     return this.#ready;
   }
 
-  protected async current(): Promise<Tokens | undefined> {
+  async #store<T>(what: string, op: (store: TokenStore, key: string) => Promise<T>): Promise<T> {
+    try {
+      return await op(this.#options.store, this.#options.key);
+    } catch (error) {
+      throw new TokenStoreError(`the token store failed to ${what}`, error);
+    }
+  }
+
+  async #read(): Promise<StoredTokens | undefined> {
+    const stored = await this.#store('read the tokens', (store, key) => store.get(key));
+    return stored === undefined ? undefined : { tokens: toTokens(stored.tokens), version: stored.version };
+  }
+
+  /** Store lock failures become TokenStoreError; what `fn` throws passes through as it is. */
+  async #locked<T>(fn: (lease: Lease) => Promise<T>, signal: AbortSignal): Promise<T> {
+    let failed: { error: unknown } | undefined;
+    try {
+      return await lockOf(this.#options.store)(
+        this.#options.key,
+        (lease) =>
+          fn(lease).catch((error: unknown) => {
+            failed = { error };
+            throw error;
+          }),
+        signal,
+      );
+    } catch (error) {
+      if ((failed !== undefined && failed.error === error) || (signal.aborted && signal.reason === error)) throw error;
+      throw new TokenStoreError('the token store failed to lock the tokens', error);
+    }
+  }
+
+  /** The stored tokens, after saving any that an earlier failure left in memory. */
+  async #current(): Promise<StoredTokens | undefined> {
     await this.#init();
-    const stored = await this.#options.store.get(this.#options.key);
-    return stored === undefined ? undefined : toTokens(stored);
+    if (this.#pending !== undefined) {
+      const saved = await this.#flush();
+      if (saved !== undefined) return saved;
+    }
+    return this.#read();
+  }
+
+  protected async current(): Promise<Tokens | undefined> {
+    return (await this.#current())?.tokens;
+  }
+
+  #flush(): Promise<StoredTokens | undefined> {
+    this.#flushing ??= this.#flushNow().finally(() => (this.#flushing = undefined));
+    return this.#flushing;
+  }
+
+  // Writes the pending tokens (compare-and-set), then hands them to
+  // onTokens. Undefined when newer tokens are stored: those win.
+  async #flushNow(): Promise<StoredTokens | undefined> {
+    const pending = this.#pending;
+    if (pending === undefined) return undefined;
+    if (!pending.written) {
+      const version = await this.#store('save renewed tokens (they are kept in memory and saved on the next call)', (store, key) => store.set(key, pending.tokens, pending.version));
+      if (version === undefined) {
+        this.#pending = undefined;
+        return undefined;
+      }
+      pending.version = version;
+      pending.written = true;
+    }
+    try {
+      await this.#options.onTokens?.(pending.tokens);
+    } catch (error) {
+      throw new TokenStoreError('onTokens failed for renewed tokens (it is called again on the next call)', error, 'token_callback_failed');
+    }
+    if (this.#pending === pending) this.#pending = undefined;
+    return { tokens: pending.tokens, version: pending.version };
   }
 
   #needsRenewal(tokens: Tokens): boolean {
     if (tokens.expiresAt === undefined) return false;
     const { refreshSkewMs, now } = this.#options;
     // A token shorter-lived than the skew would otherwise be renewed as soon
-    // as it arrives, forever: cap the skew at half the lifetime we saw.
-    const issuedAt = this.#issued?.accessToken === tokens.accessToken ? this.#issued.at : undefined;
-    const skew = issuedAt === undefined ? refreshSkewMs : Math.min(refreshSkewMs, (tokens.expiresAt - issuedAt) / 2);
+    // as it arrives, forever: cap the skew at half its lifetime. The issue
+    // time is stored with the tokens, so every instance caps alike.
+    const skew = tokens.issuedAt === undefined ? refreshSkewMs : Math.min(refreshSkewMs, (tokens.expiresAt - tokens.issuedAt) / 2);
     return now() >= tokens.expiresAt - skew;
   }
 
   async getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }> {
     signal?.throwIfAborted();
-    let tokens = await this.current();
+    let tokens = (await this.#current())?.tokens;
     if (tokens === undefined || this.#needsRenewal(tokens)) {
-      tokens = await this.#renew(tokens, tokens === undefined ? 'missing' : 'expiring', signal);
+      tokens = (await this.#renew(tokens, tokens === undefined ? 'missing' : 'expiring', signal)).tokens;
     }
     return authorizationHeader(this.#options.apply, tokens.accessToken);
   }
@@ -117,52 +194,72 @@ export class TokenLifecycle implements Authenticator {
     return true;
   }
 
-  #renew(stale: Tokens | undefined, reason: RenewReason, signal: AbortSignal | undefined): Promise<Tokens> {
+  #renew(stale: Tokens | undefined, reason: RenewReason, signal: AbortSignal | undefined): Promise<StoredTokens> {
     if (this.#inflight === undefined) {
-      const run = this.#renewNow(stale?.accessToken, reason);
+      const run = withDeadline('token renewal', this.#options.timeoutMs, undefined, (deadline) => this.#locked((lease) => this.#renewLocked(stale?.accessToken, reason, lease, deadline), deadline));
       this.#inflight = run;
       const clear = () => {
         if (this.#inflight === run) this.#inflight = undefined;
       };
       run.then(clear, clear);
     }
+    // A waiter may give up; the shared renewal carries on for the others.
     return abortable(this.#inflight, signal);
   }
 
-  #renewNow(staleAccessToken: string | undefined, reason: RenewReason): Promise<Tokens> {
-    const { store, key, renew, onTokens, now } = this.#options;
-    const work = async (): Promise<Tokens> => {
-      const current = await this.current();
-      // Under the lock, the store may show that another client already renewed.
-      if (current !== undefined && current.accessToken !== staleAccessToken && !this.#needsRenewal(current)) return current;
-      let next: Tokens;
+  async #renewLocked(staleAccessToken: string | undefined, reason: RenewReason, lease: Lease, deadline: AbortSignal): Promise<StoredTokens> {
+    const { renew, now } = this.#options;
+    // Under the lock, the store may show that another client already renewed.
+    const current = (this.#pending !== undefined ? await this.#flush() : undefined) ?? (await this.#read());
+    if (current !== undefined && current.tokens.accessToken !== staleAccessToken && !this.#needsRenewal(current.tokens)) return current;
+    // A lease the store has ended is no licence to spend a refresh token.
+    lease.signal.throwIfAborted();
+    let next: Tokens;
+    try {
+      next = await renew(current?.tokens, current === undefined ? 'missing' : current.tokens.accessToken === staleAccessToken ? reason : 'expiring', deadline);
+    } catch (error) {
+      if (!(error instanceof ReauthorizationRequiredError) || current === undefined) throw error;
+      // Another instance may have rotated meanwhile (e.g. while this one's
+      // lease had lapsed): its tokens are good, the grant is not lost.
+      const latest = await this.#read();
+      if (latest !== undefined && latest.version !== current.version) return latest;
+      await this.#store('delete the rejected tokens', (store, key) => store.delete(key, current.version));
+      throw error;
+    }
+    if (next === current?.tokens) return current;
+    this.#pending = { tokens: toTokens({ ...next, issuedAt: next.issuedAt ?? now() }), version: current?.version ?? 0, written: false };
+    return (await this.#save(deadline)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
+  }
+
+  // The write of freshly rotated tokens is retried a few times while the
+  // lock is held; after that they stay pending and the error surfaces.
+  async #save(deadline: AbortSignal): Promise<StoredTokens | undefined> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        next = await renew(current, current === undefined ? 'missing' : current.accessToken === staleAccessToken ? reason : 'expiring');
+        return await this.#flush();
       } catch (error) {
-        if (error instanceof ReauthorizationRequiredError) await store.delete(key);
-        throw error;
+        const pending = this.#pending;
+        if (attempt >= WRITE_ATTEMPTS || pending === undefined || pending.written || deadline.aborted) throw error;
       }
-      if (next === current) return current;
-      this.#issued = { accessToken: next.accessToken, at: now() };
-      await store.set(key, next);
-      await onTokens?.(next);
-      return next;
-    };
-    return store.lock ? store.lock(key, work) : work();
+      await sleep(25 * 2 ** attempt);
+    }
   }
 
   /** Runs `finish` on the current tokens (after any renewal in flight), then forgets them even if `finish` fails. */
-  protected async end(finish: (tokens: Tokens) => Promise<void>): Promise<void> {
+  protected async end(finish: (tokens: Tokens, signal: AbortSignal) => Promise<void>): Promise<void> {
+    // Initial tokens not yet written must not be written after this.
+    await this.#init();
     await this.#inflight?.catch(() => undefined);
-    const { store, key } = this.#options;
-    const work = async () => {
-      const tokens = await this.current();
-      try {
-        if (tokens !== undefined) await finish(tokens);
-      } finally {
-        await store.delete(key);
-      }
-    };
-    return store.lock ? store.lock(key, work) : work();
+    await withDeadline('revocation', this.#options.timeoutMs, undefined, (deadline) =>
+      this.#locked(async () => {
+        const tokens = this.#pending?.tokens ?? (await this.#read())?.tokens;
+        this.#pending = undefined;
+        try {
+          if (tokens !== undefined) await finish(tokens, deadline);
+        } finally {
+          await this.#store('delete the tokens', (store, key) => store.delete(key));
+        }
+      }, deadline),
+    );
   }
 }

@@ -1,47 +1,106 @@
+import { abortable } from './deadline.js';
 import type { Tokens } from './tokens.js';
+
+/** A token set as stored, with the version its next compare-and-set write must name. */
+export interface StoredTokens {
+  tokens: Tokens;
+  /** Positive, and different after every write; 0 in `set` means "nothing stored yet". */
+  version: number;
+}
+
+/**
+ * Held while a store's lock is held. When the store knows the lease is over
+ * (it expired, or could not be renewed) `signal` aborts: the holder must not
+ * start new work, and its writes are fenced by their version.
+ */
+export interface Lease {
+  readonly signal: AbortSignal;
+}
 
 /**
  * Where token sets live between requests. Share one store (and key) between
- * processes to share tokens; implement `lock` (e.g. a Redis lock) so that
- * only one of them refreshes at a time — with rotating refresh tokens a
- * second refresh would spend a dead token.
+ * processes to share tokens: its lock makes one of them renew at a time, and
+ * its compare-and-set writes keep a holder whose lease ran out from writing
+ * over newer tokens. With rotating refresh tokens both matter: a refresh
+ * token spent twice revokes the grant. Check a store of your own with the
+ * conformance suite in `@portico/auth/testing`.
  */
 export interface TokenStore {
-  get(key: string): Promise<Tokens | undefined>;
-  set(key: string, tokens: Tokens): Promise<void>;
-  delete(key: string): Promise<void>;
-  lock?<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  get(key: string): Promise<StoredTokens | undefined>;
+  /**
+   * Compare-and-set: writes `tokens` only if the stored version is
+   * `expected` (0: nothing stored). Resolves with the new version, or
+   * undefined when refused; rejects only when the store itself failed.
+   */
+  set(key: string, tokens: Tokens, expected: number): Promise<number | undefined>;
+  /** Deletes the key; given a version, only while that version is stored. */
+  delete(key: string, expected?: number): Promise<void>;
+  /**
+   * Runs `fn` while holding the key's lock, one holder at a time across
+   * everyone sharing the store. Waiting stops with `signal`'s reason.
+   * Without it, clients lock in this process only: fine for a store that
+   * only one process uses.
+   */
+  lock?<T>(key: string, fn: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 /** The default store: a Map, with a per-key lock so clients sharing it in one process refresh once. */
 export class MemoryTokenStore implements TokenStore {
-  readonly #tokens = new Map<string, Tokens>();
+  readonly #entries = new Map<string, StoredTokens>();
   readonly #locks = new Map<string, Promise<void>>();
+  readonly #leaseMs: number | undefined;
+  #versions = 0;
 
-  async get(key: string): Promise<Tokens | undefined> {
-    return this.#tokens.get(key);
+  /** `leaseMs` bounds how long a holder keeps the lock (default: until it is done), for tests of lease expiry. */
+  constructor(options: { leaseMs?: number } = {}) {
+    this.#leaseMs = options.leaseMs;
   }
 
-  async set(key: string, tokens: Tokens): Promise<void> {
-    this.#tokens.set(key, tokens);
+  async get(key: string): Promise<StoredTokens | undefined> {
+    return this.#entries.get(key);
   }
 
-  async delete(key: string): Promise<void> {
-    this.#tokens.delete(key);
+  async set(key: string, tokens: Tokens, expected: number): Promise<number | undefined> {
+    if ((this.#entries.get(key)?.version ?? 0) !== expected) return undefined;
+    const version = ++this.#versions;
+    this.#entries.set(key, { tokens, version });
+    return version;
   }
 
-  async lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  async delete(key: string, expected?: number): Promise<void> {
+    if (expected === undefined || this.#entries.get(key)?.version === expected) this.#entries.delete(key);
+  }
+
+  async lock<T>(key: string, fn: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
     const previous = this.#locks.get(key) ?? Promise.resolve();
     const tail = previous.then(() => mine);
     this.#locks.set(key, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
+    const done = () => {
       release();
       if (this.#locks.get(key) === tail) this.#locks.delete(key);
+    };
+    try {
+      await abortable(previous, signal);
+    } catch (error) {
+      // Our place in the queue passes on as soon as the one before us is done.
+      void previous.then(done);
+      throw error;
+    }
+    const controller = new AbortController();
+    // An expired lease lets the next holder in while this one may still run.
+    const expire = () => {
+      controller.abort(new Error('the lease expired'));
+      done();
+    };
+    const timer = this.#leaseMs === undefined ? undefined : setTimeout(expire, this.#leaseMs);
+    try {
+      return await fn({ signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+      done();
     }
   }
 }

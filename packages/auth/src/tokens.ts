@@ -9,6 +9,8 @@ export interface Tokens {
   refreshToken?: string;
   /** Epoch milliseconds; absent when the expiry is unknown or the token never expires. */
   expiresAt?: number;
+  /** Epoch milliseconds when the access token was obtained; stored with it so every instance sharing a store renews at the same point. */
+  issuedAt?: number;
   scope?: string[];
   /** The whole token response body, provider extras included (e.g. `account_id`). */
   raw: Record<string, unknown>;
@@ -20,6 +22,7 @@ export function toTokens(tokens: Tokens): Tokens {
   const out: Tokens = { accessToken: tokens.accessToken, tokenType: tokens.tokenType, raw: tokens.raw ?? {} };
   if (tokens.refreshToken !== undefined) out.refreshToken = tokens.refreshToken;
   if (tokens.expiresAt !== undefined) out.expiresAt = tokens.expiresAt;
+  if (tokens.issuedAt !== undefined) out.issuedAt = tokens.issuedAt;
   if (tokens.scope !== undefined) out.scope = [...tokens.scope];
   return withRedactedInspect(out, () => ({
     ...out,

@@ -235,7 +235,7 @@ describe('stores and onTokens', () => {
     const first = finexerFlow().session(original, { store, key: 'user-7' });
     fx.tokens.revokeAll();
     await callApi(first, `${fx.apiBaseUrl}/customers`);
-    const rotated = await store.get('user-7');
+    const rotated = (await store.get('user-7'))?.tokens;
     expect(rotated!.refreshToken).not.toBe(original.refreshToken);
     // A restarted process builds its session from stale tokens but the same store.
     const second = finexerFlow().session(original, { store, key: 'user-7' });

@@ -4,7 +4,7 @@
 // revocation, and 20 concurrent API calls on an expired access token.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator, createOAuthFlow, ReauthorizationRequiredError, type Tokens, type TokenStore } from '../src/index.js';
+import { createAuthenticator, createOAuthFlow, ReauthorizationRequiredError, type StoredTokens, type Tokens, type TokenStore } from '../src/index.js';
 import { callApi, OIDC_ACCOUNT, OIDC_CLIENTS, startOidcProvider, type OidcHarness } from '@portico/testing';
 
 let server: OidcHarness;
@@ -118,8 +118,17 @@ describe('oidc-provider 9 on 127.0.0.1: 20 concurrent API calls with an expired 
     // Without a known expiry the client only learns from the 401s.
     const { expiresAt: _drop, ...unknownExpiry } = tokens;
     // A store without a lock, so only the in-process single-flight stands between the 20 calls and 20 refreshes.
-    const map = new Map<string, Tokens>();
-    const store: TokenStore = { get: async (k) => map.get(k), set: async (k, t) => void map.set(k, t), delete: async (k) => void map.delete(k) };
+    const map = new Map<string, StoredTokens>();
+    // A store without a lock of its own: clients lock within the process.
+    const store: TokenStore = {
+      get: async (k) => map.get(k),
+      set: async (k, tokens, expected) => {
+        if ((map.get(k)?.version ?? 0) !== expected) return undefined;
+        map.set(k, { tokens, version: expected + 1 });
+        return expected + 1;
+      },
+      delete: async (k) => void map.delete(k),
+    };
     const session = flow.session(knownExpiry ? tokens : unknownExpiry, { onTokens: (t) => void persisted.push(t), store });
     return { flow, session, tokens, persisted };
   }

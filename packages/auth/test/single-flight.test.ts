@@ -66,7 +66,7 @@ describe('single-flight token requests', () => {
     const locked: string[] = [];
     const store: TokenStore = {
       get: (key) => inner.get(key),
-      set: (key, tokens) => inner.set(key, tokens),
+      set: (key, tokens, expected) => inner.set(key, tokens, expected),
       delete: (key) => inner.delete(key),
       lock: (key, fn) => {
         locked.push(key);
@@ -78,7 +78,7 @@ describe('single-flight token requests', () => {
     // Another process stored a token under the same key: a new client uses it instead of fetching.
     const [key] = locked;
     const foreign: Tokens = { accessToken: 'from-another-process', tokenType: 'bearer', expiresAt: Date.now() + 3_600_000, raw: {} };
-    await inner.set(key!, foreign);
+    await inner.set(key!, foreign, (await inner.get(key!))!.version);
     await expect(auth(store).getAuthorization()).resolves.toEqual({ name: 'Authorization', value: 'Bearer from-another-process' });
     expect(fd.count(TOKEN)).toBe(1);
   });
