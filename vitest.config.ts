@@ -8,6 +8,7 @@ export default defineConfig({
       { test: { name: 'specs', include: ['tools/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       { test: { name: 'auth', include: ['packages/auth/test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
       { test: { name: 'runtime', include: ['packages/runtime/test/**/*.test.ts'], testTimeout: 60_000 } },
+      { test: { name: 'redis', include: ['packages/redis/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000 } },
       { test: { name: 'wire', include: ['test/wire/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       {
         test: {

@@ -28,3 +28,4 @@ export { TokenBook } from './emulators/tokens.js';
 export { OIDC_ACCOUNT, OIDC_CLIENTS, OidcHarness, startOidcProvider, type OidcClientCredentials } from './oidc.js';
 export { fixtureProfiles, loadProfile, PROVIDERS, specPath, type ProviderSlug } from './profiles.js';
 export { freePort, rejectionOf } from './util.js';
+export { RedisServer, startRedis } from './redis.js';
