@@ -50,8 +50,6 @@ function lockOf(store: TokenStore): NonNullable<TokenStore['lock']> {
   return local.lock.bind(local);
 }
 
-// A failed write is retried this many times, backing off, while the lock is still held.
-const WRITE_ATTEMPTS = 4;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -228,20 +226,21 @@ export class TokenLifecycle implements Authenticator {
     }
     if (next === current?.tokens) return current;
     this.#pending = { tokens: toTokens({ ...next, issuedAt: next.issuedAt ?? now() }), version: current?.version ?? 0, written: false };
-    return (await this.#save(deadline)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
+    return (await this.#save(lease, Date.now() + this.#options.timeoutMs / 2)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
   }
 
-  // The write of freshly rotated tokens is retried a few times while the
-  // lock is held; after that they stay pending and the error surfaces.
-  async #save(deadline: AbortSignal): Promise<StoredTokens | undefined> {
+  // The write of freshly rotated tokens is retried while the lease holds
+  // (so no other instance can renew from the old ones meanwhile), within
+  // half the timeout; after that they stay pending and the error surfaces.
+  async #save(lease: Lease, until: number): Promise<StoredTokens | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#flush();
       } catch (error) {
         const pending = this.#pending;
-        if (attempt >= WRITE_ATTEMPTS || pending === undefined || pending.written || deadline.aborted) throw error;
+        if (pending === undefined || pending.written || lease.signal.aborted || Date.now() >= until) throw error;
       }
-      await sleep(25 * 2 ** attempt);
+      await sleep(Math.min(25 * 2 ** attempt, 250));
     }
   }
 

@@ -105,10 +105,11 @@ describe('rotated tokens are never lost', () => {
   it('a failed store write after a rotation: TokenStoreError, the new tokens stay in memory and are written on the next call', async () => {
     const inner = new MemoryTokenStore();
     const failures = { set: 0 };
-    const session = finexerFlow().session(await finexerTokens(), { store: flakyStore(inner, failures), key: 'user-1' });
+    // A short timeout bounds how long the write is retried while the lock is held.
+    const session = finexerFlow(400).session(await finexerTokens(), { store: flakyStore(inner, failures), key: 'user-1' });
     const first = (await session.getAuthorization()).value;
     fx.tokens.revokeAll();
-    failures.set = 10;
+    failures.set = Number.POSITIVE_INFINITY;
     const error = await rejectionOf(session.handleUnauthorized(first));
     expect(error).toBeInstanceOf(TokenStoreError);
     expect(error).toMatchObject({ code: 'token_store_error' });

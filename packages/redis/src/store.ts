@@ -132,7 +132,7 @@ class RedisStore implements RedisTokenStore {
         url: options.url!,
         // Fail fast while disconnected instead of queueing calls until Redis is back.
         disableOfflineQueue: true,
-        socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) },
+        socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500) },
       });
       // Connection errors surface per call as RedisUnavailableError; without a listener they would crash the process.
       client.on('error', () => undefined);
