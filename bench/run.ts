@@ -20,6 +20,7 @@ const SECTIONS: { n: number; file: string; node?: string[] }[] = [
   { n: 1, file: 'overhead.ts', node: ['--expose-gc'] },
   { n: 2, file: 'loopback.ts' },
   { n: 3, file: 'singleflight.ts' },
+  { n: 8, file: 'redis-store.ts' },
   { n: 7, file: 'memory.ts', node: ['--expose-gc'] },
   { n: 6, file: 'bundle.ts' },
   { n: 4, file: 'generation.ts' },
@@ -43,7 +44,7 @@ for (const s of SECTIONS) {
 const totalMs = performance.now() - t0;
 
 const results: SectionResult[] = [];
-for (const n of [1, 2, 3, 4, 5, 6, 7]) {
+for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
   const file = join(WORK, 'results', `${n}.json`);
   if (existsSync(file)) results.push(JSON.parse(readFileSync(file, 'utf8')));
 }
@@ -91,7 +92,7 @@ pnpm bench -- --only 1,2     # some sections (numbers as below); --quick for a s
 node --import tsx bench/profile.ts portico get   # where a Portico call's time goes (node --cpu-prof), also 'post', 'openapi-fetch'
 \`\`\`
 
-Code: \`bench/\` (TypeScript run with tsx); scratch output (synthetic specs and clients, consumers, profiles, results) in the gitignored \`bench/.work/\`; the synthetic spec generator is \`tools/synthetic-spec.ts\` (\`tsx tools/synthetic-spec.ts 1000 out.yaml\`). The network is never used: fetch is stubbed in (1), servers bind to 127.0.0.1 in (2) and (3); only (5) asks the npm registry once for \`typescript@7\` (kept in the temp dir afterwards).
+Code: \`bench/\` (TypeScript run with tsx); scratch output (synthetic specs and clients, consumers, profiles, results) in the gitignored \`bench/.work/\`; the synthetic spec generator is \`tools/synthetic-spec.ts\` (\`tsx tools/synthetic-spec.ts 1000 out.yaml\`). The network is never used: fetch is stubbed in (1), servers bind to 127.0.0.1 in (2), (3) and (8); only (5) asks the npm registry once for \`typescript@7\` (kept in the temp dir afterwards).
 
 Tools: **mitata** (\`measure()\`) for the call-overhead microbenchmarks (1): it batches many calls per sample, keeps JIT and GC effects visible in its statistics and returns them programmatically, so each contender is measured in its own process and the rounds are driven from one script (chosen over tinybench, which times every call on its own rather than in batches, and over vitest bench, which would run benchmarks inside the test runner); plain timed loops with \`performance.now()\` for (2) and (3), where the unit of work is a whole HTTP exchange under concurrency; wall time of child processes for (4) and (5); esbuild and zlib for (6); \`heapUsed\` after forced GCs for (7).
 

@@ -67,6 +67,7 @@ export class TokenLifecycle implements Authenticator {
   #inflight: Promise<StoredTokens> | undefined;
   #pending: Pending | undefined;
   #flushing: Promise<StoredTokens | undefined> | undefined;
+  #cached: { entry: StoredTokens; until: number } | undefined;
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
@@ -100,7 +101,13 @@ export class TokenLifecycle implements Authenticator {
 
   async #read(): Promise<StoredTokens | undefined> {
     const stored = await this.#store('read the tokens', (store, key) => store.get(key));
-    return stored === undefined ? undefined : { tokens: toTokens(stored.tokens), version: stored.version };
+    return this.#remember(stored === undefined ? undefined : { tokens: toTokens(stored.tokens), version: stored.version });
+  }
+
+  #remember(entry: StoredTokens | undefined): StoredTokens | undefined {
+    const cacheMs = this.#options.store.cacheMs ?? 0;
+    if (cacheMs > 0) this.#cached = entry === undefined ? undefined : { entry, until: Date.now() + cacheMs };
+    return entry;
   }
 
   /** Store lock failures become TokenStoreError; what `fn` throws passes through as it is. */
@@ -122,13 +129,18 @@ export class TokenLifecycle implements Authenticator {
     }
   }
 
-  /** The stored tokens, after saving any that an earlier failure left in memory. */
-  async #current(): Promise<StoredTokens | undefined> {
+  /**
+   * The stored tokens, after saving any that an earlier failure left in
+   * memory. `cached` allows the store's short in-process cache: only for the
+   * header of a request; every renewal decision re-reads under the lock.
+   */
+  async #current(cached = false): Promise<StoredTokens | undefined> {
     await this.#init();
     if (this.#pending !== undefined) {
       const saved = await this.#flush();
       if (saved !== undefined) return saved;
     }
+    if (cached && this.#cached !== undefined && Date.now() < this.#cached.until) return this.#cached.entry;
     return this.#read();
   }
 
@@ -161,7 +173,7 @@ export class TokenLifecycle implements Authenticator {
       throw new TokenStoreError('onTokens failed for renewed tokens (it is called again on the next call)', error, 'token_callback_failed');
     }
     if (this.#pending === pending) this.#pending = undefined;
-    return { tokens: pending.tokens, version: pending.version };
+    return this.#remember({ tokens: pending.tokens, version: pending.version });
   }
 
   #needsRenewal(tokens: Tokens): boolean {
@@ -176,7 +188,7 @@ export class TokenLifecycle implements Authenticator {
 
   async getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }> {
     signal?.throwIfAborted();
-    let tokens = (await this.#current())?.tokens;
+    let tokens = (await this.#current(true))?.tokens;
     if (tokens === undefined || this.#needsRenewal(tokens)) {
       tokens = (await this.#renew(tokens, tokens === undefined ? 'missing' : 'expiring', signal)).tokens;
     }
@@ -221,6 +233,7 @@ export class TokenLifecycle implements Authenticator {
       // lease had lapsed): its tokens are good, the grant is not lost.
       const latest = await this.#read();
       if (latest !== undefined && latest.version !== current.version) return latest;
+      this.#cached = undefined;
       await this.#store('delete the rejected tokens', (store, key) => store.delete(key, current.version));
       throw error;
     }
@@ -253,6 +266,7 @@ export class TokenLifecycle implements Authenticator {
       this.#locked(async () => {
         const tokens = this.#pending?.tokens ?? (await this.#read())?.tokens;
         this.#pending = undefined;
+        this.#cached = undefined;
         try {
           if (tokens !== undefined) await finish(tokens, deadline);
         } finally {

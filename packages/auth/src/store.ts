@@ -42,6 +42,13 @@ export interface TokenStore {
    * only one process uses.
    */
   lock?<T>(key: string, fn: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /**
+   * For a remote store: how long (ms) a client may reuse tokens it read for
+   * the header of its next requests without reading again. Renewals always
+   * re-read under the lock, and a 401 re-reads too, so a longer cache only
+   * delays noticing another instance's new access token. Default 0.
+   */
+  readonly cacheMs?: number;
 }
 
 /** The default store: a Map, with a per-key lock so clients sharing it in one process refresh once. */

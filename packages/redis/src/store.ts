@@ -26,6 +26,14 @@ export interface RedisStoreOptions {
   lockTtlMs?: number;
   /** Bound on one Redis command, and on the first connection, in ms (default 2 000): past it a call fails with RedisUnavailableError. */
   commandTimeoutMs?: number;
+  /**
+   * How long a client reuses tokens it read before reading Redis again for
+   * its next request's header, in ms (default 1 000; 0 reads every time).
+   * Renewals and 401s always read Redis under the lock, so this only delays
+   * noticing another instance's new access token, and lets calls go on that
+   * long when Redis goes away.
+   */
+  cacheMs?: number;
 }
 
 /** A TokenStore over Redis that many processes share; `close()` when done. */
@@ -114,6 +122,7 @@ class RedisStore implements RedisTokenStore {
   readonly #sealer: Sealer;
   readonly #lockTtlMs: number;
   readonly #timeoutMs: number;
+  readonly cacheMs: number;
   #connecting: Promise<unknown> | undefined;
   #closed = false;
 
@@ -123,6 +132,7 @@ class RedisStore implements RedisTokenStore {
     this.#lockTtlMs = options.lockTtlMs ?? 10_000;
     if (!(this.#lockTtlMs >= 100)) throw new ConfigurationError('lockTtlMs must be at least 100');
     this.#prefix = options.keyPrefix ?? 'portico:';
+    this.cacheMs = options.cacheMs ?? 1_000;
     this.#sealer = createSealer(options.encryptionKey);
     if (options.client !== undefined) {
       this.#client = options.client;

@@ -92,7 +92,8 @@ describe('Redis store', () => {
   });
 
   it('Redis down: calls fail fast with a typed error, no token request goes out, nothing is deleted; calls go on once Redis is back', async () => {
-    const store = createRedisStore({ url: redis.url });
+    // No in-process cache, so the very next call meets the outage.
+    const store = createRedisStore({ url: redis.url, cacheMs: 0 });
     const profile = loadProfile('dexero-fd').profile;
     const auth = createAuthenticator(profile, { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'cc' }, { baseUrl: fd.apiBaseUrl });
     try {
@@ -116,6 +117,28 @@ describe('Redis store', () => {
       expect(fd.count('POST /oauth/token.action')).toBe(requests);
     } finally {
       await store.close();
+    }
+  });
+
+  it('the in-process cache: headers reuse what was read for cacheMs; a 401 and a renewal read Redis', async () => {
+    const [a, b] = [createRedisStore({ url: redis.url, cacheMs: 60_000 }), createRedisStore({ url: redis.url, cacheMs: 60_000 })];
+    const profile = loadProfile('dexero-fd').profile;
+    const input = (store: RedisTokenStore) => ({ clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'cached' });
+    try {
+      const [x, y] = [createAuthenticator(profile, input(a), { baseUrl: fd.apiBaseUrl }), createAuthenticator(profile, input(b), { baseUrl: fd.apiBaseUrl })];
+      const first = await x.getAuthorization();
+      await expect(y.getAuthorization()).resolves.toEqual(first);
+      // y renews after a 401; x still sends its cached token, and after its own 401 replays with y's without a token request.
+      await y.handleUnauthorized(first.value);
+      const renewed = await y.getAuthorization();
+      expect(renewed).not.toEqual(first);
+      await expect(x.getAuthorization()).resolves.toEqual(first);
+      const requests = fd.count('POST /oauth/token.action');
+      await expect(x.handleUnauthorized(first.value)).resolves.toBe(true);
+      await expect(x.getAuthorization()).resolves.toEqual(renewed);
+      expect(fd.count('POST /oauth/token.action')).toBe(requests);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 
