@@ -5,7 +5,8 @@
 import createFetchClient from 'openapi-fetch';
 import { createClient, type paths } from '../packages/dexero-fd/dist/index.js';
 import { ACCESS_TOKEN, SEARCH_BODY, SEARCH_QUERY } from './lib/fixtures.ts';
-import { fmt, percentile, verdict, writeResult, type Figure } from './lib/results.ts';
+import { load } from './lib/load.ts';
+import { fmt, verdict, writeResult, type Figure } from './lib/results.ts';
 import { startLoopback } from './lib/spawn-server.ts';
 
 const quick = process.argv.includes('--quick');
@@ -44,34 +45,15 @@ try {
   const expected = JSON.stringify(JSON.parse(SEARCH_BODY));
   for (const [name, call] of Object.entries(contenders)) if (JSON.stringify(await call()) !== expected) throw new Error(`${name}: unexpected body`);
 
-  /** `total` requests by `CONCURRENCY` callers; each caller sends its next request when the previous one is answered. */
-  async function load(call: () => Promise<unknown>, total: number) {
-    const latencies = new Float64Array(total);
-    let next = 0;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        for (let i = next++; i < total; i = next++) {
-          const s = performance.now();
-          await call();
-          latencies[i] = performance.now() - s;
-        }
-      }),
-    );
-    const ms = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const sorted = Array.from(latencies).sort((a, b) => a - b);
-    return { rps: (total / ms) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99), cpu: (cpu.user + cpu.system) / total };
-  }
+  const run = (call: () => Promise<unknown>, total: number) => load(call, total, CONCURRENCY);
 
   // Warm-up: connections opened, JIT warm, Portico's token fetched.
-  for (const call of Object.values(contenders)) await load(call, quick ? 500 : 2_000);
+  for (const call of Object.values(contenders)) await run(call, quick ? 500 : 2_000);
   const NAMES = Object.keys(contenders);
   const runs: Record<string, { rps: number; p50: number; p99: number; cpu: number }[]> = Object.fromEntries(NAMES.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++) {
     const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length]!);
-    for (const name of order) runs[name]!.push(await load(contenders[name]!, REQUESTS));
+    for (const name of order) runs[name]!.push(await run(contenders[name]!, REQUESTS));
   }
   const tokenRequests = await server.tokenRequests();
   if (tokenRequests !== 1) throw new Error(`expected one token request, saw ${tokenRequests}`);

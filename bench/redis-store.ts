@@ -8,7 +8,8 @@ import { createClient } from '../packages/dexero-fd/dist/index.js';
 import { createRedisStore } from '../packages/redis/dist/index.js';
 import { startRedis } from '../packages/testing/src/redis.ts';
 import { SEARCH_QUERY } from './lib/fixtures.ts';
-import { fmt, percentile, verdict, writeResult, type Figure } from './lib/results.ts';
+import { load } from './lib/load.ts';
+import { fmt, verdict, writeResult, type Figure } from './lib/results.ts';
 import { startLoopback } from './lib/spawn-server.ts';
 
 const quick = process.argv.includes('--quick');
@@ -31,24 +32,6 @@ try {
     const { error } = await c.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: SEARCH_QUERY } });
     if (error !== undefined) throw new Error(JSON.stringify(error));
   };
-
-  async function load(fn: () => Promise<void>, total: number, concurrency: number) {
-    const latencies = new Float64Array(total);
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        for (let i = next++; i < total; i = next++) {
-          const s = performance.now();
-          await fn();
-          latencies[i] = performance.now() - s;
-        }
-      }),
-    );
-    const ms = performance.now() - t0;
-    const sorted = Array.from(latencies).sort((a, b) => a - b);
-    return { rps: (total / ms) * 1000, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-  }
 
   type Result = Awaited<ReturnType<typeof load>>;
   const NAMES = Object.keys(clients) as (keyof typeof clients)[];
