@@ -39,6 +39,30 @@ const issued = () => [...new Set(fd.requests.map((r) => bearerOf(r)).filter((t):
 const guarded = (r: RecordedRequest) => (fd.tokens.isValid(bearerOf(r)) ? json(200, { id: 7 }) : json(401, { message: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }));
 
 describe('auth in the client', () => {
+  it('a failing token store is a TokenStoreError for the caller, not a ConnectionError retried like the network', async () => {
+    const store = {
+      get: async () => {
+        throw new Error('store down');
+      },
+      set: async () => undefined,
+      delete: async () => undefined,
+    };
+    const c = dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl, store }, logger, logLevel: 'debug', throwOnError: true });
+    const error = await rejectionOf(c.GET('/records.{format}', {}));
+    expect(error).toMatchObject({ name: 'TokenStoreError', code: 'token_store_error' });
+    expect(fd.requests).toHaveLength(0);
+    expect(logger.lines.filter((l) => l.message === 'retrying')).toEqual([]);
+  });
+
+  it('client credentials share a store given in auth: two clients, one token request', async () => {
+    const { MemoryTokenStore } = await import('@portico/auth');
+    const store = new MemoryTokenStore();
+    const make = () => dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl, store, key: 'reports' } });
+    for (const c of [make(), make()]) expect((await c.GET('/records.{format}', {})).data).toEqual({ records: [] });
+    expect(fd.count(TOKEN)).toBe(1);
+    expect(new Set(bearers(RECORDS)).size).toBe(1);
+  });
+
   it('an operation that requires the token gets it, fetched once and cached', async () => {
     const c = client();
     for (let i = 0; i < 3; i++) expect((await c.GET('/records.{format}', {})).data).toEqual({ records: [] });
