@@ -25,14 +25,15 @@ describeTokenStore('Redis store', {
   peer: () => createRedisStore({ url: redis.url, lockTtlMs: 300 }),
   close: (store) => (store as RedisTokenStore).close(),
   lease: { ms: 300, renewed: true },
-});
+}, { describe, it });
 
 const ENCRYPTION_KEY = key32();
 describeTokenStore('Redis store, encrypted (the peer also holds a retired key)', {
   create: () => createRedisStore({ url: redis.url, encryptionKey: ENCRYPTION_KEY }),
   peer: () => createRedisStore({ url: redis.url, encryptionKey: [ENCRYPTION_KEY, key32()] }),
   close: (store) => (store as RedisTokenStore).close(),
-});
+}, { describe, it });
+
 async function raw(): Promise<RedisConnection & { hGetAll(key: string): Promise<Record<string, string>>; pTTL(key: string): Promise<number>; keys(pattern: string): Promise<string[]> }> {
   const client = createClient({ url: redis.url });
   await client.connect();

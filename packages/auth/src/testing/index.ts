@@ -1,9 +1,14 @@
-// The conformance suite for TokenStore implementations. It is written
-// against vitest (`describe`/`it`/`expect` are imported from it), the runner
-// Portico's own tests use: run it from a vitest test file.
-import { describe, expect, it } from 'vitest';
-import type { TokenStore } from '../store.js';
+// The conformance suite for TokenStore implementations. It depends on no
+// test runner: pass it the `describe` and `it` of yours (vitest, node:test,
+// jest and mocha all fit), and it fails a test by throwing.
+import type { StoredTokens, TokenStore } from '../store.js';
 import type { Tokens } from '../tokens.js';
+
+/** The two functions of a test runner the suite uses. */
+export interface TestRunner {
+  describe(name: string, fn: () => void): unknown;
+  it(name: string, fn: () => Promise<void>): unknown;
+}
 
 export interface StoreConformanceOptions {
   /** A fresh store (or a fresh key space) for each test. */
@@ -35,12 +40,43 @@ const run = Math.random().toString(36).slice(2);
 const freshKey = () => `conformance:${run}:${++keys}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+class ConformanceError extends Error {
+  static {
+    this.prototype.name = 'ConformanceError';
+  }
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new ConformanceError(what);
+}
+
+// Stored tokens are JSON data: equal when their JSON is, key order aside.
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
+function same(actual: StoredTokens | undefined, expected: StoredTokens | undefined, what: string): void {
+  check(canonical(actual) === canonical(expected), `${what}: expected ${canonical(expected)}, got ${canonical(actual)}`);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new ConformanceError('expected a rejection, but it resolved');
+}
+
 /**
  * Registers tests that any TokenStore must pass: get/set/delete round trips,
  * compare-and-set versions (fencing), lock exclusion under concurrency,
- * abortable lock waits and, given `leaseMs`, lease expiry.
+ * abortable lock waits and, given `lease`, lease expiry. Pass your runner's
+ * `describe` and `it`.
  */
-export function describeTokenStore(name: string, options: StoreConformanceOptions): void {
+export function describeTokenStore(name: string, options: StoreConformanceOptions, { describe, it }: TestRunner): void {
   async function withStore(fn: (store: TokenStore, peer: TokenStore) => Promise<void>): Promise<void> {
     const store = await options.create();
     const peer = options.peer ? await options.peer(store) : store;
@@ -55,29 +91,27 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
   describe(`TokenStore conformance: ${name}`, () => {
     it('get of an unknown key is undefined', () =>
       withStore(async (store) => {
-        await expect(store.get(freshKey())).resolves.toBeUndefined();
+        same(await store.get(freshKey()), undefined, 'get of an unknown key');
       }));
 
     it('set then get round-trips every field, with a positive version', () =>
       withStore(async (store, peer) => {
         const key = freshKey();
         const version = await store.set(key, sample(1), 0);
-        expect(version).toBeGreaterThan(0);
-        const stored = await peer.get(key);
-        expect(stored).toEqual({ tokens: sample(1), version });
+        check(typeof version === 'number' && version > 0, 'set resolves with a positive version');
+        same(await peer.get(key), { tokens: sample(1), version: version! }, 'get after set');
       }));
 
     it('set is compare-and-set: a stale or missing expected version is refused and changes nothing', () =>
       withStore(async (store, peer) => {
         const key = freshKey();
         const v1 = (await store.set(key, sample(1), 0))!;
-        await expect(peer.set(key, sample(9), 0)).resolves.toBeUndefined();
+        check((await peer.set(key, sample(9), 0)) === undefined, 'set with expected 0 over a stored value is refused');
         const v2 = await peer.set(key, sample(2), v1);
-        expect(v2).toBeGreaterThan(0);
-        expect(v2).not.toBe(v1);
+        check(typeof v2 === 'number' && v2 > 0 && v2 !== v1, 'set with the stored version writes a new version');
         // A holder that read v1 and comes back late is fenced off.
-        await expect(store.set(key, sample(3), v1)).resolves.toBeUndefined();
-        await expect(store.get(key)).resolves.toEqual({ tokens: sample(2), version: v2 });
+        check((await store.set(key, sample(3), v1)) === undefined, 'set with a stale version is refused');
+        same(await store.get(key), { tokens: sample(2), version: v2! }, 'a refused set changes nothing');
       }));
 
     it('of concurrent writers naming the same version, exactly one wins', () =>
@@ -85,7 +119,7 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
         const key = freshKey();
         const v1 = (await store.set(key, sample(1), 0))!;
         const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? peer : store).set(key, sample(10 + i), v1)));
-        expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+        check(results.filter((r) => r !== undefined).length === 1, `exactly one of 10 concurrent writers wins (saw ${results.filter((r) => r !== undefined).length})`);
       }));
 
     it('delete removes the key; with a version, only while that version is stored', () =>
@@ -94,12 +128,12 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
         const v1 = (await store.set(key, sample(1), 0))!;
         const v2 = (await store.set(key, sample(2), v1))!;
         await peer.delete(key, v1);
-        await expect(store.get(key)).resolves.toMatchObject({ version: v2 });
+        check((await store.get(key))?.version === v2, 'delete naming an old version leaves the key');
         await peer.delete(key, v2);
-        await expect(store.get(key)).resolves.toBeUndefined();
-        await store.set(key, sample(3), 0);
+        same(await store.get(key), undefined, 'delete naming the stored version');
+        check((await store.set(key, sample(3), 0)) !== undefined, 'set with expected 0 after a delete');
         await store.delete(key);
-        await expect(peer.get(key)).resolves.toBeUndefined();
+        same(await peer.get(key), undefined, 'delete without a version');
       }));
 
     it('lock: one holder at a time under concurrency, and the result or error of fn comes back', () =>
@@ -119,13 +153,13 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
             return i;
           });
         const results = await Promise.all(Array.from({ length: 12 }, (_, i) => run(i % 2 ? peer : store, i)));
-        expect(results).toEqual(Array.from({ length: 12 }, (_, i) => i));
-        expect(most).toBe(1);
-        expect(order).toHaveLength(12);
+        check(results.every((r, i) => r === i), 'lock resolves with what fn returns');
+        check(most === 1, `one holder at a time (saw ${most} at once)`);
+        check(order.length === 12, 'every holder ran');
         const boom = new Error('fn failed');
-        await expect(store.lock(key, async () => Promise.reject(boom))).rejects.toBe(boom);
+        check((await rejection(store.lock(key, async () => Promise.reject(boom)))) === boom, 'lock rejects with what fn throws');
         // A failure released the lock too.
-        await expect(peer.lock(key, async () => 'after')).resolves.toBe('after');
+        check((await peer.lock(key, async () => 'after')) === 'after', 'the lock is free after fn failed');
       }));
 
     it('lock: a waiter stops waiting when its signal aborts, and the lock still passes on', () =>
@@ -138,10 +172,10 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
         const reason = new Error('gave up');
         const waiting = peer.lock!(key, async () => 'never', controller.signal);
         controller.abort(reason);
-        await expect(waiting).rejects.toBe(reason);
+        check((await rejection(waiting)) === reason, "a waiter's lock rejects with its signal's reason");
         release();
         await held;
-        await expect(peer.lock!(key, async () => 'next')).resolves.toBe('next');
+        check((await peer.lock!(key, async () => 'next')) === 'next', 'the lock passes on after an aborted waiter');
       }));
 
     const lease = options.lease;
@@ -161,9 +195,9 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
           const second = peer.lock!(key, async () => {
             overlapped = busy;
           });
-          await expect(long).resolves.toBe(false);
+          check((await long) === false, "a working holder's lease signal stays unaborted");
           await second;
-          expect(overlapped).toBe(false);
+          check(!overlapped, 'nobody else held the lock while the holder worked past its lease');
         }));
     } else if (lease) {
       it('lease: a holder that overruns its lease loses the lock to the next one and sees its signal abort', () =>
@@ -178,9 +212,9 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
           const started = Date.now();
           await peer.lock!(key, async () => undefined);
           await long;
-          expect(aborted).toBe(true);
+          check(aborted, "an overrunning holder's lease signal aborts");
           // The next holder got in while the first was still running.
-          expect(Date.now() - started).toBeLessThan(lease.ms * 3);
+          check(Date.now() - started < lease.ms * 3, 'the next holder got the lock when the lease ran out');
         }));
     }
   });
