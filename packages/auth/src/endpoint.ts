@@ -1,4 +1,5 @@
-import { ConfigurationError, NetworkError, OAuthError, TokenResponseError, sanitizeError } from './errors.js';
+import { ConfigurationError, NetworkError, OAuthError, ResponseTooLargeError, TokenResponseError, sanitizeError } from './errors.js';
+import { readLimited } from './limited.js';
 import type { ApplyRules, AuthProfile, BodyFormat, ClientAuthentication, ErrorMap, ParameterMap } from './profile.js';
 import { redactSecrets } from './redact.js';
 import { toTokens, type Tokens } from './tokens.js';
@@ -10,6 +11,10 @@ export type Values = Record<string, string | undefined>;
 const SECRET_VALUES = ['clientSecret', 'code', 'codeVerifier', 'refreshToken', 'accessToken', 'token'];
 
 const TEMPLATE = /^\{([^{}]+)\}$/;
+
+// Token, error and revocation bodies are a few hundred bytes; anything near
+// this is an attack or a misrouted request, and is not read into memory.
+const MAX_ENDPOINT_RESPONSE_BYTES = 1024 * 1024;
 
 export const RFC6749_ERROR: ErrorMap = { code: '/error', description: '/error_description', uri: '/error_uri' };
 
@@ -113,7 +118,13 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
   }
   // Browsers hide a manual redirect behind an opaque status 0 response.
   const status = response.type === 'opaqueredirect' ? 302 : response.status;
-  const text = await response.text().catch(() => '');
+  const text = await readLimited(response, MAX_ENDPOINT_RESPONSE_BYTES, `the ${call.what} answered with more than any token or error response needs`).then(
+    (bytes) => new TextDecoder().decode(bytes),
+    (error: unknown) => {
+      if (error instanceof ResponseTooLargeError) throw error;
+      return '';
+    },
+  );
   let parsed: unknown;
   try {
     parsed = text === '' ? undefined : JSON.parse(text);

@@ -2,6 +2,8 @@
 // body; transport and parse errors carry what went wrong, never a secret.
 import { PorticoError, redact, redactSecrets } from '@portico/auth';
 
+export { ResponseTooLargeError } from '@portico/auth';
+
 const SNIPPET = 200;
 
 /** A short, printable excerpt of a body: enough to recognise a proxy page, never a whole payload. */
@@ -211,19 +213,6 @@ export class ResponseParseError extends PorticoError {
     this.status = fields.status;
     this.contentType = fields.contentType;
     this.snippet = excerpt;
-  }
-}
-
-export class ResponseTooLargeError extends PorticoError {
-  static {
-    this.prototype.name = 'ResponseTooLargeError';
-  }
-  readonly status: number;
-  readonly limitBytes: number;
-  constructor(status: number, limitBytes: number) {
-    super('response_too_large', `The HTTP ${status} response body is larger than maxResponseBytes (${limitBytes} bytes); raise the limit in createClient({ maxResponseBytes }) if this is expected.`);
-    this.status = status;
-    this.limitBytes = limitBytes;
   }
 }
 
