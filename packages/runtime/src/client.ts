@@ -2,7 +2,7 @@ import createFetchClient, { defaultBodySerializer, type ClientOptions as FetchCl
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
 import { createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
 import { isJsonType, parseBody, serializeForm } from './body.js';
-import { apiErrorFor, ConnectionError, EnvelopeError, ResponseValidationError, TimeoutError } from './errors.js';
+import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, type Logger, type LogLevel } from './log.js';
 import { paginate, type Pagination, type PaginateOptions } from './pagination.js';
 import { shapeProblems, type Shape } from './shape.js';
@@ -175,6 +175,11 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         fetch: async (request: Request) => {
           const response = await exchange(transport, request, x);
           responded = true;
+          // Node's HTTP parser takes any three digits; RFC 9110 §15 and the Response constructor stop at 599.
+          if (response.status > 599) {
+            await response.body?.cancel();
+            throw new ResponseParseError({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: '', reason: 'HTTP status codes end at 599' });
+          }
           if (response.ok || userParseAs !== undefined || response.status < 200) return response;
           // openapi-fetch would read an error body whole, with no size limit
           // (an endless one until the timeout, in memory): it gets an empty

@@ -50,7 +50,7 @@ export interface Exchange {
   body?: BodyInit | null;
 }
 
-const RETRY_STATUS = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500;
+const RETRY_STATUS = (status: number) => status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
 const INITIAL_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
 
