@@ -2,7 +2,7 @@ import { ConfigurationError, NetworkError, OAuthError, ResponseTooLargeError, To
 import { readLimited } from './limited.js';
 import type { ApplyRules, AuthProfile, BodyFormat, ClientAuthentication, ErrorMap, ParameterMap } from './profile.js';
 import { redactSecrets } from './redact.js';
-import { toTokens, type Tokens } from './tokens.js';
+import { isHeaderToken, toTokens, type Tokens } from './tokens.js';
 
 /** Template values of one request: standard names (clientId, code, ...) and extra inputs. */
 export type Values = Record<string, string | undefined>;
@@ -220,6 +220,7 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
     if (fields.error !== undefined) throw new OAuthError({ ...fields, error: fields.error, status });
     throw new TokenResponseError(`the token response has no access token at ${map.accessToken}`, { status });
   }
+  if (!isHeaderToken(accessToken)) throw new TokenResponseError('the access token in the token response has characters a header cannot carry (RFC 6750 §2.1)', { status });
   const tokenType = map.tokenType === undefined ? map.defaultTokenType : (resolvePointer(body, map.tokenType) ?? map.defaultTokenType);
   if (typeof tokenType !== 'string' || tokenType === '') throw new TokenResponseError('the token response has no token type', { status });
 
@@ -227,7 +228,8 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
 
   const refreshToken = map.refreshToken === undefined ? undefined : resolvePointer(body, map.refreshToken);
   if (refreshToken !== undefined && refreshToken !== null) {
-    if (typeof refreshToken !== 'string' || refreshToken === '') throw new TokenResponseError('the refresh token in the token response is not a string', { status });
+    // RFC 6749 Appendix A.17: 1*VSCHAR.
+    if (typeof refreshToken !== 'string' || !/^[\x20-\x7e]+$/.test(refreshToken)) throw new TokenResponseError('the refresh token in the token response is not a string of visible ASCII characters', { status });
     tokens.refreshToken = refreshToken;
   }
 

@@ -238,7 +238,7 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         if (e instanceof DOMException && e.name === 'AbortError' && !userAborted) throw new TimeoutError(method, path, x.timeoutMs);
         // Fetch reports a network failure as a TypeError; once the headers
         // are in, that is the body being cut off (a reset, a closed socket).
-        if (responded && !userAborted && e instanceof TypeError) throw new ConnectionError(method, path, e);
+        if (responded && !userAborted && e instanceof TypeError) throw new ConnectionError(method, path, e, secrets());
         throw e;
       } finally {
         x.settle?.();

@@ -163,8 +163,9 @@ export class ConnectionError extends PorticoError {
   }
   readonly method: string;
   readonly path: string;
-  constructor(method: string, path: string, cause: unknown) {
-    super('connection_error', `${method} ${path}: the connection failed (${cause instanceof Error ? cause.message : String(cause)})`, { cause: plainCause(cause) });
+  /** `secrets`: what the request carried (its Authorization value, say), cut from the message: fetch quotes a header value it refuses. */
+  constructor(method: string, path: string, cause: unknown, secrets: readonly string[] = []) {
+    super('connection_error', `${method} ${path}: the connection failed (${redactSecrets(cause instanceof Error ? cause.message : String(cause), secrets)})`, { cause: plainCause(cause, secrets) });
     this.method = method;
     this.path = path;
   }
@@ -187,12 +188,13 @@ export class TimeoutError extends PorticoError {
 
 // A fetch failure's cause can hold sockets and request options; keep only
 // what explains it.
-function plainCause(cause: unknown): Error | undefined {
+function plainCause(cause: unknown, secrets: readonly string[]): Error | undefined {
   if (!(cause instanceof Error)) return undefined;
   const inner = cause.cause as { code?: unknown; message?: unknown } | undefined;
-  const copy = new Error(cause.message);
+  const copy = new Error(redactSecrets(cause.message, secrets));
   copy.name = cause.name;
-  if (inner && typeof inner.message === 'string') copy.cause = Object.assign(new Error(inner.message), typeof inner.code === 'string' ? { code: inner.code } : {});
+  copy.stack = `${copy.name}: ${copy.message}`;
+  if (inner && typeof inner.message === 'string') copy.cause = Object.assign(new Error(redactSecrets(inner.message, secrets)), typeof inner.code === 'string' ? { code: inner.code } : {});
   return copy;
 }
 

@@ -178,7 +178,7 @@ export async function exchange(t: Transport, request: Request, x: Exchange): Pro
       // Token errors (re-authorization needed, a rejected grant) are not
       // transport failures: they reach the caller as they are.
       if (!timeout.signal.aborted && e instanceof PorticoError) throw e;
-      failure = timeout.signal.aborted ? (timeout.signal.reason as TimeoutError) : new ConnectionError(x.method, x.path, e);
+      failure = timeout.signal.aborted ? (timeout.signal.reason as TimeoutError) : new ConnectionError(x.method, x.path, e, [...t.sent]);
     }
     if (attempt >= retries) {
       emit(t.log, 'error', failure.message, { method: x.method, path: x.path, attempt: attempt + 1 });
