@@ -14,7 +14,7 @@ import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENG
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
 import { MemoryTokenStore, type TokenStore } from './store.js';
 import { toTokens, type Tokens } from './tokens.js';
-import { assertSecureUrl, resolveProfileUrl } from './url.js';
+import { assertRedirectUri, resolveProfileUrl } from './url.js';
 
 export interface OAuthFlowOptions {
   clientId: string;
@@ -111,8 +111,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
     throw new ConfigurationError('this provider does not support the authorization_code grant');
   }
   assertPkceProfile(authorization);
-  // Custom schemes stay possible for native apps; plain http only to loopback.
-  if (/^http:/i.test(options.redirectUri)) assertSecureUrl(options.redirectUri);
+  assertRedirectUri(options.redirectUri);
 
   const now = options.now ?? Date.now;
   const config: ClientConfig = {
