@@ -223,6 +223,12 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
   if (!isHeaderToken(accessToken)) throw new TokenResponseError('the access token in the token response has characters a header cannot carry (RFC 6750 §2.1)', { status });
   const tokenType = map.tokenType === undefined ? map.defaultTokenType : (resolvePointer(body, map.tokenType) ?? map.defaultTokenType);
   if (typeof tokenType !== 'string' || tokenType === '') throw new TokenResponseError('the token response has no token type', { status });
+  // RFC 6749 §7.1: a client must not use a token type it does not understand;
+  // the profile's scheme is the only one this client knows how to send.
+  const understood = [profile.apply.scheme, map.defaultTokenType].filter((t): t is string => Boolean(t)).map((t) => t.toLowerCase());
+  if (understood.length > 0 && !understood.includes(tokenType.toLowerCase())) {
+    throw new TokenResponseError(`the token endpoint issued an access token of token type ${JSON.stringify(safeText(tokenType, secrets)!.slice(0, 40))}, which this provider's profile does not send (it sends ${understood.join(', ')}; RFC 6749 §7.1)`, { status });
+  }
 
   const tokens: Tokens = { accessToken, tokenType, raw: body };
 
@@ -242,6 +248,10 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
   return toTokens(tokens);
 }
 
+// expires_in: 1e308 would make expiresAt Infinity, which JSON stores as null.
+// Ten years is longer than any access token a provider documents.
+const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+
 function expiryOf(profile: AuthProfile, body: Record<string, unknown>, now: number, status: number): number | undefined {
   const map = profile.token.response;
   if (map.expiresIn !== undefined) {
@@ -251,7 +261,7 @@ function expiryOf(profile: AuthProfile, body: Record<string, unknown>, now: numb
       if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
         throw new TokenResponseError('expires_in in the token response is not a non-negative number', { status });
       }
-      return now + seconds * 1000;
+      return now + Math.min(seconds, MAX_LIFETIME_SECONDS) * 1000;
     }
   }
   if (map.expiresAt !== undefined) {

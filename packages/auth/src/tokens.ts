@@ -30,7 +30,10 @@ export function toTokens(tokens: Tokens): Tokens {
   if (!isHeaderToken(tokens.accessToken)) throw new ConfigurationError('tokens need an accessToken of visible ASCII characters only (RFC 6750 §2.1), which a header can carry');
   const out: Tokens = { accessToken: tokens.accessToken, tokenType: tokens.tokenType, raw: tokens.raw ?? {} };
   if (tokens.refreshToken !== undefined) out.refreshToken = tokens.refreshToken;
-  if (tokens.expiresAt !== undefined) out.expiresAt = tokens.expiresAt;
+  // null is how JSON stored an Infinity (a token that never expires) before lifetimes were clamped.
+  const expiresAt = tokens.expiresAt as unknown;
+  if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) out.expiresAt = expiresAt;
+  else if (expiresAt !== undefined && expiresAt !== null && expiresAt !== Infinity) throw new ConfigurationError('tokens.expiresAt must be a finite number of epoch milliseconds');
   if (tokens.scope !== undefined) out.scope = [...tokens.scope];
   return withRedactedInspect(out, () => ({
     ...out,
