@@ -20,6 +20,8 @@ export interface ParseOptions {
   maxBytes: number;
   /** Credentials a server may echo back; cut from any excerpt an error shows. */
   secrets?: () => readonly string[];
+  /** An error response: a body that does not parse as declared comes back as its text instead of a ResponseParseError. */
+  orText?: boolean;
 }
 
 /**
@@ -32,15 +34,16 @@ export async function parseBody(response: Response, options: ParseOptions): Prom
   const contentType = response.headers.get('content-type') ?? '';
   const bytes = await readLimited(response, options.maxBytes, 'raise the limit in createClient({ maxResponseBytes }) if this is expected');
   if (bytes.length === 0) return undefined;
-  const fail = (body: string, reason: string): never => {
+  const fail = (body: string, reason: string): string => {
+    if (options.orText) return body;
     const secrets = options.secrets?.() ?? [];
     throw new ResponseParseError({ status: response.status, contentType, body: redactSecrets(body, secrets), reason: redactSecrets(reason, secrets) });
   };
-  let text = '';
+  let text: string;
   try {
     text = UTF8.decode(bytes);
   } catch {
-    fail(new TextDecoder().decode(bytes), 'the body is not valid UTF-8');
+    return fail(new TextDecoder().decode(bytes), 'the body is not valid UTF-8');
   }
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   if (JSON_TYPE.test(mediaType) || (mediaType === '' && !options.accepts?.length)) {

@@ -206,6 +206,10 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
       }
       extra.headers = headers;
       extra.signal = x.controller.signal;
+      // A redirect would carry the token to wherever it points, with any
+      // header a custom fetch keeps: requests that carry one are never
+      // redirected, and the 3xx comes back as a failed response.
+      if (x.auth && transport.authenticator) extra.redirect = 'manual';
       // The serialized body is kept, so a retry or a replay after a 401 sends
       // it again without reading the request back.
       const serialize = (extra.bodySerializer ?? rest.bodySerializer ?? defaultBodySerializer) as (body: unknown, headers?: Headers) => BodyInit;
@@ -230,7 +234,8 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
           if (result.data !== undefined) result.data = await parseBody(response, parse);
         } else if (errorResponse) {
           result.response = errorResponse;
-          result.error = await parseBody(errorResponse, parse);
+          // A proxy's HTML page is as much a failed response as a JSON error body.
+          result.error = await parseBody(errorResponse, { ...parse, orText: true });
         }
       } catch (e) {
         const userAborted = (rest.signal as AbortSignal | undefined)?.aborted;

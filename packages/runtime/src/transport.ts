@@ -115,6 +115,35 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/**
+ * Follows the redirects of a request that carries a credential (sent with
+ * redirect: 'manual', so whatever fetch is plugged in cannot follow them
+ * itself): the credential goes along only while the origin stays the API's
+ * own; a hop elsewhere drops it, as fetch drops Authorization, but for any
+ * header name the profile uses.
+ */
+async function following(t: Transport, request: Request, response: Response, credential: string, x: Exchange): Promise<Response> {
+  let current = request;
+  for (let hop = 0; hop < MAX_REDIRECTS && REDIRECTS.has(response.status); hop++) {
+    const location = response.headers.get('location');
+    const target = location === null ? undefined : URL.parse(location, current.url);
+    if (!target || (target.protocol !== 'https:' && target.protocol !== 'http:')) return response;
+    // Fetch's rules (WHATWG Fetch §4.4): 303, and 301/302 after a POST, continue as a GET without a body.
+    const asGet = (response.status === 303 && current.method !== 'HEAD') || ((response.status === 301 || response.status === 302) && current.method === 'POST');
+    if (!asGet && x.body === undefined && current.body !== null) return response;
+    const headers = new Headers(current.headers);
+    if (target.origin !== t.ownOrigin) headers.delete(credential);
+    if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+    await response.body?.cancel();
+    current = new Request(target, { method: asGet ? 'GET' : current.method, headers, body: asGet ? null : (x.body ?? null), redirect: 'manual', signal: current.signal });
+    response = await t.fetch(current);
+  }
+  return response;
+}
+
 async function authorized(t: Transport, request: Request, x: Exchange): Promise<Response> {
   const authenticator = t.authenticator;
   // The URL is normalised by Request, so an origin check is a prefix check.
@@ -122,7 +151,7 @@ async function authorized(t: Transport, request: Request, x: Exchange): Promise<
   const header = await authenticator.getAuthorization(request.signal);
   remember(t, header.value);
   request.headers.set(header.name, header.value);
-  const response = await t.fetch(request);
+  const response = await following(t, request, await t.fetch(request), header.name, x);
   if (response.status !== 401 || !x.replayable) return response;
   if (!(await authenticator.handleUnauthorized(header.value, request.signal))) return response;
   const replay = x.body === undefined ? new Request(request) : new Request(request, { body: x.body });
@@ -131,7 +160,7 @@ async function authorized(t: Transport, request: Request, x: Exchange): Promise<
   replay.headers.set(fresh.name, fresh.value);
   await response.body?.cancel();
   if (t.log) emit(t.log, 'debug', 'replaying after 401 with a new token', { method: x.method, path: x.path });
-  return t.fetch(replay);
+  return following(t, replay, await t.fetch(replay), fresh.name, x);
 }
 
 /** Sends `request`, retrying where that is safe; resolves with the final response. */
