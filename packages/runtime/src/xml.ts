@@ -39,7 +39,9 @@ function decodeEntities(raw: string): string {
 }
 
 /** Parses a document into its root element; refuses DOCTYPE and anything malformed. */
-export function parseXml(source: string): XmlElement {
+export function parseXml(raw: string): XmlElement {
+  // §2.11: CR LF and a lone CR read as LF before anything else (a &#xD; still gives CR).
+  const source = raw.replace(/\r\n?/g, '\n');
   let pos = 0;
   const fail = (what: string): never => {
     throw new XmlSyntaxError(`${what} at offset ${pos}`);
