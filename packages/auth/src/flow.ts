@@ -166,7 +166,8 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
 
     async exchangeCode(callback, check) {
       const parameters = callbackParameters(callback);
-      const secrets = [options.clientSecret, ...(check.codeVerifier === undefined ? [] : [check.codeVerifier])];
+      // The code is a credential too: a provider may echo it into the error fields.
+      const secrets = [options.clientSecret, ...(check.codeVerifier === undefined ? [] : [check.codeVerifier]), ...parameters.getAll(callbackName.code)];
       const single = (name: string | undefined): string | undefined => {
         if (name === undefined) return undefined;
         const all = parameters.getAll(name);

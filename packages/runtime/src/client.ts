@@ -1,6 +1,6 @@
 import createFetchClient, { defaultBodySerializer, type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
+import { ConfigurationError, createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
 import { isJsonType, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, type Logger, type LogLevel } from './log.js';
@@ -136,12 +136,15 @@ function envelopeFailure(envelope: Envelope | undefined, body: unknown): boolean
  */
 export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInput, Pages = {}>(spec: ProviderSpec) {
   return function createClient<Throw extends boolean = false>(options: ClientOptions<Auth, Throw> = {}): PorticoClient<Paths, Pages, Throw> {
-    const baseUrl = (options.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, '');
+    // The URL as parsed, not as written: what the origin and scheme checks see is what requests go to.
+    const base = URL.parse(options.baseUrl ?? spec.defaultBaseUrl);
+    if (base === null) throw new ConfigurationError('baseUrl must be an absolute URL, e.g. https://api.example.com/v1');
+    const baseUrl = base.href.replace(/\/+$/, '');
     const baseFetch = options.fetch ?? globalThis.fetch;
     const transport: Transport = {
       fetch: (request) => baseFetch(request),
       authenticator: options.auth === undefined ? undefined : createAuthenticator(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
-      ownOrigin: new URL(baseUrl).origin,
+      ownOrigin: base.origin,
       maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
       log: createLog(options.logger, options.logLevel),
       sent: new Set(),
