@@ -54,30 +54,10 @@ const RETRY_STATUS = (status: number) => status === 408 || status === 409 || sta
 const INITIAL_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient must accept.
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const RFC850_DATE = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const ASCTIME_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
-
-/** An HTTP-date in ms since the epoch, or undefined for anything else. */
-function httpDate(value: string, now: number): number | undefined {
-  let m = IMF_FIXDATE.exec(value);
-  let parts: string[] | undefined = m ? [m[3]!, m[2]!, m[1]!, m[4]!, m[5]!, m[6]!] : undefined;
-  if (!parts && (m = RFC850_DATE.exec(value))) {
-    // §5.6.7: a two-digit year more than 50 years in the future is in the past century.
-    const thisYear = new Date(now).getUTCFullYear();
-    let year = Math.floor(thisYear / 100) * 100 + Number(m[3]);
-    if (year > thisYear + 50) year -= 100;
-    parts = [String(year), m[2]!, m[1]!, m[4]!, m[5]!, m[6]!];
-  }
-  if (!parts && (m = ASCTIME_DATE.exec(value))) parts = [m[6]!, m[1]!, m[2]!.trim(), m[3]!, m[4]!, m[5]!];
-  if (!parts) return undefined;
-  const month = MONTHS.indexOf(parts[1]!.toLowerCase());
-  const [year, day, hour, minute, second] = [parts[0], parts[2], parts[3], parts[4], parts[5]].map(Number) as [number, number, number, number, number];
-  if (month < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
-  return Date.UTC(year, month, day, hour, minute, second);
-}
+// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a
+// recipient must accept. Only their shape is checked here; Date.parse reads
+// all three (asctime has no zone: it is GMT).
+const HTTP_DATE = /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}))$/;
 
 /**
  * Delay the server asked for, in ms: `retry-after-ms` (digits), else
@@ -90,8 +70,9 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
   const value = headers.get('retry-after')?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = httpDate(value, now);
-  return date === undefined ? undefined : Math.max(0, date - now);
+  const form = HTTP_DATE.exec(value);
+  const date = form ? Date.parse(form[1] ? `${value} GMT` : value) : Number.NaN;
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Exponential backoff with up to 25 % jitter, so that clients retrying together spread out. */
