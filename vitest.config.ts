@@ -10,6 +10,8 @@ export default defineConfig({
       { test: { name: 'runtime', include: ['packages/runtime/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'redis', include: ['packages/redis/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000 } },
       { test: { name: 'wire', include: ['test/wire/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
+      // Generated inputs against every parser and boundary (fast-check, seeded); each file prints its case counts.
+      { test: { name: 'property', include: ['test/property/**/*.test.ts'], testTimeout: 60_000 } },
       {
         test: {
           name: 'release',

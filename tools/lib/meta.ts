@@ -98,6 +98,21 @@ export function operationMeta(doc: Json): Record<string, Json> {
   return meta;
 }
 
+/** A single-quoted JavaScript string literal of `value`: JSON.stringify's escaping, so no spec string can end it early. */
+export function literal(value: unknown): string {
+  return `'${JSON.stringify(String(value)).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+}
+
+/** An object key: bare when it is an identifier, else a quoted literal. */
+export function propertyKey(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key);
+}
+
+/** Text for inside a generated block comment: a spec string cannot close it. */
+export function commentText(value: unknown): string {
+  return String(value).replace(/\*\//g, '*\\/');
+}
+
 /**
  * JavaScript source for `value` in which every object that occurs more than
  * once (the same error schema under forty operations) is written once as a
@@ -122,7 +137,7 @@ export function emitShared(value: unknown): { consts: string; expr: string } {
     const pad = '  '.repeat(depth + 1);
     const body = Array.isArray(v)
       ? `[${v.map((x) => emit(x, depth)).join(', ')}]`
-      : `{${Object.entries(v).map(([k, x]) => `\n${pad}${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${emit(x, depth + 1)}`).join(',')}\n${'  '.repeat(depth)}}`;
+      : `{${Object.entries(v).map(([k, x]) => `\n${pad}${propertyKey(k)}: ${emit(x, depth + 1)}`).join(',')}\n${'  '.repeat(depth)}}`;
     if ((counts.get(key) ?? 0) > 1 && key.length > 24 && depth > 0) {
       const id = `s${names.size}`;
       names.set(key, id);
@@ -131,7 +146,7 @@ export function emitShared(value: unknown): { consts: string; expr: string } {
     }
     return body;
   };
-  const emitFlat = (v: Json) => `{ ${Object.entries(v).map(([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${emit(x, 0)}`).join(', ')} }`;
+  const emitFlat = (v: Json) => `{ ${Object.entries(v).map(([k, x]) => `${propertyKey(k)}: ${emit(x, 0)}`).join(', ')} }`;
   const expr = emit(value, 0);
   return { consts: consts.join('\n'), expr };
 }

@@ -5,7 +5,7 @@ import { joinScope, requestTokens, scopeList, tokenEndpointUrl, type ClientConfi
 import { authorizationHeader, TokenLifecycle, type Authenticator } from './lifecycle.js';
 import type { AuthProfile } from './profile.js';
 import { MemoryTokenStore, type TokenStore } from './store.js';
-import type { Tokens } from './tokens.js';
+import { isHeaderToken, type Tokens } from './tokens.js';
 import { assertSecureUrl } from './url.js';
 
 export const DEFAULT_REFRESH_SKEW_MS = 60_000;
@@ -62,7 +62,7 @@ export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx:
   if (isAuthenticator(input)) return input;
 
   if ('accessToken' in input) {
-    if (typeof input.accessToken !== 'string' || input.accessToken === '') throw new ConfigurationError('auth.accessToken must be a non-empty string');
+    if (!isHeaderToken(input.accessToken)) throw new ConfigurationError('auth.accessToken must be a non-empty string of visible ASCII characters (RFC 6750 §2.1)');
     const header = authorizationHeader(profile.apply, input.accessToken);
     return {
       getAuthorization: async () => header,

@@ -1,7 +1,8 @@
-import { ConfigurationError, NetworkError, OAuthError, TokenResponseError, sanitizeError } from './errors.js';
+import { ConfigurationError, NetworkError, OAuthError, ResponseTooLargeError, TokenResponseError, sanitizeError } from './errors.js';
+import { readLimited } from './limited.js';
 import type { ApplyRules, AuthProfile, BodyFormat, ClientAuthentication, ErrorMap, ParameterMap } from './profile.js';
 import { redactSecrets } from './redact.js';
-import { toTokens, type Tokens } from './tokens.js';
+import { isHeaderToken, toTokens, type Tokens } from './tokens.js';
 
 /** Template values of one request: standard names (clientId, code, ...) and extra inputs. */
 export type Values = Record<string, string | undefined>;
@@ -10,6 +11,10 @@ export type Values = Record<string, string | undefined>;
 const SECRET_VALUES = ['clientSecret', 'code', 'codeVerifier', 'refreshToken', 'accessToken', 'token'];
 
 const TEMPLATE = /^\{([^{}]+)\}$/;
+
+// Token, error and revocation bodies are a few hundred bytes; anything near
+// this is an attack or a misrouted request, and is not read into memory.
+const MAX_ENDPOINT_RESPONSE_BYTES = 1024 * 1024;
 
 export const RFC6749_ERROR: ErrorMap = { code: '/error', description: '/error_description', uri: '/error_uri' };
 
@@ -116,7 +121,13 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
   }
   // Browsers hide a manual redirect behind an opaque status 0 response.
   const status = response.type === 'opaqueredirect' ? 302 : response.status;
-  const text = await response.text().catch(() => '');
+  const text = await readLimited(response, MAX_ENDPOINT_RESPONSE_BYTES, `the ${call.what} answered with more than any token or error response needs`).then(
+    (bytes) => new TextDecoder().decode(bytes),
+    (error: unknown) => {
+      if (error instanceof ResponseTooLargeError) throw error;
+      return '';
+    },
+  );
   call.signal?.throwIfAborted();
   let parsed: unknown;
   try {
@@ -213,14 +224,22 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
     if (fields.error !== undefined) throw new OAuthError({ ...fields, error: fields.error, status });
     throw new TokenResponseError(`the token response has no access token at ${map.accessToken}`, { status });
   }
+  if (!isHeaderToken(accessToken)) throw new TokenResponseError('the access token in the token response has characters a header cannot carry (RFC 6750 §2.1)', { status });
   const tokenType = map.tokenType === undefined ? map.defaultTokenType : (resolvePointer(body, map.tokenType) ?? map.defaultTokenType);
   if (typeof tokenType !== 'string' || tokenType === '') throw new TokenResponseError('the token response has no token type', { status });
+  // RFC 6749 §7.1: a client must not use a token type it does not understand;
+  // the profile's scheme is the only one this client knows how to send.
+  const understood = [profile.apply.scheme, map.defaultTokenType].filter((t): t is string => Boolean(t)).map((t) => t.toLowerCase());
+  if (understood.length > 0 && !understood.includes(tokenType.toLowerCase())) {
+    throw new TokenResponseError(`the token endpoint issued an access token of token type ${JSON.stringify(safeText(tokenType, secrets)!.slice(0, 40))}, which this provider's profile does not send (it sends ${understood.join(', ')}; RFC 6749 §7.1)`, { status });
+  }
 
   const tokens: Tokens = { accessToken, tokenType, raw: body };
 
   const refreshToken = map.refreshToken === undefined ? undefined : resolvePointer(body, map.refreshToken);
   if (refreshToken !== undefined && refreshToken !== null) {
-    if (typeof refreshToken !== 'string' || refreshToken === '') throw new TokenResponseError('the refresh token in the token response is not a string', { status });
+    // RFC 6749 Appendix A.17: 1*VSCHAR.
+    if (typeof refreshToken !== 'string' || !/^[\x20-\x7e]+$/.test(refreshToken)) throw new TokenResponseError('the refresh token in the token response is not a string of visible ASCII characters', { status });
     tokens.refreshToken = refreshToken;
   }
 
@@ -233,6 +252,10 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
   return toTokens(tokens);
 }
 
+// expires_in: 1e308 would make expiresAt Infinity, which JSON stores as null.
+// Ten years is longer than any access token a provider documents.
+const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+
 function expiryOf(profile: AuthProfile, body: Record<string, unknown>, now: number, status: number): number | undefined {
   const map = profile.token.response;
   if (map.expiresIn !== undefined) {
@@ -242,7 +265,7 @@ function expiryOf(profile: AuthProfile, body: Record<string, unknown>, now: numb
       if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
         throw new TokenResponseError('expires_in in the token response is not a non-negative number', { status });
       }
-      return now + seconds * 1000;
+      return now + Math.min(seconds, MAX_LIFETIME_SECONDS) * 1000;
     }
   }
   if (map.expiresAt !== undefined) {

@@ -85,6 +85,26 @@ export function sanitizeError(error: unknown, secrets: readonly string[], depth 
   return copy;
 }
 
+/**
+ * A response body larger than the limit: `maxResponseBytes` for API calls,
+ * 1 MiB for token and revocation endpoints. Shared by auth and the runtime,
+ * so it extends PorticoError rather than PorticoAuthError.
+ */
+export class ResponseTooLargeError extends PorticoError {
+  static {
+    this.prototype.name = 'ResponseTooLargeError';
+  }
+
+  readonly status: number;
+  readonly limitBytes: number;
+
+  constructor(status: number, limitBytes: number, hint?: string) {
+    super('response_too_large', `The HTTP ${status} response body is larger than ${limitBytes} bytes${hint ? `; ${hint}` : ''}.`);
+    this.status = status;
+    this.limitBytes = limitBytes;
+  }
+}
+
 /** The profile or the call is unusable (missing input, relative URL without a base, ...). */
 export class ConfigurationError extends PorticoAuthError {
   static {

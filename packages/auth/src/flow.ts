@@ -15,7 +15,7 @@ import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENG
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
 import { MemoryTokenStore, type TokenStore } from './store.js';
 import { toTokens, type Tokens } from './tokens.js';
-import { assertSecureUrl, resolveProfileUrl } from './url.js';
+import { assertRedirectUri, resolveProfileUrl } from './url.js';
 
 export interface OAuthFlowOptions {
   clientId: string;
@@ -119,8 +119,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
     throw new ConfigurationError('this provider does not support the authorization_code grant');
   }
   assertPkceProfile(authorization);
-  // Custom schemes stay possible for native apps; plain http only to loopback.
-  if (/^http:/i.test(options.redirectUri)) assertSecureUrl(options.redirectUri);
+  assertRedirectUri(options.redirectUri);
 
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
@@ -176,7 +175,8 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
 
     async exchangeCode(callback, check, requestOptions = {}) {
       const parameters = callbackParameters(callback);
-      const secrets = [options.clientSecret, ...(check.codeVerifier === undefined ? [] : [check.codeVerifier])];
+      // The code is a credential too: a provider may echo it into the error fields.
+      const secrets = [options.clientSecret, ...(check.codeVerifier === undefined ? [] : [check.codeVerifier]), ...parameters.getAll(callbackName.code)];
       const single = (name: string | undefined): string | undefined => {
         if (name === undefined) return undefined;
         const all = parameters.getAll(name);

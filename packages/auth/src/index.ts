@@ -35,6 +35,7 @@ export {
   PorticoAuthError,
   PorticoError,
   ReauthorizationRequiredError,
+  ResponseTooLargeError,
   RevocationError,
   sanitizeError,
   StateMismatchError,
@@ -46,3 +47,4 @@ export {
 export { inspectCustom, isSensitiveKey, redact, redactSecrets, REDACTED, withRedactedInspect } from './redact.js';
 export { assertSecureUrl, sameOrigin } from './url.js';
 export { resolvePointer } from './endpoint.js';
+export { readLimited } from './limited.js';

@@ -16,12 +16,26 @@ export interface Tokens {
   raw: Record<string, unknown>;
 }
 
+// RFC 6750 §2.1 b64token, widened to every visible ASCII character (some
+// providers' tokens carry others): what a header carries as it is. A CR, LF
+// or non-ASCII character would be refused by Headers with an error quoting it.
+const HEADER_TOKEN = /^[\x21-\x7e]+$/;
+
+/** True when `value` can be sent as an access token in a header. */
+export function isHeaderToken(value: unknown): value is string {
+  return typeof value === 'string' && HEADER_TOKEN.test(value);
+}
+
 /** Copies `tokens` into a fresh object that inspects redacted, checking the shape of data that may come from a store or the user. */
 export function toTokens(tokens: Tokens): Tokens {
   if (typeof tokens?.accessToken !== 'string' || tokens.accessToken === '') throw new ConfigurationError('tokens need a non-empty accessToken string');
+  if (!isHeaderToken(tokens.accessToken)) throw new ConfigurationError('tokens need an accessToken of visible ASCII characters only (RFC 6750 §2.1), which a header can carry');
   const out: Tokens = { accessToken: tokens.accessToken, tokenType: tokens.tokenType, raw: tokens.raw ?? {} };
   if (tokens.refreshToken !== undefined) out.refreshToken = tokens.refreshToken;
-  if (tokens.expiresAt !== undefined) out.expiresAt = tokens.expiresAt;
+  // null is how JSON stored an Infinity (a token that never expires) before lifetimes were clamped.
+  const expiresAt = tokens.expiresAt as unknown;
+  if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) out.expiresAt = expiresAt;
+  else if (expiresAt !== undefined && expiresAt !== null && expiresAt !== Infinity) throw new ConfigurationError('tokens.expiresAt must be a finite number of epoch milliseconds');
   if (tokens.issuedAt !== undefined) out.issuedAt = tokens.issuedAt;
   if (tokens.scope !== undefined) out.scope = [...tokens.scope];
   return withRedactedInspect(out, () => ({

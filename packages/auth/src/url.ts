@@ -21,6 +21,22 @@ export function assertSecureUrl(url: string | URL): URL {
   throw new InsecureUrlError(`${parsed.protocol}//${parsed.host}`);
 }
 
+/**
+ * Checks a redirect URI as it will be read, not as it is written: the URL
+ * parser drops leading spaces and tabs or newlines anywhere, so
+ * ' http://evil.com/cb' or 'ht\ttp://evil.com/cb' would pass a check on
+ * the text and reach the provider as http://evil.com/cb. Input that does
+ * not read back as itself is refused; then plain http is only for loopback
+ * (RFC 8252 §7.3), and https or a native app's own scheme (§7.1) pass.
+ */
+export function assertRedirectUri(uri: string): URL {
+  if (typeof uri !== 'string') throw new ConfigurationError('redirectUri must be a string');
+  const parsed = parse(uri);
+  if (parsed.href !== uri) throw new ConfigurationError(`redirectUri must be written as the URL it is read as (${JSON.stringify(parsed.href)}): it is sent as given and compared as a string`);
+  if (parsed.protocol === 'http:') assertSecureUrl(parsed);
+  return parsed;
+}
+
 /** True when both URLs have the same scheme, host and port; the runtime sends tokens only to the API's own origin. */
 export function sameOrigin(a: string | URL, b: string | URL): boolean {
   return parse(a).origin === parse(b).origin;

@@ -1,5 +1,5 @@
-import { redactSecrets } from '@portico/auth';
-import { ResponseParseError, ResponseTooLargeError } from './errors.js';
+import { readLimited, redactSecrets } from '@portico/auth';
+import { ResponseParseError } from './errors.js';
 import type { Shape } from './shape.js';
 import { decodeXml } from './xml.js';
 
@@ -12,39 +12,6 @@ export const isXmlType = (type: string) => XML_TYPE.test(type);
 // Stateless for whole-buffer decoding, so one instance serves every call.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array> {
-  const length = response.headers.get('content-length');
-  const declared = length === null ? Number.NaN : Number(length);
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw new ResponseTooLargeError(response.status, maxBytes);
-  }
-  if (!response.body) return new Uint8Array();
-  // A declared length within the limit is enforced by fetch itself: read at once.
-  if (declared >= 0) return new Uint8Array(await response.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new ResponseTooLargeError(response.status, maxBytes);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}
-
 export interface ParseOptions {
   /** Decoding schema for XML bodies. */
   shape: Shape | undefined;
@@ -53,6 +20,8 @@ export interface ParseOptions {
   maxBytes: number;
   /** Credentials a server may echo back; cut from any excerpt an error shows. */
   secrets?: () => readonly string[];
+  /** An error response: a body that does not parse as declared comes back as its text instead of a ResponseParseError. */
+  orText?: boolean;
 }
 
 /**
@@ -63,17 +32,18 @@ export interface ParseOptions {
  */
 export async function parseBody(response: Response, options: ParseOptions): Promise<unknown> {
   const contentType = response.headers.get('content-type') ?? '';
-  const bytes = await readLimited(response, options.maxBytes);
+  const bytes = await readLimited(response, options.maxBytes, 'raise the limit in createClient({ maxResponseBytes }) if this is expected');
   if (bytes.length === 0) return undefined;
-  const fail = (body: string, reason: string): never => {
+  const fail = (body: string, reason: string): string => {
+    if (options.orText) return body;
     const secrets = options.secrets?.() ?? [];
     throw new ResponseParseError({ status: response.status, contentType, body: redactSecrets(body, secrets), reason: redactSecrets(reason, secrets) });
   };
-  let text = '';
+  let text: string;
   try {
     text = UTF8.decode(bytes);
   } catch {
-    fail(new TextDecoder().decode(bytes), 'the body is not valid UTF-8');
+    return fail(new TextDecoder().decode(bytes), 'the body is not valid UTF-8');
   }
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   if (JSON_TYPE.test(mediaType) || (mediaType === '' && !options.accepts?.length)) {

@@ -1,8 +1,8 @@
 import createFetchClient, { defaultBodySerializer, type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
+import { ConfigurationError, createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
 import { isJsonType, parseBody, serializeForm } from './body.js';
-import { apiErrorFor, ConnectionError, EnvelopeError, ResponseValidationError, TimeoutError } from './errors.js';
+import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, type Logger, type LogLevel } from './log.js';
 import { paginate, type Pagination, type PaginateOptions } from './pagination.js';
 import { shapeProblems, type Shape } from './shape.js';
@@ -136,12 +136,15 @@ function envelopeFailure(envelope: Envelope | undefined, body: unknown): boolean
  */
 export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInput, Pages = {}>(spec: ProviderSpec) {
   return function createClient<Throw extends boolean = false>(options: ClientOptions<Auth, Throw> = {}): PorticoClient<Paths, Pages, Throw> {
-    const baseUrl = (options.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, '');
+    // The URL as parsed, not as written: what the origin and scheme checks see is what requests go to.
+    const base = URL.parse(options.baseUrl ?? spec.defaultBaseUrl);
+    if (base === null) throw new ConfigurationError('baseUrl must be an absolute URL, e.g. https://api.example.com/v1');
+    const baseUrl = base.href.replace(/\/+$/, '');
     const baseFetch = options.fetch ?? globalThis.fetch;
     const transport: Transport = {
       fetch: (request) => baseFetch(request),
       authenticator: options.auth === undefined ? undefined : createAuthenticator(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
-      ownOrigin: new URL(baseUrl).origin,
+      ownOrigin: base.origin,
       maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
       log: createLog(options.logger, options.logLevel),
       sent: new Set(),
@@ -175,6 +178,11 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         fetch: async (request: Request) => {
           const response = await exchange(transport, request, x);
           responded = true;
+          // Node's HTTP parser takes any three digits; RFC 9110 §15 and the Response constructor stop at 599.
+          if (response.status > 599) {
+            await response.body?.cancel();
+            throw new ResponseParseError({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: '', reason: 'HTTP status codes end at 599' });
+          }
           if (response.ok || userParseAs !== undefined || response.status < 200) return response;
           // openapi-fetch would read an error body whole, with no size limit
           // (an endless one until the timeout, in memory): it gets an empty
@@ -201,6 +209,10 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
       }
       extra.headers = headers;
       extra.signal = x.controller.signal;
+      // A redirect would carry the token to wherever it points, with any
+      // header a custom fetch keeps: requests that carry one are never
+      // redirected, and the 3xx comes back as a failed response.
+      if (x.auth && transport.authenticator) extra.redirect = 'manual';
       // The serialized body is kept, so a retry or a replay after a 401 sends
       // it again without reading the request back.
       const serialize = (extra.bodySerializer ?? rest.bodySerializer ?? defaultBodySerializer) as (body: unknown, headers?: Headers) => BodyInit;
@@ -225,7 +237,8 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
           if (result.data !== undefined) result.data = await parseBody(response, parse);
         } else if (errorResponse) {
           result.response = errorResponse;
-          result.error = await parseBody(errorResponse, parse);
+          // A proxy's HTML page is as much a failed response as a JSON error body.
+          result.error = await parseBody(errorResponse, { ...parse, orText: true });
         }
       } catch (e) {
         const userAborted = (rest.signal as AbortSignal | undefined)?.aborted;
@@ -233,7 +246,7 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         if (e instanceof DOMException && e.name === 'AbortError' && !userAborted) throw new TimeoutError(method, path, x.timeoutMs);
         // Fetch reports a network failure as a TypeError; once the headers
         // are in, that is the body being cut off (a reset, a closed socket).
-        if (responded && !userAborted && e instanceof TypeError) throw new ConnectionError(method, path, e);
+        if (responded && !userAborted && e instanceof TypeError) throw new ConnectionError(method, path, e, secrets());
         throw e;
       } finally {
         x.settle?.();

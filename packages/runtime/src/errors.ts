@@ -2,6 +2,8 @@
 // body; transport and parse errors carry what went wrong, never a secret.
 import { PorticoError, redact, redactSecrets } from '@portico/auth';
 
+export { ResponseTooLargeError } from '@portico/auth';
+
 const SNIPPET = 200;
 
 /** A short, printable excerpt of a body: enough to recognise a proxy page, never a whole payload. */
@@ -161,8 +163,9 @@ export class ConnectionError extends PorticoError {
   }
   readonly method: string;
   readonly path: string;
-  constructor(method: string, path: string, cause: unknown) {
-    super('connection_error', `${method} ${path}: the connection failed (${cause instanceof Error ? cause.message : String(cause)})`, { cause: plainCause(cause) });
+  /** `secrets`: what the request carried (its Authorization value, say), cut from the message: fetch quotes a header value it refuses. */
+  constructor(method: string, path: string, cause: unknown, secrets: readonly string[] = []) {
+    super('connection_error', `${method} ${path}: the connection failed (${redactSecrets(cause instanceof Error ? cause.message : String(cause), secrets)})`, { cause: plainCause(cause, secrets) });
     this.method = method;
     this.path = path;
   }
@@ -185,12 +188,13 @@ export class TimeoutError extends PorticoError {
 
 // A fetch failure's cause can hold sockets and request options; keep only
 // what explains it.
-function plainCause(cause: unknown): Error | undefined {
+function plainCause(cause: unknown, secrets: readonly string[]): Error | undefined {
   if (!(cause instanceof Error)) return undefined;
   const inner = cause.cause as { code?: unknown; message?: unknown } | undefined;
-  const copy = new Error(cause.message);
+  const copy = new Error(redactSecrets(cause.message, secrets));
   copy.name = cause.name;
-  if (inner && typeof inner.message === 'string') copy.cause = Object.assign(new Error(inner.message), typeof inner.code === 'string' ? { code: inner.code } : {});
+  copy.stack = `${copy.name}: ${copy.message}`;
+  if (inner && typeof inner.message === 'string') copy.cause = Object.assign(new Error(redactSecrets(inner.message, secrets)), typeof inner.code === 'string' ? { code: inner.code } : {});
   return copy;
 }
 
@@ -211,19 +215,6 @@ export class ResponseParseError extends PorticoError {
     this.status = fields.status;
     this.contentType = fields.contentType;
     this.snippet = excerpt;
-  }
-}
-
-export class ResponseTooLargeError extends PorticoError {
-  static {
-    this.prototype.name = 'ResponseTooLargeError';
-  }
-  readonly status: number;
-  readonly limitBytes: number;
-  constructor(status: number, limitBytes: number) {
-    super('response_too_large', `The HTTP ${status} response body is larger than maxResponseBytes (${limitBytes} bytes); raise the limit in createClient({ maxResponseBytes }) if this is expected.`);
-    this.status = status;
-    this.limitBytes = limitBytes;
   }
 }
 

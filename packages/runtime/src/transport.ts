@@ -50,19 +50,28 @@ export interface Exchange {
   body?: BodyInit | null;
 }
 
-const RETRY_STATUS = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500;
+const RETRY_STATUS = (status: number) => status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
 const INITIAL_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
 
-/** Delay the server asked for (`retry-after-ms`, `retry-after` seconds or HTTP date), in ms. */
+// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a
+// recipient must accept. Only their shape is checked here; Date.parse reads
+// all three (asctime has no zone: it is GMT).
+const HTTP_DATE = /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}))$/;
+
+/**
+ * Delay the server asked for, in ms: `retry-after-ms` (digits), else
+ * `retry-after` as delay-seconds (digits only) or an HTTP-date (RFC 9110
+ * §10.2.3). Anything else is ignored, so the normal backoff applies.
+ */
 export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get('retry-after');
+  const ms = headers.get('retry-after-ms')?.trim();
+  if (ms && /^\d+(?:\.\d+)?$/.test(ms)) return Number(ms);
+  const value = headers.get('retry-after')?.trim();
   if (!value) return undefined;
-  const seconds = Number(value);
-  if (value.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const form = HTTP_DATE.exec(value);
+  const date = form ? Date.parse(form[1] ? `${value} GMT` : value) : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
@@ -87,6 +96,35 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/**
+ * Follows the redirects of a request that carries a credential (sent with
+ * redirect: 'manual', so whatever fetch is plugged in cannot follow them
+ * itself): the credential goes along only while the origin stays the API's
+ * own; a hop elsewhere drops it, as fetch drops Authorization, but for any
+ * header name the profile uses.
+ */
+async function following(t: Transport, request: Request, response: Response, credential: string, x: Exchange): Promise<Response> {
+  let current = request;
+  for (let hop = 0; hop < MAX_REDIRECTS && REDIRECTS.has(response.status); hop++) {
+    const location = response.headers.get('location');
+    const target = location === null ? undefined : URL.parse(location, current.url);
+    if (!target || (target.protocol !== 'https:' && target.protocol !== 'http:')) return response;
+    // Fetch's rules (WHATWG Fetch §4.4): 303, and 301/302 after a POST, continue as a GET without a body.
+    const asGet = (response.status === 303 && current.method !== 'HEAD') || ((response.status === 301 || response.status === 302) && current.method === 'POST');
+    if (!asGet && x.body === undefined && current.body !== null) return response;
+    const headers = new Headers(current.headers);
+    if (target.origin !== t.ownOrigin) headers.delete(credential);
+    if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+    await response.body?.cancel();
+    current = new Request(target, { method: asGet ? 'GET' : current.method, headers, body: asGet ? null : (x.body ?? null), redirect: 'manual', signal: current.signal });
+    response = await t.fetch(current);
+  }
+  return response;
+}
+
 async function authorized(t: Transport, request: Request, x: Exchange): Promise<Response> {
   const authenticator = t.authenticator;
   // The URL is normalised by Request, so an origin check is a prefix check.
@@ -94,7 +132,7 @@ async function authorized(t: Transport, request: Request, x: Exchange): Promise<
   const header = await authenticator.getAuthorization(request.signal);
   remember(t, header.value);
   request.headers.set(header.name, header.value);
-  const response = await t.fetch(request);
+  const response = await following(t, request, await t.fetch(request), header.name, x);
   if (response.status !== 401 || !x.replayable) return response;
   if (!(await authenticator.handleUnauthorized(header.value, request.signal))) return response;
   const replay = x.body === undefined ? new Request(request) : new Request(request, { body: x.body });
@@ -103,7 +141,7 @@ async function authorized(t: Transport, request: Request, x: Exchange): Promise<
   replay.headers.set(fresh.name, fresh.value);
   await response.body?.cancel();
   if (t.log) emit(t.log, 'debug', 'replaying after 401 with a new token', { method: x.method, path: x.path });
-  return t.fetch(replay);
+  return following(t, replay, await t.fetch(replay), fresh.name, x);
 }
 
 /** Sends `request`, retrying where that is safe; resolves with the final response. */
@@ -150,7 +188,7 @@ export async function exchange(t: Transport, request: Request, x: Exchange): Pro
       // Token errors (re-authorization needed, a rejected grant) are not
       // transport failures: they reach the caller as they are.
       if (!timeout.signal.aborted && e instanceof PorticoError) throw e;
-      failure = timeout.signal.aborted ? (timeout.signal.reason as TimeoutError) : new ConnectionError(x.method, x.path, e);
+      failure = timeout.signal.aborted ? (timeout.signal.reason as TimeoutError) : new ConnectionError(x.method, x.path, e, [...t.sent]);
     }
     if (attempt >= retries) {
       emit(t.log, 'error', failure.message, { method: x.method, path: x.path, attempt: attempt + 1 });

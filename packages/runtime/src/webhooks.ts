@@ -1,7 +1,7 @@
 // Webhook signature verification as the spec declares it
 // (`x-portico-webhook-signature`): parse the header, check the timestamp is
 // fresh, compare the HMAC in constant time, then hand back the typed event.
-import { PorticoError } from '@portico/auth';
+import { ConfigurationError, PorticoError } from '@portico/auth';
 
 export interface WebhookSignature {
   readonly header: string;
@@ -9,7 +9,7 @@ export interface WebhookSignature {
   readonly separator: string;
   readonly timestampKey: string;
   readonly signatureKey: string;
-  /** What is signed; `{timestamp}` and `{body}` are replaced. */
+  /** What is signed: `{timestamp}` and `{body}` stand for the header's timestamp and the body's bytes. */
   readonly signedPayload: string;
   readonly algorithm: 'HMAC-SHA256';
   readonly encoding: 'hex';
@@ -66,6 +66,7 @@ export async function verifyWebhookSignature<Event>(
   secret: string,
   options: VerifyOptions = {},
 ): Promise<Event> {
+  if (typeof secret !== 'string' || secret === '') throw new ConfigurationError('verifying a webhook needs the signing secret (a non-empty string)');
   const value = header(headers, rules.header.toLowerCase());
   if (!value) throw new WebhookVerificationError('missing_header', `no ${rules.header} header`);
   const parts = new Map<string, string>();
@@ -83,15 +84,34 @@ export async function verifyWebhookSignature<Event>(
   if (Math.abs((options.now ?? Date.now()) - time) > tolerance) {
     throw new WebhookVerificationError('stale_timestamp', `the signature's timestamp is outside the ${tolerance / 1000} s tolerance`);
   }
-  const body = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
+  if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
+    throw new WebhookVerificationError('invalid_payload', 'pass the body as received (a string or bytes), before any JSON parsing');
+  }
   const encoder = new TextEncoder();
+  const body = typeof rawBody === 'string' ? encoder.encode(rawBody) : rawBody;
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const payload = rules.signedPayload.replace('{timestamp}', stamp).replace('{body}', body);
-  const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(payload)));
+  const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, signedBytes(rules.signedPayload, stamp, body)));
   if (!equalBytes(expected, signature)) throw new WebhookVerificationError('signature_mismatch', 'the signature does not match the body and secret');
   try {
-    return JSON.parse(body) as Event;
+    return JSON.parse(UTF8.decode(body)) as Event;
   } catch {
-    throw new WebhookVerificationError('invalid_payload', 'the body is not JSON');
+    throw new WebhookVerificationError('invalid_payload', 'the body is not JSON in UTF-8');
   }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+// The signed payload is the template with its placeholders filled by bytes:
+// the body is hashed exactly as received, never decoded and re-encoded, and
+// nothing in it is read as a replacement pattern.
+function signedBytes(template: string, stamp: string, body: Uint8Array): Uint8Array<ArrayBuffer> {
+  const encoder = new TextEncoder();
+  const parts = template.split(/(\{timestamp\}|\{body\})/).map((part) => (part === '{body}' ? body : encoder.encode(part === '{timestamp}' ? stamp : part)));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
 }

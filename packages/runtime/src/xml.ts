@@ -19,21 +19,29 @@ export class XmlSyntaxError extends Error {
 }
 
 const MAX_DEPTH = 256;
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+// Looked up as own properties only: `&toString;` names no entity.
+const ENTITIES: Record<string, string> = Object.assign(Object.create(null), { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" });
+const CHAR_REF = /^#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}))$/;
+
+/** XML 1.0 §2.2 Char: what a character reference may name (no lone surrogates, no U+FFFE/FFFF, no C0 but tab, LF, CR). */
+const isXmlChar = (c: number) => c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 const NAME = /[A-Za-z_:][-\w.:]*/y;
 
 function decodeEntities(raw: string): string {
   return raw.replace(/&([^;&\s]*);?/g, (whole, ref: string) => {
     if (!whole.endsWith(';')) throw new XmlSyntaxError(`unterminated entity reference "&${ref.slice(0, 10)}"`);
-    if (ref in ENTITIES) return ENTITIES[ref]!;
-    const code = ref.startsWith('#x') ? Number.parseInt(ref.slice(2), 16) : ref.startsWith('#') ? Number.parseInt(ref.slice(1), 10) : Number.NaN;
-    if (!Number.isInteger(code) || code < 1 || code > 0x10ffff) throw new XmlSyntaxError(`undefined entity "&${ref.slice(0, 20)};"`);
+    if (Object.hasOwn(ENTITIES, ref)) return ENTITIES[ref]!;
+    const digits = CHAR_REF.exec(ref);
+    const code = digits === null ? Number.NaN : digits[1] !== undefined ? Number.parseInt(digits[1], 16) : Number.parseInt(digits[2]!, 10);
+    if (!isXmlChar(code)) throw new XmlSyntaxError(`undefined entity "&${ref.slice(0, 20)};"`);
     return String.fromCodePoint(code);
   });
 }
 
 /** Parses a document into its root element; refuses DOCTYPE and anything malformed. */
-export function parseXml(source: string): XmlElement {
+export function parseXml(raw: string): XmlElement {
+  // §2.11: CR LF and a lone CR read as LF before anything else (a &#xD; still gives CR).
+  const source = raw.replace(/\r\n?/g, '\n');
   let pos = 0;
   const fail = (what: string): never => {
     throw new XmlSyntaxError(`${what} at offset ${pos}`);
@@ -66,7 +74,7 @@ export function parseXml(source: string): XmlElement {
     if (source[pos] !== '<') fail('expected "<"');
     pos++;
     const name = readName();
-    const attributes: Record<string, string> = {};
+    const attributes: Record<string, string> = Object.create(null);
     for (;;) {
       while (/\s/.test(source[pos] ?? '')) pos++;
       if (source.startsWith('/>', pos)) {
@@ -86,7 +94,7 @@ export function parseXml(source: string): XmlElement {
       if (quote !== '"' && quote !== "'") return fail('expected a quoted attribute value');
       const end = source.indexOf(quote, pos + 1);
       if (end < 0) fail('unterminated attribute value');
-      if (attr in attributes) fail(`duplicate attribute ${attr}`);
+      if (Object.hasOwn(attributes, attr)) fail(`duplicate attribute ${attr}`);
       attributes[attr] = decodeEntities(source.slice(pos + 1, end));
       pos = end + 1;
     }
