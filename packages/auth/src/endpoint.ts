@@ -105,9 +105,11 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
     body = new URLSearchParams(entries).toString();
   }
 
+  // Called unbound: Workers' fetch throws "Illegal invocation" when `this` is not the global.
+  const send = call.fetch;
   let response: Response;
   try {
-    response = await call.fetch(call.url.href, { method: 'POST', headers, body, redirect: 'manual' });
+    response = await send(call.url.href, { method: 'POST', headers, body, redirect: 'manual' });
   } catch (error) {
     throw new NetworkError(`the ${call.what} request failed before a response (${call.url.origin})`, sanitizeError(error, secrets));
   }
