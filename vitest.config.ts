@@ -22,6 +22,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'ecosystem',
+          include: ['test/ecosystem/**/*.test.ts'],
+          globalSetup: ['test/ecosystem/setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: 'types',
           include: [],
           typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/types/tsconfig.json' },

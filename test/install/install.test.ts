@@ -12,17 +12,16 @@
 // turns it off (pnpm_config_provenance / npm_config_provenance = false); the
 // packages keep `publishConfig.provenance: true` for the real registry.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { ROOT } from '../../tools/lib/specs.ts';
 import { startDapi, startDexeroFd, startExpertFile, startFdx, startFinexer, type LoopbackServer } from '../../packages/testing/src/index.ts';
+import { plainCopy, PROVIDERS, PUBLISHED, thirdPartyDependencies } from './packing.ts';
 import { startVerdaccio, type Registry } from './verdaccio.ts';
 
-const PROVIDERS = ['@portico/finexer', '@portico/fdx', '@portico/dexero-fd', '@portico/expertfile', '@portico/dapi'];
-const PUBLISHED = [...PROVIDERS, '@portico/auth', '@portico/runtime'];
 const started = Date.now();
 
 let work: string;
@@ -111,15 +110,6 @@ async function copyRepository() {
   await ok(repo, 'pnpm', 'install', '--frozen-lockfile', '--offline');
 }
 
-/** Where a package's dependency is installed, following Node's lookup from the package's real directory. */
-function locate(from: string, name: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = basename(dir) === 'node_modules' ? join(dir, name) : join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
-    if (dirname(dir) === dir) throw new Error(`${name} is not installed where ${from} can load it`);
-  }
-}
-
 /**
  * The registry has no uplink, so the third-party packages the published ones
  * depend on (openapi-fetch and what it needs) are published to it from this
@@ -129,25 +119,9 @@ async function seedDependencies(): Promise<string[]> {
   const seed = join(work, 'seed');
   mkdirSync(seed);
   writeFileSync(join(seed, '.npmrc'), registry!.npmrc);
-  const found = new Map<string, string>();
-  const visit = (dir: string) => {
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
-      if (dep.startsWith('@portico/')) continue;
-      const at = locate(dir, dep);
-      const { version } = JSON.parse(readFileSync(join(at, 'package.json'), 'utf8'));
-      if (found.has(`${dep}@${version}`)) continue;
-      found.set(`${dep}@${version}`, at);
-      visit(at);
-    }
-  };
-  for (const name of PUBLISHED) visit(join(ROOT, 'packages', name.split('/')[1]!));
+  const found = thirdPartyDependencies();
   for (const [id, dir] of found) {
-    // pnpm's store hardlinks files with equal content; npm pack would write
-    // those as tar hardlinks, which npm install drops. A plain copy has none.
-    const copy = join(seed, id.replace('/', '+'));
-    cpSync(dir, copy, { recursive: true, dereference: true });
-    const [packed] = JSON.parse(await ok(seed, 'npm', 'pack', copy, '--ignore-scripts', '--json', '--pack-destination', seed));
+    const [packed] = JSON.parse(await ok(seed, 'npm', 'pack', plainCopy(id, dir, seed), '--ignore-scripts', '--json', '--pack-destination', seed));
     await ok(seed, 'npm', 'publish', join(seed, packed.filename), '--ignore-scripts', '--tag', 'latest');
   }
   return [...found.keys()];

@@ -137,7 +137,8 @@ ${summary}
 npm install ${pkg.name}
 \`\`\`
 
-ESM only, Node.js >= 20.19 (CommonJS code can \`await import('${pkg.name}')\`).
+ESM only. Tested on Node.js 20.19+, 22, 24 and 26, Bun, Deno and Cloudflare Workers ([runtimes](../../README.md#runtimes));
+CommonJS code can \`await import('${pkg.name}')\`.
 
 ## Authenticate and make a first call
 

@@ -111,9 +111,11 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
     body = new URLSearchParams(entries).toString();
   }
 
+  // Called unbound: Workers' fetch throws "Illegal invocation" when `this` is not the global.
+  const send = call.fetch;
   let response: Response;
   try {
-    response = await call.fetch(call.url.href, { method: 'POST', headers, body, redirect: 'manual', ...(call.signal ? { signal: call.signal } : {}) });
+    response = await send(call.url.href, { method: 'POST', headers, body, redirect: 'manual', ...(call.signal ? { signal: call.signal } : {}) });
   } catch (error) {
     // A timeout or the caller's abort: its reason is the error to report.
     if (call.signal?.aborted) throw call.signal.reason;
