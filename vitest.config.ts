@@ -17,6 +17,8 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      // Real headless Chromium: the docs site, and `portico login` through oidc-provider's own pages.
+      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 300_000 } },
       {
         test: {
           name: 'types',

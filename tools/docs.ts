@@ -3,6 +3,7 @@
 // and an index that takes a newcomer from install to first call. Everything
 // is served from site/ itself: the pages make no request to another host.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,8 @@ const require = createRequire(import.meta.url);
 const LOGO = 'assets/redocly-logo.svg';
 const redoc = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8').replace(/https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(?:-full)?\.svg/g, `../${LOGO}`);
 writeFileSync(join(site, 'assets', 'redoc.standalone.js'), redoc);
+// The pages pin the bundle with subresource integrity: pin the copy they load.
+const integrity = `sha384-${createHash('sha384').update(redoc).digest('base64')}`;
 writeFileSync(
   join(site, LOGO),
   '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="16" viewBox="0 0 80 16"><text x="0" y="13" font-family="sans-serif" font-size="13" fill="#d41f1c">Redocly</text></svg>\n',
@@ -84,12 +87,14 @@ try {
     const input = join(work, `${slug}.json`);
     writeFileSync(input, JSON.stringify(withCodeSamples(slug, doc)));
     const out = join(site, slug, 'index.html');
-    execFileSync(join(ROOT, 'node_modules/.bin/redocly'), ['build-docs', input, '--output', out, '--title', `${doc.info.title} reference`], {
+    execFileSync(join(ROOT, 'node_modules/.bin/redocly'), ['build-docs', input, '--config', join(ROOT, 'tools/redocly/docs.yaml'), '--output', out, '--title', `${doc.info.title} reference`], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
     });
-    const html = readFileSync(out, 'utf8').replace(/https:\/\/cdn\.redocly\.com\/redoc\/[^"']*\/redoc\.standalone\.js/g, '../assets/redoc.standalone.js');
+    const html = readFileSync(out, 'utf8')
+      .replace(/https:\/\/cdn\.redocly\.com\/redoc\/[^"']*\/redoc\.standalone\.js/g, '../assets/redoc.standalone.js')
+      .replace(/(href="\.\.\/assets\/redoc\.standalone\.js" integrity=")[^"]*"/g, `$1${integrity}"`);
     writeFileSync(out, html);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'packages', slug, 'package.json'), 'utf8'));
     writeFileSync(join(site, slug, 'changelog.html'), changelogPage(slug, pkg));

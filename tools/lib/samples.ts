@@ -8,7 +8,8 @@ import { deref, operations, packageName, type Json, type Operation } from './spe
 
 export interface CodeSample {
   lang: 'TypeScript';
-  label: string;
+  /** Matches the tab configured in tools/redocly/docs.yaml. */
+  label: 'TypeScript';
   source: string;
 }
 
@@ -96,7 +97,7 @@ export function codeSample(slug: string, doc: Json, operation: Operation): strin
 export function withCodeSamples(slug: string, doc: Json): Json {
   const copy: Json = structuredClone(doc);
   for (const operation of operations(copy)) {
-    const sample: CodeSample = { lang: 'TypeScript', label: packageName(slug), source: codeSample(slug, doc, operation) };
+    const sample: CodeSample = { lang: 'TypeScript', label: 'TypeScript', source: codeSample(slug, doc, operation) };
     operation.op['x-codeSamples'] = [sample];
   }
   return copy;
