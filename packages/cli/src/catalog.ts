@@ -49,7 +49,11 @@ function matchTemplate(template: string, path: string): Record<string, string> |
   });
   const match = new RegExp(`^${source}$`).exec(path);
   if (!match) return undefined;
-  return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+  try {
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+  } catch {
+    throw new CliError('invalid_path', `${path} has a malformed percent-encoding`);
+  }
 }
 
 export interface ResolvedCall {
