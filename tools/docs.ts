@@ -74,7 +74,7 @@ function cliQuickStart(slug: string, doc: Json): string {
   const read = operations(doc).find((o) => o.method === 'get' && !o.path.includes('{') && (o.op.security ?? doc.security ?? []).length > 0);
   return `<p>Or try it from the terminal first: log in once in your browser, then call the API.</p>
 <pre><code>export ${slug.replace(/-/g, '_').toUpperCase()}_CLIENT_SECRET=…   # never on the command line
-npx @portico/cli login ${slug} --client-id YOUR_CLIENT_ID
+npx @portico/cli login ${slug} --client-id YOUR_CLIENT_ID${String(doc['x-portico-auth'].authorization?.url).startsWith('/') ? ' --auth-url https://auth.your-bank.example' : ''}
 npx @portico/cli call ${slug} GET ${read?.path ?? '/'}</code></pre>`;
 }
 

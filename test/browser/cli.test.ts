@@ -3,7 +3,7 @@
 // filled in by headless Chromium, and a loopback FDX API that accepts only
 // tokens the authorization server says are active.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,8 +171,15 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     expect(done.stderr).toMatch(/access_denied/);
   });
 
-  it('a callback with the wrong state is refused: one line, exit 1', async () => {
-    const login = portico(loginArgs(join(work, 'state.json')));
+  it('a callback with the wrong state is refused: one line, exit 1 (and $BROWSER is given the URL)', async () => {
+    // A stand-in for the user's browser: $BROWSER is called with the authorization URL.
+    const opener = join(work, 'browser.sh');
+    const opened = join(work, 'opened.txt');
+    writeFileSync(opener, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o700 });
+    const login = portico(loginArgs(join(work, 'state.json')).filter((arg) => arg !== '--no-open'), { ...ENV, BROWSER: opener });
+    const [, url] = await login.waitFor(/^\s+(http:\/\/\S+)$/m);
+    for (let i = 0; i < 100 && !existsSync(opened); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(readFileSync(opened, 'utf8')).toBe(url);
     await login.waitFor(/Waiting for the redirect/);
     const response = await fetch(`http://127.0.0.1:${port}/callback?code=stolen&state=${'x'.repeat(43)}`);
     expect(response.status).toBe(400);

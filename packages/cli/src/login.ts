@@ -49,12 +49,15 @@ function awaitCallback(server: Server, flow: OAuthFlow, check: { state: string; 
       () => reject(new CliError('login_timeout', `no authorization came back within ${timeoutSeconds} s; run portico login again`)),
       timeoutSeconds * 1000,
     );
+    let answered = false;
     server.on('request', (req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (req.method !== 'GET' || url.pathname !== '/callback') {
+      // One redirect is the whole conversation: a reload or a second tab must not spend another code.
+      if (req.method !== 'GET' || url.pathname !== '/callback' || answered) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
       }
+      answered = true;
       clearTimeout(timer);
       flow.exchangeCode(url, check).then(
         (tokens) => {
