@@ -7,7 +7,7 @@ function envName(slug: string, what: string): string {
 }
 
 /** `, { params: ... }` built from the spec's examples for an operation's required (and path) parameters. */
-export function paramsArg(doc: Json, pathItem: Json, op: Json): string {
+function paramsArg(doc: Json, pathItem: Json, op: Json): string {
   const params: Record<string, Record<string, unknown>> = {};
   for (const p of [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((x) => deref(doc, x))) {
     if (p.in !== 'path' && !p.required) continue;
@@ -18,7 +18,7 @@ export function paramsArg(doc: Json, pathItem: Json, op: Json): string {
 }
 
 /** A value as a TypeScript literal, the way a person would write it. */
-export function literal(value: unknown): string {
+function literal(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
   if (value && typeof value === 'object') {
     // Credentials come from the reader's own variables, never from an example value.
