@@ -20,6 +20,9 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      { test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'], testTimeout: 60_000 } },
+      // Real headless Chromium: the docs site, and `portico login` through oidc-provider's own pages.
+      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 300_000 } },
       {
         test: {
           name: 'ecosystem',

@@ -1,49 +1,129 @@
-// Builds the static API reference into site/: one Redoc page per provider and
-// an index listing every package. Pages load Redoc from site/assets, so the
-// site browses offline.
+// Builds the static API reference into site/: one Redoc page per provider,
+// with a TypeScript sample on every operation, a changelog page per package,
+// and an index that takes a newcomer from install to first call. Everything
+// is served from site/ itself: the pages make no request to another host.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, listProviders, loadSpec, operations, packageName } from './lib/specs.ts';
+import { authSnippet, firstCall } from './lib/readme.ts';
+import { withCodeSamples } from './lib/samples.ts';
+import { ROOT, listProviders, loadSpec, operations, packageName, type Json } from './lib/specs.ts';
 
 const outAt = process.argv.indexOf('--out');
 const site = outAt > 0 && process.argv[outAt + 1] ? process.argv[outAt + 1]! : join(ROOT, 'site');
 rmSync(site, { recursive: true, force: true });
 mkdirSync(join(site, 'assets'), { recursive: true });
 const require = createRequire(import.meta.url);
-copyFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), join(site, 'assets', 'redoc.standalone.js'));
+
+// Redoc's sidebar shows the Redocly logo from cdn.redoc.ly; the site ships its
+// own copy of that attribution so a page offline has no failed request.
+const LOGO = 'assets/redocly-logo.svg';
+const redoc = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8').replace(/https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(?:-full)?\.svg/g, `../${LOGO}`);
+writeFileSync(join(site, 'assets', 'redoc.standalone.js'), redoc);
+// The pages pin the bundle with subresource integrity: pin the copy they load.
+const integrity = `sha384-${createHash('sha384').update(redoc).digest('base64')}`;
+writeFileSync(
+  join(site, LOGO),
+  '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="16" viewBox="0 0 80 16"><text x="0" y="13" font-family="sans-serif" font-size="13" fill="#d41f1c">Redocly</text></svg>\n',
+);
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const rows: string[] = [];
-for (const slug of listProviders()) {
-  const out = join(site, slug, 'index.html');
-  execFileSync(join(ROOT, 'node_modules/.bin/redocly'), ['build-docs', slug, '--output', out], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-  });
-  const html = readFileSync(out, 'utf8').replace(/https:\/\/cdn\.redocly\.com\/redoc\/[^"']*\/redoc\.standalone\.js/g, '../assets/redoc.standalone.js');
-  writeFileSync(out, html);
-  const doc = loadSpec(slug);
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'packages', slug, 'package.json'), 'utf8'));
-  rows.push(`<tr><td><a href="./${slug}/index.html">${escape(doc.info.title)}</a></td><td><code>npm install ${packageName(slug)}</code></td><td>${escape(pkg.version)}</td><td>${operations(doc).length}</td></tr>`);
-  console.log(`site/${slug}/index.html`);
+const CSS = `body{font:16px/1.55 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1b1b1f}
+h1{margin-bottom:.25rem}h2{margin:2.5rem 0 .25rem;border-top:1px solid #ddd;padding-top:1.5rem}
+pre{background:#f5f5f7;border:1px solid #e3e3e8;border-radius:6px;padding:.75rem 1rem;overflow:auto;font-size:14px}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
+.meta{color:#555;font-size:14px}.meta a{margin-right:1rem}nav a{margin-right:1rem}`;
+const page = (title: string, body: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escape(title)}</title>
+<style>${CSS}</style>
+</head><body>
+${body}
+</body></html>
+`;
+
+/** Pending changesets that name the package: what the next release will say. */
+function unreleased(name: string): string[] {
+  const dir = join(ROOT, '.changeset');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.md') && f !== 'README.md')
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .filter((text) => new RegExp(`^["']?${name.replace(/[/.]/g, '\\$&')}["']?\\s*:`, 'm').test(text.split(/^---$/m)[1] ?? ''))
+    .map((text) => text.split(/^---$/m).slice(2).join('---').trim());
+}
+
+function changelogPage(slug: string, pkg: Json): string {
+  const file = join(ROOT, 'packages', slug, 'CHANGELOG.md');
+  const released = existsSync(file) ? `<pre>${escape(readFileSync(file, 'utf8'))}</pre>` : '<p>No release published yet.</p>';
+  const pending = unreleased(pkg.name);
+  return page(
+    `${pkg.name} changelog`,
+    `<nav><a href="../index.html">All packages</a><a href="./index.html">API reference</a></nav>
+<h1>${escape(pkg.name)} changelog</h1>
+${pending.length ? `<h2>Unreleased</h2>\n<ul>${pending.map((p) => `<li>${escape(p)}</li>`).join('')}</ul>` : ''}
+<h2>Released (current: ${escape(pkg.version)})</h2>
+${released}`,
+  );
+}
+
+/** The terminal route for authorization-code providers: a token set without writing a web server. */
+function cliQuickStart(slug: string, doc: Json): string {
+  if (!doc['x-portico-auth'].grants.includes('authorization_code')) return '';
+  const read = operations(doc).find((o) => o.method === 'get' && !o.path.includes('{') && (o.op.security ?? doc.security ?? []).length > 0);
+  return `<p>Or try it from the terminal first: log in once in your browser, then call the API.</p>
+<pre><code>export ${slug.replace(/-/g, '_').toUpperCase()}_CLIENT_SECRET=…   # never on the command line
+npx @portico/cli login ${slug} --client-id YOUR_CLIENT_ID${String(doc['x-portico-auth'].authorization?.url).startsWith('/') ? ' --auth-url https://auth.your-bank.example' : ''}
+npx @portico/cli call ${slug} GET ${read?.path ?? '/'}</code></pre>`;
+}
+
+const sections: string[] = [];
+const work = mkdtempSync(join(tmpdir(), 'portico-docs-'));
+try {
+  for (const slug of listProviders()) {
+    const doc = loadSpec(slug);
+    // The rendered copy carries the samples; specs/ stays as people wrote it.
+    const input = join(work, `${slug}.json`);
+    writeFileSync(input, JSON.stringify(withCodeSamples(slug, doc)));
+    const out = join(site, slug, 'index.html');
+    execFileSync(join(ROOT, 'node_modules/.bin/redocly'), ['build-docs', input, '--config', join(ROOT, 'tools/redocly/docs.yaml'), '--output', out, '--title', `${doc.info.title} reference`], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    });
+    const html = readFileSync(out, 'utf8')
+      .replace(/https:\/\/cdn\.redocly\.com\/redoc\/[^"']*\/redoc\.standalone\.js/g, '../assets/redoc.standalone.js')
+      .replace(/(href="\.\.\/assets\/redoc\.standalone\.js" integrity=")[^"]*"/g, `$1${integrity}"`);
+    writeFileSync(out, html);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'packages', slug, 'package.json'), 'utf8'));
+    writeFileSync(join(site, slug, 'changelog.html'), changelogPage(slug, pkg));
+    const summary = doc.info.summary ?? String(doc.info.description ?? '').split(/\n\s*\n/)[0];
+    sections.push(`<section id="${slug}">
+<h2>${escape(doc.info.title)}</h2>
+<p class="meta"><code>${escape(pkg.name)}</code> version <span class="version">${escape(pkg.version)}</span> · API ${escape(String(doc.info.version))} · ${operations(doc).length} operations ·
+<a href="./${slug}/index.html">API reference</a><a href="./${slug}/changelog.html">Changelog</a></p>
+<p>${escape(summary)}</p>
+<p><strong>Auth:</strong> ${escape(String(doc['x-portico-auth'].description ?? doc['x-portico-auth'].grants.join(', ')))}</p>
+<pre><code>npm install ${packageName(slug)}</code></pre>
+<pre><code>${escape(`${authSnippet(slug, doc)}\n${firstCall(doc)}`)}</code></pre>
+${cliQuickStart(slug, doc)}
+</section>`);
+    console.log(`site/${slug}/index.html`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
 }
 
 writeFileSync(
   join(site, 'index.html'),
-  `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Portico API reference</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.5rem;text-align:left}code{background:#f4f4f4;padding:.1rem .3rem}</style>
-</head><body>
-<h1>Portico API reference</h1>
-<p>Typed TypeScript clients generated from hand-written OpenAPI documents. One page per provider.</p>
-<table><thead><tr><th>Provider</th><th>Install</th><th>Version</th><th>Operations</th></tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody></table>
-</body></html>
-`,
+  page(
+    'Portico: typed clients for real provider APIs',
+    `<h1>Portico</h1>
+<p>Typed TypeScript clients generated from hand-written OpenAPI documents, with each provider's auth handled:
+tokens fetched, cached, refreshed and revoked for you. Pick a provider, install it, and make a first call.</p>
+<nav>${listProviders().map((slug) => `<a href="#${slug}">${escape(loadSpec(slug).info.title)}</a>`).join('')}</nav>
+${sections.join('\n')}`,
+  ),
 );
 console.log('site/index.html');

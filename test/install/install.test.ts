@@ -238,6 +238,14 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
     }
   });
 
+  it('npm install @portico/cli gives a working portico command', async () => {
+    await ok(consumer, 'npm', 'install', '@portico/cli');
+    expect(version(consumer, '@portico/cli')).toBe('0.1.0');
+    const providers = await ok(consumer, join(consumer, 'node_modules/.bin/portico'), 'providers');
+    for (const name of PROVIDERS) expect(providers).toMatch(new RegExp(`^${name.split('/')[1]} `, 'm'));
+    expect(await ok(consumer, join(consumer, 'node_modules/.bin/portico'), '--version')).toContain('0.1.0');
+  });
+
   it('the consumer type-checks with tsc --strict under nodenext and bundler resolution', async () => {
     const [nodenext, bundler, future] = await Promise.all([tsc('tsconfig.nodenext.json'), tsc('tsconfig.bundler.json'), tsc('tsconfig.modified-since.json')]);
     expect(nodenext.out).toBe('');
@@ -284,7 +292,9 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
     await git('commit', '-q', '-m', 'Version packages');
     const out = await ok(repo, 'pnpm', 'release');
     expect(out).toContain('New tag:  @portico/dexero-fd@0.2.0');
-    expect(out).not.toMatch(/New tag: {2}@portico\/(?!dexero-fd)/);
+    // The CLI depends on every provider package (and carries a catalog of their operations): it follows with a patch.
+    expect(out).toContain('New tag:  @portico/cli@0.1.1');
+    expect(out).not.toMatch(/New tag: {2}@portico\/(?!dexero-fd|cli@)/);
     expect(await latest('@portico/dexero-fd')).toBe('0.2.0');
 
     await ok(consumer, 'npm', 'install', '@portico/dexero-fd@latest');

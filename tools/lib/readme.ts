@@ -32,10 +32,20 @@ function literal(value: unknown): string {
 
 const authenticated = (doc: Json) => ({ op }: Operation) => (op.security ?? []).some((a: Json) => doc['x-portico-auth'].securityScheme in a);
 
-/** The first authenticated GET: a safe first call. */
-function firstCall(doc: Json): string {
-  const candidate = operations(doc).find((o) => o.method === 'get' && authenticated(doc)(o));
-  return candidate ? `const { data, error } = await client.GET('${candidate.path}'${paramsArg(doc, candidate.pathItem, candidate.op)});` : '';
+/** `, { params: ..., body: ... }` from the spec's examples: what a call needs to be valid. */
+export function requestArg(doc: Json, { pathItem, op }: Operation): string {
+  const params = paramsArg(doc, pathItem, op);
+  const media = Object.values<Json>(deref(doc, op.requestBody)?.content ?? {})[0];
+  const example = media?.example ?? Object.values<Json>(media?.examples ?? {})[0]?.value;
+  if (example === undefined) return params;
+  return params ? params.replace(/ }$/, `, body: ${literal(example)} }`) : `, { body: ${literal(example)} }`;
+}
+
+/** The first authenticated GET, else the first retry-safe read (every Dapi read is a POST): a safe first call. */
+export function firstCall(doc: Json): string {
+  const ops = operations(doc).filter(authenticated(doc));
+  const candidate = ops.find((o) => o.method === 'get') ?? ops.find((o) => o.op['x-portico-retry-safe']);
+  return candidate ? `const { data, error } = await client.${candidate.method.toUpperCase()}('${candidate.path}'${requestArg(doc, candidate)});` : '';
 }
 
 /** Retries, timeouts, typed errors, pagination, and the provider's own extras, in a few lines. */
@@ -50,11 +60,8 @@ function runtimeSnippet(slug: string, doc: Json): string {
     'const strict = createClient({ auth, maxRetries: 3, timeout: 10_000, throwOnError: true });',
   ];
   if (read) {
-    const params = paramsArg(doc, read.pathItem, read.op);
-    const media = Object.values<Json>(deref(doc, read.op.requestBody)?.content ?? {})[0];
-    const example = media?.example ?? Object.values<Json>(media?.examples ?? {})[0]?.value;
-    const body = example === undefined ? '' : `body: ${literal(example)}, `;
-    const withTimeout = params ? params.replace(/ }$/, `, ${body}timeout: 5_000 }`) : `, { ${body}timeout: 5_000 }`;
+    const request = requestArg(doc, read);
+    const withTimeout = request ? request.replace(/ }$/, ', timeout: 5_000 }') : ', { timeout: 5_000 }';
     lines.push(
       'try {',
       `  const { data } = await strict.${read.method.toUpperCase()}('${read.path}'${withTimeout});`,
@@ -90,7 +97,7 @@ function runtimeSnippet(slug: string, doc: Json): string {
   return lines.join('\n');
 }
 
-function authSnippet(slug: string, doc: Json): string {
+export function authSnippet(slug: string, doc: Json): string {
   const profile = doc['x-portico-auth'];
   const grants: string[] = profile.grants;
   if (grants.includes('client_credentials')) {

@@ -14,14 +14,18 @@ describe('API reference site', () => {
   }, 180_000);
   afterAll(() => rmSync(site, { recursive: true, force: true }));
 
-  it('has an index listing every package with its install command, version and page', () => {
+  it('has an index with each package: install command, quick start, version, changelog and reference', () => {
     const index = readFileSync(join(site, 'index.html'), 'utf8');
     for (const slug of listProviders()) {
       const pkg = JSON.parse(readFileSync(join(ROOT, 'packages', slug, 'package.json'), 'utf8'));
       expect(index).toContain(`npm install ${packageName(slug)}`);
+      expect(index).toContain(`import { createClient`);
       expect(index).toContain(`href="./${slug}/index.html"`);
-      expect(index).toContain(`<td>${pkg.version}</td>`);
+      expect(index).toContain(`href="./${slug}/changelog.html"`);
+      expect(index).toContain(`<span class="version">${pkg.version}</span>`);
+      expect(existsSync(join(site, slug, 'changelog.html'))).toBe(true);
     }
+    expect(index).not.toMatch(/<script|<link|<img|src=/);
   });
 
   it.each(listProviders())('%s page exists, names every operation and loads Redoc locally', (slug) => {
@@ -32,6 +36,8 @@ describe('API reference site', () => {
     }
     expect(page).toContain('../assets/redoc.standalone.js');
     expect(page).not.toContain('cdn.redocly.com');
+    expect(page).toContain('x-codeSamples');
+    expect(readFileSync(join(site, 'assets/redoc.standalone.js'), 'utf8')).not.toContain('cdn.redoc.ly');
     expect(existsSync(join(site, 'assets/redoc.standalone.js'))).toBe(true);
   });
 });

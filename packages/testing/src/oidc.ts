@@ -2,8 +2,9 @@
 // client credentials (one client per auth method), the authorization code
 // grant with PKCE required, refresh tokens rotated on every use (reusing a
 // rotated one revokes the grant), RFC 7009 revocation and introspection.
-// Login and consent are finished by the harness itself, so a test drives the
-// whole flow with followAuthorization().
+// By default login and consent are finished by the harness itself, so a test
+// drives the whole flow with followAuthorization(); `interactions: 'browser'`
+// serves oidc-provider's own login and consent pages for a real browser.
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +27,19 @@ export const OIDC_CLIENTS = {
 
 export const OIDC_ACCOUNT = 'user-0001';
 
+export interface OidcHarnessOptions {
+  /**
+   * 'server' (default): the harness logs in as OIDC_ACCOUNT and grants consent
+   * itself, for followAuthorization(). 'browser': oidc-provider's own login and
+   * consent pages are served, for a real browser to fill in.
+   */
+  interactions?: 'server' | 'browser';
+  /** Endpoint paths other than oidc-provider's defaults, e.g. a provider's own `/oauth2/v4/token`. */
+  routes?: { authorization?: string; token?: string; revocation?: string };
+  /** Scopes the server knows besides openid, offline_access, api:read and api:write. */
+  extraScopes?: string[];
+}
+
 const ownTokensOnly = async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId;
 
 export class OidcHarness {
@@ -41,8 +55,11 @@ export class OidcHarness {
   #provider: Provider | undefined;
   #callback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
-  constructor(redirectUri = 'http://127.0.0.1:9/callback') {
+  readonly #options: OidcHarnessOptions;
+
+  constructor(redirectUri = 'http://127.0.0.1:9/callback', options: OidcHarnessOptions = {}) {
     this.redirectUri = redirectUri;
+    this.#options = options;
     this.#server = createServer((req, res) => this.#handle(req, res));
   }
 
@@ -77,10 +94,11 @@ export class OidcHarness {
       cookies: { keys: ['portico-test-cookie-key'] },
       // The default 15 s lets userinfo accept a token for 15 s after it expired.
       clockTolerance: 0,
-      scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
+      scopes: ['openid', 'offline_access', 'api:read', 'api:write', ...(this.#options.extraScopes ?? [])],
+      ...(this.#options.routes ? { routes: this.#options.routes } : {}),
       claims: { openid: ['sub'] },
       features: {
-        devInteractions: { enabled: false },
+        devInteractions: { enabled: this.#options.interactions === 'browser' },
         clientCredentials: { enabled: true },
         // A client may only see and revoke its own tokens.
         revocation: { enabled: true, allowedPolicy: ownTokensOnly },
@@ -90,7 +108,7 @@ export class OidcHarness {
       rotateRefreshToken: true,
       issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
       findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
-      interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+      ...(this.#options.interactions === 'browser' ? {} : { interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` } }),
       ttl: {
         AccessToken: ttl,
         ClientCredentials: ttl,
@@ -193,8 +211,8 @@ export class OidcHarness {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'POST' && path === '/token') this.tokenEndpointHits += 1;
-    if (path?.startsWith('/interaction/')) {
+    if (req.method === 'POST' && path === (this.#options.routes?.token ?? '/token')) this.tokenEndpointHits += 1;
+    if (path?.startsWith('/interaction/') && this.#options.interactions !== 'browser') {
       this.#finishInteraction(req, res).catch((error: unknown) => {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(String(error));
@@ -226,6 +244,6 @@ export class OidcHarness {
   }
 }
 
-export function startOidcProvider(redirectUri?: string): Promise<OidcHarness> {
-  return new OidcHarness(redirectUri).start();
+export function startOidcProvider(redirectUri?: string, options?: OidcHarnessOptions): Promise<OidcHarness> {
+  return new OidcHarness(redirectUri, options).start();
 }

@@ -1,0 +1,42 @@
+// The client secret never comes from argv (visible in `ps` and shell
+// history): an environment variable, or a prompt that does not echo.
+import { CliError } from './errors.js';
+
+export const secretEnvNames = (slug: string) => [`${slug.replace(/-/g, '_').toUpperCase()}_CLIENT_SECRET`, 'PORTICO_CLIENT_SECRET'];
+
+export async function clientSecret(slug: string): Promise<string> {
+  const names = secretEnvNames(slug);
+  for (const name of names) {
+    const value = process.env[name];
+    if (value) return value;
+  }
+  if (!process.stdin.isTTY) throw new CliError('missing_client_secret', `set ${names[0]} (or ${names[1]}) to the client secret; it is never read from the command line`);
+  return promptHidden('Client secret: ');
+}
+
+function promptHidden(question: string): Promise<string> {
+  const input = process.stdin;
+  process.stderr.write(question);
+  input.setRawMode(true);
+  input.resume();
+  input.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const done = (error?: Error) => {
+      input.setRawMode(false);
+      input.pause();
+      input.off('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n') return done(value ? undefined : new CliError('missing_client_secret', 'no client secret entered'));
+        if (char === '\u0003') return done(new CliError('cancelled', 'cancelled'));
+        value = char === '\u007f' || char === '\b' ? value.slice(0, -1) : value + char;
+      }
+    };
+    input.on('data', onData);
+  });
+}

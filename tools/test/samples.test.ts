@@ -1,0 +1,31 @@
+// Every operation's sample in the API reference compiles against its package:
+// a sample that drifts from the types fails here, not in a reader's editor.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { codeSample } from '../lib/samples.ts';
+import { ROOT, listProviders, loadSpec, operations } from '../lib/specs.ts';
+import { prelude, typecheck } from './typecheck.ts';
+
+describe('reference code samples', () => {
+  it.each(listProviders())('%s: one sample per operation, each compiles', (slug) => {
+    const doc = loadSpec(slug);
+    const files: Record<string, string> = {};
+    for (const operation of operations(doc)) {
+      const sample = codeSample(slug, doc, operation);
+      expect(sample, operation.op.operationId).toContain(`from '@portico/${slug}'`);
+      files[join(ROOT, 'packages', slug, `sample.${operation.op.operationId}.ts`)] = `${prelude(slug)}\n${sample}\nexport {};\n`;
+    }
+    expect(Object.keys(files)).toHaveLength(operations(doc).length);
+    const problems = typecheck(files);
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('paginated operations iterate with client.paginate', () => {
+    for (const slug of listProviders()) {
+      const doc = loadSpec(slug);
+      for (const operation of operations(doc).filter((o) => o.op['x-portico-pagination'])) {
+        expect(codeSample(slug, doc, operation), operation.op.operationId).toContain(`client.paginate('${operation.path}'`);
+      }
+    }
+  });
+});
