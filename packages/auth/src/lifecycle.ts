@@ -11,7 +11,8 @@ import { toTokens, type Tokens } from './tokens.js';
  * ReauthorizationRequiredError) is the error to surface.
  */
 export interface Authenticator {
-  getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }>;
+  /** `in` says where the value goes: a header (the default), a query parameter or a cookie, named `name`. */
+  getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string; in?: 'header' | 'query' | 'cookie' }>;
   handleUnauthorized(sentValue: string, signal?: AbortSignal): Promise<boolean>;
 }
 

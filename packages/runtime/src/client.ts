@@ -1,6 +1,6 @@
 import createFetchClient, { defaultBodySerializer, type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
+import { createAuthenticator, isSensitiveKey, resolvePointer, type AuthenticatorContext, type Authenticator, type AuthInput, type AuthProfile, type CredentialProfile } from '@portico/auth';
 import { isJsonType, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, type Logger, type LogLevel } from './log.js';
@@ -35,11 +35,11 @@ export interface Envelope {
   readonly code?: string;
 }
 
-/** The constants a provider package is generated with. */
-export interface ProviderSpec {
+/** The constants a provider package is generated with; `Profile` is an OAuth profile, or a credential's (API key, Basic, static token). */
+export interface ProviderSpec<Profile extends AuthProfile | CredentialProfile = AuthProfile> {
   readonly slug: string;
   readonly defaultBaseUrl: string;
-  readonly auth: AuthProfile;
+  readonly auth: Profile;
   readonly envelope?: Envelope;
   /** Keyed by `METHOD /path/template`. */
   readonly operations: Readonly<Record<string, OperationMeta>>;
@@ -134,13 +134,17 @@ function envelopeFailure(envelope: Envelope | undefined, body: unknown): boolean
  * Binds a provider's generated spec constants to openapi-fetch. The provider
  * package exports the result as its `createClient`.
  */
-export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInput, Pages = {}>(spec: ProviderSpec) {
+export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Profile extends AuthProfile | CredentialProfile = AuthProfile>(
+  spec: ProviderSpec<Profile>,
+  // Passed in by the provider package, so a bundle carries only its own kind of auth.
+  authenticate: (profile: Profile, input: Auth, ctx: AuthenticatorContext) => Authenticator = createAuthenticator as never,
+) {
   return function createClient<Throw extends boolean = false>(options: ClientOptions<Auth, Throw> = {}): PorticoClient<Paths, Pages, Throw> {
     const baseUrl = (options.baseUrl ?? spec.defaultBaseUrl).replace(/\/+$/, '');
     const baseFetch = options.fetch ?? globalThis.fetch;
     const transport: Transport = {
       fetch: (request) => baseFetch(request),
-      authenticator: options.auth === undefined ? undefined : createAuthenticator(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
+      authenticator: options.auth === undefined ? undefined : authenticate(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
       ownOrigin: new URL(baseUrl).origin,
       maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
       log: createLog(options.logger, options.logLevel),
