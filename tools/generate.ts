@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, defaultServerUrl, deref, listProviders, loadSpec, operations, packageName, specPath, type Json } from './lib/specs.ts';
 import { renderReadme } from './lib/readme.ts';
-import { emitShared, operationMeta } from './lib/meta.ts';
+import { emitShared, operationMeta, sharedMeta } from './lib/meta.ts';
 import { flavour, runtimeProfile } from './lib/auth.ts';
 import { typesSource } from './lib/types.ts';
 
@@ -23,14 +23,15 @@ function scopes(doc: Json): string[] {
   return [...all];
 }
 
-function renderSpec(slug: string, doc: Json): string {
+function renderSpec(slug: string, doc: Json, { meta, validation }: ReturnType<typeof operationMeta>): string {
   const scopeList = scopes(doc);
   const servers = (doc.servers ?? []).map((s: Json) => ({
     url: s.url,
     ...(s.description ? { description: s.description } : {}),
     ...(s.variables ? { variables: Object.fromEntries(Object.entries<Json>(s.variables).map(([k, v]) => [k, { default: v.default, ...(v.enum ? { enum: v.enum } : {}) }])) } : {}),
   }));
-  const { consts, expr } = emitShared(operationMeta(doc));
+  const { defaults, operations } = sharedMeta(meta);
+  const { consts, expr } = emitShared(operations);
   const extras = [
     doc['x-portico-webhook-signature'] ? `\n/** How webhook deliveries are signed (the spec's x-portico-webhook-signature). */\nexport const webhookSignature: WebhookSignature = ${ts(doc['x-portico-webhook-signature'])};\n` : '',
     doc['x-portico-user-input'] ? `\n/** How an operation asks for user input and is resumed (the spec's x-portico-user-input). */\nexport const userInput: UserInputRules = ${ts(doc['x-portico-user-input'])};\n` : '',
@@ -44,15 +45,27 @@ export type Scope = ${scopeList.length ? scopeList.map((s) => `'${s}'`).join(' |
 
 /** The provider's servers, as the spec lists them. */
 export const servers = ${ts(servers)} as const;
-${extras}
-${consts}
-
+${extras}${consts ? `\n${consts}\n` : ''}
 export const spec: ProviderSpec${oauth ? '' : '<CredentialProfile>'} = {
   slug: '${slug}',
   defaultBaseUrl: '${defaultServerUrl(doc)}',
   auth: ${ts(runtimeProfile(doc)).replace(/\n/g, '\n  ')},${doc['x-portico-envelope'] ? `\n  envelope: ${ts(doc['x-portico-envelope']).replace(/\n/g, '\n  ')},` : ''}
-  operations: ${expr.replace(/\n/g, '\n  ')},
+${defaults ? `  operationDefaults: ${ts(defaults).replace(/\n/g, '\n  ')},\n` : ''}  operations: ${expr.replace(/\n/g, '\n  ')},${Object.keys(validation).length ? `\n  validation: () => import('./validation.js'),` : ''}
 };
+`;
+}
+
+/** The shapes that validate 2xx JSON bodies: a module of their own, which the client imports on the first response it validates. */
+function renderValidation(slug: string, validation: Record<string, Json>): string | undefined {
+  if (!Object.keys(validation).length) return undefined;
+  const { consts, expr } = emitShared(validation);
+  return `${header(slug)}import type { Shape } from '@portico/runtime';
+
+${consts}
+
+/** Required fields of each operation's 2xx JSON bodies, by \`METHOD /path\` and status. */
+const shapes: Readonly<Record<string, Readonly<Record<string, Shape>>>> = ${expr};
+export default shapes;
 `;
 }
 
@@ -289,7 +302,10 @@ async function render(slug: string): Promise<Map<string, string>> {
   const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8'));
   const files = new Map<string, string>();
   files.set(`${dir}/src/generated/schema.ts`, `${header(slug)}/* eslint-disable */\n${relaxDefaultedPathParams(doc, await typesSource(doc, pathToFileURL(specPath(slug))))}`);
-  files.set(`${dir}/src/generated/spec.ts`, renderSpec(slug, doc));
+  const meta = operationMeta(doc);
+  files.set(`${dir}/src/generated/spec.ts`, renderSpec(slug, doc, meta));
+  const validation = renderValidation(slug, meta.validation);
+  if (validation) files.set(`${dir}/src/generated/validation.ts`, validation);
   files.set(`${dir}/src/generated/client.ts`, renderClient(slug, doc));
   files.set(`${dir}/src/index.ts`, renderIndex(slug));
   files.set(`${dir}/README.md`, renderReadme(slug, doc, pkg));

@@ -44,13 +44,13 @@ export function createCredentialAuthenticator(profile: CredentialProfile, input:
   assertSecureUrl(ctx.baseUrl);
   if (typeof (input as Partial<Authenticator>).getAuthorization === 'function') return input as Authenticator;
   const rules = profile.credential;
-  let applied: { name: string; value: string; in?: 'header' | 'query' | 'cookie' };
+  let applied: { name: string; value: string };
   if (rules.type === 'apiKey') {
     if (!('apiKey' in input)) throw new ConfigurationError('auth must be { apiKey } for this provider');
     const key = text(input, 'apiKey', 'the API key');
     // RFC 6265 cookie-octets: no space, quote, comma, semicolon or backslash.
     if (rules.in === 'cookie' && /[\s",;\\]/.test(key)) throw new ConfigurationError('auth.apiKey cannot be sent as a cookie: it contains a space, quote, comma, semicolon or backslash');
-    applied = { name: rules.name, value: key, in: rules.in };
+    applied = { name: rules.name, value: key };
   } else if (rules.type === 'basic') {
     if (!('username' in input && 'password' in input)) throw new ConfigurationError('auth must be { username, password } for this provider');
     const username = text(input, 'username', 'the user id');
@@ -62,10 +62,61 @@ export function createCredentialAuthenticator(profile: CredentialProfile, input:
     applied = { name: rules.header, value: rules.scheme ? `${rules.scheme} ${token}` : token };
   }
   const authorization = Promise.resolve(applied);
+  const where = rules.type === 'apiKey' ? rules.in : 'header';
   // The value lives only in this closure: the object prints and serializes as nothing.
   return {
     getAuthorization: () => authorization,
     handleUnauthorized: async () => false,
+    send: (request, credential, context) => sendKeepingOrigin(withCredential(request, credential, where, context.body), credential.name, where, context),
   };
 }
 
+// The caller's own query parameter or cookie of the credential's name is replaced, never sent beside it.
+function withCredential(request: Request, c: { name: string; value: string }, where: string, body: BodyInit | null | undefined): Request {
+  if (where === 'header') {
+    request.headers.set(c.name, c.value);
+    return request;
+  }
+  if (where === 'cookie') {
+    const others = (request.headers.get('cookie') ?? '').split(/;\s*/).filter((pair) => pair !== '' && pair.split('=')[0] !== c.name);
+    request.headers.set('cookie', [...others, `${c.name}=${c.value}`].join('; '));
+    return request;
+  }
+  const url = new URL(request.url);
+  url.searchParams.set(c.name, c.value);
+  return body === undefined ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers, body, signal: request.signal, redirect: request.redirect });
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
+
+/**
+ * fetch drops Authorization and Cookie when a redirect leaves the origin, but
+ * keeps every other header: a credential in one (`X-API-Key`) would follow
+ * the redirect to any host. Such requests follow redirects here instead, and
+ * the credential stays behind when the target is another origin.
+ */
+async function sendKeepingOrigin(request: Request, name: string, where: string, context: { fetch: typeof fetch; ownOrigin: string; body: BodyInit | null | undefined }): Promise<Response> {
+  const { fetch: send, ownOrigin, body } = context;
+  if (where !== 'header' || /^(authorization|cookie)$/i.test(name) || request.redirect !== 'follow') return send(request);
+  let current = new Request(request, { redirect: 'manual' });
+  for (let hop = 0; ; hop++) {
+    const response = await send(current);
+    // Browsers hide the target of a manual redirect: refuse rather than resend the key blind.
+    if (response.type === 'opaqueredirect') throw new TypeError('the API redirected, and following it could send the API key to another origin');
+    const location = response.headers.get('location');
+    if (!REDIRECTS.has(response.status) || location === null || hop >= MAX_REDIRECTS) return response;
+    const toGet = (response.status === 303 && current.method !== 'HEAD') || ((response.status === 301 || response.status === 302) && current.method === 'POST');
+    // A one-shot body cannot go to the new location: the redirect is the caller's answer.
+    if (!toGet && current.body !== null && body === undefined) return response;
+    await response.body?.cancel();
+    const target = new URL(location, current.url);
+    const headers = new Headers(current.headers);
+    if (toGet) for (const header of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(header);
+    const own = target.origin === ownOrigin;
+    if (!own) headers.delete(name);
+    const next = new Request(target, { method: toGet ? 'GET' : current.method, headers, body: toGet ? null : (body ?? null), signal: current.signal, redirect: own ? 'manual' : 'follow' });
+    if (!own) return send(next);
+    current = next;
+  }
+}

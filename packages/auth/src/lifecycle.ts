@@ -11,9 +11,15 @@ import { toTokens, type Tokens } from './tokens.js';
  * ReauthorizationRequiredError) is the error to surface.
  */
 export interface Authenticator {
-  /** `in` says where the value goes: a header (the default), a query parameter or a cookie, named `name`. */
-  getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string; in?: 'header' | 'query' | 'cookie' }>;
+  getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }>;
   handleUnauthorized(sentValue: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Sends `request` with the credential on it, when setting the header `name`
+   * is not enough (a query parameter, a cookie, a header fetch would carry to
+   * another origin on a redirect). `body` is the serialized body, to send
+   * again; `ownOrigin` is where the credential may go.
+   */
+  send?(request: Request, credential: { name: string; value: string }, context: { fetch: typeof fetch; ownOrigin: string; body: BodyInit | null | undefined }): Promise<Response>;
 }
 
 /** Why a token set is being replaced: none stored, about to expire, or refused by the API. */

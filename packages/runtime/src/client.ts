@@ -17,7 +17,7 @@ export interface OperationMeta {
   readonly retry?: 1;
   /** Request body is form-encoded. */
   readonly form?: 1;
-  /** Response schemas by status (or `default`): XML decoding and required fields. */
+  /** XML response schemas by status (or `default`): decoding and required fields. JSON ones are in `ProviderSpec.validation`. */
   readonly shapes?: Readonly<Record<string, Shape>>;
   /** Non-JSON media types the responses declare. */
   readonly accepts?: readonly string[];
@@ -41,8 +41,12 @@ export interface ProviderSpec<Profile extends AuthProfile | CredentialProfile = 
   readonly defaultBaseUrl: string;
   readonly auth: Profile;
   readonly envelope?: Envelope;
-  /** Keyed by `METHOD /path/template`. */
+  /** Keyed by `METHOD /path/template`: the operations whose metadata is not `operationDefaults`. */
   readonly operations: Readonly<Record<string, OperationMeta>>;
+  /** The metadata of every operation not in `operations` (most APIs: the credential, and nothing else). */
+  readonly operationDefaults?: OperationMeta;
+  /** The shapes that validate 2xx JSON bodies, by operation key and status: a module of its own, imported on the first response validated. */
+  readonly validation?: () => Promise<{ readonly default: Readonly<Record<string, Readonly<Record<string, Shape>>>> }>;
 }
 
 export interface ClientOptions<Auth, Throw extends boolean = false> {
@@ -156,9 +160,20 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     const secretsOf = (init: unknown) => () => [...ownSecrets, ...transport.sent, ...credentialValues(init)];
     const client = createFetchClient<Paths>({ baseUrl, fetch: baseFetch, headers: options.headers });
     const maxBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
+    const metaOf = (key: string): OperationMeta => spec.operations[key] ?? spec.operationDefaults ?? {};
+    let checks: ReturnType<NonNullable<ProviderSpec['validation']>> | undefined;
+    // Imported once; a failed import (a chunk that did not load) is tried again on the next response.
+    const checksOf = async (key: string, status: string) =>
+      (
+        await (checks ??= spec.validation!().catch((error: unknown) => {
+          checks = undefined;
+          throw error;
+        }))
+      ).default[key]?.[status];
 
     const call = (method: Upper) => async (path: string, init: Record<string, unknown> = {}) => {
-      const meta = spec.operations[`${method} ${path}`] ?? {};
+      const key = `${method} ${path}`;
+      const meta = metaOf(key);
       const { timeout, maxRetries, ...rest } = init as RequestExtras & Record<string, unknown>;
       const secrets = secretsOf([rest.body, rest.params, rest.headers]);
       const x = {
@@ -247,7 +262,8 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
         result.error = result.data;
         delete result.data;
       } else if (response.ok && result.data !== undefined && options.validateResponses !== false) {
-        const shape = meta.shapes?.[String(response.status)];
+        const status = String(response.status);
+        const shape = meta.shapes?.[status] ?? (spec.validation && (await checksOf(key, status)));
         const problems = shape ? shapeProblems(result.data, shape) : [];
         if (problems.length) throw new ResponseValidationError(response.status, method, path, problems);
       }
@@ -270,7 +286,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     for (const method of METHODS) wrapped[method] = call(method);
     wrapped.request = (method: string, path: string, init?: Record<string, unknown>) => call(method.toUpperCase() as Upper)(path, init);
     wrapped.paginate = (path: string, init: Record<string, unknown> | undefined, paging?: PaginateOptions) => {
-      const rules = spec.operations[`GET ${path}`]?.pagination;
+      const rules = metaOf(`GET ${path}`).pagination;
       if (!rules) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
       const secrets = secretsOf(init);
       return paginate(rules, (next) => call('GET')(path, next) as Promise<Raw>, init ?? {}, paging ?? {}, (body, response) => errorFor(body, response, 'GET', path, secrets()));

@@ -87,63 +87,15 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-// An API key in a query parameter or a cookie: the caller's own parameter
-// or cookie of that name is replaced, never sent beside it.
-function withCredential(request: Request, c: { name: string; value: string; in?: string }, body: BodyInit | null | undefined): Request {
-  if (c.in === undefined || c.in === 'header') {
-    request.headers.set(c.name, c.value);
-    return request;
-  }
-  if (c.in === 'cookie') {
-    const others = (request.headers.get('cookie') ?? '').split(/;\s*/).filter((pair) => pair !== '' && pair.split('=')[0] !== c.name);
-    request.headers.set('cookie', [...others, `${c.name}=${c.value}`].join('; '));
-    return request;
-  }
-  const url = new URL(request.url);
-  url.searchParams.set(c.name, c.value);
-  return body === undefined ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers, body, signal: request.signal, redirect: request.redirect });
-}
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 20;
-
-/**
- * fetch drops Authorization and Cookie when a redirect leaves the origin, but
- * keeps every other header: a credential in one (`X-API-Key`) would follow
- * the redirect to any host. Such requests follow redirects here instead, and
- * the credential stays behind when the target is another origin.
- */
-async function sendKeepingOrigin(t: Transport, request: Request, c: { name: string; in?: string }, body: BodyInit | null | undefined, x: Exchange): Promise<Response> {
-  if (c.in !== 'header' || /^(authorization|cookie)$/i.test(c.name) || request.redirect !== 'follow') return t.fetch(request);
-  let current = new Request(request, { redirect: 'manual' });
-  for (let hop = 0; ; hop++) {
-    const response = await t.fetch(current);
-    // Browsers hide the target of a manual redirect: refuse rather than resend the key blind.
-    if (response.type === 'opaqueredirect') throw new ConnectionError(x.method, x.path, new Error('the API redirected, and following it could send the API key to another origin'));
-    const location = response.headers.get('location');
-    if (!REDIRECTS.has(response.status) || location === null || hop >= MAX_REDIRECTS) return response;
-    const toGet = (response.status === 303 && current.method !== 'HEAD') || ((response.status === 301 || response.status === 302) && current.method === 'POST');
-    // A one-shot body cannot go to the new location: the redirect is the caller's answer.
-    if (!toGet && current.body !== null && body === undefined) return response;
-    await response.body?.cancel();
-    const target = new URL(location, current.url);
-    const headers = new Headers(current.headers);
-    if (toGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
-    const own = target.origin === t.ownOrigin;
-    if (!own) headers.delete(c.name);
-    const next = new Request(target, { method: toGet ? 'GET' : current.method, headers, body: toGet ? null : (body ?? null), signal: current.signal, redirect: own ? 'manual' : 'follow' });
-    if (!own) return t.fetch(next);
-    current = next;
-  }
-}
-
 async function authorized(t: Transport, request: Request, x: Exchange): Promise<Response> {
   const authenticator = t.authenticator;
   // The URL is normalised by Request, so an origin check is a prefix check.
   if (!x.auth || !authenticator || !request.url.startsWith(`${t.ownOrigin}/`)) return t.fetch(request);
   const header = await authenticator.getAuthorization(request.signal);
   remember(t, header.value);
-  const response = await sendKeepingOrigin(t, withCredential(request, header, x.body), header, x.body, x);
+  const send = (r: Request, credential: { name: string; value: string }) =>
+    authenticator.send ? authenticator.send(r, credential, { fetch: t.fetch, ownOrigin: t.ownOrigin, body: x.body }) : (r.headers.set(credential.name, credential.value), t.fetch(r));
+  const response = await send(request, header);
   if (response.status !== 401 || !x.replayable) return response;
   if (!(await authenticator.handleUnauthorized(header.value, request.signal))) return response;
   const replay = x.body === undefined ? new Request(request) : new Request(request, { body: x.body });
@@ -151,7 +103,7 @@ async function authorized(t: Transport, request: Request, x: Exchange): Promise<
   remember(t, fresh.value);
   await response.body?.cancel();
   if (t.log) emit(t.log, 'debug', 'replaying after 401 with a new token', { method: x.method, path: x.path });
-  return sendKeepingOrigin(t, withCredential(replay, fresh, x.body), fresh, x.body, x);
+  return send(replay, fresh);
 }
 
 /** Sends `request`, retrying where that is safe; resolves with the final response. */
