@@ -36,6 +36,23 @@ export function githubDocument(): Record<string, any> {
   return doc;
 }
 
+/**
+ * A consumer's typed calls on `client`, the same for a Portico client and for
+ * bare openapi-fetch over the generated `paths` (test and bench share them).
+ */
+export const GITHUB_CALLS = `export async function calls() {
+  const { data: repo } = await client.GET('/repos/{owner}/{repo}', { params: { path: { owner: 'octocat', repo: 'hello-world' } } });
+  const name: string | undefined = repo?.full_name;
+  const { data: issue } = await client.POST('/repos/{owner}/{repo}/issues', { params: { path: { owner: 'o', repo: 'r' } }, body: { title: 'Found a bug', labels: ['bug'] } });
+  const number: number | undefined = issue?.number;
+  const { data: me } = await client.GET('/user');
+  const { data: page } = await client.GET('/orgs/{org}/repos', { params: { path: { org: 'github' }, query: { per_page: 50, type: 'public' } } });
+  const first: string | undefined = page?.[0]?.name;
+  await client.DELETE('/repos/{owner}/{repo}/issues/comments/{comment_id}', { params: { path: { owner: 'o', repo: 'r', comment_id: 1 } } });
+  return [name, number, me, first];
+}
+`;
+
 /** Writes the scratch tree under `root` (replacing what was there) and generates the package into it. */
 export function generateGithub(root: string): GithubTree {
   rmSync(root, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoopbackServer, json } from '../../packages/testing/src/http.ts';
-import { generateGithub, type GithubTree } from '../github-spec.ts';
+import { generateGithub, GITHUB_CALLS, type GithubTree } from '../github-spec.ts';
 import { ROOT } from '../lib/specs.ts';
 
 const run = promisify(execFile);
@@ -23,18 +23,8 @@ afterAll(() => rmSync(join(tree.root, '..'), { recursive: true, force: true }));
 
 const CONSUMER = `import { createClient } from './dist/index.js';
 
-const client = createClient({ auth: { accessToken: 'ghp_example' }, throwOnError: true });
-export async function good() {
-  const { data: repo } = await client.GET('/repos/{owner}/{repo}', { params: { path: { owner: 'octocat', repo: 'hello-world' } } });
-  const name: string = repo.full_name;
-  const { data: issue } = await client.POST('/repos/{owner}/{repo}/issues', { params: { path: { owner: 'o', repo: 'r' } }, body: { title: 'Found a bug', labels: ['bug'] } });
-  const number: number = issue.number;
-  const { data: me } = await client.GET('/user');
-  const { data: page } = await client.GET('/orgs/{org}/repos', { params: { path: { org: 'github' }, query: { per_page: 50, type: 'public' } } });
-  const first: string | undefined = page[0]?.name;
-  await client.DELETE('/repos/{owner}/{repo}/issues/comments/{comment_id}', { params: { path: { owner: 'o', repo: 'r', comment_id: 1 } } });
-  return [name, number, me, first];
-}
+const client = createClient({ auth: { accessToken: 'ghp_example' } });
+${GITHUB_CALLS}
 export async function wrong() {
   // @ts-expect-error the path parameters are required
   await client.GET('/repos/{owner}/{repo}');
@@ -46,7 +36,7 @@ export async function wrong() {
   await client.GET('/orgs/{org}/repos', { params: { path: { org: 'github' }, query: { per_page: 'fifty' } } });
   const { data } = await client.GET('/user');
   // @ts-expect-error no such field on the user
-  data.no_such_field;
+  data?.no_such_field;
   // @ts-expect-error GitHub's profile is a static token, not an API key
   createClient({ auth: { apiKey: 'k' } });
 }
