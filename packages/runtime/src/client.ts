@@ -64,7 +64,7 @@ export interface ClientOptions<Auth, Throw extends boolean = false> {
   maxRetryDelay?: number;
   /** Larger response bodies are refused with ResponseTooLargeError (default 8 MiB). */
   maxResponseBytes?: number;
-  /** Check that 2xx bodies carry the fields the spec marks required (default true). */
+  /** Check that 2xx bodies carry the fields the spec marks required, at the top level of the body or of each list item (default true). */
   validateResponses?: boolean;
   /** Throw ApiError subclasses instead of returning `{ error }`; `data` is then always present. */
   throwOnError?: Throw;
