@@ -1,13 +1,15 @@
 // Scaffolds packages/<slug> for a spec at specs/<slug>/openapi.yaml, registers
 // the spec for lint and docs, and generates the package.
-//   pnpm new-provider <slug>
+//   pnpm new-provider <slug> [--skip-install]
+// --skip-install leaves `pnpm install` to you (a scratch copy of the tree, a CI step of your own).
 import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { parseDocument } from 'yaml';
 import { ROOT, loadSpec, packageName, specPath } from './lib/specs.ts';
 
-const slug = process.argv[2];
+const slug = process.argv.slice(2).find((a) => !a.startsWith('--'));
 if (!slug || !/^[a-z0-9][a-z0-9-]*$/.test(slug)) {
   console.error('usage: pnpm new-provider <slug>   (lowercase letters, digits and dashes)');
   process.exit(2);
@@ -67,6 +69,7 @@ if (!redocly.hasIn(['apis', slug])) {
   console.log(`registered ${slug} in redocly.yaml`);
 }
 
-execFileSync('pnpm', ['install', '--no-frozen-lockfile'], { cwd: ROOT, stdio: 'inherit' });
-execFileSync('pnpm', ['exec', 'tsx', 'tools/generate.ts', slug], { cwd: ROOT, stdio: 'inherit' });
-console.log(`\n${packageName(slug)} is ready. Next: pnpm build:all && pnpm test, and \`pnpm changeset\` to release it.`);
+if (!process.argv.includes('--skip-install')) execFileSync('pnpm', ['install', '--no-frozen-lockfile'], { cwd: ROOT, stdio: 'inherit' });
+// This checkout's generator and tsx, wherever ROOT (PORTICO_ROOT) points.
+execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('generate.ts', import.meta.url)), slug], { cwd: ROOT, stdio: 'inherit' });
+console.log(`\n${packageName(slug)} is ready. Next: pnpm build && pnpm test, and \`pnpm changeset\` to release it.`);

@@ -28,7 +28,13 @@ export function shape(doc: Json, input: Json, seen: string[] = []): Json {
     const required = [...new Set(parts.flatMap((p) => p.required ?? []))];
     if (required.length) out.r = required;
     const props: Json = {};
-    for (const part of parts) for (const [k, v] of Object.entries<Json>(deref(doc, part).properties ?? {})) props[k] = shape(doc, v, trail);
+    for (const part of parts) {
+      for (const [k, v] of Object.entries<Json>(deref(doc, part).properties ?? {})) {
+        props[k] = shape(doc, v, trail);
+        // The XML codec names a property's element after the property unless told otherwise.
+        if (props[k].n === k) delete props[k].n;
+      }
+    }
     if (Object.keys(props).length) out.p = props;
   }
   if (t === 'array' && schema.items) out.i = shape(doc, schema.items, trail);
@@ -42,22 +48,31 @@ function useful(s: Json): boolean {
 }
 
 /**
- * Without XML to decode, only objects and arrays are checked (required fields,
- * structure): scalar leaves are dropped from the shape the package ships.
+ * Without XML to decode, a JSON body is checked at its top level: the
+ * required fields of the body (or of each item of a body that is a list).
+ * Nested objects are not walked: their required lists were most of the
+ * per-operation bytes a large API ships (GitHub: 28 of 43 kB), to catch a
+ * provider dropping a field inside a field. Scalars are never checked.
  */
-function structural(s: Json): Json {
+function structural(s: Json, top = true): Json {
   const out: Json = { t: s.t };
   if (s.r) out.r = s.r;
-  if (s.i && (s.i.t === 'object' || s.i.t === 'array')) out.i = structural(s.i);
-  const props = Object.entries<Json>(s.p ?? {}).filter(([, v]) => v.t === 'object' || v.t === 'array');
-  if (props.length) out.p = Object.fromEntries(props.map(([k, v]) => [k, structural(v)]));
+  if (top && s.i && (s.i.t === 'object' || s.i.t === 'array')) out.i = structural(s.i, false);
   return out;
 }
 
-/** Metadata the runtime needs per operation, keyed `METHOD /path`. */
-export function operationMeta(doc: Json): Record<string, Json> {
+/** Above this much validation data (JSON characters), it goes to a module the client imports on the first response validated. */
+export const LAZY_VALIDATION_CHARS = 16_384;
+
+/**
+ * Metadata the runtime needs per operation, keyed `METHOD /path`; and, for
+ * a large API, apart, the shapes that only validate 2xx JSON bodies
+ * (`validation`), which the package ships in a module of their own.
+ */
+export function operationMeta(doc: Json): { meta: Record<string, Json>; validation: Record<string, Json> } {
   const scheme = doc['x-portico-auth'].securityScheme as string;
   const meta: Record<string, Json> = {};
+  const validation: Record<string, Json> = {};
   for (const { method, path, op, pathItem } of operations(doc)) {
     const m: Json = {};
     const security: Json[] = op.security ?? doc.security ?? [];
@@ -67,18 +82,30 @@ export function operationMeta(doc: Json): Record<string, Json> {
     const bodyTypes = Object.keys(body);
     if (bodyTypes.length > 0 && bodyTypes.every((t) => t === 'application/x-www-form-urlencoded')) m.form = 1;
     const shapes: Json = {};
+    const checks: Json = {};
     const accepts = new Set<string>();
     for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
       const content = deref(doc, response)?.content ?? {};
       for (const type of Object.keys(content)) if (!JSON_TYPE.test(type)) accepts.add(type);
       const media = Object.entries<Json>(content).find(([type]) => JSON_TYPE.test(type) || XML_TYPE.test(type))?.[1];
-      if (media?.schema) {
+      const xml = Object.keys(content).some((type) => XML_TYPE.test(type));
+      // A JSON shape only validates a 2xx body: an error's would never be read.
+      if (media?.schema && (xml || /^2\d\d$/.test(status))) {
         const full = shape(doc, media.schema);
-        const s = Object.keys(content).some((type) => XML_TYPE.test(type)) ? full : structural(full);
-        if (useful(s)) shapes[status] = s;
+        const s = xml ? full : structural(full);
+        if (useful(s)) (xml ? shapes : checks)[status] = s;
       }
     }
-    if (Object.keys(shapes).length) m.shapes = shapes;
+    // XML error bodies mostly share one schema: it is written once, as the
+    // `default` the client decodes any other status with.
+    const errors = Object.keys(shapes).filter((status) => !/^2\d\d$/.test(status));
+    const common = errors.map((status) => JSON.stringify(shapes[status])).sort().find((v, i, all) => all.indexOf(v) !== all.lastIndexOf(v));
+    if (common && (shapes.default === undefined || JSON.stringify(shapes.default) === common)) {
+      for (const status of errors) if (JSON.stringify(shapes[status]) === common) delete shapes[status];
+      shapes.default = JSON.parse(common);
+    }
+    if (Object.keys(shapes).length || Object.keys(checks).length) m.shapes = { ...shapes, ...checks };
+    if (Object.keys(checks).length) validation[`${method.toUpperCase()} ${path}`] = checks;
     if (accepts.size) m.accepts = [...accepts];
     const params = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((p: Json) => deref(doc, p));
     const defaults = Object.fromEntries(params.filter((p) => p.in === 'path' && p.schema?.default !== undefined).map((p) => [p.name, p.schema.default]));
@@ -95,7 +122,29 @@ export function operationMeta(doc: Json): Record<string, Json> {
     if (op['x-portico-pagination']) m.pagination = op['x-portico-pagination'];
     meta[`${method.toUpperCase()} ${path}`] = m;
   }
-  return meta;
+  // Lazy loading costs a module wrapper and a wait on the first response:
+  // worth it only when the shapes are a large part of the package.
+  if (JSON.stringify(validation).length < LAZY_VALIDATION_CHARS) return { meta, validation: {} };
+  for (const [key, checks] of Object.entries(validation)) {
+    const m = meta[key]!;
+    for (const status of Object.keys(checks)) delete m.shapes[status];
+    if (!Object.keys(m.shapes).length) delete m.shapes;
+  }
+  return { meta, validation };
+}
+
+/**
+ * The flags most operations share (on most APIs, just "needs the
+ * credential"), and the operations that differ from them: a large uniform API
+ * then ships almost no per-operation data. Undefined when nothing is shared.
+ */
+export function sharedMeta(meta: Record<string, Json>): { defaults: Json | undefined; operations: Record<string, Json> } {
+  const counts = new Map<string, number>();
+  // Only flags are shared (auth, retry, form): shapes are deduplicated where they are written.
+  for (const m of Object.values(meta)) if (Object.values(m).every((v) => v === 1)) counts.set(JSON.stringify(m), (counts.get(JSON.stringify(m)) ?? 0) + 1);
+  const [common, n] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? ['{}', 0];
+  if (common === '{}' || n < 2) return { defaults: undefined, operations: meta };
+  return { defaults: JSON.parse(common), operations: Object.fromEntries(Object.entries(meta).filter(([, m]) => JSON.stringify(m) !== common)) };
 }
 
 /** A single-quoted JavaScript string literal of `value`: JSON.stringify's escaping, so no spec string can end it early. */

@@ -1,6 +1,7 @@
 // The provider package README, generated from the spec so its install line,
 // auth snippet and first call never drift from the code.
 import { deref, operations, packageName, type Json, type Operation } from './specs.ts';
+import { flavour } from './auth.ts';
 
 function envName(slug: string, what: string): string {
   return `${slug.replace(/-/g, '_').toUpperCase()}_${what}`;
@@ -30,7 +31,7 @@ function literal(value: unknown): string {
   return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : JSON.stringify(value);
 }
 
-const authenticated = (doc: Json) => ({ op }: Operation) => (op.security ?? []).some((a: Json) => doc['x-portico-auth'].securityScheme in a);
+const authenticated = (doc: Json) => ({ op }: Operation) => (op.security ?? doc.security ?? []).some((a: Json) => doc['x-portico-auth'].securityScheme in a);
 
 /** `, { params: ..., body: ... }` from the spec's examples: what a call needs to be valid. */
 export function requestArg(doc: Json, { pathItem, op }: Operation): string {
@@ -99,7 +100,14 @@ function runtimeSnippet(slug: string, doc: Json): string {
 
 export function authSnippet(slug: string, doc: Json): string {
   const profile = doc['x-portico-auth'];
-  const grants: string[] = profile.grants;
+  const grants: string[] = profile.grants ?? [];
+  const credential = {
+    oauth: '',
+    apiKey: `{ apiKey: process.env.${envName(slug, 'API_KEY')}! }`,
+    basic: `{ username: process.env.${envName(slug, 'USERNAME')}!, password: process.env.${envName(slug, 'PASSWORD')}! }`,
+    bearer: `{ accessToken: process.env.${envName(slug, 'TOKEN')}! }`,
+  }[flavour(doc)];
+  if (credential) return `import { createClient } from '${packageName(slug)}';\n\nconst client = createClient({ auth: ${credential} });`;
   if (grants.includes('client_credentials')) {
     return `import { createClient } from '${packageName(slug)}';
 

@@ -30,7 +30,9 @@ export function listProviders(): string[] {
 }
 
 export function loadSpec(slug: string): Json {
-  return parse(readFileSync(specPath(slug), 'utf8')) as Json;
+  const text = readFileSync(specPath(slug), 'utf8');
+  // JSON is YAML too, but the YAML parser takes seconds on a 13 MB document that JSON.parse reads in milliseconds.
+  return (/^\s*\{/.test(text) ? JSON.parse(text) : parse(text)) as Json;
 }
 
 export function operations(doc: Json): Operation[] {

@@ -3,6 +3,7 @@
 // malformed auth profile fails lint instead of failing a user at runtime.
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
+import { credentialRules } from '../lib/credential-rules.js';
 
 const load = (name) => JSON.parse(readFileSync(new URL(`../schema/${name}`, import.meta.url), 'utf8'));
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -53,6 +54,9 @@ const AuthProfile = () => {
         const schemes = root.components?.securitySchemes ?? {};
         if (profile.securityScheme && !(profile.securityScheme in schemes)) {
           report({ message: `x-portico-auth.securityScheme names \`${profile.securityScheme}\`, which is not in components.securitySchemes.`, location: at.child(['securityScheme']) });
+        } else if (profile.securityScheme && profile.grants === undefined) {
+          const rules = credentialRules(root);
+          if (typeof rules === 'string') report({ message: rules, location: at.child(['securityScheme']) });
         }
         for (const part of ['authorization', 'token', 'revocation']) {
           const id = profile[part]?.operationId;

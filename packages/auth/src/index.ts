@@ -11,6 +11,7 @@ export {
   type ClientCredentialsInput,
   type StaticTokenInput,
 } from './authenticator.js';
+export { createCredentialAuthenticator, type ApiKeyInput, type BasicAuthInput, type CredentialInput } from './credentials.js';
 export {
   createOAuthFlow,
   exchangeAccessCode,

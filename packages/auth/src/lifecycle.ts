@@ -7,6 +7,13 @@ import { toTokens, type Tokens } from './tokens.js';
 export interface Authenticator {
   getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }>;
   handleUnauthorized(sentValue: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Puts the credential on `request` when setting the header `name` is not
+   * enough (a query parameter, a cookie). `body` is the serialized body, for a
+   * request that has to be rebuilt with a new URL. The runtime follows
+   * redirects itself and leaves the credential behind on another origin.
+   */
+  attach?(request: Request, credential: { name: string; value: string }, body: BodyInit | null | undefined): Request;
 }
 
 /** Why a token set is being replaced: none stored, about to expire, or refused by the API. */

@@ -140,3 +140,21 @@ export interface AuthProfile {
   revocation?: RevocationEndpoint;
   apply: ApplyRules;
 }
+
+/**
+ * How a credential the user already holds goes on a request. The generator
+ * derives it from the spec's security scheme: an `apiKey` scheme gives `in`
+ * and `name`; `http` `basic` gives Basic; `http` `bearer` gives the header and
+ * prefix (`apply` in the profile, else `Authorization: Bearer`).
+ */
+export type CredentialRules =
+  | { type: 'apiKey'; in: 'header' | 'query' | 'cookie'; name: string }
+  | { type: 'basic' }
+  | { type: 'bearer'; header: string; scheme: string };
+
+/** An `x-portico-auth` profile with no grant: an API key, HTTP Basic or a static bearer token, with its rules from the security scheme. */
+export interface CredentialProfile {
+  description?: string;
+  securityScheme: string;
+  credential: CredentialRules;
+}

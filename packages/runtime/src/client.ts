@@ -1,6 +1,6 @@
 import createFetchClient, { defaultBodySerializer, type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { ConfigurationError, createAuthenticator, isSensitiveKey, resolvePointer, type AuthInput, type AuthProfile } from '@portico/auth';
+import { ConfigurationError, createAuthenticator, isSensitiveKey, resolvePointer, type AuthenticatorContext, type Authenticator, type AuthInput, type AuthProfile, type CredentialProfile } from '@portico/auth';
 import { isJsonType, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, type Logger, type LogLevel } from './log.js';
@@ -17,7 +17,7 @@ export interface OperationMeta {
   readonly retry?: 1;
   /** Request body is form-encoded. */
   readonly form?: 1;
-  /** Response schemas by status (or `default`): XML decoding and required fields. */
+  /** XML response schemas by status (or `default`): decoding and required fields. JSON ones are in `ProviderSpec.validation`. */
   readonly shapes?: Readonly<Record<string, Shape>>;
   /** Non-JSON media types the responses declare. */
   readonly accepts?: readonly string[];
@@ -35,14 +35,18 @@ export interface Envelope {
   readonly code?: string;
 }
 
-/** The constants a provider package is generated with. */
-export interface ProviderSpec {
+/** The constants a provider package is generated with; `Profile` is an OAuth profile, or a credential's (API key, Basic, static token). */
+export interface ProviderSpec<Profile extends AuthProfile | CredentialProfile = AuthProfile> {
   readonly slug: string;
   readonly defaultBaseUrl: string;
-  readonly auth: AuthProfile;
+  readonly auth: Profile;
   readonly envelope?: Envelope;
-  /** Keyed by `METHOD /path/template`. */
+  /** Keyed by `METHOD /path/template`: the operations whose metadata is not `operationDefaults`. */
   readonly operations: Readonly<Record<string, OperationMeta>>;
+  /** The metadata of every operation not in `operations` (most APIs: the credential, and nothing else). */
+  readonly operationDefaults?: OperationMeta;
+  /** The shapes that validate 2xx JSON bodies, by operation key and status: a module of its own, imported on the first response validated. */
+  readonly validation?: () => Promise<{ readonly default: Readonly<Record<string, Readonly<Record<string, Shape>>>> }>;
 }
 
 export interface ClientOptions<Auth, Throw extends boolean = false> {
@@ -60,7 +64,7 @@ export interface ClientOptions<Auth, Throw extends boolean = false> {
   maxRetryDelay?: number;
   /** Larger response bodies are refused with ResponseTooLargeError (default 8 MiB). */
   maxResponseBytes?: number;
-  /** Check that 2xx bodies carry the fields the spec marks required (default true). */
+  /** Check that 2xx bodies carry the fields the spec marks required, at the top level of the body or of each list item (default true). */
   validateResponses?: boolean;
   /** Throw ApiError subclasses instead of returning `{ error }`; `data` is then always present. */
   throwOnError?: Throw;
@@ -134,7 +138,11 @@ function envelopeFailure(envelope: Envelope | undefined, body: unknown): boolean
  * Binds a provider's generated spec constants to openapi-fetch. The provider
  * package exports the result as its `createClient`.
  */
-export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInput, Pages = {}>(spec: ProviderSpec) {
+export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Profile extends AuthProfile | CredentialProfile = AuthProfile>(
+  spec: ProviderSpec<Profile>,
+  // Passed in by the provider package, so a bundle carries only its own kind of auth.
+  authenticate: (profile: Profile, input: Auth, ctx: AuthenticatorContext) => Authenticator = createAuthenticator as never,
+) {
   return function createClient<Throw extends boolean = false>(options: ClientOptions<Auth, Throw> = {}): PorticoClient<Paths, Pages, Throw> {
     // The URL as parsed, not as written: what the origin and scheme checks see is what requests go to.
     const base = URL.parse(options.baseUrl ?? spec.defaultBaseUrl);
@@ -143,7 +151,7 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
     const baseFetch = options.fetch ?? globalThis.fetch;
     const transport: Transport = {
       fetch: (request) => baseFetch(request),
-      authenticator: options.auth === undefined ? undefined : createAuthenticator(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
+      authenticator: options.auth === undefined ? undefined : authenticate(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
       ownOrigin: base.origin,
       maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
       log: createLog(options.logger, options.logLevel),
@@ -155,9 +163,20 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
     const secretsOf = (init: unknown) => () => [...ownSecrets, ...transport.sent, ...credentialValues(init)];
     const client = createFetchClient<Paths>({ baseUrl, fetch: baseFetch, headers: options.headers });
     const maxBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
+    const metaOf = (key: string): OperationMeta => spec.operations[key] ?? spec.operationDefaults ?? {};
+    let checks: ReturnType<NonNullable<ProviderSpec['validation']>> | undefined;
+    // Imported once; a failed import (a chunk that did not load) is tried again on the next response.
+    const checksOf = async (key: string, status: string) =>
+      (
+        await (checks ??= spec.validation!().catch((error: unknown) => {
+          checks = undefined;
+          throw error;
+        }))
+      ).default[key]?.[status];
 
     const call = (method: Upper) => async (path: string, init: Record<string, unknown> = {}) => {
-      const meta = spec.operations[`${method} ${path}`] ?? {};
+      const key = `${method} ${path}`;
+      const meta = metaOf(key);
       const { timeout, maxRetries, ...rest } = init as RequestExtras & Record<string, unknown>;
       const secrets = secretsOf([rest.body, rest.params, rest.headers]);
       const x = {
@@ -256,7 +275,8 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
         result.error = result.data;
         delete result.data;
       } else if (response.ok && result.data !== undefined && options.validateResponses !== false) {
-        const shape = meta.shapes?.[String(response.status)];
+        const status = String(response.status);
+        const shape = meta.shapes?.[status] ?? (spec.validation && (await checksOf(key, status)));
         const problems = shape ? shapeProblems(result.data, shape) : [];
         if (problems.length) throw new ResponseValidationError(response.status, method, path, problems);
       }
@@ -279,7 +299,7 @@ export function defineClient<Paths extends {}, Auth extends AuthInput = AuthInpu
     for (const method of METHODS) wrapped[method] = call(method);
     wrapped.request = (method: string, path: string, init?: Record<string, unknown>) => call(method.toUpperCase() as Upper)(path, init);
     wrapped.paginate = (path: string, init: Record<string, unknown> | undefined, paging?: PaginateOptions) => {
-      const rules = spec.operations[`GET ${path}`]?.pagination;
+      const rules = metaOf(`GET ${path}`).pagination;
       if (!rules) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
       const secrets = secretsOf(init);
       return paginate(rules, (next) => call('GET')(path, next) as Promise<Raw>, init ?? {}, paging ?? {}, (body, response) => errorFor(body, response, 'GET', path, secrets()));

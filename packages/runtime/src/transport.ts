@@ -116,7 +116,8 @@ async function following(t: Transport, request: Request, response: Response, cre
     const asGet = (response.status === 303 && current.method !== 'HEAD') || ((response.status === 301 || response.status === 302) && current.method === 'POST');
     if (!asGet && x.body === undefined && current.body !== null) return response;
     const headers = new Headers(current.headers);
-    if (target.origin !== t.ownOrigin) headers.delete(credential);
+    // Cookies are per origin too: an API key sent as one stays behind with the header.
+    if (target.origin !== t.ownOrigin) for (const name of [credential, 'cookie']) headers.delete(name);
     if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
     await response.body?.cancel();
     current = new Request(target, { method: asGet ? 'GET' : current.method, headers, body: asGet ? null : (x.body ?? null), redirect: 'manual', signal: current.signal });
@@ -131,17 +132,19 @@ async function authorized(t: Transport, request: Request, x: Exchange): Promise<
   if (!x.auth || !authenticator || !request.url.startsWith(`${t.ownOrigin}/`)) return t.fetch(request);
   const header = await authenticator.getAuthorization(request.signal);
   remember(t, header.value);
-  request.headers.set(header.name, header.value);
-  const response = await following(t, request, await t.fetch(request), header.name, x);
+  const attach = (r: Request, credential: { name: string; value: string }) =>
+    authenticator.attach ? authenticator.attach(r, credential, x.body) : (r.headers.set(credential.name, credential.value), r);
+  const sent = attach(request, header);
+  const response = await following(t, sent, await t.fetch(sent), header.name, x);
   if (response.status !== 401 || !x.replayable) return response;
   if (!(await authenticator.handleUnauthorized(header.value, request.signal))) return response;
   const replay = x.body === undefined ? new Request(request) : new Request(request, { body: x.body });
   const fresh = await authenticator.getAuthorization(request.signal);
   remember(t, fresh.value);
-  replay.headers.set(fresh.name, fresh.value);
   await response.body?.cancel();
   if (t.log) emit(t.log, 'debug', 'replaying after 401 with a new token', { method: x.method, path: x.path });
-  return following(t, replay, await t.fetch(replay), fresh.name, x);
+  const sentReplay = attach(replay, fresh);
+  return following(t, sentReplay, await t.fetch(sentReplay), fresh.name, x);
 }
 
 /** Sends `request`, retrying where that is safe; resolves with the final response. */

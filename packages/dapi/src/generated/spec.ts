@@ -25,40 +25,10 @@ export const userInput: UserInputRules = {
   "schema": "UserInput"
 };
 
-const s0 = { queryOptions: {
-  t: "array"
-} } as const;
-const s1 = { t: "object", r: ["id", "answer"], p: s0 } as const;
-const s2 = { t: "array", i: s1 } as const;
-const s3 = { userInputs: s2 } as const;
-const s4 = { t: "object", r: ["success"], p: s3 } as const;
-const s5 = { "200": s4, "400": s4, "401": s4 } as const;
-const s6 = { auth: 1, shapes: s5 } as const;
-const s7 = { t: "array", i: {
-  t: "object"
-} } as const;
-const s8 = { currency: {
-  t: "object"
-} } as const;
-const s9 = { t: "object", p: s8 } as const;
-const s10 = { t: "array", i: s9 } as const;
-const s11 = { currency: {
-  t: "object"
-}, brandDetails: {
-  t: "object"
-} } as const;
-const s12 = { t: "object", p: s11 } as const;
-const s13 = { t: "array", i: s12 } as const;
-const s14 = { userInputs: s2, transactions: s13 } as const;
-const s15 = { t: "object", r: ["success"], p: s14 } as const;
-const s16 = { "200": s15, "400": s4, "401": s4 } as const;
-const s17 = { auth: 1, retry: 1, shapes: s16 } as const;
-const s18 = { userInputs: s2, coolDownPeriod: {
-  t: "object"
-} } as const;
-const s19 = { t: "object", r: ["success"], p: s18 } as const;
-const s20 = { "200": s19, "400": s4, "401": s4 } as const;
-const s21 = { auth: 1, shapes: s20 } as const;
+const s0 = { t: "object", r: ["success"] } as const;
+const s1 = { "200": s0 } as const;
+const s2 = { auth: 1, shapes: s1 } as const;
+const s3 = { auth: 1, retry: 1, shapes: s1 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dapi',
@@ -146,173 +116,20 @@ export const spec: ProviderSpec = {
   },
   operations: {
     "POST /auth/ExchangeToken": {
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success"]
-        },
-        "400": s4
-      }
+      shapes: s1
     },
-    "POST /users/DelinkUser": s6,
-    "POST /data/identity/get": {
-      auth: 1,
-      retry: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success"],
-          p: {
-            userInputs: s2,
-            identity: {
-              t: "object",
-              p: {
-                numbers: s7,
-                address: {
-                  t: "object"
-                },
-                identification: s7
-              }
-            }
-          }
-        },
-        "400": s4,
-        "401": s4
-      }
-    },
-    "POST /data/accounts/get": {
-      auth: 1,
-      retry: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success"],
-          p: {
-            userInputs: s2,
-            accounts: {
-              t: "array",
-              i: {
-                t: "object",
-                p: {
-                  currency: {
-                    t: "object"
-                  },
-                  balance: s9
-                }
-              }
-            }
-          }
-        },
-        "400": s4,
-        "401": s4
-      }
-    },
-    "POST /data/balance/get": {
-      auth: 1,
-      retry: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success"],
-          p: {
-            userInputs: s2,
-            balance: s9
-          }
-        },
-        "400": s4,
-        "401": s4
-      }
-    },
-    "POST /data/transactions/get": {
-      auth: 1,
-      retry: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success"],
-          p: {
-            userInputs: s2,
-            transactions: s10
-          }
-        },
-        "400": s4,
-        "401": s4
-      }
-    },
-    "POST /data/categorizedTransactions/get": s17,
-    "POST /data/enrichedTransactions/get": s17,
-    "POST /metadata/accounts/get": {
-      auth: 1,
-      retry: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success"],
-          p: {
-            userInputs: s2,
-            accountsMetadata: {
-              t: "object",
-              p: {
-                transactionRange: {
-                  t: "object"
-                },
-                address: {
-                  t: "object"
-                },
-                country: {
-                  t: "object"
-                },
-                beneficiaryCoolDownPeriod: {
-                  t: "object"
-                },
-                transferBounds: s10,
-                validators: {
-                  t: "object"
-                }
-              }
-            }
-          }
-        },
-        "400": s4,
-        "401": s4
-      }
-    },
-    "POST /payment/beneficiaries/get": {
-      auth: 1,
-      retry: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success"],
-          p: {
-            userInputs: s2,
-            beneficiaries: s7
-          }
-        },
-        "400": s4,
-        "401": s4
-      }
-    },
-    "POST /payment/beneficiaries/create": s6,
-    "POST /payment/transfer/create": s21,
-    "POST /payment/transfer/autoflow": s21,
-    "POST /operation/get": {
-      auth: 1,
-      retry: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success"],
-          p: {
-            userInputs: s2,
-            opInfo: {
-              t: "object"
-            }
-          }
-        },
-        "400": s4,
-        "401": s4
-      }
-    }
+    "POST /users/DelinkUser": s2,
+    "POST /data/identity/get": s3,
+    "POST /data/accounts/get": s3,
+    "POST /data/balance/get": s3,
+    "POST /data/transactions/get": s3,
+    "POST /data/categorizedTransactions/get": s3,
+    "POST /data/enrichedTransactions/get": s3,
+    "POST /metadata/accounts/get": s3,
+    "POST /payment/beneficiaries/get": s3,
+    "POST /payment/beneficiaries/create": s2,
+    "POST /payment/transfer/create": s2,
+    "POST /payment/transfer/autoflow": s2,
+    "POST /operation/get": s3
   },
 };

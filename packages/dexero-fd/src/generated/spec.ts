@@ -17,43 +17,77 @@ export const servers = [
   }
 ] as const;
 
-const s0 = { t: "integer", n: "id", a: 1 } as const;
-const s1 = { t: "string", n: "createdAt" } as const;
-const s2 = { t: "string", n: "updatedAt" } as const;
-const s3 = { t: "string", n: "type" } as const;
-const s4 = { t: "string", n: "firstName" } as const;
-const s5 = { t: "string", n: "lastName" } as const;
-const s6 = { t: "string", n: "organizationName" } as const;
-const s7 = { t: "string", n: "email" } as const;
-const s8 = { t: "string", n: "phone" } as const;
-const s9 = { t: "string", n: "language" } as const;
-const s10 = { t: "boolean", n: "active" } as const;
-const s11 = { t: "string", n: "street" } as const;
-const s12 = { t: "string", n: "city" } as const;
-const s13 = { t: "string", n: "province" } as const;
-const s14 = { t: "string", n: "postalCode" } as const;
-const s15 = { t: "string", n: "country" } as const;
-const s16 = { street: s11, city: s12, province: s13, postalCode: s14, country: s15 } as const;
-const s17 = { t: "object", n: "address", p: s16 } as const;
-const s18 = { id: s0, createdAt: s1, updatedAt: s2, type: s3, firstName: s4, lastName: s5, organizationName: s6, email: s7, phone: s8, language: s9, active: s10, address: s17 } as const;
-const s19 = { t: "object", n: "record", r: ["id"], p: s18 } as const;
-const s20 = { t: "array", n: "records", w: 1, i: s19 } as const;
-const s21 = { records: s20 } as const;
-const s22 = { t: "object", n: "recordList", r: ["records"], p: s21 } as const;
-const s23 = { t: "integer", n: "code" } as const;
-const s24 = { t: "string", n: "message" } as const;
-const s25 = { code: s23, message: s24 } as const;
-const s26 = { t: "object", n: "error", r: ["message"], p: s25 } as const;
-const s27 = { "200": s22, "401": s26, "403": s26, "404": s26, "405": s26, "500": s26, "503": s26 } as const;
-const s28 = { json: "application/json", xml: "application/xml" } as const;
-const s29 = { param: "format", types: s28 } as const;
-const s30 = { auth: 1, shapes: s27, accepts: ["application/xml"], defaults: {
+const s0 = { street: {
+  t: "string"
+}, city: {
+  t: "string"
+}, province: {
+  t: "string"
+}, postalCode: {
+  t: "string"
+}, country: {
+  t: "string"
+} } as const;
+const s1 = { t: "object", p: s0 } as const;
+const s2 = { id: {
+  t: "integer",
+  a: 1
+}, createdAt: {
+  t: "string"
+}, updatedAt: {
+  t: "string"
+}, type: {
+  t: "string"
+}, firstName: {
+  t: "string"
+}, lastName: {
+  t: "string"
+}, organizationName: {
+  t: "string"
+}, email: {
+  t: "string"
+}, phone: {
+  t: "string"
+}, language: {
+  t: "string"
+}, active: {
+  t: "boolean"
+}, address: s1 } as const;
+const s3 = { t: "object", n: "record", r: ["id"], p: s2 } as const;
+const s4 = { t: "array", w: 1, i: s3 } as const;
+const s5 = { records: s4 } as const;
+const s6 = { t: "object", n: "recordList", r: ["records"], p: s5 } as const;
+const s7 = { code: {
+  t: "integer"
+}, message: {
+  t: "string"
+} } as const;
+const s8 = { t: "object", n: "error", r: ["message"], p: s7 } as const;
+const s9 = { "200": s6, default: s8 } as const;
+const s10 = { json: "application/json", xml: "application/xml" } as const;
+const s11 = { param: "format", types: s10 } as const;
+const s12 = { auth: 1, shapes: s9, accepts: ["application/xml"], defaults: {
   format: "json"
-}, representation: s29 } as const;
-const s31 = { type: s3, firstName: s4, lastName: s5, organizationName: s6, email: s7, phone: s8, language: s9, active: s10, address: s17 } as const;
-const s32 = { t: "object", n: "record", p: s31 } as const;
-const s33 = { param: "format", types: s28, body: s32 } as const;
-const s34 = { t: "object", r: ["error"] } as const;
+}, representation: s11 } as const;
+const s13 = { type: {
+  t: "string"
+}, firstName: {
+  t: "string"
+}, lastName: {
+  t: "string"
+}, organizationName: {
+  t: "string"
+}, email: {
+  t: "string"
+}, phone: {
+  t: "string"
+}, language: {
+  t: "string"
+}, active: {
+  t: "boolean"
+}, address: s1 } as const;
+const s14 = { t: "object", n: "record", p: s13 } as const;
+const s15 = { param: "format", types: s10, body: s14 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dexero-fd',
@@ -101,43 +135,31 @@ export const spec: ProviderSpec = {
     }
   },
   operations: {
-    "GET /records.{format}": s30,
+    "GET /records.{format}": s12,
     "POST /records.{format}": {
       auth: 1,
       shapes: {
-        "201": s19,
-        "401": s26,
-        "403": s26,
-        "404": s26,
-        "405": s26,
-        "409": s26,
-        "500": s26,
-        "503": s26
+        "201": s3,
+        default: s8
       },
       accepts: ["application/xml"],
       defaults: {
         format: "json"
       },
-      representation: s33
+      representation: s15
     },
-    "GET /records/search.{format}": s30,
+    "GET /records/search.{format}": s12,
     "PUT /records/{recordId}.{format}": {
       auth: 1,
       shapes: {
-        "200": s19,
-        "401": s26,
-        "403": s26,
-        "404": s26,
-        "405": s26,
-        "409": s26,
-        "500": s26,
-        "503": s26
+        "200": s3,
+        default: s8
       },
       accepts: ["application/xml"],
       defaults: {
         format: "json"
       },
-      representation: s33
+      representation: s15
     },
     "POST /oauth/token.action": {
       form: 1,
@@ -145,9 +167,7 @@ export const spec: ProviderSpec = {
         "200": {
           t: "object",
           r: ["access_token", "token_type"]
-        },
-        "400": s34,
-        "401": s34
+        }
       }
     }
   },

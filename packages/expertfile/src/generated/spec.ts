@@ -12,27 +12,10 @@ export const servers = [
   }
 ] as const;
 
-const s0 = { t: "object", r: ["success", "msg"] } as const;
-const s1 = { t: "object", r: ["biography"] } as const;
-const s2 = { t: "array", i: s1 } as const;
-const s3 = { t: "array", i: {
-  t: "object"
-} } as const;
-const s4 = { t: "object", r: ["id", "deleted"] } as const;
-const s5 = { data: s4 } as const;
-const s6 = { t: "object", r: ["success", "data"], p: s5 } as const;
-const s7 = { "200": s6, "401": s0, "404": s0 } as const;
-const s8 = { auth: 1, shapes: s7 } as const;
-const s9 = { t: "object", r: ["success", "data"], p: {
-  data: {
-    t: "object"
-  }
-} } as const;
-const s10 = { "200": s9, "400": s0, "401": s0, "404": s0 } as const;
-const s11 = { auth: 1, form: 1, shapes: s10 } as const;
-const s12 = { t: "object", r: ["id"] } as const;
-const s13 = { data: s12 } as const;
-const s14 = { t: "object", r: ["success", "data"], p: s13 } as const;
+const s0 = { t: "object", r: ["success", "data"] } as const;
+const s1 = { "200": s0 } as const;
+const s2 = { auth: 1, form: 1, shapes: s1 } as const;
+const s3 = { auth: 1, shapes: s1 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'expertfile',
@@ -85,60 +68,11 @@ export const spec: ProviderSpec = {
   operations: {
     "POST /oauth/token": {
       form: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: {
-              t: "object",
-              r: ["accessToken", "accessTokenExpiresAt", "client", "user", "scope"]
-            }
-          }
-        },
-        "400": s0,
-        "401": s0
-      }
+      shapes: s1
     },
     "GET /organization/{corporation}/expert": {
       auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: {
-              t: "object",
-              r: ["experts", "total"],
-              p: {
-                experts: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    p: {
-                      topics: {
-                        t: "array",
-                        i: {
-                          t: "object",
-                          r: ["title"]
-                        }
-                      },
-                      avatar: {
-                        t: "object"
-                      }
-                    }
-                  }
-                },
-                aggregations: {
-                  t: "object"
-                }
-              }
-            }
-          }
-        },
-        "400": s0,
-        "401": s0
-      },
+      shapes: s1,
       pagination: {
         style: "offset",
         items: "/data/experts",
@@ -148,180 +82,18 @@ export const spec: ProviderSpec = {
         total: "/data/total"
       }
     },
-    "POST /organization/{corporation}/expert": {
-      auth: 1,
-      form: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: {
-              t: "array",
-              i: {
-                t: "object",
-                r: ["firstname", "lastname", "job_title", "email", "company"]
-              }
-            }
-          }
-        },
-        "400": s0,
-        "401": s0
-      }
-    },
-    "GET /organization/{corporation}/expert/{username}": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: {
-              t: "object",
-              r: ["account", "biography", "education", "language", "availability", "industry", "article", "book", "video", "news"],
-              p: {
-                account: {
-                  t: "array",
-                  i: {
-                    t: "object",
-                    r: ["firstname", "lastname", "job_title", "email", "company", "username"]
-                  }
-                },
-                biography: s2,
-                education: s3,
-                language: s3,
-                availability: s3,
-                industry: s3,
-                article: s3,
-                book: s3,
-                video: s3,
-                news: s3,
-                accomplishment: s3,
-                affiliation: s3,
-                eventAppearance: s3,
-                document: s3
-              }
-            }
-          }
-        },
-        "401": s0,
-        "404": s0
-      }
-    },
-    "PUT /organization/{corporation}/expert/{username}": {
-      auth: 1,
-      form: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: {
-              t: "object",
-              r: ["user", "updated"]
-            }
-          }
-        },
-        "400": s0,
-        "401": s0,
-        "404": s0
-      }
-    },
-    "DELETE /organization/{corporation}/expert/{username}": s8,
-    "GET /organization/{corporation}/expert/{username}/biography": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: s2
-          }
-        },
-        "401": s0,
-        "404": s0
-      }
-    },
-    "POST /organization/{corporation}/expert/{username}/biography": s11,
-    "GET /organization/{corporation}/expert/{username}/tagline": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: {
-              t: "array",
-              i: {
-                t: "object",
-                r: ["tagline"]
-              }
-            }
-          }
-        },
-        "401": s0,
-        "404": s0
-      }
-    },
-    "POST /organization/{corporation}/expert/{username}/tagline": s11,
-    "GET /organization/{corporation}/expert/{username}/link": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: {
-              t: "array",
-              i: {
-                t: "object",
-                r: ["id", "name", "url"]
-              }
-            }
-          }
-        },
-        "401": s0,
-        "404": s0
-      }
-    },
-    "POST /organization/{corporation}/expert/{username}/link": {
-      auth: 1,
-      form: 1,
-      shapes: {
-        "200": s14,
-        "400": s0,
-        "401": s0,
-        "404": s0
-      }
-    },
-    "PUT /organization/{corporation}/expert/{username}/link/{id}": {
-      auth: 1,
-      form: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["success", "data"],
-          p: {
-            data: {
-              t: "object",
-              r: ["id", "updated"]
-            }
-          }
-        },
-        "400": s0,
-        "401": s0,
-        "404": s0
-      }
-    },
-    "DELETE /organization/{corporation}/expert/{username}/link/{id}": s8,
-    "POST /organization/{corporation}/inquiry/{type}": {
-      auth: 1,
-      form: 1,
-      shapes: {
-        "200": s14,
-        "400": s0,
-        "401": s0
-      }
-    }
+    "POST /organization/{corporation}/expert": s2,
+    "GET /organization/{corporation}/expert/{username}": s3,
+    "PUT /organization/{corporation}/expert/{username}": s2,
+    "DELETE /organization/{corporation}/expert/{username}": s3,
+    "GET /organization/{corporation}/expert/{username}/biography": s3,
+    "POST /organization/{corporation}/expert/{username}/biography": s2,
+    "GET /organization/{corporation}/expert/{username}/tagline": s3,
+    "POST /organization/{corporation}/expert/{username}/tagline": s2,
+    "GET /organization/{corporation}/expert/{username}/link": s3,
+    "POST /organization/{corporation}/expert/{username}/link": s2,
+    "PUT /organization/{corporation}/expert/{username}/link/{id}": s2,
+    "DELETE /organization/{corporation}/expert/{username}/link/{id}": s3,
+    "POST /organization/{corporation}/inquiry/{type}": s2
   },
 };

@@ -17,14 +17,6 @@ export const servers = [
   }
 ] as const;
 
-const s0 = { t: "object", r: ["error"] } as const;
-const s1 = { t: "array", i: {
-  t: "object"
-} } as const;
-const s2 = { t: "object", r: ["href"] } as const;
-const s3 = { next: s2, prev: s2 } as const;
-const s4 = { t: "object", p: s3 } as const;
-
 export const spec: ProviderSpec = {
   slug: 'fdx',
   defaultBaseUrl: 'https://api.fi.com/fdx/v4',
@@ -123,10 +115,6 @@ export const spec: ProviderSpec = {
   },
   operations: {
     "GET /oauth2/v4/authorize": {
-      shapes: {
-        "400": s0,
-        "429": s0
-      },
       accepts: ["text/html"]
     },
     "POST /oauth2/v4/token": {
@@ -135,39 +123,19 @@ export const spec: ProviderSpec = {
         "200": {
           t: "object",
           r: ["access_token", "token_type"]
-        },
-        "400": s0,
-        "401": s0,
-        "429": s0
+        }
       }
     },
     "POST /oauth2/v4/revoke": {
-      form: 1,
-      shapes: {
-        "400": s0,
-        "401": s0,
-        "429": s0
-      }
+      form: 1
     },
     "GET /customers/current": {
       auth: 1,
       shapes: {
         "200": {
           t: "object",
-          r: ["customerId"],
-          p: {
-            name: {
-              t: "object"
-            },
-            email: {
-              t: "array"
-            },
-            addresses: s1,
-            telephones: s1,
-            accounts: s1
-          }
-        },
-        "429": s0
+          r: ["customerId"]
+        }
       }
     },
     "GET /accounts": {
@@ -175,18 +143,8 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: ["accounts"],
-          p: {
-            page: {
-              t: "object"
-            },
-            links: s4,
-            accounts: {
-              t: "array"
-            }
-          }
-        },
-        "429": s0
+          r: ["accounts"]
+        }
       },
       pagination: {
         style: "cursor",
@@ -197,28 +155,15 @@ export const spec: ProviderSpec = {
       }
     },
     "GET /accounts/{accountId}": {
-      auth: 1,
-      shapes: {
-        "429": s0
-      }
+      auth: 1
     },
     "GET /accounts/{accountId}/transactions": {
       auth: 1,
       shapes: {
         "200": {
           t: "object",
-          r: ["transactions"],
-          p: {
-            page: {
-              t: "object"
-            },
-            links: s4,
-            transactions: {
-              t: "array"
-            }
-          }
-        },
-        "429": s0
+          r: ["transactions"]
+        }
       },
       pagination: {
         style: "cursor",

@@ -25,34 +25,24 @@ export const webhookSignature: WebhookSignature = {
   "toleranceSec": 300
 };
 
-const s0 = { t: "object", r: ["error"] } as const;
-const s1 = ["data", "count", "paging"] as const;
-const s2 = ["id", "object", "name", "email"] as const;
-const s3 = { t: "object", r: s2 } as const;
-const s4 = { t: "object", r: ["total"] } as const;
-const s5 = { t: "object", r: ["message"] } as const;
-const s6 = { error: s5 } as const;
-const s7 = { t: "object", r: ["error"], p: s6 } as const;
-const s8 = { style: "next-url", items: "/data", nextUrl: "/paging/next" } as const;
-const s9 = ["id", "object", "created_at", "updated_at", "renewed_at", "provider", "customer", "consent_link", "failure_code", "failure_message", "expiry_date", "retro_date", "scopes", "authed_at", "status", "metadata"] as const;
-const s10 = ["return_url", "consent_url"] as const;
-const s11 = { t: "object", r: s10 } as const;
-const s12 = { scopes: {
-  t: "array"
-}, redirect: s11, metadata: {
-  t: "object"
-} } as const;
-const s13 = { t: "object", r: s9, p: s12 } as const;
-const s14 = { "200": s13, "400": s7, "401": s7, "404": s7 } as const;
-const s15 = ["id", "object", "created_at", "holder_name", "nickname", "currency", "identification", "type", "class", "provider", "consent", "customer", "fingerprint", "metadata"] as const;
-const s16 = { identification: {
-  t: "object"
-}, metadata: {
-  t: "object"
-} } as const;
-const s17 = { t: "object", r: s15, p: s16 } as const;
-const s18 = { t: "object", r: ["status"] } as const;
-const s19 = { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" } as const;
+const s0 = ["data", "count", "paging"] as const;
+const s1 = { t: "object", r: s0 } as const;
+const s2 = { "200": s1 } as const;
+const s3 = { style: "next-url", items: "/data", nextUrl: "/paging/next" } as const;
+const s4 = { auth: 1, shapes: s2, pagination: s3 } as const;
+const s5 = ["id", "object", "name", "email"] as const;
+const s6 = { t: "object", r: s5 } as const;
+const s7 = { "200": s6 } as const;
+const s8 = ["id", "object", "created_at", "updated_at", "renewed_at", "provider", "customer", "consent_link", "failure_code", "failure_message", "expiry_date", "retro_date", "scopes", "authed_at", "status", "metadata"] as const;
+const s9 = { t: "object", r: s8 } as const;
+const s10 = { "200": s9 } as const;
+const s11 = { auth: 1, form: 1, shapes: s10 } as const;
+const s12 = { auth: 1, shapes: s10 } as const;
+const s13 = { t: "object", r: ["status"] } as const;
+const s14 = { "200": s13 } as const;
+const s15 = { auth: 1, shapes: s14 } as const;
+const s16 = { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" } as const;
+const s17 = { auth: 1, shapes: s2, pagination: s16 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'finexer',
@@ -150,120 +140,35 @@ export const spec: ProviderSpec = {
         "200": {
           t: "object",
           r: ["token_type", "access_token", "refresh_token", "account_id", "scope"]
-        },
-        "400": s0
+        }
       }
     },
     "POST /oauth/revoke": {
-      form: 1,
-      shapes: {
-        "400": s0
-      }
+      form: 1
     },
-    "GET /customers": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: s1,
-          p: {
-            data: {
-              t: "array",
-              i: s3
-            },
-            paging: s4
-          }
-        },
-        "401": s7
-      },
-      pagination: s8
-    },
+    "GET /customers": s4,
     "POST /customers": {
       auth: 1,
       form: 1,
-      shapes: {
-        "200": s3,
-        "400": s7,
-        "401": s7
-      }
+      shapes: s7
     },
     "GET /customers/{id}": {
       auth: 1,
-      shapes: {
-        "200": s3,
-        "401": s7,
-        "404": s7
-      }
+      shapes: s7
     },
-    "GET /consents": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: s1,
-          p: {
-            data: {
-              t: "array",
-              i: s13
-            },
-            paging: s4
-          }
-        },
-        "400": s7,
-        "401": s7
-      },
-      pagination: s8
-    },
-    "POST /consents": {
-      auth: 1,
-      form: 1,
-      shapes: {
-        "200": s13,
-        "400": s7,
-        "401": s7
-      }
-    },
-    "GET /consents/{id}": {
-      auth: 1,
-      shapes: {
-        "200": s13,
-        "401": s7,
-        "404": s7
-      }
-    },
-    "POST /consents/{id}": {
-      auth: 1,
-      form: 1,
-      shapes: s14
-    },
-    "POST /consents/{id}/revoke": {
-      auth: 1,
-      shapes: s14
-    },
-    "GET /bank_accounts": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: s1,
-          p: {
-            data: {
-              t: "array",
-              i: s17
-            },
-            paging: s4
-          }
-        },
-        "401": s7
-      },
-      pagination: s8
-    },
+    "GET /consents": s4,
+    "POST /consents": s11,
+    "GET /consents/{id}": s12,
+    "POST /consents/{id}": s11,
+    "POST /consents/{id}/revoke": s12,
+    "GET /bank_accounts": s4,
     "GET /bank_accounts/{id}": {
       auth: 1,
       shapes: {
-        "200": s17,
-        "401": s7,
-        "404": s7
+        "200": {
+          t: "object",
+          r: ["id", "object", "created_at", "holder_name", "nickname", "currency", "identification", "type", "class", "provider", "consent", "customer", "fingerprint", "metadata"]
+        }
       }
     },
     "GET /bank_accounts/{id}/balance": {
@@ -271,102 +176,14 @@ export const spec: ProviderSpec = {
       shapes: {
         "200": {
           t: "object",
-          r: ["data"],
-          p: {
-            data: {
-              t: "array",
-              i: {
-                t: "object",
-                r: ["current", "available", "currency", "synced_at", "overdraft", "type"],
-                p: {
-                  overdraft: {
-                    t: "object",
-                    r: ["limit", "type"]
-                  }
-                }
-              }
-            },
-            paging: s4
-          }
-        },
-        "401": s7,
-        "404": s7
+          r: ["data"]
+        }
       },
-      pagination: s8
+      pagination: s3
     },
-    "GET /bank_accounts/{id}/sync": {
-      auth: 1,
-      shapes: {
-        "200": s18,
-        "401": s7,
-        "404": s7
-      }
-    },
-    "POST /bank_accounts/{id}/sync": {
-      auth: 1,
-      shapes: {
-        "200": s18,
-        "401": s7,
-        "404": s7,
-        "429": s7
-      }
-    },
-    "GET /bank_accounts/{id}/transactions": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: s1,
-          p: {
-            data: {
-              t: "array",
-              i: {
-                t: "object",
-                r: ["id", "object", "timestamp", "amount", "currency", "type", "reference", "description", "category", "balance", "merchant", "status", "metadata"],
-                p: {
-                  metadata: {
-                    t: "object"
-                  }
-                }
-              }
-            },
-            paging: s4
-          }
-        },
-        "400": s7,
-        "401": s7,
-        "404": s7
-      },
-      pagination: s19
-    },
-    "GET /providers": {
-      auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: s1,
-          p: {
-            data: {
-              t: "array",
-              i: {
-                t: "object",
-                r: ["id", "object", "name"],
-                p: {
-                  roles: {
-                    t: "array"
-                  },
-                  bg_colors: {
-                    t: "array"
-                  }
-                }
-              }
-            },
-            paging: s4
-          }
-        },
-        "401": s7
-      },
-      pagination: s19
-    }
+    "GET /bank_accounts/{id}/sync": s15,
+    "POST /bank_accounts/{id}/sync": s15,
+    "GET /bank_accounts/{id}/transactions": s17,
+    "GET /providers": s17
   },
 };
