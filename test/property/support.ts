@@ -4,7 +4,7 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, expect } from 'vitest';
-import { PorticoError } from '../../packages/auth/dist/index.js';
+import { PorticoError } from '../../packages/auth/src/index.ts';
 
 /** Fixed unless PORTICO_PROPERTY_SEED says otherwise, so a failure replays. */
 export const SEED = Number(process.env.PORTICO_PROPERTY_SEED ?? 20_261_201);
