@@ -25,7 +25,7 @@ const requestExample = (doc: Json, op: Json): Json => {
 };
 
 /** openapi-fetch call arguments built from the spec's own examples. */
-function callFor(doc: Json, path: string, pathItem: Json, op: Json) {
+function callFor(doc: Json, pathItem: Json, op: Json) {
   const params: Record<string, Record<string, unknown>> = {};
   for (const p of [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((x) => deref(doc, x))) {
     const value = p.example ?? p.schema?.example ?? p.schema?.default ?? firstExample(p);
@@ -122,7 +122,7 @@ for (const slug of listProviders()) {
     afterAll(() => prism?.stop());
 
     it.each(apiOps.map((o) => [`${o.method.toUpperCase()} ${o.path} (${o.op.operationId})`, o] as const))('%s', async (_name, { method, path, pathItem, op }) => {
-      const init = callFor(doc, path, pathItem, op);
+      const init = callFor(doc, pathItem, op);
       const { response, error } = await client.request(method, path, init);
       const violations = response.headers.get('sl-violations');
       expect(violations, `Prism rejected the request: ${violations}`).toBeNull();

@@ -8,7 +8,7 @@ import repo from '../../vitest.config.ts';
 const mutation: { file: string; from: string; to: string } = JSON.parse(process.env.PORTICO_MUTATION ?? 'null');
 if (!mutation) throw new Error('PORTICO_MUTATION is not set');
 
-const runtime = (repo.test?.projects as TestProjectInlineConfiguration[]).find((p) => p.test?.name === 'runtime');
+const runtime = ((repo.test?.projects ?? []) as TestProjectInlineConfiguration[]).find((p) => p.test?.name === 'runtime');
 if (!runtime) throw new Error('vitest.config.ts has no runtime project');
 
 export default defineConfig({
