@@ -6,8 +6,8 @@
 // not a success.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeToken, type Tokens } from '../../packages/auth/src/index.ts';
-import { deref, listProviders, loadSpec, operations, type Json, type Operation } from '../../tools/lib/specs.ts';
-import { startPrism, type Prism } from './prism.ts';
+import { deref, type Json, listProviders, loadSpec, type Operation, operations } from '../../tools/lib/specs.ts';
+import { type Prism, startPrism } from './prism.ts';
 
 const CLIENT = { clientId: 'wire-client', clientSecret: 'wire-secret' };
 const REDIRECT_URI = 'https://app.example/callback';
@@ -84,11 +84,17 @@ for (const slug of listProviders()) {
     const recording: typeof fetch = async (input, init) => {
       const request = new Request(input, init);
       const response = await fetch(request);
-      exchanges.push({ method: request.method, path: new URL(request.url).pathname, status: response.status, violations: response.headers.get('sl-violations') });
+      exchanges.push({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status: response.status,
+        violations: response.headers.get('sl-violations'),
+      });
       return response;
     };
     const urlOf = (part: string) => `${prism.baseUrl}${authOps.get(part)!.path}`;
-    const sentTo = (part: string) => exchanges.find((e) => e.method === authOps.get(part)!.method.toUpperCase() && e.path === authOps.get(part)!.path);
+    const sentTo = (part: string) =>
+      exchanges.find((e) => e.method === authOps.get(part)!.method.toUpperCase() && e.path === authOps.get(part)!.path);
 
     beforeAll(async () => {
       prism = await startPrism(slug);
@@ -96,11 +102,21 @@ for (const slug of listProviders()) {
       const options = { baseUrl: prism.baseUrl, fetch: recording };
       const grants: string[] = auth.grants ?? [];
       if (grants.includes('authorization_code')) {
-        const flow = pkg.oauth({ ...CLIENT, ...options, redirectUri: REDIRECT_URI, authorizationUrl: urlOf('authorization'), tokenUrl: urlOf('token'), revocationUrl: urlOf('revocation') });
+        const flow = pkg.oauth({
+          ...CLIENT,
+          ...options,
+          redirectUri: REDIRECT_URI,
+          authorizationUrl: urlOf('authorization'),
+          tokenUrl: urlOf('token'),
+          revocationUrl: urlOf('revocation'),
+        });
         const request = await flow.authorizationUrl();
         await recording(request.url, { redirect: 'manual' });
         const code = requestExample(doc, authOps.get('token')!.op).code ?? 'wire-code';
-        const tokens: Tokens = await flow.exchangeCode({ code, state: request.state }, { state: request.state, codeVerifier: request.codeVerifier });
+        const tokens: Tokens = await flow.exchangeCode(
+          { code, state: request.state },
+          { state: request.state, codeVerifier: request.codeVerifier },
+        );
         client = pkg.createClient({ ...options, auth: flow.session(tokens) });
         revoke = () => flow.revoke(tokens);
       } else if (grants.includes('client_credentials')) {
@@ -121,28 +137,32 @@ for (const slug of listProviders()) {
     });
     afterAll(() => prism?.stop());
 
-    it.each(apiOps.map((o) => [`${o.method.toUpperCase()} ${o.path} (${o.op.operationId})`, o] as const))('%s', async (_name, { method, path, pathItem, op }) => {
-      const init = callFor(doc, pathItem, op);
-      const { response, error } = await client.request(method, path, init);
-      const violations = response.headers.get('sl-violations');
-      expect(violations, `Prism rejected the request: ${violations}`).toBeNull();
-      expect(response.status, JSON.stringify(error)).toBeGreaterThanOrEqual(200);
-      expect(response.status, JSON.stringify(error)).toBeLessThan(300);
-      exercised++;
-    });
-
-    // After the API operations: a client-credentials token is fetched by the first of them.
-    it.each([...authOps].map(([part, o]) => [`${o.method.toUpperCase()} ${o.path} (${o.op.operationId}, the auth package's ${part} request)`, part] as const))(
+    it.each(apiOps.map((o) => [`${o.method.toUpperCase()} ${o.path} (${o.op.operationId})`, o] as const))(
       '%s',
-      async (_name, part) => {
-        if (part === 'revocation') {
-          expect(revoke, 'the auth package can revoke').toBeDefined();
-          await revoke!();
-        }
-        expectAccepted(sentTo(part), `the ${part} request`);
+      async (_name, { method, path, pathItem, op }) => {
+        const init = callFor(doc, pathItem, op);
+        const { response, error } = await client.request(method, path, init);
+        const violations = response.headers.get('sl-violations');
+        expect(violations, `Prism rejected the request: ${violations}`).toBeNull();
+        expect(response.status, JSON.stringify(error)).toBeGreaterThanOrEqual(200);
+        expect(response.status, JSON.stringify(error)).toBeLessThan(300);
         exercised++;
       },
     );
+
+    // After the API operations: a client-credentials token is fetched by the first of them.
+    it.each(
+      [...authOps].map(
+        ([part, o]) => [`${o.method.toUpperCase()} ${o.path} (${o.op.operationId}, the auth package's ${part} request)`, part] as const,
+      ),
+    )('%s', async (_name, part) => {
+      if (part === 'revocation') {
+        expect(revoke, 'the auth package can revoke').toBeDefined();
+        await revoke!();
+      }
+      expectAccepted(sentTo(part), `the ${part} request`);
+      exercised++;
+    });
   });
 }
 

@@ -2,7 +2,7 @@
 // must reach the runtime suite. Before the `@portico/source` export condition,
 // a plain `vitest run` passed with POST made retryable until `dist` was rebuilt.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,12 +52,17 @@ describe('vitest resolves workspace packages to their source', () => {
     );
     expect(exit).toBe(1);
     const report: Report = JSON.parse(readFileSync(output, 'utf8'));
-    const failed = report.testResults.flatMap((f) => f.assertionResults).filter((t) => t.status === 'failed').map((t) => t.title);
+    const failed = report.testResults
+      .flatMap((f) => f.assertionResults)
+      .filter((t) => t.status === 'failed')
+      .map((t) => t.title);
     // Only the POST retry tests fail: the providers' clients and the tests share
     // one runtime module (resolved to dist, its error classes would differ from
     // the ones the tests import from src, and dozens of unrelated tests fail).
     expect(report.numPassedTests).toBeGreaterThan(100);
-    expect(failed).toEqual(expect.arrayContaining(['a plain POST is not retried after a reset', 'a plain POST that times out is not retried']));
+    expect(failed).toEqual(
+      expect.arrayContaining(['a plain POST is not retried after a reset', 'a plain POST that times out is not retried']),
+    );
     expect(failed.filter((title) => !title.includes('POST'))).toEqual([]);
   }, 360_000);
 });

@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ROOT, listProviders } from '../../lib/specs.ts';
 // @ts-expect-error: the size-limit config is plain JavaScript.
 import { budgets } from '../../../.size-limit.js';
+import { listProviders, ROOT } from '../../lib/specs.ts';
 
 const run = promisify(execFile);
 
