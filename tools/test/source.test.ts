@@ -2,7 +2,7 @@
 // must reach the runtime suite. Before the `@portico/source` export condition,
 // a plain `vitest run` passed with POST made retryable until `dist` was rebuilt.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +34,24 @@ interface Report {
 }
 
 describe('vitest resolves workspace packages to their source', () => {
+  it('every export of every workspace package maps @portico/source to a file in src, listed first', () => {
+    const problems: string[] = [];
+    for (const folder of readdirSync(join(ROOT, 'packages'))) {
+      const file = join(ROOT, 'packages', folder, 'package.json');
+      if (!existsSync(file)) continue;
+      const { name, exports } = JSON.parse(readFileSync(file, 'utf8'));
+      for (const [subpath, target] of Object.entries<string | Record<string, string>>(exports ?? {})) {
+        // A plain string export is one file for everyone: the test-only package's src, or package.json.
+        if (typeof target === 'string') continue;
+        const source = target['@portico/source'];
+        if (Object.keys(target)[0] !== '@portico/source' || !source?.startsWith('./src/'))
+          problems.push(`${name} ${subpath}: no @portico/source first`);
+        else if (!existsSync(join(ROOT, 'packages', folder, source))) problems.push(`${name} ${subpath}: ${source} does not exist`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('the runtime suite fails, with no build, when POST is made retryable in packages/runtime/src', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'portico-mutation-'));
     onTestFinished(() => rmSync(tmp, { recursive: true, force: true }));
