@@ -1,44 +1,54 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+// Workspace packages resolve to their TypeScript source through the
+// `@portico/source` export condition (listed first in each package.json), so a
+// test exercises the code in `src` as it is now, not the last `dist` build.
+// Setting conditions replaces Vite's defaults, so those are repeated after it.
+// The name is scoped: no consumer's bundler or runtime asks for it, and
+// published packages keep resolving to `dist`.
+const SOURCE_CONDITION = '@portico/source';
+const conditions = [SOURCE_CONDITION, 'module', 'node', 'development|production'];
+
+// Inline projects do not inherit the root config, so each one gets the conditions.
+const project = (test: TestProjectInlineConfiguration['test']): TestProjectInlineConfiguration => ({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test,
+});
 
 // One command runs every group; each project prints its own count.
 export default defineConfig({
   test: {
     reporters: ['default'],
     projects: [
-      { test: { name: 'specs', include: ['tools/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
-      { test: { name: 'auth', include: ['packages/auth/test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
-      { test: { name: 'runtime', include: ['packages/runtime/test/**/*.test.ts'], testTimeout: 60_000 } },
-      { test: { name: 'redis', include: ['packages/redis/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000 } },
-      { test: { name: 'wire', include: ['test/wire/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
+      project({ name: 'specs', include: ['tools/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 }),
+      project({ name: 'auth', include: ['packages/auth/test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 }),
+      project({ name: 'runtime', include: ['packages/runtime/test/**/*.test.ts'], testTimeout: 60_000 }),
+      project({ name: 'redis', include: ['packages/redis/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000 }),
+      project({ name: 'wire', include: ['test/wire/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 }),
       // Generated inputs against every parser and boundary (fast-check, seeded); each file prints its case counts.
-      { test: { name: 'property', include: ['test/property/**/*.test.ts'], testTimeout: 60_000 } },
-      {
-        test: {
-          name: 'release',
-          include: ['tools/release/test/**/*.test.ts', 'test/install/**/*.test.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 600_000,
-        },
-      },
-      { test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'], testTimeout: 60_000 } },
+      project({ name: 'property', include: ['test/property/**/*.test.ts'], testTimeout: 60_000 }),
+      project({
+        name: 'release',
+        include: ['tools/release/test/**/*.test.ts', 'test/install/**/*.test.ts'],
+        testTimeout: 120_000,
+        hookTimeout: 600_000,
+      }),
+      project({ name: 'cli', include: ['packages/cli/test/**/*.test.ts'], testTimeout: 60_000 }),
       // Real headless Chromium: the docs site, and `portico login` through oidc-provider's own pages.
-      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 300_000 } },
-      {
-        test: {
-          name: 'ecosystem',
-          include: ['test/ecosystem/**/*.test.ts'],
-          globalSetup: ['test/ecosystem/setup.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 300_000,
-        },
-      },
-      {
-        test: {
-          name: 'types',
-          include: [],
-          typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/types/tsconfig.json' },
-        },
-      },
+      project({ name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 300_000 }),
+      project({
+        name: 'ecosystem',
+        include: ['test/ecosystem/**/*.test.ts'],
+        globalSetup: ['test/ecosystem/setup.ts'],
+        testTimeout: 60_000,
+        hookTimeout: 300_000,
+      }),
+      project({
+        name: 'types',
+        include: [],
+        typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/types/tsconfig.json' },
+      }),
     ],
   },
 });

@@ -4,7 +4,7 @@
 // is served from site/ itself: the pages make no request to another host.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,14 +30,14 @@ writeFileSync(
   '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="16" viewBox="0 0 80 16"><text x="0" y="13" font-family="sans-serif" font-size="13" fill="#d41f1c">Redocly</text></svg>\n',
 );
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const CSS = `body{font:16px/1.55 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1b1b1f}
 h1{margin-bottom:.25rem}h2{margin:2.5rem 0 .25rem;border-top:1px solid #ddd;padding-top:1.5rem}
 pre{background:#f5f5f7;border:1px solid #e3e3e8;border-radius:6px;padding:.75rem 1rem;overflow:auto;font-size:14px}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 .meta{color:#555;font-size:14px}.meta a{margin-right:1rem}nav a{margin-right:1rem}`;
 const page = (title: string, body: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
 <style>${CSS}</style>
 </head><body>
 ${body}
@@ -56,14 +56,14 @@ function unreleased(name: string): string[] {
 
 function changelogPage(slug: string, pkg: Json): string {
   const file = join(ROOT, 'packages', slug, 'CHANGELOG.md');
-  const released = existsSync(file) ? `<pre>${escape(readFileSync(file, 'utf8'))}</pre>` : '<p>No release published yet.</p>';
+  const released = existsSync(file) ? `<pre>${escapeHtml(readFileSync(file, 'utf8'))}</pre>` : '<p>No release published yet.</p>';
   const pending = unreleased(pkg.name);
   return page(
     `${pkg.name} changelog`,
     `<nav><a href="../index.html">All packages</a><a href="./index.html">API reference</a></nav>
-<h1>${escape(pkg.name)} changelog</h1>
-${pending.length ? `<h2>Unreleased</h2>\n<ul>${pending.map((p) => `<li>${escape(p)}</li>`).join('')}</ul>` : ''}
-<h2>Released (current: ${escape(pkg.version)})</h2>
+<h1>${escapeHtml(pkg.name)} changelog</h1>
+${pending.length ? `<h2>Unreleased</h2>\n<ul>${pending.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>` : ''}
+<h2>Released (current: ${escapeHtml(pkg.version)})</h2>
 ${released}`,
   );
 }
@@ -100,13 +100,13 @@ try {
     writeFileSync(join(site, slug, 'changelog.html'), changelogPage(slug, pkg));
     const summary = doc.info.summary ?? String(doc.info.description ?? '').split(/\n\s*\n/)[0];
     sections.push(`<section id="${slug}">
-<h2>${escape(doc.info.title)}</h2>
-<p class="meta"><code>${escape(pkg.name)}</code> version <span class="version">${escape(pkg.version)}</span> · API ${escape(String(doc.info.version))} · ${operations(doc).length} operations ·
+<h2>${escapeHtml(doc.info.title)}</h2>
+<p class="meta"><code>${escapeHtml(pkg.name)}</code> version <span class="version">${escapeHtml(pkg.version)}</span> · API ${escapeHtml(String(doc.info.version))} · ${operations(doc).length} operations ·
 <a href="./${slug}/index.html">API reference</a><a href="./${slug}/changelog.html">Changelog</a></p>
-<p>${escape(summary)}</p>
-<p><strong>Auth:</strong> ${escape(String(doc['x-portico-auth'].description ?? doc['x-portico-auth'].grants.join(', ')))}</p>
+<p>${escapeHtml(summary)}</p>
+<p><strong>Auth:</strong> ${escapeHtml(String(doc['x-portico-auth'].description ?? doc['x-portico-auth'].grants.join(', ')))}</p>
 <pre><code>npm install ${packageName(slug)}</code></pre>
-<pre><code>${escape(`${authSnippet(slug, doc)}\n${firstCall(doc)}`)}</code></pre>
+<pre><code>${escapeHtml(`${authSnippet(slug, doc)}\n${firstCall(doc)}`)}</code></pre>
 ${cliQuickStart(slug, doc)}
 </section>`);
     console.log(`site/${slug}/index.html`);
@@ -122,7 +122,7 @@ writeFileSync(
     `<h1>Portico</h1>
 <p>Typed TypeScript clients generated from hand-written OpenAPI documents, with each provider's auth handled:
 tokens fetched, cached, refreshed and revoked for you. Pick a provider, install it, and make a first call.</p>
-<nav>${listProviders().map((slug) => `<a href="#${slug}">${escape(loadSpec(slug).info.title)}</a>`).join('')}</nav>
+<nav>${listProviders().map((slug) => `<a href="#${slug}">${escapeHtml(loadSpec(slug).info.title)}</a>`).join('')}</nav>
 ${sections.join('\n')}`,
   ),
 );

@@ -301,7 +301,7 @@ async function render(slug: string): Promise<Map<string, string>> {
   const dir = `packages/${slug}`;
   const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8'));
   const files = new Map<string, string>();
-  files.set(`${dir}/src/generated/schema.ts`, `${header(slug)}/* eslint-disable */\n${relaxDefaultedPathParams(doc, await typesSource(doc, pathToFileURL(specPath(slug))))}`);
+  files.set(`${dir}/src/generated/schema.ts`, `${header(slug)}${relaxDefaultedPathParams(doc, await typesSource(doc, pathToFileURL(specPath(slug))))}`);
   const meta = operationMeta(doc);
   files.set(`${dir}/src/generated/spec.ts`, renderSpec(slug, doc, meta));
   const validation = renderValidation(slug, meta.validation);

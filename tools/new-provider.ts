@@ -36,7 +36,7 @@ write('package.json', {
   license: 'MIT',
   type: 'module',
   sideEffects: false,
-  exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
+  exports: { '.': { '@portico/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
   types: './dist/index.d.ts',
   files: ['dist', 'src', 'README.md', 'LICENSE', 'CHANGELOG.md'],
   engines: rootPkg.engines,

@@ -1,7 +1,7 @@
 // Canned data shared by the call-overhead and loopback benches: the same two
 // operations of @portico/dexero-fd for every contender.
 export const DEXERO_BASE = 'https://fd.dexero.com/services/v6/rest';
-export const DEXERO_TOKEN_PATH = '/oauth/token.action';
+const DEXERO_TOKEN_PATH = '/oauth/token.action';
 export const ACCESS_TOKEN = 'bench_access_token_4f1c2a9e7b3d';
 
 const record = (id: number) => ({
@@ -31,7 +31,7 @@ export const RECORD_INPUT = {
   active: true,
 };
 export const SEARCH_QUERY = { q: 'Tremblay', lastName: 'Tremblay' };
-export const TOKEN_BODY = JSON.stringify({ access_token: ACCESS_TOKEN, token_type: 'bearer', expires_in: 3600, scope: 'read' });
+const TOKEN_BODY = JSON.stringify({ access_token: ACCESS_TOKEN, token_type: 'bearer', expires_in: 3600, scope: 'read' });
 
 const byteLength = (s: string) => String(Buffer.byteLength(s));
 const JSON_HEADERS = (body: string) => ({ 'content-type': 'application/json', 'content-length': byteLength(body) });

@@ -40,7 +40,7 @@ export function writeResult(result: SectionResult): void {
 }
 
 /** Portico / baseline, so > 1 means more of the unit (faster for ops/s, slower for ms). */
-export function ratio(f: Figure): number | undefined {
+function ratio(f: Figure): number | undefined {
   return f.baseline === undefined || f.baseline === 0 ? undefined : f.value / f.baseline;
 }
 
@@ -70,10 +70,4 @@ export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = performance.now();
-  const value = await fn();
-  return { value, ms: performance.now() - start };
 }

@@ -4,7 +4,7 @@
 // client secrets, codes, verifiers and tokens never reach an error.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator, createOAuthFlow, type AuthProfile, type Tokens } from '../../packages/auth/dist/index.js';
+import { createAuthenticator, createOAuthFlow, type AuthProfile, type Tokens } from '../../packages/auth/src/index.ts';
 import * as finexer from '../../packages/finexer/src/index.ts';
 import { loadProfile } from '../../packages/testing/src/profiles.ts';
 import { anyText, canary, expectNoCanary, expectPorticoError, group, outcome, renderings } from './support.ts';

@@ -4,12 +4,12 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, expect } from 'vitest';
-import { PorticoError } from '../../packages/auth/dist/index.js';
+import { PorticoError } from '../../packages/auth/src/index.ts';
 
 /** Fixed unless PORTICO_PROPERTY_SEED says otherwise, so a failure replays. */
-export const SEED = Number(process.env.PORTICO_PROPERTY_SEED ?? 20_261_201);
+const SEED = Number(process.env.PORTICO_PROPERTY_SEED ?? 20_261_201);
 /** Generous for an in-memory exchange; a case that takes longer is hanging. */
-export const CASE_MS = 5_000;
+const CASE_MS = 5_000;
 
 /** Counts the generated cases of a group and prints the count when the file ends. */
 export function group(name: string) {

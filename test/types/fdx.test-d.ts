@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, oauth, type Scope } from '../../packages/fdx/src/index.ts';
+import { createClient, type oauth, type Scope } from '../../packages/fdx/src/index.ts';
 
 declare const flow: ReturnType<typeof oauth>;
 const client = createClient({ auth: { accessToken: 'token' } });

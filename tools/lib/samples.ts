@@ -6,7 +6,7 @@
 import { authSnippet, requestArg } from './readme.ts';
 import { deref, operations, packageName, type Json, type Operation } from './specs.ts';
 
-export interface CodeSample {
+interface CodeSample {
   lang: 'TypeScript';
   /** Matches the tab configured in tools/redocly/docs.yaml. */
   label: 'TypeScript';

@@ -74,7 +74,7 @@ describe('the generator with hostile spec strings', () => {
       platform: 'node',
       outfile: out,
       logLevel: 'silent',
-      alias: { '@portico/runtime': join(ROOT, 'packages/runtime/dist/index.js'), '@portico/auth': join(ROOT, 'packages/auth/dist/index.js') },
+      alias: { '@portico/runtime': join(ROOT, 'packages/runtime/src/index.ts'), '@portico/auth': join(ROOT, 'packages/auth/src/index.ts') },
     });
     delete g.pwned;
     const mod = await import(pathToFileURL(out).href);

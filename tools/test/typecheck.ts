@@ -1,5 +1,6 @@
 // Type-checks code a reader copies (README snippets, reference samples)
-// against the built packages, as a user's strict project would.
+// as a user's strict project would, against the packages' source (the
+// `@portico/source` export condition), so no stale build can hide a break.
 import ts from 'typescript';
 import { packageName } from '../lib/specs.ts';
 
@@ -22,6 +23,7 @@ export function typecheck(files: Record<string, string>): string[] {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    customConditions: ['@portico/source'],
     types: ['node'],
     skipLibCheck: true,
     lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],

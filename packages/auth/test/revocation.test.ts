@@ -45,11 +45,27 @@ describe('revocation', () => {
     const tokens = await fdxTokens();
     fdx.inject(FDX_REVOKE, { status: 200, body });
     await expect(fdxFlow().revoke(tokens)).resolves.toBeUndefined();
+    // The injected reply skips the emulator's own checks, so the request itself is checked here (RFC 7009 §2.1).
+    const sent = fdx.requests.filter((r) => `${r.method} ${r.path}` === FDX_REVOKE);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.contentType).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(sent[0]!.body))).toEqual({ token: tokens.refreshToken, token_type_hint: 'refresh_token' });
+    // client_secret_basic: each part form-encoded, then Basic (RFC 6749 §2.3.1).
+    const [scheme, credentials] = (sent[0]!.headers.authorization ?? '').split(' ');
+    expect(scheme).toBe('Basic');
+    expect(atob(credentials!).split(':').map((part) => decodeURIComponent(part.replace(/\+/g, ' ')))).toEqual([fdx.clientId, fdx.clientSecret]);
   });
 
   it("Finexer: 204 with no body is success (the profile's successStatus)", async () => {
-    await expect(finexerFlow().revoke(await finexerTokens())).resolves.toBeUndefined();
-    expect(fx.requests.at(-1)).toMatchObject({ path: '/oauth/revoke' });
+    const tokens = await finexerTokens();
+    await expect(finexerFlow().revoke(tokens)).resolves.toBeUndefined();
+    const sent = fx.requests.filter((r) => `${r.method} ${r.path}` === 'POST /oauth/revoke');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.contentType).toBe('application/x-www-form-urlencoded');
+    // Finexer revokes the grant by its refresh token, client_secret_post, and no Authorization header.
+    expect(Object.fromEntries(new URLSearchParams(sent[0]!.body))).toEqual({ refresh_token: tokens.refreshToken, client_id: fx.clientId, client_secret: fx.clientSecret });
+    expect(sent[0]!.headers.authorization).toBeUndefined();
+    expect(fx.tokens.isValid(tokens.accessToken)).toBe(false);
   });
 
   it('a 2xx the profile does not list is not success', async () => {

@@ -3,13 +3,13 @@
 import { CliError } from './errors.js';
 import { catalog, packages } from './generated/catalog.js';
 
-export interface CatalogParam {
+interface CatalogParam {
   name: string;
   in: string;
   required: boolean;
 }
 
-export interface CatalogOperation {
+interface CatalogOperation {
   method: string;
   path: string;
   operationId: string;

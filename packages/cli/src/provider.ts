@@ -10,7 +10,7 @@ interface Result {
   error?: unknown;
 }
 
-export interface ProviderClient {
+interface ProviderClient {
   request(method: string, path: string, init?: Record<string, unknown>): Promise<Result>;
 }
 

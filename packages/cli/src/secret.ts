@@ -2,7 +2,7 @@
 // history): an environment variable, or a prompt that does not echo.
 import { CliError } from './errors.js';
 
-export const secretEnvNames = (slug: string) => [`${slug.replace(/-/g, '_').toUpperCase()}_CLIENT_SECRET`, 'PORTICO_CLIENT_SECRET'];
+const secretEnvNames = (slug: string) => [`${slug.replace(/-/g, '_').toUpperCase()}_CLIENT_SECRET`, 'PORTICO_CLIENT_SECRET'];
 
 export async function clientSecret(slug: string): Promise<string> {
   const names = secretEnvNames(slug);

@@ -8,7 +8,7 @@ import { DexeroFdEmulator } from '../../testing/src/emulators/dexero-fd.ts';
 import * as dapi from '../../dapi/src/index.ts';
 import * as dexero from '../../dexero-fd/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
-import { AuthenticationError } from '../dist/index.js';
+import { AuthenticationError } from '../src/index.ts';
 import { bearerOf, drive, expectNoSecretsIn, json, MemoryLogger, rejectionOf, renderings, retrySteps, startServer, type RecordedRequest, type TestServer } from './helpers.ts';
 
 const CLIENT_ID = 'fd-auth-client';

@@ -14,7 +14,7 @@ import * as dexero from '../../dexero-fd/src/index.ts';
 import * as expertfile from '../../expertfile/src/index.ts';
 import * as fdx from '../../fdx/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
-import { ApiError, BadRequestError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, ServerError } from '../dist/index.js';
+import { ApiError, BadRequestError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, ServerError } from '../src/index.ts';
 import { canary, expectNoSecretsIn, MemoryLogger, rejectionOf, renderings, startServer } from './helpers.ts';
 
 const CLIENT_TIMEOUT_MS = 5_000;

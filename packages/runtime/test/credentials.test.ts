@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, createCredentialAuthenticator, type CredentialInput, type CredentialProfile, type CredentialRules } from '@portico/auth';
-import { defineClient, type ProviderSpec } from '../dist/index.js';
+import { defineClient, type ProviderSpec } from '../src/index.ts';
 import { canary, expectNoSecretsIn, json, MemoryLogger, renderings, startServer, type RecordedRequest, type TestServer } from './helpers.ts';
 
 let api: TestServer;

@@ -18,7 +18,7 @@ import {
   PermissionDeniedError,
   RateLimitError,
   ServerError,
-} from '../dist/index.js';
+} from '../src/index.ts';
 import { json, rejectionOf, startServer, type TestServer } from './helpers.ts';
 
 let server: TestServer;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as expertfile from '../../expertfile/src/index.ts';
 import * as fdx from '../../fdx/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
-import { AuthenticationError, EnvelopeError, PaginationLoopError, ServerError } from '../dist/index.js';
+import { AuthenticationError, EnvelopeError, PaginationLoopError, ServerError } from '../src/index.ts';
 import { json, rejectionOf, startServer, type RecordedRequest, type TestServer } from './helpers.ts';
 
 let server: TestServer;

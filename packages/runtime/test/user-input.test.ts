@@ -3,7 +3,7 @@
 // answers. `withUserInput` (generated into packages/dapi) runs that loop.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as dapi from '../../dapi/src/index.ts';
-import { EnvelopeError, UserInputRoundsExceededError } from '../dist/index.js';
+import { EnvelopeError, UserInputRoundsExceededError } from '../src/index.ts';
 import { json, jsonOf, rejectionOf, startServer, type RecordedRequest, type TestServer } from './helpers.ts';
 
 const ROUTE = 'POST /v2/data/accounts/get';

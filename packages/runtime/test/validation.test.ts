@@ -2,7 +2,7 @@
 // the first response validated, never when validation is off, tried again
 // when the import fails; operations not listed take the spec's shared flags.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defineClient, ResponseValidationError, type ProviderSpec } from '../dist/index.js';
+import { defineClient, ResponseValidationError, type ProviderSpec } from '../src/index.ts';
 import { json, startServer, type TestServer } from './helpers.ts';
 
 let api: TestServer;

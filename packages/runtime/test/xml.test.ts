@@ -3,7 +3,7 @@
 // TypeScript types promise, and must send XML when asked to.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as dexero from '../../dexero-fd/src/index.ts';
-import { NotFoundError } from '../dist/index.js';
+import { NotFoundError } from '../src/index.ts';
 import { json, startServer, type TestServer } from './helpers.ts';
 
 const marie = {

@@ -4,7 +4,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as finexer from '../../../finexer/src/index.ts';
-import { ResponseTooLargeError } from '../../dist/index.js';
+import { ResponseTooLargeError } from '../../src/index.ts';
 import { rejectionOf, startServer, type TestServer } from '../helpers.ts';
 
 const MIB = 1024 * 1024;

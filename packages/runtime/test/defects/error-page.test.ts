@@ -3,7 +3,7 @@
 // with the body as text, or with throwOnError the status's ApiError.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as finexer from '../../../finexer/src/index.ts';
-import { ServerError } from '../../dist/index.js';
+import { ServerError } from '../../src/index.ts';
 import { rejectionOf, startServer, type TestServer } from '../helpers.ts';
 
 const PAGE = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>';

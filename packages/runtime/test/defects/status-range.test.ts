@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as finexer from '../../../finexer/src/index.ts';
-import { ResponseParseError } from '../../dist/index.js';
+import { ResponseParseError } from '../../src/index.ts';
 import { rejectionOf } from '../helpers.ts';
 
 describe('a status outside 100-599', () => {

@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as finexer from '../../../finexer/src/index.ts';
-import { WebhookVerificationError } from '../../dist/index.js';
+import { WebhookVerificationError } from '../../src/index.ts';
 import { rejectionOf } from '../helpers.ts';
 
 const SECRET = 'whsec_finexer_test_0123456789';
