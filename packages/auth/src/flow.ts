@@ -1,19 +1,17 @@
-import { DEFAULT_REFRESH_SKEW_MS, defaultFetch } from './authenticator.js';
 import { DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { fillParameters, safeText } from './endpoint.js';
 import {
   AuthorizationDeniedError,
   AuthorizationError,
   ConfigurationError,
-  ReauthorizationRequiredError,
   StateMismatchError,
   type AuthorizationErrorFields,
 } from './errors.js';
-import { joinScope, refreshTokens, requestTokens, revokeTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
-import { TokenLifecycle, type Authenticator, type LifecycleOptions } from './lifecycle.js';
+import { clientConfig, joinScope, refreshTokens, renewSession, requestTokens, revokeTokens, scopeList, tokenEndpointUrl } from './grants.js';
+import { createLifecycle, type Authenticator } from './lifecycle.js';
 import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENGTH, pkceChallenge, timingSafeEqual } from './pkce.js';
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
-import { MemoryTokenStore, type TokenStore } from './store.js';
+import type { TokenStore } from './store.js';
 import { toTokens, type Tokens } from './tokens.js';
 import { assertRedirectUri, resolveProfileUrl } from './url.js';
 
@@ -76,23 +74,6 @@ export interface OAuthFlow<Scope extends string = string> {
   session(tokens: Tokens, options?: SessionOptions): Session;
 }
 
-class OAuthSession extends TokenLifecycle implements Session {
-  readonly #revoke: (tokens: Tokens, signal: AbortSignal) => Promise<void>;
-
-  constructor(options: LifecycleOptions, revoke: (tokens: Tokens, signal: AbortSignal) => Promise<void>) {
-    super(options);
-    this.#revoke = revoke;
-  }
-
-  tokens(): Promise<Tokens | undefined> {
-    return this.current();
-  }
-
-  revoke(): Promise<void> {
-    return this.end(this.#revoke);
-  }
-}
-
 function callbackParameters(callback: CallbackInput): URLSearchParams {
   if (callback instanceof URLSearchParams) return callback;
   if (callback instanceof URL) return callback.searchParams;
@@ -121,18 +102,16 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
   assertPkceProfile(authorization);
   assertRedirectUri(options.redirectUri);
 
-  const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
-  const config: ClientConfig = {
-    profile,
+  const config = clientConfig(profile, {
     base: options.baseUrl,
     tokenUrl: options.tokenUrl,
     revocationUrl: options.revocationUrl,
     clientId: options.clientId,
     clientSecret: options.clientSecret,
-    fetch: options.fetch ?? defaultFetch(),
-    now,
-  };
+    fetch: options.fetch,
+    now: options.now,
+  });
   // Resolved up front so a relative URL without a base, or http://, fails here.
   const authorizationEndpoint = resolveProfileUrl(options.authorizationUrl ?? authorization.url, options.baseUrl, 'authorization');
   tokenEndpointUrl(config, 'authorization_code');
@@ -221,28 +200,23 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
     revoke: (tokens, requestOptions = {}) => withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
     session(tokens, sessionOptions = {}) {
-      return new OAuthSession(
-        {
-          key: sessionOptions.key ?? `portico:session:${generateState()}`,
-          store: sessionOptions.store ?? new MemoryTokenStore(),
-          now,
-          refreshSkewMs: sessionOptions.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
-          timeoutMs,
-          apply: profile.apply,
-          initial: toTokens(tokens),
-          onTokens: sessionOptions.onTokens,
-          async renew(current, reason, signal) {
-            if (current === undefined) throw new ReauthorizationRequiredError('this session has no tokens any more: the user must authorize again');
-            if (current.refreshToken === undefined || !profile.grants.includes('refresh_token')) {
-              // Nothing to refresh with: an expiring token serves until it actually expires.
-              if (reason === 'expiring' && current.expiresAt !== undefined && now() < current.expiresAt) return current;
-              throw new ReauthorizationRequiredError('the access token is expired or rejected and there is no refresh token: the user must authorize again');
-            }
-            return refreshTokens(config, current, signal);
-          },
-        },
-        (current, signal) => revokeTokens(config, current, {}, signal),
-      );
+      const lifecycle = createLifecycle({
+        key: sessionOptions.key ?? `portico:session:${generateState()}`,
+        store: sessionOptions.store,
+        now: config.now,
+        refreshSkewMs: sessionOptions.refreshSkewMs,
+        timeoutMs,
+        apply: profile.apply,
+        initial: toTokens(tokens),
+        onTokens: sessionOptions.onTokens,
+        renew: renewSession(config),
+      });
+      return {
+        getAuthorization: (signal) => lifecycle.getAuthorization(signal),
+        handleUnauthorized: (sentValue, signal) => lifecycle.handleUnauthorized(sentValue, signal),
+        tokens: () => lifecycle.current(),
+        revoke: () => lifecycle.end((current, signal) => revokeTokens(config, current, {}, signal)),
+      };
     },
   };
   return flow;
@@ -250,7 +224,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
 
 /** The access_code_exchange grant (e.g. a Connect-style front end hands the app a short-lived code): one request, the tokens back. */
 export function exchangeAccessCode(profile: AuthProfile, inputs: Record<string, string>, options: { baseUrl: string; fetch?: typeof fetch }): Promise<Tokens> {
-  return requestTokens({ profile, base: options.baseUrl, fetch: options.fetch ?? defaultFetch(), now: Date.now }, 'access_code_exchange', inputs);
+  return requestTokens(clientConfig(profile, { base: options.baseUrl, fetch: options.fetch }), 'access_code_exchange', inputs);
 }
 
 export interface RevokeOptions {
@@ -266,14 +240,12 @@ export interface RevokeOptions {
 
 /** Revocation outside an OAuth flow, e.g. for a token from exchangeAccessCode. */
 export function revokeToken(profile: AuthProfile, tokens: Tokens, options: RevokeOptions = {}): Promise<void> {
-  const config: ClientConfig = {
-    profile,
+  const config = clientConfig(profile, {
     base: options.baseUrl,
     revocationUrl: options.revocationUrl,
     clientId: options.clientId,
     clientSecret: options.clientSecret,
-    fetch: options.fetch ?? defaultFetch(),
-    now: Date.now,
-  };
+    fetch: options.fetch,
+  });
   return revokeTokens(config, toTokens(tokens), options.inputs);
 }

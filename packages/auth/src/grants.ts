@@ -2,7 +2,6 @@ import {
   callEndpoint,
   extractError,
   parseTokenResponse,
-  resolvePointer,
   RFC6749_ERROR,
   type EndpointResponse,
   type Values,
@@ -15,6 +14,8 @@ import {
   RevocationError,
   UnsupportedTokenTypeError,
 } from './errors.js';
+import type { RenewReason } from './lifecycle.js';
+import { resolvePointer } from './pointer.js';
 import type { AuthProfile, GrantType } from './profile.js';
 import { toTokens, type Tokens } from './tokens.js';
 import { resolveProfileUrl } from './url.js';
@@ -32,6 +33,13 @@ export interface ClientConfig {
   clientSecret?: string | undefined;
   fetch: typeof fetch;
   now: () => number;
+}
+
+/** The endpoints, credentials and fetch for the single-step functions, with the defaults filled in once. */
+export function clientConfig(profile: AuthProfile, options: Omit<ClientConfig, 'profile' | 'fetch' | 'now'> & { fetch?: typeof fetch | undefined; now?: (() => number) | undefined }): ClientConfig {
+  // The global fetch is looked up per call, so one installed later (or a test
+  // stub) is used, and it is called unbound (Workers refuse another `this`).
+  return { ...options, profile, fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)), now: options.now ?? Date.now };
 }
 
 /**
@@ -105,6 +113,22 @@ export async function refreshTokens(config: ClientConfig, tokens: Tokens, signal
   }
   if (next.refreshToken !== undefined || config.profile.refresh?.rotation === 'always') return next;
   return toTokens({ ...next, refreshToken: tokens.refreshToken });
+}
+
+/**
+ * How a user's session renews its tokens: by refresh when it holds a refresh
+ * token and the provider refreshes; otherwise an expiring token serves until
+ * it actually expires, and then (or on a 401) the user must authorize again.
+ */
+export function renewSession(config: ClientConfig): (current: Tokens | undefined, reason: RenewReason, signal: AbortSignal) => Promise<Tokens> {
+  return async (current, reason, signal) => {
+    if (current === undefined) throw new ReauthorizationRequiredError('this session has no tokens any more: the user must authorize again');
+    if (current.refreshToken === undefined || !config.profile.grants.includes('refresh_token')) {
+      if (reason === 'expiring' && current.expiresAt !== undefined && config.now() < current.expiresAt) return current;
+      throw new ReauthorizationRequiredError('the access token is expired or rejected and there is no refresh token: the user must authorize again');
+    }
+    return refreshTokens(config, current, signal);
+  };
 }
 
 /**

@@ -5,7 +5,6 @@ export { DEFAULT_TOKEN_TIMEOUT_MS } from './deadline.js';
 export type { Authenticator } from './lifecycle.js';
 export {
   createAuthenticator,
-  DEFAULT_REFRESH_SKEW_MS,
   type AuthenticatorContext,
   type AuthInput,
   type ClientCredentialsInput,
@@ -47,5 +46,5 @@ export {
 } from './errors.js';
 export { inspectCustom, isSensitiveKey, redact, redactSecrets, REDACTED, withRedactedInspect } from './redact.js';
 export { assertSecureUrl, sameOrigin } from './url.js';
-export { resolvePointer } from './endpoint.js';
+export { resolvePointer } from './pointer.js';
 export { readLimited } from './limited.js';

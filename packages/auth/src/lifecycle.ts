@@ -1,4 +1,4 @@
-import { abortable, withDeadline } from './deadline.js';
+import { abortable, DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { ReauthorizationRequiredError, TokenStoreError } from './errors.js';
 import type { ApplyRules } from './profile.js';
 import { MemoryTokenStore, type Lease, type StoredTokens, type TokenStore } from './store.js';
@@ -32,6 +32,28 @@ export interface LifecycleOptions {
   onTokens?: ((tokens: Tokens) => void | Promise<void>) | undefined;
   /** Written to the store on first use unless the store already holds tokens under the key. */
   initial?: Tokens | undefined;
+}
+
+/** Renew this long before the expiry, so a request never leaves with a token that expires on the way. */
+const DEFAULT_REFRESH_SKEW_MS = 60_000;
+
+/** What a lifecycle needs; store, clock, skew and timeout have defaults. */
+export type LifecycleInit = Omit<LifecycleOptions, 'store' | 'now' | 'refreshSkewMs' | 'timeoutMs'> & {
+  store?: TokenStore | undefined;
+  now?: (() => number) | undefined;
+  refreshSkewMs?: number | undefined;
+  timeoutMs?: number | undefined;
+};
+
+/** The one place a lifecycle is built, so client credentials and sessions get the same defaults. */
+export function createLifecycle(init: LifecycleInit): TokenLifecycle {
+  return new TokenLifecycle({
+    ...init,
+    store: init.store ?? new MemoryTokenStore(),
+    now: init.now ?? Date.now,
+    refreshSkewMs: init.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
+    timeoutMs: init.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
+  });
 }
 
 export function authorizationHeader(apply: ApplyRules, accessToken: string): { name: string; value: string } {
@@ -151,7 +173,8 @@ export class TokenLifecycle implements Authenticator {
     return this.#read();
   }
 
-  protected async current(): Promise<Tokens | undefined> {
+  /** The current tokens (after saving any left pending), or undefined once cleared. */
+  async current(): Promise<Tokens | undefined> {
     return (await this.#current())?.tokens;
   }
 
@@ -265,7 +288,7 @@ export class TokenLifecycle implements Authenticator {
   }
 
   /** Runs `finish` on the current tokens (after any renewal in flight), then forgets them even if `finish` fails. */
-  protected async end(finish: (tokens: Tokens, signal: AbortSignal) => Promise<void>): Promise<void> {
+  async end(finish: (tokens: Tokens, signal: AbortSignal) => Promise<void>): Promise<void> {
     // Initial tokens not yet written must not be written after this.
     await this.#init();
     await this.#inflight?.catch(() => undefined);
