@@ -92,20 +92,15 @@ ${lines.join('\n')}
 }`;
 }
 
-const AUTH_ERRORS = [
-  'PorticoAuthError',
-  'OAuthError',
-  'AuthorizationDeniedError',
-  'StateMismatchError',
-  'ReauthorizationRequiredError',
-  'InsecureUrlError',
-  'TokenResponseError',
-  'RevocationError',
-  'UnsupportedTokenTypeError',
-  'AuthorizationError',
-  'ConfigurationError',
-  'NetworkError',
-];
+/** The auth errors a provider's client can throw, by what its profile uses: a client exports only those. */
+function authErrors(profile: Json): string[] {
+  const grants: string[] = profile.grants ?? [];
+  const errors = ['PorticoError', 'ConfigurationError', 'InsecureUrlError'];
+  if (grants.length > 0) errors.push('OAuthError', 'TokenResponseError', 'ReauthorizationRequiredError', 'TokenStoreError', 'TokenTimeoutError');
+  if (grants.includes('authorization_code')) errors.push('AuthorizationCallbackError', 'AuthorizationDeniedError', 'StateMismatchError');
+  if (profile.revocation) errors.push('RevocationError', 'UnsupportedTokenTypeError');
+  return errors;
+}
 
 const RUNTIME_ERRORS = [
   'ApiError',
@@ -242,7 +237,7 @@ ${renderPages(doc)}
 export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, Pages, Throw> =
   defineClient<paths, Auth, Pages${kind === 'oauth' ? '>(spec)' : ', CredentialProfile>(spec, createCredentialAuthenticator)'};
 ${exports.map((e) => `\n${e}\n`).join('')}
-export { ${AUTH_ERRORS.join(', ')}, MemoryTokenStore, PorticoError } from '@portico/auth';
+export { ${[...authErrors(profile), 'MemoryTokenStore'].join(', ')} } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
 export { ${runtimeErrors.join(', ')} } from '@portico/runtime';
 export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';

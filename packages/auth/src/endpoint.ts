@@ -1,4 +1,4 @@
-import { ConfigurationError, NetworkError, OAuthError, ResponseTooLargeError, TokenResponseError, sanitizeError } from './errors.js';
+import { ConfigurationError, ConnectionError, OAuthError, ResponseTooLargeError, TokenResponseError } from './errors.js';
 import { readLimited } from './limited.js';
 import { resolvePointer } from './pointer.js';
 import type { ApplyRules, AuthProfile, BodyFormat, ClientAuthentication, ErrorMap, ParameterMap } from './profile.js';
@@ -120,7 +120,7 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
   } catch (error) {
     // A timeout or the caller's abort: its reason is the error to report.
     if (call.signal?.aborted) throw call.signal.reason;
-    throw new NetworkError(`the ${call.what} request failed before a response (${call.url.origin})`, sanitizeError(error, secrets));
+    throw new ConnectionError('POST', `${call.url.origin}${call.url.pathname}`, error, secrets);
   }
   // Browsers hide a manual redirect behind an opaque status 0 response.
   const status = response.type === 'opaqueredirect' ? 302 : response.status;

@@ -1,11 +1,11 @@
 import { DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { fillParameters, safeText } from './endpoint.js';
 import {
+  AuthorizationCallbackError,
   AuthorizationDeniedError,
-  AuthorizationError,
   ConfigurationError,
   StateMismatchError,
-  type AuthorizationErrorFields,
+  type AuthorizationCallbackFields,
 } from './errors.js';
 import { clientConfig, joinScope, refreshTokens, renewSession, requestTokens, revokeTokens, scopeList, tokenEndpointUrl } from './grants.js';
 import { createLifecycle, type Authenticator } from './lifecycle.js';
@@ -159,7 +159,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
       const single = (name: string | undefined): string | undefined => {
         if (name === undefined) return undefined;
         const all = parameters.getAll(name);
-        if (all.length > 1) throw new AuthorizationError({ error: 'invalid_request', errorDescription: `the callback repeats the ${name} parameter` });
+        if (all.length > 1) throw new AuthorizationCallbackError({ error: 'invalid_request', errorDescription: `the callback repeats the ${name} parameter` });
         return all[0];
       };
       const state = single(callbackName.state);
@@ -172,17 +172,17 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
       }
       // An error callback may lack state (some providers drop it on denial); it carries no code, so nothing is accepted from it.
       if (error !== undefined) {
-        const fields: AuthorizationErrorFields = { error: safeText(error, secrets) ?? 'unknown_error' };
+        const fields: AuthorizationCallbackFields = { error: safeText(error, secrets) ?? 'unknown_error' };
         const description = safeText(single(callbackName.errorDescription), secrets);
         const uri = safeText(single(callbackName.errorUri), secrets);
         const providerCode = safeText(single(callbackName.errorCode), secrets);
         if (description !== undefined) fields.errorDescription = description;
         if (uri !== undefined) fields.errorUri = uri;
         if (providerCode !== undefined) fields.errorCode = providerCode;
-        throw error === 'access_denied' ? new AuthorizationDeniedError(fields) : new AuthorizationError(fields);
+        throw error === 'access_denied' ? new AuthorizationDeniedError(fields) : new AuthorizationCallbackError(fields);
       }
       if (usesState && state === undefined) throw new StateMismatchError('the callback has a code but no state');
-      if (code === undefined || code === '') throw new AuthorizationError({ error: 'invalid_request', errorDescription: 'the callback has neither a code nor an error' });
+      if (code === undefined || code === '') throw new AuthorizationCallbackError({ error: 'invalid_request', errorDescription: 'the callback has neither a code nor an error' });
 
       let codeVerifier: string | undefined;
       if (authorization.pkce !== 'none') {

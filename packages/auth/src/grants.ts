@@ -8,7 +8,7 @@ import {
 } from './endpoint.js';
 import {
   ConfigurationError,
-  NetworkError,
+  ConnectionError,
   OAuthError,
   ReauthorizationRequiredError,
   RevocationError,
@@ -166,7 +166,7 @@ export async function revokeTokens(config: ClientConfig, tokens: Tokens, inputs:
       signal,
     });
   } catch (error) {
-    if (error instanceof NetworkError) throw new RevocationError('the revocation request failed before a response', { retryable: true, cause: error });
+    if (error instanceof ConnectionError) throw new RevocationError('the revocation request failed before a response', { retryable: true, cause: error });
     throw error;
   }
   const { status, body, secrets } = response;

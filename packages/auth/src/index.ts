@@ -26,25 +26,19 @@ export {
 } from './flow.js';
 export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';
 export {
+  AuthorizationCallbackError,
   AuthorizationDeniedError,
-  AuthorizationError,
   ConfigurationError,
+  ConnectionError,
   InsecureUrlError,
-  NetworkError,
   OAuthError,
-  PorticoAuthError,
   PorticoError,
   ReauthorizationRequiredError,
   ResponseTooLargeError,
   RevocationError,
-  sanitizeError,
   StateMismatchError,
   TokenResponseError,
   TokenStoreError,
   TokenTimeoutError,
   UnsupportedTokenTypeError,
 } from './errors.js';
-export { inspectCustom, isSensitiveKey, redact, redactSecrets, REDACTED, withRedactedInspect } from './redact.js';
-export { assertSecureUrl, sameOrigin } from './url.js';
-export { resolvePointer } from './pointer.js';
-export { readLimited } from './limited.js';

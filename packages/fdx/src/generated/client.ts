@@ -27,7 +27,7 @@ export function oauth(options: OAuthFlowOptions): OAuthFlow<Scope> {
   return createOAuthFlow<Scope>(spec.auth, options);
 }
 
-export { PorticoAuthError, OAuthError, AuthorizationDeniedError, StateMismatchError, ReauthorizationRequiredError, InsecureUrlError, TokenResponseError, RevocationError, UnsupportedTokenTypeError, AuthorizationError, ConfigurationError, NetworkError, MemoryTokenStore, PorticoError } from '@portico/auth';
+export { PorticoError, ConfigurationError, InsecureUrlError, OAuthError, TokenResponseError, ReauthorizationRequiredError, TokenStoreError, TokenTimeoutError, AuthorizationCallbackError, AuthorizationDeniedError, StateMismatchError, RevocationError, UnsupportedTokenTypeError, MemoryTokenStore } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
 export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, PaginationLoopError } from '@portico/runtime';
 export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';

@@ -50,7 +50,7 @@ export function verifyWebhook(
   return verifyWebhookSignature<WebhookEvent>(webhookSignature, rawBody, headers, secret, options);
 }
 
-export { PorticoAuthError, OAuthError, AuthorizationDeniedError, StateMismatchError, ReauthorizationRequiredError, InsecureUrlError, TokenResponseError, RevocationError, UnsupportedTokenTypeError, AuthorizationError, ConfigurationError, NetworkError, MemoryTokenStore, PorticoError } from '@portico/auth';
+export { PorticoError, ConfigurationError, InsecureUrlError, OAuthError, TokenResponseError, ReauthorizationRequiredError, TokenStoreError, TokenTimeoutError, AuthorizationCallbackError, AuthorizationDeniedError, StateMismatchError, RevocationError, UnsupportedTokenTypeError, MemoryTokenStore } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
 export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, PaginationLoopError, WebhookVerificationError } from '@portico/runtime';
 export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';
