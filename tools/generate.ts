@@ -146,15 +146,13 @@ function renderClient(slug: string, doc: Json): string {
   }
   if (grants.includes('authorization_code')) {
     authTypes.push('Session', 'StaticTokenInput');
-    authImports.add('Session').add('StaticTokenInput').add('OAuthFlow').add('OAuthFlowOptions');
-    authValues.add('createOAuthFlow');
+    authImports.add('Session').add('StaticTokenInput');
+    authValues.add('defineOAuth');
     exports.push(`/**
  * The authorization-code flow: build the authorization URL, exchange the
  * callback for tokens, refresh, revoke, and turn tokens into a client session.
  */
-export function oauth(options: OAuthFlowOptions): OAuthFlow<Scope> {
-  return createOAuthFlow<Scope>(spec.auth, options);
-}`);
+export const oauth = /* @__PURE__ */ defineOAuth<Scope>(spec);`);
     specImports.add('type Scope');
   }
   if (grants.includes('access_code_exchange')) {

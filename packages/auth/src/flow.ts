@@ -222,6 +222,17 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
   return flow;
 }
 
+/**
+ * `createOAuthFlow` bound to a provider's auth profile: what a generated
+ * client exports as `oauth`. It takes the spec rather than `spec.auth`
+ * because bundlers keep a pure call whose argument reads a property (it
+ * might run a getter), and that would ship this flow, PKCE and revocation
+ * to every user of `createClient`.
+ */
+export function defineOAuth<Scope extends string = string>(spec: { auth: AuthProfile }): (options: OAuthFlowOptions) => OAuthFlow<Scope> {
+  return (options) => createOAuthFlow<Scope>(spec.auth, options);
+}
+
 /** The access_code_exchange grant (e.g. a Connect-style front end hands the app a short-lived code): one request, the tokens back. */
 export function exchangeAccessCode(profile: AuthProfile, inputs: Record<string, string>, options: { baseUrl: string; fetch?: typeof fetch }): Promise<Tokens> {
   return requestTokens(clientConfig(profile, { base: options.baseUrl, fetch: options.fetch }), 'access_code_exchange', inputs);

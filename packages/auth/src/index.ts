@@ -13,6 +13,7 @@ export {
 export { createCredentialAuthenticator, type ApiKeyInput, type BasicAuthInput, type CredentialInput } from './credentials.js';
 export {
   createOAuthFlow,
+  defineOAuth,
   exchangeAccessCode,
   revokeToken,
   type AuthorizationRequest,
