@@ -7,11 +7,11 @@ import {
   StateMismatchError,
   type AuthorizationCallbackFields,
 } from './errors.js';
-import { clientConfig, joinScope, refreshTokens, renewSession, requestTokens, revokeTokens, scopeList, tokenEndpointUrl } from './grants.js';
-import { createLifecycle, type Authenticator } from './lifecycle.js';
+import { clientConfig, joinScope, refreshTokens, renewSession, requestTokens, revokeTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
+import { createLifecycle, storeCall, underLock, type Authenticator } from './lifecycle.js';
 import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENGTH, pkceChallenge, timingSafeEqual } from './pkce.js';
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
-import type { TokenStore } from './store.js';
+import { MemoryTokenStore, type TokenStore } from './store.js';
 import { toTokens, type Tokens } from './tokens.js';
 import { assertRedirectUri, resolveProfileUrl } from './url.js';
 
@@ -72,6 +72,37 @@ export interface OAuthFlow<Scope extends string = string> {
   refresh(tokens: Tokens, options?: RequestOptions): Promise<Tokens>;
   revoke(tokens: Tokens, options?: RequestOptions): Promise<void>;
   session(tokens: Tokens, options?: SessionOptions): Session;
+}
+
+/**
+ * A user's tokens in use: a lifecycle that renews by refresh, seeded with the
+ * tokens the flow obtained, and revoked at the end. It lives here, not in the
+ * lifecycle, so a client-credentials bundle carries none of it.
+ */
+function createSession(config: ClientConfig, tokens: Tokens, options: SessionOptions, timeoutMs: number): Session {
+  const initial = toTokens(tokens);
+  const key = options.key ?? `portico:session:${generateState()}`;
+  const store = options.store ?? new MemoryTokenStore();
+  const lifecycle = createLifecycle({ key, store, now: config.now, refreshSkewMs: options.refreshSkewMs, timeoutMs, apply: config.profile.apply, onTokens: options.onTokens, renew: renewSession(config) });
+  // The first write is a check-and-set under the lock: saved tokens from a
+  // late starter must not overwrite ones another instance already rotated.
+  let seeded: Promise<void> | undefined;
+  const seed = (): Promise<void> =>
+    (seeded ??= withDeadline('wait for the token store lock', timeoutMs, undefined, (deadline) =>
+      underLock(store, key, async () => {
+        if ((await storeCall('read the tokens', () => store.get(key))) === undefined) await storeCall('save the initial tokens', () => store.set(key, initial, 0));
+      }, deadline),
+    ).catch((error: unknown) => {
+      seeded = undefined;
+      throw error;
+    }));
+  return {
+    getAuthorization: (signal) => seed().then(() => lifecycle.getAuthorization(signal)),
+    handleUnauthorized: (sentValue, signal) => seed().then(() => lifecycle.handleUnauthorized(sentValue, signal)),
+    tokens: () => seed().then(() => lifecycle.current()),
+    // Seeded first, so initial tokens not yet written cannot be written after the end.
+    revoke: () => seed().then(() => lifecycle.end((current, signal) => revokeTokens(config, current, {}, signal))),
+  };
 }
 
 function callbackParameters(callback: CallbackInput): URLSearchParams {
@@ -199,25 +230,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
 
     revoke: (tokens, requestOptions = {}) => withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
-    session(tokens, sessionOptions = {}) {
-      const lifecycle = createLifecycle({
-        key: sessionOptions.key ?? `portico:session:${generateState()}`,
-        store: sessionOptions.store,
-        now: config.now,
-        refreshSkewMs: sessionOptions.refreshSkewMs,
-        timeoutMs,
-        apply: profile.apply,
-        initial: toTokens(tokens),
-        onTokens: sessionOptions.onTokens,
-        renew: renewSession(config),
-      });
-      return {
-        getAuthorization: (signal) => lifecycle.getAuthorization(signal),
-        handleUnauthorized: (sentValue, signal) => lifecycle.handleUnauthorized(sentValue, signal),
-        tokens: () => lifecycle.current(),
-        revoke: () => lifecycle.end((current, signal) => revokeTokens(config, current, {}, signal)),
-      };
-    },
+    session: (tokens, sessionOptions = {}) => createSession(config, tokens, sessionOptions, timeoutMs),
   };
   return flow;
 }
