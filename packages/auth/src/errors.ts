@@ -79,7 +79,7 @@ function plainErrorView(value: unknown): Record<string, unknown> {
  * Foreign errors can carry arbitrary properties (request options, sockets);
  * the copy carries none of them.
  */
-export function sanitizeError(error: unknown, secrets: readonly string[], depth = 0): Error {
+function sanitizeError(error: unknown, secrets: readonly string[], depth = 0): Error {
   if (error instanceof PorticoError) return error;
   const source = error instanceof Error ? error : new Error(String(error));
   const cause = depth < 5 && source.cause !== undefined ? sanitizeError(source.cause, secrets, depth + 1) : undefined;
