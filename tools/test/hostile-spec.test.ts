@@ -74,7 +74,11 @@ describe('the generator with hostile spec strings', () => {
       platform: 'node',
       outfile: out,
       logLevel: 'silent',
-      alias: { '@portico/runtime': join(ROOT, 'packages/runtime/dist/index.js'), '@portico/auth': join(ROOT, 'packages/auth/dist/index.js') },
+      alias: {
+        '@portico/runtime': join(ROOT, 'packages/runtime/dist/index.js'),
+        '@portico/auth': join(ROOT, 'packages/auth/dist/index.js'),
+        '@portico/auth/internal': join(ROOT, 'packages/auth/dist/internal.js'),
+      },
     });
     delete g.pwned;
     const mod = await import(pathToFileURL(out).href);
