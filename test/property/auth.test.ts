@@ -12,7 +12,7 @@ import { anyText, canary, expectNoCanary, expectPorticoError, group, outcome, re
 const g = group('auth');
 const AUTH = 'https://auth.example.test';
 const NOW = Date.UTC(2026, 0, 1);
-const TOKEN_CODES = ['oauth_error', 'token_response_error', 'response_too_large', 'network_error', 'reauthorization_required'];
+const TOKEN_CODES = ['oauth_error', 'token_response_error', 'response_too_large', 'connection_error', 'reauthorization_required'];
 const profiles: Record<string, AuthProfile> = { 'dexero-fd': loadProfile('dexero-fd').profile, finexer: loadProfile('finexer').profile, fdx: loadProfile('fdx').profile };
 
 const tokenLike = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~+/-]{1,40}=*$/), anyText(40), fc.constant(''), fc.integer(), fc.constant(null));

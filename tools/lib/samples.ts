@@ -4,6 +4,7 @@
 // pieces as the README, so both say the same thing; tools/test/samples.test.ts
 // compiles every one against the built packages.
 import { authSnippet, requestArg } from './readme.ts';
+import { pointerTokens } from '../../packages/auth/src/pointer.ts';
 import { deref, operations, packageName, type Json, type Operation } from './specs.ts';
 
 interface CodeSample {
@@ -30,7 +31,7 @@ function successSchema(doc: Json, op: Json): Json | undefined {
 /** Follows a JSON pointer (`/data/experts`) through a schema's properties. */
 function schemaAt(doc: Json, schema: Json | undefined, pointer: string): Json | undefined {
   let at = schema;
-  for (const key of pointer.split('/').filter(Boolean)) at = at && deref(doc, allProperties(doc, at)[key]);
+  for (const key of pointerTokens(pointer)) at = at && deref(doc, allProperties(doc, at)[key]);
   return at;
 }
 

@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { pointerTokens } from '../../packages/auth/src/pointer.ts';
 
 /** The repository; PORTICO_ROOT points the tools at another tree (the drift check's own test uses it). */
 export const ROOT = process.env.PORTICO_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
@@ -49,11 +50,7 @@ export function operations(doc: Json): Operation[] {
 export function deref<T = Json>(doc: Json, value: any): T {
   let v = value;
   for (let i = 0; v && typeof v === 'object' && typeof v.$ref === 'string' && i < 32; i++) {
-    v = v.$ref
-      .replace(/^#\//, '')
-      .split('/')
-      .map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .reduce((o: any, k: string) => o?.[k], doc);
+    v = pointerTokens(v.$ref.replace(/^#/, '')).reduce((o: any, k: string) => o?.[k], doc);
   }
   return v as T;
 }

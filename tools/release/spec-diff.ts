@@ -5,6 +5,7 @@
 // Portico extensions the runtime executes (the auth profile, envelopes,
 // pagination), which no generic OpenAPI diff knows about.
 import { isDeepStrictEqual } from 'node:util';
+import { pointerTokens } from '../../packages/auth/src/pointer.ts';
 import { HTTP_METHODS, type Json } from '../lib/specs.ts';
 
 export type Bump = 'major' | 'minor' | 'patch';
@@ -61,11 +62,7 @@ class Diff {
     let v = value;
     for (let i = 0; v && typeof v === 'object' && typeof v.$ref === 'string' && i < 32; i++) {
       ref = v.$ref;
-      v = v.$ref
-        .replace(/^#\//, '')
-        .split('/')
-        .map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-        .reduce((o: any, k: string) => o?.[k], doc);
+      v = pointerTokens(v.$ref.replace(/^#/, '')).reduce((o: any, k: string) => o?.[k], doc);
     }
     return { value: v, ref };
   }

@@ -74,7 +74,11 @@ describe('the generator with hostile spec strings', () => {
       platform: 'node',
       outfile: out,
       logLevel: 'silent',
-      alias: { '@portico/runtime': join(ROOT, 'packages/runtime/src/index.ts'), '@portico/auth': join(ROOT, 'packages/auth/src/index.ts') },
+      alias: {
+        '@portico/runtime': join(ROOT, 'packages/runtime/src/index.ts'),
+        '@portico/auth': join(ROOT, 'packages/auth/src/index.ts'),
+        '@portico/auth/internal': join(ROOT, 'packages/auth/src/internal.ts'),
+      },
     });
     delete g.pwned;
     const mod = await import(pathToFileURL(out).href);

@@ -1,14 +1,10 @@
-import { DEFAULT_TOKEN_TIMEOUT_MS } from './deadline.js';
 import { ConfigurationError } from './errors.js';
-import type { Session } from './flow.js';
-import { joinScope, requestTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
-import { authorizationHeader, TokenLifecycle, type Authenticator } from './lifecycle.js';
+import { clientConfig, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
+import { authorizationHeader, createLifecycle, type Authenticator } from './lifecycle.js';
 import type { AuthProfile } from './profile.js';
-import { MemoryTokenStore, type TokenStore } from './store.js';
+import type { TokenStore } from './store.js';
 import { isHeaderToken, type Tokens } from './tokens.js';
 import { assertSecureUrl } from './url.js';
-
-export const DEFAULT_REFRESH_SKEW_MS = 60_000;
 
 /** `createClient({ auth: { clientId, clientSecret } })`: the client fetches and renews its own tokens. */
 export interface ClientCredentialsInput<Scope extends string = string> {
@@ -33,7 +29,8 @@ export interface StaticTokenInput {
   tokenType?: string;
 }
 
-export type AuthInput = ClientCredentialsInput | Session | StaticTokenInput | Authenticator;
+/** A session from `oauth().session()` is an Authenticator too. */
+export type AuthInput = ClientCredentialsInput | StaticTokenInput | Authenticator;
 
 export interface AuthenticatorContext {
   /** The API base URL; resolves relative profile URLs unless `authBaseUrl` is given. */
@@ -45,11 +42,6 @@ export interface AuthenticatorContext {
   timeoutMs?: number;
   store?: TokenStore;
   onTokens?: (tokens: Tokens) => void | Promise<void>;
-}
-
-/** Looks the global fetch up per call, so a fetch installed later (or a test stub) is used, and it is called unbound. */
-export function defaultFetch(): typeof fetch {
-  return (input, init) => globalThis.fetch(input, init);
 }
 
 function isAuthenticator(input: AuthInput): input is Authenticator {
@@ -71,26 +63,24 @@ export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx:
   }
 
   if ('clientId' in input && 'clientSecret' in input) {
-    const now = ctx.now ?? Date.now;
-    const config: ClientConfig = {
-      profile,
+    const config = clientConfig(profile, {
       base: ctx.authBaseUrl ?? ctx.baseUrl,
       tokenUrl: input.tokenUrl,
       clientId: input.clientId,
       clientSecret: input.clientSecret,
-      fetch: ctx.fetch ?? defaultFetch(),
-      now,
-    };
+      fetch: ctx.fetch,
+      now: ctx.now,
+    });
     const scopes = scopeList(profile, input.scope);
     const scope = joinScope(profile, scopes);
     // Resolved now so a bad profile or an http:// URL fails at createClient, not at the first call.
     const tokenUrl = tokenEndpointUrl(config, 'client_credentials');
-    return new TokenLifecycle({
+    return createLifecycle({
       key: input.key ?? `portico:client_credentials:${tokenUrl.href}:${input.clientId}:${scope ?? ''}`,
-      store: input.store ?? ctx.store ?? new MemoryTokenStore(),
-      now,
-      refreshSkewMs: ctx.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
-      timeoutMs: input.timeoutMs ?? ctx.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
+      store: input.store ?? ctx.store,
+      now: config.now,
+      refreshSkewMs: ctx.refreshSkewMs,
+      timeoutMs: input.timeoutMs ?? ctx.timeoutMs,
       apply: profile.apply,
       // Client credentials have no refresh token: a new grant is the renewal, for expiry and 401 alike.
       renew: (_current, _reason, signal) => requestTokens(config, 'client_credentials', { scope }, scopes, signal),

@@ -1,5 +1,6 @@
-import { ConfigurationError, NetworkError, OAuthError, ResponseTooLargeError, TokenResponseError, sanitizeError } from './errors.js';
+import { ConfigurationError, ConnectionError, OAuthError, ResponseTooLargeError, TokenResponseError } from './errors.js';
 import { readLimited } from './limited.js';
+import { resolvePointer } from './pointer.js';
 import type { ApplyRules, AuthProfile, BodyFormat, ClientAuthentication, ErrorMap, ParameterMap } from './profile.js';
 import { redactSecrets } from './redact.js';
 import { isHeaderToken, toTokens, type Tokens } from './tokens.js';
@@ -119,7 +120,7 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
   } catch (error) {
     // A timeout or the caller's abort: its reason is the error to report.
     if (call.signal?.aborted) throw call.signal.reason;
-    throw new NetworkError(`the ${call.what} request failed before a response (${call.url.origin})`, sanitizeError(error, secrets));
+    throw new ConnectionError('POST', `${call.url.origin}${call.url.pathname}`, error, secrets);
   }
   // Browsers hide a manual redirect behind an opaque status 0 response.
   const status = response.type === 'opaqueredirect' ? 302 : response.status;
@@ -138,22 +139,6 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
     parsed = undefined;
   }
   return { status, body: parsed, secrets };
-}
-
-/** RFC 6901 JSON Pointer lookup; undefined when any step is missing. */
-export function resolvePointer(document: unknown, pointer: string): unknown {
-  let current = document;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(current)) {
-      current = /^(0|[1-9]\d*)$/.test(key) ? current[Number(key)] : undefined;
-    } else if (current !== null && typeof current === 'object' && Object.hasOwn(current, key)) {
-      current = (current as Record<string, unknown>)[key];
-    } else {
-      return undefined;
-    }
-  }
-  return current;
 }
 
 const MAX_TEXT = 500;

@@ -8,19 +8,32 @@ import { inspectCustom, redactSecrets } from './redact.js';
 type InspectFn = (value: unknown, options?: object) => string;
 
 /**
- * Base of every error a Portico client throws (auth and runtime alike). `code`
- * is stable; match on it or on the class.
+ * Base of every error a Portico client throws (auth and runtime alike), the
+ * only base: `code` is stable; match on it or on the class. Each subclass
+ * states its name as data (`static errorName`), because a minifier renames
+ * classes and `constructor.name` would then read `e` or `t`.
  */
 export class PorticoError extends Error {
-  static {
-    this.prototype.name = 'PorticoError';
-  }
+  static readonly errorName: string = 'PorticoError';
 
   readonly code: string;
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+  }
+
+  // A getter, not a static block writing `prototype.name`: a class with a
+  // static block is code a bundler must keep, so every error class would
+  // ship whether used or not.
+  override get name(): string {
+    return (this.constructor as typeof PorticoError).errorName;
+  }
+
+  // Assigning a name (to an instance, or `prototype.name` in an older
+  // subclass) shadows the getter, as it would shadow Error's own `name`.
+  override set name(value: string) {
+    Object.defineProperty(this, 'name', { value, writable: true, configurable: true, enumerable: false });
   }
 
   /** The safe view: name, message and the error's own fields, with the cause chain. */
@@ -49,13 +62,6 @@ export class PorticoError extends Error {
   }
 }
 
-/** Base of every error thrown by @portico/auth. */
-export class PorticoAuthError extends PorticoError {
-  static {
-    this.prototype.name = 'PorticoAuthError';
-  }
-}
-
 function plainErrorView(value: unknown): Record<string, unknown> {
   if (!(value instanceof Error)) return { message: String(value) };
   const code = (value as { code?: unknown }).code;
@@ -73,8 +79,8 @@ function plainErrorView(value: unknown): Record<string, unknown> {
  * Foreign errors can carry arbitrary properties (request options, sockets);
  * the copy carries none of them.
  */
-export function sanitizeError(error: unknown, secrets: readonly string[], depth = 0): Error {
-  if (error instanceof PorticoAuthError) return error;
+function sanitizeError(error: unknown, secrets: readonly string[], depth = 0): Error {
+  if (error instanceof PorticoError) return error;
   const source = error instanceof Error ? error : new Error(String(error));
   const cause = depth < 5 && source.cause !== undefined ? sanitizeError(source.cause, secrets, depth + 1) : undefined;
   const copy = new Error(redactSecrets(source.message, secrets), cause === undefined ? undefined : { cause });
@@ -87,14 +93,10 @@ export function sanitizeError(error: unknown, secrets: readonly string[], depth 
 
 /**
  * A response body larger than the limit: `maxResponseBytes` for API calls,
- * 1 MiB for token and revocation endpoints. Shared by auth and the runtime,
- * so it extends PorticoError rather than PorticoAuthError.
+ * 1 MiB for token and revocation endpoints. Shared by auth and the runtime.
  */
 export class ResponseTooLargeError extends PorticoError {
-  static {
-    this.prototype.name = 'ResponseTooLargeError';
-  }
-
+  static override readonly errorName = 'ResponseTooLargeError';
   readonly status: number;
   readonly limitBytes: number;
 
@@ -106,22 +108,16 @@ export class ResponseTooLargeError extends PorticoError {
 }
 
 /** The profile or the call is unusable (missing input, relative URL without a base, ...). */
-export class ConfigurationError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'ConfigurationError';
-  }
-
+export class ConfigurationError extends PorticoError {
+  static override readonly errorName = 'ConfigurationError';
   constructor(message: string) {
     super('configuration_error', message);
   }
 }
 
 /** An `http://` URL to a host other than 127.0.0.1, ::1 or localhost, or another non-https scheme. */
-export class InsecureUrlError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'InsecureUrlError';
-  }
-
+export class InsecureUrlError extends PorticoError {
+  static override readonly errorName = 'InsecureUrlError';
   /** Scheme and host only; paths and queries may carry data. */
   readonly origin: string;
 
@@ -139,11 +135,8 @@ export interface OAuthErrorFields {
 }
 
 /** An RFC 6749 §5.2 error response (invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope) or a provider's own code. */
-export class OAuthError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'OAuthError';
-  }
-
+export class OAuthError extends PorticoError {
+  static override readonly errorName = 'OAuthError';
   readonly error: string;
   declare readonly errorDescription?: string;
   declare readonly errorUri?: string;
@@ -165,11 +158,8 @@ export interface TokenResponseErrorFields {
 }
 
 /** A token response that cannot be used: not JSON, no access token, `success` not true, a redirect, an unexpected status. */
-export class TokenResponseError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'TokenResponseError';
-  }
-
+export class TokenResponseError extends PorticoError {
+  static override readonly errorName = 'TokenResponseError';
   readonly status: number;
   declare readonly error?: string;
   declare readonly errorDescription?: string;
@@ -182,18 +172,27 @@ export class TokenResponseError extends PorticoAuthError {
   }
 }
 
-/** The request never got an HTTP response (DNS, connection refused, TLS). */
-export class NetworkError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'NetworkError';
-  }
+/**
+ * The request never got an HTTP response: DNS, a refused or reset
+ * connection, TLS. The same class for API calls and for token, refresh and
+ * revocation requests. `path` is the operation's path template (API calls)
+ * or the endpoint's URL without its query (token endpoints).
+ */
+export class ConnectionError extends PorticoError {
+  static override readonly errorName = 'ConnectionError';
+  readonly method: string;
+  readonly path: string;
 
-  constructor(message: string, cause: Error) {
-    super('network_error', message, { cause });
+  /** `secrets`: what the request carried, cut from the message and the cause chain (fetch quotes a header value it refuses). */
+  constructor(method: string, path: string, cause: unknown, secrets: readonly string[] = []) {
+    const safe = sanitizeError(cause, secrets);
+    super('connection_error', `${method} ${path}: the connection failed (${safe.message})`, { cause: safe });
+    this.method = method;
+    this.path = path;
   }
 }
 
-export interface AuthorizationErrorFields {
+export interface AuthorizationCallbackFields {
   error: string;
   errorDescription?: string;
   errorUri?: string;
@@ -201,18 +200,19 @@ export interface AuthorizationErrorFields {
   errorCode?: string;
 }
 
-/** The authorization callback carried an error (RFC 6749 §4.1.2.1) or no code. */
-export class AuthorizationError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'AuthorizationError';
-  }
-
+/**
+ * The authorization callback (the user's redirect back from the provider)
+ * carried an error (RFC 6749 §4.1.2.1) or no code. Not an HTTP status: an
+ * API's 401 is the runtime's AuthenticationError, its 403 PermissionDeniedError.
+ */
+export class AuthorizationCallbackError extends PorticoError {
+  static override readonly errorName: string = 'AuthorizationCallbackError';
   readonly error: string;
   declare readonly errorDescription?: string;
   declare readonly errorUri?: string;
   declare readonly errorCode?: string;
 
-  constructor(fields: AuthorizationErrorFields, code = 'authorization_error') {
+  constructor(fields: AuthorizationCallbackFields, code = 'authorization_error') {
     super(code, `authorization failed: ${fields.error}${fields.errorDescription ? `: ${fields.errorDescription}` : ''}`);
     this.error = fields.error;
     if (fields.errorDescription !== undefined) this.errorDescription = fields.errorDescription;
@@ -222,34 +222,25 @@ export class AuthorizationError extends PorticoAuthError {
 }
 
 /** The user (or the provider for them) refused: `error=access_denied`. */
-export class AuthorizationDeniedError extends AuthorizationError {
-  static {
-    this.prototype.name = 'AuthorizationDeniedError';
-  }
-
-  constructor(fields: AuthorizationErrorFields) {
+export class AuthorizationDeniedError extends AuthorizationCallbackError {
+  static override readonly errorName = 'AuthorizationDeniedError';
+  constructor(fields: AuthorizationCallbackFields) {
     super(fields, 'authorization_denied');
   }
 }
 
 /** The callback's `state` is missing or is not the one this authorization request sent (CSRF). */
-export class StateMismatchError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'StateMismatchError';
-  }
-
+export class StateMismatchError extends PorticoError {
+  static override readonly errorName = 'StateMismatchError';
   constructor(message: string) {
     super('state_mismatch', message);
   }
 }
 
 /** The grant is gone (invalid_grant on refresh, no refresh token, tokens cleared): send the user through authorization again. */
-export class ReauthorizationRequiredError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'ReauthorizationRequiredError';
-  }
-
-  constructor(message: string, options?: { cause?: PorticoAuthError }) {
+export class ReauthorizationRequiredError extends PorticoError {
+  static override readonly errorName = 'ReauthorizationRequiredError';
+  constructor(message: string, options?: { cause?: PorticoError }) {
     super('reauthorization_required', message, options);
   }
 }
@@ -263,11 +254,8 @@ export interface RevocationErrorFields {
 }
 
 /** Revocation did not succeed. `retryable` is true for 5xx, 429 and network failures. */
-export class RevocationError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'RevocationError';
-  }
-
+export class RevocationError extends PorticoError {
+  static override readonly errorName: string = 'RevocationError';
   declare readonly status?: number;
   declare readonly error?: string;
   declare readonly errorDescription?: string;
@@ -284,10 +272,7 @@ export class RevocationError extends PorticoAuthError {
 
 /** RFC 7009 §2.2.1 `unsupported_token_type`: the server does not revoke this kind of token. */
 export class UnsupportedTokenTypeError extends RevocationError {
-  static {
-    this.prototype.name = 'UnsupportedTokenTypeError';
-  }
-
+  static override readonly errorName = 'UnsupportedTokenTypeError';
   constructor(fields: Omit<RevocationErrorFields, 'retryable'>) {
     super('the revocation endpoint does not support this token type', { ...fields, retryable: false }, 'unsupported_token_type');
   }
@@ -299,22 +284,16 @@ export class UnsupportedTokenTypeError extends RevocationError {
  * is lost; the call that saw the failure gets this error and is not retried
  * as a network failure.
  */
-export class TokenStoreError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'TokenStoreError';
-  }
-
+export class TokenStoreError extends PorticoError {
+  static override readonly errorName = 'TokenStoreError';
   constructor(message: string, cause: unknown, code = 'token_store_error') {
     super(code, message, { cause: cause instanceof PorticoError ? cause : sanitizeError(cause, []) });
   }
 }
 
 /** A token, refresh, exchange or revocation request (or the wait for the store's lock) took longer than its timeout. */
-export class TokenTimeoutError extends PorticoAuthError {
-  static {
-    this.prototype.name = 'TokenTimeoutError';
-  }
-
+export class TokenTimeoutError extends PorticoError {
+  static override readonly errorName = 'TokenTimeoutError';
   readonly timeoutMs: number;
 
   constructor(what: string, timeoutMs: number) {

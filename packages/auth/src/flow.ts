@@ -1,16 +1,14 @@
-import { DEFAULT_REFRESH_SKEW_MS, defaultFetch } from './authenticator.js';
 import { DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { fillParameters, safeText } from './endpoint.js';
 import {
+  AuthorizationCallbackError,
   AuthorizationDeniedError,
-  AuthorizationError,
   ConfigurationError,
-  ReauthorizationRequiredError,
   StateMismatchError,
-  type AuthorizationErrorFields,
+  type AuthorizationCallbackFields,
 } from './errors.js';
-import { joinScope, refreshTokens, requestTokens, revokeTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
-import { TokenLifecycle, type Authenticator, type LifecycleOptions } from './lifecycle.js';
+import { clientConfig, joinScope, refreshTokens, renewSession, requestTokens, revokeTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
+import { createLifecycle, storeCall, underLock, type Authenticator } from './lifecycle.js';
 import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENGTH, pkceChallenge, timingSafeEqual } from './pkce.js';
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
 import { MemoryTokenStore, type TokenStore } from './store.js';
@@ -76,21 +74,35 @@ export interface OAuthFlow<Scope extends string = string> {
   session(tokens: Tokens, options?: SessionOptions): Session;
 }
 
-class OAuthSession extends TokenLifecycle implements Session {
-  readonly #revoke: (tokens: Tokens, signal: AbortSignal) => Promise<void>;
-
-  constructor(options: LifecycleOptions, revoke: (tokens: Tokens, signal: AbortSignal) => Promise<void>) {
-    super(options);
-    this.#revoke = revoke;
-  }
-
-  tokens(): Promise<Tokens | undefined> {
-    return this.current();
-  }
-
-  revoke(): Promise<void> {
-    return this.end(this.#revoke);
-  }
+/**
+ * A user's tokens in use: a lifecycle that renews by refresh, seeded with the
+ * tokens the flow obtained, and revoked at the end. It lives here, not in the
+ * lifecycle, so a client-credentials bundle carries none of it.
+ */
+function createSession(config: ClientConfig, tokens: Tokens, options: SessionOptions, timeoutMs: number): Session {
+  const initial = toTokens(tokens);
+  const key = options.key ?? `portico:session:${generateState()}`;
+  const store = options.store ?? new MemoryTokenStore();
+  const lifecycle = createLifecycle({ key, store, now: config.now, refreshSkewMs: options.refreshSkewMs, timeoutMs, apply: config.profile.apply, onTokens: options.onTokens, renew: renewSession(config) });
+  // The first write is a check-and-set under the lock: saved tokens from a
+  // late starter must not overwrite ones another instance already rotated.
+  let seeded: Promise<void> | undefined;
+  const seed = (): Promise<void> =>
+    (seeded ??= withDeadline('wait for the token store lock', timeoutMs, undefined, (deadline) =>
+      underLock(store, key, async () => {
+        if ((await storeCall('read the tokens', () => store.get(key))) === undefined) await storeCall('save the initial tokens', () => store.set(key, initial, 0));
+      }, deadline),
+    ).catch((error: unknown) => {
+      seeded = undefined;
+      throw error;
+    }));
+  return {
+    getAuthorization: (signal) => seed().then(() => lifecycle.getAuthorization(signal)),
+    handleUnauthorized: (sentValue, signal) => seed().then(() => lifecycle.handleUnauthorized(sentValue, signal)),
+    tokens: () => seed().then(() => lifecycle.current()),
+    // Seeded first, so initial tokens not yet written cannot be written after the end.
+    revoke: () => seed().then(() => lifecycle.end((current, signal) => revokeTokens(config, current, {}, signal))),
+  };
 }
 
 function callbackParameters(callback: CallbackInput): URLSearchParams {
@@ -121,18 +133,16 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
   assertPkceProfile(authorization);
   assertRedirectUri(options.redirectUri);
 
-  const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
-  const config: ClientConfig = {
-    profile,
+  const config = clientConfig(profile, {
     base: options.baseUrl,
     tokenUrl: options.tokenUrl,
     revocationUrl: options.revocationUrl,
     clientId: options.clientId,
     clientSecret: options.clientSecret,
-    fetch: options.fetch ?? defaultFetch(),
-    now,
-  };
+    fetch: options.fetch,
+    now: options.now,
+  });
   // Resolved up front so a relative URL without a base, or http://, fails here.
   const authorizationEndpoint = resolveProfileUrl(options.authorizationUrl ?? authorization.url, options.baseUrl, 'authorization');
   tokenEndpointUrl(config, 'authorization_code');
@@ -180,7 +190,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
       const single = (name: string | undefined): string | undefined => {
         if (name === undefined) return undefined;
         const all = parameters.getAll(name);
-        if (all.length > 1) throw new AuthorizationError({ error: 'invalid_request', errorDescription: `the callback repeats the ${name} parameter` });
+        if (all.length > 1) throw new AuthorizationCallbackError({ error: 'invalid_request', errorDescription: `the callback repeats the ${name} parameter` });
         return all[0];
       };
       const state = single(callbackName.state);
@@ -193,17 +203,17 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
       }
       // An error callback may lack state (some providers drop it on denial); it carries no code, so nothing is accepted from it.
       if (error !== undefined) {
-        const fields: AuthorizationErrorFields = { error: safeText(error, secrets) ?? 'unknown_error' };
+        const fields: AuthorizationCallbackFields = { error: safeText(error, secrets) ?? 'unknown_error' };
         const description = safeText(single(callbackName.errorDescription), secrets);
         const uri = safeText(single(callbackName.errorUri), secrets);
         const providerCode = safeText(single(callbackName.errorCode), secrets);
         if (description !== undefined) fields.errorDescription = description;
         if (uri !== undefined) fields.errorUri = uri;
         if (providerCode !== undefined) fields.errorCode = providerCode;
-        throw error === 'access_denied' ? new AuthorizationDeniedError(fields) : new AuthorizationError(fields);
+        throw error === 'access_denied' ? new AuthorizationDeniedError(fields) : new AuthorizationCallbackError(fields);
       }
       if (usesState && state === undefined) throw new StateMismatchError('the callback has a code but no state');
-      if (code === undefined || code === '') throw new AuthorizationError({ error: 'invalid_request', errorDescription: 'the callback has neither a code nor an error' });
+      if (code === undefined || code === '') throw new AuthorizationCallbackError({ error: 'invalid_request', errorDescription: 'the callback has neither a code nor an error' });
 
       let codeVerifier: string | undefined;
       if (authorization.pkce !== 'none') {
@@ -220,37 +230,25 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
 
     revoke: (tokens, requestOptions = {}) => withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
-    session(tokens, sessionOptions = {}) {
-      return new OAuthSession(
-        {
-          key: sessionOptions.key ?? `portico:session:${generateState()}`,
-          store: sessionOptions.store ?? new MemoryTokenStore(),
-          now,
-          refreshSkewMs: sessionOptions.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
-          timeoutMs,
-          apply: profile.apply,
-          initial: toTokens(tokens),
-          onTokens: sessionOptions.onTokens,
-          async renew(current, reason, signal) {
-            if (current === undefined) throw new ReauthorizationRequiredError('this session has no tokens any more: the user must authorize again');
-            if (current.refreshToken === undefined || !profile.grants.includes('refresh_token')) {
-              // Nothing to refresh with: an expiring token serves until it actually expires.
-              if (reason === 'expiring' && current.expiresAt !== undefined && now() < current.expiresAt) return current;
-              throw new ReauthorizationRequiredError('the access token is expired or rejected and there is no refresh token: the user must authorize again');
-            }
-            return refreshTokens(config, current, signal);
-          },
-        },
-        (current, signal) => revokeTokens(config, current, {}, signal),
-      );
-    },
+    session: (tokens, sessionOptions = {}) => createSession(config, tokens, sessionOptions, timeoutMs),
   };
   return flow;
 }
 
+/**
+ * `createOAuthFlow` bound to a provider's auth profile: what a generated
+ * client exports as `oauth`. It takes the spec rather than `spec.auth`
+ * because bundlers keep a pure call whose argument reads a property (it
+ * might run a getter), and that would ship this flow, PKCE and revocation
+ * to every user of `createClient`.
+ */
+export function defineOAuth<Scope extends string = string>(spec: { auth: AuthProfile }): (options: OAuthFlowOptions) => OAuthFlow<Scope> {
+  return (options) => createOAuthFlow<Scope>(spec.auth, options);
+}
+
 /** The access_code_exchange grant (e.g. a Connect-style front end hands the app a short-lived code): one request, the tokens back. */
 export function exchangeAccessCode(profile: AuthProfile, inputs: Record<string, string>, options: { baseUrl: string; fetch?: typeof fetch }): Promise<Tokens> {
-  return requestTokens({ profile, base: options.baseUrl, fetch: options.fetch ?? defaultFetch(), now: Date.now }, 'access_code_exchange', inputs);
+  return requestTokens(clientConfig(profile, { base: options.baseUrl, fetch: options.fetch }), 'access_code_exchange', inputs);
 }
 
 export interface RevokeOptions {
@@ -266,14 +264,12 @@ export interface RevokeOptions {
 
 /** Revocation outside an OAuth flow, e.g. for a token from exchangeAccessCode. */
 export function revokeToken(profile: AuthProfile, tokens: Tokens, options: RevokeOptions = {}): Promise<void> {
-  const config: ClientConfig = {
-    profile,
+  const config = clientConfig(profile, {
     base: options.baseUrl,
     revocationUrl: options.revocationUrl,
     clientId: options.clientId,
     clientSecret: options.clientSecret,
-    fetch: options.fetch ?? defaultFetch(),
-    now: Date.now,
-  };
+    fetch: options.fetch,
+  });
   return revokeTokens(config, toTokens(tokens), options.inputs);
 }

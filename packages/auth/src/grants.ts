@@ -2,19 +2,20 @@ import {
   callEndpoint,
   extractError,
   parseTokenResponse,
-  resolvePointer,
   RFC6749_ERROR,
   type EndpointResponse,
   type Values,
 } from './endpoint.js';
 import {
   ConfigurationError,
-  NetworkError,
+  ConnectionError,
   OAuthError,
   ReauthorizationRequiredError,
   RevocationError,
   UnsupportedTokenTypeError,
 } from './errors.js';
+import type { RenewReason } from './lifecycle.js';
+import { resolvePointer } from './pointer.js';
 import type { AuthProfile, GrantType } from './profile.js';
 import { toTokens, type Tokens } from './tokens.js';
 import { resolveProfileUrl } from './url.js';
@@ -32,6 +33,13 @@ export interface ClientConfig {
   clientSecret?: string | undefined;
   fetch: typeof fetch;
   now: () => number;
+}
+
+/** The endpoints, credentials and fetch for the single-step functions, with the defaults filled in once. */
+export function clientConfig(profile: AuthProfile, options: Omit<ClientConfig, 'profile' | 'fetch' | 'now'> & { fetch?: typeof fetch | undefined; now?: (() => number) | undefined }): ClientConfig {
+  // The global fetch is looked up per call, so one installed later (or a test
+  // stub) is used, and it is called unbound (Workers refuse another `this`).
+  return { ...options, profile, fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)), now: options.now ?? Date.now };
 }
 
 /**
@@ -108,6 +116,22 @@ export async function refreshTokens(config: ClientConfig, tokens: Tokens, signal
 }
 
 /**
+ * How a user's session renews its tokens: by refresh when it holds a refresh
+ * token and the provider refreshes; otherwise an expiring token serves until
+ * it actually expires, and then (or on a 401) the user must authorize again.
+ */
+export function renewSession(config: ClientConfig): (current: Tokens | undefined, reason: RenewReason, signal: AbortSignal) => Promise<Tokens> {
+  return async (current, reason, signal) => {
+    if (current === undefined) throw new ReauthorizationRequiredError('this session has no tokens any more: the user must authorize again');
+    if (current.refreshToken === undefined || !config.profile.grants.includes('refresh_token')) {
+      if (reason === 'expiring' && current.expiresAt !== undefined && config.now() < current.expiresAt) return current;
+      throw new ReauthorizationRequiredError('the access token is expired or rejected and there is no refresh token: the user must authorize again');
+    }
+    return refreshTokens(config, current, signal);
+  };
+}
+
+/**
  * One revocation request. Which token it names follows `revokes`; a refresh
  * token is preferred otherwise because revoking it ends the grant (RFC 7009
  * §2.1). Only the profile's success statuses count as success; for them the
@@ -142,7 +166,7 @@ export async function revokeTokens(config: ClientConfig, tokens: Tokens, inputs:
       signal,
     });
   } catch (error) {
-    if (error instanceof NetworkError) throw new RevocationError('the revocation request failed before a response', { retryable: true, cause: error });
+    if (error instanceof ConnectionError) throw new RevocationError('the revocation request failed before a response', { retryable: true, cause: error });
     throw error;
   }
   const { status, body, secrets } = response;

@@ -5,7 +5,6 @@ export { DEFAULT_TOKEN_TIMEOUT_MS } from './deadline.js';
 export type { Authenticator } from './lifecycle.js';
 export {
   createAuthenticator,
-  DEFAULT_REFRESH_SKEW_MS,
   type AuthenticatorContext,
   type AuthInput,
   type ClientCredentialsInput,
@@ -14,6 +13,7 @@ export {
 export { createCredentialAuthenticator, type ApiKeyInput, type BasicAuthInput, type CredentialInput } from './credentials.js';
 export {
   createOAuthFlow,
+  defineOAuth,
   exchangeAccessCode,
   revokeToken,
   type AuthorizationRequest,
@@ -27,25 +27,19 @@ export {
 } from './flow.js';
 export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';
 export {
+  AuthorizationCallbackError,
   AuthorizationDeniedError,
-  AuthorizationError,
   ConfigurationError,
+  ConnectionError,
   InsecureUrlError,
-  NetworkError,
   OAuthError,
-  PorticoAuthError,
   PorticoError,
   ReauthorizationRequiredError,
   ResponseTooLargeError,
   RevocationError,
-  sanitizeError,
   StateMismatchError,
   TokenResponseError,
   TokenStoreError,
   TokenTimeoutError,
   UnsupportedTokenTypeError,
 } from './errors.js';
-export { inspectCustom, isSensitiveKey, redact, redactSecrets, REDACTED, withRedactedInspect } from './redact.js';
-export { assertSecureUrl, sameOrigin } from './url.js';
-export { resolvePointer } from './endpoint.js';
-export { readLimited } from './limited.js';

@@ -1,4 +1,4 @@
-import { abortable, withDeadline } from './deadline.js';
+import { abortable, DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { ReauthorizationRequiredError, TokenStoreError } from './errors.js';
 import type { ApplyRules } from './profile.js';
 import { MemoryTokenStore, type Lease, type StoredTokens, type TokenStore } from './store.js';
@@ -30,8 +30,28 @@ export interface LifecycleOptions {
   /** The next token set; returning `current` itself keeps using it. `signal` aborts at the deadline. */
   renew(current: Tokens | undefined, reason: RenewReason, signal: AbortSignal): Promise<Tokens>;
   onTokens?: ((tokens: Tokens) => void | Promise<void>) | undefined;
-  /** Written to the store on first use unless the store already holds tokens under the key. */
-  initial?: Tokens | undefined;
+}
+
+/** Renew this long before the expiry, so a request never leaves with a token that expires on the way. */
+const DEFAULT_REFRESH_SKEW_MS = 60_000;
+
+/** What a lifecycle needs; store, clock, skew and timeout have defaults. */
+export type LifecycleInit = Omit<LifecycleOptions, 'store' | 'now' | 'refreshSkewMs' | 'timeoutMs'> & {
+  store?: TokenStore | undefined;
+  now?: (() => number) | undefined;
+  refreshSkewMs?: number | undefined;
+  timeoutMs?: number | undefined;
+};
+
+/** The one place a lifecycle is built, so client credentials and sessions get the same defaults. */
+export function createLifecycle(init: LifecycleInit): TokenLifecycle {
+  return new TokenLifecycle({
+    ...init,
+    store: init.store ?? new MemoryTokenStore(),
+    now: init.now ?? Date.now,
+    refreshSkewMs: init.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
+    timeoutMs: init.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
+  });
 }
 
 export function authorizationHeader(apply: ApplyRules, accessToken: string): { name: string; value: string } {
@@ -58,6 +78,34 @@ function lockOf(store: TokenStore): NonNullable<TokenStore['lock']> {
 }
 
 
+/** A call to the store; its failure becomes a TokenStoreError. */
+export async function storeCall<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (error) {
+    throw new TokenStoreError(`the token store failed to ${what}`, error);
+  }
+}
+
+/** Runs `fn` under the store's lock for `key`. Lock failures become TokenStoreError; what `fn` throws passes through as it is. */
+export async function underLock<T>(store: TokenStore, key: string, fn: (lease: Lease) => Promise<T>, signal: AbortSignal): Promise<T> {
+  let failed: { error: unknown } | undefined;
+  try {
+    return await lockOf(store)(
+      key,
+      (lease) =>
+        fn(lease).catch((error: unknown) => {
+          failed = { error };
+          throw error;
+        }),
+      signal,
+    );
+  } catch (error) {
+    if ((failed !== undefined && failed.error === error) || (signal.aborted && signal.reason === error)) throw error;
+    throw new TokenStoreError('the token store failed to lock the tokens', error);
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -70,7 +118,6 @@ function sleep(ms: number): Promise<void> {
  */
 export class TokenLifecycle implements Authenticator {
   readonly #options: LifecycleOptions;
-  #ready: Promise<void> | undefined;
   #inflight: Promise<StoredTokens> | undefined;
   #pending: Pending | undefined;
   #flushing: Promise<StoredTokens | undefined> | undefined;
@@ -80,30 +127,8 @@ export class TokenLifecycle implements Authenticator {
     this.#options = options;
   }
 
-  // The first write is a check-and-set under the lock: saved tokens from a
-  // late starter must not overwrite ones another instance already rotated.
-  #init(): Promise<void> {
-    this.#ready ??= (async () => {
-      const { initial, timeoutMs } = this.#options;
-      if (initial === undefined) return;
-      await withDeadline('wait for the token store lock', timeoutMs, undefined, (deadline) =>
-        this.#locked(async () => {
-          if ((await this.#read()) === undefined) await this.#store('save the initial tokens', (store, key) => store.set(key, initial, 0));
-        }, deadline),
-      );
-    })().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
-  }
-
-  async #store<T>(what: string, op: (store: TokenStore, key: string) => Promise<T>): Promise<T> {
-    try {
-      return await op(this.#options.store, this.#options.key);
-    } catch (error) {
-      throw new TokenStoreError(`the token store failed to ${what}`, error);
-    }
+  #store<T>(what: string, op: (store: TokenStore, key: string) => Promise<T>): Promise<T> {
+    return storeCall(what, () => op(this.#options.store, this.#options.key));
   }
 
   async #read(): Promise<StoredTokens | undefined> {
@@ -117,23 +142,8 @@ export class TokenLifecycle implements Authenticator {
     return entry;
   }
 
-  /** Store lock failures become TokenStoreError; what `fn` throws passes through as it is. */
-  async #locked<T>(fn: (lease: Lease) => Promise<T>, signal: AbortSignal): Promise<T> {
-    let failed: { error: unknown } | undefined;
-    try {
-      return await lockOf(this.#options.store)(
-        this.#options.key,
-        (lease) =>
-          fn(lease).catch((error: unknown) => {
-            failed = { error };
-            throw error;
-          }),
-        signal,
-      );
-    } catch (error) {
-      if ((failed !== undefined && failed.error === error) || (signal.aborted && signal.reason === error)) throw error;
-      throw new TokenStoreError('the token store failed to lock the tokens', error);
-    }
+  #locked<T>(fn: (lease: Lease) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return underLock(this.#options.store, this.#options.key, fn, signal);
   }
 
   /**
@@ -142,7 +152,6 @@ export class TokenLifecycle implements Authenticator {
    * header of a request; every renewal decision re-reads under the lock.
    */
   async #current(cached = false): Promise<StoredTokens | undefined> {
-    await this.#init();
     if (this.#pending !== undefined) {
       const saved = await this.#flush();
       if (saved !== undefined) return saved;
@@ -151,7 +160,8 @@ export class TokenLifecycle implements Authenticator {
     return this.#read();
   }
 
-  protected async current(): Promise<Tokens | undefined> {
+  /** The current tokens (after saving any left pending), or undefined once cleared. */
+  async current(): Promise<Tokens | undefined> {
     return (await this.#current())?.tokens;
   }
 
@@ -265,9 +275,7 @@ export class TokenLifecycle implements Authenticator {
   }
 
   /** Runs `finish` on the current tokens (after any renewal in flight), then forgets them even if `finish` fails. */
-  protected async end(finish: (tokens: Tokens, signal: AbortSignal) => Promise<void>): Promise<void> {
-    // Initial tokens not yet written must not be written after this.
-    await this.#init();
+  async end(finish: (tokens: Tokens, signal: AbortSignal) => Promise<void>): Promise<void> {
     await this.#inflight?.catch(() => undefined);
     await withDeadline('revocation', this.#options.timeoutMs, undefined, (deadline) =>
       this.#locked(async () => {

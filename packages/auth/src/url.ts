@@ -37,11 +37,6 @@ export function assertRedirectUri(uri: string): URL {
   return parsed;
 }
 
-/** True when both URLs have the same scheme, host and port; the runtime sends tokens only to the API's own origin. */
-export function sameOrigin(a: string | URL, b: string | URL): boolean {
-  return parse(a).origin === parse(b).origin;
-}
-
 /**
  * A profile URL is absolute https, or a path resolved against a base: the
  * path is appended to the base's own path, so `/auth/token` on

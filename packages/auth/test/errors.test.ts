@@ -1,20 +1,26 @@
 // Typed errors with stable codes: every RFC 6749 §5.2 error code, malformed
 // token responses, and authorization callback errors.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import * as everything from '../src/index.js';
 import {
+  AuthorizationCallbackError,
   AuthorizationDeniedError,
-  AuthorizationError,
   ConfigurationError,
+  ConnectionError,
   createAuthenticator,
   createOAuthFlow,
   InsecureUrlError,
-  NetworkError,
   OAuthError,
-  PorticoAuthError,
+  PorticoError,
   ReauthorizationRequiredError,
+  ResponseTooLargeError,
   RevocationError,
   StateMismatchError,
   TokenResponseError,
+  TokenStoreError,
+  TokenTimeoutError,
   UnsupportedTokenTypeError,
 } from '../src/index.js';
 import { loadProfile, startDexeroFd, type DexeroFdEmulator } from '@portico/testing';
@@ -39,18 +45,41 @@ describe('error classes', () => {
     [new InsecureUrlError('http://a'), 'insecure_url'],
     [new OAuthError({ error: 'invalid_grant', status: 400 }), 'oauth_error'],
     [new TokenResponseError('x', { status: 200 }), 'token_response_error'],
-    [new NetworkError('x', new Error('y')), 'network_error'],
-    [new AuthorizationError({ error: 'server_error' }), 'authorization_error'],
+    [new ConnectionError('POST', 'https://a.example/token', new Error('y')), 'connection_error'],
+    [new AuthorizationCallbackError({ error: 'server_error' }), 'authorization_error'],
     [new AuthorizationDeniedError({ error: 'access_denied' }), 'authorization_denied'],
     [new StateMismatchError('x'), 'state_mismatch'],
     [new ReauthorizationRequiredError('x'), 'reauthorization_required'],
     [new RevocationError('x', { retryable: true }), 'revocation_error'],
     [new UnsupportedTokenTypeError({ status: 400 }), 'unsupported_token_type'],
-  ])('%s has code %s, its own name, and extends PorticoAuthError', (error, code) => {
-    expect(error).toBeInstanceOf(PorticoAuthError);
+    [new TokenStoreError('x', new Error('y')), 'token_store_error'],
+    [new TokenTimeoutError('x', 1), 'token_timeout'],
+    [new ResponseTooLargeError(200, 1), 'response_too_large'],
+  ])('%s has code %s, its own name, and extends PorticoError', (error, code) => {
+    expect(error).toBeInstanceOf(PorticoError);
     expect(error.code).toBe(code);
     expect(error.name).toBe(error.constructor.name);
+    expect(String(error)).toBe(`${error.constructor.name}: ${error.message}`);
+    expect(error.stack).toMatch(new RegExp(`^${error.constructor.name}: `));
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name: error.constructor.name, code, message: error.message });
+  });
+
+  // A bundler may rename classes; the names users see and match on must not change with it.
+  it('every error keeps its name and code in a minified bundle that renames the classes', async () => {
+    const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    const bundled = await build({ entryPoints: [source], bundle: true, minify: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'silent' });
+    const minified = (await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0]!.text).toString('base64')}`)) as typeof everything;
+    const names = Object.keys(everything).filter((name) => name.endsWith('Error'));
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) {
+      const Class = minified[name as keyof typeof everything] as unknown as new (...args: unknown[]) => Error & { code: string };
+      const original = everything[name as keyof typeof everything] as unknown as new (...args: unknown[]) => Error & { code: string };
+      expect(Class.name, 'the bundle renamed the class').not.toBe(name);
+      const args = name === 'ConnectionError' ? ['GET', '/x', new Error('y')] : name.startsWith('Authorization') ? [{ error: 'e' }] : ['x', { status: 400, retryable: false }];
+      const error = new Class(...args);
+      expect(error.name).toBe(name);
+      expect(error.code).toBe(new original(...args).code);
+    }
   });
 });
 
@@ -110,10 +139,10 @@ describe('authorization callback errors', () => {
     expect(error).toMatchObject({ error: 'access_denied', errorCode: 'user_cancelled', errorDescription: 'No thanks', errorUri: 'https://docs' });
   });
 
-  it('another error is an AuthorizationError (not a denial)', async () => {
+  it('another error is an AuthorizationCallbackError (not a denial)', async () => {
     const { state } = await flow().authorizationUrl({ scope: 'customer_read' });
     const error = await flow().exchangeCode({ error: 'temporarily_unavailable', state }, { state }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AuthorizationError);
+    expect(error).toBeInstanceOf(AuthorizationCallbackError);
     expect(error).not.toBeInstanceOf(AuthorizationDeniedError);
   });
 

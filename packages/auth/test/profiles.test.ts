@@ -24,7 +24,7 @@ describe('auth profiles', () => {
   });
 
   it('no provider name appears in the shared auth code', () => {
-    const sources = ['authenticator', 'endpoint', 'errors', 'flow', 'grants', 'index', 'lifecycle', 'pkce', 'profile', 'redact', 'store', 'tokens', 'url'].map((f) =>
+    const sources = ['authenticator', 'credentials', 'deadline', 'endpoint', 'errors', 'flow', 'grants', 'index', 'internal', 'lifecycle', 'limited', 'pkce', 'pointer', 'profile', 'redact', 'store', 'tokens', 'url'].map((f) =>
       readFileSync(fileURLToPath(new URL(`../src/${f}.ts`, import.meta.url)), 'utf8').toLowerCase(),
     );
     for (const name of ['dexero', 'finexer', 'fdx', 'expertfile', 'dapi', ' mx ']) for (const source of sources) expect(source).not.toContain(name);

@@ -8,11 +8,11 @@ import {
   createAuthenticator,
   createOAuthFlow,
   exchangeAccessCode,
-  redact,
   revokeToken,
   type AuthProfile,
   type Tokens,
 } from '../src/index.js';
+import { redact } from '../src/internal.js';
 import {
   followAuthorization,
   loadProfile,
@@ -106,20 +106,20 @@ describe('redaction canaries: token endpoint errors', () => {
     expectNoSecrets(error, clientSecrets());
   });
 
-  it('NetworkError from a fetch that fails with the request in its message and cause chain', async () => {
+  it('ConnectionError from a fetch that fails with the request in its message and cause chain', async () => {
     const leakyFetch: typeof fetch = async (input, init) => {
       const headers = JSON.stringify(init?.headers);
       throw new TypeError(`fetch failed for ${String(input)} ${String(init?.body)}`, { cause: Object.assign(new Error(`socket hang up; headers ${headers}`), { code: 'ECONNRESET', headers: init?.headers }) });
     };
     const error = await rejectionOf(fdAuth(leakyFetch).getAuthorization());
-    expect(error).toMatchObject({ code: 'network_error', cause: { name: 'TypeError', cause: { code: 'ECONNRESET' } } });
+    expect(error).toMatchObject({ code: 'connection_error', method: 'POST', cause: { name: 'TypeError', cause: { code: 'ECONNRESET' } } });
     expectNoSecrets(error, clientSecrets());
   });
 
-  it('NetworkError from a refused connection', async () => {
+  it('ConnectionError from a refused connection', async () => {
     const auth = createAuthenticator(loadProfile('dexero-fd').profile, { clientId: 'id', clientSecret: CLIENT_SECRET, tokenUrl: 'http://127.0.0.1:9/token' }, { baseUrl: fd.apiBaseUrl });
     const error = await rejectionOf(auth.getAuthorization());
-    expect(error).toMatchObject({ code: 'network_error' });
+    expect(error).toMatchObject({ code: 'connection_error', path: 'http://127.0.0.1:9/token' });
     expectNoSecrets(error, clientSecrets());
   });
 });
@@ -159,7 +159,7 @@ describe('redaction canaries: authorization code, refresh and revocation', () =>
     expectNoSecrets(await rejectionOf(fdxFlow('http://127.0.0.1:9').revoke(tokens)), secrets);
   });
 
-  it('AuthorizationError from a callback whose error_description echoes secrets', async () => {
+  it('AuthorizationCallbackError from a callback whose error_description echoes secrets', async () => {
     const flow = fdxFlow();
     const request = await flow.authorizationUrl({ scope: 'accounts' });
     const callback = new URL(redirectUri);

@@ -95,7 +95,7 @@ describe('revocation', () => {
   it('a network failure is a retryable RevocationError', async () => {
     const tokens = await fdxTokens();
     const closed = createOAuthFlow(loadProfile('fdx').profile, { clientId: fdx.clientId, clientSecret: fdx.clientSecret, redirectUri, baseUrl: 'http://127.0.0.1:9' });
-    await expect(closed.revoke(tokens)).rejects.toMatchObject({ code: 'revocation_error', retryable: true, cause: { code: 'network_error' } });
+    await expect(closed.revoke(tokens)).rejects.toMatchObject({ code: 'revocation_error', retryable: true, cause: { code: 'connection_error' } });
   });
 
   it('session.revoke() clears the local tokens even when the provider call fails', async () => {

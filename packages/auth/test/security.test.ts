@@ -2,7 +2,7 @@
 // followed, RFC 6749 §2.3.1 Basic encoding, no caller-controlled headers on
 // token requests, and the same-origin check the runtime relies on.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAuthenticator, createOAuthFlow, exchangeAccessCode, InsecureUrlError, revokeToken, sameOrigin, type Tokens } from '../src/index.js';
+import { createAuthenticator, createOAuthFlow, exchangeAccessCode, InsecureUrlError, revokeToken, type Tokens } from '../src/index.js';
 import { loadProfile, parseBasic, startDapi, startDexeroFd, type DapiEmulator, type DexeroFdEmulator } from '@portico/testing';
 
 let fd: DexeroFdEmulator;
@@ -98,18 +98,5 @@ describe('token requests', () => {
     } finally {
       await server.close();
     }
-  });
-});
-
-describe('same origin (the runtime sends tokens only to the API origin)', () => {
-  it.each([
-    ['https://api.example.com/v2', 'https://api.example.com/other', true],
-    ['https://api.example.com', 'https://api.example.com:443/x', true],
-    ['https://api.example.com', 'http://api.example.com', false],
-    ['https://api.example.com', 'https://api.example.com:8443', false],
-    ['https://api.example.com', 'https://evil.example.com', false],
-    ['https://api.example.com', 'https://api.example.com.evil.example', false],
-  ])('%s vs %s → %s', (a, b, same) => {
-    expect(sameOrigin(a, b)).toBe(same);
   });
 });

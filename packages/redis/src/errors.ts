@@ -2,9 +2,7 @@ import { PorticoError } from '@portico/auth';
 
 /** Redis did not answer (down, restarting, unreachable, too slow). Nothing was written or deleted; calls go on once it is back. */
 export class RedisUnavailableError extends PorticoError {
-  static {
-    this.prototype.name = 'RedisUnavailableError';
-  }
+  static override readonly errorName = 'RedisUnavailableError';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('redis_unavailable', message, options);
@@ -13,9 +11,7 @@ export class RedisUnavailableError extends PorticoError {
 
 /** A stored value could not be read back: no key of `encryptionKey` decrypts it, it was altered, it is plaintext where encryption is on, or its format is unknown. */
 export class TokenDecryptionError extends PorticoError {
-  static {
-    this.prototype.name = 'TokenDecryptionError';
-  }
+  static override readonly errorName = 'TokenDecryptionError';
 
   constructor(message: string) {
     super('token_decryption_failed', message);

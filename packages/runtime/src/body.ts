@@ -1,4 +1,4 @@
-import { readLimited, redactSecrets } from '@portico/auth';
+import { readLimited, redactSecrets } from '@portico/auth/internal';
 import { ResponseParseError } from './errors.js';
 import type { Shape } from './shape.js';
 import { decodeXml } from './xml.js';

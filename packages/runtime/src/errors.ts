@@ -1,8 +1,11 @@
 // Errors the runtime raises. API errors carry the provider's (typed) error
 // body; transport and parse errors carry what went wrong, never a secret.
-import { PorticoError, redact, redactSecrets } from '@portico/auth';
+import { PorticoError } from '@portico/auth';
+import { redact, redactSecrets } from '@portico/auth/internal';
 
-export { ResponseTooLargeError } from '@portico/auth';
+// One class per concept across both packages: a failed connection is the same
+// ConnectionError whether it hit the API or the token endpoint.
+export { ConnectionError, ResponseTooLargeError } from '@portico/auth';
 
 const SNIPPET = 200;
 
@@ -29,9 +32,9 @@ export interface ApiErrorFields<Body> {
  * throwing style. Subclasses per status family; `body` is the parsed error body.
  */
 export class ApiError<Body = unknown> extends PorticoError {
-  static {
-    this.prototype.name = 'ApiError';
-  }
+  static override readonly errorName: string = 'ApiError';
+  /** The `code` of this class's errors. */
+  static readonly code: string = 'api_error';
   readonly status: number;
   readonly body: Body;
   readonly method: string;
@@ -39,7 +42,7 @@ export class ApiError<Body = unknown> extends PorticoError {
   readonly requestId: string | undefined;
   readonly #shownBody: unknown;
 
-  constructor(fields: ApiErrorFields<Body>, code = 'api_error') {
+  constructor(fields: ApiErrorFields<Body>, code = (new.target as typeof ApiError).code) {
     const secrets = fields.secrets ?? [];
     const detail = redactSecrets(fields.message ?? describeBody(fields.body), secrets);
     super(code, `${fields.method} ${fields.path} failed with HTTP ${fields.status}${detail ? `: ${detail}` : ''}${fields.requestId ? ` (request id ${fields.requestId})` : ''}`);
@@ -75,70 +78,27 @@ function describeBody(body: unknown): string {
   return typeof text === 'string' ? snippet(text) : '';
 }
 
-export class BadRequestError<Body = unknown> extends ApiError<Body> {
-  static {
-    this.prototype.name = 'BadRequestError';
-  }
-  constructor(fields: ApiErrorFields<Body>) {
-    super(fields, 'bad_request');
-  }
-}
-export class AuthenticationError<Body = unknown> extends ApiError<Body> {
-  static {
-    this.prototype.name = 'AuthenticationError';
-  }
-  constructor(fields: ApiErrorFields<Body>) {
-    super(fields, 'authentication_failed');
-  }
-}
-export class PermissionDeniedError<Body = unknown> extends ApiError<Body> {
-  static {
-    this.prototype.name = 'PermissionDeniedError';
-  }
-  constructor(fields: ApiErrorFields<Body>) {
-    super(fields, 'permission_denied');
-  }
-}
-export class NotFoundError<Body = unknown> extends ApiError<Body> {
-  static {
-    this.prototype.name = 'NotFoundError';
-  }
-  constructor(fields: ApiErrorFields<Body>) {
-    super(fields, 'not_found');
-  }
-}
-export class ConflictError<Body = unknown> extends ApiError<Body> {
-  static {
-    this.prototype.name = 'ConflictError';
-  }
-  constructor(fields: ApiErrorFields<Body>) {
-    super(fields, 'conflict');
-  }
-}
-export class RateLimitError<Body = unknown> extends ApiError<Body> {
-  static {
-    this.prototype.name = 'RateLimitError';
-  }
-  constructor(fields: ApiErrorFields<Body>) {
-    super(fields, 'rate_limited');
-  }
-}
-export class ServerError<Body = unknown> extends ApiError<Body> {
-  static {
-    this.prototype.name = 'ServerError';
-  }
-  constructor(fields: ApiErrorFields<Body>) {
-    super(fields, 'server_error');
-  }
-}
+/** HTTP 400 or 422: the provider refused the request as sent. */
+export class BadRequestError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'BadRequestError'; static override readonly code = 'bad_request'; }
+/** HTTP 401: the API did not accept the credential (a renewable token was renewed and the call replayed once first). The OAuth redirect's errors are AuthorizationCallbackError. */
+export class AuthenticationError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'AuthenticationError'; static override readonly code = 'authentication_failed'; }
+/** HTTP 403: the credential is valid but may not do this (scope, account). */
+export class PermissionDeniedError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'PermissionDeniedError'; static override readonly code = 'permission_denied'; }
+/** HTTP 404. */
+export class NotFoundError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'NotFoundError'; static override readonly code = 'not_found'; }
+/** HTTP 409. */
+export class ConflictError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'ConflictError'; static override readonly code = 'conflict'; }
+/** HTTP 429, after the retries allowed. */
+export class RateLimitError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'RateLimitError'; static override readonly code = 'rate_limited'; }
+/** HTTP 5xx, after the retries allowed. */
+export class ServerError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'ServerError'; static override readonly code = 'server_error'; }
 /** HTTP 2xx whose body reports a failure (the spec's `x-portico-envelope`). */
 export class EnvelopeError<Body = unknown> extends ApiError<Body> {
-  static {
-    this.prototype.name = 'EnvelopeError';
-  }
+  static override readonly errorName = 'EnvelopeError';
+  static override readonly code = 'envelope_failure';
   readonly providerCode: unknown;
   constructor(fields: ApiErrorFields<Body> & { providerCode?: unknown }) {
-    super(fields, 'envelope_failure');
+    super(fields);
     this.providerCode = fields.providerCode;
   }
 }
@@ -156,25 +116,8 @@ export function apiErrorFor<Body>(fields: ApiErrorFields<Body>): ApiError<Body> 
   return new ApiError(fields);
 }
 
-/** The request never got a response: DNS, refused or reset connection, TLS. */
-export class ConnectionError extends PorticoError {
-  static {
-    this.prototype.name = 'ConnectionError';
-  }
-  readonly method: string;
-  readonly path: string;
-  /** `secrets`: what the request carried (its Authorization value, say), cut from the message: fetch quotes a header value it refuses. */
-  constructor(method: string, path: string, cause: unknown, secrets: readonly string[] = []) {
-    super('connection_error', `${method} ${path}: the connection failed (${redactSecrets(cause instanceof Error ? cause.message : String(cause), secrets)})`, { cause: plainCause(cause, secrets) });
-    this.method = method;
-    this.path = path;
-  }
-}
-
 export class TimeoutError extends PorticoError {
-  static {
-    this.prototype.name = 'TimeoutError';
-  }
+  static override readonly errorName = 'TimeoutError';
   readonly method: string;
   readonly path: string;
   readonly timeoutMs: number;
@@ -186,22 +129,8 @@ export class TimeoutError extends PorticoError {
   }
 }
 
-// A fetch failure's cause can hold sockets and request options; keep only
-// what explains it.
-function plainCause(cause: unknown, secrets: readonly string[]): Error | undefined {
-  if (!(cause instanceof Error)) return undefined;
-  const inner = cause.cause as { code?: unknown; message?: unknown } | undefined;
-  const copy = new Error(redactSecrets(cause.message, secrets));
-  copy.name = cause.name;
-  copy.stack = `${copy.name}: ${copy.message}`;
-  if (inner && typeof inner.message === 'string') copy.cause = Object.assign(new Error(redactSecrets(inner.message, secrets)), typeof inner.code === 'string' ? { code: inner.code } : {});
-  return copy;
-}
-
 export class ResponseParseError extends PorticoError {
-  static {
-    this.prototype.name = 'ResponseParseError';
-  }
+  static override readonly errorName = 'ResponseParseError';
   readonly status: number;
   readonly contentType: string;
   readonly snippet: string;
@@ -220,9 +149,7 @@ export class ResponseParseError extends PorticoError {
 
 /** A 2xx body that lacks fields the spec says are always there. */
 export class ResponseValidationError extends PorticoError {
-  static {
-    this.prototype.name = 'ResponseValidationError';
-  }
+  static override readonly errorName = 'ResponseValidationError';
   readonly status: number;
   readonly problems: readonly string[];
   constructor(status: number, method: string, path: string, problems: readonly string[]) {

@@ -1,6 +1,7 @@
 // Walks a list operation page by page, following the provider's own paging
 // as its spec declares it (`x-portico-pagination`).
-import { PorticoError, resolvePointer } from '@portico/auth';
+import { PorticoError } from '@portico/auth';
+import { resolvePointer } from '@portico/auth/internal';
 
 /** The provider pointed back at a page already read; stopping instead of looping. */
 export class PaginationLoopError extends PorticoError {

@@ -1,7 +1,8 @@
 // Providers that pause an operation to ask the end user something (an OTP,
 // a security question) and resume it when the same endpoint is called again
 // with the answers (`x-portico-user-input`).
-import { PorticoError, resolvePointer } from '@portico/auth';
+import { PorticoError } from '@portico/auth';
+import { resolvePointer } from '@portico/auth/internal';
 
 export interface UserInputRules {
   /** Pointer to the operation status in a response. */
