@@ -12,11 +12,11 @@ import { encodeXml } from './xml.js';
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
   /** Requires the token the auth profile describes. */
-  readonly auth?: 1;
+  readonly requiresAuth?: true;
   /** A POST that only reads (`x-portico-retry-safe`), so it may be retried. */
-  readonly retry?: 1;
+  readonly retrySafe?: true;
   /** Request body is form-encoded. */
-  readonly form?: 1;
+  readonly formBody?: true;
   /** XML response schemas by status (or `default`): decoding and required fields. JSON ones are in `ProviderSpec.validation`. */
   readonly shapes?: Readonly<Record<string, Shape>>;
   /** Non-JSON media types the responses declare. */
@@ -182,8 +182,8 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       const x = {
         method,
         path,
-        auth: meta.auth === 1,
-        retrySafe: IDEMPOTENT.has(method) || meta.retry === 1,
+        auth: meta.requiresAuth === true,
+        retrySafe: IDEMPOTENT.has(method) || meta.retrySafe === true,
         replayable: !(rest.body instanceof ReadableStream),
         maxRetries: maxRetries ?? options.maxRetries ?? 2,
         timeoutMs: timeout ?? options.timeout ?? 60_000,
@@ -218,7 +218,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       const headers = new Headers(rest.headers as HeadersInit | undefined);
       const chosen = meta.representation && ((extra.params ?? rest.params) as { path?: Record<string, unknown> } | undefined)?.path?.[meta.representation.param];
       const representation = chosen === undefined ? undefined : meta.representation!.types[String(chosen)];
-      if (meta.form) {
+      if (meta.formBody) {
         if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
         if (rest.bodySerializer === undefined) extra.bodySerializer = serializeForm;
       } else if (representation && !isJsonType(representation) && meta.representation!.body && rest.body !== undefined) {

@@ -3,17 +3,16 @@
 
 export interface Shape {
   /** 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' */
-  readonly t: string;
+  readonly type: string;
   /** XML element (or attribute) name when it differs from the property name. */
-  readonly n?: string;
+  readonly xmlName?: string;
   /** XML attribute of the parent element. */
-  readonly a?: 1;
+  readonly xmlAttribute?: true;
   /** XML array wrapped in an element of its own. */
-  readonly w?: 1;
-  readonly p?: Readonly<Record<string, Shape>>;
-  readonly i?: Shape;
-  /** Required properties. */
-  readonly r?: readonly string[];
+  readonly xmlWrapped?: true;
+  readonly properties?: Readonly<Record<string, Shape>>;
+  readonly items?: Shape;
+  readonly required?: readonly string[];
 }
 
 /**
@@ -23,18 +22,18 @@ export interface Shape {
  */
 export function shapeProblems(value: unknown, shape: Shape, at = '', out: string[] = []): string[] {
   if (out.length >= 20 || value === undefined || value === null) return out;
-  switch (shape.t) {
+  switch (shape.type) {
     case 'object':
       if (typeof value !== 'object' || Array.isArray(value)) {
         out.push(`${at || 'body'} is not an object`);
         break;
       }
-      for (const key of shape.r ?? []) if ((value as Record<string, unknown>)[key] === undefined) out.push(`${at}/${key} is missing`);
-      for (const [key, sub] of Object.entries(shape.p ?? {})) shapeProblems((value as Record<string, unknown>)[key], sub, `${at}/${key}`, out);
+      for (const key of shape.required ?? []) if ((value as Record<string, unknown>)[key] === undefined) out.push(`${at}/${key} is missing`);
+      for (const [key, sub] of Object.entries(shape.properties ?? {})) shapeProblems((value as Record<string, unknown>)[key], sub, `${at}/${key}`, out);
       break;
     case 'array':
       if (!Array.isArray(value)) out.push(`${at || 'body'} is not an array`);
-      else if (shape.i) value.forEach((item, index) => shapeProblems(item, shape.i!, `${at}/${index}`, out));
+      else if (shape.items) value.forEach((item, index) => shapeProblems(item, shape.items!, `${at}/${index}`, out));
       break;
   }
   return out;
