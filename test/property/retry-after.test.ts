@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as finexer from '../../packages/finexer/src/index.ts';
-import { retryAfterMs } from '../../packages/runtime/dist/index.js';
+import { retryAfterMs } from '../../packages/runtime/src/transport.ts';
 import { bounded, expectNoCanary, expectPorticoError, group, memoryLogger, renderings, anyText } from './support.ts';
 
 const g = group('retry-after');

@@ -30,6 +30,5 @@ export {
 export type { Logger, LogLevel } from './log.js';
 export { PaginationLoopError, type Pagination, type PaginateOptions } from './pagination.js';
 export type { Shape } from './shape.js';
-export { backoffMs, retryAfterMs } from './transport.js';
 export { completeUserInput, UserInputRoundsExceededError, type UserInputOptions, type UserInputRules } from './userinput.js';
 export { verifyWebhookSignature, WebhookVerificationError, type VerifyOptions, type WebhookFailure, type WebhookSignature } from './webhooks.js';
