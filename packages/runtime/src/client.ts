@@ -6,7 +6,7 @@ import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, Respon
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import { paginate, type Pagination, type PaginateOptions } from './pagination.js';
 import { shapeProblems, type Shape } from './shape.js';
-import { backoffMs, deliver, retryDelayAfter, sleep, startDeadline, type CallPlan, type Transport } from './transport.js';
+import { backoffMs, deliver, retryDelayAfter, sleep, startDeadline, type CallPlan, type Deadline, type Transport } from './transport.js';
 import { encodeXml } from './xml.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
@@ -283,34 +283,34 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
  * gets an empty stand-in with the same status and headers, and `read`
  * parses the real body within maxResponseBytes.
  */
-async function forOpenapiFetch(response: Response, callerParses: boolean): Promise<Response> {
+function forOpenapiFetch(response: Response, callerParses: boolean): Response | Promise<never> {
   // Node's HTTP parser takes any three digits; RFC 9110 §15 and the Response constructor stop at 599.
   if (response.status > 599) {
-    await response.body?.cancel();
-    throw new ResponseParseError({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: '', reason: 'HTTP status codes end at 599' });
+    const error = new ResponseParseError({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: '', reason: 'HTTP status codes end at 599' });
+    return (response.body?.cancel() ?? Promise.resolve()).then(() => Promise.reject(error));
   }
   if (response.ok || callerParses || response.status < 200) return response;
   return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 /** Step 2: one attempt through openapi-fetch, with the transport as its fetch; resolves once the headers are in. */
-async function send(state: ClientState, call: PreparedCall, signal: AbortSignal, attempt: number): Promise<Sent> {
+async function send(state: ClientState, call: PreparedCall, deadline: Deadline, attempt: number): Promise<Sent> {
   const { transport } = state;
   const { method, path } = call.plan;
   let received: Response | undefined;
   const fetch = async (request: Request) => {
     try {
-      received = await deliver(transport, request, call.plan);
+      received = await deliver(transport, request, call.plan, deadline);
     } catch (error) {
       // Token errors (re-authorization needed, a rejected grant) are not transport failures: they reach the caller as they are.
-      throw signal.aborted || error instanceof PorticoError ? error : new ConnectionError(method, path, error, call.secrets());
+      throw deadline.signal.aborted || error instanceof PorticoError ? error : new ConnectionError(method, path, error, call.secrets());
     }
     return forOpenapiFetch(received, call.callerParses);
   };
   const started = transport.log ? Date.now() : 0;
   emit(transport.log, 'debug', 'request', { method, path, attempt: attempt + 1 });
   try {
-    const raw = await state.fetchClient.request(method, path, { ...call.fetchInit, signal, fetch });
+    const raw = await state.fetchClient.request(method, path, { ...call.fetchInit, fetch });
     // A request middleware may answer without calling fetch.
     const response = received ?? raw.response;
     emit(transport.log, 'info', 'response', { method, path, status: response.status, ms: transport.log ? Date.now() - started : 0, attempt: attempt + 1 });
@@ -318,6 +318,7 @@ async function send(state: ClientState, call: PreparedCall, signal: AbortSignal,
   } catch (error) {
     if (call.userSignal?.aborted) throw call.userSignal.reason ?? error;
     // Failures before the headers may be tried again; once openapi-fetch reads the body (`parseAs`), they end the call.
+    const { signal } = deadline;
     if (signal.aborted) return received === undefined ? { failure: signal.reason, retryable: true } : { failure: signal.reason, retryable: false };
     if (received === undefined) return error instanceof ConnectionError ? { failure: error, retryable: true } : { failure: error, retryable: false };
     return { failure: error instanceof TypeError ? new ConnectionError(method, path, error, call.secrets()) : error, retryable: false };
@@ -325,19 +326,19 @@ async function send(state: ClientState, call: PreparedCall, signal: AbortSignal,
 }
 
 /** Step 3: the body, parsed by content type within maxResponseBytes, while the attempt's deadline still runs. */
-async function read(state: ClientState, call: PreparedCall, raw: Raw, response: Response, signal: AbortSignal): Promise<Raw> {
+async function read(state: ClientState, call: PreparedCall, raw: Raw, response: Response, deadline: Deadline): Promise<Raw> {
   if (call.callerParses) return raw;
   const shape = call.meta.shapes?.[String(response.status)] ?? call.meta.shapes?.default;
   const parse = { shape, accepts: call.meta.accepts, maxBytes: state.maxBytes, secrets: call.secrets };
   try {
-    if (response.ok) return raw.data === undefined ? raw : { data: await parseBody(response, parse), response };
+    if (response.ok) return raw.data === undefined ? raw : { data: await deadline.race(parseBody(response, parse)), response };
     // The stand-in openapi-fetch saw; a proxy's HTML page is as much a failed response as a JSON error body.
-    if (response !== raw.response) return { error: await parseBody(response, { ...parse, orText: true }), response };
+    if (response !== raw.response) return { error: await deadline.race(parseBody(response, { ...parse, orText: true })), response };
     return raw;
   } catch (error) {
     if (call.userSignal?.aborted) throw error;
     // The deadline covers reading the body too; a body cut off by it is a timeout.
-    if (signal.aborted) throw signal.reason;
+    if (deadline.signal.aborted) throw deadline.signal.reason;
     // Fetch reports a network failure as a TypeError; once the headers are in, that is the body being cut off (a reset, a closed socket).
     if (error instanceof TypeError) throw new ConnectionError(call.plan.method, call.plan.path, error, call.secrets());
     throw error;
@@ -356,7 +357,7 @@ async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
   for (let attempt = 0; ; attempt++) {
     const deadline = startDeadline(call.timeoutMs, call.userSignal, () => new TimeoutError(method, path, call.timeoutMs));
     try {
-      const sent = await send(state, call, deadline.signal, attempt);
+      const sent = await send(state, call, deadline, attempt);
       if ('failure' in sent) {
         if (!sent.retryable) throw sent.failure;
         if (attempt >= call.maxRetries) {
@@ -368,7 +369,7 @@ async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
         continue;
       }
       const delay = attempt < call.maxRetries ? retryDelayAfter(state.transport, call.plan, sent.response, attempt) : undefined;
-      if (delay === undefined) return await read(state, call, sent.raw, sent.response, deadline.signal);
+      if (delay === undefined) return await read(state, call, sent.raw, sent.response, deadline);
       deadline.stop();
       await sent.response.body?.cancel();
       await backOff(state, call, delay, { status: sent.response.status, attempt: attempt + 1 });
@@ -443,7 +444,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     const state: ClientState = {
       spec,
       transport: {
-        fetch: (request) => baseFetch(request),
+        fetch: (request, init) => baseFetch(request, init),
         authenticator: options.auth === undefined ? undefined : authenticate(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
         ownOrigin: base.origin,
         maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
