@@ -303,7 +303,7 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
       received = await deliver(transport, request, call.plan, deadline);
     } catch (error) {
       // Token errors (re-authorization needed, a rejected grant) are not transport failures: they reach the caller as they are.
-      throw deadline.signal.aborted || error instanceof PorticoError ? error : new ConnectionError(method, path, error, call.secrets());
+      throw deadline.aborted || error instanceof PorticoError ? error : new ConnectionError(method, path, error, call.secrets());
     }
     return forOpenapiFetch(received, call.callerParses);
   };
@@ -318,8 +318,7 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
   } catch (error) {
     if (call.userSignal?.aborted) throw call.userSignal.reason ?? error;
     // Failures before the headers may be tried again; once openapi-fetch reads the body (`parseAs`), they end the call.
-    const { signal } = deadline;
-    if (signal.aborted) return received === undefined ? { failure: signal.reason, retryable: true } : { failure: signal.reason, retryable: false };
+    if (deadline.timedOut) return received === undefined ? { failure: deadline.timedOut, retryable: true } : { failure: deadline.timedOut, retryable: false };
     if (received === undefined) return error instanceof ConnectionError ? { failure: error, retryable: true } : { failure: error, retryable: false };
     return { failure: error instanceof TypeError ? new ConnectionError(method, path, error, call.secrets()) : error, retryable: false };
   }
@@ -338,7 +337,7 @@ async function read(state: ClientState, call: PreparedCall, raw: Raw, response: 
   } catch (error) {
     if (call.userSignal?.aborted) throw error;
     // The deadline covers reading the body too; a body cut off by it is a timeout.
-    if (deadline.signal.aborted) throw deadline.signal.reason;
+    if (deadline.timedOut) throw deadline.timedOut;
     // Fetch reports a network failure as a TypeError; once the headers are in, that is the body being cut off (a reset, a closed socket).
     if (error instanceof TypeError) throw new ConnectionError(call.plan.method, call.plan.path, error, call.secrets());
     throw error;

@@ -4,6 +4,7 @@
 // deadline; and the retry policy (which answers, how long to wait) that the
 // client's call loop follows between attempts.
 import type { Authenticator } from '@portico/auth';
+import type { TimeoutError } from './errors.js';
 import { emit, type Log } from './log.js';
 
 export interface Transport {
@@ -117,7 +118,7 @@ async function following(transport: Transport, request: Request, response: Respo
     if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
     await response.body?.cancel();
     current = new Request(target, { method: asGet ? 'GET' : current.method, headers, body: asGet ? null : (plan.replayBody ?? null), redirect: 'manual' });
-    response = await deadline.race(transport.fetch(current, { signal: deadline.signal }));
+    response = await deadline.race(transport.fetch(current, deadline.fetchInit));
   }
   return response;
 }
@@ -135,19 +136,21 @@ async function following(transport: Transport, request: Request, response: Respo
  */
 export async function deliver(transport: Transport, request: Request, plan: CallPlan, deadline: Deadline): Promise<Response> {
   const authenticator = transport.authenticator;
-  const send = (target: Request) => deadline.race(transport.fetch(target, { signal: deadline.signal }));
+  const send = (target: Request) => deadline.race(transport.fetch(target, deadline.fetchInit));
   // The URL is normalised by Request, so an origin check is a prefix check.
   if (!plan.requiresAuth || !authenticator || !request.url.startsWith(`${transport.ownOrigin}/`)) return send(request);
-  const header = await authenticator.getAuthorization(deadline.signal);
+  // Raced, not given the signal: a token request is shared by every call
+  // waiting for it, so one call's deadline only stops that call's wait.
+  const header = await deadline.race(authenticator.getAuthorization());
   remember(transport, header.value);
   const attach = (target: Request, credential: { name: string; value: string }) =>
     authenticator.attach ? authenticator.attach(target, credential, plan.replayBody) : (target.headers.set(credential.name, credential.value), target);
   const sent = attach(request, header);
   const response = await following(transport, sent, await send(sent), header.name, plan, deadline);
   if (response.status !== 401 || !plan.replayable) return response;
-  if (!(await authenticator.handleUnauthorized(header.value, deadline.signal))) return response;
+  if (!(await deadline.race(authenticator.handleUnauthorized(header.value)))) return response;
   const replay = plan.replayBody === undefined ? new Request(request) : new Request(request, { body: plan.replayBody });
-  const fresh = await authenticator.getAuthorization(deadline.signal);
+  const fresh = await deadline.race(authenticator.getAuthorization());
   remember(transport, fresh.value);
   await response.body?.cancel();
   emit(transport.log, 'debug', 'replaying after 401 with a new token', { method: plan.method, path: plan.path });
@@ -173,28 +176,56 @@ export function retryDelayAfter(transport: Transport, plan: CallPlan, response: 
 
 /** One attempt's clock: aborts on its timeout or with the caller's signal, until stopped. */
 export interface Deadline {
-  readonly signal: AbortSignal;
-  /** `work`, or a rejection with the abort reason as soon as the signal aborts, whether or not `work` watches it. */
+  /** Timed out, or aborted by the caller. */
+  readonly aborted: boolean;
+  /** The error the timeout made, once it fired. */
+  readonly timedOut: TimeoutError | undefined;
+  /** fetch's init for this attempt: its signal aborts with the deadline. */
+  readonly fetchInit: { readonly signal: AbortSignal };
+  /** `work`, or a rejection with the abort reason as soon as the deadline aborts, whether or not `work` watches a signal. */
   race<T>(work: Promise<T>): Promise<T>;
   stop(): void;
 }
 
-export function startDeadline(timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => Error): Deadline {
+export function startDeadline(timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError): Deadline {
+  // On Node 20 an AbortController is cheap but its signal is not (~8 us:
+  // it is made transferable when first read), so the signal is read only by
+  // a fetch that asks for it, or to abort. Waits on anything else are
+  // raced: no listener on the signal either.
   const controller = new AbortController();
-  // Rejects the pending race, if any: no listener on the signal (on Node 20 the first one costs as much as the signal).
+  let aborted = false;
+  let reason: unknown;
+  let timedOut: TimeoutError | undefined;
   let rejectRace: ((reason: unknown) => void) | undefined;
-  const abort = (reason: unknown) => {
-    controller.abort(reason);
-    rejectRace?.(reason);
+  const abort = (why: unknown) => {
+    if (aborted) return;
+    aborted = true;
+    reason = why;
+    controller.abort(why);
+    rejectRace?.(why);
   };
   const onUserAbort = userSignal && (() => abort(userSignal.reason));
-  if (userSignal?.aborted) controller.abort(userSignal.reason);
+  if (userSignal?.aborted) abort(userSignal.reason);
   else if (onUserAbort) userSignal!.addEventListener('abort', onUserAbort, { once: true });
-  const timer = setTimeout(() => abort(onTimeout()), timeoutMs);
+  const timer = setTimeout(() => {
+    if (aborted) return;
+    timedOut = onTimeout();
+    abort(timedOut);
+  }, timeoutMs);
   return {
-    signal: controller.signal,
+    get aborted() {
+      return aborted;
+    },
+    get timedOut() {
+      return timedOut;
+    },
+    fetchInit: {
+      get signal() {
+        return controller.signal;
+      },
+    },
     race: (work) => {
-      if (controller.signal.aborted) return Promise.reject(controller.signal.reason);
+      if (aborted) return Promise.reject(reason);
       return new Promise((resolve, reject) => {
         rejectRace = reject;
         work.then(resolve, reject);
