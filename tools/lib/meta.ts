@@ -61,6 +61,16 @@ function structural(s: Json, top = true): Json {
   return out;
 }
 
+/** The runtime modules a client binds only when its spec needs them: the XML codec, pagination. */
+export function features(doc: Json): { xml: boolean; paginate: boolean } {
+  const all = operations(doc);
+  const contents = all.flatMap(({ op }) => [deref(doc, op.requestBody)?.content, ...Object.values<Json>(op.responses ?? {}).map((r) => deref(doc, r)?.content)]);
+  return {
+    xml: contents.some((content) => Object.keys(content ?? {}).some((type) => XML_TYPE.test(type))),
+    paginate: all.some(({ op }) => op['x-portico-pagination'] !== undefined),
+  };
+}
+
 /** Above this much validation data (JSON characters), it goes to a module the client imports on the first response validated. */
 export const LAZY_VALIDATION_CHARS = 16_384;
 

@@ -1,13 +1,12 @@
 import createFetchClient, { defaultBodySerializer, mergeHeaders, type ClientOptions as FetchClientOptions, type FetchResponse, type HeadersOptions, type MaybeOptionalInit, type Middleware, type ParseAs } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
 import { ConfigurationError, createAuthenticator, isSensitiveKey, PorticoError, resolvePointer, type AuthenticatorContext, type Authenticator, type AuthInput, type AuthProfile, type CredentialProfile } from '@portico/auth';
-import { isJsonType, parseBody, serializeForm } from './body.js';
+import { isJsonType, missingXmlCodec, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
-import { paginate, type Pagination, type PaginateOptions } from './pagination.js';
-import { shapeProblems, type Shape } from './shape.js';
+import type { paginate, Pagination, PaginateOptions } from './pagination.js';
+import { shapeProblems, type Shape, type XmlCodec } from './shape.js';
 import { backoffMs, deliver, retryDelayAfter, sleep, startDeadline, type CallPlan, type Deadline, type Transport } from './transport.js';
-import { encodeXml } from './xml.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
@@ -47,6 +46,10 @@ export interface ProviderSpec<Profile extends AuthProfile | CredentialProfile = 
   readonly operationDefaults?: OperationMeta;
   /** The shapes that validate 2xx JSON bodies, by operation key and status: a module of its own, imported on the first response validated. */
   readonly validation?: () => Promise<{ readonly default: Readonly<Record<string, Readonly<Record<string, Shape>>>> }>;
+  /** `xml` from `@portico/runtime/xml`, for a spec that declares XML bodies: other packages' bundles do without it. */
+  readonly xml?: XmlCodec;
+  /** `paginate` from `@portico/runtime/pagination`, for a spec with paginated operations. */
+  readonly paginate?: typeof paginate;
 }
 
 export interface ClientOptions<Auth, Throw extends boolean = false> {
@@ -196,6 +199,11 @@ function envelopeFailure(envelope: Envelope | undefined, body: unknown): boolean
   return envelope.failure.some((rule) => resolvePointer(body, rule.pointer) === rule.equals);
 }
 
+function xmlCodec(state: ClientState): XmlCodec {
+  if (state.spec.xml) return state.spec.xml;
+  throw missingXmlCodec();
+}
+
 const metaOf = (state: ClientState, key: string): OperationMeta => state.spec.operations[key] ?? state.spec.operationDefaults ?? {};
 
 // The body is serialized before openapi-fetch runs, and handed to it as is:
@@ -215,7 +223,7 @@ const serializeDefault: (body: unknown, headers: Headers | undefined) => string 
 function serializeBody(state: ClientState, meta: OperationMeta, init: CallInit, headers: HeadersOptions | undefined, xmlType: string | undefined): BodyInit {
   const { body, bodySerializer } = init;
   if (meta.formBody && bodySerializer === undefined) return serializeForm(body);
-  if (xmlType !== undefined) return `<?xml version="1.0" encoding="UTF-8"?>${encodeXml(body, meta.representation!.body!)}`;
+  if (xmlType !== undefined) return xmlCodec(state).encode(body, meta.representation!.body!);
   if (bodySerializer) return bodySerializer(body, mergeHeaders(state.headers, headers, init.params?.header));
   // Merging costs a Headers object: only when there are headers to merge.
   const merged = state.headers !== undefined || headers !== undefined || init.params?.header !== undefined ? mergeHeaders(state.headers, headers, init.params?.header) : undefined;
@@ -328,11 +336,11 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
 async function read(state: ClientState, call: PreparedCall, raw: Raw, response: Response, deadline: Deadline): Promise<Raw> {
   if (call.callerParses) return raw;
   const shape = call.meta.shapes?.[String(response.status)] ?? call.meta.shapes?.default;
-  const parse = { shape, accepts: call.meta.accepts, maxBytes: state.maxBytes, secrets: call.secrets };
+  const parse = { shape, xml: state.spec.xml, accepts: call.meta.accepts, maxBytes: state.maxBytes, secrets: call.secrets };
   try {
-    if (response.ok) return raw.data === undefined ? raw : { data: await deadline.race(parseBody(response, parse)), response };
+    if (response.ok) return raw.data === undefined ? raw : { data: await deadline.race(() => parseBody(response, parse)), response };
     // The stand-in openapi-fetch saw; a proxy's HTML page is as much a failed response as a JSON error body.
-    if (response !== raw.response) return { error: await deadline.race(parseBody(response, { ...parse, orText: true })), response };
+    if (response !== raw.response) return { error: await deadline.race(() => parseBody(response, { ...parse, orText: true })), response };
     return raw;
   } catch (error) {
     if (call.userSignal?.aborted) throw error;
@@ -465,8 +473,8 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       request: (method: string, path: string, init?: CallInit) => call(state, method.toUpperCase(), path, init),
       paginate: (path: string, init: CallInit | undefined, paging?: PaginateOptions) => {
         const rules = metaOf(state, `GET ${path}`).pagination;
-        if (!rules) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
-        return paginate(rules, (next) => call(state, 'GET', path, next), init ?? {}, paging ?? {}, (body, response) =>
+        if (!rules || !spec.paginate) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
+        return spec.paginate(rules, (next) => call(state, 'GET', path, next), init ?? {}, paging ?? {}, (body, response) =>
           errorFor(state, body, response, 'GET', path, [...state.ownSecrets, ...state.transport.sent, ...credentialValues(init)]),
         );
       },

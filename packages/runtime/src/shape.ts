@@ -15,6 +15,14 @@ export interface Shape {
   readonly required?: readonly string[];
 }
 
+/** Reads and writes XML bodies by their shapes: `xml` from `@portico/runtime/xml`, given only to clients whose spec declares XML. */
+export interface XmlCodec {
+  /** The value a document holds, as the shape describes it; throws on a malformed document. */
+  decode(text: string, shape: Shape): unknown;
+  /** A whole document (with its XML declaration) for `value`. */
+  encode(value: unknown, shape: Shape): string;
+}
+
 /** Adds the problems of the value at `path` (the keys from the body down) to `out`. */
 type Check = (value: unknown, path: (string | number)[], out: string[]) => void;
 

@@ -118,7 +118,7 @@ async function following(transport: Transport, request: Request, response: Respo
     if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
     await response.body?.cancel();
     current = new Request(target, { method: asGet ? 'GET' : current.method, headers, body: asGet ? null : (plan.replayBody ?? null), redirect: 'manual' });
-    response = await deadline.race(transport.fetch(current, deadline.fetchInit));
+    response = await deadline.race(() => transport.fetch(current, deadline.fetchInit));
   }
   return response;
 }
@@ -136,21 +136,21 @@ async function following(transport: Transport, request: Request, response: Respo
  */
 export async function deliver(transport: Transport, request: Request, plan: CallPlan, deadline: Deadline): Promise<Response> {
   const authenticator = transport.authenticator;
-  const send = (target: Request) => deadline.race(transport.fetch(target, deadline.fetchInit));
+  const send = (target: Request) => deadline.race(() => transport.fetch(target, deadline.fetchInit));
   // The URL is normalised by Request, so an origin check is a prefix check.
   if (!plan.requiresAuth || !authenticator || !request.url.startsWith(`${transport.ownOrigin}/`)) return send(request);
   // Raced, not given the signal: a token request is shared by every call
   // waiting for it, so one call's deadline only stops that call's wait.
-  const header = await deadline.race(authenticator.getAuthorization());
+  const header = await deadline.race(() => authenticator.getAuthorization());
   remember(transport, header.value);
   const attach = (target: Request, credential: { name: string; value: string }) =>
     authenticator.attach ? authenticator.attach(target, credential, plan.replayBody) : (target.headers.set(credential.name, credential.value), target);
   const sent = attach(request, header);
   const response = await following(transport, sent, await send(sent), header.name, plan, deadline);
   if (response.status !== 401 || !plan.replayable) return response;
-  if (!(await deadline.race(authenticator.handleUnauthorized(header.value)))) return response;
+  if (!(await deadline.race(() => authenticator.handleUnauthorized(header.value)))) return response;
   const replay = plan.replayBody === undefined ? new Request(request) : new Request(request, { body: plan.replayBody });
-  const fresh = await deadline.race(authenticator.getAuthorization());
+  const fresh = await deadline.race(() => authenticator.getAuthorization());
   remember(transport, fresh.value);
   await response.body?.cancel();
   emit(transport.log, 'debug', 'replaying after 401 with a new token', { method: plan.method, path: plan.path });
@@ -182,8 +182,8 @@ export interface Deadline {
   readonly timedOut: TimeoutError | undefined;
   /** fetch's init for this attempt: its signal aborts with the deadline. */
   readonly fetchInit: { readonly signal: AbortSignal };
-  /** `work`, or a rejection with the abort reason as soon as the deadline aborts, whether or not `work` watches a signal. */
-  race<T>(work: Promise<T>): Promise<T>;
+  /** Starts `work` unless the deadline has passed; rejects with the abort reason as soon as it does, whether or not `work` watches a signal. */
+  race<T>(work: () => Promise<T>): Promise<T>;
   stop(): void;
 }
 
@@ -228,7 +228,7 @@ export function startDeadline(timeoutMs: number, userSignal: AbortSignal | undef
       if (aborted) return Promise.reject(reason);
       return new Promise((resolve, reject) => {
         rejectRace = reject;
-        work.then(resolve, reject);
+        work().then(resolve, reject);
       });
     },
     stop() {

@@ -2,7 +2,7 @@
 // no DTDs (so no entity expansion, no external entities), only the five
 // predefined entities and character references, bounded depth.
 
-import type { Shape } from './shape.js';
+import type { Shape, XmlCodec } from './shape.js';
 
 export interface XmlElement {
   name: string;
@@ -221,3 +221,9 @@ export function encodeXml(value: unknown, shape: Shape, name = shape.xmlName ?? 
   }
   return `<${name}${attributes}>${children}</${name}>`;
 }
+
+/** The codec a client of an XML API is given (`defineClient({ ...spec, xml })`): kept out of every other package's bundle. */
+export const xml: XmlCodec = {
+  decode: decodeXml,
+  encode: (value, shape) => `<?xml version="1.0" encoding="UTF-8"?>${encodeXml(value, shape)}`,
+};
