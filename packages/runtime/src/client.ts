@@ -315,13 +315,14 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
     }
     return forOpenapiFetch(received, call.callerParses);
   };
+  // Guarded: the fields object alone is a cost every call would pay with logging off.
   const started = transport.log ? Date.now() : 0;
-  emit(transport.log, 'debug', 'request', { method, path, attempt: attempt + 1 });
+  if (transport.log) emit(transport.log, 'debug', 'request', { method, path, attempt: attempt + 1 });
   try {
     const raw = await state.fetchClient.request(method, path, { ...call.fetchInit, fetch });
     // A request middleware may answer without calling fetch.
     const response = received ?? raw.response;
-    emit(transport.log, 'info', 'response', { method, path, status: response.status, ms: transport.log ? Date.now() - started : 0, attempt: attempt + 1 });
+    if (transport.log) emit(transport.log, 'info', 'response', { method, path, status: response.status, ms: Date.now() - started, attempt: attempt + 1 });
     return { raw, response };
   } catch (error) {
     if (call.userSignal?.aborted) throw call.userSignal.reason ?? error;
