@@ -6,7 +6,7 @@ import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, Respon
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { paginate, Pagination, PaginateOptions } from './pagination.js';
 import { shapeProblems, type Shape, type XmlCodec } from './shape.js';
-import { backoffMs, deliver, retryDelayAfter, sleep, startDeadline, type CallPlan, type Deadline, type Transport } from './transport.js';
+import { backoffMs, Deadline, deliver, retryDelayAfter, sleep, type CallPlan, type Transport } from './transport.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
@@ -363,7 +363,7 @@ async function backOff(state: ClientState, call: PreparedCall, delay: number, fi
 async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
   const { method, path } = call.plan;
   for (let attempt = 0; ; attempt++) {
-    const deadline = startDeadline(call.timeoutMs, call.userSignal, () => new TimeoutError(method, path, call.timeoutMs));
+    const deadline = new Deadline(call.timeoutMs, call.userSignal, () => new TimeoutError(method, path, call.timeoutMs));
     try {
       const sent = await send(state, call, deadline, attempt);
       if ('failure' in sent) {

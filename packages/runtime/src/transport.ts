@@ -174,66 +174,69 @@ export function retryDelayAfter(transport: Transport, plan: CallPlan, response: 
   return asked ?? backoffMs(attempt);
 }
 
-/** One attempt's clock: aborts on its timeout or with the caller's signal, until stopped. */
-export interface Deadline {
-  /** Timed out, or aborted by the caller. */
-  readonly aborted: boolean;
-  /** The error the timeout made, once it fired. */
-  readonly timedOut: TimeoutError | undefined;
-  /** fetch's init for this attempt: its signal aborts with the deadline. */
-  readonly fetchInit: { readonly signal: AbortSignal };
-  /** Starts `work` unless the deadline has passed; rejects with the abort reason as soon as it does, whether or not `work` watches a signal. */
-  race<T>(work: () => Promise<T>): Promise<T>;
-  stop(): void;
+/**
+ * fetch's init for one attempt, whose signal is made only when read: on
+ * Node 20 an AbortController is cheap but its signal is not (it is made
+ * transferable when first read), and a stubbed or signal-less fetch never
+ * reads it. A class, so the getter is on the prototype: an object literal
+ * with accessors costs V8 more to create than the signal it defers.
+ */
+class AttemptInit {
+  readonly #controller: AbortController;
+  constructor(controller: AbortController) {
+    this.#controller = controller;
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
 }
 
-export function startDeadline(timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError): Deadline {
-  // On Node 20 an AbortController is cheap but its signal is not (~8 us:
-  // it is made transferable when first read), so the signal is read only by
-  // a fetch that asks for it, or to abort. Waits on anything else are
-  // raced: no listener on the signal either.
-  const controller = new AbortController();
-  let aborted = false;
-  let reason: unknown;
-  let timedOut: TimeoutError | undefined;
-  let rejectRace: ((reason: unknown) => void) | undefined;
-  const abort = (why: unknown) => {
-    if (aborted) return;
-    aborted = true;
-    reason = why;
-    controller.abort(why);
-    rejectRace?.(why);
-  };
-  const onUserAbort = userSignal && (() => abort(userSignal.reason));
-  if (userSignal?.aborted) abort(userSignal.reason);
-  else if (onUserAbort) userSignal!.addEventListener('abort', onUserAbort, { once: true });
-  const timer = setTimeout(() => {
-    if (aborted) return;
-    timedOut = onTimeout();
-    abort(timedOut);
-  }, timeoutMs);
-  return {
-    get aborted() {
-      return aborted;
-    },
-    get timedOut() {
-      return timedOut;
-    },
-    fetchInit: {
-      get signal() {
-        return controller.signal;
-      },
-    },
-    race: (work) => {
-      if (aborted) return Promise.reject(reason);
-      return new Promise((resolve, reject) => {
-        rejectRace = reject;
-        work().then(resolve, reject);
-      });
-    },
-    stop() {
-      clearTimeout(timer);
-      if (onUserAbort) userSignal!.removeEventListener('abort', onUserAbort);
-    },
-  };
+/** One attempt's clock: aborts on its timeout or with the caller's signal, until stopped. Waits are raced, with no listener on the signal. */
+export class Deadline {
+  /** Timed out, or aborted by the caller. */
+  aborted = false;
+  /** The error the timeout made, once it fired. */
+  timedOut: TimeoutError | undefined;
+  /** fetch's init for this attempt: its signal aborts with the deadline. */
+  readonly fetchInit: { readonly signal: AbortSignal };
+  readonly #controller = new AbortController();
+  readonly #userSignal: AbortSignal | undefined;
+  readonly #onUserAbort: (() => void) | undefined;
+  readonly #timer: ReturnType<typeof setTimeout>;
+  #reason: unknown;
+  #rejectRace: ((reason: unknown) => void) | undefined;
+
+  constructor(timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError) {
+    this.fetchInit = new AttemptInit(this.#controller);
+    this.#userSignal = userSignal;
+    if (userSignal?.aborted) this.#abort(userSignal.reason);
+    else if (userSignal) userSignal.addEventListener('abort', (this.#onUserAbort = () => this.#abort(userSignal.reason)), { once: true });
+    this.#timer = setTimeout(() => {
+      if (this.aborted) return;
+      this.timedOut = onTimeout();
+      this.#abort(this.timedOut);
+    }, timeoutMs);
+  }
+
+  /** Starts `work` unless the deadline has passed; rejects with the abort reason as soon as it does, whether or not `work` watches a signal. */
+  race<T>(work: () => Promise<T>): Promise<T> {
+    if (this.aborted) return Promise.reject(this.#reason);
+    return new Promise((resolve, reject) => {
+      this.#rejectRace = reject;
+      work().then(resolve, reject);
+    });
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    if (this.#onUserAbort) this.#userSignal!.removeEventListener('abort', this.#onUserAbort);
+  }
+
+  #abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.#reason = reason;
+    this.#controller.abort(reason);
+    this.#rejectRace?.(reason);
+  }
 }
