@@ -143,7 +143,7 @@ describe('XML and JSON representations (dexero-fd)', () => {
 
 // The codec is a module of its own (@portico/runtime/xml), bound by the generated client only when the spec declares XML.
 describe('a spec that declares XML, bound without the codec', () => {
-  const bare = () => defineClient(dexeroSpec)({ baseUrl: server.url, maxRetries: 0 });
+  const bare = () => defineClient<dexero.paths>(dexeroSpec)({ baseUrl: server.url, maxRetries: 0 });
 
   it('reads JSON as usual, and refuses XML with a ConfigurationError naming the codec, before or after sending', async () => {
     server.inject('GET /records.json', json(200, { records: [marie] }));
