@@ -1,4 +1,5 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { LATEST_OPENAPI_FETCH } from './packages/runtime/test/openapi-fetch-latest/setup.ts';
 
 // Workspace packages resolve to their TypeScript source through the
 // `@portico/source` export condition (listed first in each package.json), so a
@@ -24,6 +25,15 @@ export default defineConfig({
       project({ name: 'specs', include: ['tools/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 }),
       project({ name: 'auth', include: ['packages/auth/test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 }),
       project({ name: 'runtime', include: ['packages/runtime/test/**/*.test.ts'], testTimeout: 60_000 }),
+      // The runtime suite against the newest openapi-fetch on npm (its setup installs it), so an upgrade is a known quantity.
+      project({
+        name: 'runtime-openapi-fetch-latest',
+        include: ['packages/runtime/test/**/*.test.ts', 'packages/runtime/test/openapi-fetch-latest/*.check.ts'],
+        globalSetup: ['packages/runtime/test/openapi-fetch-latest/setup.ts'],
+        alias: [{ find: /^openapi-fetch$/, replacement: LATEST_OPENAPI_FETCH }],
+        testTimeout: 60_000,
+        hookTimeout: 240_000,
+      }),
       project({ name: 'redis', include: ['packages/redis/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000 }),
       project({ name: 'wire', include: ['test/wire/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 }),
       // Generated inputs against every parser and boundary (fast-check, seeded); each file prints its case counts.

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, defaultServerUrl, deref, listProviders, loadSpec, operations, packageName, specPath, type Json } from './lib/specs.ts';
 import { renderReadme } from './lib/readme.ts';
-import { commentText, emitShared, literal, operationMeta, propertyKey, sharedMeta } from './lib/meta.ts';
+import { commentText, emitShared, features, literal, operationMeta, propertyKey, sharedMeta } from './lib/meta.ts';
 import { flavour, runtimeProfile } from './lib/auth.ts';
 import { typesSource } from './lib/types.ts';
 import { pointerTokens } from '../packages/auth/src/pointer.ts';
@@ -220,9 +220,13 @@ export function withUserInput<P extends PathsWithMethod<paths, 'post'>, Throw ex
 }`);
   }
   const uniqueAuth = [...new Set(authTypes)];
+  // The XML codec and pagination are bound only where the spec uses them, so other bundles do without.
+  const uses = features(doc);
+  const featureImports = [uses.xml ? "import { xml } from '@portico/runtime/xml';\n" : '', uses.paginate ? "import { paginate } from '@portico/runtime/pagination';\n" : ''].join('');
+  const bound = uses.xml || uses.paginate ? `{ ...spec${uses.xml ? ', xml' : ''}${uses.paginate ? ', paginate' : ''} }` : 'spec';
   return `${header(slug)}import { ${[...runtimeValues].sort().join(', ')} } from '@portico/runtime';
 import type { ${[...runtimeTypes].sort().join(', ')} } from '@portico/runtime';
-${authValues.size ? `import { ${[...authValues].sort().join(', ')} } from '@portico/auth';\n` : ''}import type { ${[...authImports].sort().join(', ')} } from '@portico/auth';
+${featureImports}${authValues.size ? `import { ${[...authValues].sort().join(', ')} } from '@portico/auth';\n` : ''}import type { ${[...authImports].sort().join(', ')} } from '@portico/auth';
 import type { ${[...schemaImports].sort().join(', ')} } from './schema.js';
 import { ${[...specImports].sort().join(', ')} } from './spec.js';
 
@@ -233,7 +237,7 @@ ${renderPages(doc)}
 
 /** A typed client for ${commentText(doc.info.title)}, with the provider's auth, retries, timeouts, typed errors and pagination. */
 export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, Pages, Throw> =
-  defineClient<paths, Auth, Pages${kind === 'oauth' ? '>(spec)' : ', CredentialProfile>(spec, createCredentialAuthenticator)'};
+  defineClient<paths, Auth, Pages${kind === 'oauth' ? `>(${bound})` : `, CredentialProfile>(${bound}, createCredentialAuthenticator)`};
 ${exports.map((e) => `\n${e}\n`).join('')}
 export { ${[...authErrors(profile), 'MemoryTokenStore'].join(', ')} } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';

@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as finexer from '../../packages/finexer/src/index.ts';
-import { retryAfterMs } from '../../packages/runtime/src/index.ts';
-import { bounded, expectNoCanary, expectPorticoError, group, memoryLogger, anyText } from './support.ts';
+import { retryAfterMs } from '../../packages/runtime/src/transport.ts';
+import { bounded, expectNoCanary, expectPorticoError, group, memoryLogger, renderings, anyText } from './support.ts';
 
 const g = group('retry-after');
 const NOW = Date.UTC(2026, 0, 1);

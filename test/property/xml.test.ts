@@ -19,7 +19,7 @@ for (const meta of Object.values(spec.operations)) {
   for (const shape of Object.values(meta.shapes ?? {})) shapes.set(JSON.stringify(shape), shape);
   if (meta.representation?.body) shapes.set(JSON.stringify(meta.representation.body), meta.representation.body);
 }
-const SHAPES = [...shapes.values()].filter((s) => s.t === 'object' && s.n);
+const SHAPES = [...shapes.values()].filter((s) => s.type === 'object' && s.xmlName);
 
 // XML 1.0 Char. A CR reads back as LF (§2.11 end-of-line handling).
 const xmlChar = fc.oneof(
@@ -32,13 +32,13 @@ const text = fc.string({ unit: xmlChar, maxLength: 30 });
 
 /** A value of `shape`, as the schema allows. */
 function valueOf(shape: Shape, depth = 0): fc.Arbitrary<unknown> {
-  switch (shape.t) {
+  switch (shape.type) {
     case 'object': {
-      const props = Object.entries(shape.p ?? {});
-      return fc.record(Object.fromEntries(props.map(([k, sub]) => [k, valueOf(sub, depth + 1)])), { requiredKeys: [...(shape.r ?? [])].filter((k) => props.some(([p]) => p === k)) });
+      const props = Object.entries(shape.properties ?? {});
+      return fc.record(Object.fromEntries(props.map(([k, sub]) => [k, valueOf(sub, depth + 1)])), { requiredKeys: [...(shape.required ?? [])].filter((k) => props.some(([p]) => p === k)) });
     }
     case 'array':
-      return fc.array(valueOf(shape.i ?? { t: 'string' }, depth + 1), { maxLength: depth > 2 ? 1 : 4 });
+      return fc.array(valueOf(shape.items ?? { type: 'string' }, depth + 1), { maxLength: depth > 2 ? 1 : 4 });
     case 'integer':
       return fc.integer();
     case 'number':
@@ -160,7 +160,7 @@ describe('property: the XML decoder', () => {
         const name = open.split(' ')[0]!;
         const doc = `<${open}>`.repeat(depth) + 'x' + `</${name}>`.repeat(depth);
         try {
-          decodeXml(doc, { t: 'object', n: 'a', p: { a: { t: 'string' } } });
+          decodeXml(doc, { type: 'object', xmlName: 'a', properties: { a: { type: 'string' } } });
         } catch (e) {
           expect(e).toBeInstanceOf(XmlSyntaxError);
         }

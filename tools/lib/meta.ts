@@ -8,43 +8,43 @@ const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml$/i;
 /**
  * A response (or XML request) schema reduced to what the runtime walks:
  * type, required properties, XML names, attributes and wrapping. Unions
- * (oneOf/anyOf, several types) become `t: ''`: not checked, not decoded.
+ * (oneOf/anyOf, several types) become `type: ''`: not checked, not decoded.
  */
 export function shape(doc: Json, input: Json, seen: string[] = []): Json {
   const ref = typeof input?.$ref === 'string' ? input.$ref : undefined;
-  if (ref && seen.includes(ref)) return { t: '' };
+  if (ref && seen.includes(ref)) return { type: '' };
   const trail = ref ? [...seen, ref] : seen;
   const schema = deref(doc, input) ?? {};
-  if (schema.oneOf || schema.anyOf) return { t: '' };
+  if (schema.oneOf || schema.anyOf) return { type: '' };
   const parts: Json[] = [schema, ...(schema.allOf ?? []).map((p: Json) => deref(doc, p))];
   const types = [...new Set(parts.flatMap((p) => [p.type ?? []].flat()).filter((t: string) => t !== 'null'))];
-  const t = types.length > 1 ? '' : (types[0] ?? (parts.some((p) => p.properties) ? 'object' : ''));
-  const out: Json = { t };
+  const type = types.length > 1 ? '' : (types[0] ?? (parts.some((p) => p.properties) ? 'object' : ''));
+  const out: Json = { type };
   const xml = { ...schema.xml, ...input.xml };
-  if (xml.name) out.n = xml.name;
-  if (xml.attribute) out.a = 1;
-  if (xml.wrapped) out.w = 1;
-  if (t === 'object') {
+  if (xml.name) out.xmlName = xml.name;
+  if (xml.attribute) out.xmlAttribute = true;
+  if (xml.wrapped) out.xmlWrapped = true;
+  if (type === 'object') {
     const required = [...new Set(parts.flatMap((p) => p.required ?? []))];
-    if (required.length) out.r = required;
-    const props: Json = {};
+    if (required.length) out.required = required;
+    const properties: Json = {};
     for (const part of parts) {
-      for (const [k, v] of Object.entries<Json>(deref(doc, part).properties ?? {})) {
-        props[k] = shape(doc, v, trail);
+      for (const [name, sub] of Object.entries<Json>(deref(doc, part).properties ?? {})) {
+        properties[name] = shape(doc, sub, trail);
         // The XML codec names a property's element after the property unless told otherwise.
-        if (props[k].n === k) delete props[k].n;
+        if (properties[name].xmlName === name) delete properties[name].xmlName;
       }
     }
-    if (Object.keys(props).length) out.p = props;
+    if (Object.keys(properties).length) out.properties = properties;
   }
-  if (t === 'array' && schema.items) out.i = shape(doc, schema.items, trail);
+  if (type === 'array' && schema.items) out.items = shape(doc, schema.items, trail);
   return out;
 }
 
 // A shape is worth shipping when it can catch something: a required field, a
 // structure to check or XML to decode.
 function useful(s: Json): boolean {
-  return Boolean(s.r || s.n || s.a || s.w || (s.i && useful(s.i)) || Object.values<Json>(s.p ?? {}).some(useful));
+  return Boolean(s.required || s.xmlName || s.xmlAttribute || s.xmlWrapped || (s.items && useful(s.items)) || Object.values<Json>(s.properties ?? {}).some(useful));
 }
 
 /**
@@ -55,10 +55,20 @@ function useful(s: Json): boolean {
  * provider dropping a field inside a field. Scalars are never checked.
  */
 function structural(s: Json, top = true): Json {
-  const out: Json = { t: s.t };
-  if (s.r) out.r = s.r;
-  if (top && s.i && (s.i.t === 'object' || s.i.t === 'array')) out.i = structural(s.i, false);
+  const out: Json = { type: s.type };
+  if (s.required) out.required = s.required;
+  if (top && s.items && (s.items.type === 'object' || s.items.type === 'array')) out.items = structural(s.items, false);
   return out;
+}
+
+/** The runtime modules a client binds only when its spec needs them: the XML codec, pagination. */
+export function features(doc: Json): { xml: boolean; paginate: boolean } {
+  const all = operations(doc);
+  const contents = all.flatMap(({ op }) => [deref(doc, op.requestBody)?.content, ...Object.values<Json>(op.responses ?? {}).map((r) => deref(doc, r)?.content)]);
+  return {
+    xml: contents.some((content) => Object.keys(content ?? {}).some((type) => XML_TYPE.test(type))),
+    paginate: all.some(({ op }) => op['x-portico-pagination'] !== undefined),
+  };
 }
 
 /** Above this much validation data (JSON characters), it goes to a module the client imports on the first response validated. */
@@ -76,11 +86,11 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
   for (const { method, path, op, pathItem } of operations(doc)) {
     const m: Json = {};
     const security: Json[] = op.security ?? doc.security ?? [];
-    if (security.some((alt) => scheme in alt)) m.auth = 1;
-    if (op['x-portico-retry-safe'] === true) m.retry = 1;
+    if (security.some((alt) => scheme in alt)) m.requiresAuth = true;
+    if (op['x-portico-retry-safe'] === true) m.retrySafe = true;
     const body = deref(doc, op.requestBody)?.content ?? {};
     const bodyTypes = Object.keys(body);
-    if (bodyTypes.length > 0 && bodyTypes.every((t) => t === 'application/x-www-form-urlencoded')) m.form = 1;
+    if (bodyTypes.length > 0 && bodyTypes.every((t) => t === 'application/x-www-form-urlencoded')) m.formBody = true;
     const shapes: Json = {};
     const checks: Json = {};
     const accepts = new Set<string>();
@@ -140,8 +150,8 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
  */
 export function sharedMeta(meta: Record<string, Json>): { defaults: Json | undefined; operations: Record<string, Json> } {
   const counts = new Map<string, number>();
-  // Only flags are shared (auth, retry, form): shapes are deduplicated where they are written.
-  for (const m of Object.values(meta)) if (Object.values(m).every((v) => v === 1)) counts.set(JSON.stringify(m), (counts.get(JSON.stringify(m)) ?? 0) + 1);
+  // Only flags are shared (requiresAuth, retrySafe, formBody): shapes are deduplicated where they are written.
+  for (const m of Object.values(meta)) if (Object.values(m).every((v) => v === true)) counts.set(JSON.stringify(m), (counts.get(JSON.stringify(m)) ?? 0) + 1);
   const [common, n] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? ['{}', 0];
   if (common === '{}' || n < 2) return { defaults: undefined, operations: meta };
   return { defaults: JSON.parse(common), operations: Object.fromEntries(Object.entries(meta).filter(([, m]) => JSON.stringify(m) !== common)) };

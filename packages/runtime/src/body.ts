@@ -1,7 +1,7 @@
+import { ConfigurationError } from '@portico/auth';
 import { readLimited, redactSecrets } from '@portico/auth/internal';
 import { ResponseParseError } from './errors.js';
-import type { Shape } from './shape.js';
-import { decodeXml } from './xml.js';
+import type { Shape, XmlCodec } from './shape.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml\b/i;
@@ -9,12 +9,18 @@ const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml\b/i;
 export const isJsonType = (type: string) => JSON_TYPE.test(type);
 export const isXmlType = (type: string) => XML_TYPE.test(type);
 
+/** A spec that declares XML bodies without the codec: not one `pnpm generate` wrote. */
+export const missingXmlCodec = () =>
+  new ConfigurationError('this spec declares XML bodies: pass the codec, defineClient({ ...spec, xml }) with xml from @portico/runtime/xml');
+
 // Stateless for whole-buffer decoding, so one instance serves every call.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export interface ParseOptions {
   /** Decoding schema for XML bodies. */
   shape: Shape | undefined;
+  /** The XML codec, for a client whose spec declares XML. */
+  xml: XmlCodec | undefined;
   /** Non-JSON media types the operation declares (text/html, application/xml, ...). */
   accepts: readonly string[] | undefined;
   maxBytes: number;
@@ -59,8 +65,9 @@ export async function parseBody(response: Response, options: ParseOptions): Prom
   // XML only where the operation declares it: an XML body from a JSON-only
   // endpoint is as wrong as HTML, even when it happens to fit the shape.
   if (XML_TYPE.test(mediaType) && options.shape && options.accepts?.some(isXmlType)) {
+    if (!options.xml) throw missingXmlCodec();
     try {
-      return decodeXml(text, options.shape);
+      return options.xml.decode(text, options.shape);
     } catch (e) {
       return fail(text, `invalid XML (${(e as Error).message})`);
     }

@@ -1,23 +1,22 @@
-import createFetchClient, { defaultBodySerializer, type ClientOptions as FetchClientOptions, type FetchResponse, type MaybeOptionalInit, type Middleware } from 'openapi-fetch';
+import createFetchClient, { defaultBodySerializer, mergeHeaders, type ClientOptions as FetchClientOptions, type FetchResponse, type HeadersOptions, type MaybeOptionalInit, type Middleware, type ParseAs } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { ConfigurationError, createAuthenticator, type AuthenticatorContext, type Authenticator, type AuthInput, type AuthProfile, type CredentialProfile } from '@portico/auth';
+import { ConfigurationError, createAuthenticator, PorticoError, type AuthenticatorContext, type Authenticator, type AuthInput, type AuthProfile, type CredentialProfile } from '@portico/auth';
 import { isSensitiveKey, resolvePointer } from '@portico/auth/internal';
-import { isJsonType, parseBody, serializeForm } from './body.js';
+import { isJsonType, missingXmlCodec, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
-import { createLog, type Logger, type LogLevel } from './log.js';
-import { paginate, type Pagination, type PaginateOptions } from './pagination.js';
-import { shapeProblems, type Shape } from './shape.js';
-import { exchange, type Exchange, type Transport } from './transport.js';
-import { encodeXml } from './xml.js';
+import { createLog, emit, type Logger, type LogLevel } from './log.js';
+import type { paginate, Pagination, PaginateOptions } from './pagination.js';
+import { shapeProblems, type Shape, type XmlCodec } from './shape.js';
+import { backoffMs, Deadline, deliver, retryDelayAfter, sleep, type CallPlan, type Transport } from './transport.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
   /** Requires the token the auth profile describes. */
-  readonly auth?: 1;
+  readonly requiresAuth?: true;
   /** A POST that only reads (`x-portico-retry-safe`), so it may be retried. */
-  readonly retry?: 1;
+  readonly retrySafe?: true;
   /** Request body is form-encoded. */
-  readonly form?: 1;
+  readonly formBody?: true;
   /** XML response schemas by status (or `default`): decoding and required fields. JSON ones are in `ProviderSpec.validation`. */
   readonly shapes?: Readonly<Record<string, Shape>>;
   /** Non-JSON media types the responses declare. */
@@ -48,6 +47,10 @@ export interface ProviderSpec<Profile extends AuthProfile | CredentialProfile = 
   readonly operationDefaults?: OperationMeta;
   /** The shapes that validate 2xx JSON bodies, by operation key and status: a module of its own, imported on the first response validated. */
   readonly validation?: () => Promise<{ readonly default: Readonly<Record<string, Readonly<Record<string, Shape>>>> }>;
+  /** `xml` from `@portico/runtime/xml`, for a spec that declares XML bodies: other packages' bundles do without it. */
+  readonly xml?: XmlCodec;
+  /** `paginate` from `@portico/runtime/pagination`, for a spec with paginated operations. */
+  readonly paginate?: typeof paginate;
 }
 
 export interface ClientOptions<Auth, Throw extends boolean = false> {
@@ -116,7 +119,69 @@ type Upper = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'HEAD' | 'PATCH' | 
 const METHODS: readonly Upper[] = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE'];
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-correlation-id', 'x-amzn-requestid'];
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/** What a call resolves with before its types are applied: openapi-fetch's `{ data, error, response }`. */
 type Raw = { data?: unknown; error?: unknown; response: Response };
+
+/** A call's options as the runtime reads them; the rest are openapi-fetch's, passed through. */
+interface CallInit extends RequestExtras {
+  params?: { path?: Record<string, unknown>; header?: HeadersOptions; [where: string]: unknown };
+  headers?: HeadersOptions;
+  body?: unknown;
+  /** openapi-fetch calls it with the merged headers too, though its types declare only the body. */
+  bodySerializer?: (body: unknown, headers: Headers) => BodyInit;
+  parseAs?: ParseAs;
+  signal?: AbortSignal | null;
+  [option: string]: unknown;
+}
+
+/** openapi-fetch with string paths: the typed surface is PorticoClient's, checked where the user calls it. */
+interface FetchClient {
+  request(method: string, path: string, init: object): Promise<Raw>;
+  use(...middleware: Middleware[]): void;
+  eject(...middleware: Middleware[]): void;
+}
+
+/** A client's settings and parts, fixed by createClient. */
+interface ClientState {
+  readonly spec: ProviderSpec<AuthProfile | CredentialProfile>;
+  readonly transport: Transport;
+  readonly fetchClient: FetchClient;
+  readonly headers: HeadersOptions | undefined;
+  readonly maxRetries: number;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly validate: boolean;
+  readonly throwOnError: boolean;
+  /** Credential values in the client's own options: cut from error messages. */
+  readonly ownSecrets: readonly string[];
+  /** The spec's validation module, imported on the first response validated. */
+  checks?: ReturnType<NonNullable<ProviderSpec['validation']>>;
+}
+
+/** Everything about one call that is fixed before its first attempt. */
+interface PreparedCall {
+  readonly key: string;
+  readonly meta: OperationMeta;
+  readonly plan: CallPlan;
+  /** openapi-fetch's options for each attempt: the caller's, with path defaults, content type and the body already serialized. */
+  readonly fetchInit: Readonly<Record<string, unknown>>;
+  /** Retries allowed: none unless the request is safe to send twice and its body can be. */
+  readonly maxRetries: number;
+  readonly timeoutMs: number;
+  readonly userSignal: AbortSignal | undefined;
+  /** The caller reads the body through openapi-fetch (`parseAs`): it is not parsed or checked here. */
+  readonly callerParses: boolean;
+  /** Credentials an error message must not show; walked only when an error is built. */
+  readonly secrets: () => readonly string[];
+}
+
+/** One attempt's outcome: the response with openapi-fetch's result, or why it failed and whether trying again is safe. */
+type Sent =
+  | { readonly raw: Raw; readonly response: Response }
+  | { readonly failure: TimeoutError | ConnectionError; readonly retryable: true }
+  | { readonly failure: unknown; readonly retryable: false };
 
 /** Values of credential-named fields (clientSecret, appSecret, api_key, ...) anywhere in `value`: what a server echo must not carry into an error. */
 function credentialValues(value: unknown, out: string[] = [], depth = 0): string[] {
@@ -135,6 +200,239 @@ function envelopeFailure(envelope: Envelope | undefined, body: unknown): boolean
   return envelope.failure.some((rule) => resolvePointer(body, rule.pointer) === rule.equals);
 }
 
+function xmlCodec(state: ClientState): XmlCodec {
+  if (state.spec.xml) return state.spec.xml;
+  throw missingXmlCodec();
+}
+
+const metaOf = (state: ClientState, key: string): OperationMeta => state.spec.operations[key] ?? state.spec.operationDefaults ?? {};
+
+// The body is serialized before openapi-fetch runs, and handed to it as is:
+// the runtime needs the serialized body itself, to send again after a 401 or
+// along a redirect, and openapi-fetch keeps nothing but the Request.
+const sendAsIs = (body: BodyInit) => body;
+// openapi-fetch's default (JSON; form-encoded when the merged content type
+// says so) reads the merged headers from a second argument its types leave out.
+const serializeDefault: (body: unknown, headers: Headers | undefined) => string = defaultBodySerializer;
+
+/**
+ * How the request body goes out: form-encoded (`formBody`), as XML where a
+ * representation parameter picks an XML type, else by the caller's
+ * serializer or openapi-fetch's default, each given the merged headers as
+ * openapi-fetch would.
+ */
+function serializeBody(state: ClientState, meta: OperationMeta, init: CallInit, headers: HeadersOptions | undefined, xmlType: string | undefined): BodyInit {
+  const { body, bodySerializer } = init;
+  if (meta.formBody && bodySerializer === undefined) return serializeForm(body);
+  if (xmlType !== undefined) return xmlCodec(state).encode(body, meta.representation!.body!);
+  if (bodySerializer) return bodySerializer(body, mergeHeaders(state.headers, headers, init.params?.header));
+  // Merging costs a Headers object: only when there are headers to merge.
+  const merged = state.headers !== undefined || headers !== undefined || init.params?.header !== undefined ? mergeHeaders(state.headers, headers, init.params?.header) : undefined;
+  return serializeDefault(body, merged);
+}
+
+/** The media type a representation parameter picks, when it is XML and the operation has an XML body schema. */
+function xmlRequestType(meta: OperationMeta, path: Record<string, unknown> | undefined, init: CallInit): string | undefined {
+  const representation = meta.representation;
+  const chosen = representation && path?.[representation.param];
+  const type = chosen === undefined ? undefined : representation!.types[String(chosen)];
+  return type !== undefined && !isJsonType(type) && representation!.body !== undefined && init.body !== undefined ? type : undefined;
+}
+
+/** Step 1: everything a call's attempts share, from the spec's metadata and the caller's options. */
+function prepare(state: ClientState, method: string, path: string, init: CallInit): PreparedCall {
+  const key = `${method} ${path}`;
+  const meta = metaOf(state, key);
+  const { timeout, maxRetries, ...rest } = init;
+  const params = meta.defaults ? { ...rest.params, path: { ...meta.defaults, ...rest.params?.path } } : rest.params;
+  // A form body is form-encoded whatever the representation.
+  const xmlType = meta.formBody ? undefined : xmlRequestType(meta, params?.path, init);
+  let headers = rest.headers;
+  if (xmlType !== undefined) headers = mergeHeaders(headers, { 'content-type': xmlType });
+  else if (meta.formBody) {
+    const merged = mergeHeaders(headers);
+    if (!merged.has('content-type')) merged.set('content-type', FORM_TYPE);
+    headers = merged;
+  }
+  const body = init.body === undefined ? undefined : serializeBody(state, meta, init, headers, xmlType);
+  const replayable = !(body instanceof ReadableStream);
+  const plan: CallPlan = {
+    method,
+    path,
+    requiresAuth: meta.requiresAuth === true,
+    replayBody: replayable ? body : undefined,
+    replayable,
+  };
+  const fetchInit: Record<string, unknown> = { ...rest, params, headers, body, bodySerializer: sendAsIs };
+  // Parsed here, within maxResponseBytes and by content type (see `read`), unless the caller asked openapi-fetch to.
+  if (rest.parseAs === undefined) fetchInit.parseAs = 'stream';
+  // A redirect would carry the token to wherever it points, with any header
+  // a custom fetch keeps: requests that carry one are never redirected by
+  // fetch, and the transport follows them itself.
+  if (plan.requiresAuth && state.transport.authenticator) fetchInit.redirect = 'manual';
+  return {
+    key,
+    meta,
+    plan,
+    fetchInit,
+    maxRetries: (IDEMPOTENT.has(method) || meta.retrySafe === true) && replayable ? (maxRetries ?? state.maxRetries) : 0,
+    timeoutMs: timeout ?? state.timeoutMs,
+    userSignal: rest.signal ?? undefined,
+    callerParses: rest.parseAs !== undefined,
+    secrets: () => [...state.ownSecrets, ...state.transport.sent, ...credentialValues([rest.body, rest.params, rest.headers])],
+  };
+}
+
+/**
+ * What openapi-fetch gets to see of a response. It reads an error body whole,
+ * with no size limit (an endless one until the timeout, in memory); its
+ * extension points cannot stop that (a response middleware runs after the
+ * fetch this is, costs every call an id and a frozen options object, and
+ * could only do the same swap): so, unless the caller asked it to parse, it
+ * gets an empty stand-in with the same status and headers, and `read`
+ * parses the real body within maxResponseBytes.
+ */
+function forOpenapiFetch(response: Response, callerParses: boolean): Response | Promise<never> {
+  // Node's HTTP parser takes any three digits; RFC 9110 §15 and the Response constructor stop at 599.
+  if (response.status > 599) {
+    const error = new ResponseParseError({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: '', reason: 'HTTP status codes end at 599' });
+    return (response.body?.cancel() ?? Promise.resolve()).then(() => Promise.reject(error));
+  }
+  if (response.ok || callerParses || response.status < 200) return response;
+  return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** Step 2: one attempt through openapi-fetch, with the transport as its fetch; resolves once the headers are in. */
+async function send(state: ClientState, call: PreparedCall, deadline: Deadline, attempt: number): Promise<Sent> {
+  const { transport } = state;
+  const { method, path } = call.plan;
+  let received: Response | undefined;
+  const fetch = async (request: Request) => {
+    try {
+      received = await deliver(transport, request, call.plan, deadline);
+    } catch (error) {
+      // Token errors (re-authorization needed, a rejected grant) are not transport failures: they reach the caller as they are.
+      throw deadline.aborted || error instanceof PorticoError ? error : new ConnectionError(method, path, error, call.secrets());
+    }
+    return forOpenapiFetch(received, call.callerParses);
+  };
+  // Guarded: the fields object alone is a cost every call would pay with logging off.
+  const started = transport.log ? Date.now() : 0;
+  if (transport.log) emit(transport.log, 'debug', 'request', { method, path, attempt: attempt + 1 });
+  try {
+    const raw = await state.fetchClient.request(method, path, { ...call.fetchInit, fetch });
+    // A request middleware may answer without calling fetch.
+    const response = received ?? raw.response;
+    if (transport.log) emit(transport.log, 'info', 'response', { method, path, status: response.status, ms: Date.now() - started, attempt: attempt + 1 });
+    return { raw, response };
+  } catch (error) {
+    if (call.userSignal?.aborted) throw call.userSignal.reason ?? error;
+    // Failures before the headers may be tried again; once openapi-fetch reads the body (`parseAs`), they end the call.
+    if (deadline.timedOut) return received === undefined ? { failure: deadline.timedOut, retryable: true } : { failure: deadline.timedOut, retryable: false };
+    if (received === undefined) return error instanceof ConnectionError ? { failure: error, retryable: true } : { failure: error, retryable: false };
+    return { failure: error instanceof TypeError ? new ConnectionError(method, path, error, call.secrets()) : error, retryable: false };
+  }
+}
+
+/** Step 3: the body, parsed by content type within maxResponseBytes, while the attempt's deadline still runs. */
+async function read(state: ClientState, call: PreparedCall, raw: Raw, response: Response, deadline: Deadline): Promise<Raw> {
+  if (call.callerParses) return raw;
+  const shape = call.meta.shapes?.[String(response.status)] ?? call.meta.shapes?.default;
+  const parse = { shape, xml: state.spec.xml, accepts: call.meta.accepts, maxBytes: state.maxBytes, secrets: call.secrets };
+  try {
+    if (response.ok) return raw.data === undefined ? raw : { data: await deadline.race(() => parseBody(response, parse)), response };
+    // The stand-in openapi-fetch saw; a proxy's HTML page is as much a failed response as a JSON error body.
+    if (response !== raw.response) return { error: await deadline.race(() => parseBody(response, { ...parse, orText: true })), response };
+    return raw;
+  } catch (error) {
+    if (call.userSignal?.aborted) throw error;
+    // The deadline covers reading the body too; a body cut off by it is a timeout.
+    if (deadline.timedOut) throw deadline.timedOut;
+    // Fetch reports a network failure as a TypeError; once the headers are in, that is the body being cut off (a reset, a closed socket).
+    if (error instanceof TypeError) throw new ConnectionError(call.plan.method, call.plan.path, error, call.secrets());
+    throw error;
+  }
+}
+
+/** Waits before the next attempt, saying why; a caller's abort ends the wait. */
+async function backOff(state: ClientState, call: PreparedCall, delay: number, fields: Record<string, unknown>): Promise<void> {
+  emit(state.transport.log, 'warn', 'retrying', { method: call.plan.method, path: call.plan.path, ...fields, delayMs: Math.round(delay) });
+  await sleep(delay, call.userSignal);
+}
+
+/** Steps 2 and 3 for each attempt, until one is final: a response not worth retrying, or a failure that cannot be. */
+async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
+  const { method, path } = call.plan;
+  for (let attempt = 0; ; attempt++) {
+    const deadline = new Deadline(call.timeoutMs, call.userSignal, () => new TimeoutError(method, path, call.timeoutMs));
+    try {
+      const sent = await send(state, call, deadline, attempt);
+      if ('failure' in sent) {
+        if (!sent.retryable) throw sent.failure;
+        if (attempt >= call.maxRetries) {
+          emit(state.transport.log, 'error', sent.failure.message, { method, path, attempt: attempt + 1 });
+          throw sent.failure;
+        }
+        deadline.stop();
+        await backOff(state, call, backoffMs(attempt), { reason: sent.failure.code, attempt: attempt + 1 });
+        continue;
+      }
+      const delay = attempt < call.maxRetries ? retryDelayAfter(state.transport, call.plan, sent.response, attempt) : undefined;
+      if (delay === undefined) return await read(state, call, sent.raw, sent.response, deadline);
+      deadline.stop();
+      await sent.response.body?.cancel();
+      await backOff(state, call, delay, { status: sent.response.status, attempt: attempt + 1 });
+    } finally {
+      deadline.stop();
+    }
+  }
+}
+
+/** Step 4: a 2xx body that the provider's envelope marks as a failure becomes the error; other 2xx bodies must carry the fields the spec requires. */
+async function check(state: ClientState, call: PreparedCall, raw: Raw): Promise<Raw> {
+  const { response } = raw;
+  if (call.callerParses || !response.ok) return raw;
+  if (envelopeFailure(state.spec.envelope, raw.data)) return { error: raw.data, response };
+  if (raw.data === undefined || !state.validate) return raw;
+  const status = String(response.status);
+  const shape = call.meta.shapes?.[status] ?? (state.spec.validation && (await validationShape(state, call.key, status)));
+  const problems = shape ? shapeProblems(raw.data, shape) : [];
+  if (problems.length) throw new ResponseValidationError(response.status, call.plan.method, call.plan.path, problems);
+  return raw;
+}
+
+/** The shape that validates a 2xx JSON body, from the spec's validation module: imported once; a failed import (a chunk that did not load) is tried again on the next response. */
+async function validationShape(state: ClientState, key: string, status: string): Promise<Shape | undefined> {
+  state.checks ??= state.spec.validation!().catch((error: unknown) => {
+    state.checks = undefined;
+    throw error;
+  });
+  return (await state.checks).default[key]?.[status];
+}
+
+/** Step 5: in the throwing style, any failure is an ApiError; otherwise openapi-fetch's `{ data, error, response }`. */
+function finish(state: ClientState, call: PreparedCall, raw: Raw): Raw {
+  // An error status with an empty body leaves `error` undefined (as in openapi-fetch), but is no less an error.
+  if (state.throwOnError && (raw.error !== undefined || !raw.response.ok)) throw errorFor(state, raw.error, raw.response, call.plan.method, call.plan.path, call.secrets());
+  return raw;
+}
+
+function errorFor(state: ClientState, body: unknown, response: Response, method: string, path: string, secrets: readonly string[]): Error {
+  const requestId = REQUEST_ID_HEADERS.map((name) => response.headers.get(name)).find((value) => value) ?? undefined;
+  const fields = { status: response.status, body, method, path, requestId, secrets };
+  if (!response.ok) return apiErrorFor(fields);
+  const envelope = state.spec.envelope!;
+  const message = envelope.message ? resolvePointer(body, envelope.message) : undefined;
+  return new EnvelopeError({ ...fields, message: typeof message === 'string' ? message : undefined, providerCode: envelope.code ? resolvePointer(body, envelope.code) : undefined });
+}
+
+/** One call, top to bottom. */
+async function call(state: ClientState, method: string, path: string, init: CallInit = {}): Promise<Raw> {
+  const prepared = prepare(state, method, path, init);
+  const raw = await exchange(state, prepared);
+  return finish(state, prepared, await check(state, prepared, raw));
+}
+
 /**
  * Binds a provider's generated spec constants to openapi-fetch. The provider
  * package exports the result as its `createClient`.
@@ -150,161 +448,41 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     if (base === null) throw new ConfigurationError('baseUrl must be an absolute URL, e.g. https://api.example.com/v1');
     const baseUrl = base.href.replace(/\/+$/, '');
     const baseFetch = options.fetch ?? globalThis.fetch;
-    const transport: Transport = {
-      fetch: (request) => baseFetch(request),
-      authenticator: options.auth === undefined ? undefined : authenticate(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
-      ownOrigin: base.origin,
-      maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
-      log: createLog(options.logger, options.logLevel),
-      sent: new Set(),
+    // Paths are typed where the user calls PorticoClient's methods; inside, a path is any string.
+    const fetchClient = createFetchClient<Paths>({ baseUrl, fetch: baseFetch, headers: options.headers }) as unknown as FetchClient;
+    const state: ClientState = {
+      spec,
+      transport: {
+        fetch: (request, init) => baseFetch(request, init),
+        authenticator: options.auth === undefined ? undefined : authenticate(spec.auth, options.auth, { baseUrl, fetch: baseFetch }),
+        ownOrigin: base.origin,
+        maxRetryDelayMs: options.maxRetryDelay ?? 60_000,
+        log: createLog(options.logger, options.logLevel),
+        sent: new Set(),
+      },
+      fetchClient,
+      headers: options.headers,
+      maxRetries: options.maxRetries ?? 2,
+      timeoutMs: options.timeout ?? 60_000,
+      maxBytes: options.maxResponseBytes ?? 8 * 1024 * 1024,
+      validate: options.validateResponses !== false,
+      throwOnError: options.throwOnError === true,
+      ownSecrets: credentialValues([options.auth, options.headers]),
     };
-    const ownSecrets = credentialValues([options.auth, options.headers]);
-    // Looked up only when an error is being built: walking a large request
-    // body on every call would cost more than the call.
-    const secretsOf = (init: unknown) => () => [...ownSecrets, ...transport.sent, ...credentialValues(init)];
-    const client = createFetchClient<Paths>({ baseUrl, fetch: baseFetch, headers: options.headers });
-    const maxBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
-    const metaOf = (key: string): OperationMeta => spec.operations[key] ?? spec.operationDefaults ?? {};
-    let checks: ReturnType<NonNullable<ProviderSpec['validation']>> | undefined;
-    // Imported once; a failed import (a chunk that did not load) is tried again on the next response.
-    const checksOf = async (key: string, status: string) =>
-      (
-        await (checks ??= spec.validation!().catch((error: unknown) => {
-          checks = undefined;
-          throw error;
-        }))
-      ).default[key]?.[status];
-
-    const call = (method: Upper) => async (path: string, init: Record<string, unknown> = {}) => {
-      const key = `${method} ${path}`;
-      const meta = metaOf(key);
-      const { timeout, maxRetries, ...rest } = init as RequestExtras & Record<string, unknown>;
-      const secrets = secretsOf([rest.body, rest.params, rest.headers]);
-      const x = {
-        method,
-        path,
-        auth: meta.auth === 1,
-        retrySafe: IDEMPOTENT.has(method) || meta.retry === 1,
-        replayable: !(rest.body instanceof ReadableStream),
-        maxRetries: maxRetries ?? options.maxRetries ?? 2,
-        timeoutMs: timeout ?? options.timeout ?? 60_000,
-        controller: new AbortController(),
-        userSignal: (rest.signal ?? undefined) as AbortSignal | undefined,
-      } as Exchange;
-      const userParseAs = rest.parseAs;
-      let errorResponse: Response | undefined;
-      let responded = false;
-      const extra: Record<string, unknown> = {
-        fetch: async (request: Request) => {
-          const response = await exchange(transport, request, x);
-          responded = true;
-          // Node's HTTP parser takes any three digits; RFC 9110 §15 and the Response constructor stop at 599.
-          if (response.status > 599) {
-            await response.body?.cancel();
-            throw new ResponseParseError({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: '', reason: 'HTTP status codes end at 599' });
-          }
-          if (response.ok || userParseAs !== undefined || response.status < 200) return response;
-          // openapi-fetch would read an error body whole, with no size limit
-          // (an endless one until the timeout, in memory): it gets an empty
-          // stand-in, and the body is parsed below by content type, within
-          // maxResponseBytes.
-          errorResponse = response;
-          return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
-        },
-      };
-      if (meta.defaults) {
-        const params = (rest.params ?? {}) as Record<string, Record<string, unknown> | undefined>;
-        extra.params = { ...params, path: { ...meta.defaults, ...params.path } };
-      }
-      const headers = new Headers(rest.headers as HeadersInit | undefined);
-      const chosen = meta.representation && ((extra.params ?? rest.params) as { path?: Record<string, unknown> } | undefined)?.path?.[meta.representation.param];
-      const representation = chosen === undefined ? undefined : meta.representation!.types[String(chosen)];
-      if (meta.form) {
-        if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
-        if (rest.bodySerializer === undefined) extra.bodySerializer = serializeForm;
-      } else if (representation && !isJsonType(representation) && meta.representation!.body && rest.body !== undefined) {
-        const shape = meta.representation!.body;
-        headers.set('content-type', representation);
-        extra.bodySerializer = (body: unknown) => `<?xml version="1.0" encoding="UTF-8"?>${encodeXml(body, shape)}`;
-      }
-      extra.headers = headers;
-      extra.signal = x.controller.signal;
-      // A redirect would carry the token to wherever it points, with any
-      // header a custom fetch keeps: requests that carry one are never
-      // redirected, and the 3xx comes back as a failed response.
-      if (x.auth && transport.authenticator) extra.redirect = 'manual';
-      // The serialized body is kept, so a retry or a replay after a 401 sends
-      // it again without reading the request back.
-      const serialize = (extra.bodySerializer ?? rest.bodySerializer ?? defaultBodySerializer) as (body: unknown, headers?: Headers) => BodyInit;
-      extra.bodySerializer = (body: unknown, merged?: Headers) => {
-        const out = serialize(body, merged);
-        if (out instanceof ReadableStream) x.replayable = false;
-        else x.body = out;
-        return out;
-      };
-      if (userParseAs === undefined) extra.parseAs = 'stream';
-      let result: Raw;
-      try {
-        result = (await (client[method] as (p: string, i: object) => Promise<Raw>)(path, { ...rest, ...extra })) as Raw;
-        if (userParseAs !== undefined) {
-          if (options.throwOnError && !result.response.ok) throw errorFor(result.error, result.response, method, path, secrets());
-          return result;
-        }
-        const { response } = result;
-        const shape = meta.shapes?.[String(response.status)] ?? meta.shapes?.default;
-        const parse = { shape, accepts: meta.accepts, maxBytes, secrets };
-        if (response.ok) {
-          if (result.data !== undefined) result.data = await parseBody(response, parse);
-        } else if (errorResponse) {
-          result.response = errorResponse;
-          // A proxy's HTML page is as much a failed response as a JSON error body.
-          result.error = await parseBody(errorResponse, { ...parse, orText: true });
-        }
-      } catch (e) {
-        const userAborted = (rest.signal as AbortSignal | undefined)?.aborted;
-        // The timeout covers reading the body too; a body cut off by it is a timeout.
-        if (e instanceof DOMException && e.name === 'AbortError' && !userAborted) throw new TimeoutError(method, path, x.timeoutMs);
-        // Fetch reports a network failure as a TypeError; once the headers
-        // are in, that is the body being cut off (a reset, a closed socket).
-        if (responded && !userAborted && e instanceof TypeError) throw new ConnectionError(method, path, e, secrets());
-        throw e;
-      } finally {
-        x.settle?.();
-      }
-      const { response } = result;
-      if (response.ok && envelopeFailure(spec.envelope, result.data)) {
-        result.error = result.data;
-        delete result.data;
-      } else if (response.ok && result.data !== undefined && options.validateResponses !== false) {
-        const status = String(response.status);
-        const shape = meta.shapes?.[status] ?? (spec.validation && (await checksOf(key, status)));
-        const problems = shape ? shapeProblems(result.data, shape) : [];
-        if (problems.length) throw new ResponseValidationError(response.status, method, path, problems);
-      }
-      // An error status with an empty body leaves `error` undefined (as in
-      // openapi-fetch), but is no less an error.
-      if (options.throwOnError && (result.error !== undefined || !response.ok)) throw errorFor(result.error, response, method, path, secrets());
-      return result;
+    const client = {
+      use: fetchClient.use,
+      eject: fetchClient.eject,
+      request: (method: string, path: string, init?: CallInit) => call(state, method.toUpperCase(), path, init),
+      paginate: (path: string, init: CallInit | undefined, paging?: PaginateOptions) => {
+        const rules = metaOf(state, `GET ${path}`).pagination;
+        if (!rules || !spec.paginate) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
+        return spec.paginate(rules, (next) => call(state, 'GET', path, next), init ?? {}, paging ?? {}, (body, response) =>
+          errorFor(state, body, response, 'GET', path, [...state.ownSecrets, ...state.transport.sent, ...credentialValues(init)]),
+        );
+      },
+      ...Object.fromEntries(METHODS.map((method) => [method, (path: string, init?: CallInit) => call(state, method, path, init)])),
     };
-
-    function errorFor(body: unknown, response: Response, method: string, path: string, secrets: readonly string[]) {
-      const requestId = REQUEST_ID_HEADERS.map((h) => response.headers.get(h)).find((v) => v) ?? undefined;
-      const fields = { status: response.status, body, method, path, requestId, secrets };
-      if (!response.ok) return apiErrorFor(fields);
-      const envelope = spec.envelope!;
-      const message = envelope.message ? resolvePointer(body, envelope.message) : undefined;
-      return new EnvelopeError({ ...fields, message: typeof message === 'string' ? message : undefined, providerCode: envelope.code ? resolvePointer(body, envelope.code) : undefined });
-    }
-
-    const wrapped: Record<string, unknown> = { use: client.use, eject: client.eject };
-    for (const method of METHODS) wrapped[method] = call(method);
-    wrapped.request = (method: string, path: string, init?: Record<string, unknown>) => call(method.toUpperCase() as Upper)(path, init);
-    wrapped.paginate = (path: string, init: Record<string, unknown> | undefined, paging?: PaginateOptions) => {
-      const rules = metaOf(`GET ${path}`).pagination;
-      if (!rules) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
-      const secrets = secretsOf(init);
-      return paginate(rules, (next) => call('GET')(path, next) as Promise<Raw>, init ?? {}, paging ?? {}, (body, response) => errorFor(body, response, 'GET', path, secrets()));
-    };
-    return wrapped as unknown as PorticoClient<Paths, Pages, Throw>;
+    // The methods' types come from Paths; the implementation takes any path string.
+    return client as unknown as PorticoClient<Paths, Pages, Throw>;
   };
 }

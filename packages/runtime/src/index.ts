@@ -29,7 +29,6 @@ export {
 } from './errors.js';
 export type { Logger, LogLevel } from './log.js';
 export { PaginationLoopError, type Pagination, type PaginateOptions } from './pagination.js';
-export type { Shape } from './shape.js';
-export { backoffMs, retryAfterMs } from './transport.js';
+export type { Shape, XmlCodec } from './shape.js';
 export { completeUserInput, UserInputRoundsExceededError, type UserInputOptions, type UserInputRules } from './userinput.js';
 export { verifyWebhookSignature, WebhookVerificationError, type VerifyOptions, type WebhookFailure, type WebhookSignature } from './webhooks.js';

@@ -3,17 +3,79 @@
 
 export interface Shape {
   /** 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' */
-  readonly t: string;
+  readonly type: string;
   /** XML element (or attribute) name when it differs from the property name. */
-  readonly n?: string;
+  readonly xmlName?: string;
   /** XML attribute of the parent element. */
-  readonly a?: 1;
+  readonly xmlAttribute?: true;
   /** XML array wrapped in an element of its own. */
-  readonly w?: 1;
-  readonly p?: Readonly<Record<string, Shape>>;
-  readonly i?: Shape;
-  /** Required properties. */
-  readonly r?: readonly string[];
+  readonly xmlWrapped?: true;
+  readonly properties?: Readonly<Record<string, Shape>>;
+  readonly items?: Shape;
+  readonly required?: readonly string[];
+}
+
+/** Reads and writes XML bodies by their shapes: `xml` from `@portico/runtime/xml`, given only to clients whose spec declares XML. */
+export interface XmlCodec {
+  /** The value a document holds, as the shape describes it; throws on a malformed document. */
+  decode(text: string, shape: Shape): unknown;
+  /** A whole document (with its XML declaration) for `value`. */
+  encode(value: unknown, shape: Shape): string;
+}
+
+/** Adds the problems of the value at `path` (the keys from the body down) to `out`. */
+type Check = (value: unknown, path: (string | number)[], out: string[]) => void;
+
+const MAX_PROBLEMS = 20;
+const where = (path: readonly (string | number)[]) => (path.length ? `/${path.join('/')}` : '');
+const compiled = new WeakMap<Shape, Check | undefined>();
+
+/**
+ * A shape's checks as one function, built once per shape (the generated
+ * constants live as long as the client): the per-call walk visits only the
+ * properties that can fail, and builds a path string only for a problem.
+ */
+function compile(shape: Shape): Check | undefined {
+  if (compiled.has(shape)) return compiled.get(shape);
+  let check: Check | undefined;
+  if (shape.type === 'object') {
+    const required = shape.required ?? [];
+    const children = Object.entries(shape.properties ?? {}).flatMap(([key, sub]) => {
+      const child = compile(sub);
+      return child ? [{ key, child }] : [];
+    });
+    check = (value, path, out) => {
+      if (out.length >= MAX_PROBLEMS || value === undefined || value === null) return;
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        out.push(`${where(path) || 'body'} is not an object`);
+        return;
+      }
+      const record = value as Record<string, unknown>;
+      for (const key of required) if (record[key] === undefined) out.push(`${where(path)}/${key} is missing`);
+      for (const { key, child } of children) {
+        path.push(key);
+        child(record[key], path, out);
+        path.pop();
+      }
+    };
+  } else if (shape.type === 'array') {
+    const item = shape.items && compile(shape.items);
+    check = (value, path, out) => {
+      if (out.length >= MAX_PROBLEMS || value === undefined || value === null) return;
+      if (!Array.isArray(value)) {
+        out.push(`${where(path) || 'body'} is not an array`);
+        return;
+      }
+      if (!item) return;
+      for (let index = 0; index < value.length; index++) {
+        path.push(index);
+        item(value[index], path, out);
+        path.pop();
+      }
+    };
+  }
+  compiled.set(shape, check);
+  return check;
 }
 
 /**
@@ -21,21 +83,8 @@ export interface Shape {
  * that are not. Scalars are not type-checked: a provider that sends "42" for
  * a number should not break a caller who never reads it.
  */
-export function shapeProblems(value: unknown, shape: Shape, at = '', out: string[] = []): string[] {
-  if (out.length >= 20 || value === undefined || value === null) return out;
-  switch (shape.t) {
-    case 'object':
-      if (typeof value !== 'object' || Array.isArray(value)) {
-        out.push(`${at || 'body'} is not an object`);
-        break;
-      }
-      for (const key of shape.r ?? []) if ((value as Record<string, unknown>)[key] === undefined) out.push(`${at}/${key} is missing`);
-      for (const [key, sub] of Object.entries(shape.p ?? {})) shapeProblems((value as Record<string, unknown>)[key], sub, `${at}/${key}`, out);
-      break;
-    case 'array':
-      if (!Array.isArray(value)) out.push(`${at || 'body'} is not an array`);
-      else if (shape.i) value.forEach((item, index) => shapeProblems(item, shape.i!, `${at}/${index}`, out));
-      break;
-  }
+export function shapeProblems(value: unknown, shape: Shape): string[] {
+  const out: string[] = [];
+  compile(shape)?.(value, [], out);
   return out;
 }

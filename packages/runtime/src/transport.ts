@@ -1,12 +1,15 @@
-// One HTTP exchange with everything a caller should not have to think about:
-// the token (only for operations that need it, only to the client's own
-// origin), one replay after a 401, timeouts, and retries with backoff.
-import { PorticoError, type Authenticator } from '@portico/auth';
-import { ConnectionError, TimeoutError } from './errors.js';
+// One attempt of an HTTP exchange with everything a caller should not have
+// to think about: the token (only for operations that need it, only to the
+// client's own origin), redirects, one replay after a 401, a per-attempt
+// deadline; and the retry policy (which answers, how long to wait) that the
+// client's call loop follows between attempts.
+import type { Authenticator } from '@portico/auth';
+import type { TimeoutError } from './errors.js';
 import { emit, type Log } from './log.js';
 
 export interface Transport {
-  fetch: typeof fetch;
+  /** The fetch plugged in, given the attempt's signal in its init: see `deliver`. */
+  fetch: (request: Request, init: { signal: AbortSignal }) => Promise<Response>;
   authenticator: Authenticator | undefined;
   ownOrigin: string;
   maxRetryDelayMs: number;
@@ -18,39 +21,33 @@ export interface Transport {
 
 const REMEMBERED = 8;
 
-function remember(t: Transport, headerValue: string): void {
-  if (t.lastSent === headerValue) return;
-  t.lastSent = headerValue;
+function remember(transport: Transport, headerValue: string): void {
+  if (transport.lastSent === headerValue) return;
+  transport.lastSent = headerValue;
   for (const value of [headerValue, headerValue.slice(headerValue.indexOf(' ') + 1)]) {
-    t.sent.delete(value);
-    t.sent.add(value);
+    transport.sent.delete(value);
+    transport.sent.add(value);
   }
   // Tokens renew for as long as the client lives; the oldest no longer matter.
-  while (t.sent.size > REMEMBERED) t.sent.delete(t.sent.values().next().value!);
+  while (transport.sent.size > REMEMBERED) transport.sent.delete(transport.sent.values().next().value!);
 }
 
-export interface Exchange {
-  method: string;
+/** What the transport needs to know about one call, fixed before its first attempt. */
+export interface CallPlan {
+  readonly method: string;
   /** The path template, for errors and logs. */
-  path: string;
-  auth: boolean;
-  /** Safe to send twice: idempotent by method, or marked so in the spec. */
-  retrySafe: boolean;
-  /** The body can be sent again (not a one-shot stream). */
-  replayable: boolean;
-  maxRetries: number;
-  timeoutMs: number;
-  /** Stops the timeout; called once the body has been read. */
-  settle?: () => void;
-  /** Aborts the first attempt: its signal is already on the request openapi-fetch built. */
-  controller: AbortController;
-  /** The caller's own signal, if any. */
-  userSignal: AbortSignal | undefined;
-  /** The serialized body, kept to send again on a retry or after a 401. */
-  body?: BodyInit | null;
+  readonly path: string;
+  readonly requiresAuth: boolean;
+  /**
+   * The serialized body, kept to send again after a 401 or along a redirect;
+   * undefined without a body, and for a one-shot stream (never replayed).
+   */
+  readonly replayBody: BodyInit | undefined;
+  /** The body can be sent again: none, or not a one-shot stream. */
+  readonly replayable: boolean;
 }
 
-const RETRY_STATUS = (status: number) => status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
+const isRetryStatus = (status: number) => status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
 const INITIAL_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
 
@@ -81,7 +78,7 @@ export function backoffMs(attempt: number, random = Math.random): number {
   return base * (1 - random() * 0.25);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
@@ -106,7 +103,7 @@ const MAX_REDIRECTS = 5;
  * own; a hop elsewhere drops it, as fetch drops Authorization, but for any
  * header name the profile uses.
  */
-async function following(t: Transport, request: Request, response: Response, credential: string, x: Exchange): Promise<Response> {
+async function following(transport: Transport, request: Request, response: Response, credential: string, plan: CallPlan, deadline: Deadline): Promise<Response> {
   let current = request;
   for (let hop = 0; hop < MAX_REDIRECTS && REDIRECTS.has(response.status); hop++) {
     const location = response.headers.get('location');
@@ -114,91 +111,132 @@ async function following(t: Transport, request: Request, response: Response, cre
     if (!target || (target.protocol !== 'https:' && target.protocol !== 'http:')) return response;
     // Fetch's rules (WHATWG Fetch §4.4): 303, and 301/302 after a POST, continue as a GET without a body.
     const asGet = (response.status === 303 && current.method !== 'HEAD') || ((response.status === 301 || response.status === 302) && current.method === 'POST');
-    if (!asGet && x.body === undefined && current.body !== null) return response;
+    if (!asGet && plan.replayBody === undefined && current.body !== null) return response;
     const headers = new Headers(current.headers);
     // Cookies are per origin too: an API key sent as one stays behind with the header.
-    if (target.origin !== t.ownOrigin) for (const name of [credential, 'cookie']) headers.delete(name);
+    if (target.origin !== transport.ownOrigin) for (const name of [credential, 'cookie']) headers.delete(name);
     if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
     await response.body?.cancel();
-    current = new Request(target, { method: asGet ? 'GET' : current.method, headers, body: asGet ? null : (x.body ?? null), redirect: 'manual', signal: current.signal });
-    response = await t.fetch(current);
+    current = new Request(target, { method: asGet ? 'GET' : current.method, headers, body: asGet ? null : (plan.replayBody ?? null), redirect: 'manual' });
+    response = await deadline.race(() => transport.fetch(current, deadline.fetchInit));
   }
   return response;
 }
 
-async function authorized(t: Transport, request: Request, x: Exchange): Promise<Response> {
-  const authenticator = t.authenticator;
+/**
+ * Sends one attempt: the credential only on operations that need it and
+ * only to the API's own origin, redirects followed by hand, and one replay
+ * with a fresh token after a 401. Resolves once the headers are in.
+ *
+ * The deadline's signal goes in fetch's init, not on the Request: a Request
+ * that follows a signal costs Node 20 tens of µs (undici links the two), and
+ * fetch makes a Request of its own from its arguments anyway, which then
+ * follows this signal instead of the first Request's. A fetch plugged in
+ * that ignores its init is still raced against the deadline.
+ */
+export async function deliver(transport: Transport, request: Request, plan: CallPlan, deadline: Deadline): Promise<Response> {
+  const authenticator = transport.authenticator;
+  const send = (target: Request) => deadline.race(() => transport.fetch(target, deadline.fetchInit));
   // The URL is normalised by Request, so an origin check is a prefix check.
-  if (!x.auth || !authenticator || !request.url.startsWith(`${t.ownOrigin}/`)) return t.fetch(request);
-  const header = await authenticator.getAuthorization(request.signal);
-  remember(t, header.value);
-  const attach = (r: Request, credential: { name: string; value: string }) =>
-    authenticator.attach ? authenticator.attach(r, credential, x.body) : (r.headers.set(credential.name, credential.value), r);
+  if (!plan.requiresAuth || !authenticator || !request.url.startsWith(`${transport.ownOrigin}/`)) return send(request);
+  // Raced, not given the signal: a token request is shared by every call
+  // waiting for it, so one call's deadline only stops that call's wait.
+  const header = await deadline.race(() => authenticator.getAuthorization());
+  remember(transport, header.value);
+  const attach = (target: Request, credential: { name: string; value: string }) =>
+    authenticator.attach ? authenticator.attach(target, credential, plan.replayBody) : (target.headers.set(credential.name, credential.value), target);
   const sent = attach(request, header);
-  const response = await following(t, sent, await t.fetch(sent), header.name, x);
-  if (response.status !== 401 || !x.replayable) return response;
-  if (!(await authenticator.handleUnauthorized(header.value, request.signal))) return response;
-  const replay = x.body === undefined ? new Request(request) : new Request(request, { body: x.body });
-  const fresh = await authenticator.getAuthorization(request.signal);
-  remember(t, fresh.value);
+  const response = await following(transport, sent, await send(sent), header.name, plan, deadline);
+  if (response.status !== 401 || !plan.replayable) return response;
+  if (!(await deadline.race(() => authenticator.handleUnauthorized(header.value)))) return response;
+  const replay = plan.replayBody === undefined ? new Request(request) : new Request(request, { body: plan.replayBody });
+  const fresh = await deadline.race(() => authenticator.getAuthorization());
+  remember(transport, fresh.value);
   await response.body?.cancel();
-  if (t.log) emit(t.log, 'debug', 'replaying after 401 with a new token', { method: x.method, path: x.path });
+  emit(transport.log, 'debug', 'replaying after 401 with a new token', { method: plan.method, path: plan.path });
   const sentReplay = attach(replay, fresh);
-  return following(t, sentReplay, await t.fetch(sentReplay), fresh.name, x);
+  return following(transport, sentReplay, await send(sentReplay), fresh.name, plan, deadline);
 }
 
-/** Sends `request`, retrying where that is safe; resolves with the final response. */
-export async function exchange(t: Transport, request: Request, x: Exchange): Promise<Response> {
-  const userSignal = x.userSignal;
-  const retries = x.retrySafe && x.replayable ? x.maxRetries : 0;
-  for (let attempt = 0; ; attempt++) {
-    // The first attempt is the request as built, already carrying the
-    // controller's signal: making Requests and AbortSignals is most of a
-    // call's cost on Node 20, so a new one is made only for a retry.
-    const timeout = attempt === 0 ? x.controller : new AbortController();
-    const onAbort = userSignal && (() => timeout.abort(userSignal.reason));
-    if (userSignal?.aborted) onAbort!();
-    else if (onAbort) userSignal!.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => timeout.abort(new TimeoutError(x.method, x.path, x.timeoutMs)), x.timeoutMs);
-    const settle = (x.settle = () => {
-      clearTimeout(timer);
-      if (onAbort) userSignal!.removeEventListener('abort', onAbort);
+/**
+ * How long to wait before sending `response`'s request again, or undefined
+ * when it is final: not a retryable status (or the server's
+ * `x-should-retry` says no), or a `Retry-After` past `maxRetryDelay`.
+ */
+export function retryDelayAfter(transport: Transport, plan: CallPlan, response: Response, attempt: number): number | undefined {
+  const shouldRetry = response.headers.get('x-should-retry');
+  if (shouldRetry === 'false' || (shouldRetry !== 'true' && !isRetryStatus(response.status))) return undefined;
+  const asked = retryAfterMs(response.headers);
+  if (asked !== undefined && asked > transport.maxRetryDelayMs) {
+    emit(transport.log, 'warn', 'not retrying: the server asks to wait longer than maxRetryDelay', { method: plan.method, path: plan.path, status: response.status, retryAfterMs: asked });
+    return undefined;
+  }
+  return asked ?? backoffMs(attempt);
+}
+
+/**
+ * fetch's init for one attempt, whose signal is made only when read: on
+ * Node 20 an AbortController is cheap but its signal is not (it is made
+ * transferable when first read), and a stubbed or signal-less fetch never
+ * reads it. A class, so the getter is on the prototype: an object literal
+ * with accessors costs V8 more to create than the signal it defers.
+ */
+class AttemptInit {
+  readonly #controller: AbortController;
+  constructor(controller: AbortController) {
+    this.#controller = controller;
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+}
+
+/** One attempt's clock: aborts on its timeout or with the caller's signal, until stopped. Waits are raced, with no listener on the signal. */
+export class Deadline {
+  /** Timed out, or aborted by the caller. */
+  aborted = false;
+  /** The error the timeout made, once it fired. */
+  timedOut: TimeoutError | undefined;
+  /** fetch's init for this attempt: its signal aborts with the deadline. */
+  readonly fetchInit: { readonly signal: AbortSignal };
+  readonly #controller = new AbortController();
+  readonly #userSignal: AbortSignal | undefined;
+  readonly #onUserAbort: (() => void) | undefined;
+  readonly #timer: ReturnType<typeof setTimeout>;
+  #reason: unknown;
+  #rejectRace: ((reason: unknown) => void) | undefined;
+
+  constructor(timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError) {
+    this.fetchInit = new AttemptInit(this.#controller);
+    this.#userSignal = userSignal;
+    if (userSignal?.aborted) this.#abort(userSignal.reason);
+    else if (userSignal) userSignal.addEventListener('abort', (this.#onUserAbort = () => this.#abort(userSignal.reason)), { once: true });
+    this.#timer = setTimeout(() => {
+      if (this.aborted) return;
+      this.timedOut = onTimeout();
+      this.#abort(this.timedOut);
+    }, timeoutMs);
+  }
+
+  /** Starts `work` unless the deadline has passed; rejects with the abort reason as soon as it does, whether or not `work` watches a signal. */
+  race<T>(work: () => Promise<T>): Promise<T> {
+    if (this.aborted) return Promise.reject(this.#reason);
+    return new Promise((resolve, reject) => {
+      this.#rejectRace = reject;
+      work().then(resolve, reject);
     });
-    const attemptRequest = attempt === 0 ? request : new Request(request, x.body === undefined ? { signal: timeout.signal } : { signal: timeout.signal, body: x.body });
-    const started = t.log ? Date.now() : 0;
-    if (t.log) emit(t.log, 'debug', 'request', { method: x.method, path: x.path, attempt: attempt + 1 });
-    let failure: Error;
-    try {
-      const response = await authorized(t, attemptRequest, x);
-      if (t.log) emit(t.log, 'info', 'response', { method: x.method, path: x.path, status: response.status, ms: Date.now() - started, attempt: attempt + 1 });
-      if (attempt >= retries) return response;
-      const shouldRetry = response.headers.get('x-should-retry');
-      if (shouldRetry === 'false' || (shouldRetry !== 'true' && !RETRY_STATUS(response.status))) return response;
-      const asked = retryAfterMs(response.headers);
-      if (asked !== undefined && asked > t.maxRetryDelayMs) {
-        emit(t.log, 'warn', 'not retrying: the server asks to wait longer than maxRetryDelay', { method: x.method, path: x.path, status: response.status, retryAfterMs: asked });
-        return response;
-      }
-      settle();
-      await response.body?.cancel();
-      const delay = asked ?? backoffMs(attempt);
-      emit(t.log, 'warn', 'retrying', { method: x.method, path: x.path, status: response.status, attempt: attempt + 1, delayMs: Math.round(delay) });
-      await sleep(delay, userSignal);
-      continue;
-    } catch (e) {
-      settle();
-      if (userSignal?.aborted) throw userSignal.reason ?? e;
-      // Token errors (re-authorization needed, a rejected grant) are not
-      // transport failures: they reach the caller as they are.
-      if (!timeout.signal.aborted && e instanceof PorticoError) throw e;
-      failure = timeout.signal.aborted ? (timeout.signal.reason as TimeoutError) : new ConnectionError(x.method, x.path, e, [...t.sent]);
-    }
-    if (attempt >= retries) {
-      emit(t.log, 'error', failure.message, { method: x.method, path: x.path, attempt: attempt + 1 });
-      throw failure;
-    }
-    const delay = backoffMs(attempt);
-    emit(t.log, 'warn', 'retrying', { method: x.method, path: x.path, reason: (failure as { code?: string }).code, attempt: attempt + 1, delayMs: Math.round(delay) });
-    await sleep(delay, userSignal);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    if (this.#onUserAbort) this.#userSignal!.removeEventListener('abort', this.#onUserAbort);
+  }
+
+  #abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.#reason = reason;
+    this.#controller.abort(reason);
+    this.#rejectRace?.(reason);
   }
 }

@@ -2,7 +2,7 @@
 // no DTDs (so no entity expansion, no external entities), only the five
 // predefined entities and character references, bounded depth.
 
-import type { Shape } from './shape.js';
+import type { Shape, XmlCodec } from './shape.js';
 
 export interface XmlElement {
   name: string;
@@ -143,12 +143,12 @@ const local = (name: string) => name.slice(name.indexOf(':') + 1);
 
 function scalar(text: string, schema: Shape, where: string): unknown {
   const value = text.trim();
-  switch (schema.t) {
+  switch (schema.type) {
     case 'integer':
     case 'number': {
       const n = Number(value);
-      if (value === '' || !Number.isFinite(n) || (schema.t === 'integer' && !Number.isInteger(n))) {
-        throw new XmlSyntaxError(`${where}: "${value.slice(0, 40)}" is not ${schema.t === 'integer' ? 'an integer' : 'a number'}`);
+      if (value === '' || !Number.isFinite(n) || (schema.type === 'integer' && !Number.isInteger(n))) {
+        throw new XmlSyntaxError(`${where}: "${value.slice(0, 40)}" is not ${schema.type === 'integer' ? 'an integer' : 'a number'}`);
       }
       return n;
     }
@@ -163,26 +163,26 @@ function scalar(text: string, schema: Shape, where: string): unknown {
 
 /** Turns an element into the JSON shape its schema promises. */
 export function decodeElement(element: XmlElement, schema: Shape, where = element.name): unknown {
-  if (schema.t === 'array') {
-    const item = schema.i ?? { t: 'string' };
+  if (schema.type === 'array') {
+    const item = schema.items ?? { type: 'string' };
     return element.children.map((child, index) => decodeElement(child, item, `${where}[${index}]`));
   }
-  if (schema.t !== 'object') return scalar(element.text, schema, where);
+  if (schema.type !== 'object') return scalar(element.text, schema, where);
   const out: Record<string, unknown> = {};
-  for (const [prop, sub] of Object.entries(schema.p ?? {})) {
-    const xmlName = sub.n ?? prop;
-    if (sub.a) {
+  for (const [prop, sub] of Object.entries(schema.properties ?? {})) {
+    const xmlName = sub.xmlName ?? prop;
+    if (sub.xmlAttribute) {
       const hit = Object.entries(element.attributes).find(([k]) => local(k) === xmlName);
       if (hit) out[prop] = scalar(hit[1], sub, `${where}@${xmlName}`);
       continue;
     }
-    if (sub.t === 'array') {
-      const item = sub.i ?? { t: 'string' };
-      if (sub.w) {
+    if (sub.type === 'array') {
+      const item = sub.items ?? { type: 'string' };
+      if (sub.xmlWrapped) {
         const wrapper = element.children.find((c) => local(c.name) === xmlName);
         if (wrapper) out[prop] = wrapper.children.map((c, i) => decodeElement(c, item, `${where}.${xmlName}[${i}]`));
       } else {
-        const itemName = item.n ?? prop;
+        const itemName = item.xmlName ?? prop;
         const items = element.children.filter((c) => local(c.name) === itemName);
         if (items.length) out[prop] = items.map((c, i) => decodeElement(c, item, `${where}.${itemName}[${i}]`));
       }
@@ -201,23 +201,29 @@ export function decodeXml(source: string, schema: Shape): unknown {
 const escapeXml = (v: string) => v.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`);
 
 /** Writes a value as the XML its schema describes: the inverse of decodeXml. */
-export function encodeXml(value: unknown, shape: Shape, name = shape.n ?? 'root'): string {
-  if (shape.t === 'array') {
-    const item = shape.i ?? { t: 'string' };
-    return (Array.isArray(value) ? value : []).map((v) => encodeXml(v, item, item.n ?? name)).join('');
+export function encodeXml(value: unknown, shape: Shape, name = shape.xmlName ?? 'root'): string {
+  if (shape.type === 'array') {
+    const item = shape.items ?? { type: 'string' };
+    return (Array.isArray(value) ? value : []).map((v) => encodeXml(v, item, item.xmlName ?? name)).join('');
   }
-  if (shape.t !== 'object' || value === null || typeof value !== 'object') return `<${name}>${escapeXml(String(value))}</${name}>`;
+  if (shape.type !== 'object' || value === null || typeof value !== 'object') return `<${name}>${escapeXml(String(value))}</${name}>`;
   const record = value as Record<string, unknown>;
   let attributes = '';
   let children = '';
-  for (const [prop, sub] of Object.entries(shape.p ?? {})) {
+  for (const [prop, sub] of Object.entries(shape.properties ?? {})) {
     const v = record[prop];
     if (v === undefined || v === null) continue;
-    const xmlName = sub.n ?? prop;
-    if (sub.a) attributes += ` ${xmlName}="${escapeXml(String(v))}"`;
-    else if (sub.t === 'array' && sub.w) children += `<${xmlName}>${encodeXml(v, sub, xmlName)}</${xmlName}>`;
-    else if (sub.t === 'array') children += encodeXml(v, { ...sub, i: { ...(sub.i ?? { t: 'string' }), n: sub.i?.n ?? prop } }, xmlName);
+    const xmlName = sub.xmlName ?? prop;
+    if (sub.xmlAttribute) attributes += ` ${xmlName}="${escapeXml(String(v))}"`;
+    else if (sub.type === 'array' && sub.xmlWrapped) children += `<${xmlName}>${encodeXml(v, sub, xmlName)}</${xmlName}>`;
+    else if (sub.type === 'array') children += encodeXml(v, { ...sub, items: { ...(sub.items ?? { type: 'string' }), xmlName: sub.items?.xmlName ?? prop } }, xmlName);
     else children += encodeXml(v, sub, xmlName);
   }
   return `<${name}${attributes}>${children}</${name}>`;
 }
+
+/** The codec a client of an XML API is given (`defineClient({ ...spec, xml })`): kept out of every other package's bundle. */
+export const xml: XmlCodec = {
+  decode: decodeXml,
+  encode: (value, shape) => `<?xml version="1.0" encoding="UTF-8"?>${encodeXml(value, shape)}`,
+};

@@ -30,7 +30,7 @@ function clientFor(credential: CredentialRules, auth: CredentialInput, extra: { 
     slug: 'throwaway',
     defaultBaseUrl: api.url,
     auth: { securityScheme: 'Key', credential },
-    operations: { 'GET /items': { auth: 1 }, 'POST /items': { auth: 1 }, 'GET /public': {} },
+    operations: { 'GET /items': { requiresAuth: true }, 'POST /items': { requiresAuth: true }, 'GET /public': {} },
   };
   const create = defineClient<any, CredentialInput, {}, CredentialProfile>(spec, createCredentialAuthenticator);
   return create({ auth, logLevel: 'debug', ...extra }) as any;

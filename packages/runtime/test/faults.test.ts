@@ -10,7 +10,8 @@ import * as dapi from '../../dapi/src/index.ts';
 import * as dexero from '../../dexero-fd/src/index.ts';
 import * as expertfile from '../../expertfile/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
-import { backoffMs, ConnectionError, RateLimitError, retryAfterMs, ServerError, TimeoutError } from '../src/index.ts';
+import { ConnectionError, RateLimitError, ServerError, TimeoutError } from '../src/index.ts';
+import { backoffMs, retryAfterMs } from '../src/transport.ts';
 import { drive, json, MemoryLogger, rejectionOf, retrySteps, startServer, until, type Reply, type TestServer } from './helpers.ts';
 
 const T0 = Date.UTC(2025, 0, 15, 12, 0, 0); // a whole second, so HTTP dates are exact

@@ -18,12 +18,12 @@ function specWith(load: () => Promise<unknown>): ProviderSpec {
     slug: 'large',
     defaultBaseUrl: api.url,
     auth: { securityScheme: 'x', grants: ['client_credentials'], token: { url: '/t', clientAuthentication: 'none', bodyFormat: 'form', grants: {}, response: { accessToken: '/a' } }, apply: { header: 'Authorization', scheme: 'Bearer' } },
-    operationDefaults: { auth: 1 },
+    operationDefaults: { requiresAuth: true },
     operations: { 'GET /user': {} },
     validation: load as ProviderSpec['validation'],
   };
 }
-const SHAPES = { default: { 'GET /repos': { '200': { t: 'array', i: { t: 'object', r: ['id', 'name'] } } } } };
+const SHAPES = { default: { 'GET /repos': { '200': { type: 'array', items: { type: 'object', required: ['id', 'name'] } } } } };
 
 describe('validation data loaded on demand', () => {
   it('is imported once, on the first response validated, and checks the body', async () => {

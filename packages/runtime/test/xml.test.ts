@@ -2,8 +2,10 @@
 // (`.xml`); the client must hand back the same object either way, as the
 // TypeScript types promise, and must send XML when asked to.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '@portico/auth';
 import * as dexero from '../../dexero-fd/src/index.ts';
-import { NotFoundError } from '../src/index.ts';
+import { spec as dexeroSpec } from '../../dexero-fd/src/generated/spec.ts';
+import { defineClient, NotFoundError } from '../src/index.ts';
 import { json, startServer, type TestServer } from './helpers.ts';
 
 const marie = {
@@ -136,5 +138,22 @@ describe('XML and JSON representations (dexero-fd)', () => {
     const { data } = await client.PUT('/records/{recordId}.{format}', { params: { path: { recordId: 7, format: 'xml' } }, body: { active: true } });
     expect(server.requests[0]!.body).toBe('<?xml version="1.0" encoding="UTF-8"?><record><active>true</active></record>');
     expect(data).toStrictEqual(acme);
+  });
+});
+
+// The codec is a module of its own (@portico/runtime/xml), bound by the generated client only when the spec declares XML.
+describe('a spec that declares XML, bound without the codec', () => {
+  const bare = () => defineClient<dexero.paths>(dexeroSpec)({ baseUrl: server.url, maxRetries: 0 });
+
+  it('reads JSON as usual, and refuses XML with a ConfigurationError naming the codec, before or after sending', async () => {
+    server.inject('GET /records.json', json(200, { records: [marie] }));
+    server.inject('GET /records.xml', xml(200, list(marieXml)));
+    expect((await bare().GET('/records.{format}', {})).data).toStrictEqual({ records: [marie] });
+    const decoding = await bare().GET('/records.{format}', { params: { path: { format: 'xml' } } }).catch((error: unknown) => error);
+    expect(decoding).toBeInstanceOf(ConfigurationError);
+    expect((decoding as Error).message).toContain('@portico/runtime/xml');
+    const encoding = await bare().POST('/records.{format}', { params: { path: { format: 'xml' } }, body: { active: true } }).catch((error: unknown) => error);
+    expect(encoding).toBeInstanceOf(ConfigurationError);
+    expect(server.requests.map((r) => r.path)).toEqual(['/records.json', '/records.xml']);
   });
 });

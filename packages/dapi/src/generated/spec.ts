@@ -25,10 +25,10 @@ export const userInput: UserInputRules = {
   "schema": "UserInput"
 };
 
-const s0 = { t: "object", r: ["success"] } as const;
+const s0 = { type: "object", required: ["success"] } as const;
 const s1 = { "200": s0 } as const;
-const s2 = { auth: 1, shapes: s1 } as const;
-const s3 = { auth: 1, retry: 1, shapes: s1 } as const;
+const s2 = { requiresAuth: true, shapes: s1 } as const;
+const s3 = { requiresAuth: true, retrySafe: true, shapes: s1 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dapi',

@@ -17,77 +17,75 @@ export const servers = [
   }
 ] as const;
 
-const s0 = { street: {
-  t: "string"
+const s0 = { type: "integer", xmlAttribute: true } as const;
+const s1 = { street: {
+  type: "string"
 }, city: {
-  t: "string"
+  type: "string"
 }, province: {
-  t: "string"
+  type: "string"
 }, postalCode: {
-  t: "string"
+  type: "string"
 }, country: {
-  t: "string"
+  type: "string"
 } } as const;
-const s1 = { t: "object", p: s0 } as const;
-const s2 = { id: {
-  t: "integer",
-  a: 1
-}, createdAt: {
-  t: "string"
+const s2 = { type: "object", properties: s1 } as const;
+const s3 = { id: s0, createdAt: {
+  type: "string"
 }, updatedAt: {
-  t: "string"
+  type: "string"
 }, type: {
-  t: "string"
+  type: "string"
 }, firstName: {
-  t: "string"
+  type: "string"
 }, lastName: {
-  t: "string"
+  type: "string"
 }, organizationName: {
-  t: "string"
+  type: "string"
 }, email: {
-  t: "string"
+  type: "string"
 }, phone: {
-  t: "string"
+  type: "string"
 }, language: {
-  t: "string"
+  type: "string"
 }, active: {
-  t: "boolean"
-}, address: s1 } as const;
-const s3 = { t: "object", n: "record", r: ["id"], p: s2 } as const;
-const s4 = { t: "array", w: 1, i: s3 } as const;
-const s5 = { records: s4 } as const;
-const s6 = { t: "object", n: "recordList", r: ["records"], p: s5 } as const;
-const s7 = { code: {
-  t: "integer"
+  type: "boolean"
+}, address: s2 } as const;
+const s4 = { type: "object", xmlName: "record", required: ["id"], properties: s3 } as const;
+const s5 = { type: "array", xmlWrapped: true, items: s4 } as const;
+const s6 = { records: s5 } as const;
+const s7 = { type: "object", xmlName: "recordList", required: ["records"], properties: s6 } as const;
+const s8 = { code: {
+  type: "integer"
 }, message: {
-  t: "string"
+  type: "string"
 } } as const;
-const s8 = { t: "object", n: "error", r: ["message"], p: s7 } as const;
-const s9 = { "200": s6, default: s8 } as const;
-const s10 = { json: "application/json", xml: "application/xml" } as const;
-const s11 = { param: "format", types: s10 } as const;
-const s12 = { auth: 1, shapes: s9, accepts: ["application/xml"], defaults: {
+const s9 = { type: "object", xmlName: "error", required: ["message"], properties: s8 } as const;
+const s10 = { "200": s7, default: s9 } as const;
+const s11 = { json: "application/json", xml: "application/xml" } as const;
+const s12 = { param: "format", types: s11 } as const;
+const s13 = { requiresAuth: true, shapes: s10, accepts: ["application/xml"], defaults: {
   format: "json"
-}, representation: s11 } as const;
-const s13 = { type: {
-  t: "string"
+}, representation: s12 } as const;
+const s14 = { type: {
+  type: "string"
 }, firstName: {
-  t: "string"
+  type: "string"
 }, lastName: {
-  t: "string"
+  type: "string"
 }, organizationName: {
-  t: "string"
+  type: "string"
 }, email: {
-  t: "string"
+  type: "string"
 }, phone: {
-  t: "string"
+  type: "string"
 }, language: {
-  t: "string"
+  type: "string"
 }, active: {
-  t: "boolean"
-}, address: s1 } as const;
-const s14 = { t: "object", n: "record", p: s13 } as const;
-const s15 = { param: "format", types: s10, body: s14 } as const;
+  type: "boolean"
+}, address: s2 } as const;
+const s15 = { type: "object", xmlName: "record", properties: s14 } as const;
+const s16 = { param: "format", types: s11, body: s15 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dexero-fd',
@@ -135,38 +133,38 @@ export const spec: ProviderSpec = {
     }
   },
   operations: {
-    "GET /records.{format}": s12,
+    "GET /records.{format}": s13,
     "POST /records.{format}": {
-      auth: 1,
+      requiresAuth: true,
       shapes: {
-        "201": s3,
-        default: s8
+        "201": s4,
+        default: s9
       },
       accepts: ["application/xml"],
       defaults: {
         format: "json"
       },
-      representation: s15
+      representation: s16
     },
-    "GET /records/search.{format}": s12,
+    "GET /records/search.{format}": s13,
     "PUT /records/{recordId}.{format}": {
-      auth: 1,
+      requiresAuth: true,
       shapes: {
-        "200": s3,
-        default: s8
+        "200": s4,
+        default: s9
       },
       accepts: ["application/xml"],
       defaults: {
         format: "json"
       },
-      representation: s15
+      representation: s16
     },
     "POST /oauth/token.action": {
-      form: 1,
+      formBody: true,
       shapes: {
         "200": {
-          t: "object",
-          r: ["access_token", "token_type"]
+          type: "object",
+          required: ["access_token", "token_type"]
         }
       }
     }

@@ -12,10 +12,10 @@ export const servers = [
   }
 ] as const;
 
-const s0 = { t: "object", r: ["success", "data"] } as const;
+const s0 = { type: "object", required: ["success", "data"] } as const;
 const s1 = { "200": s0 } as const;
-const s2 = { auth: 1, form: 1, shapes: s1 } as const;
-const s3 = { auth: 1, shapes: s1 } as const;
+const s2 = { requiresAuth: true, formBody: true, shapes: s1 } as const;
+const s3 = { requiresAuth: true, shapes: s1 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'expertfile',
@@ -67,11 +67,11 @@ export const spec: ProviderSpec = {
   },
   operations: {
     "POST /oauth/token": {
-      form: 1,
+      formBody: true,
       shapes: s1
     },
     "GET /organization/{corporation}/expert": {
-      auth: 1,
+      requiresAuth: true,
       shapes: s1,
       pagination: {
         style: "offset",

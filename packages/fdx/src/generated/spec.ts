@@ -118,32 +118,32 @@ export const spec: ProviderSpec = {
       accepts: ["text/html"]
     },
     "POST /oauth2/v4/token": {
-      form: 1,
+      formBody: true,
       shapes: {
         "200": {
-          t: "object",
-          r: ["access_token", "token_type"]
+          type: "object",
+          required: ["access_token", "token_type"]
         }
       }
     },
     "POST /oauth2/v4/revoke": {
-      form: 1
+      formBody: true
     },
     "GET /customers/current": {
-      auth: 1,
+      requiresAuth: true,
       shapes: {
         "200": {
-          t: "object",
-          r: ["customerId"]
+          type: "object",
+          required: ["customerId"]
         }
       }
     },
     "GET /accounts": {
-      auth: 1,
+      requiresAuth: true,
       shapes: {
         "200": {
-          t: "object",
-          r: ["accounts"]
+          type: "object",
+          required: ["accounts"]
         }
       },
       pagination: {
@@ -155,14 +155,14 @@ export const spec: ProviderSpec = {
       }
     },
     "GET /accounts/{accountId}": {
-      auth: 1
+      requiresAuth: true
     },
     "GET /accounts/{accountId}/transactions": {
-      auth: 1,
+      requiresAuth: true,
       shapes: {
         "200": {
-          t: "object",
-          r: ["transactions"]
+          type: "object",
+          required: ["transactions"]
         }
       },
       pagination: {

@@ -26,23 +26,23 @@ export const webhookSignature: WebhookSignature = {
 };
 
 const s0 = ["data", "count", "paging"] as const;
-const s1 = { t: "object", r: s0 } as const;
+const s1 = { type: "object", required: s0 } as const;
 const s2 = { "200": s1 } as const;
 const s3 = { style: "next-url", items: "/data", nextUrl: "/paging/next" } as const;
-const s4 = { auth: 1, shapes: s2, pagination: s3 } as const;
+const s4 = { requiresAuth: true, shapes: s2, pagination: s3 } as const;
 const s5 = ["id", "object", "name", "email"] as const;
-const s6 = { t: "object", r: s5 } as const;
+const s6 = { type: "object", required: s5 } as const;
 const s7 = { "200": s6 } as const;
 const s8 = ["id", "object", "created_at", "updated_at", "renewed_at", "provider", "customer", "consent_link", "failure_code", "failure_message", "expiry_date", "retro_date", "scopes", "authed_at", "status", "metadata"] as const;
-const s9 = { t: "object", r: s8 } as const;
+const s9 = { type: "object", required: s8 } as const;
 const s10 = { "200": s9 } as const;
-const s11 = { auth: 1, form: 1, shapes: s10 } as const;
-const s12 = { auth: 1, shapes: s10 } as const;
-const s13 = { t: "object", r: ["status"] } as const;
+const s11 = { requiresAuth: true, formBody: true, shapes: s10 } as const;
+const s12 = { requiresAuth: true, shapes: s10 } as const;
+const s13 = { type: "object", required: ["status"] } as const;
 const s14 = { "200": s13 } as const;
-const s15 = { auth: 1, shapes: s14 } as const;
+const s15 = { requiresAuth: true, shapes: s14 } as const;
 const s16 = { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" } as const;
-const s17 = { auth: 1, shapes: s2, pagination: s16 } as const;
+const s17 = { requiresAuth: true, shapes: s2, pagination: s16 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'finexer',
@@ -135,25 +135,25 @@ export const spec: ProviderSpec = {
       accepts: ["text/html"]
     },
     "POST /oauth/token": {
-      form: 1,
+      formBody: true,
       shapes: {
         "200": {
-          t: "object",
-          r: ["token_type", "access_token", "refresh_token", "account_id", "scope"]
+          type: "object",
+          required: ["token_type", "access_token", "refresh_token", "account_id", "scope"]
         }
       }
     },
     "POST /oauth/revoke": {
-      form: 1
+      formBody: true
     },
     "GET /customers": s4,
     "POST /customers": {
-      auth: 1,
-      form: 1,
+      requiresAuth: true,
+      formBody: true,
       shapes: s7
     },
     "GET /customers/{id}": {
-      auth: 1,
+      requiresAuth: true,
       shapes: s7
     },
     "GET /consents": s4,
@@ -163,20 +163,20 @@ export const spec: ProviderSpec = {
     "POST /consents/{id}/revoke": s12,
     "GET /bank_accounts": s4,
     "GET /bank_accounts/{id}": {
-      auth: 1,
+      requiresAuth: true,
       shapes: {
         "200": {
-          t: "object",
-          r: ["id", "object", "created_at", "holder_name", "nickname", "currency", "identification", "type", "class", "provider", "consent", "customer", "fingerprint", "metadata"]
+          type: "object",
+          required: ["id", "object", "created_at", "holder_name", "nickname", "currency", "identification", "type", "class", "provider", "consent", "customer", "fingerprint", "metadata"]
         }
       }
     },
     "GET /bank_accounts/{id}/balance": {
-      auth: 1,
+      requiresAuth: true,
       shapes: {
         "200": {
-          t: "object",
-          r: ["data"]
+          type: "object",
+          required: ["data"]
         }
       },
       pagination: s3

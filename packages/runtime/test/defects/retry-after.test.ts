@@ -1,7 +1,7 @@
 // Defect 7: Retry-After is delay-seconds (digits) or an HTTP-date (RFC 9110
 // §10.2.3); anything else is ignored and the normal backoff applies.
 import { describe, expect, it } from 'vitest';
-import { retryAfterMs } from '../../src/index.ts';
+import { retryAfterMs } from '../../src/transport.ts';
 
 const NOW = Date.UTC(1994, 10, 6, 8, 49, 0);
 const after = (value: string, name = 'retry-after') => retryAfterMs(new Headers({ [name]: value }), NOW);

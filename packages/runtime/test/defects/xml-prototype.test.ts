@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeXml, parseXml, XmlSyntaxError } from '../../src/xml.ts';
 
-const text = { t: 'object', p: { v: { t: 'string' } } } as const;
+const text = { type: 'object', properties: { v: { type: 'string' } } } as const;
 
 describe('the XML reader and Object.prototype', () => {
   it.each(['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'])('&%s; is an undefined entity', (name) => {
