@@ -11,7 +11,7 @@ export class FakeClock {
 }
 
 /** Everything a log line could show of an error: message, deep inspect, JSON, and the cause chain's own text. */
-export function renderings(error: unknown): string[] {
+function renderings(error: unknown): string[] {
   const out = [inspect(error, { depth: Infinity, showHidden: false }), JSON.stringify(error)];
   let current: unknown = error;
   for (let i = 0; current !== undefined && i < 10; i++) {

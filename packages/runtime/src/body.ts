@@ -7,7 +7,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml\b/i;
 
 export const isJsonType = (type: string) => JSON_TYPE.test(type);
-export const isXmlType = (type: string) => XML_TYPE.test(type);
+const isXmlType = (type: string) => XML_TYPE.test(type);
 
 /** A spec that declares XML bodies without the codec: not one `pnpm generate` wrote. */
 export const missingXmlCodec = () =>

@@ -10,7 +10,7 @@ export { ConnectionError, ResponseTooLargeError } from '@portico/auth';
 const SNIPPET = 200;
 
 /** A short, printable excerpt of a body: enough to recognise a proxy page, never a whole payload. */
-export function snippet(text: string): string {
+function snippet(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > SNIPPET ? `${flat.slice(0, SNIPPET)}…` : flat;
 }

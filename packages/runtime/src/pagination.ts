@@ -5,9 +5,7 @@ import { resolvePointer } from '@portico/auth/internal';
 
 /** The provider pointed back at a page already read; stopping instead of looping. */
 export class PaginationLoopError extends PorticoError {
-  static {
-    this.prototype.name = 'PaginationLoopError';
-  }
+  static override readonly errorName = 'PaginationLoopError';
   constructor(style: string) {
     super('pagination_loop', `The provider's next page (${style} paging) repeats one already read; stopping instead of looping.`);
   }

@@ -6,7 +6,7 @@ import { expect, vi } from 'vitest';
 import { LoopbackServer, type Handler, type Reply } from '../../testing/src/http.ts';
 import type { Logger } from '../src/log.ts';
 
-export { json, bearerOf, jsonOf, formOf, type RecordedRequest, type Reply, type Handler } from '../../testing/src/http.ts';
+export { json, bearerOf, jsonOf, type RecordedRequest, type Reply, type Handler } from '../../testing/src/http.ts';
 
 /** A LoopbackServer whose routes a test sets, noting the (possibly fake) clock at each arrival. */
 export class TestServer extends LoopbackServer {
@@ -95,7 +95,7 @@ export function renderings(error: unknown): string[] {
 }
 
 /** Each secret in the spellings a server echo or a log could use. */
-export function spellings(secrets: readonly string[]): string[] {
+function spellings(secrets: readonly string[]): string[] {
   return [...new Set(secrets.flatMap((s) => [s, encodeURIComponent(s), new URLSearchParams({ v: s }).toString().slice(2), JSON.stringify(s).slice(1, -1)]))];
 }
 

@@ -41,9 +41,7 @@ const freshKey = () => `conformance:${run}:${++keys}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class ConformanceError extends Error {
-  static {
-    this.prototype.name = 'ConformanceError';
-  }
+  override readonly name = 'ConformanceError';
 }
 
 function check(ok: boolean, what: string): void {
