@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, type Scope } from '../../packages/finexer/src/index.ts';
+import { createClient, verifyWebhook, type Scope, type WebhookEvent } from '../../packages/finexer/src/index.ts';
+import type { webhooks } from '../../packages/finexer/src/generated/schema.ts';
 
 const client = createClient({ auth: { accessToken: 'token' } });
 
@@ -20,5 +21,16 @@ describe('@portico/finexer types', () => {
     await client.POST('/consents', { body: { return_url: 'https://app.example/back' } });
     // @ts-expect-error: metadata values are strings
     await client.POST('/consents', { body: { customer: 'cus_1', metadata: { order: 42 } } });
+  });
+});
+
+describe('@portico/finexer webhook binding', () => {
+  it('keeps the exact types of the hand-written verifyWebhook it replaced', () => {
+    type Event = { [Name in keyof webhooks]: NonNullable<webhooks[Name]['post']['requestBody']>['content']['application/json'] }[keyof webhooks];
+    expectTypeOf<WebhookEvent>().toEqualTypeOf<Event>();
+    expectTypeOf<WebhookEvent>().not.toBeNever();
+    expectTypeOf(verifyWebhook).toEqualTypeOf<
+      (rawBody: string | Uint8Array, headers: Headers | Record<string, string | string[] | undefined>, secret: string, options?: { toleranceSec?: number; now?: number }) => Promise<WebhookEvent>
+    >();
   });
 });

@@ -7,168 +7,280 @@ export type Scope = 'read';
 /** The provider's servers, as the spec lists them. */
 export const servers = [
   {
-    "url": "https://fd.dexero.com/services/v{version}/rest",
-    "description": "Dexero FD REST API (HTTPS only).",
-    "variables": {
-      "version": {
-        "default": "6"
-      }
-    }
-  }
+    url: "https://fd.dexero.com/services/v{version}/rest",
+    description: "Dexero FD REST API (HTTPS only).",
+    variables: { version: { default: "6" } },
+  },
 ] as const;
-
-const s0 = { street: {
-  t: "string"
-}, city: {
-  t: "string"
-}, province: {
-  t: "string"
-}, postalCode: {
-  t: "string"
-}, country: {
-  t: "string"
-} } as const;
-const s1 = { t: "object", p: s0 } as const;
-const s2 = { id: {
-  t: "integer",
-  a: 1
-}, createdAt: {
-  t: "string"
-}, updatedAt: {
-  t: "string"
-}, type: {
-  t: "string"
-}, firstName: {
-  t: "string"
-}, lastName: {
-  t: "string"
-}, organizationName: {
-  t: "string"
-}, email: {
-  t: "string"
-}, phone: {
-  t: "string"
-}, language: {
-  t: "string"
-}, active: {
-  t: "boolean"
-}, address: s1 } as const;
-const s3 = { t: "object", n: "record", r: ["id"], p: s2 } as const;
-const s4 = { t: "array", w: 1, i: s3 } as const;
-const s5 = { records: s4 } as const;
-const s6 = { t: "object", n: "recordList", r: ["records"], p: s5 } as const;
-const s7 = { code: {
-  t: "integer"
-}, message: {
-  t: "string"
-} } as const;
-const s8 = { t: "object", n: "error", r: ["message"], p: s7 } as const;
-const s9 = { "200": s6, default: s8 } as const;
-const s10 = { json: "application/json", xml: "application/xml" } as const;
-const s11 = { param: "format", types: s10 } as const;
-const s12 = { auth: 1, shapes: s9, accepts: ["application/xml"], defaults: {
-  format: "json"
-}, representation: s11 } as const;
-const s13 = { type: {
-  t: "string"
-}, firstName: {
-  t: "string"
-}, lastName: {
-  t: "string"
-}, organizationName: {
-  t: "string"
-}, email: {
-  t: "string"
-}, phone: {
-  t: "string"
-}, language: {
-  t: "string"
-}, active: {
-  t: "boolean"
-}, address: s1 } as const;
-const s14 = { t: "object", n: "record", p: s13 } as const;
-const s15 = { param: "format", types: s10, body: s14 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dexero-fd',
   defaultBaseUrl: 'https://fd.dexero.com/services/v6/rest',
   auth: {
-    "description": "OAuth 2.0 client credentials; client authenticated with HTTP Basic; form body scope=read&grant_type=client_credentials.",
-    "securityScheme": "oauth2",
-    "grants": [
-      "client_credentials"
-    ],
-    "token": {
-      "url": "https://fd.dexero.com/oauth/token.action",
-      "operationId": "requestAccessToken",
-      "clientAuthentication": "client_secret_basic",
-      "bodyFormat": "form",
-      "grants": {
-        "client_credentials": {
-          "parameters": {
-            "scope": "{scope}",
-            "grant_type": "client_credentials"
-          }
-        }
+    grants: ["client_credentials"],
+    token: {
+      url: "https://fd.dexero.com/oauth/token.action",
+      clientAuthentication: "client_secret_basic",
+      bodyFormat: "form",
+      grants: {
+        client_credentials: { parameters: { scope: "{scope}", grant_type: "client_credentials" } },
       },
-      "response": {
-        "accessToken": "/access_token",
-        "tokenType": "/token_type",
-        "expiresIn": "/expires_in",
-        "scope": "/scope"
+      response: {
+        accessToken: "/access_token",
+        tokenType: "/token_type",
+        expiresIn: "/expires_in",
+        scope: "/scope",
       },
-      "error": {
-        "code": "/error",
-        "description": "/error_description",
-        "uri": "/error_uri"
-      }
+      error: { code: "/error", description: "/error_description", uri: "/error_uri" },
     },
-    "scope": {
-      "separator": " ",
-      "default": [
-        "read"
-      ]
-    },
-    "apply": {
-      "header": "Authorization",
-      "scheme": "Bearer"
-    }
+    scope: { separator: " ", default: ["read"] },
+    apply: { header: "Authorization", scheme: "Bearer" },
   },
   operations: {
-    "GET /records.{format}": s12,
-    "POST /records.{format}": {
+    "GET /records.{format}": {
       auth: 1,
-      shapes: {
-        "201": s3,
-        default: s8
-      },
-      accepts: ["application/xml"],
-      defaults: {
-        format: "json"
-      },
-      representation: s15
-    },
-    "GET /records/search.{format}": s12,
-    "PUT /records/{recordId}.{format}": {
-      auth: 1,
-      shapes: {
-        "200": s3,
-        default: s8
-      },
-      accepts: ["application/xml"],
-      defaults: {
-        format: "json"
-      },
-      representation: s15
-    },
-    "POST /oauth/token.action": {
-      form: 1,
       shapes: {
         "200": {
           t: "object",
-          r: ["access_token", "token_type"]
-        }
-      }
-    }
+          n: "recordList",
+          r: ["records"],
+          p: {
+            records: {
+              t: "array",
+              w: 1,
+              i: {
+                t: "object",
+                n: "record",
+                r: ["id"],
+                p: {
+                  id: { t: "integer", a: 1 },
+                  createdAt: { t: "string" },
+                  updatedAt: { t: "string" },
+                  type: { t: "string" },
+                  firstName: { t: "string" },
+                  lastName: { t: "string" },
+                  organizationName: { t: "string" },
+                  email: { t: "string" },
+                  phone: { t: "string" },
+                  language: { t: "string" },
+                  active: { t: "boolean" },
+                  address: {
+                    t: "object",
+                    p: {
+                      street: { t: "string" },
+                      city: { t: "string" },
+                      province: { t: "string" },
+                      postalCode: { t: "string" },
+                      country: { t: "string" },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        default: {
+          t: "object",
+          n: "error",
+          r: ["message"],
+          p: { code: { t: "integer" }, message: { t: "string" } },
+        },
+      },
+      accepts: ["application/xml"],
+      defaults: { format: "json" },
+      representation: { param: "format", types: { json: "application/json", xml: "application/xml" } },
+    },
+    "POST /records.{format}": {
+      auth: 1,
+      shapes: {
+        "201": {
+          t: "object",
+          n: "record",
+          r: ["id"],
+          p: {
+            id: { t: "integer", a: 1 },
+            createdAt: { t: "string" },
+            updatedAt: { t: "string" },
+            type: { t: "string" },
+            firstName: { t: "string" },
+            lastName: { t: "string" },
+            organizationName: { t: "string" },
+            email: { t: "string" },
+            phone: { t: "string" },
+            language: { t: "string" },
+            active: { t: "boolean" },
+            address: {
+              t: "object",
+              p: {
+                street: { t: "string" },
+                city: { t: "string" },
+                province: { t: "string" },
+                postalCode: { t: "string" },
+                country: { t: "string" },
+              },
+            },
+          },
+        },
+        default: {
+          t: "object",
+          n: "error",
+          r: ["message"],
+          p: { code: { t: "integer" }, message: { t: "string" } },
+        },
+      },
+      accepts: ["application/xml"],
+      defaults: { format: "json" },
+      representation: {
+        param: "format",
+        types: { json: "application/json", xml: "application/xml" },
+        body: {
+          t: "object",
+          n: "record",
+          p: {
+            type: { t: "string" },
+            firstName: { t: "string" },
+            lastName: { t: "string" },
+            organizationName: { t: "string" },
+            email: { t: "string" },
+            phone: { t: "string" },
+            language: { t: "string" },
+            active: { t: "boolean" },
+            address: {
+              t: "object",
+              p: {
+                street: { t: "string" },
+                city: { t: "string" },
+                province: { t: "string" },
+                postalCode: { t: "string" },
+                country: { t: "string" },
+              },
+            },
+          },
+        },
+      },
+    },
+    "GET /records/search.{format}": {
+      auth: 1,
+      shapes: {
+        "200": {
+          t: "object",
+          n: "recordList",
+          r: ["records"],
+          p: {
+            records: {
+              t: "array",
+              w: 1,
+              i: {
+                t: "object",
+                n: "record",
+                r: ["id"],
+                p: {
+                  id: { t: "integer", a: 1 },
+                  createdAt: { t: "string" },
+                  updatedAt: { t: "string" },
+                  type: { t: "string" },
+                  firstName: { t: "string" },
+                  lastName: { t: "string" },
+                  organizationName: { t: "string" },
+                  email: { t: "string" },
+                  phone: { t: "string" },
+                  language: { t: "string" },
+                  active: { t: "boolean" },
+                  address: {
+                    t: "object",
+                    p: {
+                      street: { t: "string" },
+                      city: { t: "string" },
+                      province: { t: "string" },
+                      postalCode: { t: "string" },
+                      country: { t: "string" },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        default: {
+          t: "object",
+          n: "error",
+          r: ["message"],
+          p: { code: { t: "integer" }, message: { t: "string" } },
+        },
+      },
+      accepts: ["application/xml"],
+      defaults: { format: "json" },
+      representation: { param: "format", types: { json: "application/json", xml: "application/xml" } },
+    },
+    "PUT /records/{recordId}.{format}": {
+      auth: 1,
+      shapes: {
+        "200": {
+          t: "object",
+          n: "record",
+          r: ["id"],
+          p: {
+            id: { t: "integer", a: 1 },
+            createdAt: { t: "string" },
+            updatedAt: { t: "string" },
+            type: { t: "string" },
+            firstName: { t: "string" },
+            lastName: { t: "string" },
+            organizationName: { t: "string" },
+            email: { t: "string" },
+            phone: { t: "string" },
+            language: { t: "string" },
+            active: { t: "boolean" },
+            address: {
+              t: "object",
+              p: {
+                street: { t: "string" },
+                city: { t: "string" },
+                province: { t: "string" },
+                postalCode: { t: "string" },
+                country: { t: "string" },
+              },
+            },
+          },
+        },
+        default: {
+          t: "object",
+          n: "error",
+          r: ["message"],
+          p: { code: { t: "integer" }, message: { t: "string" } },
+        },
+      },
+      accepts: ["application/xml"],
+      defaults: { format: "json" },
+      representation: {
+        param: "format",
+        types: { json: "application/json", xml: "application/xml" },
+        body: {
+          t: "object",
+          n: "record",
+          p: {
+            type: { t: "string" },
+            firstName: { t: "string" },
+            lastName: { t: "string" },
+            organizationName: { t: "string" },
+            email: { t: "string" },
+            phone: { t: "string" },
+            language: { t: "string" },
+            active: { t: "boolean" },
+            address: {
+              t: "object",
+              p: {
+                street: { t: "string" },
+                city: { t: "string" },
+                province: { t: "string" },
+                postalCode: { t: "string" },
+                country: { t: "string" },
+              },
+            },
+          },
+        },
+      },
+    },
+    "POST /oauth/token.action": { form: 1, shapes: { "200": { t: "object", r: ["access_token", "token_type"] } } },
   },
 };

@@ -7,183 +7,244 @@ export type Scope = 'customer_read' | 'customer_write';
 /** The provider's servers, as the spec lists them. */
 export const servers = [
   {
-    "url": "https://api.finexer.com",
-    "description": "Finexer API (sandbox and live share this host; the API key selects the environment)."
-  }
+    url: "https://api.finexer.com",
+    description: "Finexer API (sandbox and live share this host; the API key selects the environment).",
+  },
 ] as const;
 
 /** How webhook deliveries are signed (the spec's x-portico-webhook-signature). */
 export const webhookSignature: WebhookSignature = {
-  "header": "fx-signature",
-  "separator": ";",
-  "timestampKey": "t",
-  "signatureKey": "s",
-  "signedPayload": "{timestamp}.{body}",
-  "algorithm": "HMAC-SHA256",
-  "encoding": "hex",
-  "timestampFormat": "iso8601",
-  "toleranceSec": 300
+  header: "fx-signature",
+  separator: ";",
+  timestampKey: "t",
+  signatureKey: "s",
+  signedPayload: "{timestamp}.{body}",
+  algorithm: "HMAC-SHA256",
+  encoding: "hex",
+  timestampFormat: "iso8601",
+  toleranceSec: 300,
 };
-
-const s0 = ["data", "count", "paging"] as const;
-const s1 = { t: "object", r: s0 } as const;
-const s2 = { "200": s1 } as const;
-const s3 = { style: "next-url", items: "/data", nextUrl: "/paging/next" } as const;
-const s4 = { auth: 1, shapes: s2, pagination: s3 } as const;
-const s5 = ["id", "object", "name", "email"] as const;
-const s6 = { t: "object", r: s5 } as const;
-const s7 = { "200": s6 } as const;
-const s8 = ["id", "object", "created_at", "updated_at", "renewed_at", "provider", "customer", "consent_link", "failure_code", "failure_message", "expiry_date", "retro_date", "scopes", "authed_at", "status", "metadata"] as const;
-const s9 = { t: "object", r: s8 } as const;
-const s10 = { "200": s9 } as const;
-const s11 = { auth: 1, form: 1, shapes: s10 } as const;
-const s12 = { auth: 1, shapes: s10 } as const;
-const s13 = { t: "object", r: ["status"] } as const;
-const s14 = { "200": s13 } as const;
-const s15 = { auth: 1, shapes: s14 } as const;
-const s16 = { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" } as const;
-const s17 = { auth: 1, shapes: s2, pagination: s16 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'finexer',
   defaultBaseUrl: 'https://api.finexer.com',
   auth: {
-    "description": "Authorization code with state (no PKCE); client credentials in the form body; scopes comma-separated; refresh tokens kept unless a new one arrives; revocation ends the whole grant with 204.",
-    "securityScheme": "oauth2",
-    "grants": [
-      "authorization_code",
-      "refresh_token"
-    ],
-    "authorization": {
-      "url": "https://finexer.com/oauth/",
-      "operationId": "authorize",
-      "pkce": "none",
-      "state": "recommended",
-      "parameters": {
-        "client_id": "{clientId}",
-        "response_type": "code",
-        "redirect_uri": "{redirectUri}",
-        "scope": "{scope}",
-        "state": "{state}"
+    grants: ["authorization_code", "refresh_token"],
+    authorization: {
+      url: "https://finexer.com/oauth/",
+      pkce: "none",
+      state: "recommended",
+      parameters: {
+        client_id: "{clientId}",
+        response_type: "code",
+        redirect_uri: "{redirectUri}",
+        scope: "{scope}",
+        state: "{state}",
       },
-      "callback": {
-        "errorCode": "error_code"
-      }
+      callback: { errorCode: "error_code" },
     },
-    "token": {
-      "url": "https://finexer.com/oauth/token",
-      "operationId": "requestAccessToken",
-      "clientAuthentication": "client_secret_post",
-      "bodyFormat": "form",
-      "grants": {
-        "authorization_code": {
-          "parameters": {
-            "code": "{code}",
-            "grant_type": "authorization_code"
-          }
-        },
-        "refresh_token": {
-          "parameters": {
-            "grant_type": "refresh_token",
-            "refresh_token": "{refreshToken}"
-          }
-        }
+    token: {
+      url: "https://finexer.com/oauth/token",
+      clientAuthentication: "client_secret_post",
+      bodyFormat: "form",
+      grants: {
+        authorization_code: { parameters: { code: "{code}", grant_type: "authorization_code" } },
+        refresh_token: { parameters: { grant_type: "refresh_token", refresh_token: "{refreshToken}" } },
       },
-      "response": {
-        "accessToken": "/access_token",
-        "tokenType": "/token_type",
-        "refreshToken": "/refresh_token",
-        "scope": "/scope",
-        "expiresIn": "/expires_in"
+      response: {
+        accessToken: "/access_token",
+        tokenType: "/token_type",
+        refreshToken: "/refresh_token",
+        scope: "/scope",
+        expiresIn: "/expires_in",
       },
-      "error": {
-        "code": "/error",
-        "description": "/error_description"
-      }
+      error: { code: "/error", description: "/error_description" },
     },
-    "scope": {
-      "separator": ","
+    scope: { separator: "," },
+    refresh: { rotation: "optional" },
+    revocation: {
+      url: "https://finexer.com/oauth/revoke",
+      clientAuthentication: "client_secret_post",
+      bodyFormat: "form",
+      parameters: { refresh_token: "{refreshToken}" },
+      revokes: "grant",
+      successStatus: [204],
+      error: { code: "/error", description: "/error_description" },
     },
-    "refresh": {
-      "rotation": "optional"
-    },
-    "revocation": {
-      "url": "https://finexer.com/oauth/revoke",
-      "operationId": "revokeAuthorization",
-      "standard": "custom",
-      "clientAuthentication": "client_secret_post",
-      "bodyFormat": "form",
-      "parameters": {
-        "refresh_token": "{refreshToken}"
-      },
-      "revokes": "grant",
-      "successStatus": [
-        204
-      ],
-      "error": {
-        "code": "/error",
-        "description": "/error_description"
-      }
-    },
-    "apply": {
-      "header": "Authorization",
-      "scheme": "Bearer"
-    }
+    apply: { header: "Authorization", scheme: "Bearer" },
   },
   operations: {
-    "GET /": {
-      accepts: ["text/html"]
-    },
+    "GET /": { accepts: ["text/html"] },
     "POST /oauth/token": {
+      form: 1,
+      shapes: {
+        "200": { t: "object", r: ["token_type", "access_token", "refresh_token", "account_id", "scope"] },
+      },
+    },
+    "POST /oauth/revoke": { form: 1 },
+    "GET /customers": {
+      auth: 1,
+      shapes: { "200": { t: "object", r: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next" },
+    },
+    "POST /customers": { auth: 1, form: 1, shapes: { "200": { t: "object", r: ["id", "object", "name", "email"] } } },
+    "GET /customers/{id}": { auth: 1, shapes: { "200": { t: "object", r: ["id", "object", "name", "email"] } } },
+    "GET /consents": {
+      auth: 1,
+      shapes: { "200": { t: "object", r: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next" },
+    },
+    "POST /consents": {
+      auth: 1,
       form: 1,
       shapes: {
         "200": {
           t: "object",
-          r: ["token_type", "access_token", "refresh_token", "account_id", "scope"]
-        }
-      }
+          r: [
+            "id",
+            "object",
+            "created_at",
+            "updated_at",
+            "renewed_at",
+            "provider",
+            "customer",
+            "consent_link",
+            "failure_code",
+            "failure_message",
+            "expiry_date",
+            "retro_date",
+            "scopes",
+            "authed_at",
+            "status",
+            "metadata",
+          ],
+        },
+      },
     },
-    "POST /oauth/revoke": {
-      form: 1
+    "GET /consents/{id}": {
+      auth: 1,
+      shapes: {
+        "200": {
+          t: "object",
+          r: [
+            "id",
+            "object",
+            "created_at",
+            "updated_at",
+            "renewed_at",
+            "provider",
+            "customer",
+            "consent_link",
+            "failure_code",
+            "failure_message",
+            "expiry_date",
+            "retro_date",
+            "scopes",
+            "authed_at",
+            "status",
+            "metadata",
+          ],
+        },
+      },
     },
-    "GET /customers": s4,
-    "POST /customers": {
+    "POST /consents/{id}": {
       auth: 1,
       form: 1,
-      shapes: s7
+      shapes: {
+        "200": {
+          t: "object",
+          r: [
+            "id",
+            "object",
+            "created_at",
+            "updated_at",
+            "renewed_at",
+            "provider",
+            "customer",
+            "consent_link",
+            "failure_code",
+            "failure_message",
+            "expiry_date",
+            "retro_date",
+            "scopes",
+            "authed_at",
+            "status",
+            "metadata",
+          ],
+        },
+      },
     },
-    "GET /customers/{id}": {
+    "POST /consents/{id}/revoke": {
       auth: 1,
-      shapes: s7
+      shapes: {
+        "200": {
+          t: "object",
+          r: [
+            "id",
+            "object",
+            "created_at",
+            "updated_at",
+            "renewed_at",
+            "provider",
+            "customer",
+            "consent_link",
+            "failure_code",
+            "failure_message",
+            "expiry_date",
+            "retro_date",
+            "scopes",
+            "authed_at",
+            "status",
+            "metadata",
+          ],
+        },
+      },
     },
-    "GET /consents": s4,
-    "POST /consents": s11,
-    "GET /consents/{id}": s12,
-    "POST /consents/{id}": s11,
-    "POST /consents/{id}/revoke": s12,
-    "GET /bank_accounts": s4,
+    "GET /bank_accounts": {
+      auth: 1,
+      shapes: { "200": { t: "object", r: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next" },
+    },
     "GET /bank_accounts/{id}": {
       auth: 1,
       shapes: {
         "200": {
           t: "object",
-          r: ["id", "object", "created_at", "holder_name", "nickname", "currency", "identification", "type", "class", "provider", "consent", "customer", "fingerprint", "metadata"]
-        }
-      }
+          r: [
+            "id",
+            "object",
+            "created_at",
+            "holder_name",
+            "nickname",
+            "currency",
+            "identification",
+            "type",
+            "class",
+            "provider",
+            "consent",
+            "customer",
+            "fingerprint",
+            "metadata",
+          ],
+        },
+      },
     },
     "GET /bank_accounts/{id}/balance": {
       auth: 1,
-      shapes: {
-        "200": {
-          t: "object",
-          r: ["data"]
-        }
-      },
-      pagination: s3
+      shapes: { "200": { t: "object", r: ["data"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next" },
     },
-    "GET /bank_accounts/{id}/sync": s15,
-    "POST /bank_accounts/{id}/sync": s15,
-    "GET /bank_accounts/{id}/transactions": s17,
-    "GET /providers": s17
+    "GET /bank_accounts/{id}/sync": { auth: 1, shapes: { "200": { t: "object", r: ["status"] } } },
+    "POST /bank_accounts/{id}/sync": { auth: 1, shapes: { "200": { t: "object", r: ["status"] } } },
+    "GET /bank_accounts/{id}/transactions": {
+      auth: 1,
+      shapes: { "200": { t: "object", r: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" },
+    },
+    "GET /providers": {
+      auth: 1,
+      shapes: { "200": { t: "object", r: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" },
+    },
   },
 };
