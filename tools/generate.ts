@@ -225,19 +225,24 @@ export { servers, type Scope } from './generated/spec.js';
 `;
 }
 
-/**
- * A path parameter with a default (say, a representation suffix) is optional
- * for the caller: the runtime fills the default in. openapi-typescript always
- * makes path parameters required, so the `path: { ... }` blocks of its output
- * are relaxed for those names.
- */
-function relaxDefaultedPathParams(doc: Json, source: string): string {
+/** Names of path parameters with a default. */
+function defaultedPathParams(doc: Json): Set<string> {
   const names = new Set<string>();
   for (const { op, pathItem } of operations(doc)) {
     for (const p of [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((x: Json) => deref(doc, x))) {
       if (p.in === 'path' && p.schema?.default !== undefined) names.add(p.name);
     }
   }
+  return names;
+}
+
+/**
+ * A path parameter with a default (say, a representation suffix) is optional
+ * for the caller: the runtime fills the default in. openapi-typescript always
+ * makes path parameters required, so the `path: { ... }` blocks of its output
+ * are relaxed for those names.
+ */
+function relaxDefaultedPathParams(names: Set<string>, source: string): string {
   if (!names.size) return source;
   const lines = source.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -267,16 +272,24 @@ async function render(slug: string): Promise<Map<string, string>> {
   const doc = loadSpec(slug);
   const dir = `packages/${slug}`;
   const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8'));
-  const files = new Map<string, string>();
-  files.set(`${dir}/src/generated/schema.ts`, `${header(slug)}/* eslint-disable */\n${relaxDefaultedPathParams(doc, await typesSource(doc, pathToFileURL(specPath(slug))))}`);
   const meta = operationMeta(doc);
-  files.set(`${dir}/src/generated/spec.ts`, renderSpec(slug, doc, meta));
   const validation = renderValidation(slug, meta.validation);
-  if (validation) files.set(`${dir}/src/generated/validation.ts`, validation);
-  files.set(`${dir}/src/generated/client.ts`, renderClient(slug, doc));
-  files.set(`${dir}/src/index.ts`, renderIndex(slug));
-  files.set(`${dir}/README.md`, renderReadme(slug, doc, pkg));
-  return files;
+  const spec = renderSpec(slug, doc, meta);
+  const client = renderClient(slug, doc);
+  const readme = renderReadme(slug, doc, pkg);
+  const defaulted = defaultedPathParams(doc);
+  // Last, because openapi-typescript rewrites the discriminator properties of
+  // the document it is given, and a copy of a large one would cost more than
+  // all of the generator's own work.
+  const types = await typesSource(doc, pathToFileURL(specPath(slug)));
+  return new Map([
+    [`${dir}/src/generated/schema.ts`, `${header(slug)}/* eslint-disable */\n${relaxDefaultedPathParams(defaulted, types)}`],
+    [`${dir}/src/generated/spec.ts`, spec],
+    ...(validation ? [[`${dir}/src/generated/validation.ts`, validation] as [string, string]] : []),
+    [`${dir}/src/generated/client.ts`, client],
+    [`${dir}/src/index.ts`, renderIndex(slug)],
+    [`${dir}/README.md`, readme],
+  ]);
 }
 
 export async function stale(slug: string): Promise<string[]> {
