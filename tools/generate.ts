@@ -71,17 +71,34 @@ function pointerType(root: string, pointer: string): string {
     .reduce((acc, key) => `NonNullable<${acc}>[${JSON.stringify(key.replace(/~1/g, '/').replace(/~0/g, '~'))}]`, root);
 }
 
-/** `interface Pages`: each paginated GET path and the type of one item. */
-function renderPages(doc: Json): string {
+/**
+ * The type of one item of a paginated GET's list: the component schema when
+ * the list's items are one (cheaper for tsc, and what a reader looks up),
+ * else the item type reached through the operation's response.
+ */
+function pageItemType(doc: Json, path: string, op: Json, items: string): string {
+  const status = Object.keys(op.responses ?? {}).find((s) => s.startsWith('2'))!;
+  const content = deref(doc, op.responses[status])?.content ?? {};
+  const media = Object.keys(content).find((t) => t.includes('json'))!;
+  const list = items
+    .split('/')
+    .slice(1)
+    .reduce<Json | undefined>((schema, key) => deref(doc, schema)?.properties?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], content[media]?.schema);
+  const ref = deref(doc, list)?.items?.$ref;
+  const component = typeof ref === 'string' ? /^#\/components\/schemas\/([^/~]+)$/.exec(ref)?.[1] : undefined;
+  if (component) return `components["schemas"][${JSON.stringify(component)}]`;
+  const body = `paths[${JSON.stringify(path)}]['get']['responses'][${/^\d+$/.test(status) ? status : JSON.stringify(status)}]['content'][${JSON.stringify(media)}]`;
+  return `NonNullable<${pointerType(body, items)}>[number]`;
+}
+
+/** `interface Pages`: each paginated GET path and the type of one item; undefined for an API without pagination. */
+function renderPages(doc: Json): string | undefined {
   const lines: string[] = [];
   for (const { method, path, op } of operations(doc)) {
     const rules = op['x-portico-pagination'];
-    if (!rules || method !== 'get') continue;
-    const status = Object.keys(op.responses ?? {}).find((s) => s.startsWith('2'));
-    const media = Object.keys(deref(doc, op.responses[status!])?.content ?? {}).find((t) => t.includes('json'));
-    const body = `paths[${JSON.stringify(path)}]['get']['responses'][${/^\d+$/.test(status!) ? status : JSON.stringify(status)}]['content'][${JSON.stringify(media)}]`;
-    lines.push(`  ${JSON.stringify(path)}: NonNullable<${pointerType(body, rules.items)}>[number];`);
+    if (rules && method === 'get') lines.push(`  ${JSON.stringify(path)}: ${pageItemType(doc, path, op, rules.items)};`);
   }
+  if (!lines.length) return undefined;
   return `/** Paginated list operations and the type of one item (\`client.paginate(path)\`). */
 export interface Pages {
 ${lines.join('\n')}
@@ -118,7 +135,6 @@ const RUNTIME_ERRORS = [
   'ResponseParseError',
   'ResponseTooLargeError',
   'ResponseValidationError',
-  'PaginationLoopError',
 ];
 
 function renderClient(slug: string, doc: Json): string {
@@ -133,7 +149,16 @@ function renderClient(slug: string, doc: Json): string {
   const specImports = new Set<string>(['spec']);
   const schemaImports = new Set<string>(['paths']);
   const runtimeErrors = [...RUNTIME_ERRORS];
+  const runtimeReexports = ['ClientOptions', 'Logger', 'LogLevel'];
   const exports: string[] = [];
+  // Pagination's type and error are exported only by a package whose spec paginates.
+  const pages = renderPages(doc);
+  const pagesType = pages ? 'Pages' : '{}';
+  if (pages) {
+    runtimeErrors.push('PaginationLoopError');
+    runtimeReexports.push('PaginateOptions');
+    if (pages.includes('components[')) schemaImports.add('components');
+  }
   if (kind !== 'oauth') {
     const input = { apiKey: 'ApiKeyInput', basic: 'BasicAuthInput', bearer: 'StaticTokenInput' }[kind];
     authTypes.push(input);
@@ -193,7 +218,7 @@ export const verifyWebhook = defineVerifyWebhook<WebhookEvent>(webhookSignature)
 export type UserInput = components['schemas'][${JSON.stringify(userInput.schema)}];
 
 /** Calls a POST operation, answering the provider's questions with \`answer\` until it is done or fails. */
-export const withUserInput = defineWithUserInput<paths, Pages, UserInput>(userInput);`);
+export const withUserInput = defineWithUserInput<paths, ${pagesType}, UserInput>(userInput);`);
   }
   const uniqueAuth = [...new Set(authTypes)];
   return `${header(slug)}import { ${[...runtimeValues].sort().join(', ')} } from '@portico/runtime';
@@ -205,16 +230,14 @@ import { ${[...specImports].sort().join(', ')} } from './spec.js';
 /** What \`createClient({ auth })\` accepts for ${commentText(doc.info.title)}. */
 export type Auth = ${uniqueAuth.join(' | ')};
 
-${renderPages(doc)}
-
-/** A typed client for ${commentText(doc.info.title)}, with the provider's auth, retries, timeouts, typed errors and pagination. */
-export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, Pages, Throw> =
-  defineClient<paths, Auth, Pages${kind === 'oauth' ? '>(spec)' : ', CredentialProfile>(spec, createCredentialAuthenticator)'};
+${pages ? `${pages}\n\n` : ''}/** A typed client for ${commentText(doc.info.title)}, with the provider's auth, retries, timeouts, typed errors and pagination. */
+export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, ${pagesType}, Throw> =
+  defineClient<paths, Auth, ${pagesType}${kind === 'oauth' ? '>(spec)' : ', CredentialProfile>(spec, createCredentialAuthenticator)'};
 ${exports.map((e) => `\n${e}\n`).join('')}
 export { ${AUTH_ERRORS.join(', ')}, MemoryTokenStore, PorticoError } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
 export { ${runtimeErrors.join(', ')} } from '@portico/runtime';
-export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';
+export type { ${runtimeReexports.join(', ')} } from '@portico/runtime';
 `;
 }
 

@@ -9,14 +9,9 @@ import { spec, userInput } from './spec.js';
 /** What `createClient({ auth })` accepts for Dapi API. */
 export type Auth = StaticTokenInput;
 
-/** Paginated list operations and the type of one item (`client.paginate(path)`). */
-export interface Pages {
-
-}
-
 /** A typed client for Dapi API, with the provider's auth, retries, timeouts, typed errors and pagination. */
-export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, Pages, Throw> =
-  defineClient<paths, Auth, Pages>(spec);
+export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, {}, Throw> =
+  defineClient<paths, Auth, {}>(spec);
 
 /** Exchanges a short-lived access code for the provider's access token. */
 export function exchangeToken(
@@ -30,9 +25,9 @@ export function exchangeToken(
 export type UserInput = components['schemas']["UserInput"];
 
 /** Calls a POST operation, answering the provider's questions with `answer` until it is done or fails. */
-export const withUserInput = defineWithUserInput<paths, Pages, UserInput>(userInput);
+export const withUserInput = defineWithUserInput<paths, {}, UserInput>(userInput);
 
 export { PorticoAuthError, OAuthError, AuthorizationDeniedError, StateMismatchError, ReauthorizationRequiredError, InsecureUrlError, TokenResponseError, RevocationError, UnsupportedTokenTypeError, AuthorizationError, ConfigurationError, NetworkError, MemoryTokenStore, PorticoError } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
-export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, PaginationLoopError, UserInputRoundsExceededError } from '@portico/runtime';
-export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';
+export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, UserInputRoundsExceededError } from '@portico/runtime';
+export type { ClientOptions, Logger, LogLevel } from '@portico/runtime';

@@ -3,7 +3,7 @@ import { defineClient, defineVerifyWebhook } from '@portico/runtime';
 import type { ClientOptions, PorticoClient, WebhookEvents } from '@portico/runtime';
 import { createOAuthFlow } from '@portico/auth';
 import type { OAuthFlow, OAuthFlowOptions, Session, StaticTokenInput } from '@portico/auth';
-import type { paths, webhooks } from './schema.js';
+import type { components, paths, webhooks } from './schema.js';
 import { spec, type Scope, webhookSignature } from './spec.js';
 
 /** What `createClient({ auth })` accepts for Finexer API. */
@@ -11,12 +11,12 @@ export type Auth = Session | StaticTokenInput;
 
 /** Paginated list operations and the type of one item (`client.paginate(path)`). */
 export interface Pages {
-  "/customers": NonNullable<NonNullable<paths["/customers"]['get']['responses'][200]['content']["application/json"]>["data"]>[number];
-  "/consents": NonNullable<NonNullable<paths["/consents"]['get']['responses'][200]['content']["application/json"]>["data"]>[number];
-  "/bank_accounts": NonNullable<NonNullable<paths["/bank_accounts"]['get']['responses'][200]['content']["application/json"]>["data"]>[number];
-  "/bank_accounts/{id}/balance": NonNullable<NonNullable<paths["/bank_accounts/{id}/balance"]['get']['responses'][200]['content']["application/json"]>["data"]>[number];
-  "/bank_accounts/{id}/transactions": NonNullable<NonNullable<paths["/bank_accounts/{id}/transactions"]['get']['responses'][200]['content']["application/json"]>["data"]>[number];
-  "/providers": NonNullable<NonNullable<paths["/providers"]['get']['responses'][200]['content']["application/json"]>["data"]>[number];
+  "/customers": components["schemas"]["Customer"];
+  "/consents": components["schemas"]["Consent"];
+  "/bank_accounts": components["schemas"]["BankAccount"];
+  "/bank_accounts/{id}/balance": components["schemas"]["Balance"];
+  "/bank_accounts/{id}/transactions": components["schemas"]["Transaction"];
+  "/providers": components["schemas"]["Provider"];
 }
 
 /** A typed client for Finexer API, with the provider's auth, retries, timeouts, typed errors and pagination. */
