@@ -99,7 +99,7 @@ function profileShares(file: string): [string, number][] {
     const t = self.get(id) ?? 0;
     if (!t || callFrame.functionName === '(idle)') continue;
     const pkg = /node_modules\/\.pnpm\/((?:@[^+/]+\+)?[^@/]+)@/.exec(callFrame.url)?.[1]?.replace('+', '/');
-    const where = pkg ?? (callFrame.url.includes('/tools/') ? 'the generator (tools/)' : callFrame.url.startsWith('node:') ? 'Node.js (module loading, fs)' : `(${callFrame.functionName})`);
+    const where = pkg ?? (callFrame.url.includes('/tools/') ? 'the generator (tools/)' : callFrame.url.startsWith('node:') ? 'Node.js (module loading, fs)' : callFrame.functionName);
     by.set(where, (by.get(where) ?? 0) + t);
   }
   const busy = [...by.values()].reduce((a, b) => a + b, 0);
@@ -148,7 +148,7 @@ ${SIZES.map((n) => {
   return `| synthetic | ${n.toLocaleString('en-US')} | ${kb(r.specBytes)} | ${fmt(r.lint, 'ms')} | ${fmt(r.gen, 'ms')} | ${fmt(r.lint + r.gen, 'ms')} | ${((r.lint + r.gen) / n).toFixed(1)} ms | ${kb(r.schemaBytes)} | ${fmt(r.build, 'ms')} | ${kb(r.dtsBytes)} |`;
 }).join('\n')}
 
-Where the synthetic ${largest.toLocaleString('en-US')}-operation generation spends its CPU (\`node --cpu-prof\`, self time of the main thread by package, idle left out; garbage collection and compilation show in parentheses): ${shares
+Where the synthetic ${largest.toLocaleString('en-US')}-operation generation spends its CPU (\`node --cpu-prof\`, self time of the main thread by package, idle left out; V8's own work in parentheses): ${shares
   .filter(([, share]) => share >= 0.01)
   .map(([where, share]) => `${where} ${(share * 100).toFixed(0)}%`)
   .join(', ')}. openapi-typescript builds the \`paths\`/\`components\` syntax tree and TypeScript's printer writes it; the generator's own work is reading the spec (js-yaml) and the constants, client and README.
