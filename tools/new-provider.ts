@@ -1,10 +1,10 @@
 // Scaffolds packages/<slug> for a spec at specs/<slug>/openapi.yaml, registers
-// the spec for lint and docs, and generates the package.
+// the spec for lint and docs, gives the package a size budget, and generates it.
 //   pnpm new-provider <slug> [--skip-install]
 // --skip-install leaves `pnpm install` to you (a scratch copy of the tree, a CI step of your own).
 import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { parseDocument } from 'yaml';
 import { ROOT, loadSpec, packageName, specPath } from './lib/specs.ts';
@@ -69,7 +69,27 @@ if (!redocly.hasIn(['apis', slug])) {
   console.log(`registered ${slug} in redocly.yaml`);
 }
 
+// The size test fails a provider with no budget. A new one starts at the
+// largest budget there is (every current client fits it), to be lowered to
+// its measurement plus the usual margin once built.
+const sizePath = join(ROOT, '.size-limit.js');
+const { budgets } = (await import(pathToFileURL(sizePath).href)) as { budgets: Record<string, string> };
+if (!(slug in budgets)) {
+  const kb = (limit: string) => Number.parseFloat(limit);
+  const start = Object.values(budgets).sort((a, b) => kb(b) - kb(a))[0] ?? '20 kB';
+  const entries = Object.entries({ ...budgets, [slug]: start }).sort(([a], [b]) => a.localeCompare(b));
+  const text = readFileSync(sizePath, 'utf8').replace(
+    /export const budgets = \{[^}]*\};/,
+    `export const budgets = {\n${entries.map(([name, limit]) => `  ${/^[a-z_$][\w$]*$/i.test(name) ? name : `'${name}'`}: '${limit}',`).join('\n')}\n};`,
+  );
+  if (text === readFileSync(sizePath, 'utf8')) throw new Error('.size-limit.js has no `export const budgets = { ... };` to add the budget to');
+  writeFileSync(sizePath, text);
+  console.log(`budgeted ${packageName(slug)} at ${start} in .size-limit.js (lower it to \`pnpm size\`'s figure plus about 8%)`);
+}
+
 if (!process.argv.includes('--skip-install')) execFileSync('pnpm', ['install', '--no-frozen-lockfile'], { cwd: ROOT, stdio: 'inherit' });
 // This checkout's generator and tsx, wherever ROOT (PORTICO_ROOT) points.
 execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('generate.ts', import.meta.url)), slug], { cwd: ROOT, stdio: 'inherit' });
-console.log(`\n${packageName(slug)} is ready. Next: pnpm build && pnpm test, and \`pnpm changeset\` to release it.`);
+console.log(
+  `\n${packageName(slug)} is ready. Next: \`pnpm lint\` (every spec), \`pnpm --filter ${packageName(slug)} build\`, \`pnpm size\` (then lower its budget), \`pnpm test\`, and \`pnpm changeset\` to release it.`,
+);

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, exchangeToken } from '../../packages/dapi/src/index.ts';
+import { createClient, exchangeToken, withUserInput, type UserInput } from '../../packages/dapi/src/index.ts';
 
 const client = createClient({ auth: { accessToken: 'token' } });
 
@@ -21,5 +21,32 @@ describe('@portico/dapi types', () => {
     await client.POST('/payment/beneficiaries/create', { body: { appSecret: 'a', userSecret: 'u', type: 'galactic' } });
     // @ts-expect-error: exchangeToken needs the connection id
     await exchangeToken({ appSecret: 'a', accessCode: 'c' });
+  });
+});
+
+describe('@portico/dapi user-input binding', () => {
+  it('types the loop as the hand-written withUserInput it replaced: the POST result, the questions as UserInput', async () => {
+    const body = { appSecret: 'a', userSecret: 'u' };
+    const looped = await withUserInput(client, '/data/accounts/get', { body }, (inputs, round) => {
+      expectTypeOf(inputs).toEqualTypeOf<UserInput[]>();
+      expectTypeOf(round).toEqualTypeOf<number>();
+      return inputs;
+    });
+    const direct = await client.POST('/data/accounts/get', { body });
+    expectTypeOf(looped.data).toEqualTypeOf(direct.data);
+    expectTypeOf(looped.error).toEqualTypeOf(direct.error);
+    expectTypeOf(looped.data).not.toBeAny();
+
+    const throwing = createClient({ auth: { accessToken: 'token' }, throwOnError: true });
+    const thrown = await withUserInput(throwing, '/data/accounts/get', { body }, (inputs) => inputs, { maxRounds: 2 });
+    expectTypeOf(thrown.data).toEqualTypeOf((await throwing.POST('/data/accounts/get', { body })).data);
+    expectTypeOf(thrown.data).not.toBeNullable();
+
+    // @ts-expect-error: only POST operations
+    await withUserInput(client, '/data/accounts/nope', { body }, (inputs) => inputs);
+    // @ts-expect-error: the operation's body needs the user secret
+    await withUserInput(client, '/data/accounts/get', { body: { appSecret: 'a' } }, (inputs) => inputs);
+    // @ts-expect-error: answers are the provider's UserInput objects
+    await withUserInput(client, '/data/accounts/get', { body }, () => ['123456']);
   });
 });

@@ -12,9 +12,34 @@ export function flavour(doc: Json): Flavour {
   return rules.type;
 }
 
+/**
+ * Fields of `x-portico-auth` that are for people and lint (which scheme the
+ * profile satisfies, which operation documents an endpoint, which RFC it
+ * follows, a lifetime the provider states): nothing in @portico/auth or
+ * @portico/runtime reads them, so spec.ts, and users' bundles, leave them out.
+ */
+const UNREAD: readonly (readonly string[])[] = [
+  ['description'],
+  ['securityScheme'],
+  ['authorization', 'operationId'],
+  ['token', 'operationId'],
+  ['revocation', 'operationId'],
+  ['revocation', 'standard'],
+  ['refresh', 'refreshTokenLifetimeSeconds'],
+];
+
+function withoutUnread(profile: Json): Json {
+  const out = structuredClone(profile);
+  for (const path of UNREAD) {
+    const parent = path.slice(0, -1).reduce<Json | undefined>((o, k) => o?.[k], out);
+    if (parent) delete parent[path.at(-1)!];
+  }
+  return out;
+}
+
 /** The profile as the runtime reads it: OAuth as written; otherwise with the scheme's rules under `credential`. */
 export function runtimeProfile(doc: Json): Json {
-  const profile = doc['x-portico-auth'];
+  const profile = withoutUnread(doc['x-portico-auth']);
   if (profile.grants) return profile;
   const { apply: _apply, ...rest } = profile;
   return { ...rest, credential: credentialRules(doc) };

@@ -9,8 +9,9 @@ const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml$/i;
  * A response (or XML request) schema reduced to what the runtime walks:
  * type, required properties, XML names, attributes and wrapping. Unions
  * (oneOf/anyOf, several types) become `type: ''`: not checked, not decoded.
+ * With `deep` false, properties are not walked (required names still come).
  */
-export function shape(doc: Json, input: Json, seen: string[] = []): Json {
+export function shape(doc: Json, input: Json, seen: string[] = [], deep = true): Json {
   const ref = typeof input?.$ref === 'string' ? input.$ref : undefined;
   if (ref && seen.includes(ref)) return { type: '' };
   const trail = ref ? [...seen, ref] : seen;
@@ -28,7 +29,7 @@ export function shape(doc: Json, input: Json, seen: string[] = []): Json {
     const required = [...new Set(parts.flatMap((p) => p.required ?? []))];
     if (required.length) out.required = required;
     const properties: Json = {};
-    for (const part of parts) {
+    for (const part of deep ? parts : []) {
       for (const [name, sub] of Object.entries<Json>(deref(doc, part).properties ?? {})) {
         properties[name] = shape(doc, sub, trail);
         // The XML codec names a property's element after the property unless told otherwise.
@@ -37,7 +38,7 @@ export function shape(doc: Json, input: Json, seen: string[] = []): Json {
     }
     if (Object.keys(properties).length) out.properties = properties;
   }
-  if (type === 'array' && schema.items) out.items = shape(doc, schema.items, trail);
+  if (type === 'array' && schema.items) out.items = shape(doc, schema.items, trail, deep);
   return out;
 }
 
@@ -101,8 +102,8 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
       const xml = Object.keys(content).some((type) => XML_TYPE.test(type));
       // A JSON shape only validates a 2xx body: an error's would never be read.
       if (media?.schema && (xml || /^2\d\d$/.test(status))) {
-        const full = shape(doc, media.schema);
-        const s = xml ? full : structural(full);
+        // A JSON check keeps no properties (see structural): walking them is most of generation's own time on a large API.
+        const s = xml ? shape(doc, media.schema) : structural(shape(doc, media.schema, [], false));
         if (useful(s)) (xml ? shapes : checks)[status] = s;
       }
     }
@@ -173,39 +174,23 @@ export function commentText(value: unknown): string {
 }
 
 /**
- * JavaScript source for `value` in which every object that occurs more than
- * once (the same error schema under forty operations) is written once as a
- * const: the generated file, and users' bundles, stay small.
+ * JavaScript source for a JSON value, written as a person would write it:
+ * bare keys where they are identifiers, and what fits on one line on one line.
+ * Repeated objects (the same error schema under forty operations) are written
+ * out each time, not hoisted into anonymous constants: gzip finds the repeats
+ * itself, and measured on dist/generated/spec.js (esbuild minify, gzip -9)
+ * the hoisting saved nothing (0 to 75 bytes larger per package than this).
  */
-export function emitShared(value: unknown): { consts: string; expr: string } {
-  const counts = new Map<string, number>();
-  const count = (v: unknown): void => {
-    if (!v || typeof v !== 'object') return;
-    const key = JSON.stringify(v);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    for (const child of Object.values(v)) count(child);
-  };
-  count(value);
-  const names = new Map<string, string>();
-  const consts: string[] = [];
-  const emit = (v: unknown, depth: number): string => {
-    if (!v || typeof v !== 'object') return JSON.stringify(v);
-    const key = JSON.stringify(v);
-    const name = names.get(key);
-    if (name) return name;
-    const pad = '  '.repeat(depth + 1);
-    const body = Array.isArray(v)
-      ? `[${v.map((x) => emit(x, depth)).join(', ')}]`
-      : `{${Object.entries(v).map(([k, x]) => `\n${pad}${propertyKey(k)}: ${emit(x, depth + 1)}`).join(',')}\n${'  '.repeat(depth)}}`;
-    if ((counts.get(key) ?? 0) > 1 && key.length > 24 && depth > 0) {
-      const id = `s${names.size}`;
-      names.set(key, id);
-      consts.push(`const ${id} = ${Array.isArray(v) ? `[${v.map((x) => emit(x, 0)).join(', ')}]` : emitFlat(v as Json)} as const;`);
-      return id;
-    }
-    return body;
-  };
-  const emitFlat = (v: Json) => `{ ${Object.entries(v).map(([k, x]) => `${propertyKey(k)}: ${emit(x, 0)}`).join(', ')} }`;
-  const expr = emit(value, 0);
-  return { consts: consts.join('\n'), expr };
+export function jsSource(value: unknown, indent = ''): string {
+  if (!value || typeof value !== 'object') return JSON.stringify(value);
+  const inner = `${indent}  `;
+  const array = Array.isArray(value);
+  const items = array ? value.map((v) => jsSource(v, inner)) : Object.entries(value).map(([k, v]) => `${propertyKey(k)}: ${jsSource(v, inner)}`);
+  if (!items.length) return array ? '[]' : '{}';
+  const flat = array ? `[${items.join(', ')}]` : `{ ${items.join(', ')} }`;
+  if (!flat.includes('\n') && inner.length + flat.length <= LINE) return flat;
+  return `${array ? '[' : '{'}\n${items.map((i) => `${inner}${i},`).join('\n')}\n${indent}${array ? ']' : '}'}`;
 }
+
+/** Width a generated literal goes on one line within. */
+const LINE = 100;

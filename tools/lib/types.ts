@@ -5,14 +5,20 @@ import type { Json } from './specs.ts';
 
 const OPTIONS = { alphabetize: false, exportType: false, silent: true } as const;
 
-function onlyLocalRefs(value: unknown): boolean {
-  if (!value || typeof value !== 'object') return true;
-  if (Array.isArray(value)) return value.every(onlyLocalRefs);
+/**
+ * One walk over the document for two questions: does it refer outside
+ * itself, and does any schema have a discriminator? (openapiTS's
+ * scanDiscriminators walks the whole document again to find none, a tenth
+ * of generating a large API.)
+ */
+function survey(value: unknown, found = { external: false, discriminator: false }): typeof found {
+  if (!value || typeof value !== 'object' || found.external) return found;
   for (const [key, item] of Object.entries(value)) {
-    if (key === '$ref' && typeof item === 'string' && !item.startsWith('#')) return false;
-    if (!onlyLocalRefs(item)) return false;
+    if (key === '$ref' && typeof item === 'string' && !item.startsWith('#')) found.external = true;
+    if (key === 'discriminator' && (item as Json | null)?.propertyName) found.discriminator = true;
+    survey(item, found);
   }
-  return true;
+  return found;
 }
 
 /**
@@ -23,17 +29,23 @@ function onlyLocalRefs(value: unknown): boolean {
  * are over half of generation. So such a document goes straight to
  * transformSchema with openapiTS's own defaults; any other goes through
  * openapiTS. The drift check (`pnpm generate:check`) shows both give the same
- * output.
+ * output. `doc` is consumed: read it for anything else first.
  */
 export async function typesSource(doc: Json, source: URL): Promise<string> {
-  if (!onlyLocalRefs(doc)) return astToString(await openapiTS(source, OPTIONS));
-  const schema = structuredClone(doc) as OpenAPI3;
+  const { external, discriminator } = survey(doc);
+  if (external) return astToString(await openapiTS(source, OPTIONS));
+  // Not copied: transformSchema rewrites discriminator properties in place,
+  // so the caller hands over a document it has finished with.
+  const schema = doc as OpenAPI3;
+  // openapiTS's resolver parses the pointer on every call; a large API refers
+  // to a handful of components tens of thousands of times.
+  const resolved = new Map<string, unknown>();
   const ctx: GlobalContext = {
     additionalProperties: false,
     alphabetize: OPTIONS.alphabetize,
     arrayLength: false,
     defaultNonNullable: true,
-    discriminators: scanDiscriminators(schema, OPTIONS),
+    discriminators: discriminator ? scanDiscriminators(schema, OPTIONS) : { objects: {}, refsHandled: [] },
     emptyObjectsUnknown: false,
     enum: false,
     enumValues: false,
@@ -57,7 +69,10 @@ export async function typesSource(doc: Json, source: URL): Promise<string> {
     makePathsEnum: false,
     generatePathParams: false,
     readWriteMarkers: false,
-    resolve: <T>($ref: string) => resolveRef<T>(schema, $ref, { silent: OPTIONS.silent }),
+    resolve: <T>($ref: string): T => {
+      if (!resolved.has($ref)) resolved.set($ref, resolveRef<T>(schema, $ref, { silent: OPTIONS.silent }));
+      return resolved.get($ref) as T;
+    },
   };
   return astToString(transformSchema(schema, ctx));
 }

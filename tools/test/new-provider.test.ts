@@ -1,8 +1,9 @@
-// A provider that is not OAuth, added the way a user adds one: a small spec,
-// `pnpm new-provider`, a build, and calls against a loopback API that checks
-// the credential on the wire. Everything happens in a scratch copy of the
-// tree (PORTICO_ROOT) in the OS temp dir: nothing is written to the repository
-// and no turbo cache is involved.
+// The road for a new provider, walked the way a user walks it (specs/README.md,
+// "Adding a provider"): a small spec that lints, `pnpm new-provider`, a build,
+// calls against a loopback API that checks the credential on the wire, and
+// the size budget new-provider wrote. Everything happens in a scratch copy of
+// the tree (PORTICO_ROOT) in the OS temp dir, removed in afterAll whatever
+// happened: nothing is written to the repository and no turbo cache is involved.
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,9 @@ import { stringify } from 'yaml';
 import { LoopbackServer, json, type RecordedRequest } from '../../packages/testing/src/http.ts';
 import { ROOT } from '../lib/specs.ts';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+// Every step is bounded: a hung compiler or bundler fails the test instead of holding it.
+const run = (cmd: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) => execFileAsync(cmd, args, { timeout: 90_000, ...options });
 const bin = (name: string) => join(ROOT, 'node_modules/.bin', name);
 const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
 
@@ -113,12 +116,30 @@ async function lint(file: string): Promise<string | undefined> {
   }
 }
 
+/** The budgets in the repository's .size-limit.js: where a new provider's budget starts. */
+const largestBudget = Math.max(...Object.values<string>((await import(pathToFileURL(join(ROOT, '.size-limit.js')).href)).budgets).map((kb) => Number.parseFloat(kb) * 1000));
+
+/** size-limit on the scratch tree's .size-limit.js, narrowed to one package (the others are not in the scratch tree). */
+async function size(slug: string): Promise<{ passed: boolean; limit: number }> {
+  const config = join(tmp, `size-limit.${slug}.mjs`);
+  writeFileSync(config, `import all from './.size-limit.js';\nexport default all.filter((entry) => entry.name === '@portico/${slug}');\n`);
+  const { stdout } = await run(bin('size-limit'), ['--json', '--config', config], { cwd: tmp }).catch((e: { stdout: string; stderr: string }) => {
+    throw new Error(`size-limit failed: ${e.stdout}${e.stderr}`);
+  });
+  const results = JSON.parse(stdout) as { name: string; passed: boolean; size: number; sizeLimit: number }[];
+  expect(results.map((r) => r.name)).toEqual([`@portico/${slug}`]);
+  expect(results[0]!.size).toBeGreaterThan(1000);
+  return { passed: results[0]!.passed, limit: results[0]!.sizeLimit };
+}
+
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'portico-new-provider-'));
-  for (const f of ['redocly.yaml', 'LICENSE', 'tsconfig.base.json', 'packages/runtime/package.json']) {
+  for (const f of ['package.json', 'redocly.yaml', '.size-limit.js', 'LICENSE', 'tsconfig.base.json', 'packages/runtime/package.json']) {
     mkdirSync(join(tmp, f, '..'), { recursive: true });
     copyFileSync(join(ROOT, f), join(tmp, f));
   }
+  // The workspace's tools (size-limit and its plugins), as `pnpm install` would have them.
+  symlinkSync(join(ROOT, 'node_modules'), join(tmp, 'node_modules'));
   api = await new CheckingApi().start();
 });
 afterAll(async () => {
@@ -127,7 +148,7 @@ afterAll(async () => {
 });
 
 describe('pnpm new-provider, for each credential flavour', () => {
-  it.each(FLAVOURS)('%s: lints, scaffolds, builds and calls the API with the credential on the wire', async (flavour) => {
+  it.each(FLAVOURS)('%s: lints, scaffolds, builds, fits its size budget and calls the API with the credential on the wire', async (flavour) => {
     const slug = `widgets-${flavour}`;
     const file = join(tmp, 'specs', slug, 'openapi.yaml');
     mkdirSync(join(file, '..'), { recursive: true });
@@ -137,10 +158,12 @@ describe('pnpm new-provider, for each credential flavour', () => {
     await run(bin('tsx'), [join(ROOT, 'tools/new-provider.ts'), slug, '--skip-install'], { cwd: ROOT, env: { ...env, PORTICO_ROOT: tmp } });
     const pkg = join(tmp, 'packages', slug);
     expect(readFileSync(join(tmp, 'redocly.yaml'), 'utf8')).toContain(`root: specs/${slug}/openapi.yaml`);
+    expect(readFileSync(join(tmp, '.size-limit.js'), 'utf8')).toMatch(new RegExp(`'${slug}': '[\\d.]+ kB',`));
     // What `pnpm install` would link: the workspace's runtime and auth.
     mkdirSync(join(pkg, 'node_modules', '@portico'), { recursive: true });
     for (const dep of ['auth', 'runtime']) symlinkSync(join(ROOT, 'packages', dep), join(pkg, 'node_modules', '@portico', dep));
     await run(bin('tsc'), ['-p', join(pkg, 'tsconfig.json')], { cwd: pkg });
+    expect(await size(slug)).toEqual({ passed: true, limit: largestBudget });
 
     const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
     expect(readme).toContain(`createClient({ auth: { ${Object.keys(AUTH[flavour])[0]}: process.env.`);

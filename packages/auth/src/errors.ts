@@ -30,12 +30,6 @@ export class PorticoError extends Error {
     return (this.constructor as typeof PorticoError).errorName;
   }
 
-  // Assigning a name (to an instance, or `prototype.name` in an older
-  // subclass) shadows the getter, as it would shadow Error's own `name`.
-  override set name(value: string) {
-    Object.defineProperty(this, 'name', { value, writable: true, configurable: true, enumerable: false });
-  }
-
   /** The safe view: name, message and the error's own fields, with the cause chain. */
   toJSON(): Record<string, unknown> {
     const cause = this.cause;

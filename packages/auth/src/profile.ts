@@ -129,7 +129,8 @@ export interface ApplyRules {
 /** The `x-portico-auth` extension of a provider spec. */
 export interface AuthProfile {
   description?: string;
-  securityScheme: string;
+  /** The spec's security scheme; the generator reads it, generated code leaves it out. */
+  securityScheme?: string;
   /** In the order a client should prefer them. */
   grants: GrantType[];
   authorization?: AuthorizationEndpoint;
@@ -155,6 +156,7 @@ export type CredentialRules =
 /** An `x-portico-auth` profile with no grant: an API key, HTTP Basic or a static bearer token, with its rules from the security scheme. */
 export interface CredentialProfile {
   description?: string;
-  securityScheme: string;
+  /** The spec's security scheme; the generator reads it, generated code leaves it out. */
+  securityScheme?: string;
   credential: CredentialRules;
 }

@@ -32,7 +32,7 @@ import { FakeClock } from './helpers.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-describe(`dexero-fd (seed 000, profile from ${loadProfile('dexero-fd').source}): client credentials with HTTP Basic`, () => {
+describe(`dexero-fd (seed 000): client credentials with HTTP Basic`, () => {
   const { profile } = loadProfile('dexero-fd');
   let fd: DexeroFdEmulator;
   beforeAll(async () => {
@@ -64,7 +64,7 @@ describe(`dexero-fd (seed 000, profile from ${loadProfile('dexero-fd').source}):
   });
 });
 
-describe(`expertfile (seed 003, profile from ${loadProfile('expertfile').source}): form credentials, success/data envelope, ISO expiry`, () => {
+describe(`expertfile (seed 003): form credentials, success/data envelope, ISO expiry`, () => {
   const { profile } = loadProfile('expertfile');
   const clock = new FakeClock();
   let ef: ExpertFileEmulator;
@@ -117,7 +117,7 @@ describe(`expertfile (seed 003, profile from ${loadProfile('expertfile').source}
   });
 });
 
-describe(`finexer (seed 001, profile from ${loadProfile('finexer').source}): authorization code with state, credentials in the body, comma scopes, 204 revoke`, () => {
+describe(`finexer (seed 001): authorization code with state, credentials in the body, comma scopes, 204 revoke`, () => {
   const { profile } = loadProfile('finexer');
   const redirectUri = 'https://yourplatformwebsite.com/authorize';
   let fx: FinexerEmulator;
@@ -206,7 +206,7 @@ describe(`finexer (seed 001, profile from ${loadProfile('finexer').source}): aut
   });
 });
 
-describe(`fdx (seed 002, profile from ${loadProfile('fdx').source}): PKCE S256, client_secret_basic, rotating refresh tokens, RFC 7009`, () => {
+describe(`fdx (seed 002): PKCE S256, client_secret_basic, rotating refresh tokens, RFC 7009`, () => {
   const { profile } = loadProfile('fdx');
   const redirectUri = 'https://app.example/callback';
   const clock = new FakeClock();
@@ -276,7 +276,7 @@ describe(`fdx (seed 002, profile from ${loadProfile('fdx').source}): PKCE S256, 
   });
 });
 
-describe(`dapi (seed 004, profile from ${loadProfile('dapi').source}): access code exchange as JSON, permanent token, delink`, () => {
+describe(`dapi (seed 004): access code exchange as JSON, permanent token, delink`, () => {
   const { profile } = loadProfile('dapi');
   const clock = new FakeClock();
   let dapi: DapiEmulator;

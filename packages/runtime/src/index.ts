@@ -30,5 +30,13 @@ export {
 export type { Logger, LogLevel } from './log.js';
 export { PaginationLoopError, type Pagination, type PaginateOptions } from './pagination.js';
 export type { Shape, XmlCodec } from './shape.js';
-export { completeUserInput, UserInputRoundsExceededError, type UserInputOptions, type UserInputRules } from './userinput.js';
-export { verifyWebhookSignature, WebhookVerificationError, type VerifyOptions, type WebhookFailure, type WebhookSignature } from './webhooks.js';
+export { defineWithUserInput, UserInputRoundsExceededError, type UserInputOptions, type UserInputRules, type WithUserInput } from './userinput.js';
+export {
+  defineVerifyWebhook,
+  WebhookVerificationError,
+  type VerifyOptions,
+  type VerifyWebhook,
+  type WebhookEvents,
+  type WebhookFailure,
+  type WebhookSignature,
+} from './webhooks.js';

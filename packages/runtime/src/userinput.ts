@@ -3,6 +3,8 @@
 // with the answers (`x-portico-user-input`).
 import { PorticoError } from '@portico/auth';
 import { resolvePointer } from '@portico/auth/internal';
+import type { PathsWithMethod } from 'openapi-typescript-helpers';
+import type { Init, OperationResult, PorticoClient } from './client.js';
 
 export interface UserInputRules {
   /** Pointer to the operation status in a response. */
@@ -20,9 +22,7 @@ export interface UserInputRules {
 }
 
 export class UserInputRoundsExceededError extends PorticoError {
-  static {
-    this.prototype.name = 'UserInputRoundsExceededError';
-  }
+  static override readonly errorName = 'UserInputRoundsExceededError';
   readonly rounds: number;
   constructor(rounds: number) {
     super('user_input_rounds_exceeded', `The provider still asked for user input after ${rounds} rounds; stopping.`);
@@ -36,16 +36,44 @@ export interface UserInputOptions {
 }
 
 type Result = { data?: unknown; error?: unknown; response: Response };
+type Body = { body: Record<string, unknown> } & Record<string, unknown>;
+type Post<Paths, P> = P extends keyof Paths ? (Paths[P] extends { post: infer Op } ? Op : never) : never;
+
+/**
+ * Calls `path`; while the provider answers that it needs user input, hands
+ * the questions to `answer` and sends the same request again with the
+ * operation id and the answers. Resolves with the done (or failed) result.
+ */
+export type WithUserInput<Paths extends {}, Pages, Input> = <P extends PathsWithMethod<Paths, 'post'>, Throw extends boolean>(
+  client: PorticoClient<Paths, Pages, Throw>,
+  path: P,
+  init: Init<Paths[P], 'post'>,
+  answer: (inputs: Input[], round: number) => Input[] | Promise<Input[]>,
+  options?: UserInputOptions,
+) => Promise<OperationResult<Post<Paths, P>, Init<Paths[P], 'post'>, Throw>>;
+
+/** A provider's `withUserInput`, bound to its spec's rules (`x-portico-user-input`). */
+export function defineWithUserInput<Paths extends {}, Pages, Input>(rules: UserInputRules): WithUserInput<Paths, Pages, Input> {
+  const withUserInput = (
+    client: { POST: (path: unknown, init: Body) => Promise<Result> },
+    path: unknown,
+    init: Body,
+    answer: (inputs: Input[], round: number) => Input[] | Promise<Input[]>,
+    options?: UserInputOptions,
+  ) => completeUserInput(rules, (next) => client.POST(path, next), init, answer, options);
+  // One cast for the binding: the loop only adds body fields to whatever POST init it was given; the type is what callers see.
+  return withUserInput as unknown as WithUserInput<Paths, Pages, Input>;
+}
 
 /**
  * Calls an operation, and while it answers "user input required", passes the
  * questions to `answer` and calls it again with the operation id and the
  * answers. Resolves with the first result that is done, or failed.
  */
-export async function completeUserInput<Input, R extends Result>(
+async function completeUserInput<Input, R extends Result>(
   rules: UserInputRules,
-  call: (init: { body: Record<string, unknown> } & Record<string, unknown>) => Promise<R>,
-  init: { body: Record<string, unknown> } & Record<string, unknown>,
+  call: (init: Body) => Promise<R>,
+  init: Body,
   answer: (inputs: Input[], round: number) => Input[] | Promise<Input[]>,
   options: UserInputOptions = {},
 ): Promise<R> {

@@ -20,9 +20,7 @@ export interface WebhookSignature {
 export type WebhookFailure = 'missing_header' | 'malformed_header' | 'stale_timestamp' | 'signature_mismatch' | 'invalid_payload';
 
 export class WebhookVerificationError extends PorticoError {
-  static {
-    this.prototype.name = 'WebhookVerificationError';
-  }
+  static override readonly errorName = 'WebhookVerificationError';
   readonly reason: WebhookFailure;
   constructor(reason: WebhookFailure, message: string) {
     super('webhook_verification_failed', `Webhook rejected: ${message}`);
@@ -37,6 +35,23 @@ export interface VerifyOptions {
 }
 
 type HeaderBag = Headers | Record<string, string | string[] | undefined>;
+
+/** Every event a provider delivers: the JSON bodies of openapi-typescript's `webhooks`. */
+export type WebhookEvents<Webhooks> = {
+  [Name in keyof Webhooks]: Webhooks[Name] extends { post: { requestBody?: { content: { 'application/json': infer Event } } } } ? Event : never;
+}[keyof Webhooks];
+
+/**
+ * Checks a webhook delivery's signature (in constant time) and timestamp, and
+ * returns the typed event. Pass the body exactly as received, before any JSON
+ * parsing. Throws WebhookVerificationError (`reason` says why).
+ */
+export type VerifyWebhook<Event> = (rawBody: string | Uint8Array, headers: HeaderBag, secret: string, options?: VerifyOptions) => Promise<Event>;
+
+/** A provider's `verifyWebhook`, bound to its spec's signature rules (`x-portico-webhook-signature`). */
+export function defineVerifyWebhook<Event>(rules: WebhookSignature): VerifyWebhook<Event> {
+  return (rawBody, headers, secret, options) => verifyWebhookSignature<Event>(rules, rawBody, headers, secret, options);
+}
 
 function header(headers: HeaderBag, name: string): string | undefined {
   if (headers instanceof Headers) return headers.get(name) ?? undefined;
@@ -59,7 +74,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Verifies a webhook delivery and returns its parsed body. `rawBody` must be the bytes as received. */
-export async function verifyWebhookSignature<Event>(
+async function verifyWebhookSignature<Event>(
   rules: WebhookSignature,
   rawBody: string | Uint8Array,
   headers: HeaderBag,

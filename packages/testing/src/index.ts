@@ -27,7 +27,7 @@ export { FdxEmulator, startFdx, type FdxOptions } from './emulators/fdx.js';
 export { FinexerEmulator, startFinexer, type FinexerOptions } from './emulators/finexer.js';
 export { TokenBook } from './emulators/tokens.js';
 export { OIDC_ACCOUNT, OIDC_CLIENTS, OidcHarness, startOidcProvider, type OidcClientCredentials, type OidcHarnessOptions } from './oidc.js';
-export { fixtureProfiles, loadProfile, PROVIDERS, specPath, type ProviderSlug } from './profiles.js';
+export { loadProfile, PROVIDERS, specPath } from './profiles.js';
 export { freePort, rejectionOf } from './util.js';
 export { CHROMIUM_PATH, launchChromium, loopbackOnly, serveDirectory } from './chromium.js';
 export { RedisServer, startRedis } from './redis.js';

@@ -7,129 +7,108 @@ export type Scope = never;
 /** The provider's servers, as the spec lists them. */
 export const servers = [
   {
-    "url": "https://api.dapi.com/v2",
-    "description": "Dapi API v2 (older documentation and the Go SDK use https://api.dapi.co/v2)."
-  }
+    url: "https://api.dapi.com/v2",
+    description: "Dapi API v2 (older documentation and the Go SDK use https://api.dapi.co/v2).",
+  },
 ] as const;
 
 /** How an operation asks for user input and is resumed (the spec's x-portico-user-input). */
 export const userInput: UserInputRules = {
-  "status": "/status",
-  "pending": "user_input_required",
-  "inputs": "/userInputs",
-  "operationId": "/operationID",
-  "request": {
-    "operationId": "operationID",
-    "inputs": "userInputs"
-  },
-  "schema": "UserInput"
+  status: "/status",
+  pending: "user_input_required",
+  inputs: "/userInputs",
+  operationId: "/operationID",
+  request: { operationId: "operationID", inputs: "userInputs" },
+  schema: "UserInput",
 };
-
-const s0 = { type: "object", required: ["success"] } as const;
-const s1 = { "200": s0 } as const;
-const s2 = { requiresAuth: true, shapes: s1 } as const;
-const s3 = { requiresAuth: true, retrySafe: true, shapes: s1 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dapi',
   defaultBaseUrl: 'https://api.dapi.com/v2',
   auth: {
-    "description": "Custom exchange of a Connect access code (valid 30 minutes) for a permanent access token; no expiry, no refresh; DelinkUser ends it.",
-    "securityScheme": "bearer",
-    "grants": [
-      "access_code_exchange"
-    ],
-    "token": {
-      "url": "/auth/ExchangeToken",
-      "operationId": "exchangeToken",
-      "clientAuthentication": "none",
-      "bodyFormat": "json",
-      "grants": {
-        "access_code_exchange": {
-          "inputs": [
-            "appSecret",
-            "accessCode",
-            "connectionID"
-          ],
-          "parameters": {
-            "appSecret": "{appSecret}",
-            "accessCode": "{accessCode}",
-            "connectionID": "{connectionID}"
-          }
-        }
+    grants: ["access_code_exchange"],
+    token: {
+      url: "/auth/ExchangeToken",
+      clientAuthentication: "none",
+      bodyFormat: "json",
+      grants: {
+        access_code_exchange: {
+          inputs: ["appSecret", "accessCode", "connectionID"],
+          parameters: { appSecret: "{appSecret}", accessCode: "{accessCode}", connectionID: "{connectionID}" },
+        },
       },
-      "response": {
-        "success": "/success",
-        "accessToken": "/accessToken",
-        "defaultTokenType": "Bearer"
-      },
-      "error": {
-        "code": "/type",
-        "description": "/msg"
-      }
+      response: { success: "/success", accessToken: "/accessToken", defaultTokenType: "Bearer" },
+      error: { code: "/type", description: "/msg" },
     },
-    "expiry": {
-      "never": true
+    expiry: { never: true },
+    revocation: {
+      url: "/users/DelinkUser",
+      clientAuthentication: "bearer",
+      bodyFormat: "json",
+      inputs: ["appSecret", "userSecret"],
+      parameters: { appSecret: "{appSecret}", userSecret: "{userSecret}" },
+      revokes: "grant",
+      successStatus: [200],
+      success: "/success",
+      error: { code: "/type", description: "/msg" },
     },
-    "revocation": {
-      "url": "/users/DelinkUser",
-      "operationId": "delinkUser",
-      "standard": "custom",
-      "clientAuthentication": "bearer",
-      "bodyFormat": "json",
-      "inputs": [
-        "appSecret",
-        "userSecret"
-      ],
-      "parameters": {
-        "appSecret": "{appSecret}",
-        "userSecret": "{userSecret}"
-      },
-      "revokes": "grant",
-      "successStatus": [
-        200
-      ],
-      "success": "/success",
-      "error": {
-        "code": "/type",
-        "description": "/msg"
-      }
-    },
-    "apply": {
-      "header": "Authorization",
-      "scheme": "Bearer"
-    }
+    apply: { header: "Authorization", scheme: "Bearer" },
   },
   envelope: {
-    "failure": [
-      {
-        "pointer": "/success",
-        "equals": false
-      },
-      {
-        "pointer": "/status",
-        "equals": "failed"
-      }
-    ],
-    "message": "/msg",
-    "code": "/type"
+    failure: [{ pointer: "/success", equals: false }, { pointer: "/status", equals: "failed" }],
+    message: "/msg",
+    code: "/type",
   },
   operations: {
-    "POST /auth/ExchangeToken": {
-      shapes: s1
+    "POST /auth/ExchangeToken": { shapes: { "200": { type: "object", required: ["success"] } } },
+    "POST /users/DelinkUser": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success"] } } },
+    "POST /data/identity/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
     },
-    "POST /users/DelinkUser": s2,
-    "POST /data/identity/get": s3,
-    "POST /data/accounts/get": s3,
-    "POST /data/balance/get": s3,
-    "POST /data/transactions/get": s3,
-    "POST /data/categorizedTransactions/get": s3,
-    "POST /data/enrichedTransactions/get": s3,
-    "POST /metadata/accounts/get": s3,
-    "POST /payment/beneficiaries/get": s3,
-    "POST /payment/beneficiaries/create": s2,
-    "POST /payment/transfer/create": s2,
-    "POST /payment/transfer/autoflow": s2,
-    "POST /operation/get": s3
+    "POST /data/accounts/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
+    },
+    "POST /data/balance/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
+    },
+    "POST /data/transactions/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
+    },
+    "POST /data/categorizedTransactions/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
+    },
+    "POST /data/enrichedTransactions/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
+    },
+    "POST /metadata/accounts/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
+    },
+    "POST /payment/beneficiaries/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
+    },
+    "POST /payment/beneficiaries/create": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success"] } } },
+    "POST /payment/transfer/create": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success"] } } },
+    "POST /payment/transfer/autoflow": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success"] } } },
+    "POST /operation/get": {
+      requiresAuth: true,
+      retrySafe: true,
+      shapes: { "200": { type: "object", required: ["success"] } },
+    },
   },
 };

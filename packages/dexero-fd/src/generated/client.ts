@@ -9,16 +9,11 @@ import { spec, type Scope } from './spec.js';
 /** What `createClient({ auth })` accepts for Dexero FD API. */
 export type Auth = ClientCredentialsInput<Scope>;
 
-/** Paginated list operations and the type of one item (`client.paginate(path)`). */
-export interface Pages {
-
-}
-
 /** A typed client for Dexero FD API, with the provider's auth, retries, timeouts, typed errors and pagination. */
-export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, Pages, Throw> =
-  defineClient<paths, Auth, Pages>({ ...spec, xml });
+export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, {}, Throw> =
+  defineClient<paths, Auth, {}>({ ...spec, xml });
 
 export { PorticoError, ConfigurationError, InsecureUrlError, OAuthError, TokenResponseError, ReauthorizationRequiredError, TokenStoreError, TokenTimeoutError, MemoryTokenStore } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
-export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, PaginationLoopError } from '@portico/runtime';
-export type { ClientOptions, Logger, LogLevel, PaginateOptions } from '@portico/runtime';
+export { ApiError, BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError, EnvelopeError, ConnectionError, TimeoutError, ResponseParseError, ResponseTooLargeError, ResponseValidationError } from '@portico/runtime';
+export type { ClientOptions, Logger, LogLevel } from '@portico/runtime';

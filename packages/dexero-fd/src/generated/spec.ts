@@ -7,166 +7,283 @@ export type Scope = 'read';
 /** The provider's servers, as the spec lists them. */
 export const servers = [
   {
-    "url": "https://fd.dexero.com/services/v{version}/rest",
-    "description": "Dexero FD REST API (HTTPS only).",
-    "variables": {
-      "version": {
-        "default": "6"
-      }
-    }
-  }
+    url: "https://fd.dexero.com/services/v{version}/rest",
+    description: "Dexero FD REST API (HTTPS only).",
+    variables: { version: { default: "6" } },
+  },
 ] as const;
-
-const s0 = { type: "integer", xmlAttribute: true } as const;
-const s1 = { street: {
-  type: "string"
-}, city: {
-  type: "string"
-}, province: {
-  type: "string"
-}, postalCode: {
-  type: "string"
-}, country: {
-  type: "string"
-} } as const;
-const s2 = { type: "object", properties: s1 } as const;
-const s3 = { id: s0, createdAt: {
-  type: "string"
-}, updatedAt: {
-  type: "string"
-}, type: {
-  type: "string"
-}, firstName: {
-  type: "string"
-}, lastName: {
-  type: "string"
-}, organizationName: {
-  type: "string"
-}, email: {
-  type: "string"
-}, phone: {
-  type: "string"
-}, language: {
-  type: "string"
-}, active: {
-  type: "boolean"
-}, address: s2 } as const;
-const s4 = { type: "object", xmlName: "record", required: ["id"], properties: s3 } as const;
-const s5 = { type: "array", xmlWrapped: true, items: s4 } as const;
-const s6 = { records: s5 } as const;
-const s7 = { type: "object", xmlName: "recordList", required: ["records"], properties: s6 } as const;
-const s8 = { code: {
-  type: "integer"
-}, message: {
-  type: "string"
-} } as const;
-const s9 = { type: "object", xmlName: "error", required: ["message"], properties: s8 } as const;
-const s10 = { "200": s7, default: s9 } as const;
-const s11 = { json: "application/json", xml: "application/xml" } as const;
-const s12 = { param: "format", types: s11 } as const;
-const s13 = { requiresAuth: true, shapes: s10, accepts: ["application/xml"], defaults: {
-  format: "json"
-}, representation: s12 } as const;
-const s14 = { type: {
-  type: "string"
-}, firstName: {
-  type: "string"
-}, lastName: {
-  type: "string"
-}, organizationName: {
-  type: "string"
-}, email: {
-  type: "string"
-}, phone: {
-  type: "string"
-}, language: {
-  type: "string"
-}, active: {
-  type: "boolean"
-}, address: s2 } as const;
-const s15 = { type: "object", xmlName: "record", properties: s14 } as const;
-const s16 = { param: "format", types: s11, body: s15 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'dexero-fd',
   defaultBaseUrl: 'https://fd.dexero.com/services/v6/rest',
   auth: {
-    "description": "OAuth 2.0 client credentials; client authenticated with HTTP Basic; form body scope=read&grant_type=client_credentials.",
-    "securityScheme": "oauth2",
-    "grants": [
-      "client_credentials"
-    ],
-    "token": {
-      "url": "https://fd.dexero.com/oauth/token.action",
-      "operationId": "requestAccessToken",
-      "clientAuthentication": "client_secret_basic",
-      "bodyFormat": "form",
-      "grants": {
-        "client_credentials": {
-          "parameters": {
-            "scope": "{scope}",
-            "grant_type": "client_credentials"
-          }
-        }
+    grants: ["client_credentials"],
+    token: {
+      url: "https://fd.dexero.com/oauth/token.action",
+      clientAuthentication: "client_secret_basic",
+      bodyFormat: "form",
+      grants: {
+        client_credentials: { parameters: { scope: "{scope}", grant_type: "client_credentials" } },
       },
-      "response": {
-        "accessToken": "/access_token",
-        "tokenType": "/token_type",
-        "expiresIn": "/expires_in",
-        "scope": "/scope"
+      response: {
+        accessToken: "/access_token",
+        tokenType: "/token_type",
+        expiresIn: "/expires_in",
+        scope: "/scope",
       },
-      "error": {
-        "code": "/error",
-        "description": "/error_description",
-        "uri": "/error_uri"
-      }
+      error: { code: "/error", description: "/error_description", uri: "/error_uri" },
     },
-    "scope": {
-      "separator": " ",
-      "default": [
-        "read"
-      ]
-    },
-    "apply": {
-      "header": "Authorization",
-      "scheme": "Bearer"
-    }
+    scope: { separator: " ", default: ["read"] },
+    apply: { header: "Authorization", scheme: "Bearer" },
   },
   operations: {
-    "GET /records.{format}": s13,
-    "POST /records.{format}": {
+    "GET /records.{format}": {
       requiresAuth: true,
-      shapes: {
-        "201": s4,
-        default: s9
-      },
-      accepts: ["application/xml"],
-      defaults: {
-        format: "json"
-      },
-      representation: s16
-    },
-    "GET /records/search.{format}": s13,
-    "PUT /records/{recordId}.{format}": {
-      requiresAuth: true,
-      shapes: {
-        "200": s4,
-        default: s9
-      },
-      accepts: ["application/xml"],
-      defaults: {
-        format: "json"
-      },
-      representation: s16
-    },
-    "POST /oauth/token.action": {
-      formBody: true,
       shapes: {
         "200": {
           type: "object",
-          required: ["access_token", "token_type"]
-        }
-      }
-    }
+          xmlName: "recordList",
+          required: ["records"],
+          properties: {
+            records: {
+              type: "array",
+              xmlWrapped: true,
+              items: {
+                type: "object",
+                xmlName: "record",
+                required: ["id"],
+                properties: {
+                  id: { type: "integer", xmlAttribute: true },
+                  createdAt: { type: "string" },
+                  updatedAt: { type: "string" },
+                  type: { type: "string" },
+                  firstName: { type: "string" },
+                  lastName: { type: "string" },
+                  organizationName: { type: "string" },
+                  email: { type: "string" },
+                  phone: { type: "string" },
+                  language: { type: "string" },
+                  active: { type: "boolean" },
+                  address: {
+                    type: "object",
+                    properties: {
+                      street: { type: "string" },
+                      city: { type: "string" },
+                      province: { type: "string" },
+                      postalCode: { type: "string" },
+                      country: { type: "string" },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        default: {
+          type: "object",
+          xmlName: "error",
+          required: ["message"],
+          properties: { code: { type: "integer" }, message: { type: "string" } },
+        },
+      },
+      accepts: ["application/xml"],
+      defaults: { format: "json" },
+      representation: { param: "format", types: { json: "application/json", xml: "application/xml" } },
+    },
+    "POST /records.{format}": {
+      requiresAuth: true,
+      shapes: {
+        "201": {
+          type: "object",
+          xmlName: "record",
+          required: ["id"],
+          properties: {
+            id: { type: "integer", xmlAttribute: true },
+            createdAt: { type: "string" },
+            updatedAt: { type: "string" },
+            type: { type: "string" },
+            firstName: { type: "string" },
+            lastName: { type: "string" },
+            organizationName: { type: "string" },
+            email: { type: "string" },
+            phone: { type: "string" },
+            language: { type: "string" },
+            active: { type: "boolean" },
+            address: {
+              type: "object",
+              properties: {
+                street: { type: "string" },
+                city: { type: "string" },
+                province: { type: "string" },
+                postalCode: { type: "string" },
+                country: { type: "string" },
+              },
+            },
+          },
+        },
+        default: {
+          type: "object",
+          xmlName: "error",
+          required: ["message"],
+          properties: { code: { type: "integer" }, message: { type: "string" } },
+        },
+      },
+      accepts: ["application/xml"],
+      defaults: { format: "json" },
+      representation: {
+        param: "format",
+        types: { json: "application/json", xml: "application/xml" },
+        body: {
+          type: "object",
+          xmlName: "record",
+          properties: {
+            type: { type: "string" },
+            firstName: { type: "string" },
+            lastName: { type: "string" },
+            organizationName: { type: "string" },
+            email: { type: "string" },
+            phone: { type: "string" },
+            language: { type: "string" },
+            active: { type: "boolean" },
+            address: {
+              type: "object",
+              properties: {
+                street: { type: "string" },
+                city: { type: "string" },
+                province: { type: "string" },
+                postalCode: { type: "string" },
+                country: { type: "string" },
+              },
+            },
+          },
+        },
+      },
+    },
+    "GET /records/search.{format}": {
+      requiresAuth: true,
+      shapes: {
+        "200": {
+          type: "object",
+          xmlName: "recordList",
+          required: ["records"],
+          properties: {
+            records: {
+              type: "array",
+              xmlWrapped: true,
+              items: {
+                type: "object",
+                xmlName: "record",
+                required: ["id"],
+                properties: {
+                  id: { type: "integer", xmlAttribute: true },
+                  createdAt: { type: "string" },
+                  updatedAt: { type: "string" },
+                  type: { type: "string" },
+                  firstName: { type: "string" },
+                  lastName: { type: "string" },
+                  organizationName: { type: "string" },
+                  email: { type: "string" },
+                  phone: { type: "string" },
+                  language: { type: "string" },
+                  active: { type: "boolean" },
+                  address: {
+                    type: "object",
+                    properties: {
+                      street: { type: "string" },
+                      city: { type: "string" },
+                      province: { type: "string" },
+                      postalCode: { type: "string" },
+                      country: { type: "string" },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        default: {
+          type: "object",
+          xmlName: "error",
+          required: ["message"],
+          properties: { code: { type: "integer" }, message: { type: "string" } },
+        },
+      },
+      accepts: ["application/xml"],
+      defaults: { format: "json" },
+      representation: { param: "format", types: { json: "application/json", xml: "application/xml" } },
+    },
+    "PUT /records/{recordId}.{format}": {
+      requiresAuth: true,
+      shapes: {
+        "200": {
+          type: "object",
+          xmlName: "record",
+          required: ["id"],
+          properties: {
+            id: { type: "integer", xmlAttribute: true },
+            createdAt: { type: "string" },
+            updatedAt: { type: "string" },
+            type: { type: "string" },
+            firstName: { type: "string" },
+            lastName: { type: "string" },
+            organizationName: { type: "string" },
+            email: { type: "string" },
+            phone: { type: "string" },
+            language: { type: "string" },
+            active: { type: "boolean" },
+            address: {
+              type: "object",
+              properties: {
+                street: { type: "string" },
+                city: { type: "string" },
+                province: { type: "string" },
+                postalCode: { type: "string" },
+                country: { type: "string" },
+              },
+            },
+          },
+        },
+        default: {
+          type: "object",
+          xmlName: "error",
+          required: ["message"],
+          properties: { code: { type: "integer" }, message: { type: "string" } },
+        },
+      },
+      accepts: ["application/xml"],
+      defaults: { format: "json" },
+      representation: {
+        param: "format",
+        types: { json: "application/json", xml: "application/xml" },
+        body: {
+          type: "object",
+          xmlName: "record",
+          properties: {
+            type: { type: "string" },
+            firstName: { type: "string" },
+            lastName: { type: "string" },
+            organizationName: { type: "string" },
+            email: { type: "string" },
+            phone: { type: "string" },
+            language: { type: "string" },
+            active: { type: "boolean" },
+            address: {
+              type: "object",
+              properties: {
+                street: { type: "string" },
+                city: { type: "string" },
+                province: { type: "string" },
+                postalCode: { type: "string" },
+                country: { type: "string" },
+              },
+            },
+          },
+        },
+      },
+    },
+    "POST /oauth/token.action": {
+      formBody: true,
+      shapes: { "200": { type: "object", required: ["access_token", "token_type"] } },
+    },
   },
 };

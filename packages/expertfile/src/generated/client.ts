@@ -3,7 +3,7 @@ import { defineClient } from '@portico/runtime';
 import type { ClientOptions, PorticoClient } from '@portico/runtime';
 import { paginate } from '@portico/runtime/pagination';
 import type { ClientCredentialsInput } from '@portico/auth';
-import type { paths } from './schema.js';
+import type { components, paths } from './schema.js';
 import { spec, type Scope } from './spec.js';
 
 /** What `createClient({ auth })` accepts for ExpertFile Public API. */
@@ -11,7 +11,7 @@ export type Auth = ClientCredentialsInput<Scope>;
 
 /** Paginated list operations and the type of one item (`client.paginate(path)`). */
 export interface Pages {
-  "/organization/{corporation}/expert": NonNullable<NonNullable<NonNullable<paths["/organization/{corporation}/expert"]['get']['responses'][200]['content']["application/json"]>["data"]>["experts"]>[number];
+  "/organization/{corporation}/expert": components["schemas"]["ExpertSummary"];
 }
 
 /** A typed client for ExpertFile Public API, with the provider's auth, retries, timeouts, typed errors and pagination. */

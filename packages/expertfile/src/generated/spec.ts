@@ -7,93 +7,87 @@ export type Scope = never;
 /** The provider's servers, as the spec lists them. */
 export const servers = [
   {
-    "url": "https://public-api.expertfile.com/v2",
-    "description": "ExpertFile public API, version 2."
-  }
+    url: "https://public-api.expertfile.com/v2",
+    description: "ExpertFile public API, version 2.",
+  },
 ] as const;
-
-const s0 = { type: "object", required: ["success", "data"] } as const;
-const s1 = { "200": s0 } as const;
-const s2 = { requiresAuth: true, formBody: true, shapes: s1 } as const;
-const s3 = { requiresAuth: true, shapes: s1 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'expertfile',
   defaultBaseUrl: 'https://public-api.expertfile.com/v2',
   auth: {
-    "description": "Client credentials in the form body; the response is an envelope {success, data} with an ISO-8601 absolute expiry; tokens last 30 days; success false is an error.",
-    "securityScheme": "oauth2",
-    "grants": [
-      "client_credentials"
-    ],
-    "token": {
-      "url": "https://public-api.expertfile.com/v2/oauth/token",
-      "operationId": "requestAccessToken",
-      "clientAuthentication": "client_secret_post",
-      "bodyFormat": "form",
-      "grants": {
-        "client_credentials": {
-          "parameters": {
-            "grant_type": "client_credentials"
-          }
-        }
+    grants: ["client_credentials"],
+    token: {
+      url: "https://public-api.expertfile.com/v2/oauth/token",
+      clientAuthentication: "client_secret_post",
+      bodyFormat: "form",
+      grants: { client_credentials: { parameters: { grant_type: "client_credentials" } } },
+      response: {
+        success: "/success",
+        accessToken: "/data/accessToken",
+        expiresAt: "/data/accessTokenExpiresAt",
+        defaultTokenType: "Bearer",
       },
-      "response": {
-        "success": "/success",
-        "accessToken": "/data/accessToken",
-        "expiresAt": "/data/accessTokenExpiresAt",
-        "defaultTokenType": "Bearer"
-      },
-      "error": {
-        "description": "/msg"
-      }
+      error: { description: "/msg" },
     },
-    "expiry": {
-      "accessTokenLifetimeSeconds": 2592000
-    },
-    "apply": {
-      "header": "Authorization",
-      "scheme": "Bearer"
-    }
+    expiry: { accessTokenLifetimeSeconds: 2592000 },
+    apply: { header: "Authorization", scheme: "Bearer" },
   },
-  envelope: {
-    "failure": [
-      {
-        "pointer": "/success",
-        "equals": false
-      }
-    ],
-    "message": "/msg"
-  },
+  envelope: { failure: [{ pointer: "/success", equals: false }], message: "/msg" },
   operations: {
-    "POST /oauth/token": {
-      formBody: true,
-      shapes: s1
-    },
+    "POST /oauth/token": { formBody: true, shapes: { "200": { type: "object", required: ["success", "data"] } } },
     "GET /organization/{corporation}/expert": {
       requiresAuth: true,
-      shapes: s1,
+      shapes: { "200": { type: "object", required: ["success", "data"] } },
       pagination: {
         style: "offset",
         items: "/data/experts",
         offsetParam: "page_from",
         limitParam: "page_size",
         defaultLimit: 10,
-        total: "/data/total"
-      }
+        total: "/data/total",
+      },
     },
-    "POST /organization/{corporation}/expert": s2,
-    "GET /organization/{corporation}/expert/{username}": s3,
-    "PUT /organization/{corporation}/expert/{username}": s2,
-    "DELETE /organization/{corporation}/expert/{username}": s3,
-    "GET /organization/{corporation}/expert/{username}/biography": s3,
-    "POST /organization/{corporation}/expert/{username}/biography": s2,
-    "GET /organization/{corporation}/expert/{username}/tagline": s3,
-    "POST /organization/{corporation}/expert/{username}/tagline": s2,
-    "GET /organization/{corporation}/expert/{username}/link": s3,
-    "POST /organization/{corporation}/expert/{username}/link": s2,
-    "PUT /organization/{corporation}/expert/{username}/link/{id}": s2,
-    "DELETE /organization/{corporation}/expert/{username}/link/{id}": s3,
-    "POST /organization/{corporation}/inquiry/{type}": s2
+    "POST /organization/{corporation}/expert": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: { "200": { type: "object", required: ["success", "data"] } },
+    },
+    "GET /organization/{corporation}/expert/{username}": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success", "data"] } } },
+    "PUT /organization/{corporation}/expert/{username}": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: { "200": { type: "object", required: ["success", "data"] } },
+    },
+    "DELETE /organization/{corporation}/expert/{username}": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success", "data"] } } },
+    "GET /organization/{corporation}/expert/{username}/biography": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success", "data"] } } },
+    "POST /organization/{corporation}/expert/{username}/biography": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: { "200": { type: "object", required: ["success", "data"] } },
+    },
+    "GET /organization/{corporation}/expert/{username}/tagline": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success", "data"] } } },
+    "POST /organization/{corporation}/expert/{username}/tagline": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: { "200": { type: "object", required: ["success", "data"] } },
+    },
+    "GET /organization/{corporation}/expert/{username}/link": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success", "data"] } } },
+    "POST /organization/{corporation}/expert/{username}/link": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: { "200": { type: "object", required: ["success", "data"] } },
+    },
+    "PUT /organization/{corporation}/expert/{username}/link/{id}": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: { "200": { type: "object", required: ["success", "data"] } },
+    },
+    "DELETE /organization/{corporation}/expert/{username}/link/{id}": { requiresAuth: true, shapes: { "200": { type: "object", required: ["success", "data"] } } },
+    "POST /organization/{corporation}/inquiry/{type}": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: { "200": { type: "object", required: ["success", "data"] } },
+    },
   },
 };

@@ -4,7 +4,7 @@ import type { ClientOptions, PorticoClient } from '@portico/runtime';
 import { paginate } from '@portico/runtime/pagination';
 import { defineOAuth } from '@portico/auth';
 import type { Session, StaticTokenInput } from '@portico/auth';
-import type { paths } from './schema.js';
+import type { components, paths } from './schema.js';
 import { spec, type Scope } from './spec.js';
 
 /** What `createClient({ auth })` accepts for FDX API 4.6 (MX Data Access authorization). */
@@ -12,8 +12,8 @@ export type Auth = Session | StaticTokenInput;
 
 /** Paginated list operations and the type of one item (`client.paginate(path)`). */
 export interface Pages {
-  "/accounts": NonNullable<NonNullable<paths["/accounts"]['get']['responses'][200]['content']["application/json"]>["accounts"]>[number];
-  "/accounts/{accountId}/transactions": NonNullable<NonNullable<paths["/accounts/{accountId}/transactions"]['get']['responses'][200]['content']["application/json"]>["transactions"]>[number];
+  "/accounts": components["schemas"]["AccountWithDetails"];
+  "/accounts/{accountId}/transactions": components["schemas"]["TransactionWithDetails"];
 }
 
 /** A typed client for FDX API 4.6 (MX Data Access authorization), with the provider's auth, retries, timeouts, typed errors and pagination. */

@@ -7,171 +7,106 @@ export type Scope = 'openid' | 'customers' | 'accounts' | 'transactions' | 'stat
 /** The provider's servers, as the spec lists them. */
 export const servers = [
   {
-    "url": "{baseUrl}",
-    "description": "The data provider's FDX API.",
-    "variables": {
-      "baseUrl": {
-        "default": "https://api.fi.com/fdx/v4"
-      }
-    }
-  }
+    url: "{baseUrl}",
+    description: "The data provider's FDX API.",
+    variables: { baseUrl: { default: "https://api.fi.com/fdx/v4" } },
+  },
 ] as const;
 
 export const spec: ProviderSpec = {
   slug: 'fdx',
   defaultBaseUrl: 'https://api.fi.com/fdx/v4',
   auth: {
-    "description": "Authorization code with PKCE (S256 only), client_secret_basic, refresh tokens that rotate on every use and last 30 days, RFC 7009 revocation.",
-    "securityScheme": "oauth2",
-    "grants": [
-      "authorization_code",
-      "refresh_token"
-    ],
-    "authorization": {
-      "url": "/oauth2/v4/authorize",
-      "operationId": "authorize",
-      "pkce": "required",
-      "codeChallengeMinLength": 32,
-      "state": "recommended",
-      "parameters": {
-        "client_id": "{clientId}",
-        "redirect_uri": "{redirectUri}",
-        "response_type": "code",
-        "code_challenge": "{codeChallenge}",
-        "code_challenge_method": "S256",
-        "scope": "{scope}",
-        "state": "{state}"
+    grants: ["authorization_code", "refresh_token"],
+    authorization: {
+      url: "/oauth2/v4/authorize",
+      pkce: "required",
+      codeChallengeMinLength: 32,
+      state: "recommended",
+      parameters: {
+        client_id: "{clientId}",
+        redirect_uri: "{redirectUri}",
+        response_type: "code",
+        code_challenge: "{codeChallenge}",
+        code_challenge_method: "S256",
+        scope: "{scope}",
+        state: "{state}",
       },
-      "requiredScopes": [
-        "openid"
-      ]
+      requiredScopes: ["openid"],
     },
-    "token": {
-      "url": "/oauth2/v4/token",
-      "operationId": "requestToken",
-      "clientAuthentication": "client_secret_basic",
-      "bodyFormat": "form",
-      "grants": {
-        "authorization_code": {
-          "parameters": {
-            "client_id": "{clientId}",
-            "code": "{code}",
-            "grant_type": "authorization_code",
-            "redirect_uri": "{redirectUri}",
-            "code_verifier": "{codeVerifier}"
-          }
+    token: {
+      url: "/oauth2/v4/token",
+      clientAuthentication: "client_secret_basic",
+      bodyFormat: "form",
+      grants: {
+        authorization_code: {
+          parameters: {
+            client_id: "{clientId}",
+            code: "{code}",
+            grant_type: "authorization_code",
+            redirect_uri: "{redirectUri}",
+            code_verifier: "{codeVerifier}",
+          },
         },
-        "refresh_token": {
-          "parameters": {
-            "client_id": "{clientId}",
-            "grant_type": "refresh_token",
-            "refresh_token": "{refreshToken}"
-          }
-        }
+        refresh_token: {
+          parameters: {
+            client_id: "{clientId}",
+            grant_type: "refresh_token",
+            refresh_token: "{refreshToken}",
+          },
+        },
       },
-      "response": {
-        "accessToken": "/access_token",
-        "tokenType": "/token_type",
-        "refreshToken": "/refresh_token",
-        "scope": "/scope",
-        "expiresIn": "/expires_in"
+      response: {
+        accessToken: "/access_token",
+        tokenType: "/token_type",
+        refreshToken: "/refresh_token",
+        scope: "/scope",
+        expiresIn: "/expires_in",
       },
-      "error": {
-        "code": "/error",
-        "description": "/error_description",
-        "uri": "/error_uri"
-      }
+      error: { code: "/error", description: "/error_description", uri: "/error_uri" },
     },
-    "scope": {
-      "separator": " "
+    scope: { separator: " " },
+    refresh: { rotation: "always" },
+    revocation: {
+      url: "/oauth2/v4/revoke",
+      clientAuthentication: "client_secret_basic",
+      bodyFormat: "form",
+      parameters: { token: "{token}", token_type_hint: "{tokenTypeHint}" },
+      successStatus: [200],
+      error: { code: "/error", description: "/error_description", uri: "/error_uri" },
     },
-    "refresh": {
-      "rotation": "always",
-      "refreshTokenLifetimeSeconds": 2592000
-    },
-    "revocation": {
-      "url": "/oauth2/v4/revoke",
-      "operationId": "revokeToken",
-      "standard": "rfc7009",
-      "clientAuthentication": "client_secret_basic",
-      "bodyFormat": "form",
-      "parameters": {
-        "token": "{token}",
-        "token_type_hint": "{tokenTypeHint}"
-      },
-      "successStatus": [
-        200
-      ],
-      "error": {
-        "code": "/error",
-        "description": "/error_description",
-        "uri": "/error_uri"
-      }
-    },
-    "apply": {
-      "header": "Authorization",
-      "scheme": "Bearer"
-    }
+    apply: { header: "Authorization", scheme: "Bearer" },
   },
   operations: {
-    "GET /oauth2/v4/authorize": {
-      accepts: ["text/html"]
-    },
+    "GET /oauth2/v4/authorize": { accepts: ["text/html"] },
     "POST /oauth2/v4/token": {
       formBody: true,
-      shapes: {
-        "200": {
-          type: "object",
-          required: ["access_token", "token_type"]
-        }
-      }
+      shapes: { "200": { type: "object", required: ["access_token", "token_type"] } },
     },
-    "POST /oauth2/v4/revoke": {
-      formBody: true
-    },
-    "GET /customers/current": {
-      requiresAuth: true,
-      shapes: {
-        "200": {
-          type: "object",
-          required: ["customerId"]
-        }
-      }
-    },
+    "POST /oauth2/v4/revoke": { formBody: true },
+    "GET /customers/current": { requiresAuth: true, shapes: { "200": { type: "object", required: ["customerId"] } } },
     "GET /accounts": {
       requiresAuth: true,
-      shapes: {
-        "200": {
-          type: "object",
-          required: ["accounts"]
-        }
-      },
+      shapes: { "200": { type: "object", required: ["accounts"] } },
       pagination: {
         style: "cursor",
         items: "/accounts",
         cursorParam: "offset",
         nextCursor: "/page/nextOffset",
-        limitParam: "limit"
-      }
+        limitParam: "limit",
+      },
     },
-    "GET /accounts/{accountId}": {
-      requiresAuth: true
-    },
+    "GET /accounts/{accountId}": { requiresAuth: true },
     "GET /accounts/{accountId}/transactions": {
       requiresAuth: true,
-      shapes: {
-        "200": {
-          type: "object",
-          required: ["transactions"]
-        }
-      },
+      shapes: { "200": { type: "object", required: ["transactions"] } },
       pagination: {
         style: "cursor",
         items: "/transactions",
         cursorParam: "offset",
         nextCursor: "/page/nextOffset",
-        limitParam: "limit"
-      }
-    }
+        limitParam: "limit",
+      },
+    },
   },
 };

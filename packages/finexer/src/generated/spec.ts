@@ -7,183 +7,254 @@ export type Scope = 'customer_read' | 'customer_write';
 /** The provider's servers, as the spec lists them. */
 export const servers = [
   {
-    "url": "https://api.finexer.com",
-    "description": "Finexer API (sandbox and live share this host; the API key selects the environment)."
-  }
+    url: "https://api.finexer.com",
+    description: "Finexer API (sandbox and live share this host; the API key selects the environment).",
+  },
 ] as const;
 
 /** How webhook deliveries are signed (the spec's x-portico-webhook-signature). */
 export const webhookSignature: WebhookSignature = {
-  "header": "fx-signature",
-  "separator": ";",
-  "timestampKey": "t",
-  "signatureKey": "s",
-  "signedPayload": "{timestamp}.{body}",
-  "algorithm": "HMAC-SHA256",
-  "encoding": "hex",
-  "timestampFormat": "iso8601",
-  "toleranceSec": 300
+  header: "fx-signature",
+  separator: ";",
+  timestampKey: "t",
+  signatureKey: "s",
+  signedPayload: "{timestamp}.{body}",
+  algorithm: "HMAC-SHA256",
+  encoding: "hex",
+  timestampFormat: "iso8601",
+  toleranceSec: 300,
 };
-
-const s0 = ["data", "count", "paging"] as const;
-const s1 = { type: "object", required: s0 } as const;
-const s2 = { "200": s1 } as const;
-const s3 = { style: "next-url", items: "/data", nextUrl: "/paging/next" } as const;
-const s4 = { requiresAuth: true, shapes: s2, pagination: s3 } as const;
-const s5 = ["id", "object", "name", "email"] as const;
-const s6 = { type: "object", required: s5 } as const;
-const s7 = { "200": s6 } as const;
-const s8 = ["id", "object", "created_at", "updated_at", "renewed_at", "provider", "customer", "consent_link", "failure_code", "failure_message", "expiry_date", "retro_date", "scopes", "authed_at", "status", "metadata"] as const;
-const s9 = { type: "object", required: s8 } as const;
-const s10 = { "200": s9 } as const;
-const s11 = { requiresAuth: true, formBody: true, shapes: s10 } as const;
-const s12 = { requiresAuth: true, shapes: s10 } as const;
-const s13 = { type: "object", required: ["status"] } as const;
-const s14 = { "200": s13 } as const;
-const s15 = { requiresAuth: true, shapes: s14 } as const;
-const s16 = { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" } as const;
-const s17 = { requiresAuth: true, shapes: s2, pagination: s16 } as const;
 
 export const spec: ProviderSpec = {
   slug: 'finexer',
   defaultBaseUrl: 'https://api.finexer.com',
   auth: {
-    "description": "Authorization code with state (no PKCE); client credentials in the form body; scopes comma-separated; refresh tokens kept unless a new one arrives; revocation ends the whole grant with 204.",
-    "securityScheme": "oauth2",
-    "grants": [
-      "authorization_code",
-      "refresh_token"
-    ],
-    "authorization": {
-      "url": "https://finexer.com/oauth/",
-      "operationId": "authorize",
-      "pkce": "none",
-      "state": "recommended",
-      "parameters": {
-        "client_id": "{clientId}",
-        "response_type": "code",
-        "redirect_uri": "{redirectUri}",
-        "scope": "{scope}",
-        "state": "{state}"
+    grants: ["authorization_code", "refresh_token"],
+    authorization: {
+      url: "https://finexer.com/oauth/",
+      pkce: "none",
+      state: "recommended",
+      parameters: {
+        client_id: "{clientId}",
+        response_type: "code",
+        redirect_uri: "{redirectUri}",
+        scope: "{scope}",
+        state: "{state}",
       },
-      "callback": {
-        "errorCode": "error_code"
-      }
+      callback: { errorCode: "error_code" },
     },
-    "token": {
-      "url": "https://finexer.com/oauth/token",
-      "operationId": "requestAccessToken",
-      "clientAuthentication": "client_secret_post",
-      "bodyFormat": "form",
-      "grants": {
-        "authorization_code": {
-          "parameters": {
-            "code": "{code}",
-            "grant_type": "authorization_code"
-          }
-        },
-        "refresh_token": {
-          "parameters": {
-            "grant_type": "refresh_token",
-            "refresh_token": "{refreshToken}"
-          }
-        }
+    token: {
+      url: "https://finexer.com/oauth/token",
+      clientAuthentication: "client_secret_post",
+      bodyFormat: "form",
+      grants: {
+        authorization_code: { parameters: { code: "{code}", grant_type: "authorization_code" } },
+        refresh_token: { parameters: { grant_type: "refresh_token", refresh_token: "{refreshToken}" } },
       },
-      "response": {
-        "accessToken": "/access_token",
-        "tokenType": "/token_type",
-        "refreshToken": "/refresh_token",
-        "scope": "/scope",
-        "expiresIn": "/expires_in"
+      response: {
+        accessToken: "/access_token",
+        tokenType: "/token_type",
+        refreshToken: "/refresh_token",
+        scope: "/scope",
+        expiresIn: "/expires_in",
       },
-      "error": {
-        "code": "/error",
-        "description": "/error_description"
-      }
+      error: { code: "/error", description: "/error_description" },
     },
-    "scope": {
-      "separator": ","
+    scope: { separator: "," },
+    refresh: { rotation: "optional" },
+    revocation: {
+      url: "https://finexer.com/oauth/revoke",
+      clientAuthentication: "client_secret_post",
+      bodyFormat: "form",
+      parameters: { refresh_token: "{refreshToken}" },
+      revokes: "grant",
+      successStatus: [204],
+      error: { code: "/error", description: "/error_description" },
     },
-    "refresh": {
-      "rotation": "optional"
-    },
-    "revocation": {
-      "url": "https://finexer.com/oauth/revoke",
-      "operationId": "revokeAuthorization",
-      "standard": "custom",
-      "clientAuthentication": "client_secret_post",
-      "bodyFormat": "form",
-      "parameters": {
-        "refresh_token": "{refreshToken}"
-      },
-      "revokes": "grant",
-      "successStatus": [
-        204
-      ],
-      "error": {
-        "code": "/error",
-        "description": "/error_description"
-      }
-    },
-    "apply": {
-      "header": "Authorization",
-      "scheme": "Bearer"
-    }
+    apply: { header: "Authorization", scheme: "Bearer" },
   },
   operations: {
-    "GET /": {
-      accepts: ["text/html"]
-    },
+    "GET /": { accepts: ["text/html"] },
     "POST /oauth/token": {
       formBody: true,
       shapes: {
         "200": {
           type: "object",
-          required: ["token_type", "access_token", "refresh_token", "account_id", "scope"]
-        }
-      }
+          required: ["token_type", "access_token", "refresh_token", "account_id", "scope"],
+        },
+      },
     },
-    "POST /oauth/revoke": {
-      formBody: true
+    "POST /oauth/revoke": { formBody: true },
+    "GET /customers": {
+      requiresAuth: true,
+      shapes: { "200": { type: "object", required: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next" },
     },
-    "GET /customers": s4,
     "POST /customers": {
       requiresAuth: true,
       formBody: true,
-      shapes: s7
+      shapes: { "200": { type: "object", required: ["id", "object", "name", "email"] } },
     },
     "GET /customers/{id}": {
       requiresAuth: true,
-      shapes: s7
+      shapes: { "200": { type: "object", required: ["id", "object", "name", "email"] } },
     },
-    "GET /consents": s4,
-    "POST /consents": s11,
-    "GET /consents/{id}": s12,
-    "POST /consents/{id}": s11,
-    "POST /consents/{id}/revoke": s12,
-    "GET /bank_accounts": s4,
+    "GET /consents": {
+      requiresAuth: true,
+      shapes: { "200": { type: "object", required: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next" },
+    },
+    "POST /consents": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: {
+        "200": {
+          type: "object",
+          required: [
+            "id",
+            "object",
+            "created_at",
+            "updated_at",
+            "renewed_at",
+            "provider",
+            "customer",
+            "consent_link",
+            "failure_code",
+            "failure_message",
+            "expiry_date",
+            "retro_date",
+            "scopes",
+            "authed_at",
+            "status",
+            "metadata",
+          ],
+        },
+      },
+    },
+    "GET /consents/{id}": {
+      requiresAuth: true,
+      shapes: {
+        "200": {
+          type: "object",
+          required: [
+            "id",
+            "object",
+            "created_at",
+            "updated_at",
+            "renewed_at",
+            "provider",
+            "customer",
+            "consent_link",
+            "failure_code",
+            "failure_message",
+            "expiry_date",
+            "retro_date",
+            "scopes",
+            "authed_at",
+            "status",
+            "metadata",
+          ],
+        },
+      },
+    },
+    "POST /consents/{id}": {
+      requiresAuth: true,
+      formBody: true,
+      shapes: {
+        "200": {
+          type: "object",
+          required: [
+            "id",
+            "object",
+            "created_at",
+            "updated_at",
+            "renewed_at",
+            "provider",
+            "customer",
+            "consent_link",
+            "failure_code",
+            "failure_message",
+            "expiry_date",
+            "retro_date",
+            "scopes",
+            "authed_at",
+            "status",
+            "metadata",
+          ],
+        },
+      },
+    },
+    "POST /consents/{id}/revoke": {
+      requiresAuth: true,
+      shapes: {
+        "200": {
+          type: "object",
+          required: [
+            "id",
+            "object",
+            "created_at",
+            "updated_at",
+            "renewed_at",
+            "provider",
+            "customer",
+            "consent_link",
+            "failure_code",
+            "failure_message",
+            "expiry_date",
+            "retro_date",
+            "scopes",
+            "authed_at",
+            "status",
+            "metadata",
+          ],
+        },
+      },
+    },
+    "GET /bank_accounts": {
+      requiresAuth: true,
+      shapes: { "200": { type: "object", required: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next" },
+    },
     "GET /bank_accounts/{id}": {
       requiresAuth: true,
       shapes: {
         "200": {
           type: "object",
-          required: ["id", "object", "created_at", "holder_name", "nickname", "currency", "identification", "type", "class", "provider", "consent", "customer", "fingerprint", "metadata"]
-        }
-      }
+          required: [
+            "id",
+            "object",
+            "created_at",
+            "holder_name",
+            "nickname",
+            "currency",
+            "identification",
+            "type",
+            "class",
+            "provider",
+            "consent",
+            "customer",
+            "fingerprint",
+            "metadata",
+          ],
+        },
+      },
     },
     "GET /bank_accounts/{id}/balance": {
       requiresAuth: true,
-      shapes: {
-        "200": {
-          type: "object",
-          required: ["data"]
-        }
-      },
-      pagination: s3
+      shapes: { "200": { type: "object", required: ["data"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next" },
     },
-    "GET /bank_accounts/{id}/sync": s15,
-    "POST /bank_accounts/{id}/sync": s15,
-    "GET /bank_accounts/{id}/transactions": s17,
-    "GET /providers": s17
+    "GET /bank_accounts/{id}/sync": { requiresAuth: true, shapes: { "200": { type: "object", required: ["status"] } } },
+    "POST /bank_accounts/{id}/sync": { requiresAuth: true, shapes: { "200": { type: "object", required: ["status"] } } },
+    "GET /bank_accounts/{id}/transactions": {
+      requiresAuth: true,
+      shapes: { "200": { type: "object", required: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" },
+    },
+    "GET /providers": {
+      requiresAuth: true,
+      shapes: { "200": { type: "object", required: ["data", "count", "paging"] } },
+      pagination: { style: "next-url", items: "/data", nextUrl: "/paging/next", limitParam: "limit" },
+    },
   },
 };
