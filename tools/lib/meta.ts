@@ -11,7 +11,7 @@ const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml$/i;
  * (oneOf/anyOf, several types) become `type: ''`: not checked, not decoded.
  * With `deep` false, properties are not walked (required names still come).
  */
-export function shape(doc: Json, input: Json, seen: string[] = [], deep = true): Json {
+function shape(doc: Json, input: Json, seen: string[] = [], deep = true): Json {
   const ref = typeof input?.$ref === 'string' ? input.$ref : undefined;
   if (ref && seen.includes(ref)) return { type: '' };
   const trail = ref ? [...seen, ref] : seen;
@@ -73,7 +73,7 @@ export function features(doc: Json): { xml: boolean; paginate: boolean } {
 }
 
 /** Above this much validation data (JSON characters), it goes to a module the client imports on the first response validated. */
-export const LAZY_VALIDATION_CHARS = 16_384;
+const LAZY_VALIDATION_CHARS = 16_384;
 
 /**
  * Metadata the runtime needs per operation, keyed `METHOD /path`; and, for
