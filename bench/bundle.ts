@@ -2,11 +2,12 @@
 // provider client (esbuild bundling a one-line entry that imports
 // createClient), per package, beside bare openapi-fetch.
 //   node --import tsx bench/bundle.ts
+
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { join } from 'node:path';
 import { listProviders } from '../tools/lib/specs.ts';
-import { fmt, ROOT, writeResult, type Figure } from './lib/results.ts';
+import { type Figure, fmt, ROOT, writeResult } from './lib/results.ts';
 
 const started = performance.now();
 
@@ -25,7 +26,13 @@ async function bundle(entry: string, resolveDir: string) {
   const code = result.outputFiles[0]!.contents;
   const byPart = new Map<string, number>();
   for (const [file, info] of Object.entries(Object.values(result.metafile.outputs)[0]!.inputs)) {
-    const part = file.includes('openapi-fetch') ? 'openapi-fetch' : /packages\/runtime\//.test(file) ? 'runtime' : /packages\/auth\//.test(file) ? 'auth' : 'provider';
+    const part = file.includes('openapi-fetch')
+      ? 'openapi-fetch'
+      : /packages\/runtime\//.test(file)
+        ? 'runtime'
+        : /packages\/auth\//.test(file)
+          ? 'auth'
+          : 'provider';
     byPart.set(part, (byPart.get(part) ?? 0) + info.bytesInOutput);
   }
   return { min: code.byteLength, gz: gzipSync(code, { level: 9 }).byteLength, byPart };
@@ -37,9 +44,18 @@ const rows: string[] = [`| bare openapi-fetch (baseline) | ${fmt(baseline.min, '
 const figures: Figure[] = [];
 for (const slug of listProviders()) {
   const b = await bundle(`export { createClient } from './dist/index.js';`, join(ROOT, 'packages', slug));
-  figures.push({ label: `bundle, createClient of @portico/${slug}`, value: b.gz, unit: 'B', baselineLabel: 'bare openapi-fetch', baseline: baseline.gz, better: 'lower' });
+  figures.push({
+    label: `bundle, createClient of @portico/${slug}`,
+    value: b.gz,
+    unit: 'B',
+    baselineLabel: 'bare openapi-fetch',
+    baseline: baseline.gz,
+    better: 'lower',
+  });
   const part = (k: string) => fmt(b.byPart.get(k) ?? 0, 'B');
-  rows.push(`| @portico/${slug} | ${fmt(b.min, 'B')} | ${fmt(b.gz, 'B')} | ${(b.gz / baseline.gz).toFixed(2)}x | ${part('openapi-fetch')} | ${part('runtime')} | ${part('auth')} | ${part('provider')} |`);
+  rows.push(
+    `| @portico/${slug} | ${fmt(b.min, 'B')} | ${fmt(b.gz, 'B')} | ${(b.gz / baseline.gz).toFixed(2)}x | ${part('openapi-fetch')} | ${part('runtime')} | ${part('auth')} | ${part('provider')} |`,
+  );
 }
 const details = `esbuild (minify, ESM, browser platform, es2022) bundles a user's one-line entry \`export { createClient } from '@portico/<slug>'\` (the package's built \`dist\`, so its \`sideEffects: false\` and tree shaking apply); the baseline entry is \`export { default as createClient } from 'openapi-fetch'\`. Gzip level 9. The last four columns split the minified bytes by where they come from (esbuild metafile).
 

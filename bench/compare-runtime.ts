@@ -18,18 +18,29 @@ if (process.env.PORTICO_COMPARE_CHILD) {
   const stub = defineClient(spec)({ fetch: cannedFetch(), auth: { clientId: 'bench-client', clientSecret: 'bench-secret-value' } });
   const get = () => stub.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: SEARCH_QUERY } });
   const post = () => stub.POST('/records.{format}', { params: { path: { format: 'json' } }, body: RECORD_INPUT });
-  for (const [name, f] of [['stub GET µs', get], ['stub POST µs', post]] as const) {
+  for (const [name, f] of [
+    ['stub GET µs', get],
+    ['stub POST µs', post],
+  ] as const) {
     for (let i = 0; i < 3000; i++) await f();
-    out[name] = (await measure(f, { batch_threshold: Number.MAX_SAFE_INTEGER, batch_samples: 256, min_samples: 8, min_cpu_time: 500e6 })).avg / 1000;
+    out[name] =
+      (await measure(f, { batch_threshold: Number.MAX_SAFE_INTEGER, batch_samples: 256, min_samples: 8, min_cpu_time: 500e6 })).avg / 1000;
   }
   const url = process.env.PORTICO_COMPARE_SERVER!;
-  const live = defineClient(spec)({ baseUrl: `${url}/services/v6/rest`, auth: { clientId: 'bench-client', clientSecret: 'bench-secret-value', tokenUrl: `${url}/oauth/token.action` } });
+  const live = defineClient(spec)({
+    baseUrl: `${url}/services/v6/rest`,
+    auth: { clientId: 'bench-client', clientSecret: 'bench-secret-value', tokenUrl: `${url}/oauth/token.action` },
+  });
   const call = () => live.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: SEARCH_QUERY } });
   const load = async (total: number) => {
     let next = 0;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: 50 }, async () => { for (let i = next++; i < total; i = next++) await call(); }));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        for (let i = next++; i < total; i = next++) await call();
+      }),
+    );
     const c = process.cpuUsage(c0);
     return { rps: (total / (performance.now() - t0)) * 1000, cpu: (c.user + c.system) / total };
   };
@@ -61,7 +72,8 @@ if (process.env.PORTICO_COMPARE_CHILD) {
           encoding: 'utf8',
         });
         if (c.status !== 0) throw new Error(c.stderr);
-        for (const [m, v] of Object.entries(JSON.parse(c.stdout.trim().split('\n').at(-1)!) as Record<string, number>)) (runs[k]![m] ??= []).push(v);
+        for (const [m, v] of Object.entries(JSON.parse(c.stdout.trim().split('\n').at(-1)!) as Record<string, number>))
+          (runs[k]![m] ??= []).push(v);
       }
     }
   } finally {

@@ -6,10 +6,21 @@
 // Generated output goes to bench/.work (PORTICO_ROOT), never to packages/.
 //   node --import tsx bench/generation.ts [--quick]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { listProviders, loadSpec, operations } from '../tools/lib/specs.ts';
-import { fmt, ROOT, WORK, writeResult, type Figure } from './lib/results.ts';
+import { type Figure, fmt, ROOT, WORK, writeResult } from './lib/results.ts';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? [100, 1000] : [100, 1000, 5000];
@@ -42,7 +53,9 @@ const realLint = run(bin('redocly'), ['lint', '--format=stylish']);
 const realGen = run(bin('tsx'), [join(ROOT, 'tools', 'generate.ts')], { env: { ...env, PORTICO_ROOT: realRoot } });
 const drift = slugs.filter((slug) =>
   readdirSync(join(ROOT, 'packages', slug, 'src', 'generated')).some(
-    (f) => readFileSync(join(ROOT, 'packages', slug, 'src', 'generated', f), 'utf8') !== readFileSync(join(realRoot, 'packages', slug, 'src', 'generated', f), 'utf8'),
+    (f) =>
+      readFileSync(join(ROOT, 'packages', slug, 'src', 'generated', f), 'utf8') !==
+      readFileSync(join(realRoot, 'packages', slug, 'src', 'generated', f), 'utf8'),
   ),
 );
 
@@ -56,14 +69,41 @@ const link = (name: string, target: string) => {
   symlinkSync(target, join(portico, name));
 };
 for (const p of ['runtime', 'auth', ...slugs]) link(p, join(ROOT, 'packages', p));
-const synth: Record<number, { write: number; lint: number; gen: number; build: number; specBytes: number; schemaBytes: number; dtsBytes: number }> = {};
+const synth: Record<
+  number,
+  { write: number; lint: number; gen: number; build: number; specBytes: number; schemaBytes: number; dtsBytes: number }
+> = {};
 for (const n of SIZES) {
   const slug = `synth-${n}`;
   const spec = join(synthRoot, 'specs', slug, 'openapi.yaml');
   const pkg = join(synthRoot, 'packages', slug);
   mkdirSync(pkg, { recursive: true });
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: `@portico/${slug}`, version: '0.0.0', type: 'module', sideEffects: false, exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }, null, 2));
-  writeFileSync(join(pkg, 'tsconfig.json'), JSON.stringify({ extends: join(ROOT, 'tsconfig.base.json'), compilerOptions: { rootDir: 'src', outDir: 'dist', declarationMap: false, sourceMap: false }, include: ['src'] }, null, 2));
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify(
+      {
+        name: `@portico/${slug}`,
+        version: '0.0.0',
+        type: 'module',
+        sideEffects: false,
+        exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    join(pkg, 'tsconfig.json'),
+    JSON.stringify(
+      {
+        extends: join(ROOT, 'tsconfig.base.json'),
+        compilerOptions: { rootDir: 'src', outDir: 'dist', declarationMap: false, sourceMap: false },
+        include: ['src'],
+      },
+      null,
+      2,
+    ),
+  );
   link(slug, pkg);
   const write = run(bin('tsx'), [join(ROOT, 'tools', 'synthetic-spec.ts'), String(n), spec]);
   if (ops(spec) !== n) throw new Error(`${slug}: ${ops(spec)} operations`);
@@ -86,12 +126,20 @@ for (const n of SIZES) {
 const largest = SIZES.at(-1)!;
 const profileDir = join(WORK, 'profiles', 'generate');
 rmSync(profileDir, { recursive: true, force: true });
-run(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', join(ROOT, 'tools', 'generate.ts'), `synth-${largest}`], { env: { ...env, PORTICO_ROOT: synthRoot } });
+run(
+  process.execPath,
+  ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', join(ROOT, 'tools', 'generate.ts'), `synth-${largest}`],
+  { env: { ...env, PORTICO_ROOT: synthRoot } },
+);
 const shares = profileShares(join(profileDir, readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))!));
 
 /** Self time of a CPU profile's main thread by where the code lives, as shares of the busy time. */
 function profileShares(file: string): [string, number][] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: { id: number; callFrame: { functionName: string; url: string } }[]; samples: number[]; timeDeltas: number[] };
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+    samples: number[];
+    timeDeltas: number[];
+  };
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const by = new Map<string, number>();
@@ -99,7 +147,13 @@ function profileShares(file: string): [string, number][] {
     const t = self.get(id) ?? 0;
     if (!t || callFrame.functionName === '(idle)') continue;
     const pkg = /node_modules\/\.pnpm\/((?:@[^+/]+\+)?[^@/]+)@/.exec(callFrame.url)?.[1]?.replace('+', '/');
-    const where = pkg ?? (callFrame.url.includes('/tools/') ? 'the generator (tools/)' : callFrame.url.startsWith('node:') ? 'Node.js (module loading, fs)' : callFrame.functionName);
+    const where =
+      pkg ??
+      (callFrame.url.includes('/tools/')
+        ? 'the generator (tools/)'
+        : callFrame.url.startsWith('node:')
+          ? 'Node.js (module loading, fs)'
+          : callFrame.functionName);
     by.set(where, (by.get(where) ?? 0) + t);
   }
   const busy = [...by.values()].reduce((a, b) => a + b, 0);
@@ -128,14 +182,52 @@ for (const f of summaries) {
 const s = (ms: number) => ms / 1000;
 const base = synth[100]!;
 const synthFigures = (n: number): Figure[] => [
-  { label: `generate (no lint), synthetic ${n.toLocaleString('en-US')} ops`, value: s(synth[n]!.gen), unit: 's', baselineLabel: 'synthetic 100 ops', baseline: s(base.gen), better: 'lower', note: n === 5000 ? 'target <= 4 s' : `${n / 100}x the operations` },
-  { label: `lint, synthetic ${n.toLocaleString('en-US')} ops`, value: s(synth[n]!.lint), unit: 's', baselineLabel: 'synthetic 100 ops', baseline: s(base.lint), better: 'lower', note: `${n / 100}x the operations` },
+  {
+    label: `generate (no lint), synthetic ${n.toLocaleString('en-US')} ops`,
+    value: s(synth[n]!.gen),
+    unit: 's',
+    baselineLabel: 'synthetic 100 ops',
+    baseline: s(base.gen),
+    better: 'lower',
+    note: n === 5000 ? 'target <= 4 s' : `${n / 100}x the operations`,
+  },
+  {
+    label: `lint, synthetic ${n.toLocaleString('en-US')} ops`,
+    value: s(synth[n]!.lint),
+    unit: 's',
+    baselineLabel: 'synthetic 100 ops',
+    baseline: s(base.lint),
+    better: 'lower',
+    note: `${n / 100}x the operations`,
+  },
 ];
 const figures: Figure[] = [
-  { label: `generate (no lint), five provider specs (${realOps} ops)`, value: s(realGen), unit: 's', baselineLabel: 'synthetic 100 ops', baseline: s(base.gen), better: 'lower' },
-  { label: `lint, five provider specs (${realOps} ops)`, value: s(realLint), unit: 's', baselineLabel: 'synthetic 100 ops', baseline: s(base.lint), better: 'lower' },
+  {
+    label: `generate (no lint), five provider specs (${realOps} ops)`,
+    value: s(realGen),
+    unit: 's',
+    baselineLabel: 'synthetic 100 ops',
+    baseline: s(base.gen),
+    better: 'lower',
+  },
+  {
+    label: `lint, five provider specs (${realOps} ops)`,
+    value: s(realLint),
+    unit: 's',
+    baselineLabel: 'synthetic 100 ops',
+    baseline: s(base.lint),
+    better: 'lower',
+  },
   ...SIZES.filter((n) => n !== 100).flatMap(synthFigures),
-  { label: 'second `pnpm build`, no change (turbo cache)', value: s(secondBuild), unit: 's', baselineLabel: 'same tasks uncached, turbo timeSaved', baseline: s(saved), better: 'lower', note: `${hits}/${tasks} tasks cache hits` },
+  {
+    label: 'second `pnpm build`, no change (turbo cache)',
+    value: s(secondBuild),
+    unit: 's',
+    baselineLabel: 'same tasks uncached, turbo timeSaved',
+    baseline: s(saved),
+    better: 'lower',
+    note: `${hits}/${tasks} tasks cache hits`,
+  },
 ];
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 const details = `Lint is \`redocly lint\` with the repository's \`redocly.yaml\` (recommended-strict plus Portico's rules, \`x-portico-auth\` validated); generation is \`tools/generate.ts\` (openapi-typescript types, spec constants, client, README) run with \`PORTICO_ROOT\` pointing at a copy under \`bench/.work\`, so nothing in \`packages/\` is written. Each step is a fresh process, timed end to end (start-up included), once per run.
@@ -151,7 +243,9 @@ ${SIZES.map((n) => {
 Where the synthetic ${largest.toLocaleString('en-US')}-operation generation spends its CPU (\`node --cpu-prof\`, self time of the main thread by package, idle left out; V8's own work in parentheses): ${shares
   .filter(([, share]) => share >= 0.01)
   .map(([where, share]) => `${where} ${(share * 100).toFixed(0)}%`)
-  .join(', ')}. openapi-typescript builds the \`paths\`/\`components\` syntax tree and TypeScript's printer writes it; the generator's own work is reading the spec (js-yaml) and the constants, client and README.
+  .join(
+    ', ',
+  )}. openapi-typescript builds the \`paths\`/\`components\` syntax tree and TypeScript's printer writes it; the generator's own work is reading the spec (js-yaml) and the constants, client and README.
 
 The five providers' generated files from the copy are ${drift.length ? `different from the committed ones for ${drift.join(', ')} (the generator or a spec changed since they were generated)` : 'identical to the committed ones'}. The synthetic specs (\`tools/synthetic-spec.ts\`; resources with list (cursor-paginated), create, read, replace and delete, their own schemas, \`x-portico-auth\` client credentials) pass the same lint with no problem. The build column is \`tsc -p\` of the generated synthetic package (what \`pnpm build\` does for a provider), needed for (5).
 

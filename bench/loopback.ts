@@ -6,7 +6,7 @@ import createFetchClient from 'openapi-fetch';
 import { createClient, type paths } from '../packages/dexero-fd/dist/index.js';
 import { ACCESS_TOKEN, SEARCH_BODY, SEARCH_QUERY } from './lib/fixtures.ts';
 import { load } from './lib/load.ts';
-import { fmt, verdict, writeResult, type Figure } from './lib/results.ts';
+import { type Figure, fmt, verdict, writeResult } from './lib/results.ts';
 import { startLoopback } from './lib/spawn-server.ts';
 
 const quick = process.argv.includes('--quick');
@@ -43,7 +43,8 @@ try {
     },
   };
   const expected = JSON.stringify(JSON.parse(SEARCH_BODY));
-  for (const [name, call] of Object.entries(contenders)) if (JSON.stringify(await call()) !== expected) throw new Error(`${name}: unexpected body`);
+  for (const [name, call] of Object.entries(contenders))
+    if (JSON.stringify(await call()) !== expected) throw new Error(`${name}: unexpected body`);
 
   const run = (call: () => Promise<unknown>, total: number) => load(call, total, CONCURRENCY);
 
@@ -63,12 +64,36 @@ try {
   const best = (name: string) => runs[name]!.reduce((a, b) => (b.rps > a.rps ? b : a));
   const m = (name: string, k: 'rps' | 'p50' | 'p99' | 'cpu') => best(name)[k];
   const figures: Figure[] = [
-    { label: 'loopback HTTP, 50 callers: throughput', value: m('Portico', 'rps'), unit: 'req/s', baselineLabel: 'raw fetch', baseline: m('fetch', 'rps'), better: 'higher' },
-    { label: 'loopback HTTP, 50 callers: p50 latency', value: m('Portico', 'p50'), unit: 'ms', baselineLabel: 'raw fetch', baseline: m('fetch', 'p50'), better: 'lower' },
-    { label: 'loopback HTTP, 50 callers: p99 latency', value: m('Portico', 'p99'), unit: 'ms', baselineLabel: 'raw fetch', baseline: m('fetch', 'p99'), better: 'lower' },
+    {
+      label: 'loopback HTTP, 50 callers: throughput',
+      value: m('Portico', 'rps'),
+      unit: 'req/s',
+      baselineLabel: 'raw fetch',
+      baseline: m('fetch', 'rps'),
+      better: 'higher',
+    },
+    {
+      label: 'loopback HTTP, 50 callers: p50 latency',
+      value: m('Portico', 'p50'),
+      unit: 'ms',
+      baselineLabel: 'raw fetch',
+      baseline: m('fetch', 'p50'),
+      better: 'lower',
+    },
+    {
+      label: 'loopback HTTP, 50 callers: p99 latency',
+      value: m('Portico', 'p99'),
+      unit: 'ms',
+      baselineLabel: 'raw fetch',
+      baseline: m('fetch', 'p99'),
+      better: 'lower',
+    },
   ];
   const rows = Object.entries(runs).flatMap(([name, rs]) =>
-    rs.map((r, i) => `| ${name} | ${i + 1} | ${fmt(r.rps, 'req/s')} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.cpu.toFixed(0)} µs |`),
+    rs.map(
+      (r, i) =>
+        `| ${name} | ${i + 1} | ${fmt(r.rps, 'req/s')} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.cpu.toFixed(0)} µs |`,
+    ),
   );
   const slower = m('fetch', 'rps') / m('Portico', 'rps') - 1;
   const explain =

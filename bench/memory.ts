@@ -3,7 +3,7 @@
 //   node --expose-gc --import tsx bench/memory.ts [--quick]
 import { MemoryTokenStore } from '../packages/auth/dist/index.js';
 import { oauth } from '../packages/finexer/dist/index.js';
-import { fmt, writeResult, type Figure } from './lib/results.ts';
+import { type Figure, fmt, writeResult } from './lib/results.ts';
 
 const quick = process.argv.includes('--quick');
 const SESSIONS = quick ? 10_000 : 100_000;
@@ -45,7 +45,10 @@ keep.benchKeep.store = store;
 keep.benchKeep.sessions = sessions;
 for (let i = 0; i < SESSIONS; i++) {
   const t = tokenSet(i);
-  const session = flow.session({ accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, tokenType: 'Bearer', raw: {} }, { store, key: `user:${i}` });
+  const session = flow.session(
+    { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresAt: t.expiresAt, tokenType: 'Bearer', raw: {} },
+    { store, key: `user:${i}` },
+  );
   await session.getAuthorization();
   sessions.push(session);
 }
@@ -57,7 +60,14 @@ if ((await store.get('user:1'))?.accessToken !== tokenSet(1).accessToken) throw 
 delete keep.benchKeep.store;
 
 const figures: Figure[] = [
-  { label: 'heap per cached session (session + store entry)', value: withSessions, unit: 'B', baselineLabel: 'plain Map of token objects', baseline, better: 'lower' },
+  {
+    label: 'heap per cached session (session + store entry)',
+    value: withSessions,
+    unit: 'B',
+    baselineLabel: 'plain Map of token objects',
+    baseline,
+    better: 'lower',
+  },
 ];
 const details = `${SESSIONS.toLocaleString('en-US')} users, each with \`oauth().session(tokens, { store, key })\` of \`@portico/finexer\` on one shared \`MemoryTokenStore\`, each session used once (\`getAuthorization()\`) so its token set is cached in the store. Heap is \`process.memoryUsage().heapUsed\` after forced GCs (\`--expose-gc\`), before and after, divided by the number of sessions. Baseline: the same token strings kept in a \`Map<string, { accessToken, refreshToken, expiresAt }>\`, measured in the same process.
 

@@ -9,7 +9,7 @@ import { measure } from 'mitata';
 import createFetchClient from 'openapi-fetch';
 import { createClient, type paths } from '../packages/dexero-fd/dist/index.js';
 import { ACCESS_TOKEN, cannedFetch, DEXERO_BASE, RECORD_BODY, RECORD_INPUT, SEARCH_BODY, SEARCH_QUERY } from './lib/fixtures.ts';
-import { fmt, verdict, writeResult, type Figure } from './lib/results.ts';
+import { type Figure, fmt, verdict, writeResult } from './lib/results.ts';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 5;
@@ -24,7 +24,8 @@ const portico = (options: Parameters<typeof createClient>[0], parseAs?: 'json'):
   const client = createClient({ fetch: stub, ...options });
   const extra = parseAs ? { parseAs } : {};
   return {
-    get: async () => (await client.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: SEARCH_QUERY }, ...extra })).data,
+    get: async () =>
+      (await client.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: SEARCH_QUERY }, ...extra })).data,
     post: async () => (await client.POST('/records.{format}', { params: { path: { format: 'json' } }, body: RECORD_INPUT, ...extra })).data,
     // The token is fetched once, then cached (none without auth).
     check: () => {
@@ -50,7 +51,9 @@ const CONTENDERS: Record<string, Contender> = {
     const handFetch = cannedFetch();
     return {
       get: async () => {
-        const response = await handFetch(`${DEXERO_BASE}/records/search.json?${new URLSearchParams(SEARCH_QUERY)}`, { headers: { Authorization: auth } });
+        const response = await handFetch(`${DEXERO_BASE}/records/search.json?${new URLSearchParams(SEARCH_QUERY)}`, {
+          headers: { Authorization: auth },
+        });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return response.json();
       },
@@ -84,7 +87,10 @@ const CONTENDERS: Record<string, Contender> = {
         };
       },
     });
-    return { get: async () => (await ax.get('/records/search.json', { params: SEARCH_QUERY })).data, post: async () => (await ax.post('/records.json', RECORD_INPUT)).data };
+    return {
+      get: async () => (await ax.get('/records/search.json', { params: SEARCH_QUERY })).data,
+      post: async () => (await ax.post('/records.json', RECORD_INPUT)).data,
+    };
   },
 };
 const NAMES = Object.keys(CONTENDERS);
@@ -99,7 +105,12 @@ if (childIndex >= 0) {
     const got = JSON.stringify(await c[op]());
     if (got !== expected) throw new Error(`${name} ${op}: unexpected result ${got}`);
     for (let i = 0; i < (quick ? 500 : 3000); i++) await c[op]();
-    const stats = await measure(c[op], { min_cpu_time: (quick ? 200 : 500) * 1e6, batch_threshold: Number.MAX_SAFE_INTEGER, batch_samples: 256, min_samples: 8 });
+    const stats = await measure(c[op], {
+      min_cpu_time: (quick ? 200 : 500) * 1e6,
+      batch_threshold: Number.MAX_SAFE_INTEGER,
+      batch_samples: 256,
+      min_samples: 8,
+    });
     // The median batch: robust to the other process that takes this core for a while.
     out[op] = 1e9 / stats.p50;
   }
@@ -114,7 +125,11 @@ const opsPerSec: Record<string, Record<string, number[]>> = { get: {}, post: {} 
 for (let round = 0; round < ROUNDS; round++) {
   const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length]!);
   for (const name of order) {
-    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', import.meta.filename, '--child', name, ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', import.meta.filename, '--child', name, ...(quick ? ['--quick'] : [])],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<'get' | 'post', number>;
     for (const op of ['get', 'post'] as const) (opsPerSec[op]![name] ??= []).push(out[op]);
@@ -127,11 +142,20 @@ const result = (op: string, name: string) => Math.max(...opsPerSec[op]![name]!);
 for (const op of ['get', 'post'] as const) {
   const label = op === 'get' ? 'GET path+query' : 'POST JSON body';
   const base = result(op, 'openapi-fetch');
-  figures.push({ label: `${label}, stubbed fetch`, value: result(op, 'Portico'), unit: 'ops/s', baselineLabel: 'bare openapi-fetch', baseline: base, better: 'higher' });
+  figures.push({
+    label: `${label}, stubbed fetch`,
+    value: result(op, 'Portico'),
+    unit: 'ops/s',
+    baselineLabel: 'bare openapi-fetch',
+    baseline: base,
+    better: 'higher',
+  });
   for (const name of NAMES) {
     const v = result(op, name);
     const f: Figure = { label: name, value: v, unit: 'ops/s', baseline: base, better: 'higher' };
-    rows.push(`| ${label} | ${name} | ${fmt(v, 'ops/s')} | ${(1e6 / v).toFixed(2)} µs | ${name === 'openapi-fetch' ? 'baseline' : verdict(f)} |`);
+    rows.push(
+      `| ${label} | ${name} | ${fmt(v, 'ops/s')} | ${(1e6 / v).toFixed(2)} µs | ${name === 'openapi-fetch' ? 'baseline' : verdict(f)} |`,
+    );
   }
 }
 

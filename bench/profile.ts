@@ -29,7 +29,11 @@ if (process.env.PORTICO_PROFILE_CHILD) {
   const client: { GET: (path: string, init: object) => Promise<unknown>; POST: (path: string, init: object) => Promise<unknown> } =
     who === 'portico'
       ? (createClient({ fetch: cannedFetch(), auth: { clientId: 'bench-client', clientSecret: 'bench-secret-value' } }) as never)
-      : (createFetchClient<import('../packages/dexero-fd/dist/index.js').paths>({ baseUrl: DEXERO_BASE, fetch: cannedFetch(), headers: { Authorization: `Bearer ${ACCESS_TOKEN}` } }) as never);
+      : (createFetchClient<import('../packages/dexero-fd/dist/index.js').paths>({
+          baseUrl: DEXERO_BASE,
+          fetch: cannedFetch(),
+          headers: { Authorization: `Bearer ${ACCESS_TOKEN}` },
+        }) as never);
   const call =
     op === 'get'
       ? () => client.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: SEARCH_QUERY } })
@@ -44,10 +48,14 @@ if (process.env.PORTICO_PROFILE_CHILD) {
   const dir = join(WORK, 'profiles', `${who}-${op}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const child = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', import.meta.filename, who, op, calls], {
-    env: { ...process.env, PORTICO_PROFILE_CHILD: '1' },
-    stdio: 'inherit',
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', import.meta.filename, who, op, calls],
+    {
+      env: { ...process.env, PORTICO_PROFILE_CHILD: '1' },
+      stdio: 'inherit',
+    },
+  );
   if (child.status !== 0) process.exit(child.status ?? 1);
   analyze(join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!));
 }
@@ -66,10 +74,20 @@ function analyze(file: string): void {
     const where = url.replace(`file://${ROOT}/`, '').replace(/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '');
     const key = `${functionName || '(anonymous)'}  ${where}:${lineNumber + 1}`;
     byFn.set(key, (byFn.get(key) ?? 0) + t);
-    const pkg = where.startsWith('packages/') ? where.split('/').slice(0, 2).join('/') : where.startsWith('node:') ? 'node internals' : where === '' ? `(${functionName})` : where.split('/')[0]!;
+    const pkg = where.startsWith('packages/')
+      ? where.split('/').slice(0, 2).join('/')
+      : where.startsWith('node:')
+        ? 'node internals'
+        : where === ''
+          ? `(${functionName})`
+          : where.split('/')[0]!;
     byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + t);
   }
   const top = (m: Map<string, number>, n: number) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`).join('\n');
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+      .join('\n');
   console.log(`\nself time by package:\n${top(byPkg, 12)}\n\ntop functions by self time:\n${top(byFn, 30)}\n\nprofile: ${file}`);
 }

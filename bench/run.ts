@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fmt, ROOT, verdict, WORK, type SectionResult } from './lib/results.ts';
+import { fmt, ROOT, type SectionResult, verdict, WORK } from './lib/results.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -35,7 +35,11 @@ for (const s of SECTIONS) {
   const load = loadavg()[0]!;
   rmSync(join(WORK, 'results', `${s.n}.json`), { force: true });
   console.log(`\n== (${s.n}) bench/${s.file}`);
-  const r = spawnSync(process.execPath, [...(s.node ?? []), '--import', 'tsx', join(ROOT, 'bench', s.file), ...(quick ? ['--quick'] : [])], { stdio: 'inherit', env, cwd: ROOT });
+  const r = spawnSync(
+    process.execPath,
+    [...(s.node ?? []), '--import', 'tsx', join(ROOT, 'bench', s.file), ...(quick ? ['--quick'] : [])],
+    { stdio: 'inherit', env, cwd: ROOT },
+  );
   if (r.status !== 0) {
     console.error(`bench/${s.file} failed (exit ${r.status})`);
     process.exit(1);
@@ -52,7 +56,13 @@ for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
 
 // The one table.
 const rows = results.flatMap((r) =>
-  r.figures.map((f) => [String(r.section), f.label, fmt(f.value, f.unit), f.baselineLabel ? `${fmt(f.baseline!, f.unit)} (${f.baselineLabel})` : '', verdict(f)]),
+  r.figures.map((f) => [
+    String(r.section),
+    f.label,
+    fmt(f.value, f.unit),
+    f.baselineLabel ? `${fmt(f.baseline!, f.unit)} (${f.baselineLabel})` : '',
+    verdict(f),
+  ]),
 );
 const head = ['#', 'figure', 'Portico', 'baseline (same run)', 'Portico / baseline'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -107,4 +117,3 @@ ${r.details}
   .join('\n')}
 `;
 writeFileSync(join(ROOT, 'BENCHMARKS.md'), md);
-

@@ -4,7 +4,7 @@
 // latency added relative to the same 10,000 calls with a warm token.
 //   node --import tsx bench/singleflight.ts [--quick]
 import { createClient, oauth } from '../packages/finexer/dist/index.js';
-import { median, percentile, writeResult, type Figure } from './lib/results.ts';
+import { type Figure, median, percentile, writeResult } from './lib/results.ts';
 import { startLoopback } from './lib/spawn-server.ts';
 
 const quick = process.argv.includes('--quick');
@@ -15,7 +15,12 @@ const started = performance.now();
 
 const server = await startLoopback(TOKEN_LATENCY_MS);
 try {
-  const flow = oauth({ clientId: 'bench-client', clientSecret: 'bench-secret-value', redirectUri: 'https://app.example/callback', tokenUrl: `${server.url}/oauth/token` });
+  const flow = oauth({
+    clientId: 'bench-client',
+    clientSecret: 'bench-secret-value',
+    redirectUri: 'https://app.example/callback',
+    tokenUrl: `${server.url}/oauth/token`,
+  });
 
   async function trial(expired: boolean) {
     const session = flow.session({
@@ -61,7 +66,13 @@ try {
   const single = { warm: [] as number[], expired: [] as number[] };
   for (let i = 0; i < (quick ? 50 : 500); i++) {
     for (const kind of ['warm', 'expired'] as const) {
-      const session = flow.session({ accessToken: 'single_call_token', tokenType: 'Bearer', refreshToken: 'bench_refresh_token', expiresAt: Date.now() + (kind === 'warm' ? 3_600_000 : -1_000), raw: {} });
+      const session = flow.session({
+        accessToken: 'single_call_token',
+        tokenType: 'Bearer',
+        refreshToken: 'bench_refresh_token',
+        expiresAt: Date.now() + (kind === 'warm' ? 3_600_000 : -1_000),
+        raw: {},
+      });
       const client = createClient({ baseUrl: server.url, auth: session });
       const s = performance.now();
       const { error } = await client.GET('/customers/{id}', { params: { path: { id: 'cus_9s6XKzkNRiz8i3' } } });
@@ -80,9 +91,19 @@ try {
       value: Math.max(...tokenCounts),
       unit: '',
       better: 'lower',
-      note: tokenCounts.every((n) => n === 1) ? `must be 1: ${tokenCounts.join(', ')} over ${TRIALS} trial(s), PASS` : `must be 1: saw ${tokenCounts.join(', ')}, FAIL`,
+      note: tokenCounts.every((n) => n === 1)
+        ? `must be 1: ${tokenCounts.join(', ')} over ${TRIALS} trial(s), PASS`
+        : `must be 1: saw ${tokenCounts.join(', ')}, FAIL`,
     },
-    { label: '10,000 concurrent calls: p99, expired token', value: m(cold, 'p99'), unit: 'ms', baselineLabel: 'warm token', baseline: m(warm, 'p99'), better: 'lower', note: `added p99 ${addedP99.toFixed(1)} ms` },
+    {
+      label: '10,000 concurrent calls: p99, expired token',
+      value: m(cold, 'p99'),
+      unit: 'ms',
+      baselineLabel: 'warm token',
+      baseline: m(warm, 'p99'),
+      better: 'lower',
+      note: `added p99 ${addedP99.toFixed(1)} ms`,
+    },
     {
       label: 'one call at a time: p99, expired token (refresh incl.)',
       value: percentile(single.expired, 99),
@@ -94,7 +115,8 @@ try {
     },
   ];
   const rows = [...warm.map((r, i) => ['warm', i, r] as const), ...cold.map((r, i) => ['expired', i, r] as const)].map(
-    ([kind, i, r]) => `| ${kind} | ${i + 1} | ${r.tokens} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.wall.toFixed(0)} ms | ${r.cpu.toFixed(0)} ms | ${r.connections.toLocaleString('en-US')} |`,
+    ([kind, i, r]) =>
+      `| ${kind} | ${i + 1} | ${r.tokens} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.wall.toFixed(0)} ms | ${r.cpu.toFixed(0)} ms | ${r.connections.toLocaleString('en-US')} |`,
   );
   const details = `\`@portico/finexer\` (authorization code + refresh token). Each trial makes a new \`oauth().session(tokens)\` and \`createClient({ auth: session })\`, then starts ${CALLS.toLocaleString('en-US')} \`GET /customers/{id}\` calls at once against a \`node:http\` server on 127.0.0.1 (own process) whose token endpoint answers a refresh after ${TOKEN_LATENCY_MS} ms. Warm: the session's token expires in an hour. Expired: it expired a second ago, so every call needs the refresh. Token requests are counted by the server; latency is from starting a call to its parsed result. ${TRIALS} trial(s) each after a warm-up trial, alternating; figures are medians over trials. Warm tokens sent ${warmTokens.join(', ')} token request(s).
 

@@ -4,7 +4,7 @@
 // parameter before any request. `--check` fails when the file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, deref, listProviders, loadSpec, operations, packageName, type Json } from './lib/specs.ts';
+import { deref, type Json, listProviders, loadSpec, operations, packageName, ROOT } from './lib/specs.ts';
 
 export function renderCatalog(): string {
   const providers = listProviders().map((slug) => {
@@ -28,7 +28,11 @@ export function renderCatalog(): string {
         summary: op.summary ?? '',
         params: [...(pathItem.parameters ?? []), ...(op.parameters ?? [])]
           .map((p: Json) => deref(doc, p))
-          .map((p: Json) => ({ name: p.name, in: p.in, required: p.in === 'path' ? p.schema?.default === undefined : Boolean(p.required) })),
+          .map((p: Json) => ({
+            name: p.name,
+            in: p.in,
+            required: p.in === 'path' ? p.schema?.default === undefined : Boolean(p.required),
+          })),
         body: Boolean(op.requestBody),
         secured: (op.security ?? doc.security ?? []).some((alt: Json) => profile.securityScheme in alt),
       })),
@@ -39,11 +43,15 @@ export function renderCatalog(): string {
 import type { Catalog } from '../catalog.js';
 
 export const catalog: Catalog = [
-${providers.map(({ operations: ops, ...rest }) => `  {${JSON.stringify(rest).slice(1, -1)},
+${providers
+  .map(
+    ({ operations: ops, ...rest }) => `  {${JSON.stringify(rest).slice(1, -1)},
     "operations": [
 ${ops.map((o) => `      ${JSON.stringify(o)},`).join('\n')}
     ]
-  },`).join('\n')}
+  },`,
+  )
+  .join('\n')}
 ];
 
 /** Each provider package, loaded only when a command needs it. */

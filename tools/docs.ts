@@ -4,13 +4,13 @@
 // is served from site/ itself: the pages make no request to another host.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authSnippet, firstCall } from './lib/readme.ts';
 import { withCodeSamples } from './lib/samples.ts';
-import { ROOT, listProviders, loadSpec, operations, packageName, type Json } from './lib/specs.ts';
+import { type Json, listProviders, loadSpec, operations, packageName, ROOT } from './lib/specs.ts';
 
 const outAt = process.argv.indexOf('--out');
 const site = outAt > 0 && process.argv[outAt + 1] ? process.argv[outAt + 1]! : join(ROOT, 'site');
@@ -21,7 +21,10 @@ const require = createRequire(import.meta.url);
 // Redoc's sidebar shows the Redocly logo from cdn.redoc.ly; the site ships its
 // own copy of that attribution so a page offline has no failed request.
 const LOGO = 'assets/redocly-logo.svg';
-const redoc = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8').replace(/https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(?:-full)?\.svg/g, `../${LOGO}`);
+const redoc = readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8').replace(
+  /https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(?:-full)?\.svg/g,
+  `../${LOGO}`,
+);
 writeFileSync(join(site, 'assets', 'redoc.standalone.js'), redoc);
 // The pages pin the bundle with subresource integrity: pin the copy they load.
 const integrity = `sha384-${createHash('sha384').update(redoc).digest('base64')}`;
@@ -87,11 +90,15 @@ try {
     const input = join(work, `${slug}.json`);
     writeFileSync(input, JSON.stringify(withCodeSamples(slug, doc)));
     const out = join(site, slug, 'index.html');
-    execFileSync(join(ROOT, 'node_modules/.bin/redocly'), ['build-docs', input, '--config', join(ROOT, 'tools/redocly/docs.yaml'), '--output', out, '--title', `${doc.info.title} reference`], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-    });
+    execFileSync(
+      join(ROOT, 'node_modules/.bin/redocly'),
+      ['build-docs', input, '--config', join(ROOT, 'tools/redocly/docs.yaml'), '--output', out, '--title', `${doc.info.title} reference`],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      },
+    );
     const html = readFileSync(out, 'utf8')
       .replace(/https:\/\/cdn\.redocly\.com\/redoc\/[^"']*\/redoc\.standalone\.js/g, '../assets/redoc.standalone.js')
       .replace(/(href="\.\.\/assets\/redoc\.standalone\.js" integrity=")[^"]*"/g, `$1${integrity}"`);
@@ -122,7 +129,9 @@ writeFileSync(
     `<h1>Portico</h1>
 <p>Typed TypeScript clients generated from hand-written OpenAPI documents, with each provider's auth handled:
 tokens fetched, cached, refreshed and revoked for you. Pick a provider, install it, and make a first call.</p>
-<nav>${listProviders().map((slug) => `<a href="#${slug}">${escapeHtml(loadSpec(slug).info.title)}</a>`).join('')}</nav>
+<nav>${listProviders()
+      .map((slug) => `<a href="#${slug}">${escapeHtml(loadSpec(slug).info.title)}</a>`)
+      .join('')}</nav>
 ${sections.join('\n')}`,
   ),
 );

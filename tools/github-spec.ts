@@ -30,7 +30,9 @@ export interface GithubTree {
  */
 export function githubDocument(): Record<string, any> {
   const doc = JSON.parse(readFileSync(GITHUB_SPEC, 'utf8'));
-  doc.components.securitySchemes = { token: { type: 'http', scheme: 'bearer', description: 'A GitHub personal access token or installation token.' } };
+  doc.components.securitySchemes = {
+    token: { type: 'http', scheme: 'bearer', description: 'A GitHub personal access token or installation token.' },
+  };
   doc.security = [{ token: [] }, {}];
   doc['x-portico-auth'] = { description: 'Static bearer token.', securityScheme: 'token' };
   return doc;
@@ -62,11 +64,20 @@ export function generateGithub(root: string): GithubTree {
   // JSON is valid YAML, and the generator reads JSON fast.
   writeFileSync(join(root, 'specs', 'github', 'openapi.yaml'), JSON.stringify(githubDocument()));
   copyFileSync(join(REPO, 'tsconfig.base.json'), join(root, 'tsconfig.base.json'));
-  writeFileSync(join(pkg, 'package.json'), `${JSON.stringify({ name: '@portico/github', version: '0.0.0', private: true, type: 'module', sideEffects: false, exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }, null, 2)}\n`);
-  writeFileSync(join(pkg, 'tsconfig.json'), `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist', declarationMap: false, sourceMap: false }, include: ['src'] }, null, 2)}\n`);
+  writeFileSync(
+    join(pkg, 'package.json'),
+    `${JSON.stringify({ name: '@portico/github', version: '0.0.0', private: true, type: 'module', sideEffects: false, exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(pkg, 'tsconfig.json'),
+    `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist', declarationMap: false, sourceMap: false }, include: ['src'] }, null, 2)}\n`,
+  );
   for (const dep of ['auth', 'runtime']) symlinkSync(join(REPO, 'packages', dep), join(pkg, 'node_modules', '@portico', dep));
   const started = performance.now();
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(HERE, 'generate.ts'), 'github'], { env: { ...process.env, PORTICO_ROOT: root }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(HERE, 'generate.ts'), 'github'], {
+    env: { ...process.env, PORTICO_ROOT: root },
+    encoding: 'utf8',
+  });
   const generateMs = performance.now() - started;
   if (r.status !== 0) throw new Error(`generating the GitHub spec failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   return { root, pkg, generateMs };

@@ -2,12 +2,13 @@
 // the spec for lint and docs, gives the package a size budget, and generates it.
 //   pnpm new-provider <slug> [--skip-install]
 // --skip-install leaves `pnpm install` to you (a scratch copy of the tree, a CI step of your own).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { execFileSync } from 'node:child_process';
 import { parseDocument } from 'yaml';
-import { ROOT, loadSpec, packageName, specPath } from './lib/specs.ts';
+import { loadSpec, packageName, ROOT, specPath } from './lib/specs.ts';
 
 const slug = process.argv.slice(2).find((a) => !a.startsWith('--'));
 if (!slug || !/^[a-z0-9][a-z0-9-]*$/.test(slug)) {
@@ -36,7 +37,10 @@ write('package.json', {
   license: 'MIT',
   type: 'module',
   sideEffects: false,
-  exports: { '.': { '@portico/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
+  exports: {
+    '.': { '@portico/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
+    './package.json': './package.json',
+  },
   types: './dist/index.d.ts',
   files: ['dist', 'src', 'README.md', 'LICENSE', 'CHANGELOG.md'],
   engines: rootPkg.engines,
@@ -82,14 +86,18 @@ if (!(slug in budgets)) {
     /export const budgets = \{[^}]*\};/,
     `export const budgets = {\n${entries.map(([name, limit]) => `  ${/^[a-z_$][\w$]*$/i.test(name) ? name : `'${name}'`}: '${limit}',`).join('\n')}\n};`,
   );
-  if (text === readFileSync(sizePath, 'utf8')) throw new Error('.size-limit.js has no `export const budgets = { ... };` to add the budget to');
+  if (text === readFileSync(sizePath, 'utf8'))
+    throw new Error('.size-limit.js has no `export const budgets = { ... };` to add the budget to');
   writeFileSync(sizePath, text);
   console.log(`budgeted ${packageName(slug)} at ${start} in .size-limit.js (lower it to \`pnpm size\`'s figure plus about 8%)`);
 }
 
 if (!process.argv.includes('--skip-install')) execFileSync('pnpm', ['install', '--no-frozen-lockfile'], { cwd: ROOT, stdio: 'inherit' });
 // This checkout's generator and tsx, wherever ROOT (PORTICO_ROOT) points.
-execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('generate.ts', import.meta.url)), slug], { cwd: ROOT, stdio: 'inherit' });
+execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('generate.ts', import.meta.url)), slug], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
 console.log(
   `\n${packageName(slug)} is ready. Next: \`pnpm lint\` (every spec), \`pnpm --filter ${packageName(slug)} build\`, \`pnpm size\` (then lower its budget), \`pnpm test\`, and \`pnpm changeset\` to release it.`,
 );

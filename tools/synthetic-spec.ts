@@ -40,15 +40,31 @@ function resourceOps(i: number, tag: string): Json {
         security,
         'x-portico-pagination': { style: 'cursor', items: '/items', cursorParam: 'cursor', nextCursor: '/next' },
         parameters: [
-          { name: 'limit', in: 'query', description: 'Items per page.', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, example: 20 },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'Items per page.',
+            schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            example: 20,
+          },
           { name: 'cursor', in: 'query', description: 'Cursor from the previous page.', schema: { type: 'string' }, example: 'c_2' },
-          { name: 'status', in: 'query', description: 'Only items in this status.', schema: { $ref: '#/components/schemas/Status' }, example: 'active' },
+          {
+            name: 'status',
+            in: 'query',
+            description: 'Only items in this status.',
+            schema: { $ref: '#/components/schemas/Status' },
+            example: 'active',
+          },
         ],
         responses: {
           '200': {
             description: 'A page of items.',
             content: json(
-              { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: item } }, next: { type: ['string', 'null'] } } },
+              {
+                type: 'object',
+                required: ['items'],
+                properties: { items: { type: 'array', items: { $ref: item } }, next: { type: ['string', 'null'] } },
+              },
               { items: [example], next: null },
             ),
           },
@@ -140,7 +156,10 @@ export function syntheticSpec(operations: number): Json {
       type: 'object',
       description: 'An error.',
       required: ['code', 'message'],
-      properties: { code: { type: 'string', description: 'Machine-readable code.' }, message: { type: 'string', description: 'Human-readable message.' } },
+      properties: {
+        code: { type: 'string', description: 'Machine-readable code.' },
+        message: { type: 'string', description: 'Human-readable message.' },
+      },
     },
   };
   let left = operations;
@@ -149,7 +168,12 @@ export function syntheticSpec(operations: number): Json {
     // Trim the last resource to hit the exact count (delete, put, get, then create).
     const byPath = Object.entries<Json>(ops);
     const drop = Math.max(0, OPS_PER_RESOURCE - left);
-    const order: [number, string][] = [[1, 'delete'], [1, 'put'], [1, 'get'], [0, 'post']];
+    const order: [number, string][] = [
+      [1, 'delete'],
+      [1, 'put'],
+      [1, 'get'],
+      [0, 'post'],
+    ];
     for (let d = 0; d < drop; d++) delete byPath[order[d]![0]]![1][order[d]![1]];
     for (const [p, item] of byPath) if (Object.keys(item).some((k) => k !== 'parameters')) paths[p] = item;
     left -= OPS_PER_RESOURCE - drop;

@@ -28,7 +28,9 @@ export function ensureSystemDeps() {
   if (wanted.length === 0) return;
   const packages = wanted.map((dep) => dep.apt);
   if (!canApt()) {
-    console.error(`setup: missing ${wanted.map((dep) => dep.name).join(' and ')}; install with: sudo apt-get install -y ${packages.join(' ')}`);
+    console.error(
+      `setup: missing ${wanted.map((dep) => dep.name).join(' and ')}; install with: sudo apt-get install -y ${packages.join(' ')}`,
+    );
     process.exit(1);
   }
   console.log(`setup: installing ${packages.join(' ')} (apt-get)`);

@@ -1,7 +1,7 @@
 // Generates a user's file that calls operations of generated clients, with
 // arguments from the spec's own examples (as the wire tests do), for the
 // type-checking benchmark.
-import { deref, operations, type Json } from '../../tools/lib/specs.ts';
+import { deref, type Json, operations } from '../../tools/lib/specs.ts';
 
 const firstExample = (media: Json | undefined): unknown => {
   if (!media) return undefined;
@@ -39,7 +39,9 @@ export function consumerSource(targets: ConsumerTarget[], perClient: number): st
     for (let k = 0; k < perClient; k++) {
       const { method, path, pathItem, op } = ops[k % ops.length]!;
       const init = initFor(t.doc, pathItem, op);
-      lines.push(`  const r${k} = await client.${method.toUpperCase()}(${JSON.stringify(path)}${init ? `, ${JSON.stringify(init)}` : ''});`);
+      lines.push(
+        `  const r${k} = await client.${method.toUpperCase()}(${JSON.stringify(path)}${init ? `, ${JSON.stringify(init)}` : ''});`,
+      );
       lines.push(`  if (r${k}.error) return r${k}.error;`);
     }
     lines.push(`  return r${perClient - 1}.data;`, '}');

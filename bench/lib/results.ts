@@ -49,13 +49,15 @@ export function verdict(f: Figure): string {
   const r = ratio(f);
   if (r === undefined) return f.note ?? '';
   const pct = Math.abs(r - 1) * 100;
-  const word = f.better === 'higher' ? (r < 1 ? 'lower' : 'higher') : f.unit === 'B' ? (r > 1 ? 'larger' : 'smaller') : r > 1 ? 'more' : 'less';
+  const word =
+    f.better === 'higher' ? (r < 1 ? 'lower' : 'higher') : f.unit === 'B' ? (r > 1 ? 'larger' : 'smaller') : r > 1 ? 'more' : 'less';
   return `${r.toFixed(2)}x (${pct < 0.05 ? 'same' : `${pct.toFixed(1)}% ${word}`})${f.note ? `; ${f.note}` : ''}`;
 }
 
 export function fmt(value: number, unit: string): string {
   if (unit === 'B') return `${Math.round(value).toLocaleString('en-US')} B`;
-  if (unit === 'ms' || unit === 's') return `${value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value >= 10 ? 1 : 2)} ${unit}`;
+  if (unit === 'ms' || unit === 's')
+    return `${value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value >= 10 ? 1 : 2)} ${unit}`;
   if (Number.isInteger(value) || value >= 1000) return `${Math.round(value).toLocaleString('en-US')} ${unit}`.trim();
   return `${value.toFixed(2)} ${unit}`.trim();
 }

@@ -31,7 +31,13 @@ const server = createServer((req, res) => {
     if (url.startsWith('/oauth/')) {
       tokenRequests++;
       issued++;
-      const body = JSON.stringify({ access_token: `loopback_token_${issued}_abcdef0123456789`, token_type: 'bearer', expires_in: 3600, refresh_token: `loopback_refresh_${issued}`, scope: 'read' });
+      const body = JSON.stringify({
+        access_token: `loopback_token_${issued}_abcdef0123456789`,
+        token_type: 'bearer',
+        expires_in: 3600,
+        refresh_token: `loopback_refresh_${issued}`,
+        scope: 'read',
+      });
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
         res.end(body);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { BENCH_DIR } from './results.ts';
 import { SEARCH_BODY } from './fixtures.ts';
+import { BENCH_DIR } from './results.ts';
 
 export interface Loopback {
   url: string;

@@ -9,8 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerOf, freePort, json, launchChromium, loopbackOnly, LoopbackServer, OIDC_CLIENTS, startOidcProvider, type OidcHarness } from '../../packages/testing/src/index.ts';
-import { ROOT, loadSpec } from '../../tools/lib/specs.ts';
+import {
+  bearerOf,
+  freePort,
+  json,
+  LoopbackServer,
+  launchChromium,
+  loopbackOnly,
+  OIDC_CLIENTS,
+  type OidcHarness,
+  startOidcProvider,
+} from '../../packages/testing/src/index.ts';
+import { loadSpec, ROOT } from '../../tools/lib/specs.ts';
 
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');
 const CLIENT = OIDC_CLIENTS.app;
@@ -69,7 +79,22 @@ let oidc: OidcHarness;
 let api: FdxApi;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 
-const loginArgs = (out: string, extra: string[] = []) => ['login', 'fdx', '--client-id', CLIENT.clientId, '--auth-url', oidc.issuer, '--port', String(port), '--out', out, '--no-open', '--scope', 'openid accounts', ...extra];
+const loginArgs = (out: string, extra: string[] = []) => [
+  'login',
+  'fdx',
+  '--client-id',
+  CLIENT.clientId,
+  '--auth-url',
+  oidc.issuer,
+  '--port',
+  String(port),
+  '--out',
+  out,
+  '--no-open',
+  '--scope',
+  'openid accounts',
+  ...extra,
+];
 
 /** A browser with no session yet (a fresh profile context) that reaches loopback only: oidc-provider's pages link web fonts. */
 async function freshPage(): Promise<Page> {
@@ -132,13 +157,16 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     expect(done.stdout).toContain('[redacted]');
 
     // The access token lives 2 s: wait (bounded) until the server no longer accepts it.
-    for (let i = 0; i < 100 && (await oidc.introspect(saved.tokens.accessToken, CLIENT)).active; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await oidc.introspect(saved.tokens.accessToken, CLIENT)).active; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await oidc.introspect(saved.tokens.accessToken, CLIENT)).active).toBe(false);
     oidc.accessTokenTtl = 3600;
 
     const call = await portico(['call', 'fdx', 'GET', '/customers/current', '--tokens', file, '--base-url', api.url]).exit;
     expect(call.code, call.stderr).toBe(0);
-    expect(JSON.parse(call.stdout)).toEqual(loadSpec('fdx').paths['/customers/current'].get.responses['200'].content['application/json'].example);
+    expect(JSON.parse(call.stdout)).toEqual(
+      loadSpec('fdx').paths['/customers/current'].get.responses['200'].content['application/json'].example,
+    );
     expect(oidc.grantCounts.refresh_token).toBe(1);
     const rotated = JSON.parse(readFileSync(file, 'utf8'));
     expect(rotated.tokens.refreshToken).not.toBe(saved.tokens.refreshToken);
@@ -152,7 +180,16 @@ describe('portico login and call against oidc-provider in Chromium', () => {
   });
 
   it('an API error prints the typed error and exits non-zero', async () => {
-    const call = await portico(['call', 'fdx', 'GET', '/accounts/acct-missing', '--tokens', join(work, '.portico', 'fdx.json'), '--base-url', api.url]).exit;
+    const call = await portico([
+      'call',
+      'fdx',
+      'GET',
+      '/accounts/acct-missing',
+      '--tokens',
+      join(work, '.portico', 'fdx.json'),
+      '--base-url',
+      api.url,
+    ]).exit;
     expect(call.code).toBe(1);
     expect(call.stderr).toMatch(/^portico: NotFoundError \[not_found\]: GET \/accounts\/\{accountId\} failed with HTTP 404/);
   });
@@ -176,7 +213,10 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     const opener = join(work, 'browser.sh');
     const opened = join(work, 'opened.txt');
     writeFileSync(opener, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o700 });
-    const login = portico(loginArgs(join(work, 'state.json')).filter((arg) => arg !== '--no-open'), { ...ENV, BROWSER: opener });
+    const login = portico(
+      loginArgs(join(work, 'state.json')).filter((arg) => arg !== '--no-open'),
+      { ...ENV, BROWSER: opener },
+    );
     const [, url] = await login.waitFor(/^\s+(http:\/\/\S+)$/m);
     for (let i = 0; i < 100 && !existsSync(opened); i++) await new Promise((r) => setTimeout(r, 50));
     expect(readFileSync(opened, 'utf8')).toBe(url);

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, loopbackOnly, serveDirectory } from '../../packages/testing/src/index.ts';
-import { ROOT, listProviders, loadSpec, operations } from '../../tools/lib/specs.ts';
+import { listProviders, loadSpec, operations, ROOT } from '../../tools/lib/specs.ts';
 
 const site = mkdtempSync(join(tmpdir(), 'portico-site-'));
 let server: Awaited<ReturnType<typeof serveDirectory>>;
@@ -43,34 +43,50 @@ describe('docs site in Chromium', () => {
     rmSync(site, { recursive: true, force: true });
   });
 
-  it.each(listProviders())('%s: every operation and its TypeScript sample render, with no console error or off-host request', async (slug) => {
-    const { page, problems } = await open(`/${slug}/index.html`);
-    // Redoc 3 shows one tag at a time: open each from the sidebar, as a reader would.
-    const tags = await page.$$eval('a[href^="/"]', (anchors) => [...new Set(anchors.map((a) => a.getAttribute('href')!).filter((h) => h !== '/'))]);
-    expect(tags.length).toBeGreaterThan(0);
-    const rendered: Record<string, string> = {};
-    const operationIds = new Set(operations(loadSpec(slug)).map(({ op }) => String(op.operationId).toLowerCase()));
-    for (const tag of tags) {
-      await page.click(`a[href="${tag}"]`);
-      await page.waitForFunction((t: string) => document.querySelector(`[data-section-id^="${t}/"]`) !== null, { timeout: 30_000 }, tag);
-      const ids = await page.$$eval(`[data-section-id^="${tag}/"]`, (sections, tag) => sections.map((e) => e.getAttribute('data-section-id')!).filter((id) => !id.slice(tag.length + 1).includes('/')), tag);
-      // Operations further down render when scrolled to, as for a reader.
-      for (const id of ids.filter((id) => operationIds.has(id.slice(tag.length + 1)))) {
-        const selector = `[data-section-id="${id}"]`;
-        await page.$eval(selector, (e) => e.scrollIntoView());
-        await page.waitForFunction((sel: string) => (document.querySelector(sel)?.textContent ?? '').includes('createClient('), { timeout: 15_000 }, selector).catch(() => {});
-        rendered[id.slice(tag.length + 1)] = await page.$eval(selector, (e) => e.textContent ?? '');
+  it.each(listProviders())(
+    '%s: every operation and its TypeScript sample render, with no console error or off-host request',
+    async (slug) => {
+      const { page, problems } = await open(`/${slug}/index.html`);
+      // Redoc 3 shows one tag at a time: open each from the sidebar, as a reader would.
+      const tags = await page.$$eval('a[href^="/"]', (anchors) => [
+        ...new Set(anchors.map((a) => a.getAttribute('href')!).filter((h) => h !== '/')),
+      ]);
+      expect(tags.length).toBeGreaterThan(0);
+      const rendered: Record<string, string> = {};
+      const operationIds = new Set(operations(loadSpec(slug)).map(({ op }) => String(op.operationId).toLowerCase()));
+      for (const tag of tags) {
+        await page.click(`a[href="${tag}"]`);
+        await page.waitForFunction((t: string) => document.querySelector(`[data-section-id^="${t}/"]`) !== null, { timeout: 30_000 }, tag);
+        const ids = await page.$$eval(
+          `[data-section-id^="${tag}/"]`,
+          (sections, tag) =>
+            sections.map((e) => e.getAttribute('data-section-id')!).filter((id) => !id.slice(tag.length + 1).includes('/')),
+          tag,
+        );
+        // Operations further down render when scrolled to, as for a reader.
+        for (const id of ids.filter((id) => operationIds.has(id.slice(tag.length + 1)))) {
+          const selector = `[data-section-id="${id}"]`;
+          await page.$eval(selector, (e) => e.scrollIntoView());
+          await page
+            .waitForFunction(
+              (sel: string) => (document.querySelector(sel)?.textContent ?? '').includes('createClient('),
+              { timeout: 15_000 },
+              selector,
+            )
+            .catch(() => {});
+          rendered[id.slice(tag.length + 1)] = await page.$eval(selector, (e) => e.textContent ?? '');
+        }
       }
-    }
-    for (const { op } of operations(loadSpec(slug))) {
-      const text = rendered[String(op.operationId).toLowerCase()];
-      expect(text, `${op.operationId} is rendered`).toBeTruthy();
-      expect(text, `${op.operationId} shows its sample`).toContain(`from '@portico/${slug}'`);
-      expect(text, `${op.operationId} sample creates a client`).toContain('createClient(');
-    }
-    expect(problems).toEqual([]);
-    await page.close();
-  });
+      for (const { op } of operations(loadSpec(slug))) {
+        const text = rendered[String(op.operationId).toLowerCase()];
+        expect(text, `${op.operationId} is rendered`).toBeTruthy();
+        expect(text, `${op.operationId} shows its sample`).toContain(`from '@portico/${slug}'`);
+        expect(text, `${op.operationId} sample creates a client`).toContain('createClient(');
+      }
+      expect(problems).toEqual([]);
+      await page.close();
+    },
+  );
 
   it('index: no console error or off-host request, and every link resolves', async () => {
     const { page, problems } = await open('/index.html');

@@ -12,7 +12,18 @@ const BUILTIN = new RegExp(`^(node:|(${builtinModules.map((m) => m.replace(/[/]/
 // esbuild's define replaces only free references to a global: never a local
 // binding, a property name, a string or a comment. Each one left in the
 // output is a use of a global the edge does not have.
-const NODE_GLOBALS = ['Buffer', 'process', 'global', 'require', 'module', 'exports', '__dirname', '__filename', 'setImmediate', 'clearImmediate'];
+const NODE_GLOBALS = [
+  'Buffer',
+  'process',
+  'global',
+  'require',
+  'module',
+  'exports',
+  '__dirname',
+  '__filename',
+  'setImmediate',
+  'clearImmediate',
+];
 const MARK = '__portico_node_global_';
 // Third-party uses known to be guarded, each with its reason. Never a @portico package.
 const GUARDED = new Set([
@@ -56,13 +67,17 @@ async function bundle(contents: string) {
 describe('edge bundle: createClient of each provider, platform neutral', () => {
   it.each(PROVIDERS)('%s bundles with no Node.js built-in module or global', async (name) => {
     const { imported, globals, bytes } = await bundle(`export { createClient } from '${name}';`);
-    console.log(`bundle: ${name} createClient ${(bytes / 1024).toFixed(1)} KiB unminified, Node built-ins: ${imported.length}, Node globals: ${globals.length}`);
+    console.log(
+      `bundle: ${name} createClient ${(bytes / 1024).toFixed(1)} KiB unminified, Node built-ins: ${imported.length}, Node globals: ${globals.length}`,
+    );
     expect(imported, 'Node.js built-in modules imported').toEqual([]);
     expect(globals, 'Node.js-only globals referenced').toEqual([]);
   });
 
   it('the check sees a built-in import and a Node-only global', async () => {
-    const probe = await bundle(`import { createHash } from 'node:crypto'; import 'fs'; export const x = [createHash, Buffer.from('a'), typeof process];`);
+    const probe = await bundle(
+      `import { createHash } from 'node:crypto'; import 'fs'; export const x = [createHash, Buffer.from('a'), typeof process];`,
+    );
     expect(probe.imported).toEqual(['node:crypto (from <stdin>)', 'fs (from <stdin>)']);
     expect(probe.globals.sort()).toEqual(['<stdin>: Buffer', '<stdin>: process']);
   });

@@ -6,9 +6,14 @@ import { RUNTIMES } from '../../tools/runtimes.mjs';
 import { ecosystemSuite, runProcess } from './harness.ts';
 
 ecosystemSuite(`Deno ${RUNTIMES.deno.version}`, (consumer, config) =>
-  runProcess(consumer, inject('runtimes').deno!, ['run', '--allow-net=127.0.0.1', '--node-modules-dir=manual', '--no-lock', 'main.mjs', JSON.stringify(config)], {
-    DENO_DIR: `${consumer}/.deno`,
-    DENO_NO_UPDATE_CHECK: '1',
-    DENO_NO_PROMPT: '1',
-  }),
+  runProcess(
+    consumer,
+    inject('runtimes').deno!,
+    ['run', '--allow-net=127.0.0.1', '--node-modules-dir=manual', '--no-lock', 'main.mjs', JSON.stringify(config)],
+    {
+      DENO_DIR: `${consumer}/.deno`,
+      DENO_NO_UPDATE_CHECK: '1',
+      DENO_NO_PROMPT: '1',
+    },
+  ),
 );

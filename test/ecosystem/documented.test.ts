@@ -6,11 +6,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../tools/lib/specs.ts';
 import { RUNTIMES } from '../../tools/runtimes.mjs';
-import { packageDir, PUBLISHED } from '../install/packing.ts';
+import { PUBLISHED, packageDir } from '../install/packing.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const table = readme.slice(readme.indexOf('## Runtimes'), readme.indexOf('\n## ', readme.indexOf('## Runtimes') + 1));
-const testedMajors = [process.versions.node, ...Object.entries(RUNTIMES).filter(([name]) => name.startsWith('node')).map(([, r]) => r.version)]
+const testedMajors = [
+  process.versions.node,
+  ...Object.entries(RUNTIMES)
+    .filter(([name]) => name.startsWith('node'))
+    .map(([, r]) => r.version),
+]
   .map((version) => Number(version.split('.')[0]))
   .sort((a, b) => a - b);
 

@@ -5,7 +5,16 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { BuildOptions } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bearerOf, formOf, json, startDexeroFd, startExpertFile, startFdx, type RecordedRequest, type Reply } from '../../packages/testing/src/index.ts';
+import {
+  bearerOf,
+  formOf,
+  json,
+  type RecordedRequest,
+  type Reply,
+  startDexeroFd,
+  startExpertFile,
+  startFdx,
+} from '../../packages/testing/src/index.ts';
 import { RUNTIMES } from '../../tools/runtimes.mjs';
 import { childEnv, run } from './setup.ts';
 
@@ -43,17 +52,32 @@ const RECORDS_XML = `<?xml version="1.0" encoding="UTF-8"?>
 <recordList><records><record id="1024"><type>individual</type><firstName>Marie</firstName><lastName>Tremblay</lastName><active>true</active><address><street>123 rue Saint-Jean</street><city>Québec</city><province>QC</province><postalCode>G1R 1N4</postalCode><country>CA</country></address></record><record id="7"><type>organization</type><organizationName>Smith &amp; &lt;Sons&gt;</organizationName><active>false</active></record></records></recordList>`;
 const RECORDS = {
   records: [
-    { id: 1024, type: 'individual', firstName: 'Marie', lastName: 'Tremblay', active: true, address: { street: '123 rue Saint-Jean', city: 'Québec', province: 'QC', postalCode: 'G1R 1N4', country: 'CA' } },
+    {
+      id: 1024,
+      type: 'individual',
+      firstName: 'Marie',
+      lastName: 'Tremblay',
+      active: true,
+      address: { street: '123 rue Saint-Jean', city: 'Québec', province: 'QC', postalCode: 'G1R 1N4', country: 'CA' },
+    },
     { id: 7, type: 'organization', organizationName: 'Smith & <Sons>', active: false },
   ],
 };
 
-const WEBHOOK_EVENT = { id: 'evt_8KtR3wPz1NcY5d', type: 'consent.accepted', data: { object: { id: 'con_1', object: 'consent', status: 'authorized' } } };
+const WEBHOOK_EVENT = {
+  id: 'evt_8KtR3wPz1NcY5d',
+  type: 'consent.accepted',
+  data: { object: { id: 'con_1', object: 'consent', status: 'authorized' } },
+};
 
 function signedWebhook() {
   const body = JSON.stringify(WEBHOOK_EVENT);
   const t = new Date().toISOString();
-  return { body, signature: `t=${t};s=${createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${body}`).digest('hex')}`, secret: WEBHOOK_SECRET };
+  return {
+    body,
+    signature: `t=${t};s=${createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${body}`).digest('hex')}`,
+    secret: WEBHOOK_SECRET,
+  };
 }
 
 const grantOf = (request: RecordedRequest) => formOf(request)?.get('grant_type');
@@ -61,7 +85,11 @@ const grantOf = (request: RecordedRequest) => formOf(request)?.get('grant_type')
 /** The ecosystem suite of one runtime: `label` names it in the output, `runner` runs the scenario on it. */
 export function ecosystemSuite(label: string, runner: Runner): void {
   describe(`ecosystem: ${label}`, () => {
-    let emulators: { ef: Awaited<ReturnType<typeof startExpertFile>>; fdx: Awaited<ReturnType<typeof startFdx>>; fd: Awaited<ReturnType<typeof startDexeroFd>> };
+    let emulators: {
+      ef: Awaited<ReturnType<typeof startExpertFile>>;
+      fdx: Awaited<ReturnType<typeof startFdx>>;
+      fd: Awaited<ReturnType<typeof startDexeroFd>>;
+    };
     let results: Results;
 
     beforeAll(async () => {
@@ -78,13 +106,31 @@ export function ecosystemSuite(label: string, runner: Runner): void {
         },
         { times: Number.POSITIVE_INFINITY },
       );
-      fdx.inject('GET /fdx/v4/accounts/broken', { status: 200, headers: { 'content-type': 'application/json' }, body: '{"accountId": "broken", "accountType": ' });
+      fdx.inject('GET /fdx/v4/accounts/broken', {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: '{"accountId": "broken", "accountType": ',
+      });
       fd.inject('GET /services/v6/rest/records.xml', (request) =>
-        fd.tokens.isValid(bearerOf(request)) ? { status: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body: RECORDS_XML } : json(401, { error: 'invalid_token' }),
+        fd.tokens.isValid(bearerOf(request))
+          ? { status: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body: RECORDS_XML }
+          : json(401, { error: 'invalid_token' }),
       );
       const config = {
-        expertfile: { apiBaseUrl: ef.apiBaseUrl, tokenUrl: ef.tokenUrl, clientId: ef.clientId, clientSecret: ef.clientSecret, organization: ef.organization },
-        fdx: { apiBaseUrl: fdx.apiBaseUrl, authBaseUrl: fdx.authBaseUrl, clientId: fdx.clientId, clientSecret: fdx.clientSecret, redirectUri: REDIRECT_URI },
+        expertfile: {
+          apiBaseUrl: ef.apiBaseUrl,
+          tokenUrl: ef.tokenUrl,
+          clientId: ef.clientId,
+          clientSecret: ef.clientSecret,
+          organization: ef.organization,
+        },
+        fdx: {
+          apiBaseUrl: fdx.apiBaseUrl,
+          authBaseUrl: fdx.authBaseUrl,
+          clientId: fdx.clientId,
+          clientSecret: fdx.clientSecret,
+          redirectUri: REDIRECT_URI,
+        },
         dexeroFd: { apiBaseUrl: fd.apiBaseUrl, tokenUrl: fd.tokenUrl, clientId: fd.clientId, clientSecret: fd.clientSecret },
         webhook: signedWebhook(),
       };
@@ -151,17 +197,34 @@ export function ecosystemSuite(label: string, runner: Runner): void {
     });
 
     it('a 404 is a typed NotFoundError', () => {
-      expect(value('notFound')).toMatchObject({ isNotFoundError: true, portico: true, name: 'NotFoundError', code: 'not_found', status: 404 });
+      expect(value('notFound')).toMatchObject({
+        isNotFoundError: true,
+        portico: true,
+        name: 'NotFoundError',
+        code: 'not_found',
+        status: 404,
+      });
     });
 
     it('a malformed JSON body is a typed ResponseParseError', () => {
-      expect(value('malformedBody')).toMatchObject({ isResponseParseError: true, portico: true, name: 'ResponseParseError', code: 'response_parse_error', status: 200 });
+      expect(value('malformedBody')).toMatchObject({
+        isResponseParseError: true,
+        portico: true,
+        name: 'ResponseParseError',
+        code: 'response_parse_error',
+        status: 200,
+      });
     });
 
     it('Finexer webhook: the signed delivery verifies, a tampered body is refused', () => {
       expect(value('webhook')).toEqual({
         event: WEBHOOK_EVENT,
-        tampered: expect.objectContaining({ isWebhookVerificationError: true, portico: true, code: 'webhook_verification_failed', reason: 'signature_mismatch' }),
+        tampered: expect.objectContaining({
+          isWebhookVerificationError: true,
+          portico: true,
+          code: 'webhook_verification_failed',
+          reason: 'signature_mismatch',
+        }),
       });
     });
 
@@ -174,5 +237,7 @@ export function ecosystemSuite(label: string, runner: Runner): void {
 
 /** The suite on one of the pinned Node.js binaries of tools/runtimes.mjs. */
 export function pinnedNodeSuite(line: 'node22' | 'node24' | 'node26'): void {
-  ecosystemSuite(`Node.js ${RUNTIMES[line].version}`, (consumer, config) => runProcess(consumer, inject('runtimes')[line]!, ['main.mjs', JSON.stringify(config)]));
+  ecosystemSuite(`Node.js ${RUNTIMES[line].version}`, (consumer, config) =>
+    runProcess(consumer, inject('runtimes')[line]!, ['main.mjs', JSON.stringify(config)]),
+  );
 }

@@ -26,9 +26,18 @@ describe('the auth and runtime groups on the other Node.js LTS lines', () => {
     try {
       const report = join(work, 'report.json');
       const env = childEnv(work, { PATH: `${dirname(node)}:${process.env.PATH}`, CI: 'true' });
-      const args = [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', ...GROUPS.flatMap((g) => ['--project', g]), '--reporter=json', `--outputFile=${report}`];
+      const args = [
+        join(ROOT, 'node_modules/vitest/vitest.mjs'),
+        'run',
+        ...GROUPS.flatMap((g) => ['--project', g]),
+        '--reporter=json',
+        `--outputFile=${report}`,
+      ];
       // A failing run exits non-zero; its report says what failed, so read it either way.
-      const failure = await run(ROOT, node, args, env, 900_000).then(() => undefined, (error: Error) => error);
+      const failure = await run(ROOT, node, args, env, 900_000).then(
+        () => undefined,
+        (error: Error) => error,
+      );
       let result: JsonReport;
       try {
         result = JSON.parse(readFileSync(report, 'utf8')) as JsonReport;
@@ -38,14 +47,26 @@ describe('the auth and runtime groups on the other Node.js LTS lines', () => {
       const counts = GROUPS.map((group) => {
         const files = result.testResults.filter((f) => relative(ROOT, f.name).startsWith(`packages/${group}/`));
         const tests = files.flatMap((f) => f.assertionResults);
-        return { group, files: files.length, passed: tests.filter((t) => t.status === 'passed').length, other: tests.filter((t) => t.status !== 'passed') };
+        return {
+          group,
+          files: files.length,
+          passed: tests.filter((t) => t.status === 'passed').length,
+          other: tests.filter((t) => t.status !== 'passed'),
+        };
       });
-      console.log(`Node.js ${RUNTIMES[line].version}: ${counts.map((c) => `${c.group} ${c.passed} passed, ${c.other.length} failed or skipped (${c.files} files)`).join('; ')}`);
-      const broken = result.testResults.filter((f) => f.status !== 'passed').map((f) => `${relative(ROOT, f.name)}: ${f.message ?? ''}`.slice(0, 2000));
+      console.log(
+        `Node.js ${RUNTIMES[line].version}: ${counts.map((c) => `${c.group} ${c.passed} passed, ${c.other.length} failed or skipped (${c.files} files)`).join('; ')}`,
+      );
+      const broken = result.testResults
+        .filter((f) => f.status !== 'passed')
+        .map((f) => `${relative(ROOT, f.name)}: ${f.message ?? ''}`.slice(0, 2000));
       expect(broken, 'test files that failed').toEqual([]);
       for (const c of counts) {
         expect(c.files, `${c.group} test files run`).toBeGreaterThan(0);
-        expect(c.other.map((t) => `${t.status}: ${t.fullName}`), `${c.group} tests not passed`).toEqual([]);
+        expect(
+          c.other.map((t) => `${t.status}: ${t.fullName}`),
+          `${c.group} tests not passed`,
+        ).toEqual([]);
       }
       expect(result.numFailedTestSuites).toBe(0);
       expect(result.success).toBe(true);

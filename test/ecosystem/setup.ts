@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureRuntimes } from '../../tools/runtimes.mjs';
-import { packageDir, plainCopy, PUBLISHED, thirdPartyDependencies } from '../install/packing.ts';
+import { PUBLISHED, packageDir, plainCopy, thirdPartyDependencies } from '../install/packing.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,7 +40,10 @@ export function childEnv(work: string, extra: Record<string, string> = {}): Node
 export function run(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv, timeout = 300_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { cwd, env, timeout, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ').slice(0, 300)} (in ${cwd}) failed: ${error.message}\n${stdout}${stderr}`.slice(0, 8000)));
+      if (error)
+        reject(
+          new Error(`${command} ${args.join(' ').slice(0, 300)} (in ${cwd}) failed: ${error.message}\n${stdout}${stderr}`.slice(0, 8000)),
+        );
       else resolve(stdout);
     });
   });
@@ -48,12 +51,14 @@ export function run(cwd: string, command: string, args: string[], env: NodeJS.Pr
 
 async function packAll(into: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   for (const name of PUBLISHED) {
-    if (!existsSync(join(packageDir(name), 'dist/index.js'))) throw new Error(`${name} is not built: run \`npm test\`, or \`npx turbo run build\` before this group`);
+    if (!existsSync(join(packageDir(name), 'dist/index.js')))
+      throw new Error(`${name} is not built: run \`npm test\`, or \`npx turbo run build\` before this group`);
     await run(packageDir(name), 'pnpm', ['pack', '--pack-destination', into], env);
   }
   const copies = join(into, 'copies');
   mkdirSync(copies);
-  for (const [id, dir] of thirdPartyDependencies()) await run(into, 'npm', ['pack', plainCopy(id, dir, copies), '--ignore-scripts', '--pack-destination', into], env);
+  for (const [id, dir] of thirdPartyDependencies())
+    await run(into, 'npm', ['pack', plainCopy(id, dir, copies), '--ignore-scripts', '--pack-destination', into], env);
   return readdirSync(into).filter((file) => file.endsWith('.tgz'));
 }
 
@@ -68,9 +73,13 @@ export default async function setup(project: TestProject) {
   mkdirSync(tarballs);
   mkdirSync(consumer);
   const packed = await packAll(tarballs, env);
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'portico-ecosystem-consumer', private: true, type: 'module' }, null, 2));
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'portico-ecosystem-consumer', private: true, type: 'module' }, null, 2),
+  );
   await run(consumer, 'npm', ['install', '--offline', '--ignore-scripts', ...packed.map((file) => join(tarballs, file))], env);
-  for (const file of ['scenario.mjs', 'main.mjs', 'worker.mjs']) copyFileSync(join(import.meta.dirname, 'consumer', file), join(consumer, file));
+  for (const file of ['scenario.mjs', 'main.mjs', 'worker.mjs'])
+    copyFileSync(join(import.meta.dirname, 'consumer', file), join(consumer, file));
   console.log(`ecosystem: installed ${packed.length} packed packages into ${consumer} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   project.provide('consumer', consumer);
   project.provide('runtimes', runtimes);

@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { inject } from 'vitest';
 import { freePort } from '../../packages/testing/src/index.ts';
 import { RUNTIMES } from '../../tools/runtimes.mjs';
-import { ecosystemSuite, EDGE_BUILD, type Results } from './harness.ts';
+import { EDGE_BUILD, ecosystemSuite, type Results } from './harness.ts';
 
 const COMPATIBILITY_DATE = '2026-11-17';
 
@@ -63,7 +63,11 @@ async function runInWorker(consumer: string, scenarioConfig: object): Promise<Re
       if (Date.now() > deadline) throw new Error(`workerd did not listen on 127.0.0.1:${port} within 30 s:\n${log()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: JSON.stringify(scenarioConfig), signal: AbortSignal.timeout(120_000) });
+    const response = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      body: JSON.stringify(scenarioConfig),
+      signal: AbortSignal.timeout(120_000),
+    });
     const text = await response.text();
     if (!response.ok) throw new Error(`the worker answered HTTP ${response.status}: ${text.slice(0, 2000)}\n${log()}`);
     return JSON.parse(text) as Results;

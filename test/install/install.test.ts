@@ -17,10 +17,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import {
+  type LoopbackServer,
+  startDapi,
+  startDexeroFd,
+  startExpertFile,
+  startFdx,
+  startFinexer,
+} from '../../packages/testing/src/index.ts';
 import { ROOT } from '../../tools/lib/specs.ts';
-import { startDapi, startDexeroFd, startExpertFile, startFdx, startFinexer, type LoopbackServer } from '../../packages/testing/src/index.ts';
-import { plainCopy, PROVIDERS, PUBLISHED, thirdPartyDependencies } from './packing.ts';
-import { startVerdaccio, type Registry } from './verdaccio.ts';
+import { PROVIDERS, PUBLISHED, plainCopy, thirdPartyDependencies } from './packing.ts';
+import { type Registry, startVerdaccio } from './verdaccio.ts';
 
 const started = Date.now();
 
@@ -52,8 +59,10 @@ async function ok(cwd: string, command: string, ...args: string[]): Promise<stri
 
 const tsc = (project: string) => sh(consumer, process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--strict', '-p', project]);
 const git = (...args: string[]) => ok(repo, 'git', ...args);
-const version = (dir: string, name: string) => JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version as string;
-const repoVersion = (name: string) => JSON.parse(readFileSync(join(repo, 'packages', name.split('/')[1]!, 'package.json'), 'utf8')).version as string;
+const version = (dir: string, name: string) =>
+  JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version as string;
+const repoVersion = (name: string) =>
+  JSON.parse(readFileSync(join(repo, 'packages', name.split('/')[1]!, 'package.json'), 'utf8')).version as string;
 
 async function latest(name: string): Promise<string | undefined> {
   const response = await fetch(`${registry!.url}${name.replace('/', '%2f')}`, { signal: AbortSignal.timeout(10_000) });
@@ -67,7 +76,9 @@ async function latest(name: string): Promise<string | undefined> {
  */
 function isolatedEnv(): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|PORTICO_|VITEST|ACTIONS_ID_TOKEN_|INIT_CWD$|NODE_OPTIONS$|GITHUB_BASE_REF$)/i.test(k)),
+    Object.entries(process.env).filter(
+      ([k]) => !/^(npm_|pnpm_|PORTICO_|VITEST|ACTIONS_ID_TOKEN_|INIT_CWD$|NODE_OPTIONS$|GITHUB_BASE_REF$)/i.test(k),
+    ),
   );
   return {
     ...clean,
@@ -95,7 +106,9 @@ function isolatedEnv(): NodeJS.ProcessEnv {
 /** This working tree as git sees it (tracked and new files, nothing ignored), committed in a fresh repository. */
 async function copyRepository() {
   const files = await new Promise<string[]>((resolve, reject) =>
-    execFile('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, maxBuffer: 64 << 20 }, (e, out) => (e ? reject(e) : resolve(out.split('\0').filter(Boolean)))),
+    execFile('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, maxBuffer: 64 << 20 }, (e, out) =>
+      e ? reject(e) : resolve(out.split('\0').filter(Boolean)),
+    ),
   );
   for (const file of files) {
     if (!existsSync(join(ROOT, file))) continue;
@@ -121,7 +134,9 @@ async function seedDependencies(): Promise<string[]> {
   writeFileSync(join(seed, '.npmrc'), registry!.npmrc);
   const found = thirdPartyDependencies();
   for (const [id, dir] of found) {
-    const [packed] = JSON.parse(await ok(seed, 'npm', 'pack', plainCopy(id, dir, seed), '--ignore-scripts', '--json', '--pack-destination', seed));
+    const [packed] = JSON.parse(
+      await ok(seed, 'npm', 'pack', plainCopy(id, dir, seed), '--ignore-scripts', '--json', '--pack-destination', seed),
+    );
     await ok(seed, 'npm', 'publish', join(seed, packed.filename), '--ignore-scripts', '--tag', 'latest');
   }
   return [...found.keys()];
@@ -136,18 +151,50 @@ interface Emulators {
 
 async function startEmulators(): Promise<Emulators> {
   const redirectUri = 'https://app.example/callback';
-  const [fd, ef, dapi, fx, fdx] = await Promise.all([startDexeroFd(), startExpertFile(), startDapi(), startFinexer({ redirectUris: [redirectUri] }), startFdx({ redirectUris: [redirectUri] })]);
+  const [fd, ef, dapi, fx, fdx] = await Promise.all([
+    startDexeroFd(),
+    startExpertFile(),
+    startDapi(),
+    startFinexer({ redirectUris: [redirectUri] }),
+    startFdx({ redirectUris: [redirectUri] }),
+  ]);
   const link = dapi.connect();
   return {
     config: {
       dexeroFd: { apiBaseUrl: fd.apiBaseUrl, tokenUrl: fd.tokenUrl, clientId: fd.clientId, clientSecret: fd.clientSecret },
-      expertfile: { apiBaseUrl: ef.apiBaseUrl, tokenUrl: ef.tokenUrl, clientId: ef.clientId, clientSecret: ef.clientSecret, organization: ef.organization },
-      dapi: { apiBaseUrl: dapi.apiBaseUrl, appSecret: dapi.appSecret, accessCode: link.accessCode, connectionID: link.connectionID, userSecret: link.userSecret },
-      finexer: { apiBaseUrl: fx.apiBaseUrl, authorizationUrl: fx.authorizationUrl, tokenUrl: fx.tokenUrl, clientId: fx.clientId, clientSecret: fx.clientSecret, redirectUri },
-      fdx: { apiBaseUrl: fdx.apiBaseUrl, authBaseUrl: fdx.authBaseUrl, clientId: fdx.clientId, clientSecret: fdx.clientSecret, redirectUri },
+      expertfile: {
+        apiBaseUrl: ef.apiBaseUrl,
+        tokenUrl: ef.tokenUrl,
+        clientId: ef.clientId,
+        clientSecret: ef.clientSecret,
+        organization: ef.organization,
+      },
+      dapi: {
+        apiBaseUrl: dapi.apiBaseUrl,
+        appSecret: dapi.appSecret,
+        accessCode: link.accessCode,
+        connectionID: link.connectionID,
+        userSecret: link.userSecret,
+      },
+      finexer: {
+        apiBaseUrl: fx.apiBaseUrl,
+        authorizationUrl: fx.authorizationUrl,
+        tokenUrl: fx.tokenUrl,
+        clientId: fx.clientId,
+        clientSecret: fx.clientSecret,
+        redirectUri,
+      },
+      fdx: {
+        apiBaseUrl: fdx.apiBaseUrl,
+        authBaseUrl: fdx.authBaseUrl,
+        clientId: fdx.clientId,
+        clientSecret: fdx.clientSecret,
+        redirectUri,
+      },
     },
     apiAuthorizations: () => {
-      const sent = (server: LoopbackServer, route: string) => server.requests.filter((r) => `${r.method} ${r.path}` === route).map((r) => r.headers.authorization);
+      const sent = (server: LoopbackServer, route: string) =>
+        server.requests.filter((r) => `${r.method} ${r.path}` === route).map((r) => r.headers.authorization);
       return {
         '@portico/dexero-fd': sent(fd, 'GET /services/v6/rest/records.json'),
         '@portico/expertfile': sent(ef, `GET /v2/organization/${ef.organization}/expert`),
@@ -164,9 +211,11 @@ function writeConsumer() {
   mkdirSync(consumer);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'portico-consumer', private: true, type: 'module' }, null, 2));
   writeFileSync(join(consumer, '.npmrc'), registry!.npmrc);
-  for (const file of ['consumer.ts', 'main.mjs', 'modified-since.ts']) cpSync(join(ROOT, 'test/install/consumer', file), join(consumer, file));
+  for (const file of ['consumer.ts', 'main.mjs', 'modified-since.ts'])
+    cpSync(join(ROOT, 'test/install/consumer', file), join(consumer, file));
   const base = { strict: true, target: 'es2022', lib: ['es2022', 'dom'], types: [], skipLibCheck: false };
-  const tsconfig = (name: string, options: object, files: string[]) => writeFileSync(join(consumer, name), JSON.stringify({ compilerOptions: { ...base, ...options }, files }, null, 2));
+  const tsconfig = (name: string, options: object, files: string[]) =>
+    writeFileSync(join(consumer, name), JSON.stringify({ compilerOptions: { ...base, ...options }, files }, null, 2));
   tsconfig('tsconfig.nodenext.json', { module: 'nodenext', moduleResolution: 'nodenext', outDir: 'dist' }, ['consumer.ts']);
   tsconfig('tsconfig.bundler.json', { module: 'esnext', moduleResolution: 'bundler', noEmit: true }, ['consumer.ts']);
   tsconfig('tsconfig.modified-since.json', { module: 'nodenext', moduleResolution: 'nodenext', noEmit: true }, ['modified-since.ts']);
@@ -213,7 +262,9 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
   it('pnpm version-packages versions every package from the pending changesets', async () => {
     await ok(repo, 'pnpm', 'version-packages');
     for (const name of PUBLISHED) expect(repoVersion(name), name).toBe('0.1.0');
-    expect(readFileSync(join(repo, 'packages/fdx/CHANGELOG.md'), 'utf8')).toMatch(/## 0\.1\.0\n\n### Minor Changes\n\n- [0-9a-f]+: First release/);
+    expect(readFileSync(join(repo, 'packages/fdx/CHANGELOG.md'), 'utf8')).toMatch(
+      /## 0\.1\.0\n\n### Minor Changes\n\n- [0-9a-f]+: First release/,
+    );
     await git('add', '-A');
     await git('commit', '-q', '-m', 'Version packages');
   });
@@ -247,7 +298,11 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
   });
 
   it('the consumer type-checks with tsc --strict under nodenext and bundler resolution', async () => {
-    const [nodenext, bundler, future] = await Promise.all([tsc('tsconfig.nodenext.json'), tsc('tsconfig.bundler.json'), tsc('tsconfig.modified-since.json')]);
+    const [nodenext, bundler, future] = await Promise.all([
+      tsc('tsconfig.nodenext.json'),
+      tsc('tsconfig.bundler.json'),
+      tsc('tsconfig.modified-since.json'),
+    ]);
     expect(nodenext.out).toBe('');
     expect(nodenext.code).toBe(0);
     expect(bundler.out).toBe('');
@@ -263,10 +318,15 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
       const { code, out } = await sh(consumer, process.execPath, ['main.mjs', JSON.stringify(emulators.config)], 60_000);
       expect(code, out).toBe(0);
       const results: Record<string, string> = JSON.parse(out.trim().split('\n').at(-1)!);
-      console.log(`install: ${Object.entries(results).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+      console.log(
+        `install: ${Object.entries(results)
+          .map(([k, v]) => `${k} ${v}`)
+          .join('; ')}`,
+      );
       expect(Object.keys(results).sort()).toEqual([...PROVIDERS].sort());
       for (const [name, result] of Object.entries(results)) expect(result, name).toMatch(/^200 /);
-      for (const [name, sent] of Object.entries(emulators.apiAuthorizations())) expect(sent, name).toEqual([expect.stringMatching(/^Bearer \S+$/)]);
+      for (const [name, sent] of Object.entries(emulators.apiAuthorizations()))
+        expect(sent, name).toEqual([expect.stringMatching(/^Bearer \S+$/)]);
     } finally {
       await emulators.close();
     }
@@ -276,9 +336,14 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
     addModifiedSince();
     const without = await sh(repo, 'pnpm', ['check:semver']);
     expect(without.code, without.out).not.toBe(0);
-    expect(without.out).toContain('@portico/dexero-fd: specs/dexero-fd/openapi.yaml changed since last release @portico/dexero-fd@0.1.0 and needs a minor release, but there is no changeset for @portico/dexero-fd.');
+    expect(without.out).toContain(
+      '@portico/dexero-fd: specs/dexero-fd/openapi.yaml changed since last release @portico/dexero-fd@0.1.0 and needs a minor release, but there is no changeset for @portico/dexero-fd.',
+    );
     expect(without.out).toContain('minor: GET /records.{format}: query parameter modifiedSince — added, optional');
-    writeFileSync(join(repo, '.changeset/records-modified-since.md'), '---\n"@portico/dexero-fd": minor\n---\n\n`listRecords` takes an optional `modifiedSince` filter.\n');
+    writeFileSync(
+      join(repo, '.changeset/records-modified-since.md'),
+      '---\n"@portico/dexero-fd": minor\n---\n\n`listRecords` takes an optional `modifiedSince` filter.\n',
+    );
     await ok(repo, 'pnpm', 'check:semver');
     await git('add', '-A');
     await git('commit', '-q', '-m', 'dexero-fd: filter records by modification time');

@@ -1,7 +1,7 @@
 // A real npm registry on 127.0.0.1: Verdaccio 5 (6 needs Node 22), storage
 // in the caller's temporary folder, no uplinks, so nothing it serves comes
 // from outside the test.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../packages/testing/src/util.ts';
@@ -16,7 +16,6 @@ export interface Registry {
   log(): string;
   stop(): Promise<void>;
 }
-
 
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
@@ -47,10 +46,14 @@ log: { type: stdout, format: json, level: warn }
   );
   const logFile = join(dir, 'verdaccio.log');
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/verdaccio/bin/verdaccio'), '--config', config, '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', out, out],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules/verdaccio/bin/verdaccio'), '--config', config, '--listen', `127.0.0.1:${port}`],
+    {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
   const log = () => readFileSync(logFile, 'utf8');
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -64,7 +67,10 @@ log: { type: stdout, format: json, level: warn }
     for (;;) {
       if (child.exitCode !== null) throw new Error(`verdaccio exited with ${child.exitCode}:\n${log()}`);
       if (Date.now() > deadline) throw new Error(`verdaccio did not answer on ${url} within ${timeoutMs} ms:\n${log()}`);
-      const ok = await fetch(`${url}-/ping`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}-/ping`, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 200));
     }

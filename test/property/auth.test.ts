@@ -4,7 +4,7 @@
 // client secrets, codes, verifiers and tokens never reach an error.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator, createOAuthFlow, type AuthProfile, type Tokens } from '../../packages/auth/src/index.ts';
+import { type AuthProfile, createAuthenticator, createOAuthFlow, type Tokens } from '../../packages/auth/src/index.ts';
 import * as finexer from '../../packages/finexer/src/index.ts';
 import { loadProfile } from '../../packages/testing/src/profiles.ts';
 import { anyText, canary, expectNoCanary, expectPorticoError, group, outcome, renderings } from './support.ts';
@@ -13,20 +13,48 @@ const g = group('auth');
 const AUTH = 'https://auth.example.test';
 const NOW = Date.UTC(2026, 0, 1);
 const TOKEN_CODES = ['oauth_error', 'token_response_error', 'response_too_large', 'connection_error', 'reauthorization_required'];
-const profiles: Record<string, AuthProfile> = { 'dexero-fd': loadProfile('dexero-fd').profile, finexer: loadProfile('finexer').profile, fdx: loadProfile('fdx').profile };
+const profiles: Record<string, AuthProfile> = {
+  'dexero-fd': loadProfile('dexero-fd').profile,
+  finexer: loadProfile('finexer').profile,
+  fdx: loadProfile('fdx').profile,
+};
 
 const tokenLike = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~+/-]{1,40}=*$/), anyText(40), fc.constant(''), fc.integer(), fc.constant(null));
-const anyJson = fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 20 }), fc.boolean(), fc.constant(null), fc.constant(1e308), fc.constant(-1), fc.constant('3600'), fc.constant('1e3'));
+const anyJson = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.string({ maxLength: 20 }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(1e308),
+  fc.constant(-1),
+  fc.constant('3600'),
+  fc.constant('1e3'),
+);
 const tokenBody = fc.oneof(
-  fc.record(
-    { access_token: tokenLike, token_type: fc.oneof(fc.constantFrom('Bearer', 'bearer', 'mac', 'DPoP', ''), anyText(12), anyJson), expires_in: anyJson, refresh_token: tokenLike, scope: fc.oneof(fc.string({ maxLength: 30 }), anyJson), error: fc.oneof(fc.constantFrom('invalid_grant', 'invalid_client'), anyJson), error_description: fc.oneof(anyText(40), fc.constant('ECHO')) },
-    { requiredKeys: [] },
-  ).map((o) => JSON.stringify(o)),
+  fc
+    .record(
+      {
+        access_token: tokenLike,
+        token_type: fc.oneof(fc.constantFrom('Bearer', 'bearer', 'mac', 'DPoP', ''), anyText(12), anyJson),
+        expires_in: anyJson,
+        refresh_token: tokenLike,
+        scope: fc.oneof(fc.string({ maxLength: 30 }), anyJson),
+        error: fc.oneof(fc.constantFrom('invalid_grant', 'invalid_client'), anyJson),
+        error_description: fc.oneof(anyText(40), fc.constant('ECHO')),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o)),
   fc.json({ maxDepth: 3 }),
   anyText(100),
   fc.constant(''),
 );
-const tokenReply = fc.record({ status: fc.oneof(fc.constantFrom(200, 200, 200, 201, 302, 400, 401, 500, 503), fc.integer({ min: 200, max: 599 })), body: tokenBody, contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/html', '') });
+const tokenReply = fc.record({
+  status: fc.oneof(fc.constantFrom(200, 200, 200, 201, 302, 400, 401, 500, 503), fc.integer({ min: 200, max: 599 })),
+  body: tokenBody,
+  contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/html', ''),
+});
 
 /** A token endpoint answering `reply` (ECHO stands for the request it received), recording what it was sent. */
 function endpoint(reply: { status: number; body: string; contentType: string }) {
@@ -35,7 +63,10 @@ function endpoint(reply: { status: number; body: string; contentType: string }) 
     const request = new Request(input, init);
     const sent = `${[...request.headers.values()].join(' ')} ${await request.text()}`;
     seen.push(sent);
-    return new Response(reply.body.replace('ECHO', sent), { status: reply.status, headers: reply.contentType ? { 'content-type': reply.contentType } : {} });
+    return new Response(reply.body.replace('ECHO', sent), {
+      status: reply.status,
+      headers: reply.contentType ? { 'content-type': reply.contentType } : {},
+    });
   };
   return { fetch, seen };
 }
@@ -52,34 +83,56 @@ function expectUsable(tokens: Tokens): void {
 const grants = {
   'client credentials (Dexero FD)': (fetch: typeof globalThis.fetch) => {
     const secret = canary('secret');
-    const authenticator = createAuthenticator(profiles['dexero-fd']!, { clientId: 'client', clientSecret: secret, tokenUrl: `${AUTH}/token` }, { baseUrl: AUTH, fetch, now: () => NOW });
-    return { canaries: [secret, btoa(`client:${secret}`)], run: () => authenticator.getAuthorization(), usable: (h: { value: string }) => expect(h.value).toMatch(/^Bearer [\x21-\x7e]+$/) };
+    const authenticator = createAuthenticator(
+      profiles['dexero-fd']!,
+      { clientId: 'client', clientSecret: secret, tokenUrl: `${AUTH}/token` },
+      { baseUrl: AUTH, fetch, now: () => NOW },
+    );
+    return {
+      canaries: [secret, btoa(`client:${secret}`)],
+      run: () => authenticator.getAuthorization(),
+      usable: (h: { value: string }) => expect(h.value).toMatch(/^Bearer [\x21-\x7e]+$/),
+    };
   },
   'refresh (Finexer)': (fetch: typeof globalThis.fetch) => {
     const secret = canary('secret');
     const refreshToken = canary('refresh');
-    const flow = createOAuthFlow(profiles.finexer!, { clientId: 'client', clientSecret: secret, redirectUri: 'https://app.example/cb', tokenUrl: `${AUTH}/token`, fetch, now: () => NOW });
-    return { canaries: [secret, refreshToken], run: () => flow.refresh({ accessToken: 'old-access-token', refreshToken, tokenType: 'Bearer', raw: {} }), usable: expectUsable };
+    const flow = createOAuthFlow(profiles.finexer!, {
+      clientId: 'client',
+      clientSecret: secret,
+      redirectUri: 'https://app.example/cb',
+      tokenUrl: `${AUTH}/token`,
+      fetch,
+      now: () => NOW,
+    });
+    return {
+      canaries: [secret, refreshToken],
+      run: () => flow.refresh({ accessToken: 'old-access-token', refreshToken, tokenType: 'Bearer', raw: {} }),
+      usable: expectUsable,
+    };
   },
 };
 
 describe('property: token responses', () => {
-  it.each(Object.keys(grants) as (keyof typeof grants)[])('%s: any token endpoint reply gives usable tokens or a typed error without the credentials', async (name) => {
-    const count = g.counter(name);
-    await fc.assert(
-      fc.asyncProperty(tokenReply, async (reply) => {
-        count();
-        const grant = grants[name](endpoint(reply).fetch);
-        const result = await outcome(() => grant.run() as Promise<never>, name);
-        if (result.ok) grant.usable(result.value);
-        else {
-          expectPorticoError(result.error, TOKEN_CODES);
-          expectNoCanary(renderings(result.error), grant.canaries, `${name}: the error`);
-        }
-      }),
-      g.params(1_500),
-    );
-  });
+  it.each(Object.keys(grants) as (keyof typeof grants)[])(
+    '%s: any token endpoint reply gives usable tokens or a typed error without the credentials',
+    async (name) => {
+      const count = g.counter(name);
+      await fc.assert(
+        fc.asyncProperty(tokenReply, async (reply) => {
+          count();
+          const grant = grants[name](endpoint(reply).fetch);
+          const result = await outcome(() => grant.run() as Promise<never>, name);
+          if (result.ok) grant.usable(result.value);
+          else {
+            expectPorticoError(result.error, TOKEN_CODES);
+            expectNoCanary(renderings(result.error), grant.canaries, `${name}: the error`);
+          }
+        }),
+        g.params(1_500),
+      );
+    },
+  );
 });
 
 const callbackKey = fc.constantFrom('code', 'state', 'error', 'error_description', 'error_uri', 'error_code', 'x');
@@ -101,18 +154,39 @@ describe('property: callback URL parsing', () => {
             calls++;
             return Response.json({ access_token: access, token_type: 'Bearer', expires_in: 3600 });
           };
-          const flow = createOAuthFlow(profiles.finexer!, { clientId: 'client', clientSecret: secret, redirectUri: 'https://app.example/cb', tokenUrl: `${AUTH}/token`, fetch, now: () => NOW });
+          const flow = createOAuthFlow(profiles.finexer!, {
+            clientId: 'client',
+            clientSecret: secret,
+            redirectUri: 'https://app.example/cb',
+            tokenUrl: `${AUTH}/token`,
+            fetch,
+            now: () => NOW,
+          });
           const { state } = await flow.authorizationUrl();
-          const params = new URLSearchParams(pairs.map(([k, v]) => [k, v.replace('STATE', state).replace('CODE', code)] as [string, string]));
+          const params = new URLSearchParams(
+            pairs.map(([k, v]) => [k, v.replace('STATE', state).replace('CODE', code)] as [string, string]),
+          );
           const callback =
-            form === 'url' ? new URL(`https://app.example/cb?${params}`)
-            : form === 'relative' ? `/cb?${params}#frag`
-            : form === 'query' ? `${params}`
-            : form === 'params' ? params
-            : form === 'record' ? Object.fromEntries(params)
-            : raw.replace('STATE', state).replace('CODE', code);
+            form === 'url'
+              ? new URL(`https://app.example/cb?${params}`)
+              : form === 'relative'
+                ? `/cb?${params}#frag`
+                : form === 'query'
+                  ? `${params}`
+                  : form === 'params'
+                    ? params
+                    : form === 'record'
+                      ? Object.fromEntries(params)
+                      : raw.replace('STATE', state).replace('CODE', code);
           const result = await outcome(() => flow.exchangeCode(callback, { state }), 'exchangeCode');
-          const seen = typeof callback === 'string' ? new URLSearchParams(callback.includes('?') ? callback.slice(callback.indexOf('?') + 1).split('#')[0] : callback.split('#')[0]) : callback instanceof URL ? callback.searchParams : new URLSearchParams(callback as Record<string, string>);
+          const seen =
+            typeof callback === 'string'
+              ? new URLSearchParams(
+                  callback.includes('?') ? callback.slice(callback.indexOf('?') + 1).split('#')[0] : callback.split('#')[0],
+                )
+              : callback instanceof URL
+                ? callback.searchParams
+                : new URLSearchParams(callback as Record<string, string>);
           if (result.ok) {
             expect(result.value.accessToken).toBe(access);
             expect(seen.getAll('state')).toEqual([state]);
@@ -122,7 +196,11 @@ describe('property: callback URL parsing', () => {
             expectPorticoError(result.error, ['state_mismatch', 'authorization_error', 'authorization_denied', 'configuration_error']);
             expect(calls).toBe(0);
             // The code is a secret where the callback carries it as the code.
-            expectNoCanary(renderings(result.error), [secret, access, ...(seen.getAll('code').includes(code) ? [code] : [])], 'a callback error');
+            expectNoCanary(
+              renderings(result.error),
+              [secret, access, ...(seen.getAll('code').includes(code) ? [code] : [])],
+              'a callback error',
+            );
           }
         },
       ),
@@ -132,10 +210,32 @@ describe('property: callback URL parsing', () => {
 });
 
 const scheme = fc.constantFrom('http', 'https', 'HTTP', 'com.example.app', 'javascript', 'ht\ttp', 'h\nttp', '');
-const host = fc.constantFrom('127.0.0.1', 'localhost', '[::1]', 'evil.com', '127.0.0.1.evil.com', 'LOCALHOST', '127.1', '0x7f.0.0.1', 'app.example.com', '');
+const host = fc.constantFrom(
+  '127.0.0.1',
+  'localhost',
+  '[::1]',
+  'evil.com',
+  '127.0.0.1.evil.com',
+  'LOCALHOST',
+  '127.1',
+  '0x7f.0.0.1',
+  'app.example.com',
+  '',
+);
 const junk = fc.constantFrom('', ' ', '\t', '\n', '\r\n', '\\', '@', '#', '%00', '\u0000', ':80', ':8080');
 const uri = fc.oneof(
-  fc.tuple(junk, scheme, fc.constantFrom('://', ':/', ':', ':\\\\'), junk, host, junk, fc.constantFrom('/cb', '', '/cb?x=1', '/a/../cb'), junk).map((p) => p.join('')),
+  fc
+    .tuple(
+      junk,
+      scheme,
+      fc.constantFrom('://', ':/', ':', ':\\\\'),
+      junk,
+      host,
+      junk,
+      fc.constantFrom('/cb', '', '/cb?x=1', '/a/../cb'),
+      junk,
+    )
+    .map((p) => p.join('')),
   fc.webUrl({ withQueryParameters: true, withFragments: true }),
   anyText(40),
 );
@@ -178,12 +278,21 @@ describe('property: redirect and base URLs', () => {
           if (request.headers.get('authorization')?.includes(token)) origins.push(new URL(request.url).origin);
           return Response.json({ data: [], count: 0, paging: { total: 0 } });
         };
-        const result = await outcome(() => finexer.createClient({ baseUrl, fetch, maxRetries: 0, ...(withToken ? { auth: { accessToken: token } } : {}) }).GET('/customers', {}), 'createClient');
+        const result = await outcome(
+          () =>
+            finexer
+              .createClient({ baseUrl, fetch, maxRetries: 0, ...(withToken ? { auth: { accessToken: token } } : {}) })
+              .GET('/customers', {}),
+          'createClient',
+        );
         if (result.ok) {
           expect(result.value.response.status).toBe(200);
           const parsed = new URL(baseUrl);
           if (withToken) {
-            expect(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname))).toBe(true);
+            expect(
+              parsed.protocol === 'https:' ||
+                (parsed.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)),
+            ).toBe(true);
             expect(origins).toEqual([parsed.origin]);
           }
         } else {

@@ -11,15 +11,38 @@ import { anyText, canary, expectNoCanary, expectPorticoError, group, memoryLogge
 
 const g = group('responses');
 
-const API_CODES = ['api_error', 'bad_request', 'authentication_failed', 'permission_denied', 'not_found', 'conflict', 'rate_limited', 'server_error', 'envelope_failure'];
+const API_CODES = [
+  'api_error',
+  'bad_request',
+  'authentication_failed',
+  'permission_denied',
+  'not_found',
+  'conflict',
+  'rate_limited',
+  'server_error',
+  'envelope_failure',
+];
 const CODES = [...API_CODES, 'response_parse_error', 'response_too_large', 'response_shape_mismatch', 'connection_error', 'timeout'];
 const API = 'https://api.example.test';
 const ELSEWHERE = 'https://elsewhere.example.test';
 const NULL_BODY = new Set([204, 205, 304]);
 
-const status = fc.oneof(fc.constantFrom(200, 201, 204, 301, 302, 303, 307, 308, 400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 600, 999), fc.integer({ min: 200, max: 599 }));
+const status = fc.oneof(
+  fc.constantFrom(200, 201, 204, 301, 302, 303, 307, 308, 400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 600, 999),
+  fc.integer({ min: 200, max: 599 }),
+);
 const contentType = fc.oneof(
-  fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/problem+json', 'application/xml', 'text/xml; charset=utf-8', 'text/html', 'text/plain', '', 'application/octet-stream'),
+  fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/problem+json',
+    'application/xml',
+    'text/xml; charset=utf-8',
+    'text/html',
+    'text/plain',
+    '',
+    'application/octet-stream',
+  ),
   anyText(30),
 );
 const xmlDoc = fc.constantFrom(
@@ -33,14 +56,25 @@ const xmlDoc = fc.constantFrom(
 /** A body; `echo` stands for the credentials the server received, which a careless one repeats. */
 const body = fc.oneof(
   fc.json({ maxDepth: 3 }),
-  fc.constantFrom('{"data":[],"count":0,"paging":{"total":0}}', '{"records":[]}', '{"error":{"message":"ECHO"}}', '{"error":"invalid_token","error_description":"ECHO"}'),
+  fc.constantFrom(
+    '{"data":[],"count":0,"paging":{"total":0}}',
+    '{"records":[]}',
+    '{"error":{"message":"ECHO"}}',
+    '{"error":"invalid_token","error_description":"ECHO"}',
+  ),
   xmlDoc,
   fc.constantFrom('<html><body><h1>502 Bad Gateway</h1><!-- ECHO --></body></html>', 'ECHO', ''),
   anyText(120),
   fc.uint8Array({ maxLength: 120 }),
   fc.integer({ min: 1, max: 6 }).map((k) => `{"pad":"${'x'.repeat(k * 1024)}"}`),
 );
-const location = fc.oneof(fc.constant(`${API}/customers`), fc.constant(`${ELSEWHERE}/moved`), fc.constant('/moved'), fc.constant('//elsewhere.example.test/x'), anyText(40));
+const location = fc.oneof(
+  fc.constant(`${API}/customers`),
+  fc.constant(`${ELSEWHERE}/moved`),
+  fc.constant('/moved'),
+  fc.constant('//elsewhere.example.test/x'),
+  anyText(40),
+);
 
 interface Reply {
   status: number;
@@ -70,47 +104,67 @@ function responseOf(r: Reply, echo: string): Response | undefined {
 const clients: Record<'finexer' | 'dexero-fd json' | 'dexero-fd xml', (options: object) => Promise<unknown>> = {
   finexer: (options: object) => finexer.createClient({ baseUrl: API, ...options }).GET('/customers', {}),
   'dexero-fd json': (options: object) => dexero.createClient({ baseUrl: `${API}/rest`, ...options }).GET('/records.{format}', {}),
-  'dexero-fd xml': (options: object) => dexero.createClient({ baseUrl: `${API}/rest`, ...options }).GET('/records.{format}', { params: { path: { format: 'xml' } } }),
+  'dexero-fd xml': (options: object) =>
+    dexero.createClient({ baseUrl: `${API}/rest`, ...options }).GET('/records.{format}', { params: { path: { format: 'xml' } } }),
 };
 
 describe('property: response bodies by content type, statuses and redirects', () => {
-  it.each(Object.keys(clients) as (keyof typeof clients)[])('%s: any response is { data } / { error } or a typed error, and leaks nothing', async (name) => {
-    const count = g.counter(name);
-    await fc.assert(
-      fc.asyncProperty(fc.array(reply, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.boolean(), async (replies, throwOnError, clientCredentials) => {
-        // Finexer has no client-credentials grant: its clients hold a token.
-        const credentials = clientCredentials && name !== 'finexer';
-        const token = canary('token');
-        const secret = canary('secret');
-        const log = memoryLogger();
-        const leaks: string[] = [];
-        let n = 0;
-        const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-          const request = new Request(input, init);
-          const carried = [...request.headers.values()].join(' ') + (init?.body === undefined ? '' : String(init.body));
-          if (new URL(request.url).origin !== API && (carried.includes(token) || carried.includes(btoa(`client:${secret}`)))) leaks.push(request.url);
-          if (request.url.endsWith('/oauth/token')) return Response.json({ access_token: token, token_type: 'Bearer', expires_in: 3600 });
-          const next = replies[Math.min(n++, replies.length - 1)]!;
-          return responseOf(next, `${token} ${credentials ? secret : ''} ${carried}`) ?? new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
-        };
-        count();
-        const secrets = credentials ? [token, secret] : [token];
-        const auth = credentials ? { clientId: 'client', clientSecret: secret, tokenUrl: `${API}/oauth/token` } : { accessToken: token };
-        const result = await outcome(() => clients[name]({ auth, fetch, throwOnError, maxRetries: 0, maxResponseBytes: 4096, logger: log.logger, logLevel: 'debug' }), name);
-        if (result.ok) {
-          const { response, data, error } = result.value as { response: Response; data?: unknown; error?: unknown };
-          expect(response).toBeInstanceOf(Response);
-          if (throwOnError) expect(response.ok).toBe(true);
-          if (!response.ok) expect(data).toBeUndefined();
-          if (response.ok && error === undefined) expect(response.status).toBeLessThan(300);
-        } else {
-          expectPorticoError(result.error, CODES);
-          expectNoCanary(renderings(result.error), secrets, `${name}: the error`);
-        }
-        expectNoCanary(log.lines, secrets, `${name}: the log`);
-        expect(leaks).toEqual([]);
-      }),
-      g.params(400),
-    );
-  });
+  it.each(Object.keys(clients) as (keyof typeof clients)[])(
+    '%s: any response is { data } / { error } or a typed error, and leaks nothing',
+    async (name) => {
+      const count = g.counter(name);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(reply, { minLength: 1, maxLength: 3 }),
+          fc.boolean(),
+          fc.boolean(),
+          async (replies, throwOnError, clientCredentials) => {
+            // Finexer has no client-credentials grant: its clients hold a token.
+            const credentials = clientCredentials && name !== 'finexer';
+            const token = canary('token');
+            const secret = canary('secret');
+            const log = memoryLogger();
+            const leaks: string[] = [];
+            let n = 0;
+            const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+              const request = new Request(input, init);
+              const carried = [...request.headers.values()].join(' ') + (init?.body === undefined ? '' : String(init.body));
+              if (new URL(request.url).origin !== API && (carried.includes(token) || carried.includes(btoa(`client:${secret}`))))
+                leaks.push(request.url);
+              if (request.url.endsWith('/oauth/token'))
+                return Response.json({ access_token: token, token_type: 'Bearer', expires_in: 3600 });
+              const next = replies[Math.min(n++, replies.length - 1)]!;
+              return (
+                responseOf(next, `${token} ${credentials ? secret : ''} ${carried}`) ??
+                new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } })
+              );
+            };
+            count();
+            const secrets = credentials ? [token, secret] : [token];
+            const auth = credentials
+              ? { clientId: 'client', clientSecret: secret, tokenUrl: `${API}/oauth/token` }
+              : { accessToken: token };
+            const result = await outcome(
+              () =>
+                clients[name]({ auth, fetch, throwOnError, maxRetries: 0, maxResponseBytes: 4096, logger: log.logger, logLevel: 'debug' }),
+              name,
+            );
+            if (result.ok) {
+              const { response, data, error } = result.value as { response: Response; data?: unknown; error?: unknown };
+              expect(response).toBeInstanceOf(Response);
+              if (throwOnError) expect(response.ok).toBe(true);
+              if (!response.ok) expect(data).toBeUndefined();
+              if (response.ok && error === undefined) expect(response.status).toBeLessThan(300);
+            } else {
+              expectPorticoError(result.error, CODES);
+              expectNoCanary(renderings(result.error), secrets, `${name}: the error`);
+            }
+            expectNoCanary(log.lines, secrets, `${name}: the log`);
+            expect(leaks).toEqual([]);
+          },
+        ),
+        g.params(400),
+      );
+    },
+  );
 });

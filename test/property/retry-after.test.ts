@@ -6,20 +6,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as finexer from '../../packages/finexer/src/index.ts';
 import { retryAfterMs } from '../../packages/runtime/src/transport.ts';
-import { bounded, expectNoCanary, expectPorticoError, group, memoryLogger, renderings, anyText } from './support.ts';
+import { anyText, bounded, expectNoCanary, expectPorticoError, group, memoryLogger, renderings } from './support.ts';
 
 const g = group('retry-after');
 const NOW = Date.UTC(2026, 0, 1);
 const DAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-const httpDate = fc.date({ min: new Date(NOW - 1e10), max: new Date(NOW + 1e10), noInvalidDate: true }).map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000));
+const httpDate = fc
+  .date({ min: new Date(NOW - 1e10), max: new Date(NOW + 1e10), noInvalidDate: true })
+  .map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000));
 const value = fc.oneof(
   anyText(40),
   fc.stringMatching(/^[0-9]{1,15}$/),
   fc.stringMatching(/^[-+ ]?[0-9]{0,4}(\.[0-9]{0,3})?(e[0-9])?$/),
   httpDate.map((d) => d.toUTCString()),
   httpDate.map((d) => d.toUTCString().replace(' GMT', ' UTC')),
-  httpDate.map((d) => `${DAY[d.getUTCDay()]} ${d.toUTCString().slice(8, 11)} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)} ${d.getUTCFullYear()}`),
+  httpDate.map(
+    (d) =>
+      `${DAY[d.getUTCDay()]} ${d.toUTCString().slice(8, 11)} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)} ${d.getUTCFullYear()}`,
+  ),
 );
 
 /** Headers with `name: value`, or undefined when Headers itself refuses the value (not a response a client can get). */
@@ -44,7 +49,8 @@ describe('property: Retry-After', () => {
         const v = headers!.get(name)!;
         if (name === 'retry-after' && /^\d+$/.test(v)) expect(ms).toBe(Number(v) * 1000);
         if (name === 'retry-after' && !/^\d+$/.test(v) && !/ GMT$|\d{4}$/.test(v)) expect(ms).toBeUndefined();
-        if (name === 'retry-after' && /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v)) expect(ms).toBe(Math.max(0, Date.parse(v) - NOW));
+        if (name === 'retry-after' && /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v))
+          expect(ms).toBe(Math.max(0, Date.parse(v) - NOW));
       }),
       g.params(3_000),
     );
@@ -62,21 +68,28 @@ describe('property: Retry-After', () => {
         const log = memoryLogger();
         const controller = new AbortController();
         let delay: number | undefined;
-        const logger = { ...log.logger, warn: (message: string, fields?: Record<string, unknown>) => {
-          log.logger.warn(message, fields);
-          // The client announces each sleep before it starts: stop there instead of sleeping.
-          if (message.endsWith('retrying')) {
-            delay = fields!.delayMs as number;
-            controller.abort(stop);
-          }
-        } };
+        const logger = {
+          ...log.logger,
+          warn: (message: string, fields?: Record<string, unknown>) => {
+            log.logger.warn(message, fields);
+            // The client announces each sleep before it starts: stop there instead of sleeping.
+            if (message.endsWith('retrying')) {
+              delay = fields!.delayMs as number;
+              controller.abort(stop);
+            }
+          },
+        };
         const client = finexer.createClient({
           baseUrl: 'https://api.example.test',
           auth: { accessToken: token },
           maxRetries: 1,
           logger,
           logLevel: 'debug',
-          fetch: async () => new Response('{"error":{"message":"busy"}}', { status: 503, headers: { 'content-type': 'application/json', [name]: headers!.get(name)! } }),
+          fetch: async () =>
+            new Response('{"error":{"message":"busy"}}', {
+              status: 503,
+              headers: { 'content-type': 'application/json', [name]: headers!.get(name)! },
+            }),
         });
         const asked = retryAfterMs(headers!);
         try {

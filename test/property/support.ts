@@ -74,7 +74,8 @@ export const canary = (kind: string) => `canary${kind}${crypto.randomUUID().repl
 /** Asserts that no canary, in any wire spelling, is in any of `texts`. */
 export function expectNoCanary(texts: readonly string[], canaries: readonly string[], where: string): void {
   const spellings = canaries.flatMap((c) => [c, encodeURIComponent(c), JSON.stringify(c).slice(1, -1)]);
-  for (const text of texts) for (const c of spellings) if (text.includes(c)) throw new Error(`${where} leaked a canary: ${text.slice(0, 300)}`);
+  for (const text of texts)
+    for (const c of spellings) if (text.includes(c)) throw new Error(`${where} leaked a canary: ${text.slice(0, 300)}`);
 }
 
 /** Text of any kind: ASCII, full Unicode, and the characters parsers trip on. */
@@ -82,12 +83,44 @@ export const anyText = (maxLength: number) =>
   fc.oneof(
     fc.string({ maxLength }),
     fc.string({ unit: 'binary', maxLength }),
-    fc.string({ unit: fc.constantFrom('<', '>', '&', ';', '"', "'", '=', '/', '?', '!', '[', ']', '#', 'x', '1', 'a', ' ', '\n', '\r', '\t', '\0', '$', '%', '\\', ':', '.', '-'), maxLength }),
+    fc.string({
+      unit: fc.constantFrom(
+        '<',
+        '>',
+        '&',
+        ';',
+        '"',
+        "'",
+        '=',
+        '/',
+        '?',
+        '!',
+        '[',
+        ']',
+        '#',
+        'x',
+        '1',
+        'a',
+        ' ',
+        '\n',
+        '\r',
+        '\t',
+        '\0',
+        '$',
+        '%',
+        '\\',
+        ':',
+        '.',
+        '-',
+      ),
+      maxLength,
+    }),
   );
 
 /** A logger that keeps every line as it would be printed. */
 export function memoryLogger() {
   const lines: string[] = [];
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(`${level} ${message} ${JSON.stringify(fields)} ${inspect(fields, { depth: Infinity })}`);
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    void lines.push(`${level} ${message} ${JSON.stringify(fields)} ${inspect(fields, { depth: Infinity })}`);
   return { lines, logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } };
 }

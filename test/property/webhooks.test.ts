@@ -33,7 +33,12 @@ const body = fc.oneof(
 );
 
 const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFxg'), maxLength: 70 });
-const stamp = fc.oneof(fc.constant(T), anyText(30), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.integer().map(String));
+const stamp = fc.oneof(
+  fc.constant(T),
+  anyText(30),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.integer().map(String),
+);
 
 describe('property: webhook signature header and payload', () => {
   it('any header and body: the event only for a genuine signature over JSON, else WebhookVerificationError with its reason', async () => {
@@ -54,8 +59,18 @@ describe('property: webhook signature header and payload', () => {
           const original = typeof raw === 'string' ? (plantCanary ? `${raw}${leak}` : raw) : raw;
           const bytes = typeof original === 'string' ? new TextEncoder().encode(original) : original;
           const genuine = `t=${T};s=${sign(bytes)}`;
-          const value = header === 'genuine' ? genuine : header === 'tampered' ? `t=${T};s=${sign(new Uint8Array([...bytes, 0x20]))}` : plantCanary ? `${header}${leak}` : header;
-          const result = await outcome(() => finexer.verifyWebhook(original, { 'fx-signature': value }, SECRET, { now: NOW }), 'verifyWebhook');
+          const value =
+            header === 'genuine'
+              ? genuine
+              : header === 'tampered'
+                ? `t=${T};s=${sign(new Uint8Array([...bytes, 0x20]))}`
+                : plantCanary
+                  ? `${header}${leak}`
+                  : header;
+          const result = await outcome(
+            () => finexer.verifyWebhook(original, { 'fx-signature': value }, SECRET, { now: NOW }),
+            'verifyWebhook',
+          );
           if (result.ok) {
             expect(value).toBe(genuine);
             expect(result.value).toEqual(JSON.parse(UTF8.decode(bytes)));

@@ -7,7 +7,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { spec } from '../../packages/dexero-fd/src/generated/spec.ts';
 import type { Shape } from '../../packages/runtime/src/shape.ts';
-import { decodeElement, decodeXml, encodeXml, XmlSyntaxError, type XmlElement } from '../../packages/runtime/src/xml.ts';
+import { decodeElement, decodeXml, encodeXml, type XmlElement, XmlSyntaxError } from '../../packages/runtime/src/xml.ts';
 import { bounded, group } from './support.ts';
 
 const g = group('xml');
@@ -35,7 +35,9 @@ function valueOf(shape: Shape, depth = 0): fc.Arbitrary<unknown> {
   switch (shape.type) {
     case 'object': {
       const props = Object.entries(shape.properties ?? {});
-      return fc.record(Object.fromEntries(props.map(([k, sub]) => [k, valueOf(sub, depth + 1)])), { requiredKeys: [...(shape.required ?? [])].filter((k) => props.some(([p]) => p === k)) });
+      return fc.record(Object.fromEntries(props.map(([k, sub]) => [k, valueOf(sub, depth + 1)])), {
+        requiredKeys: [...(shape.required ?? [])].filter((k) => props.some(([p]) => p === k)),
+      });
     }
     case 'array':
       return fc.array(valueOf(shape.items ?? { type: 'string' }, depth + 1), { maxLength: depth > 2 ? 1 : 4 });
@@ -56,7 +58,11 @@ function restyle(xml: string, style: number[]): string {
   return xml.replace(/>([^<]+)</g, (whole, content: string) => {
     const how = style[i++ % style.length]!;
     // Characters outside the entity references encodeXml wrote.
-    const outside = (pattern: RegExp, ref: (c: string) => string) => content.split(/(&[a-z]+;)/).map((part, j) => (j % 2 ? part : part.replace(pattern, ref))).join('');
+    const outside = (pattern: RegExp, ref: (c: string) => string) =>
+      content
+        .split(/(&[a-z]+;)/)
+        .map((part, j) => (j % 2 ? part : part.replace(pattern, ref)))
+        .join('');
     if (how === 1) return `>${outside(/[a-z]/g, (c) => `&#${c.codePointAt(0)};`)}<`;
     if (how === 2) return `>${outside(/[A-Z0-9]/g, (c) => `&#x${c.codePointAt(0)!.toString(16)};`)}<`;
     if (how === 3 && !content.includes('&')) return `><![CDATA[${content}]]><`;
@@ -65,20 +71,22 @@ function restyle(xml: string, style: number[]): string {
 }
 
 const documents = fc.constantFrom(...SHAPES).chain((shape) =>
-  fc.record({
-    shape: fc.constant(shape),
-    value: valueOf(shape),
-    style: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 }),
-    indent: fc.constantFrom('', '\n', '\n  ', '\r\n\t'),
-    comment: fc.boolean(),
-    prefix: fc.boolean(),
-  }).map(({ value, style, indent, comment, prefix }) => {
-    let body = restyle(encodeXml(value, shape), style);
-    // Whitespace and comments between elements; the schema reads no text of an object element.
-    body = body.replace(/><(?=[^/!])/g, `>${indent}${comment ? '<!-- c -->' : ''}<`);
-    if (prefix) body = body.replace(/^<([\w]+)/, '<fd:$1 xmlns:fd="urn:dexero"').replace(/<\/([\w]+)>$/, '</fd:$1>');
-    return { shape, value, xml: `<?xml version="1.0" encoding="UTF-8"?>${indent}${body}${indent}` };
-  }),
+  fc
+    .record({
+      shape: fc.constant(shape),
+      value: valueOf(shape),
+      style: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 }),
+      indent: fc.constantFrom('', '\n', '\n  ', '\r\n\t'),
+      comment: fc.boolean(),
+      prefix: fc.boolean(),
+    })
+    .map(({ value, style, indent, comment, prefix }) => {
+      let body = restyle(encodeXml(value, shape), style);
+      // Whitespace and comments between elements; the schema reads no text of an object element.
+      body = body.replace(/><(?=[^/!])/g, `>${indent}${comment ? '<!-- c -->' : ''}<`);
+      if (prefix) body = body.replace(/^<([\w]+)/, '<fd:$1 xmlns:fd="urn:dexero"').replace(/<\/([\w]+)>$/, '</fd:$1>');
+      return { shape, value, xml: `<?xml version="1.0" encoding="UTF-8"?>${indent}${body}${indent}` };
+    }),
 );
 
 const oracle = new XMLParser({
@@ -109,7 +117,8 @@ function tree(nodes: Node[]): XmlElement {
 }
 
 /** The value as XML reads it back: through JSON (no undefined keys), with line ends normalised. */
-const comparable = (value: unknown) => JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replace(/\r\n?/g, '\n') : v)));
+const comparable = (value: unknown) =>
+  JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replace(/\r\n?/g, '\n') : v)));
 
 describe('property: the XML decoder', () => {
   it('equals fast-xml-parser on generated Dexero FD documents, and gives back the value written', () => {
@@ -128,14 +137,51 @@ describe('property: the XML decoder', () => {
 
   it('a broken document (bytes cut, added or changed) decodes or throws XmlSyntaxError, quickly', async () => {
     const count = g.counter('mutated');
-    const edits = fc.array(fc.tuple(fc.nat(), fc.constantFrom('cut', 'add', 'swap'), fc.constantFrom('<', '>', '&', ';', '"', '/', '!', '[', ']', '?', '#', 'x', 'D', '0', ' ', '=', '\u0000', '\ud800', '&#xD800;', '&toString;', '<!DOCTYPE r>', '<![CDATA[', '-->', ']]>')), { minLength: 1, maxLength: 6 });
+    const edits = fc.array(
+      fc.tuple(
+        fc.nat(),
+        fc.constantFrom('cut', 'add', 'swap'),
+        fc.constantFrom(
+          '<',
+          '>',
+          '&',
+          ';',
+          '"',
+          '/',
+          '!',
+          '[',
+          ']',
+          '?',
+          '#',
+          'x',
+          'D',
+          '0',
+          ' ',
+          '=',
+          '\u0000',
+          '\ud800',
+          '&#xD800;',
+          '&toString;',
+          '<!DOCTYPE r>',
+          '<![CDATA[',
+          '-->',
+          ']]>',
+        ),
+      ),
+      { minLength: 1, maxLength: 6 },
+    );
     await fc.assert(
       fc.asyncProperty(documents, edits, async ({ shape, xml }, changes) => {
         count();
         let doc = xml;
         for (const [at, op, piece] of changes) {
           const i = at % (doc.length + 1);
-          doc = op === 'cut' ? doc.slice(0, i) + doc.slice(i + 1) : op === 'add' ? doc.slice(0, i) + piece + doc.slice(i) : doc.slice(0, i) + piece + doc.slice(i + piece.length);
+          doc =
+            op === 'cut'
+              ? doc.slice(0, i) + doc.slice(i + 1)
+              : op === 'add'
+                ? doc.slice(0, i) + piece + doc.slice(i)
+                : doc.slice(0, i) + piece + doc.slice(i + piece.length);
         }
         await bounded(
           Promise.resolve().then(() => {

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, exchangeToken, withUserInput, type UserInput } from '../../packages/dapi/src/index.ts';
+import { createClient, exchangeToken, type UserInput, withUserInput } from '../../packages/dapi/src/index.ts';
 
 const client = createClient({ auth: { accessToken: 'token' } });
 

@@ -11,7 +11,17 @@ describe('@portico/expertfile types', () => {
     expectTypeOf(data?.data.total).not.toBeAny();
     await client.POST('/organization/{corporation}/inquiry/{type}', {
       params: { path: { corporation: 1, type: 'media' } },
-      body: { firstname: 'A', lastname: 'B', email: 'a@b.c', message: 'm', location_city: 'c', location_state: 's', location_country: 'CA', username: 'u', media_type: 'tv' },
+      body: {
+        firstname: 'A',
+        lastname: 'B',
+        email: 'a@b.c',
+        message: 'm',
+        location_city: 'c',
+        location_state: 's',
+        location_country: 'CA',
+        username: 'u',
+        media_type: 'tv',
+      },
     });
   });
 
@@ -23,7 +33,10 @@ describe('@portico/expertfile types', () => {
     // @ts-expect-error: sort is name or featured
     await client.GET('/organization/{corporation}/expert', { params: { path: { corporation: 1 }, query: { sort: 'age' } } });
     // @ts-expect-error: inquiry type is not in the list
-    await client.POST('/organization/{corporation}/inquiry/{type}', { params: { path: { corporation: 1, type: 'spam' } }, body: {} as never });
+    await client.POST('/organization/{corporation}/inquiry/{type}', {
+      params: { path: { corporation: 1, type: 'spam' } },
+      body: {} as never,
+    });
     // @ts-expect-error: createExpert needs firstname, lastname, job_title, email, company
     await client.POST('/organization/{corporation}/expert', { params: { path: { corporation: 1 } }, body: { firstname: 'A' } });
   });

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, verifyWebhook, type Pages, type paths, type Scope, type WebhookEvent } from '../../packages/finexer/src/index.ts';
 import type { webhooks } from '../../packages/finexer/src/generated/schema.ts';
+import { createClient, type Pages, type paths, type Scope, verifyWebhook, type WebhookEvent } from '../../packages/finexer/src/index.ts';
 
 const client = createClient({ auth: { accessToken: 'token' } });
 
@@ -26,9 +26,13 @@ describe('@portico/finexer types', () => {
 
 describe('@portico/finexer pages', () => {
   it('names each paginated item by its component, the same type the response body holds', async () => {
-    type Body<P extends '/customers' | '/bank_accounts/{id}/transactions'> = NonNullable<paths[P]['get']['responses'][200]['content']['application/json']>;
+    type Body<P extends '/customers' | '/bank_accounts/{id}/transactions'> = NonNullable<
+      paths[P]['get']['responses'][200]['content']['application/json']
+    >;
     expectTypeOf<Pages['/customers']>().toEqualTypeOf<NonNullable<Body<'/customers'>['data']>[number]>();
-    expectTypeOf<Pages['/bank_accounts/{id}/transactions']>().toEqualTypeOf<NonNullable<Body<'/bank_accounts/{id}/transactions'>['data']>[number]>();
+    expectTypeOf<Pages['/bank_accounts/{id}/transactions']>().toEqualTypeOf<
+      NonNullable<Body<'/bank_accounts/{id}/transactions'>['data']>[number]
+    >();
     for await (const customer of client.paginate('/customers')) expectTypeOf(customer).toEqualTypeOf<Pages['/customers']>();
     // @ts-expect-error: not a paginated operation
     client.paginate('/customers/{id}');
@@ -55,11 +59,18 @@ describe('@portico/finexer per-request options', () => {
 
 describe('@portico/finexer webhook binding', () => {
   it('keeps the exact types of the hand-written verifyWebhook it replaced', () => {
-    type Event = { [Name in keyof webhooks]: NonNullable<webhooks[Name]['post']['requestBody']>['content']['application/json'] }[keyof webhooks];
+    type Event = {
+      [Name in keyof webhooks]: NonNullable<webhooks[Name]['post']['requestBody']>['content']['application/json'];
+    }[keyof webhooks];
     expectTypeOf<WebhookEvent>().toEqualTypeOf<Event>();
     expectTypeOf<WebhookEvent>().not.toBeNever();
     expectTypeOf(verifyWebhook).toEqualTypeOf<
-      (rawBody: string | Uint8Array, headers: Headers | Record<string, string | string[] | undefined>, secret: string, options?: { toleranceSec?: number; now?: number }) => Promise<WebhookEvent>
+      (
+        rawBody: string | Uint8Array,
+        headers: Headers | Record<string, string | string[] | undefined>,
+        secret: string,
+        options?: { toleranceSec?: number; now?: number },
+      ) => Promise<WebhookEvent>
     >();
   });
 });

@@ -1,7 +1,7 @@
 // Starts Prism on 127.0.0.1 as a mock that validates every request against
 // the spec (--errors: an invalid request is answered with an error status and
 // an `sl-violations` header instead of a mock body).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../packages/testing/src/util.ts';
 import { ROOT, specPath } from '../../tools/lib/specs.ts';
@@ -13,9 +13,13 @@ export interface Prism {
 
 export async function startPrism(slug: string): Promise<Prism> {
   const port = await freePort();
-  const child: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/prism'), ['mock', specPath(slug), '-h', '127.0.0.1', '-p', String(port), '--errors'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    join(ROOT, 'node_modules/.bin/prism'),
+    ['mock', specPath(slug), '-h', '127.0.0.1', '-p', String(port), '--errors'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`prism for ${slug} did not start in 60 s:\n${log}`)), 60_000);

@@ -1,7 +1,8 @@
 // What kind of credential a spec's `x-portico-auth` describes, and the rules
 // the runtime applies it by. Shared by the generator, the README and lint.
-import type { Json } from './specs.ts';
+
 import { credentialRules } from './credential-rules.js';
+import type { Json } from './specs.ts';
 
 export type Flavour = 'oauth' | 'apiKey' | 'basic' | 'bearer';
 

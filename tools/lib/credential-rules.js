@@ -23,7 +23,7 @@ export function credentialRules(doc) {
     if (profile.apply) return 'x-portico-auth.apply does not go with an http basic scheme.';
     return { type: 'basic' };
   }
-  if (http === 'bearer') return { type: 'bearer', header: profile.apply?.header ?? 'Authorization', scheme: profile.apply?.scheme ?? 'Bearer' };
+  if (http === 'bearer')
+    return { type: 'bearer', header: profile.apply?.header ?? 'Authorization', scheme: profile.apply?.scheme ?? 'Bearer' };
   return `x-portico-auth without grants needs an apiKey, http basic or http bearer scheme; \`${profile.securityScheme}\` is ${scheme.type}${http ? ` ${http}` : ''} (add grants for OAuth).`;
 }
-

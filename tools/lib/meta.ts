@@ -1,6 +1,6 @@
 // The constants a provider package's runtime reads: per-operation metadata
 // and compact response shapes, derived from the spec.
-import { deref, operations, type Json } from './specs.ts';
+import { deref, type Json, operations } from './specs.ts';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 const XML_TYPE = /^(?:application|text)\/(?:[\w.+-]+\+)?xml$/i;
@@ -45,7 +45,14 @@ function shape(doc: Json, input: Json, seen: string[] = [], deep = true): Json {
 // A shape is worth shipping when it can catch something: a required field, a
 // structure to check or XML to decode.
 function useful(s: Json): boolean {
-  return Boolean(s.required || s.xmlName || s.xmlAttribute || s.xmlWrapped || (s.items && useful(s.items)) || Object.values<Json>(s.properties ?? {}).some(useful));
+  return Boolean(
+    s.required ||
+      s.xmlName ||
+      s.xmlAttribute ||
+      s.xmlWrapped ||
+      (s.items && useful(s.items)) ||
+      Object.values<Json>(s.properties ?? {}).some(useful),
+  );
 }
 
 /**
@@ -65,7 +72,10 @@ function structural(s: Json, top = true): Json {
 /** The runtime modules a client binds only when its spec needs them: the XML codec, pagination. */
 export function features(doc: Json): { xml: boolean; paginate: boolean } {
   const all = operations(doc);
-  const contents = all.flatMap(({ op }) => [deref(doc, op.requestBody)?.content, ...Object.values<Json>(op.responses ?? {}).map((r) => deref(doc, r)?.content)]);
+  const contents = all.flatMap(({ op }) => [
+    deref(doc, op.requestBody)?.content,
+    ...Object.values<Json>(op.responses ?? {}).map((r) => deref(doc, r)?.content),
+  ]);
   return {
     xml: contents.some((content) => Object.keys(content ?? {}).some((type) => XML_TYPE.test(type))),
     paginate: all.some(({ op }) => op['x-portico-pagination'] !== undefined),
@@ -110,7 +120,10 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
     // XML error bodies mostly share one schema: it is written once, as the
     // `default` the client decodes any other status with.
     const errors = Object.keys(shapes).filter((status) => !/^2\d\d$/.test(status));
-    const common = errors.map((status) => JSON.stringify(shapes[status])).sort().find((v, i, all) => all.indexOf(v) !== all.lastIndexOf(v));
+    const common = errors
+      .map((status) => JSON.stringify(shapes[status]))
+      .sort()
+      .find((v, i, all) => all.indexOf(v) !== all.lastIndexOf(v));
     if (common && (shapes.default === undefined || JSON.stringify(shapes.default) === common)) {
       for (const status of errors) if (JSON.stringify(shapes[status]) === common) delete shapes[status];
       shapes.default = JSON.parse(common);
@@ -119,7 +132,9 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
     if (Object.keys(checks).length) validation[`${method.toUpperCase()} ${path}`] = checks;
     if (accepts.size) m.accepts = [...accepts];
     const params = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((p: Json) => deref(doc, p));
-    const defaults = Object.fromEntries(params.filter((p) => p.in === 'path' && p.schema?.default !== undefined).map((p) => [p.name, p.schema.default]));
+    const defaults = Object.fromEntries(
+      params.filter((p) => p.in === 'path' && p.schema?.default !== undefined).map((p) => [p.name, p.schema.default]),
+    );
     if (Object.keys(defaults).length) m.defaults = defaults;
     const representation = params.find((p) => p['x-portico-representation']);
     if (representation) {
@@ -152,10 +167,14 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
 export function sharedMeta(meta: Record<string, Json>): { defaults: Json | undefined; operations: Record<string, Json> } {
   const counts = new Map<string, number>();
   // Only flags are shared (requiresAuth, retrySafe, formBody): shapes are deduplicated where they are written.
-  for (const m of Object.values(meta)) if (Object.values(m).every((v) => v === true)) counts.set(JSON.stringify(m), (counts.get(JSON.stringify(m)) ?? 0) + 1);
+  for (const m of Object.values(meta))
+    if (Object.values(m).every((v) => v === true)) counts.set(JSON.stringify(m), (counts.get(JSON.stringify(m)) ?? 0) + 1);
   const [common, n] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? ['{}', 0];
   if (common === '{}' || n < 2) return { defaults: undefined, operations: meta };
-  return { defaults: JSON.parse(common), operations: Object.fromEntries(Object.entries(meta).filter(([, m]) => JSON.stringify(m) !== common)) };
+  return {
+    defaults: JSON.parse(common),
+    operations: Object.fromEntries(Object.entries(meta).filter(([, m]) => JSON.stringify(m) !== common)),
+  };
 }
 
 /** A single-quoted JavaScript string literal of `value`: JSON.stringify's escaping, so no spec string can end it early. */
@@ -185,7 +204,9 @@ export function jsSource(value: unknown, indent = ''): string {
   if (!value || typeof value !== 'object') return JSON.stringify(value);
   const inner = `${indent}  `;
   const array = Array.isArray(value);
-  const items = array ? value.map((v) => jsSource(v, inner)) : Object.entries(value).map(([k, v]) => `${propertyKey(k)}: ${jsSource(v, inner)}`);
+  const items = array
+    ? value.map((v) => jsSource(v, inner))
+    : Object.entries(value).map(([k, v]) => `${propertyKey(k)}: ${jsSource(v, inner)}`);
   if (!items.length) return array ? '[]' : '{}';
   const flat = array ? `[${items.join(', ')}]` : `{ ${items.join(', ')} }`;
   if (!flat.includes('\n') && inner.length + flat.length <= LINE) return flat;

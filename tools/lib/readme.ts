@@ -1,7 +1,8 @@
 // The provider package README, generated from the spec so its install line,
 // auth snippet and first call never drift from the code.
-import { deref, operations, packageName, type Json, type Operation } from './specs.ts';
+
 import { flavour } from './auth.ts';
+import { deref, type Json, type Operation, operations, packageName } from './specs.ts';
 
 function envName(slug: string, what: string): string {
   return `${slug.replace(/-/g, '_').toUpperCase()}_${what}`;
@@ -24,14 +25,19 @@ function literal(value: unknown): string {
   if (value && typeof value === 'object') {
     // Credentials come from the reader's own variables, never from an example value.
     const entries = Object.entries(value).map(([k, v]) =>
-      /secret|token|password/i.test(k) && /^[A-Za-z_$][\w$]*$/.test(k) ? k : `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : `'${k}'`}: ${literal(v)}`,
+      /secret|token|password/i.test(k) && /^[A-Za-z_$][\w$]*$/.test(k)
+        ? k
+        : `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : `'${k}'`}: ${literal(v)}`,
     );
     return entries.length ? `{ ${entries.join(', ')} }` : '{}';
   }
   return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : JSON.stringify(value);
 }
 
-const authenticated = (doc: Json) => ({ op }: Operation) => (op.security ?? doc.security ?? []).some((a: Json) => doc['x-portico-auth'].securityScheme in a);
+const authenticated =
+  (doc: Json) =>
+  ({ op }: Operation) =>
+    (op.security ?? doc.security ?? []).some((a: Json) => doc['x-portico-auth'].securityScheme in a);
 
 /** `, { params: ..., body: ... }` from the spec's examples: what a call needs to be valid. */
 export function requestArg(doc: Json, { pathItem, op }: Operation): string {
@@ -46,13 +52,18 @@ export function requestArg(doc: Json, { pathItem, op }: Operation): string {
 export function firstCall(doc: Json): string {
   const ops = operations(doc).filter(authenticated(doc));
   const candidate = ops.find((o) => o.method === 'get') ?? ops.find((o) => o.op['x-portico-retry-safe']);
-  return candidate ? `const { data, error } = await client.${candidate.method.toUpperCase()}('${candidate.path}'${requestArg(doc, candidate)});` : '';
+  return candidate
+    ? `const { data, error } = await client.${candidate.method.toUpperCase()}('${candidate.path}'${requestArg(doc, candidate)});`
+    : '';
 }
 
 /** Retries, timeouts, typed errors, pagination, and the provider's own extras, in a few lines. */
 function runtimeSnippet(slug: string, doc: Json): string {
   const ops = operations(doc).filter(authenticated(doc));
-  const read = ops.find((o) => o.method === 'get' && /\{/.test(o.path)) ?? ops.find((o) => o.method === 'get') ?? ops.find((o) => o.op['x-portico-retry-safe']);
+  const read =
+    ops.find((o) => o.method === 'get' && /\{/.test(o.path)) ??
+    ops.find((o) => o.method === 'get') ??
+    ops.find((o) => o.op['x-portico-retry-safe']);
   const paged = ops.find((o) => o.op['x-portico-pagination']);
   const lines = [
     `import { NotFoundError, RateLimitError } from '${packageName(slug)}';`,
@@ -75,7 +86,11 @@ function runtimeSnippet(slug: string, doc: Json): string {
   }
   if (paged) {
     lines.push('', '// Every item of a list, page after page, with a bound and an abort signal.');
-    lines.push(`for await (const item of client.paginate('${paged.path}'${paramsArg(doc, paged.pathItem, paged.op) || ', {}'}, { maxPages: 10, signal })) {`, '  console.log(item);', '}');
+    lines.push(
+      `for await (const item of client.paginate('${paged.path}'${paramsArg(doc, paged.pathItem, paged.op) || ', {}'}, { maxPages: 10, signal })) {`,
+      '  console.log(item);',
+      '}',
+    );
   }
   if (doc['x-portico-user-input']) {
     const input = ops.find((o) => o.op['x-portico-retry-safe']) ?? ops[0]!;
@@ -90,7 +105,9 @@ function runtimeSnippet(slug: string, doc: Json): string {
     lines.push("if (event.type === 'consent.accepted') console.log(event.data.object);");
     lines[0] = `import { NotFoundError, RateLimitError, verifyWebhook } from '${packageName(slug)}';`;
   }
-  const representation = ops.find((o) => [...(o.pathItem.parameters ?? []), ...(o.op.parameters ?? [])].some((p: Json) => deref(doc, p)['x-portico-representation']));
+  const representation = ops.find((o) =>
+    [...(o.pathItem.parameters ?? []), ...(o.op.parameters ?? [])].some((p: Json) => deref(doc, p)['x-portico-representation']),
+  );
   if (representation) {
     lines.push('', '// JSON by default; ask for XML and get the same typed result.');
     lines.push(`const { data: fromXml } = await client.GET('${representation.path}', { params: { path: { format: 'xml' } } });`);
@@ -117,7 +134,10 @@ const client = createClient({
   }
   if (grants.includes('authorization_code')) {
     const scope = doc.components?.securitySchemes?.[profile.securityScheme]?.flows?.authorizationCode?.scopes ?? {};
-    const some = Object.keys(scope).slice(0, 2).map((s) => `'${s}'`).join(', ');
+    const some = Object.keys(scope)
+      .slice(0, 2)
+      .map((s) => `'${s}'`)
+      .join(', ');
     const base = profile.authorization?.url?.startsWith('/') ? `, baseUrl: 'https://auth.your-bank.example'` : '';
     return `import { createClient, oauth } from '${packageName(slug)}';
 
@@ -136,7 +156,10 @@ const client = createClient({ auth: { accessToken: tokens.accessToken } });`;
 export function renderReadme(slug: string, doc: Json, pkg: Json): string {
   const ops = operations(doc);
   const info = doc.info;
-  const summary = String(info.description ?? '').split(/\n\s*\n/)[0]?.trim() ?? '';
+  const summary =
+    String(info.description ?? '')
+      .split(/\n\s*\n/)[0]
+      ?.trim() ?? '';
   return `<!-- Generated by tools/generate.ts from specs/${slug}/openapi.yaml. Do not edit. -->
 # ${pkg.name}
 

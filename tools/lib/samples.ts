@@ -3,9 +3,10 @@
 // with the spec's examples, and a line that uses `data`. Built from the same
 // pieces as the README, so both say the same thing; tools/test/samples.test.ts
 // compiles every one against the built packages.
-import { authSnippet, requestArg } from './readme.ts';
+
 import { pointerTokens } from '../../packages/auth/src/pointer.ts';
-import { deref, operations, packageName, type Json, type Operation } from './specs.ts';
+import { authSnippet, requestArg } from './readme.ts';
+import { deref, type Json, type Operation, operations, packageName } from './specs.ts';
 
 interface CodeSample {
   lang: 'TypeScript';
@@ -81,7 +82,9 @@ function callLines(doc: Json, operation: Operation): string[] {
 /** True for the operations the auth layer calls itself (authorize, token, revoke). */
 function authEndpoint(doc: Json, op: Json): boolean {
   const profile = doc['x-portico-auth'] ?? {};
-  return [profile.authorization, profile.token, profile.revocation].some((endpoint) => endpoint?.operationId && endpoint.operationId === op.operationId);
+  return [profile.authorization, profile.token, profile.revocation].some(
+    (endpoint) => endpoint?.operationId && endpoint.operationId === op.operationId,
+  );
 }
 
 export function codeSample(slug: string, doc: Json, operation: Operation): string {

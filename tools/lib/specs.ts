@@ -1,8 +1,8 @@
 // Reading provider specs: shared by the generator, the docs builder, the
 // scaffold and the tests, so all of them agree on what a provider is.
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { pointerTokens } from '../../packages/auth/src/pointer.ts';
 

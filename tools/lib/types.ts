@@ -1,6 +1,13 @@
 // TypeScript types for a spec (openapi-typescript's `paths`, `components`,
 // ...), from the parsed document.
-import openapiTS, { astToString, resolveRef, scanDiscriminators, transformSchema, type GlobalContext, type OpenAPI3 } from 'openapi-typescript';
+import openapiTS, {
+  astToString,
+  type GlobalContext,
+  type OpenAPI3,
+  resolveRef,
+  scanDiscriminators,
+  transformSchema,
+} from 'openapi-typescript';
 import type { Json } from './specs.ts';
 
 const OPTIONS = { alphabetize: false, exportType: false, silent: true } as const;

@@ -24,14 +24,20 @@ const ROOT_EXTENSIONS = {
 function reportErrors(validate, value, name, location, report) {
   if (validate(value)) return;
   for (const e of validate.errors ?? []) {
-    report({ message: `${name}${e.instancePath} ${e.message}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`, location });
+    report({
+      message: `${name}${e.instancePath} ${e.message}${e.params?.allowedValues ? ` (${e.params.allowedValues.join(', ')})` : ''}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`,
+      location,
+    });
   }
 }
 
 const OperationSecurity = () => ({
   Operation(op, { report, location }) {
     if (!Array.isArray(op.security)) {
-      report({ message: 'Every operation declares its own `security` (use `security: []` for a public endpoint).', location: location.key() });
+      report({
+        message: 'Every operation declares its own `security` (use `security: []` for a public endpoint).',
+        location: location.key(),
+      });
     }
   },
 });
@@ -53,7 +59,10 @@ const AuthProfile = () => {
         reportErrors(validateAuth, profile, 'x-portico-auth', at, report);
         const schemes = root.components?.securitySchemes ?? {};
         if (profile.securityScheme && !(profile.securityScheme in schemes)) {
-          report({ message: `x-portico-auth.securityScheme names \`${profile.securityScheme}\`, which is not in components.securitySchemes.`, location: at.child(['securityScheme']) });
+          report({
+            message: `x-portico-auth.securityScheme names \`${profile.securityScheme}\`, which is not in components.securitySchemes.`,
+            location: at.child(['securityScheme']),
+          });
         } else if (profile.securityScheme && profile.grants === undefined) {
           const rules = credentialRules(root);
           if (typeof rules === 'string') report({ message: rules, location: at.child(['securityScheme']) });
@@ -61,7 +70,10 @@ const AuthProfile = () => {
         for (const part of ['authorization', 'token', 'revocation']) {
           const id = profile[part]?.operationId;
           if (id && !operationIds.has(id)) {
-            report({ message: `x-portico-auth.${part}.operationId \`${id}\` is not an operation of this document.`, location: at.child([part, 'operationId']) });
+            report({
+              message: `x-portico-auth.${part}.operationId \`${id}\` is not an operation of this document.`,
+              location: at.child([part, 'operationId']),
+            });
           }
         }
         for (const [name, validate] of Object.entries(ROOT_EXTENSIONS)) {
@@ -69,7 +81,10 @@ const AuthProfile = () => {
         }
         const inputSchema = root['x-portico-user-input']?.schema;
         if (inputSchema && !root.components?.schemas?.[inputSchema]) {
-          report({ message: `x-portico-user-input.schema names \`${inputSchema}\`, which is not in components.schemas.`, location: location.child(['x-portico-user-input', 'schema']) });
+          report({
+            message: `x-portico-user-input.schema names \`${inputSchema}\`, which is not in components.schemas.`,
+            location: location.child(['x-portico-user-input', 'schema']),
+          });
         }
       },
     },
@@ -79,12 +94,24 @@ const AuthProfile = () => {
 const OperationExtensions = () => ({
   Parameter(param, { report, location }) {
     if (param['x-portico-representation'] === undefined) return;
-    reportErrors(validateRepresentation, param['x-portico-representation'], 'x-portico-representation', location.child(['x-portico-representation']), report);
+    reportErrors(
+      validateRepresentation,
+      param['x-portico-representation'],
+      'x-portico-representation',
+      location.child(['x-portico-representation']),
+      report,
+    );
     if (param.in !== 'path') report({ message: 'x-portico-representation goes on a path parameter.', location: location.key() });
   },
   Operation(op, { report, location }) {
     if (op['x-portico-pagination'] !== undefined) {
-      reportErrors(validatePagination, op['x-portico-pagination'], 'x-portico-pagination', location.child(['x-portico-pagination']), report);
+      reportErrors(
+        validatePagination,
+        op['x-portico-pagination'],
+        'x-portico-pagination',
+        location.child(['x-portico-pagination']),
+        report,
+      );
     }
     if (op['x-portico-retry-safe'] !== undefined) {
       reportErrors(validateRetrySafe, op['x-portico-retry-safe'], 'x-portico-retry-safe', location.child(['x-portico-retry-safe']), report);

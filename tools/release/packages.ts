@@ -5,13 +5,13 @@
 // `require()`).
 //   tsx tools/release/packages.ts
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { ROOT, type Json } from '../lib/specs.ts';
+import { type Json, ROOT } from '../lib/specs.ts';
 
 const run = promisify(execFile);
 
@@ -25,7 +25,11 @@ export interface PackageInfo {
 export function publishedPackages(): PackageInfo[] {
   return readdirSync(join(ROOT, 'packages'))
     .filter((folder) => existsSync(join(ROOT, 'packages', folder, 'package.json')))
-    .map((folder) => ({ folder, dir: join(ROOT, 'packages', folder), manifest: JSON.parse(readFileSync(join(ROOT, 'packages', folder, 'package.json'), 'utf8')) }))
+    .map((folder) => ({
+      folder,
+      dir: join(ROOT, 'packages', folder),
+      manifest: JSON.parse(readFileSync(join(ROOT, 'packages', folder, 'package.json'), 'utf8')),
+    }))
     .filter((p) => !p.manifest.private)
     .sort((a, b) => a.folder.localeCompare(b.folder));
 }
@@ -42,10 +46,19 @@ export function metadataProblems(dir: string, folder: string): string[] {
   need(nonEmptyFile(join(dir, 'README.md')), 'README.md is missing or empty');
   need(nonEmptyFile(join(dir, 'LICENSE')), 'LICENSE is missing or empty');
   need(typeof m.license === 'string' && m.license.length > 0, 'license is not set');
-  need(m.repository?.type === 'git' && /^git\+https:\/\//.test(m.repository?.url ?? ''), 'repository must be { type: "git", url: "git+https://…" }');
+  need(
+    m.repository?.type === 'git' && /^git\+https:\/\//.test(m.repository?.url ?? ''),
+    'repository must be { type: "git", url: "git+https://…" }',
+  );
   need(m.repository?.directory === `packages/${folder}`, `repository.directory must be packages/${folder}`);
-  need(typeof m.homepage === 'string' && m.homepage.startsWith('https://') && m.homepage.includes(`packages/${folder}`), `homepage must be an https URL of packages/${folder}`);
-  need(Array.isArray(m.keywords) && m.keywords.length > 0 && m.keywords.every((k: unknown) => typeof k === 'string' && k), 'keywords must be a non-empty list');
+  need(
+    typeof m.homepage === 'string' && m.homepage.startsWith('https://') && m.homepage.includes(`packages/${folder}`),
+    `homepage must be an https URL of packages/${folder}`,
+  );
+  need(
+    Array.isArray(m.keywords) && m.keywords.length > 0 && m.keywords.every((k: unknown) => typeof k === 'string' && k),
+    'keywords must be a non-empty list',
+  );
   need(typeof m.engines?.node === 'string', 'engines.node is not set');
   need(m.publishConfig?.access === 'public', 'publishConfig.access must be "public" (scoped packages are private by default)');
   need(m.publishConfig?.provenance === true, 'publishConfig.provenance must be true');
@@ -65,7 +78,9 @@ export async function attwProblems(dir: string): Promise<string[]> {
   const attw = join(ROOT, 'node_modules/.bin/attw');
   let out: string;
   try {
-    out = (await run(attw, ['--pack', '.', '--profile', 'esm-only', '--format', 'json'], { cwd: dir, timeout: 120_000, maxBuffer: 64 << 20 })).stdout;
+    out = (
+      await run(attw, ['--pack', '.', '--profile', 'esm-only', '--format', 'json'], { cwd: dir, timeout: 120_000, maxBuffer: 64 << 20 })
+    ).stdout;
   } catch (e: any) {
     if (!e.stdout) throw e;
     out = e.stdout;
@@ -76,7 +91,10 @@ export async function attwProblems(dir: string): Promise<string[]> {
   const problems: Json[] = Object.values<Json[]>(analysis.problems ?? {}).flat();
   return problems
     .filter((p) => !IGNORED_BY_PROFILE.has(p.resolutionKind))
-    .map((p) => `attw ${p.kind}${p.entrypoint ? ` at ${p.entrypoint}` : ''}${p.resolutionKind ? ` (${p.resolutionKind})` : ''}: https://github.com/arethetypeswrong/arethetypeswrong.github.io/blob/main/docs/problems/${p.kind}.md`);
+    .map(
+      (p) =>
+        `attw ${p.kind}${p.entrypoint ? ` at ${p.entrypoint}` : ''}${p.resolutionKind ? ` (${p.resolutionKind})` : ''}: https://github.com/arethetypeswrong/arethetypeswrong.github.io/blob/main/docs/problems/${p.kind}.md`,
+    );
 }
 
 async function main() {

@@ -78,20 +78,33 @@ class Diff {
     this.securitySchemes();
     this.paths();
     this.webhooks();
-    this.rest(b, h, ['openapi', 'info', 'x-portico-auth', 'x-portico-envelope', 'security', 'servers', 'components', 'paths', 'webhooks'], 'document');
+    this.rest(
+      b,
+      h,
+      ['openapi', 'info', 'x-portico-auth', 'x-portico-envelope', 'security', 'servers', 'components', 'paths', 'webhooks'],
+      'document',
+    );
   }
 
   auth() {
     const { description: bd, ...b } = this.base['x-portico-auth'] ?? {};
     const { description: hd, ...h } = this.head['x-portico-auth'] ?? {};
     if (!isDeepStrictEqual(b, h)) {
-      for (const path of differingPaths(b, h)) this.add('major', 'auth profile (x-portico-auth)', `${path || '/'} changed: existing credentials or token handling may stop working`);
+      for (const path of differingPaths(b, h))
+        this.add(
+          'major',
+          'auth profile (x-portico-auth)',
+          `${path || '/'} changed: existing credentials or token handling may stop working`,
+        );
     } else if (bd !== hd) this.add('patch', 'auth profile (x-portico-auth)', 'description changed');
   }
 
   servers(b: Json[] | undefined, h: Json[] | undefined, where: string, root: boolean) {
     const strip = (list: Json[] | undefined) =>
-      (list ?? []).map((s) => ({ ...withoutDocs(s), variables: Object.fromEntries(Object.entries<Json>(s.variables ?? {}).map(([k, v]) => [k, withoutDocs(v)])) }));
+      (list ?? []).map((s) => ({
+        ...withoutDocs(s),
+        variables: Object.fromEntries(Object.entries<Json>(s.variables ?? {}).map(([k, v]) => [k, withoutDocs(v)])),
+      }));
     if (isDeepStrictEqual(strip(b), strip(h))) {
       if (!isDeepStrictEqual(b, h)) this.add('patch', where, 'server descriptions changed');
       return;
@@ -136,9 +149,12 @@ class Diff {
           this.add(bf ? 'major' : 'minor', `${where} flow ${flow}`, bf ? 'removed' : 'added');
           continue;
         }
-        for (const scope of Object.keys(bf.scopes ?? {})) if (!(scope in (hf.scopes ?? {}))) this.add('major', `${where} scopes`, `scope ${scope} removed from the Scope type`);
-        for (const scope of Object.keys(hf.scopes ?? {})) if (!(scope in (bf.scopes ?? {}))) this.add('minor', `${where} scopes`, `scope ${scope} added`);
-        if (!isDeepStrictEqual(bf.scopes, hf.scopes) && Object.keys(bf.scopes ?? {}).join() === Object.keys(hf.scopes ?? {}).join()) this.add('patch', `${where} scopes`, 'scope descriptions changed');
+        for (const scope of Object.keys(bf.scopes ?? {}))
+          if (!(scope in (hf.scopes ?? {}))) this.add('major', `${where} scopes`, `scope ${scope} removed from the Scope type`);
+        for (const scope of Object.keys(hf.scopes ?? {}))
+          if (!(scope in (bf.scopes ?? {}))) this.add('minor', `${where} scopes`, `scope ${scope} added`);
+        if (!isDeepStrictEqual(bf.scopes, hf.scopes) && Object.keys(bf.scopes ?? {}).join() === Object.keys(hf.scopes ?? {}).join())
+          this.add('patch', `${where} scopes`, 'scope descriptions changed');
         this.rest(bf, hf, ['scopes'], `${where} flow ${flow}`);
       }
       this.rest(b[name], h[name], ['flows'], where);
@@ -189,7 +205,12 @@ class Diff {
           this.add(bo ? 'major' : 'minor', `${where} ${method.toUpperCase()}`, bo ? 'removed' : 'added');
           continue;
         }
-        this.content(this.resolve(this.base, bo.requestBody).value?.content, this.resolve(this.head, ho.requestBody).value?.content, 'response', `${where} payload`);
+        this.content(
+          this.resolve(this.base, bo.requestBody).value?.content,
+          this.resolve(this.head, ho.requestBody).value?.content,
+          'response',
+          `${where} payload`,
+        );
         // What the user's endpoint answers and which headers it reads do not change the client.
         this.rest(bo, ho, ['requestBody', 'responses', 'parameters', 'security'], where);
       }
@@ -197,16 +218,35 @@ class Diff {
   }
 
   operation(b: Json, h: Json, bItem: Json, hItem: Json, where: string) {
-    if (b.operationId !== h.operationId) this.add('major', where, `operationId renamed from ${b.operationId} to ${h.operationId} (a key of the exported operations type)`);
-    if (!isDeepStrictEqual(b.security ?? this.base.security, h.security ?? this.head.security)) this.add('major', where, 'security requirement changed');
+    if (b.operationId !== h.operationId)
+      this.add('major', where, `operationId renamed from ${b.operationId} to ${h.operationId} (a key of the exported operations type)`);
+    if (!isDeepStrictEqual(b.security ?? this.base.security, h.security ?? this.head.security))
+      this.add('major', where, 'security requirement changed');
     if (Boolean(b.deprecated) !== Boolean(h.deprecated)) this.add('minor', where, h.deprecated ? 'deprecated' : 'no longer deprecated');
-    if (!isDeepStrictEqual(b['x-portico-pagination'], h['x-portico-pagination'])) this.add('major', where, 'pagination (x-portico-pagination) changed');
-    if (Boolean(b['x-portico-retry-safe']) !== Boolean(h['x-portico-retry-safe'])) this.add('minor', where, `the runtime ${h['x-portico-retry-safe'] ? 'now retries' : 'no longer retries'} it (x-portico-retry-safe)`);
+    if (!isDeepStrictEqual(b['x-portico-pagination'], h['x-portico-pagination']))
+      this.add('major', where, 'pagination (x-portico-pagination) changed');
+    if (Boolean(b['x-portico-retry-safe']) !== Boolean(h['x-portico-retry-safe']))
+      this.add('minor', where, `the runtime ${h['x-portico-retry-safe'] ? 'now retries' : 'no longer retries'} it (x-portico-retry-safe)`);
     this.servers(b.servers ?? bItem.servers, h.servers ?? hItem.servers, `${where} servers`, false);
     this.parameters(this.params(this.base, bItem, b), this.params(this.head, hItem, h), where);
     this.requestBody(b.requestBody, h.requestBody, where);
     this.responses(b.responses ?? {}, h.responses ?? {}, where);
-    this.rest(b, h, ['operationId', 'security', 'deprecated', 'x-portico-pagination', 'x-portico-retry-safe', 'servers', 'parameters', 'requestBody', 'responses'], where);
+    this.rest(
+      b,
+      h,
+      [
+        'operationId',
+        'security',
+        'deprecated',
+        'x-portico-pagination',
+        'x-portico-retry-safe',
+        'servers',
+        'parameters',
+        'requestBody',
+        'responses',
+      ],
+      where,
+    );
   }
 
   /** Path-item parameters overridden by the operation's own, keyed `in name`. */
@@ -316,9 +356,13 @@ class Diff {
     const bt = types(b);
     const ht = types(h);
     if (bt && ht) {
-      for (const t of bt) if (!covers(ht, t)) this.add('major', where, request ? `no longer accepts ${t}` : `no longer ${t} (type narrowed)`);
-      for (const t of ht) if (!covers(bt, t)) this.add(request ? 'minor' : 'major', where, request ? `now also accepts ${t}` : `may now be ${t} (type widened)`);
-    } else if (bt && !ht) this.add(request ? 'minor' : 'major', where, request ? 'now accepts any type' : 'type removed: may now be anything');
+      for (const t of bt)
+        if (!covers(ht, t)) this.add('major', where, request ? `no longer accepts ${t}` : `no longer ${t} (type narrowed)`);
+      for (const t of ht)
+        if (!covers(bt, t))
+          this.add(request ? 'minor' : 'major', where, request ? `now also accepts ${t}` : `may now be ${t} (type widened)`);
+    } else if (bt && !ht)
+      this.add(request ? 'minor' : 'major', where, request ? 'now accepts any type' : 'type removed: may now be anything');
     else if (!bt && ht) this.add('major', where, `restricted to ${[...ht].join(' | ')}`);
 
     this.enumValues(b.enum, h.enum, dir, where);
@@ -341,7 +385,12 @@ class Diff {
     for (const name of Object.keys(hp)) {
       if (name in bp) continue;
       const at = `${where}.${name}`;
-      if (request) this.add(hReq.has(name) ? 'major' : 'minor', at, hReq.has(name) ? 'added to the request, required' : 'added to the request, optional');
+      if (request)
+        this.add(
+          hReq.has(name) ? 'major' : 'minor',
+          at,
+          hReq.has(name) ? 'added to the request, required' : 'added to the request, optional',
+        );
       else this.add('minor', at, 'added to the response');
     }
 
@@ -352,7 +401,27 @@ class Diff {
     if (Boolean(b.deprecated) !== Boolean(h.deprecated)) this.add('minor', where, h.deprecated ? 'deprecated' : 'no longer deprecated');
     if (!isDeepStrictEqual(b.xml, h.xml)) this.add('minor', where, 'XML mapping changed: the runtime decodes XML responses differently');
     if (!isDeepStrictEqual(b.default, h.default)) this.add('patch', where, 'default changed');
-    this.rest(b, h, ['type', 'nullable', 'enum', 'const', 'properties', 'required', 'items', 'additionalProperties', 'oneOf', 'anyOf', 'deprecated', 'xml', 'default', ...CONSTRAINTS], where);
+    this.rest(
+      b,
+      h,
+      [
+        'type',
+        'nullable',
+        'enum',
+        'const',
+        'properties',
+        'required',
+        'items',
+        'additionalProperties',
+        'oneOf',
+        'anyOf',
+        'deprecated',
+        'xml',
+        'default',
+        ...CONSTRAINTS,
+      ],
+      where,
+    );
   }
 
   enumValues(b: unknown[] | undefined, h: unknown[] | undefined, dir: Direction, where: string) {
@@ -382,7 +451,12 @@ class Diff {
         else this.add('major', where, `${key} variant ${k} removed`);
       }
       for (const k of hm.keys()) {
-        if (!bm.has(k)) this.add(dir === 'request' ? 'minor' : 'major', where, `${key} variant ${k} added${dir === 'response' ? ': code reading the response must handle it' : ''}`);
+        if (!bm.has(k))
+          this.add(
+            dir === 'request' ? 'minor' : 'major',
+            where,
+            `${key} variant ${k} added${dir === 'response' ? ': code reading the response must handle it' : ''}`,
+          );
       }
     }
   }
@@ -398,13 +472,38 @@ class Diff {
       const tighter =
         h[key] !== undefined &&
         (b[key] === undefined ||
-          (key.startsWith('max') ? h[key] < b[key] : key.startsWith('min') ? h[key] > b[key] : key === 'uniqueItems' ? h[key] === true : true));
-      this.add(tighter ? 'major' : 'minor', where, tighter ? `${key} tightened (${b[key] ?? 'none'} → ${h[key]}): requests that passed may be rejected` : `${key} relaxed`);
+          (key.startsWith('max')
+            ? h[key] < b[key]
+            : key.startsWith('min')
+              ? h[key] > b[key]
+              : key === 'uniqueItems'
+                ? h[key] === true
+                : true));
+      this.add(
+        tighter ? 'major' : 'minor',
+        where,
+        tighter ? `${key} tightened (${b[key] ?? 'none'} → ${h[key]}): requests that passed may be rejected` : `${key} relaxed`,
+      );
     }
   }
 }
 
-const CONSTRAINTS = ['maxLength', 'minLength', 'maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum', 'pattern', 'format', 'maxItems', 'minItems', 'uniqueItems', 'multipleOf', 'maxProperties', 'minProperties'];
+const CONSTRAINTS = [
+  'maxLength',
+  'minLength',
+  'maximum',
+  'minimum',
+  'exclusiveMaximum',
+  'exclusiveMinimum',
+  'pattern',
+  'format',
+  'maxItems',
+  'minItems',
+  'uniqueItems',
+  'multipleOf',
+  'maxProperties',
+  'minProperties',
+];
 
 function withoutDocs(value: Json): Json {
   return Object.fromEntries(Object.entries(value).filter(([k]) => !DOC_KEYS.has(k)));

@@ -10,12 +10,12 @@
 // the change); else, in a repository whose first commit is HEAD, nothing, and
 // every spec counts as new. A shallow clone is refused rather than guessed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
-import { ROOT, listProviders, packageName, type Json } from '../lib/specs.ts';
-import { diffSpecs, highest, rank, type Bump, type Change } from './spec-diff.ts';
+import { type Json, listProviders, packageName, ROOT } from '../lib/specs.ts';
+import { type Bump, type Change, diffSpecs, highest, rank } from './spec-diff.ts';
 
 export interface Base {
   ref?: string;
@@ -90,7 +90,9 @@ export function resolveBase(pkg: string, explicit?: string): Base {
   if (parent) return { ref: parent, label: `HEAD~1 (${short(parent)})`, tagged: false };
   // A shallow clone hides the history the answer depends on; guessing would pass or fail for the wrong reason.
   if (git(['rev-parse', '--is-shallow-repository']) === 'true') {
-    throw new Error('this is a shallow clone without release tags: run `git fetch --unshallow --tags` (CI: fetch-depth: 0) so the spec check can find its base');
+    throw new Error(
+      'this is a shallow clone without release tags: run `git fetch --unshallow --tags` (CI: fetch-depth: 0) so the spec check can find its base',
+    );
   }
   return { label: 'no earlier commit', tagged: false };
 }
@@ -127,7 +129,9 @@ export function checkProvider(slug: string, pending: Map<string, Bump>, explicit
   const applied = bumpBetween(baseVersion, version);
   const changeset = pending.get(pkg);
   const given = rank(applied) > rank(changeset) ? applied : changeset;
-  const givenBy = [changeset && `changesets: ${changeset}`, applied && `version ${baseVersion} → ${version}`].filter(Boolean).join(', ') || 'no changeset';
+  const givenBy =
+    [changeset && `changesets: ${changeset}`, applied && `version ${baseVersion} → ${version}`].filter(Boolean).join(', ') ||
+    'no changeset';
   // Before a package's first release nobody can be broken: any changeset will do.
   const firstRelease = !base.tagged && (baseVersion === undefined || baseVersion === '0.0.0');
   const ok = needed === undefined || (firstRelease ? given !== undefined : rank(given) >= rank(needed));
@@ -151,7 +155,10 @@ export function failureMessage(r: ProviderResult): string {
   const bump = r.firstRelease ? 'a changeset (first release, any bump)' : `a ${r.needed} release`;
   return [
     `${r.pkg}: ${spec} changed since ${r.base.label} and needs ${bump}, but ${has}.`,
-    ...summarize(r.changes.filter((c) => r.firstRelease || c.bump === r.needed), 10).map((l) => `    ${l}`),
+    ...summarize(
+      r.changes.filter((c) => r.firstRelease || c.bump === r.needed),
+      10,
+    ).map((l) => `    ${l}`),
     `  Fix: \`pnpm changeset\`, select ${r.pkg}, choose ${r.firstRelease ? 'its bump' : r.needed} and describe the change for its changelog.`,
   ].join('\n');
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderCatalog } from '../cli-catalog.ts';
-import { ROOT, listProviders, loadSpec, operations } from '../lib/specs.ts';
+import { listProviders, loadSpec, operations, ROOT } from '../lib/specs.ts';
 
 describe('portico CLI catalog', () => {
   it('is up to date with the specs (pnpm --filter @portico/cli generate)', () => {

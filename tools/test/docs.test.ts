@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, listProviders, loadSpec, operations, packageName } from '../lib/specs.ts';
+import { listProviders, loadSpec, operations, packageName, ROOT } from '../lib/specs.ts';
 
 const site = mkdtempSync(join(tmpdir(), 'portico-site-'));
 

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { ROOT, listProviders } from '../lib/specs.ts';
+import { listProviders, ROOT } from '../lib/specs.ts';
 
 const run = promisify(execFile);
 const tsx = join(ROOT, 'node_modules/.bin/tsx');

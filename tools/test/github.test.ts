@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoopbackServer, json } from '../../packages/testing/src/http.ts';
-import { generateGithub, GITHUB_CALLS, type GithubTree } from '../github-spec.ts';
+import { json, LoopbackServer } from '../../packages/testing/src/http.ts';
+import { GITHUB_CALLS, type GithubTree, generateGithub } from '../github-spec.ts';
 import { ROOT } from '../lib/specs.ts';
 
 const run = promisify(execFile);
@@ -49,7 +49,14 @@ describe("GitHub's OpenAPI document (@octokit/openapi)", () => {
 
   it('type-checks a handful of typed calls, and refuses wrong ones', async () => {
     writeFileSync(join(tree.pkg, 'consumer.ts'), CONSUMER);
-    writeFileSync(join(tree.pkg, 'tsconfig.consumer.json'), JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true, noUnusedLocals: false }, files: ['consumer.ts'] }));
+    writeFileSync(
+      join(tree.pkg, 'tsconfig.consumer.json'),
+      JSON.stringify({
+        extends: '../../tsconfig.base.json',
+        compilerOptions: { noEmit: true, noUnusedLocals: false },
+        files: ['consumer.ts'],
+      }),
+    );
     const result = await run(tsc, ['-p', join(tree.pkg, 'tsconfig.consumer.json')], { cwd: tree.pkg, maxBuffer: 64 * 2 ** 20 }).then(
       () => '',
       (e: { stdout: string }) => e.stdout,
@@ -68,14 +75,20 @@ describe("GitHub's OpenAPI document (@octokit/openapi)", () => {
     const api = await new (class extends LoopbackServer {
       constructor() {
         super();
-        this.route('GET /repos/octocat/hello-world', (r) => (r.headers.authorization === 'Bearer ghp_example_token' ? json(200, { id: 1, full_name: 'octocat/hello-world' }) : json(401, { message: 'Bad credentials' })));
+        this.route('GET /repos/octocat/hello-world', (r) =>
+          r.headers.authorization === 'Bearer ghp_example_token'
+            ? json(200, { id: 1, full_name: 'octocat/hello-world' })
+            : json(401, { message: 'Bad credentials' }),
+        );
       }
     })().start();
     try {
       const mod = await import(pathToFileURL(join(tree.pkg, 'dist', 'index.js')).href);
       const client = mod.createClient({ baseUrl: api.url, auth: { accessToken: 'ghp_example_token' } });
       // The repository schema requires dozens of fields; the loopback sends two.
-      const error = await client.GET('/repos/{owner}/{repo}', { params: { path: { owner: 'octocat', repo: 'hello-world' } } }).catch((e: Error) => e);
+      const error = await client
+        .GET('/repos/{owner}/{repo}', { params: { path: { owner: 'octocat', repo: 'hello-world' } } })
+        .catch((e: Error) => e);
       expect(error).toBeInstanceOf(mod.ResponseValidationError);
       const lenient = mod.createClient({ baseUrl: api.url, auth: { accessToken: 'ghp_example_token' }, validateResponses: false });
       const { data } = await lenient.GET('/repos/{owner}/{repo}', { params: { path: { owner: 'octocat', repo: 'hello-world' } } });

@@ -49,7 +49,9 @@ describe('the generator with hostile spec strings', () => {
     dapi['x-portico-auth'].token.grants.access_code_exchange.inputs = [INPUT, 'accessCode'];
     dapi.info.title = TITLE;
     writeFileSync(join(tmp, 'specs/dapi/openapi.yaml'), stringify(dapi));
-    await run(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'tools/generate.ts'), 'finexer', 'dapi'], { env: { ...process.env, PORTICO_ROOT: tmp } });
+    await run(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'tools/generate.ts'), 'finexer', 'dapi'], {
+      env: { ...process.env, PORTICO_ROOT: tmp },
+    });
   }, 120_000);
   afterAll(() => {
     delete g.pwned;
@@ -60,31 +62,38 @@ describe('the generator with hostile spec strings', () => {
     expect(scopeMembers(readFileSync(join(tmp, 'packages/finexer/src/generated/spec.ts'), 'utf8'))).toEqual(SCOPES);
   });
 
-  it.each(Object.keys(SLUG_OF))('the generated %s package parses, imports without running any of it, and keeps each string as written', async (slug) => {
-    for (const file of ['spec.ts', 'client.ts']) {
-      const source = readFileSync(join(tmp, 'packages', slug, 'src/generated', file), 'utf8');
-      const parsed = ts.transpileModule(source, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-      expect(parsed.diagnostics ?? [], `${slug}/${file}`).toEqual([]);
-    }
-    const out = join(tmp, `${slug}.mjs`);
-    await build({
-      entryPoints: [join(tmp, 'packages', slug, 'src/index.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      outfile: out,
-      logLevel: 'silent',
-      alias: {
-        '@portico/runtime': join(ROOT, 'packages/runtime/src/index.ts'),
-        '@portico/auth': join(ROOT, 'packages/auth/src/index.ts'),
-        '@portico/auth/internal': join(ROOT, 'packages/auth/src/internal.ts'),
-      },
-    });
-    delete g.pwned;
-    const mod = await import(pathToFileURL(out).href);
-    expect(g.pwned).toBeUndefined();
-    expect(typeof mod.createClient).toBe('function');
-    if (slug === 'finexer') expect(mod.servers[0].url).toBe(URL_INJECTION);
-    if (slug === 'dapi') expect(readFileSync(join(tmp, 'packages/dapi/src/generated/client.ts'), 'utf8')).toContain(JSON.stringify(INPUT));
-  });
+  it.each(Object.keys(SLUG_OF))(
+    'the generated %s package parses, imports without running any of it, and keeps each string as written',
+    async (slug) => {
+      for (const file of ['spec.ts', 'client.ts']) {
+        const source = readFileSync(join(tmp, 'packages', slug, 'src/generated', file), 'utf8');
+        const parsed = ts.transpileModule(source, {
+          reportDiagnostics: true,
+          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+        });
+        expect(parsed.diagnostics ?? [], `${slug}/${file}`).toEqual([]);
+      }
+      const out = join(tmp, `${slug}.mjs`);
+      await build({
+        entryPoints: [join(tmp, 'packages', slug, 'src/index.ts')],
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        outfile: out,
+        logLevel: 'silent',
+        alias: {
+          '@portico/runtime': join(ROOT, 'packages/runtime/src/index.ts'),
+          '@portico/auth': join(ROOT, 'packages/auth/src/index.ts'),
+          '@portico/auth/internal': join(ROOT, 'packages/auth/src/internal.ts'),
+        },
+      });
+      delete g.pwned;
+      const mod = await import(pathToFileURL(out).href);
+      expect(g.pwned).toBeUndefined();
+      expect(typeof mod.createClient).toBe('function');
+      if (slug === 'finexer') expect(mod.servers[0].url).toBe(URL_INJECTION);
+      if (slug === 'dapi')
+        expect(readFileSync(join(tmp, 'packages/dapi/src/generated/client.ts'), 'utf8')).toContain(JSON.stringify(INPUT));
+    },
+  );
 });

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { stringify, parse } from 'yaml';
-import { ROOT, listProviders, specPath } from '../lib/specs.ts';
+import { parse, stringify } from 'yaml';
+import { listProviders, ROOT, specPath } from '../lib/specs.ts';
 
 const run = promisify(execFile);
 const redocly = join(ROOT, 'node_modules/.bin/redocly');
@@ -13,7 +13,10 @@ const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_
 
 async function lint(target: string): Promise<{ ok: boolean; output: string }> {
   try {
-    const { stdout, stderr } = await run(redocly, ['lint', target, '--format=stylish', '--config', join(ROOT, 'redocly.yaml')], { cwd: ROOT, env });
+    const { stdout, stderr } = await run(redocly, ['lint', target, '--format=stylish', '--config', join(ROOT, 'redocly.yaml')], {
+      cwd: ROOT,
+      env,
+    });
     return { ok: true, output: stdout + stderr };
   } catch (e: any) {
     return { ok: false, output: `${e.stdout}${e.stderr}` };

@@ -12,12 +12,13 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { LoopbackServer, json, type RecordedRequest } from '../../packages/testing/src/http.ts';
+import { json, LoopbackServer, type RecordedRequest } from '../../packages/testing/src/http.ts';
 import { ROOT } from '../lib/specs.ts';
 
 const execFileAsync = promisify(execFile);
 // Every step is bounded: a hung compiler or bundler fails the test instead of holding it.
-const run = (cmd: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) => execFileAsync(cmd, args, { timeout: 90_000, ...options });
+const run = (cmd: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) =>
+  execFileAsync(cmd, args, { timeout: 90_000, ...options });
 const bin = (name: string) => join(ROOT, 'node_modules/.bin', name);
 const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
 
@@ -47,10 +48,18 @@ const CHECKS: Record<Flavour, (r: RecordedRequest) => boolean> = {
 
 /** A small spec that passes the repository's lint: one authenticated operation and one public one. */
 function spec(flavour: Flavour): object {
-  const error = { description: 'Not authenticated.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { message: 'Bad credentials' } } } };
+  const error = {
+    description: 'Not authenticated.',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { message: 'Bad credentials' } } },
+  };
   return {
     openapi: '3.1.0',
-    info: { title: `Widgets ${flavour} API`, version: '1', description: `A throwaway API authenticated with ${flavour}.`, license: { name: 'MIT', identifier: 'MIT' } },
+    info: {
+      title: `Widgets ${flavour} API`,
+      version: '1',
+      description: `A throwaway API authenticated with ${flavour}.`,
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
     servers: [{ url: 'https://api.widgets.example/v1', description: 'Production.' }],
     tags: [{ name: 'Widgets', description: 'Widgets.' }],
     security: [],
@@ -63,9 +72,16 @@ function spec(flavour: Flavour): object {
           description: 'One widget by id.',
           tags: ['Widgets'],
           security: [{ Credential: [] }],
-          parameters: [{ name: 'widgetId', in: 'path', required: true, description: 'The widget id.', schema: { type: 'string' }, example: 'w_1' }],
+          parameters: [
+            { name: 'widgetId', in: 'path', required: true, description: 'The widget id.', schema: { type: 'string' }, example: 'w_1' },
+          ],
           responses: {
-            '200': { description: 'The widget.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Widget' }, example: { id: 'w_1', name: 'Sprocket' } } } },
+            '200': {
+              description: 'The widget.',
+              content: {
+                'application/json': { schema: { $ref: '#/components/schemas/Widget' }, example: { id: 'w_1', name: 'Sprocket' } },
+              },
+            },
             '401': error,
           },
         },
@@ -78,7 +94,10 @@ function spec(flavour: Flavour): object {
           tags: ['Widgets'],
           security: [],
           responses: {
-            '200': { description: 'Up.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { message: 'ok' } } } },
+            '200': {
+              description: 'Up.',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { message: 'ok' } } },
+            },
             '429': error,
           },
         },
@@ -102,8 +121,12 @@ class CheckingApi extends LoopbackServer {
   flavour: Flavour = 'bearer';
   constructor() {
     super();
-    this.route('GET /v1/widgets/w_1', (r) => (CHECKS[this.flavour](r) ? json(200, { id: 'w_1', name: 'Sprocket' }) : json(401, { message: 'Bad credentials' })));
-    this.route('GET /v1/status', (r) => json(200, { message: r.headers.authorization || r.headers.cookie || r.query.size ? 'credential seen' : 'ok' }));
+    this.route('GET /v1/widgets/w_1', (r) =>
+      CHECKS[this.flavour](r) ? json(200, { id: 'w_1', name: 'Sprocket' }) : json(401, { message: 'Bad credentials' }),
+    );
+    this.route('GET /v1/status', (r) =>
+      json(200, { message: r.headers.authorization || r.headers.cookie || r.query.size ? 'credential seen' : 'ok' }),
+    );
   }
 }
 
@@ -117,15 +140,21 @@ async function lint(file: string): Promise<string | undefined> {
 }
 
 /** The budgets in the repository's .size-limit.js: where a new provider's budget starts. */
-const largestBudget = Math.max(...Object.values<string>((await import(pathToFileURL(join(ROOT, '.size-limit.js')).href)).budgets).map((kb) => Number.parseFloat(kb) * 1000));
+const largestBudget = Math.max(
+  ...Object.values<string>((await import(pathToFileURL(join(ROOT, '.size-limit.js')).href)).budgets).map(
+    (kb) => Number.parseFloat(kb) * 1000,
+  ),
+);
 
 /** size-limit on the scratch tree's .size-limit.js, narrowed to one package (the others are not in the scratch tree). */
 async function size(slug: string): Promise<{ passed: boolean; limit: number }> {
   const config = join(tmp, `size-limit.${slug}.mjs`);
   writeFileSync(config, `import all from './.size-limit.js';\nexport default all.filter((entry) => entry.name === '@portico/${slug}');\n`);
-  const { stdout } = await run(bin('size-limit'), ['--json', '--config', config], { cwd: tmp }).catch((e: { stdout: string; stderr: string }) => {
-    throw new Error(`size-limit failed: ${e.stdout}${e.stderr}`);
-  });
+  const { stdout } = await run(bin('size-limit'), ['--json', '--config', config], { cwd: tmp }).catch(
+    (e: { stdout: string; stderr: string }) => {
+      throw new Error(`size-limit failed: ${e.stdout}${e.stderr}`);
+    },
+  );
   const results = JSON.parse(stdout) as { name: string; passed: boolean; size: number; sizeLimit: number }[];
   expect(results.map((r) => r.name)).toEqual([`@portico/${slug}`]);
   expect(results[0]!.size).toBeGreaterThan(1000);
@@ -148,48 +177,69 @@ afterAll(async () => {
 });
 
 describe('pnpm new-provider, for each credential flavour', () => {
-  it.each(FLAVOURS)('%s: lints, scaffolds, builds, fits its size budget and calls the API with the credential on the wire', async (flavour) => {
-    const slug = `widgets-${flavour}`;
-    const file = join(tmp, 'specs', slug, 'openapi.yaml');
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(file, stringify(spec(flavour)));
-    expect(await lint(file)).toBeUndefined();
+  it.each(FLAVOURS)(
+    '%s: lints, scaffolds, builds, fits its size budget and calls the API with the credential on the wire',
+    async (flavour) => {
+      const slug = `widgets-${flavour}`;
+      const file = join(tmp, 'specs', slug, 'openapi.yaml');
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(file, stringify(spec(flavour)));
+      expect(await lint(file)).toBeUndefined();
 
-    await run(bin('tsx'), [join(ROOT, 'tools/new-provider.ts'), slug, '--skip-install'], { cwd: ROOT, env: { ...env, PORTICO_ROOT: tmp } });
-    const pkg = join(tmp, 'packages', slug);
-    expect(readFileSync(join(tmp, 'redocly.yaml'), 'utf8')).toContain(`root: specs/${slug}/openapi.yaml`);
-    expect(readFileSync(join(tmp, '.size-limit.js'), 'utf8')).toMatch(new RegExp(`'${slug}': '[\\d.]+ kB',`));
-    // What `pnpm install` would link: the workspace's runtime and auth.
-    mkdirSync(join(pkg, 'node_modules', '@portico'), { recursive: true });
-    for (const dep of ['auth', 'runtime']) symlinkSync(join(ROOT, 'packages', dep), join(pkg, 'node_modules', '@portico', dep));
-    await run(bin('tsc'), ['-p', join(pkg, 'tsconfig.json')], { cwd: pkg });
-    expect(await size(slug)).toEqual({ passed: true, limit: largestBudget });
+      await run(bin('tsx'), [join(ROOT, 'tools/new-provider.ts'), slug, '--skip-install'], {
+        cwd: ROOT,
+        env: { ...env, PORTICO_ROOT: tmp },
+      });
+      const pkg = join(tmp, 'packages', slug);
+      expect(readFileSync(join(tmp, 'redocly.yaml'), 'utf8')).toContain(`root: specs/${slug}/openapi.yaml`);
+      expect(readFileSync(join(tmp, '.size-limit.js'), 'utf8')).toMatch(new RegExp(`'${slug}': '[\\d.]+ kB',`));
+      // What `pnpm install` would link: the workspace's runtime and auth.
+      mkdirSync(join(pkg, 'node_modules', '@portico'), { recursive: true });
+      for (const dep of ['auth', 'runtime']) symlinkSync(join(ROOT, 'packages', dep), join(pkg, 'node_modules', '@portico', dep));
+      await run(bin('tsc'), ['-p', join(pkg, 'tsconfig.json')], { cwd: pkg });
+      expect(await size(slug)).toEqual({ passed: true, limit: largestBudget });
 
-    const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
-    expect(readme).toContain(`createClient({ auth: { ${Object.keys(AUTH[flavour])[0]}: process.env.`);
-    expect(readme).toContain("client.GET('/widgets/{widgetId}', { params: { path: { widgetId: 'w_1' } } })");
+      const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
+      expect(readme).toContain(`createClient({ auth: { ${Object.keys(AUTH[flavour])[0]}: process.env.`);
+      expect(readme).toContain("client.GET('/widgets/{widgetId}', { params: { path: { widgetId: 'w_1' } } })");
 
-    const mod = await import(pathToFileURL(join(pkg, 'dist', 'index.js')).href);
-    api.flavour = flavour;
-    api.reset();
-    const client = mod.createClient({ baseUrl: `${api.url}/v1`, auth: AUTH[flavour] });
-    const { data, error } = await client.GET('/widgets/{widgetId}', { params: { path: { widgetId: 'w_1' } } });
-    expect(error).toBeUndefined();
-    expect(data).toEqual({ id: 'w_1', name: 'Sprocket' });
-    expect((await client.GET('/status')).data).toEqual({ message: 'ok' });
-    // A wrong credential is the API's 401, returned as the typed error body.
-    const wrong = mod.createClient({ baseUrl: `${api.url}/v1`, auth: Object.fromEntries(Object.entries(AUTH[flavour]).map(([k, v]) => [k, `${v}-wrong`])) });
-    expect((await wrong.GET('/widgets/{widgetId}', { params: { path: { widgetId: 'w_1' } } })).error).toEqual({ message: 'Bad credentials' });
-    // The input type is the flavour's: another flavour's credential does not compile.
-    const other = flavour === 'bearer' ? '{ apiKey: "k" }' : '{ accessToken: "t" }';
-    writeFileSync(join(pkg, 'consumer.ts'), `import { createClient } from './dist/index.js';\ncreateClient({ auth: ${JSON.stringify(AUTH[flavour])} });\n// @ts-expect-error another flavour's credential\ncreateClient({ auth: ${other} });\n`);
-    writeFileSync(join(pkg, 'tsconfig.consumer.json'), JSON.stringify({ extends: join(tmp, 'tsconfig.base.json'), compilerOptions: { noEmit: true }, files: ['consumer.ts'] }));
-    await run(bin('tsc'), ['-p', join(pkg, 'tsconfig.consumer.json')], { cwd: pkg });
-  });
+      const mod = await import(pathToFileURL(join(pkg, 'dist', 'index.js')).href);
+      api.flavour = flavour;
+      api.reset();
+      const client = mod.createClient({ baseUrl: `${api.url}/v1`, auth: AUTH[flavour] });
+      const { data, error } = await client.GET('/widgets/{widgetId}', { params: { path: { widgetId: 'w_1' } } });
+      expect(error).toBeUndefined();
+      expect(data).toEqual({ id: 'w_1', name: 'Sprocket' });
+      expect((await client.GET('/status')).data).toEqual({ message: 'ok' });
+      // A wrong credential is the API's 401, returned as the typed error body.
+      const wrong = mod.createClient({
+        baseUrl: `${api.url}/v1`,
+        auth: Object.fromEntries(Object.entries(AUTH[flavour]).map(([k, v]) => [k, `${v}-wrong`])),
+      });
+      expect((await wrong.GET('/widgets/{widgetId}', { params: { path: { widgetId: 'w_1' } } })).error).toEqual({
+        message: 'Bad credentials',
+      });
+      // The input type is the flavour's: another flavour's credential does not compile.
+      const other = flavour === 'bearer' ? '{ apiKey: "k" }' : '{ accessToken: "t" }';
+      writeFileSync(
+        join(pkg, 'consumer.ts'),
+        `import { createClient } from './dist/index.js';\ncreateClient({ auth: ${JSON.stringify(AUTH[flavour])} });\n// @ts-expect-error another flavour's credential\ncreateClient({ auth: ${other} });\n`,
+      );
+      writeFileSync(
+        join(pkg, 'tsconfig.consumer.json'),
+        JSON.stringify({ extends: join(tmp, 'tsconfig.base.json'), compilerOptions: { noEmit: true }, files: ['consumer.ts'] }),
+      );
+      await run(bin('tsc'), ['-p', join(pkg, 'tsconfig.consumer.json')], { cwd: pkg });
+    },
+  );
 
   it('lint refuses a grant-less profile on an OAuth scheme, and apply beside an API key', async () => {
     const oauth = spec('bearer') as any;
-    oauth.components.securitySchemes.Credential = { type: 'oauth2', description: 'OAuth.', flows: { clientCredentials: { tokenUrl: 'https://api.widgets.example/token', scopes: {} } } };
+    oauth.components.securitySchemes.Credential = {
+      type: 'oauth2',
+      description: 'OAuth.',
+      flows: { clientCredentials: { tokenUrl: 'https://api.widgets.example/token', scopes: {} } },
+    };
     const key = spec('api-key-header') as any;
     key['x-portico-auth'].apply = { header: 'X-Widget-Key', scheme: '' };
     const half = spec('bearer') as any;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, listProviders } from '../lib/specs.ts';
+import { listProviders, ROOT } from '../lib/specs.ts';
 import { prelude, typecheck } from './typecheck.ts';
 
 function snippets(slug: string): string {

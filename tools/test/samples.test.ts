@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { codeSample } from '../lib/samples.ts';
-import { ROOT, listProviders, loadSpec, operations } from '../lib/specs.ts';
+import { listProviders, loadSpec, operations, ROOT } from '../lib/specs.ts';
 import { prelude, typecheck } from './typecheck.ts';
 
 describe('reference code samples', () => {

@@ -1,6 +1,6 @@
 import { ConfigurationError } from './errors.js';
 import { clientConfig, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
-import { authorizationHeader, createLifecycle, type Authenticator } from './lifecycle.js';
+import { type Authenticator, authorizationHeader, createLifecycle } from './lifecycle.js';
 import type { AuthProfile } from './profile.js';
 import type { TokenStore } from './store.js';
 import { isHeaderToken, type Tokens } from './tokens.js';
@@ -45,7 +45,10 @@ export interface AuthenticatorContext {
 }
 
 function isAuthenticator(input: AuthInput): input is Authenticator {
-  return typeof (input as Partial<Authenticator>).getAuthorization === 'function' && typeof (input as Partial<Authenticator>).handleUnauthorized === 'function';
+  return (
+    typeof (input as Partial<Authenticator>).getAuthorization === 'function' &&
+    typeof (input as Partial<Authenticator>).handleUnauthorized === 'function'
+  );
 }
 
 /** Builds what the runtime asks for a header before each request and after each 401. */
@@ -54,7 +57,8 @@ export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx:
   if (isAuthenticator(input)) return input;
 
   if ('accessToken' in input) {
-    if (!isHeaderToken(input.accessToken)) throw new ConfigurationError('auth.accessToken must be a non-empty string of visible ASCII characters (RFC 6750 §2.1)');
+    if (!isHeaderToken(input.accessToken))
+      throw new ConfigurationError('auth.accessToken must be a non-empty string of visible ASCII characters (RFC 6750 §2.1)');
     const header = authorizationHeader(profile.apply, input.accessToken);
     return {
       getAuthorization: async () => header,
@@ -88,5 +92,7 @@ export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx:
     });
   }
 
-  throw new ConfigurationError('auth must be { clientId, clientSecret }, { accessToken }, a session from oauth().session(), or an Authenticator');
+  throw new ConfigurationError(
+    'auth must be { clientId, clientSecret }, { accessToken }, a session from oauth().session(), or an Authenticator',
+  );
 }

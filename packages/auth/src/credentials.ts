@@ -49,10 +49,12 @@ export function createCredentialAuthenticator(profile: CredentialProfile, input:
     if (!('apiKey' in input)) throw new ConfigurationError('auth must be { apiKey } for this provider');
     const key = text(input, 'apiKey', 'the API key');
     // RFC 6265 cookie-octets: no space, quote, comma, semicolon or backslash.
-    if (rules.in === 'cookie' && /[\s",;\\]/.test(key)) throw new ConfigurationError('auth.apiKey cannot be sent as a cookie: it contains a space, quote, comma, semicolon or backslash');
+    if (rules.in === 'cookie' && /[\s",;\\]/.test(key))
+      throw new ConfigurationError('auth.apiKey cannot be sent as a cookie: it contains a space, quote, comma, semicolon or backslash');
     applied = { name: rules.name, value: key };
   } else if (rules.type === 'basic') {
-    if (!('username' in input && 'password' in input)) throw new ConfigurationError('auth must be { username, password } for this provider');
+    if (!('username' in input && 'password' in input))
+      throw new ConfigurationError('auth must be { username, password } for this provider');
     const username = text(input, 'username', 'the user id');
     if (username.includes(':')) throw new ConfigurationError('auth.username must not contain ":" (RFC 7617)');
     applied = { name: 'Authorization', value: basic(username, text(input, 'password', 'the password')) };
@@ -84,5 +86,7 @@ function withCredential(request: Request, c: { name: string; value: string }, wh
   }
   const url = new URL(request.url);
   url.searchParams.set(c.name, c.value);
-  return body === undefined ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers, body, signal: request.signal, redirect: request.redirect });
+  return body === undefined
+    ? new Request(url, request)
+    : new Request(url, { method: request.method, headers: request.headers, body, signal: request.signal, redirect: request.redirect });
 }

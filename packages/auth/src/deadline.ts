@@ -28,7 +28,12 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
  * `timeoutMs` (with a TokenTimeoutError). It settles by then even if `fn`
  * ignores its signal, e.g. a server that trickles bytes forever.
  */
-export async function withDeadline<T>(what: string, timeoutMs: number, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  what: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   signal?.throwIfAborted();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new TokenTimeoutError(what, timeoutMs)), timeoutMs);

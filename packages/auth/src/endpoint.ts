@@ -3,7 +3,7 @@ import { readLimited } from './limited.js';
 import { resolvePointer } from './pointer.js';
 import type { ApplyRules, AuthProfile, BodyFormat, ClientAuthentication, ErrorMap, ParameterMap } from './profile.js';
 import { redactSecrets } from './redact.js';
-import { isHeaderToken, toTokens, type Tokens } from './tokens.js';
+import { isHeaderToken, type Tokens, toTokens } from './tokens.js';
 
 /** Template values of one request: standard names (clientId, code, ...) and extra inputs. */
 export type Values = Record<string, string | undefined>;
@@ -116,7 +116,13 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
   const send = call.fetch;
   let response: Response;
   try {
-    response = await send(call.url.href, { method: 'POST', headers, body, redirect: 'manual', ...(call.signal ? { signal: call.signal } : {}) });
+    response = await send(call.url.href, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
   } catch (error) {
     // A timeout or the caller's abort: its reason is the error to report.
     if (call.signal?.aborted) throw call.signal.reason;
@@ -124,7 +130,11 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
   }
   // Browsers hide a manual redirect behind an opaque status 0 response.
   const status = response.type === 'opaqueredirect' ? 302 : response.status;
-  const text = await readLimited(response, MAX_ENDPOINT_RESPONSE_BYTES, `the ${call.what} answered with more than any token or error response needs`).then(
+  const text = await readLimited(
+    response,
+    MAX_ENDPOINT_RESPONSE_BYTES,
+    `the ${call.what} answered with more than any token or error response needs`,
+  ).then(
     (bytes) => new TextDecoder().decode(bytes),
     (error: unknown) => {
       if (error instanceof ResponseTooLargeError) throw error;
@@ -180,7 +190,10 @@ interface ParseContext {
 
 /** Splits a scope string on the profile's separator. */
 function splitScope(profile: AuthProfile, scope: string): string[] {
-  return scope.split(profile.scope?.separator ?? ' ').map((s) => s.trim()).filter((s) => s !== '');
+  return scope
+    .split(profile.scope?.separator ?? ' ')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /**
@@ -197,7 +210,10 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
   if (status < 200 || status >= 300) {
     const fields = extractError(body, errorMap, secrets);
     if (fields.error !== undefined) throw new OAuthError({ ...fields, error: fields.error, status });
-    throw new TokenResponseError(`the token endpoint answered HTTP ${status}${body === undefined ? ' without a JSON body' : ''}`, { status, ...fields });
+    throw new TokenResponseError(`the token endpoint answered HTTP ${status}${body === undefined ? ' without a JSON body' : ''}`, {
+      status,
+      ...fields,
+    });
   }
   if (!isObject(body)) throw new TokenResponseError('the token response is not a JSON object', { status });
 
@@ -211,14 +227,18 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
     if (fields.error !== undefined) throw new OAuthError({ ...fields, error: fields.error, status });
     throw new TokenResponseError(`the token response has no access token at ${map.accessToken}`, { status });
   }
-  if (!isHeaderToken(accessToken)) throw new TokenResponseError('the access token in the token response has characters a header cannot carry (RFC 6750 §2.1)', { status });
+  if (!isHeaderToken(accessToken))
+    throw new TokenResponseError('the access token in the token response has characters a header cannot carry (RFC 6750 §2.1)', { status });
   const tokenType = map.tokenType === undefined ? map.defaultTokenType : (resolvePointer(body, map.tokenType) ?? map.defaultTokenType);
   if (typeof tokenType !== 'string' || tokenType === '') throw new TokenResponseError('the token response has no token type', { status });
   // RFC 6749 §7.1: a client must not use a token type it does not understand;
   // the profile's scheme is the only one this client knows how to send.
   const understood = [profile.apply.scheme, map.defaultTokenType].filter((t): t is string => Boolean(t)).map((t) => t.toLowerCase());
   if (understood.length > 0 && !understood.includes(tokenType.toLowerCase())) {
-    throw new TokenResponseError(`the token endpoint issued an access token of token type ${JSON.stringify(safeText(tokenType, secrets)!.slice(0, 40))}, which this provider's profile does not send (it sends ${understood.join(', ')}; RFC 6749 §7.1)`, { status });
+    throw new TokenResponseError(
+      `the token endpoint issued an access token of token type ${JSON.stringify(safeText(tokenType, secrets)!.slice(0, 40))}, which this provider's profile does not send (it sends ${understood.join(', ')}; RFC 6749 §7.1)`,
+      { status },
+    );
   }
 
   const tokens: Tokens = { accessToken, tokenType, raw: body };
@@ -226,7 +246,8 @@ export function parseTokenResponse(profile: AuthProfile, response: EndpointRespo
   const refreshToken = map.refreshToken === undefined ? undefined : resolvePointer(body, map.refreshToken);
   if (refreshToken !== undefined && refreshToken !== null) {
     // RFC 6749 Appendix A.17: 1*VSCHAR.
-    if (typeof refreshToken !== 'string' || !/^[\x20-\x7e]+$/.test(refreshToken)) throw new TokenResponseError('the refresh token in the token response is not a string of visible ASCII characters', { status });
+    if (typeof refreshToken !== 'string' || !/^[\x20-\x7e]+$/.test(refreshToken))
+      throw new TokenResponseError('the refresh token in the token response is not a string of visible ASCII characters', { status });
     tokens.refreshToken = refreshToken;
   }
 

@@ -256,7 +256,11 @@ export class RevocationError extends PorticoError {
   readonly retryable: boolean;
 
   constructor(message: string, fields: RevocationErrorFields, code = 'revocation_error') {
-    super(code, fields.errorDescription ? `${message}: ${fields.errorDescription}` : message, fields.cause ? { cause: fields.cause } : undefined);
+    super(
+      code,
+      fields.errorDescription ? `${message}: ${fields.errorDescription}` : message,
+      fields.cause ? { cause: fields.cause } : undefined,
+    );
     if (fields.status !== undefined) this.status = fields.status;
     if (fields.error !== undefined) this.error = fields.error;
     if (fields.errorDescription !== undefined) this.errorDescription = fields.errorDescription;

@@ -2,17 +2,27 @@ import { DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { fillParameters, safeText } from './endpoint.js';
 import {
   AuthorizationCallbackError,
+  type AuthorizationCallbackFields,
   AuthorizationDeniedError,
   ConfigurationError,
   StateMismatchError,
-  type AuthorizationCallbackFields,
 } from './errors.js';
-import { clientConfig, joinScope, refreshTokens, renewSession, requestTokens, revokeTokens, scopeList, tokenEndpointUrl, type ClientConfig } from './grants.js';
-import { createLifecycle, storeCall, underLock, type Authenticator } from './lifecycle.js';
+import {
+  type ClientConfig,
+  clientConfig,
+  joinScope,
+  refreshTokens,
+  renewSession,
+  requestTokens,
+  revokeTokens,
+  scopeList,
+  tokenEndpointUrl,
+} from './grants.js';
+import { type Authenticator, createLifecycle, storeCall, underLock } from './lifecycle.js';
 import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENGTH, pkceChallenge, timingSafeEqual } from './pkce.js';
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
 import { MemoryTokenStore, type TokenStore } from './store.js';
-import { toTokens, type Tokens } from './tokens.js';
+import { type Tokens, toTokens } from './tokens.js';
 import { assertRedirectUri, resolveProfileUrl } from './url.js';
 
 export interface OAuthFlowOptions {
@@ -83,15 +93,30 @@ function createSession(config: ClientConfig, tokens: Tokens, options: SessionOpt
   const initial = toTokens(tokens);
   const key = options.key ?? `portico:session:${generateState()}`;
   const store = options.store ?? new MemoryTokenStore();
-  const lifecycle = createLifecycle({ key, store, now: config.now, refreshSkewMs: options.refreshSkewMs, timeoutMs, apply: config.profile.apply, onTokens: options.onTokens, renew: renewSession(config) });
+  const lifecycle = createLifecycle({
+    key,
+    store,
+    now: config.now,
+    refreshSkewMs: options.refreshSkewMs,
+    timeoutMs,
+    apply: config.profile.apply,
+    onTokens: options.onTokens,
+    renew: renewSession(config),
+  });
   // The first write is a check-and-set under the lock: saved tokens from a
   // late starter must not overwrite ones another instance already rotated.
   let seeded: Promise<void> | undefined;
   const seed = (): Promise<void> =>
     (seeded ??= withDeadline('wait for the token store lock', timeoutMs, undefined, (deadline) =>
-      underLock(store, key, async () => {
-        if ((await storeCall('read the tokens', () => store.get(key))) === undefined) await storeCall('save the initial tokens', () => store.set(key, initial, 0));
-      }, deadline),
+      underLock(
+        store,
+        key,
+        async () => {
+          if ((await storeCall('read the tokens', () => store.get(key))) === undefined)
+            await storeCall('save the initial tokens', () => store.set(key, initial, 0));
+        },
+        deadline,
+      ),
     ).catch((error: unknown) => {
       seeded = undefined;
       throw error;
@@ -160,14 +185,17 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
   const flow: OAuthFlow = {
     async authorizationUrl(params = {}) {
       const state = params.state ?? generateState();
-      if (state.length < MIN_STATE_LENGTH) throw new ConfigurationError(`a caller-chosen state needs at least ${MIN_STATE_LENGTH} random base64url characters (128 bits)`);
+      if (state.length < MIN_STATE_LENGTH)
+        throw new ConfigurationError(`a caller-chosen state needs at least ${MIN_STATE_LENGTH} random base64url characters (128 bits)`);
       let codeVerifier: string | undefined;
       let codeChallenge: string | undefined;
       if (authorization.pkce !== 'none') {
         codeVerifier = generateCodeVerifier();
         codeChallenge = await pkceChallenge(codeVerifier);
         if (codeChallenge.length < (authorization.codeChallengeMinLength ?? 0)) {
-          throw new ConfigurationError(`the provider wants a code challenge of at least ${authorization.codeChallengeMinLength} characters; S256 gives ${codeChallenge.length}`);
+          throw new ConfigurationError(
+            `the provider wants a code challenge of at least ${authorization.codeChallengeMinLength} characters; S256 gives ${codeChallenge.length}`,
+          );
         }
       }
       const url = new URL(authorizationEndpoint.href);
@@ -186,11 +214,19 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
     async exchangeCode(callback, check, requestOptions = {}) {
       const parameters = callbackParameters(callback);
       // The code is a credential too: a provider may echo it into the error fields.
-      const secrets = [options.clientSecret, ...(check.codeVerifier === undefined ? [] : [check.codeVerifier]), ...parameters.getAll(callbackName.code)];
+      const secrets = [
+        options.clientSecret,
+        ...(check.codeVerifier === undefined ? [] : [check.codeVerifier]),
+        ...parameters.getAll(callbackName.code),
+      ];
       const single = (name: string | undefined): string | undefined => {
         if (name === undefined) return undefined;
         const all = parameters.getAll(name);
-        if (all.length > 1) throw new AuthorizationCallbackError({ error: 'invalid_request', errorDescription: `the callback repeats the ${name} parameter` });
+        if (all.length > 1)
+          throw new AuthorizationCallbackError({
+            error: 'invalid_request',
+            errorDescription: `the callback repeats the ${name} parameter`,
+          });
         return all[0];
       };
       const state = single(callbackName.state);
@@ -199,7 +235,8 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
 
       if (usesState) {
         if (!check.state) throw new ConfigurationError('exchangeCode needs the state that authorizationUrl() returned');
-        if (state !== undefined && !timingSafeEqual(state, check.state)) throw new StateMismatchError('the callback state does not match this authorization request');
+        if (state !== undefined && !timingSafeEqual(state, check.state))
+          throw new StateMismatchError('the callback state does not match this authorization request');
       }
       // An error callback may lack state (some providers drop it on denial); it carries no code, so nothing is accepted from it.
       if (error !== undefined) {
@@ -213,11 +250,16 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
         throw error === 'access_denied' ? new AuthorizationDeniedError(fields) : new AuthorizationCallbackError(fields);
       }
       if (usesState && state === undefined) throw new StateMismatchError('the callback has a code but no state');
-      if (code === undefined || code === '') throw new AuthorizationCallbackError({ error: 'invalid_request', errorDescription: 'the callback has neither a code nor an error' });
+      if (code === undefined || code === '')
+        throw new AuthorizationCallbackError({
+          error: 'invalid_request',
+          errorDescription: 'the callback has neither a code nor an error',
+        });
 
       let codeVerifier: string | undefined;
       if (authorization.pkce !== 'none') {
-        if (check.codeVerifier === undefined) throw new ConfigurationError('exchangeCode needs the codeVerifier that authorizationUrl() returned');
+        if (check.codeVerifier === undefined)
+          throw new ConfigurationError('exchangeCode needs the codeVerifier that authorizationUrl() returned');
         assertCodeVerifier(check.codeVerifier);
         codeVerifier = check.codeVerifier;
       }
@@ -226,9 +268,11 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
       );
     },
 
-    refresh: (tokens, requestOptions = {}) => withDeadline('refresh', timeoutMs, requestOptions.signal, (signal) => refreshTokens(config, toTokens(tokens), signal)),
+    refresh: (tokens, requestOptions = {}) =>
+      withDeadline('refresh', timeoutMs, requestOptions.signal, (signal) => refreshTokens(config, toTokens(tokens), signal)),
 
-    revoke: (tokens, requestOptions = {}) => withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
+    revoke: (tokens, requestOptions = {}) =>
+      withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
     session: (tokens, sessionOptions = {}) => createSession(config, tokens, sessionOptions, timeoutMs),
   };
@@ -247,7 +291,11 @@ export function defineOAuth<Scope extends string = string>(spec: { auth: AuthPro
 }
 
 /** The access_code_exchange grant (e.g. a Connect-style front end hands the app a short-lived code): one request, the tokens back. */
-export function exchangeAccessCode(profile: AuthProfile, inputs: Record<string, string>, options: { baseUrl: string; fetch?: typeof fetch }): Promise<Tokens> {
+export function exchangeAccessCode(
+  profile: AuthProfile,
+  inputs: Record<string, string>,
+  options: { baseUrl: string; fetch?: typeof fetch },
+): Promise<Tokens> {
   return requestTokens(clientConfig(profile, { base: options.baseUrl, fetch: options.fetch }), 'access_code_exchange', inputs);
 }
 

@@ -1,11 +1,4 @@
-import {
-  callEndpoint,
-  extractError,
-  parseTokenResponse,
-  RFC6749_ERROR,
-  type EndpointResponse,
-  type Values,
-} from './endpoint.js';
+import { callEndpoint, type EndpointResponse, extractError, parseTokenResponse, RFC6749_ERROR, type Values } from './endpoint.js';
 import {
   ConfigurationError,
   ConnectionError,
@@ -17,7 +10,7 @@ import {
 import type { RenewReason } from './lifecycle.js';
 import { resolvePointer } from './pointer.js';
 import type { AuthProfile, GrantType } from './profile.js';
-import { toTokens, type Tokens } from './tokens.js';
+import { type Tokens, toTokens } from './tokens.js';
 import { resolveProfileUrl } from './url.js';
 
 // Single-step functions: one request, one strict answer. They hold no state;
@@ -36,7 +29,10 @@ export interface ClientConfig {
 }
 
 /** The endpoints, credentials and fetch for the single-step functions, with the defaults filled in once. */
-export function clientConfig(profile: AuthProfile, options: Omit<ClientConfig, 'profile' | 'fetch' | 'now'> & { fetch?: typeof fetch | undefined; now?: (() => number) | undefined }): ClientConfig {
+export function clientConfig(
+  profile: AuthProfile,
+  options: Omit<ClientConfig, 'profile' | 'fetch' | 'now'> & { fetch?: typeof fetch | undefined; now?: (() => number) | undefined },
+): ClientConfig {
   // The global fetch is looked up per call, so one installed later (or a test
   // stub) is used, and it is called unbound (Workers refuse another `this`).
   return { ...options, profile, fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)), now: options.now ?? Date.now };
@@ -47,8 +43,12 @@ export function clientConfig(profile: AuthProfile, options: Omit<ClientConfig, '
  * or commas), else the profile's default, with the profile's required scopes
  * first. Undefined when there are none, so a `{scope}` parameter is omitted.
  */
-export function scopeList(profile: AuthProfile, scope: string | readonly string[] | undefined, required: readonly string[] = []): string[] | undefined {
-  const given = scope === undefined ? profile.scope?.default ?? [] : typeof scope === 'string' ? scope.split(/[\s,]+/) : scope;
+export function scopeList(
+  profile: AuthProfile,
+  scope: string | readonly string[] | undefined,
+  required: readonly string[] = [],
+): string[] | undefined {
+  const given = scope === undefined ? (profile.scope?.default ?? []) : typeof scope === 'string' ? scope.split(/[\s,]+/) : scope;
   const list = [...new Set([...required, ...given].filter((s) => s !== ''))];
   return list.length === 0 ? undefined : list;
 }
@@ -59,14 +59,17 @@ export function joinScope(profile: AuthProfile, scopes: readonly string[] | unde
 
 function grantRequest(profile: AuthProfile, grant: GrantType) {
   const request = profile.token.grants[grant];
-  if (!profile.grants.includes(grant) || request === undefined) throw new ConfigurationError(`this provider does not support the ${grant} grant`);
+  if (!profile.grants.includes(grant) || request === undefined)
+    throw new ConfigurationError(`this provider does not support the ${grant} grant`);
   return request;
 }
 
 export function tokenEndpointUrl(config: ClientConfig, grant: GrantType): URL {
   const own = grantRequest(config.profile, grant).url;
   if (own !== undefined) return resolveProfileUrl(own, config.base, 'token');
-  return config.tokenUrl !== undefined ? resolveProfileUrl(config.tokenUrl, config.base, 'token') : resolveProfileUrl(config.profile.token.url, config.base, 'token');
+  return config.tokenUrl !== undefined
+    ? resolveProfileUrl(config.tokenUrl, config.base, 'token')
+    : resolveProfileUrl(config.profile.token.url, config.base, 'token');
 }
 
 /** One token endpoint request for `grant`, parsed into Tokens. */
@@ -107,7 +110,9 @@ export async function refreshTokens(config: ClientConfig, tokens: Tokens, signal
     next = await requestTokens(config, 'refresh_token', { refreshToken: tokens.refreshToken }, tokens.scope, signal);
   } catch (error) {
     if (error instanceof OAuthError && error.error === 'invalid_grant') {
-      throw new ReauthorizationRequiredError('the refresh token was rejected (invalid_grant): the user must authorize again', { cause: error });
+      throw new ReauthorizationRequiredError('the refresh token was rejected (invalid_grant): the user must authorize again', {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -120,12 +125,16 @@ export async function refreshTokens(config: ClientConfig, tokens: Tokens, signal
  * token and the provider refreshes; otherwise an expiring token serves until
  * it actually expires, and then (or on a 401) the user must authorize again.
  */
-export function renewSession(config: ClientConfig): (current: Tokens | undefined, reason: RenewReason, signal: AbortSignal) => Promise<Tokens> {
+export function renewSession(
+  config: ClientConfig,
+): (current: Tokens | undefined, reason: RenewReason, signal: AbortSignal) => Promise<Tokens> {
   return async (current, reason, signal) => {
     if (current === undefined) throw new ReauthorizationRequiredError('this session has no tokens any more: the user must authorize again');
     if (current.refreshToken === undefined || !config.profile.grants.includes('refresh_token')) {
       if (reason === 'expiring' && current.expiresAt !== undefined && config.now() < current.expiresAt) return current;
-      throw new ReauthorizationRequiredError('the access token is expired or rejected and there is no refresh token: the user must authorize again');
+      throw new ReauthorizationRequiredError(
+        'the access token is expired or rejected and there is no refresh token: the user must authorize again',
+      );
     }
     return refreshTokens(config, current, signal);
   };
@@ -166,7 +175,8 @@ export async function revokeTokens(config: ClientConfig, tokens: Tokens, inputs:
       signal,
     });
   } catch (error) {
-    if (error instanceof ConnectionError) throw new RevocationError('the revocation request failed before a response', { retryable: true, cause: error });
+    if (error instanceof ConnectionError)
+      throw new RevocationError('the revocation request failed before a response', { retryable: true, cause: error });
     throw error;
   }
   const { status, body, secrets } = response;

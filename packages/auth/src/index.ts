@@ -1,31 +1,12 @@
-export type * from './profile.js';
-export type { Tokens } from './tokens.js';
-export { MemoryTokenStore, type Lease, type StoredTokens, type TokenStore } from './store.js';
-export { DEFAULT_TOKEN_TIMEOUT_MS } from './deadline.js';
-export type { Authenticator } from './lifecycle.js';
 export {
-  createAuthenticator,
   type AuthenticatorContext,
   type AuthInput,
   type ClientCredentialsInput,
+  createAuthenticator,
   type StaticTokenInput,
 } from './authenticator.js';
-export { createCredentialAuthenticator, type ApiKeyInput, type BasicAuthInput, type CredentialInput } from './credentials.js';
-export {
-  createOAuthFlow,
-  defineOAuth,
-  exchangeAccessCode,
-  revokeToken,
-  type AuthorizationRequest,
-  type CallbackInput,
-  type OAuthFlow,
-  type OAuthFlowOptions,
-  type RequestOptions,
-  type RevokeOptions,
-  type Session,
-  type SessionOptions,
-} from './flow.js';
-export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';
+export { type ApiKeyInput, type BasicAuthInput, type CredentialInput, createCredentialAuthenticator } from './credentials.js';
+export { DEFAULT_TOKEN_TIMEOUT_MS } from './deadline.js';
 export {
   AuthorizationCallbackError,
   AuthorizationDeniedError,
@@ -43,3 +24,22 @@ export {
   TokenTimeoutError,
   UnsupportedTokenTypeError,
 } from './errors.js';
+export {
+  type AuthorizationRequest,
+  type CallbackInput,
+  createOAuthFlow,
+  defineOAuth,
+  exchangeAccessCode,
+  type OAuthFlow,
+  type OAuthFlowOptions,
+  type RequestOptions,
+  type RevokeOptions,
+  revokeToken,
+  type Session,
+  type SessionOptions,
+} from './flow.js';
+export type { Authenticator } from './lifecycle.js';
+export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';
+export type * from './profile.js';
+export { type Lease, MemoryTokenStore, type StoredTokens, type TokenStore } from './store.js';
+export type { Tokens } from './tokens.js';

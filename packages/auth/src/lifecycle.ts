@@ -1,8 +1,8 @@
 import { abortable, DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { ReauthorizationRequiredError, TokenStoreError } from './errors.js';
 import type { ApplyRules } from './profile.js';
-import { MemoryTokenStore, type Lease, type StoredTokens, type TokenStore } from './store.js';
-import { toTokens, type Tokens } from './tokens.js';
+import { type Lease, MemoryTokenStore, type StoredTokens, type TokenStore } from './store.js';
+import { type Tokens, toTokens } from './tokens.js';
 
 export interface Authenticator {
   getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }>;
@@ -76,7 +76,6 @@ function lockOf(store: TokenStore): NonNullable<TokenStore['lock']> {
   if (local === undefined) localLocks.set(store, (local = new MemoryTokenStore()));
   return local.lock.bind(local);
 }
-
 
 /** A call to the store; its failure becomes a TokenStoreError. */
 export async function storeCall<T>(what: string, op: () => Promise<T>): Promise<T> {
@@ -176,7 +175,9 @@ export class TokenLifecycle implements Authenticator {
     const pending = this.#pending;
     if (pending === undefined) return undefined;
     if (!pending.written) {
-      const version = await this.#store('save renewed tokens (they are kept in memory and saved on the next call)', (store, key) => store.set(key, pending.tokens, pending.version));
+      const version = await this.#store('save renewed tokens (they are kept in memory and saved on the next call)', (store, key) =>
+        store.set(key, pending.tokens, pending.version),
+      );
       if (version === undefined) {
         this.#pending = undefined;
         return undefined;
@@ -223,7 +224,9 @@ export class TokenLifecycle implements Authenticator {
 
   #renew(stale: Tokens | undefined, reason: RenewReason, signal: AbortSignal | undefined): Promise<StoredTokens> {
     if (this.#inflight === undefined) {
-      const run = withDeadline('token renewal', this.#options.timeoutMs, undefined, (deadline) => this.#locked((lease) => this.#renewLocked(stale?.accessToken, reason, lease, deadline), deadline));
+      const run = withDeadline('token renewal', this.#options.timeoutMs, undefined, (deadline) =>
+        this.#locked((lease) => this.#renewLocked(stale?.accessToken, reason, lease, deadline), deadline),
+      );
       this.#inflight = run;
       const clear = () => {
         if (this.#inflight === run) this.#inflight = undefined;
@@ -234,7 +237,12 @@ export class TokenLifecycle implements Authenticator {
     return abortable(this.#inflight, signal);
   }
 
-  async #renewLocked(staleAccessToken: string | undefined, reason: RenewReason, lease: Lease, deadline: AbortSignal): Promise<StoredTokens> {
+  async #renewLocked(
+    staleAccessToken: string | undefined,
+    reason: RenewReason,
+    lease: Lease,
+    deadline: AbortSignal,
+  ): Promise<StoredTokens> {
     const { renew, now } = this.#options;
     // Under the lock, the store may show that another client already renewed.
     const current = (this.#pending !== undefined ? await this.#flush() : undefined) ?? (await this.#read());
@@ -243,7 +251,11 @@ export class TokenLifecycle implements Authenticator {
     lease.signal.throwIfAborted();
     let next: Tokens;
     try {
-      next = await renew(current?.tokens, current === undefined ? 'missing' : current.tokens.accessToken === staleAccessToken ? reason : 'expiring', deadline);
+      next = await renew(
+        current?.tokens,
+        current === undefined ? 'missing' : current.tokens.accessToken === staleAccessToken ? reason : 'expiring',
+        deadline,
+      );
     } catch (error) {
       if (!(error instanceof ReauthorizationRequiredError) || current === undefined) throw error;
       // Another instance may have rotated meanwhile (e.g. while this one's

@@ -37,7 +37,8 @@ export const MIN_STATE_LENGTH = 22;
 
 /** Throws ConfigurationError unless `verifier` is a valid RFC 7636 code verifier. */
 export function assertCodeVerifier(verifier: string): void {
-  if (!VERIFIER.test(verifier)) throw new ConfigurationError('a PKCE code verifier is 43-128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)');
+  if (!VERIFIER.test(verifier))
+    throw new ConfigurationError('a PKCE code verifier is 43-128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)');
 }
 
 /** Compares in time that depends only on the lengths, so a forged state cannot be guessed byte by byte. */

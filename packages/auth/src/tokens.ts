@@ -28,14 +28,17 @@ export function isHeaderToken(value: unknown): value is string {
 
 /** Copies `tokens` into a fresh object that inspects redacted, checking the shape of data that may come from a store or the user. */
 export function toTokens(tokens: Tokens): Tokens {
-  if (typeof tokens?.accessToken !== 'string' || tokens.accessToken === '') throw new ConfigurationError('tokens need a non-empty accessToken string');
-  if (!isHeaderToken(tokens.accessToken)) throw new ConfigurationError('tokens need an accessToken of visible ASCII characters only (RFC 6750 §2.1), which a header can carry');
+  if (typeof tokens?.accessToken !== 'string' || tokens.accessToken === '')
+    throw new ConfigurationError('tokens need a non-empty accessToken string');
+  if (!isHeaderToken(tokens.accessToken))
+    throw new ConfigurationError('tokens need an accessToken of visible ASCII characters only (RFC 6750 §2.1), which a header can carry');
   const out: Tokens = { accessToken: tokens.accessToken, tokenType: tokens.tokenType, raw: tokens.raw ?? {} };
   if (tokens.refreshToken !== undefined) out.refreshToken = tokens.refreshToken;
   // null is how JSON stored an Infinity (a token that never expires) before lifetimes were clamped.
   const expiresAt = tokens.expiresAt as unknown;
   if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) out.expiresAt = expiresAt;
-  else if (expiresAt !== undefined && expiresAt !== null && expiresAt !== Infinity) throw new ConfigurationError('tokens.expiresAt must be a finite number of epoch milliseconds');
+  else if (expiresAt !== undefined && expiresAt !== null && expiresAt !== Infinity)
+    throw new ConfigurationError('tokens.expiresAt must be a finite number of epoch milliseconds');
   if (tokens.issuedAt !== undefined) out.issuedAt = tokens.issuedAt;
   if (tokens.scope !== undefined) out.scope = [...tokens.scope];
   return withRedactedInspect(out, () => ({

@@ -32,7 +32,10 @@ export function assertSecureUrl(url: string | URL): URL {
 export function assertRedirectUri(uri: string): URL {
   if (typeof uri !== 'string') throw new ConfigurationError('redirectUri must be a string');
   const parsed = parse(uri);
-  if (parsed.href !== uri) throw new ConfigurationError(`redirectUri must be written as the URL it is read as (${JSON.stringify(parsed.href)}): it is sent as given and compared as a string`);
+  if (parsed.href !== uri)
+    throw new ConfigurationError(
+      `redirectUri must be written as the URL it is read as (${JSON.stringify(parsed.href)}): it is sent as given and compared as a string`,
+    );
   if (parsed.protocol === 'http:') assertSecureUrl(parsed);
   return parsed;
 }

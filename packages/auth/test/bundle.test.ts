@@ -16,7 +16,11 @@ async function bundle(entry: string, client = ''): Promise<{ modules: string[]; 
         name: 'client',
         setup(b) {
           b.onResolve({ filter: /^client$/ }, () => ({ path: 'client', namespace: 'client' }));
-          b.onLoad({ filter: /.*/, namespace: 'client' }, () => ({ contents: client, loader: 'ts', resolveDir: fileURLToPath(new URL('.', import.meta.url)) }));
+          b.onLoad({ filter: /.*/, namespace: 'client' }, () => ({
+            contents: client,
+            loader: 'ts',
+            resolveDir: fileURLToPath(new URL('.', import.meta.url)),
+          }));
         },
       },
     ],
@@ -28,7 +32,12 @@ async function bundle(entry: string, client = ''): Promise<{ modules: string[]; 
     logLevel: 'silent',
   });
   const inputs = Object.values(result.metafile.outputs)[0]!.inputs;
-  return { modules: Object.keys(inputs).filter((file) => inputs[file]!.bytesInOutput > 0).map((file) => file.replace(/^.*\/src\//, '')), text: result.outputFiles[0]!.text };
+  return {
+    modules: Object.keys(inputs)
+      .filter((file) => inputs[file]!.bytesInOutput > 0)
+      .map((file) => file.replace(/^.*\/src\//, '')),
+    text: result.outputFiles[0]!.text,
+  };
 }
 
 const FLOW_ONLY = ['flow.ts', 'pkce.ts'];

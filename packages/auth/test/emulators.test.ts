@@ -1,6 +1,22 @@
 // Each provider's own flow against its loopback emulator, which follows the
 // provider's seed excerpt to the letter and checks the exact request encoding.
 // Profiles come from specs/<slug>/openapi.yaml when it exists.
+
+import {
+  callApi,
+  type DapiEmulator,
+  type DexeroFdEmulator,
+  type ExpertFileEmulator,
+  type FdxEmulator,
+  type FinexerEmulator,
+  followAuthorization,
+  loadProfile,
+  startDapi,
+  startDexeroFd,
+  startExpertFile,
+  startFdx,
+  startFinexer,
+} from '@portico/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AuthorizationDeniedError,
@@ -13,21 +29,6 @@ import {
   TokenResponseError,
   type Tokens,
 } from '../src/index.js';
-import {
-  callApi,
-  followAuthorization,
-  loadProfile,
-  startDapi,
-  startDexeroFd,
-  startExpertFile,
-  startFdx,
-  startFinexer,
-  type DapiEmulator,
-  type DexeroFdEmulator,
-  type ExpertFileEmulator,
-  type FdxEmulator,
-  type FinexerEmulator,
-} from '@portico/testing';
 import { FakeClock } from './helpers.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -41,12 +42,22 @@ describe(`dexero-fd (seed 000): client credentials with HTTP Basic`, () => {
   afterAll(() => fd.close());
   beforeEach(() => fd.reset());
 
-  const auth = () => createAuthenticator(profile, { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl }, { baseUrl: fd.apiBaseUrl });
+  const auth = () =>
+    createAuthenticator(
+      profile,
+      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl },
+      { baseUrl: fd.apiBaseUrl },
+    );
 
   it('POSTs exactly `scope=read&grant_type=client_credentials` as a form, with Basic base64(urlencode(id):urlencode(secret))', async () => {
     await auth().getAuthorization();
     const [request] = fd.requests;
-    expect(request).toMatchObject({ method: 'POST', path: '/oauth/token.action', contentType: 'application/x-www-form-urlencoded', body: 'scope=read&grant_type=client_credentials' });
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/oauth/token.action',
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'scope=read&grant_type=client_credentials',
+    });
     expect(request!.headers.authorization).toBe(`Basic ${b64('dexero-client:s3cr%3Aet%2B%2F%25')}`);
     expect(request!.headers.accept).toBe('application/json');
   });
@@ -55,12 +66,23 @@ describe(`dexero-fd (seed 000): client credentials with HTTP Basic`, () => {
     const authenticator = auth();
     for (let i = 0; i < 3; i++) expect((await callApi(authenticator, `${fd.apiBaseUrl}/records.json`)).response.status).toBe(200);
     expect(fd.count('POST /oauth/token.action')).toBe(1);
-    expect(fd.requests.filter((r) => r.path.endsWith('records.json')).every((r) => r.headers.authorization?.startsWith('Bearer dexero_at_'))).toBe(true);
+    expect(
+      fd.requests.filter((r) => r.path.endsWith('records.json')).every((r) => r.headers.authorization?.startsWith('Bearer dexero_at_')),
+    ).toBe(true);
   });
 
   it('a wrong secret is an OAuthError invalid_client with status 401', async () => {
-    const bad = createAuthenticator(profile, { clientId: fd.clientId, clientSecret: 'wrong', tokenUrl: fd.tokenUrl }, { baseUrl: fd.apiBaseUrl });
-    await expect(bad.getAuthorization()).rejects.toMatchObject({ name: 'OAuthError', code: 'oauth_error', error: 'invalid_client', status: 401 });
+    const bad = createAuthenticator(
+      profile,
+      { clientId: fd.clientId, clientSecret: 'wrong', tokenUrl: fd.tokenUrl },
+      { baseUrl: fd.apiBaseUrl },
+    );
+    await expect(bad.getAuthorization()).rejects.toMatchObject({
+      name: 'OAuthError',
+      code: 'oauth_error',
+      error: 'invalid_client',
+      status: 401,
+    });
   });
 });
 
@@ -75,12 +97,20 @@ describe(`expertfile (seed 003): form credentials, success/data envelope, ISO ex
   beforeEach(() => ef.reset());
 
   const auth = (onTokens?: (t: Tokens) => void) =>
-    createAuthenticator(profile, { clientId: ef.clientId, clientSecret: ef.clientSecret, tokenUrl: ef.tokenUrl }, { baseUrl: ef.apiBaseUrl, now: clock.now, ...(onTokens ? { onTokens } : {}) });
+    createAuthenticator(
+      profile,
+      { clientId: ef.clientId, clientSecret: ef.clientSecret, tokenUrl: ef.tokenUrl },
+      { baseUrl: ef.apiBaseUrl, now: clock.now, ...(onTokens ? { onTokens } : {}) },
+    );
 
   it('POSTs client_id, client_secret, grant_type=client_credentials as a form, without an Authorization header', async () => {
     await auth().getAuthorization();
     const [request] = ef.requests;
-    expect(request).toMatchObject({ path: '/v2/oauth/token', contentType: 'application/x-www-form-urlencoded', body: 'client_id=ef-client&client_secret=ef-secret&grant_type=client_credentials' });
+    expect(request).toMatchObject({
+      path: '/v2/oauth/token',
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'client_id=ef-client&client_secret=ef-secret&grant_type=client_credentials',
+    });
     expect(request!.headers.authorization).toBeUndefined();
   });
 
@@ -88,7 +118,11 @@ describe(`expertfile (seed 003): form credentials, success/data envelope, ISO ex
     const seen: Tokens[] = [];
     await auth((t) => seen.push(t)).getAuthorization();
     const [tokens] = seen;
-    expect(tokens).toMatchObject({ tokenType: 'Bearer', accessToken: expect.stringMatching(/^ef_at_/), expiresAt: clock.time + 30 * 24 * 3600 * 1000 });
+    expect(tokens).toMatchObject({
+      tokenType: 'Bearer',
+      accessToken: expect.stringMatching(/^ef_at_/),
+      expiresAt: clock.time + 30 * 24 * 3600 * 1000,
+    });
     expect(tokens!.raw).toMatchObject({ success: true, data: { client: 'ef-client', user: ef.organization, scope: true } });
     expect(new Date(tokens!.expiresAt!).toISOString()).toBe((tokens!.raw.data as { accessTokenExpiresAt: string }).accessTokenExpiresAt);
   });
@@ -106,14 +140,24 @@ describe(`expertfile (seed 003): form credentials, success/data envelope, ISO ex
 
   it('`success: false` is an error even with HTTP 200, and the msg is carried', async () => {
     ef.inject('POST /v2/oauth/token', { status: 200, body: { success: false, msg: 'Account suspended' } });
-    const error = await auth().getAuthorization().catch((e: unknown) => e);
+    const error = await auth()
+      .getAuthorization()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenResponseError);
     expect(error).toMatchObject({ code: 'token_response_error', status: 200, errorDescription: 'Account suspended' });
   });
 
   it('bad credentials (401 with the envelope) are a TokenResponseError carrying the status', async () => {
-    const bad = createAuthenticator(profile, { clientId: ef.clientId, clientSecret: 'nope', tokenUrl: ef.tokenUrl }, { baseUrl: ef.apiBaseUrl });
-    await expect(bad.getAuthorization()).rejects.toMatchObject({ code: 'token_response_error', status: 401, errorDescription: 'Invalid client: client is invalid' });
+    const bad = createAuthenticator(
+      profile,
+      { clientId: ef.clientId, clientSecret: 'nope', tokenUrl: ef.tokenUrl },
+      { baseUrl: ef.apiBaseUrl },
+    );
+    await expect(bad.getAuthorization()).rejects.toMatchObject({
+      code: 'token_response_error',
+      status: 401,
+      errorDescription: 'Invalid client: client is invalid',
+    });
   });
 });
 
@@ -131,8 +175,7 @@ describe(`finexer (seed 001): authorization code with state, credentials in the 
     fx.rotateRefreshTokens = false;
   });
 
-  const flow = () =>
-    createOAuthFlow(profile, fx.flowOptions(redirectUri));
+  const flow = () => createOAuthFlow(profile, fx.flowOptions(redirectUri));
 
   async function connect(): Promise<Tokens> {
     const f = flow();
@@ -144,7 +187,13 @@ describe(`finexer (seed 001): authorization code with state, credentials in the 
     const request = await flow().authorizationUrl({ scope: ['customer_read', 'customer_write'] });
     const url = new URL(request.url);
     expect([...url.searchParams.keys()]).toEqual(['client_id', 'response_type', 'redirect_uri', 'scope', 'state']);
-    expect(Object.fromEntries(url.searchParams)).toEqual({ client_id: fx.clientId, response_type: 'code', redirect_uri: redirectUri, scope: 'customer_read,customer_write', state: request.state });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: fx.clientId,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      scope: 'customer_read,customer_write',
+      state: request.state,
+    });
     expect(request.codeVerifier).toBeUndefined();
   });
 
@@ -156,7 +205,11 @@ describe(`finexer (seed 001): authorization code with state, credentials in the 
     expect([...form.keys()].sort()).toEqual(['client_id', 'client_secret', 'code', 'grant_type']);
     expect(form.get('grant_type')).toBe('authorization_code');
     expect(exchange.headers.authorization).toBeUndefined();
-    expect(tokens).toMatchObject({ tokenType: 'bearer', scope: ['customer_read', 'customer_write'], refreshToken: expect.stringMatching(/^fx_rt_/) });
+    expect(tokens).toMatchObject({
+      tokenType: 'bearer',
+      scope: ['customer_read', 'customer_write'],
+      refreshToken: expect.stringMatching(/^fx_rt_/),
+    });
     expect(tokens.expiresAt).toBeUndefined();
     expect(tokens.raw.account_id).toEqual(expect.stringMatching(/^acct_/));
   });
@@ -178,7 +231,11 @@ describe(`finexer (seed 001): authorization code with state, credentials in the 
     const request = await f.authorizationUrl({ scope: 'customer_read' });
     const callback = await followAuthorization(request.url, redirectUri);
     await f.exchangeCode(callback, { state: request.state });
-    await expect(f.exchangeCode(callback, { state: request.state })).rejects.toMatchObject({ code: 'oauth_error', error: 'invalid_grant', status: 400 });
+    await expect(f.exchangeCode(callback, { state: request.state })).rejects.toMatchObject({
+      code: 'oauth_error',
+      error: 'invalid_grant',
+      status: 400,
+    });
   });
 
   it('a 401 from the API refreshes (grant_type, refresh_token + credentials) and keeps the unrotated refresh token', async () => {
@@ -190,7 +247,12 @@ describe(`finexer (seed 001): authorization code with state, credentials in the 
     expect(response.status).toBe(200);
     expect(sent).toHaveLength(2);
     const refresh = fx.requests.filter((r) => r.path === '/oauth/token').at(-1)!;
-    expect(Object.fromEntries(new URLSearchParams(refresh.body))).toEqual({ client_id: fx.clientId, client_secret: fx.clientSecret, grant_type: 'refresh_token', refresh_token: tokens.refreshToken });
+    expect(Object.fromEntries(new URLSearchParams(refresh.body))).toEqual({
+      client_id: fx.clientId,
+      client_secret: fx.clientSecret,
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refreshToken,
+    });
     expect(persisted).toHaveLength(1);
     expect(persisted[0]!.refreshToken).toBe(tokens.refreshToken);
   });
@@ -199,7 +261,9 @@ describe(`finexer (seed 001): authorization code with state, credentials in the 
     const tokens = await connect();
     await flow().revoke(tokens);
     const revoke = fx.requests.find((r) => r.path === '/oauth/revoke')!;
-    expect(revoke.body).toBe(new URLSearchParams({ client_id: fx.clientId, client_secret: fx.clientSecret, refresh_token: tokens.refreshToken! }).toString());
+    expect(revoke.body).toBe(
+      new URLSearchParams({ client_id: fx.clientId, client_secret: fx.clientSecret, refresh_token: tokens.refreshToken! }).toString(),
+    );
     expect(fx.events).toEqual([{ type: 'oauth.authorization.revoked', account: tokens.raw.account_id }]);
     const session = flow().session(tokens);
     await expect(callApi(session, `${fx.apiBaseUrl}/customers`)).rejects.toBeInstanceOf(ReauthorizationRequiredError);
@@ -217,19 +281,36 @@ describe(`fdx (seed 002): PKCE S256, client_secret_basic, rotating refresh token
   afterAll(() => fdx.close());
   beforeEach(() => fdx.reset());
 
-  const flow = () => createOAuthFlow(profile, { clientId: fdx.clientId, clientSecret: fdx.clientSecret, redirectUri, baseUrl: fdx.authBaseUrl, now: clock.now });
+  const flow = () =>
+    createOAuthFlow(profile, {
+      clientId: fdx.clientId,
+      clientSecret: fdx.clientSecret,
+      redirectUri,
+      baseUrl: fdx.authBaseUrl,
+      now: clock.now,
+    });
 
   async function connect(): Promise<Tokens> {
     const f = flow();
     const request = await f.authorizationUrl({ scope: ['accounts', 'transactions'] });
-    return f.exchangeCode(await followAuthorization(request.url, redirectUri), { state: request.state, codeVerifier: request.codeVerifier! });
+    return f.exchangeCode(await followAuthorization(request.url, redirectUri), {
+      state: request.state,
+      codeVerifier: request.codeVerifier!,
+    });
   }
 
   it('authorizes at the relative /oauth2/v4/authorize with an S256 challenge (≥ 32 characters) and openid first', async () => {
     const request = await flow().authorizationUrl({ scope: ['accounts'] });
     const url = new URL(request.url);
     expect(url.origin + url.pathname).toBe(`${fdx.url}/oauth2/v4/authorize`);
-    expect(Object.fromEntries(url.searchParams)).toMatchObject({ client_id: fdx.clientId, redirect_uri: redirectUri, response_type: 'code', code_challenge_method: 'S256', scope: 'openid accounts', state: request.state });
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      client_id: fdx.clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      code_challenge_method: 'S256',
+      scope: 'openid accounts',
+      state: request.state,
+    });
     expect(url.searchParams.get('code_challenge')!.length).toBeGreaterThanOrEqual(32);
     expect(request.codeVerifier).toMatch(/^[A-Za-z0-9\-._~]{43,128}$/);
   });
@@ -287,16 +368,28 @@ describe(`dapi (seed 004): access code exchange as JSON, permanent token, delink
   beforeEach(() => dapi.reset());
 
   const exchange = (connect = dapi.connect()) =>
-    exchangeAccessCode(profile, { appSecret: dapi.appSecret, accessCode: connect.accessCode, connectionID: connect.connectionID }, { baseUrl: dapi.apiBaseUrl });
+    exchangeAccessCode(
+      profile,
+      { appSecret: dapi.appSecret, accessCode: connect.accessCode, connectionID: connect.connectionID },
+      { baseUrl: dapi.apiBaseUrl },
+    );
 
   it('POSTs the JSON body {appSecret, accessCode, connectionID} to /v2/auth/ExchangeToken without Authorization', async () => {
     const connect = dapi.connect();
     const tokens = await exchange(connect);
     const [request] = dapi.requests;
     expect(request).toMatchObject({ path: '/v2/auth/ExchangeToken', contentType: 'application/json' });
-    expect(JSON.parse(request!.body)).toEqual({ appSecret: dapi.appSecret, accessCode: connect.accessCode, connectionID: connect.connectionID });
+    expect(JSON.parse(request!.body)).toEqual({
+      appSecret: dapi.appSecret,
+      accessCode: connect.accessCode,
+      connectionID: connect.connectionID,
+    });
     expect(request!.headers.authorization).toBeUndefined();
-    expect(tokens).toMatchObject({ accessToken: expect.stringMatching(/^dapi_at_/), tokenType: 'Bearer', raw: { success: true, tokenID: connect.tokenID, userID: connect.userID } });
+    expect(tokens).toMatchObject({
+      accessToken: expect.stringMatching(/^dapi_at_/),
+      tokenType: 'Bearer',
+      raw: { success: true, tokenID: connect.tokenID, userID: connect.userID },
+    });
     expect(tokens.expiresAt).toBeUndefined();
     expect(tokens.refreshToken).toBeUndefined();
   });
@@ -308,7 +401,11 @@ describe(`dapi (seed 004): access code exchange as JSON, permanent token, delink
     clock.advance(5 * 365 * 24 * 3600 * 1000);
     const body = JSON.stringify({ appSecret: dapi.appSecret, userSecret: connect.userSecret });
     for (let i = 0; i < 3; i++) {
-      const { response } = await callApi(auth, `${dapi.apiBaseUrl}/data/identity/get`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      const { response } = await callApi(auth, `${dapi.apiBaseUrl}/data/identity/get`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(response.status).toBe(200);
     }
     expect(dapi.count('POST /v2/auth/ExchangeToken')).toBe(1);
@@ -331,7 +428,11 @@ describe(`dapi (seed 004): access code exchange as JSON, permanent token, delink
     expect(delink.headers.authorization).toBe(`Bearer ${tokens.accessToken}`);
     expect(JSON.parse(delink.body)).toEqual({ appSecret: dapi.appSecret, userSecret: connect.userSecret });
     const auth = createAuthenticator(profile, { accessToken: tokens.accessToken }, { baseUrl: dapi.apiBaseUrl });
-    const { response, sent } = await callApi(auth, `${dapi.apiBaseUrl}/data/identity/get`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const { response, sent } = await callApi(auth, `${dapi.apiBaseUrl}/data/identity/get`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(401);
     expect(sent).toHaveLength(1);
   });
@@ -343,7 +444,11 @@ describe(`dapi (seed 004): access code exchange as JSON, permanent token, delink
 
   it('a wrong app secret is surfaced with the provider type, never as tokens', async () => {
     const connect = dapi.connect();
-    const error = await exchangeAccessCode(profile, { appSecret: 'wrong', accessCode: connect.accessCode, connectionID: connect.connectionID }, { baseUrl: dapi.apiBaseUrl }).catch((e: unknown) => e);
+    const error = await exchangeAccessCode(
+      profile,
+      { appSecret: 'wrong', accessCode: connect.accessCode, connectionID: connect.connectionID },
+      { baseUrl: dapi.apiBaseUrl },
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ error: 'INVALID_APP_SECRET', errorDescription: 'App secret is invalid' });
     expect(error).not.toBeInstanceOf(OAuthError);
   });

@@ -1,8 +1,10 @@
 // Typed errors with stable codes: every RFC 6749 §5.2 error code, malformed
 // token responses, and authorization callback errors.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { fileURLToPath } from 'node:url';
+import { type DexeroFdEmulator, loadProfile, startDexeroFd } from '@portico/testing';
 import { build } from 'esbuild';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as everything from '../src/index.js';
 import {
   AuthorizationCallbackError,
@@ -23,7 +25,6 @@ import {
   TokenTimeoutError,
   UnsupportedTokenTypeError,
 } from '../src/index.js';
-import { loadProfile, startDexeroFd, type DexeroFdEmulator } from '@portico/testing';
 
 let fd: DexeroFdEmulator;
 beforeAll(async () => {
@@ -67,15 +68,30 @@ describe('error classes', () => {
   // A bundler may rename classes; the names users see and match on must not change with it.
   it('every error keeps its name and code in a minified bundle that renames the classes', async () => {
     const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
-    const bundled = await build({ entryPoints: [source], bundle: true, minify: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'silent' });
-    const minified = (await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0]!.text).toString('base64')}`)) as typeof everything;
+    const bundled = await build({
+      entryPoints: [source],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'neutral',
+      write: false,
+      logLevel: 'silent',
+    });
+    const minified = (await import(
+      `data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0]!.text).toString('base64')}`
+    )) as typeof everything;
     const names = Object.keys(everything).filter((name) => name.endsWith('Error'));
     expect(names.length).toBeGreaterThan(10);
     for (const name of names) {
       const Class = minified[name as keyof typeof everything] as unknown as new (...args: unknown[]) => Error & { code: string };
       const original = everything[name as keyof typeof everything] as unknown as new (...args: unknown[]) => Error & { code: string };
       expect(Class.name, 'the bundle renamed the class').not.toBe(name);
-      const args = name === 'ConnectionError' ? ['GET', '/x', new Error('y')] : name.startsWith('Authorization') ? [{ error: 'e' }] : ['x', { status: 400, retryable: false }];
+      const args =
+        name === 'ConnectionError'
+          ? ['GET', '/x', new Error('y')]
+          : name.startsWith('Authorization')
+            ? [{ error: 'e' }]
+            : ['x', { status: 400, retryable: false }];
       const error = new Class(...args);
       expect(error.name).toBe(name);
       expect(error.code).toBe(new original(...args).code);
@@ -93,9 +109,17 @@ describe('token endpoint error responses (RFC 6749 §5.2)', () => {
     ['invalid_scope', 400],
   ])('%s (HTTP %i) is an OAuthError with error, errorDescription, errorUri and status', async (error, status) => {
     fd.inject(TOKEN, { status, body: { error, error_description: `about ${error}`, error_uri: 'https://docs.example/errors' } });
-    const thrown = await auth().getAuthorization().catch((e: unknown) => e);
+    const thrown = await auth()
+      .getAuthorization()
+      .catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(OAuthError);
-    expect(thrown).toMatchObject({ code: 'oauth_error', error, errorDescription: `about ${error}`, errorUri: 'https://docs.example/errors', status });
+    expect(thrown).toMatchObject({
+      code: 'oauth_error',
+      error,
+      errorDescription: `about ${error}`,
+      errorUri: 'https://docs.example/errors',
+      status,
+    });
     expect((thrown as Error).message).toBe(`${error}: about ${error} (HTTP ${status})`);
   });
 
@@ -110,7 +134,9 @@ describe('token endpoint error responses (RFC 6749 §5.2)', () => {
     ['an HTTP 502 without a JSON body', { status: 502, body: '<html>bad gateway</html>' }, /HTTP 502 without a JSON body/],
   ])('%s is a TokenResponseError carrying the status', async (_name, reply, message) => {
     fd.inject(TOKEN, reply);
-    const thrown = await auth().getAuthorization().catch((e: unknown) => e);
+    const thrown = await auth()
+      .getAuthorization()
+      .catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(TokenResponseError);
     expect(thrown).toMatchObject({ status: reply.status, message: expect.stringMatching(message) });
   });
@@ -133,44 +159,76 @@ describe('authorization callback errors', () => {
   it('access_denied is an AuthorizationDeniedError with error_code, description and uri', async () => {
     const { state } = await flow().authorizationUrl({ scope: 'customer_read' });
     const error = await flow()
-      .exchangeCode(`https://app.example/cb?error=access_denied&error_code=user_cancelled&error_description=No+thanks&error_uri=https%3A%2F%2Fdocs&state=${state}`, { state })
+      .exchangeCode(
+        `https://app.example/cb?error=access_denied&error_code=user_cancelled&error_description=No+thanks&error_uri=https%3A%2F%2Fdocs&state=${state}`,
+        { state },
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthorizationDeniedError);
-    expect(error).toMatchObject({ error: 'access_denied', errorCode: 'user_cancelled', errorDescription: 'No thanks', errorUri: 'https://docs' });
+    expect(error).toMatchObject({
+      error: 'access_denied',
+      errorCode: 'user_cancelled',
+      errorDescription: 'No thanks',
+      errorUri: 'https://docs',
+    });
   });
 
   it('another error is an AuthorizationCallbackError (not a denial)', async () => {
     const { state } = await flow().authorizationUrl({ scope: 'customer_read' });
-    const error = await flow().exchangeCode({ error: 'temporarily_unavailable', state }, { state }).catch((e: unknown) => e);
+    const error = await flow()
+      .exchangeCode({ error: 'temporarily_unavailable', state }, { state })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthorizationCallbackError);
     expect(error).not.toBeInstanceOf(AuthorizationDeniedError);
   });
 
   it('an error callback with a wrong state is a StateMismatchError', async () => {
     const { state } = await flow().authorizationUrl({ scope: 'customer_read' });
-    await expect(flow().exchangeCode({ error: 'access_denied', state: 'forged-state-forged-state' }, { state })).rejects.toBeInstanceOf(StateMismatchError);
+    await expect(flow().exchangeCode({ error: 'access_denied', state: 'forged-state-forged-state' }, { state })).rejects.toBeInstanceOf(
+      StateMismatchError,
+    );
   });
 
   it('a repeated parameter or a callback with neither code nor error is refused', async () => {
     const { state } = await flow().authorizationUrl({ scope: 'customer_read' });
-    await expect(flow().exchangeCode(`?code=a&code=b&state=${state}`, { state })).rejects.toMatchObject({ code: 'authorization_error', error: 'invalid_request' });
-    await expect(flow().exchangeCode(new URLSearchParams({ state }), { state })).rejects.toMatchObject({ code: 'authorization_error', error: 'invalid_request' });
+    await expect(flow().exchangeCode(`?code=a&code=b&state=${state}`, { state })).rejects.toMatchObject({
+      code: 'authorization_error',
+      error: 'invalid_request',
+    });
+    await expect(flow().exchangeCode(new URLSearchParams({ state }), { state })).rejects.toMatchObject({
+      code: 'authorization_error',
+      error: 'invalid_request',
+    });
   });
 
   it('takes the callback as a full URL, a URL object, a relative req.url, a query string, URLSearchParams or a record', async () => {
     const { state } = await flow().authorizationUrl({ scope: 'customer_read' });
     const query = `error=access_denied&state=${state}`;
-    for (const input of [`https://app.example/cb?${query}`, new URL(`https://app.example/cb?${query}`), `/cb?${query}`, `?${query}`, query, new URLSearchParams(query), { error: 'access_denied', state }]) {
+    for (const input of [
+      `https://app.example/cb?${query}`,
+      new URL(`https://app.example/cb?${query}`),
+      `/cb?${query}`,
+      `?${query}`,
+      query,
+      new URLSearchParams(query),
+      { error: 'access_denied', state },
+    ]) {
       await expect(flow().exchangeCode(input, { state })).rejects.toBeInstanceOf(AuthorizationDeniedError);
     }
   });
 
   it('a relative profile URL without a base URL is a ConfigurationError at creation', () => {
-    expect(() => createOAuthFlow(loadProfile('fdx').profile, { clientId: 'c', clientSecret: 's', redirectUri: 'https://app.example/cb' })).toThrow(ConfigurationError);
+    expect(() =>
+      createOAuthFlow(loadProfile('fdx').profile, { clientId: 'c', clientSecret: 's', redirectUri: 'https://app.example/cb' }),
+    ).toThrow(ConfigurationError);
   });
 
   it('a provider without the grant refuses the flow at creation', () => {
-    expect(() => createOAuthFlow(loadProfile('dexero-fd').profile, { clientId: 'c', clientSecret: 's', redirectUri: 'https://app.example/cb' })).toThrow(/authorization_code/);
-    expect(() => createAuthenticator(loadProfile('fdx').profile, { clientId: 'c', clientSecret: 's' }, { baseUrl: 'https://api.example' })).toThrow(/client_credentials/);
+    expect(() =>
+      createOAuthFlow(loadProfile('dexero-fd').profile, { clientId: 'c', clientSecret: 's', redirectUri: 'https://app.example/cb' }),
+    ).toThrow(/authorization_code/);
+    expect(() =>
+      createAuthenticator(loadProfile('fdx').profile, { clientId: 'c', clientSecret: 's' }, { baseUrl: 'https://api.example' }),
+    ).toThrow(/client_credentials/);
   });
 });

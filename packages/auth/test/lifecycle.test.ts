@@ -1,19 +1,20 @@
 // The token lifecycle: stale-401 replay, refresh once per 401, proactive
 // renewal with skew on a fake clock, unknown expiry, rotation semantics,
 // invalid_grant, onTokens, stores, static tokens.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthenticator, createOAuthFlow, MemoryTokenStore, ReauthorizationRequiredError, type Tokens } from '../src/index.js';
+
 import {
   callApi,
+  type DexeroFdEmulator,
+  type FdxEmulator,
+  type FinexerEmulator,
   followAuthorization,
   loadProfile,
   startDexeroFd,
   startFdx,
   startFinexer,
-  type DexeroFdEmulator,
-  type FdxEmulator,
-  type FinexerEmulator,
 } from '@portico/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAuthenticator, createOAuthFlow, MemoryTokenStore, ReauthorizationRequiredError, type Tokens } from '../src/index.js';
 import { FakeClock } from './helpers.js';
 
 const clock = new FakeClock();
@@ -23,7 +24,11 @@ let fx: FinexerEmulator;
 let fdx: FdxEmulator;
 
 beforeAll(async () => {
-  [fd, fx, fdx] = await Promise.all([startDexeroFd({ now: clock.now }), startFinexer({ redirectUris: [redirectUri], now: clock.now }), startFdx({ redirectUris: [redirectUri], now: clock.now })]);
+  [fd, fx, fdx] = await Promise.all([
+    startDexeroFd({ now: clock.now }),
+    startFinexer({ redirectUris: [redirectUri], now: clock.now }),
+    startFdx({ redirectUris: [redirectUri], now: clock.now }),
+  ]);
 });
 afterAll(() => Promise.all([fd.close(), fx.close(), fdx.close()]));
 beforeEach(() => {
@@ -37,11 +42,14 @@ const FX_TOKEN = 'POST /oauth/token';
 const FDX_TOKEN = 'POST /oauth2/v4/token';
 
 const clientCredentials = (options: { refreshSkewMs?: number; onTokens?: (t: Tokens) => void } = {}) =>
-  createAuthenticator(loadProfile('dexero-fd').profile, { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl }, { baseUrl: fd.apiBaseUrl, now: clock.now, ...options });
+  createAuthenticator(
+    loadProfile('dexero-fd').profile,
+    { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl },
+    { baseUrl: fd.apiBaseUrl, now: clock.now, ...options },
+  );
 const records = () => `${fd.apiBaseUrl}/records.json`;
 
-const finexerFlow = () =>
-  createOAuthFlow(loadProfile('finexer').profile, { ...fx.flowOptions(redirectUri), now: clock.now });
+const finexerFlow = () => createOAuthFlow(loadProfile('finexer').profile, { ...fx.flowOptions(redirectUri), now: clock.now });
 
 async function finexerTokens(): Promise<Tokens> {
   const flow = finexerFlow();
@@ -49,12 +57,22 @@ async function finexerTokens(): Promise<Tokens> {
   return flow.exchangeCode(await followAuthorization(request.url, redirectUri), { state: request.state });
 }
 
-const fdxFlow = () => createOAuthFlow(loadProfile('fdx').profile, { clientId: fdx.clientId, clientSecret: fdx.clientSecret, redirectUri, baseUrl: fdx.url, now: clock.now });
+const fdxFlow = () =>
+  createOAuthFlow(loadProfile('fdx').profile, {
+    clientId: fdx.clientId,
+    clientSecret: fdx.clientSecret,
+    redirectUri,
+    baseUrl: fdx.url,
+    now: clock.now,
+  });
 
 async function fdxTokens(): Promise<Tokens> {
   const flow = fdxFlow();
   const request = await flow.authorizationUrl({ scope: 'accounts' });
-  return flow.exchangeCode(await followAuthorization(request.url, redirectUri), { state: request.state, codeVerifier: request.codeVerifier! });
+  return flow.exchangeCode(await followAuthorization(request.url, redirectUri), {
+    state: request.state,
+    codeVerifier: request.codeVerifier!,
+  });
 }
 
 describe('401 handling: stale replay and one renewal per 401', () => {
@@ -79,7 +97,9 @@ describe('401 handling: stale replay and one renewal per 401', () => {
     const results = await Promise.all(Array.from({ length: 3 }, () => callApi(auth, records())));
     expect(results.map((r) => r.response.status)).toEqual([200, 200, 200]);
     expect(fd.count(FD_TOKEN)).toBe(2);
-    expect(fd.requests.filter((r) => r.path === '/oauth/token.action').every((r) => r.body.includes('grant_type=client_credentials'))).toBe(true);
+    expect(fd.requests.filter((r) => r.path === '/oauth/token.action').every((r) => r.body.includes('grant_type=client_credentials'))).toBe(
+      true,
+    );
   });
 
   it('never loops: an API that rejects every token costs one renewal per 401 and the 401 reaches the caller', async () => {
@@ -155,7 +175,10 @@ describe('proactive renewal with a fake clock', () => {
     await Promise.all(Array.from({ length: 10 }, () => session.getAuthorization()));
     expect(fdx.count(FDX_TOKEN) - before).toBe(1);
     expect(persisted).toHaveLength(1);
-    await expect(session.tokens()).resolves.toMatchObject({ accessToken: persisted[0]!.accessToken, refreshToken: persisted[0]!.refreshToken });
+    await expect(session.tokens()).resolves.toMatchObject({
+      accessToken: persisted[0]!.accessToken,
+      refreshToken: persisted[0]!.refreshToken,
+    });
   });
 });
 
@@ -192,7 +215,10 @@ describe('invalid_grant on refresh', () => {
     const session = finexerFlow().session(await finexerTokens(), { store, key: 'user-42' });
     await session.getAuthorization();
     expect(await store.get('user-42')).toBeDefined();
-    fx.inject(FX_TOKEN, { status: 400, body: { error: 'invalid_grant', error_description: 'The refresh token is invalid or was revoked' } });
+    fx.inject(FX_TOKEN, {
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'The refresh token is invalid or was revoked' },
+    });
     fx.tokens.revokeAll();
     const before = fx.count(FX_TOKEN);
     const error = await callApi(session, `${fx.apiBaseUrl}/customers`).catch((e: unknown) => e);

@@ -3,9 +3,16 @@
 // flow with PKCE and headless login/consent, refresh with rotation,
 // revocation, and 20 concurrent API calls on an expired access token.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { callApi, OIDC_ACCOUNT, OIDC_CLIENTS, type OidcHarness, startOidcProvider } from '@portico/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthenticator, createOAuthFlow, ReauthorizationRequiredError, type StoredTokens, type Tokens, type TokenStore } from '../src/index.js';
-import { callApi, OIDC_ACCOUNT, OIDC_CLIENTS, startOidcProvider, type OidcHarness } from '@portico/testing';
+import {
+  createAuthenticator,
+  createOAuthFlow,
+  ReauthorizationRequiredError,
+  type StoredTokens,
+  type TokenStore,
+  type Tokens,
+} from '../src/index.js';
 
 let server: OidcHarness;
 
@@ -35,7 +42,11 @@ async function userinfo(auth: Parameters<typeof callApi>[0]) {
 
 describe('oidc-provider 9 on 127.0.0.1: client credentials', () => {
   it('gets a token with client_secret_basic (secret with : + / %, RFC 6749 §2.3.1 encoding)', async () => {
-    const auth = createAuthenticator(server.profile('client_secret_basic'), { ...OIDC_CLIENTS.basic, scope: 'api:read' }, { baseUrl: server.issuer });
+    const auth = createAuthenticator(
+      server.profile('client_secret_basic'),
+      { ...OIDC_CLIENTS.basic, scope: 'api:read' },
+      { baseUrl: server.issuer },
+    );
     const header = await auth.getAuthorization();
     const token = header.value.replace(/^Bearer /, '');
     const introspection = await server.introspect(token, OIDC_CLIENTS.basic);
@@ -44,7 +55,11 @@ describe('oidc-provider 9 on 127.0.0.1: client credentials', () => {
 
   it('gets a token with client_secret_post and reuses it from the cache', async () => {
     const before = server.grantCounts.client_credentials ?? 0;
-    const auth = createAuthenticator(server.profile('client_secret_post'), { ...OIDC_CLIENTS.post, scope: ['api:read', 'api:write'] }, { baseUrl: server.issuer });
+    const auth = createAuthenticator(
+      server.profile('client_secret_post'),
+      { ...OIDC_CLIENTS.post, scope: ['api:read', 'api:write'] },
+      { baseUrl: server.issuer },
+    );
     const first = await auth.getAuthorization();
     const second = await auth.getAuthorization();
     expect(second).toEqual(first);
@@ -81,7 +96,11 @@ describe('oidc-provider 9 on 127.0.0.1: authorization code + PKCE, refresh, revo
     const request = await flow.authorizationUrl({ scope: 'api:read' });
     const callback = await server.authorize(request.url);
     const other = await flow.authorizationUrl({ scope: 'api:read' });
-    await expect(flow.exchangeCode(callback, { state: request.state, codeVerifier: other.codeVerifier! })).rejects.toMatchObject({ code: 'oauth_error', error: 'invalid_grant', status: 400 });
+    await expect(flow.exchangeCode(callback, { state: request.state, codeVerifier: other.codeVerifier! })).rejects.toMatchObject({
+      code: 'oauth_error',
+      error: 'invalid_grant',
+      status: 400,
+    });
   });
 
   it('refresh rotates the refresh token; the old one is then dead (reuse revokes the grant)', async () => {

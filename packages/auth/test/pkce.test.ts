@@ -1,9 +1,18 @@
 // RFC 7636 (S256 only, verifier 43-128 unreserved characters) and state
 // (≥ 128 random bits, constant-time comparison, mismatch refused).
-import { describe, expect, it, vi } from 'vitest';
-import { ConfigurationError, createOAuthFlow, generateCodeVerifier, generateState, pkceChallenge, StateMismatchError, type AuthProfile } from '../src/index.js';
-import { timingSafeEqual } from '../src/pkce.js';
+
 import { loadProfile } from '@portico/testing';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  type AuthProfile,
+  ConfigurationError,
+  createOAuthFlow,
+  generateCodeVerifier,
+  generateState,
+  pkceChallenge,
+  StateMismatchError,
+} from '../src/index.js';
+import { timingSafeEqual } from '../src/pkce.js';
 
 const fdx: AuthProfile = loadProfile('fdx').profile;
 const options = { clientId: 'c', clientSecret: 's', redirectUri: 'https://app.example/cb', baseUrl: 'https://as.example' };
@@ -69,7 +78,9 @@ describe('state (RFC 9700 §4.7)', () => {
   });
 
   it('refuses a caller-chosen state shorter than 128 bits', async () => {
-    await expect(createOAuthFlow(fdx, options).authorizationUrl({ scope: 'accounts', state: 'abc' })).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(createOAuthFlow(fdx, options).authorizationUrl({ scope: 'accounts', state: 'abc' })).rejects.toBeInstanceOf(
+      ConfigurationError,
+    );
   });
 
   it('uses a caller-chosen state of sufficient length as given', async () => {
@@ -88,7 +99,9 @@ describe('state (RFC 9700 §4.7)', () => {
     const fetchSpy = vi.fn<typeof fetch>();
     const flow = createOAuthFlow(fdx, { ...options, fetch: fetchSpy });
     const request = await flow.authorizationUrl({ scope: 'accounts' });
-    await expect(flow.exchangeCode(callback(request.state), { state: request.state, codeVerifier: request.codeVerifier! })).rejects.toBeInstanceOf(StateMismatchError);
+    await expect(
+      flow.exchangeCode(callback(request.state), { state: request.state, codeVerifier: request.codeVerifier! }),
+    ).rejects.toBeInstanceOf(StateMismatchError);
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 

@@ -3,38 +3,35 @@
 // in a message, util.inspect(err, { depth: Infinity }), JSON.stringify(err) or
 // anywhere down the cause chain, even when the server echoes them back.
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  createAuthenticator,
-  createOAuthFlow,
-  exchangeAccessCode,
-  revokeToken,
-  type AuthProfile,
-  type Tokens,
-} from '../src/index.js';
-import { redact } from '../src/internal.js';
-import {
-  followAuthorization,
-  loadProfile,
-  startDapi,
-  startDexeroFd,
-  startExpertFile,
-  startFdx,
   type DapiEmulator,
   type DexeroFdEmulator,
   type ExpertFileEmulator,
   type FdxEmulator,
+  followAuthorization,
+  loadProfile,
   type RecordedRequest,
+  startDapi,
+  startDexeroFd,
+  startExpertFile,
+  startFdx,
 } from '@portico/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AuthProfile, createAuthenticator, createOAuthFlow, exchangeAccessCode, revokeToken, type Tokens } from '../src/index.js';
+import { redact } from '../src/internal.js';
 import { expectNoSecrets, rejectionOf } from './helpers.js';
 
 const CLIENT_SECRET = 'CANARY-client-secret:+/% é';
 const APP_SECRET = 'CANARY-app-secret-7f3a';
 const redirectUri = 'https://app.example/callback';
-const basicOf = (id: string, secret: string) => Buffer.from(`${new URLSearchParams({ v: id }).toString().slice(2)}:${new URLSearchParams({ v: secret }).toString().slice(2)}`).toString('base64');
+const basicOf = (id: string, secret: string) =>
+  Buffer.from(`${new URLSearchParams({ v: id }).toString().slice(2)}:${new URLSearchParams({ v: secret }).toString().slice(2)}`).toString(
+    'base64',
+  );
 
 // A server that repeats everything it was sent, the worst case for a log line.
-const echo = (request: RecordedRequest) => `body=${request.body} authorization=${request.headers.authorization ?? ''} decoded=${decodeURIComponent(request.body.replace(/\+/g, ' '))}`;
+const echo = (request: RecordedRequest) =>
+  `body=${request.body} authorization=${request.headers.authorization ?? ''} decoded=${decodeURIComponent(request.body.replace(/\+/g, ' '))}`;
 
 let fd: DexeroFdEmulator;
 let ef: ExpertFileEmulator;
@@ -58,8 +55,13 @@ const FD_TOKEN = 'POST /oauth/token.action';
 const FDX_TOKEN = 'POST /oauth2/v4/token';
 const clientSecrets = () => [CLIENT_SECRET, basicOf(fd.clientId, CLIENT_SECRET)];
 const fdAuth = (fetchImpl?: typeof fetch) =>
-  createAuthenticator(loadProfile('dexero-fd').profile, { clientId: fd.clientId, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl }, { baseUrl: fd.apiBaseUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
-const fdxFlow = (baseUrl = fdx.url) => createOAuthFlow(loadProfile('fdx').profile, { clientId: fdx.clientId, clientSecret: CLIENT_SECRET, redirectUri, baseUrl });
+  createAuthenticator(
+    loadProfile('dexero-fd').profile,
+    { clientId: fd.clientId, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl },
+    { baseUrl: fd.apiBaseUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) },
+  );
+const fdxFlow = (baseUrl = fdx.url) =>
+  createOAuthFlow(loadProfile('fdx').profile, { clientId: fdx.clientId, clientSecret: CLIENT_SECRET, redirectUri, baseUrl });
 
 async function fdxConnect(): Promise<{ tokens: Tokens; code: string; codeVerifier: string; state: string }> {
   const flow = fdxFlow();
@@ -71,7 +73,10 @@ async function fdxConnect(): Promise<{ tokens: Tokens; code: string; codeVerifie
 
 describe('redaction canaries: token endpoint errors', () => {
   it('OAuthError whose description and uri echo the request body and Basic header', async () => {
-    fd.inject(FD_TOKEN, (r) => ({ status: 400, body: { error: 'invalid_request', error_description: echo(r), error_uri: `https://errors.example/?h=${r.headers.authorization}` } }));
+    fd.inject(FD_TOKEN, (r) => ({
+      status: 400,
+      body: { error: 'invalid_request', error_description: echo(r), error_uri: `https://errors.example/?h=${r.headers.authorization}` },
+    }));
     const error = await rejectionOf(fdAuth().getAuthorization());
     expect(error).toMatchObject({ code: 'oauth_error', error: 'invalid_request' });
     expect((error as { errorDescription: string }).errorDescription).toContain('[redacted]');
@@ -85,7 +90,11 @@ describe('redaction canaries: token endpoint errors', () => {
 
   it('TokenResponseError for a 200 that carries an access token but no token_type', async () => {
     fd.inject(FD_TOKEN, { status: 200, body: { access_token: 'CANARY-access-token-1', refresh_token: 'CANARY-refresh-token-1' } });
-    expectNoSecrets(await rejectionOf(fdAuth().getAuthorization()), ['CANARY-access-token-1', 'CANARY-refresh-token-1', ...clientSecrets()]);
+    expectNoSecrets(await rejectionOf(fdAuth().getAuthorization()), [
+      'CANARY-access-token-1',
+      'CANARY-refresh-token-1',
+      ...clientSecrets(),
+    ]);
   });
 
   it('TokenResponseError for truncated JSON holding a token', async () => {
@@ -95,7 +104,11 @@ describe('redaction canaries: token endpoint errors', () => {
 
   it('TokenResponseError for `success: false` whose msg echoes the client secret (form body)', async () => {
     ef.inject('POST /v2/oauth/token', (r) => ({ status: 200, body: { success: false, msg: echo(r) } }));
-    const auth = createAuthenticator(loadProfile('expertfile').profile, { clientId: ef.clientId, clientSecret: CLIENT_SECRET, tokenUrl: ef.tokenUrl }, { baseUrl: ef.apiBaseUrl });
+    const auth = createAuthenticator(
+      loadProfile('expertfile').profile,
+      { clientId: ef.clientId, clientSecret: CLIENT_SECRET, tokenUrl: ef.tokenUrl },
+      { baseUrl: ef.apiBaseUrl },
+    );
     expectNoSecrets(await rejectionOf(auth.getAuthorization()), [CLIENT_SECRET]);
   });
 
@@ -109,7 +122,9 @@ describe('redaction canaries: token endpoint errors', () => {
   it('ConnectionError from a fetch that fails with the request in its message and cause chain', async () => {
     const leakyFetch: typeof fetch = async (input, init) => {
       const headers = JSON.stringify(init?.headers);
-      throw new TypeError(`fetch failed for ${String(input)} ${String(init?.body)}`, { cause: Object.assign(new Error(`socket hang up; headers ${headers}`), { code: 'ECONNRESET', headers: init?.headers }) });
+      throw new TypeError(`fetch failed for ${String(input)} ${String(init?.body)}`, {
+        cause: Object.assign(new Error(`socket hang up; headers ${headers}`), { code: 'ECONNRESET', headers: init?.headers }),
+      });
     };
     const error = await rejectionOf(fdAuth(leakyFetch).getAuthorization());
     expect(error).toMatchObject({ code: 'connection_error', method: 'POST', cause: { name: 'TypeError', cause: { code: 'ECONNRESET' } } });
@@ -117,7 +132,11 @@ describe('redaction canaries: token endpoint errors', () => {
   });
 
   it('ConnectionError from a refused connection', async () => {
-    const auth = createAuthenticator(loadProfile('dexero-fd').profile, { clientId: 'id', clientSecret: CLIENT_SECRET, tokenUrl: 'http://127.0.0.1:9/token' }, { baseUrl: fd.apiBaseUrl });
+    const auth = createAuthenticator(
+      loadProfile('dexero-fd').profile,
+      { clientId: 'id', clientSecret: CLIENT_SECRET, tokenUrl: 'http://127.0.0.1:9/token' },
+      { baseUrl: fd.apiBaseUrl },
+    );
     const error = await rejectionOf(auth.getAuthorization());
     expect(error).toMatchObject({ code: 'connection_error', path: 'http://127.0.0.1:9/token' });
     expectNoSecrets(error, clientSecrets());
@@ -131,7 +150,12 @@ describe('redaction canaries: authorization code, refresh and revocation', () =>
     const callback = await followAuthorization(request.url, redirectUri);
     fdx.inject(FDX_TOKEN, (r) => ({ status: 400, body: { error: 'invalid_grant', error_description: echo(r) } }));
     const error = await rejectionOf(flow.exchangeCode(callback, { state: request.state, codeVerifier: request.codeVerifier! }));
-    expectNoSecrets(error, [callback.searchParams.get('code')!, request.codeVerifier!, CLIENT_SECRET, basicOf(fdx.clientId, CLIENT_SECRET)]);
+    expectNoSecrets(error, [
+      callback.searchParams.get('code')!,
+      request.codeVerifier!,
+      CLIENT_SECRET,
+      basicOf(fdx.clientId, CLIENT_SECRET),
+    ]);
   });
 
   it('ReauthorizationRequiredError from invalid_grant echoing the refresh token', async () => {
@@ -175,13 +199,19 @@ describe('redaction canaries: authorization code, refresh and revocation', () =>
     const flow = fdxFlow();
     const request = await flow.authorizationUrl({ scope: 'accounts' });
     const callback = `${redirectUri}?code=abc&state=${request.state}`;
-    expectNoSecrets(await rejectionOf(flow.exchangeCode(callback, { state: request.state, codeVerifier: 'CANARY verifier with spaces' })), ['CANARY verifier with spaces']);
+    expectNoSecrets(await rejectionOf(flow.exchangeCode(callback, { state: request.state, codeVerifier: 'CANARY verifier with spaces' })), [
+      'CANARY verifier with spaces',
+    ]);
   });
 
   it('InsecureUrlError shows only scheme and host of a URL carrying a secret', () => {
     const error = (() => {
       try {
-        createAuthenticator(loadProfile('dexero-fd').profile, { clientId: 'id', clientSecret: CLIENT_SECRET, tokenUrl: `http://token.example/x?client_secret=${CLIENT_SECRET}` }, { baseUrl: 'https://api.example' });
+        createAuthenticator(
+          loadProfile('dexero-fd').profile,
+          { clientId: 'id', clientSecret: CLIENT_SECRET, tokenUrl: `http://token.example/x?client_secret=${CLIENT_SECRET}` },
+          { baseUrl: 'https://api.example' },
+        );
       } catch (e) {
         return e;
       }
@@ -205,7 +235,9 @@ describe('redaction canaries: Dapi exchange and delink', () => {
   });
 
   it('a missing input names the input, not the other inputs', async () => {
-    const error = await rejectionOf(exchangeAccessCode(loadProfile('dapi').profile, { appSecret: APP_SECRET, accessCode: 'CANARY-code-9' }, { baseUrl: dapi.apiBaseUrl }));
+    const error = await rejectionOf(
+      exchangeAccessCode(loadProfile('dapi').profile, { appSecret: APP_SECRET, accessCode: 'CANARY-code-9' }, { baseUrl: dapi.apiBaseUrl }),
+    );
     expect(error).toMatchObject({ code: 'configuration_error', message: expect.stringContaining('connectionID') });
     expectNoSecrets(error, [APP_SECRET, 'CANARY-code-9']);
   });
@@ -213,9 +245,15 @@ describe('redaction canaries: Dapi exchange and delink', () => {
   it('a failed delink echoing the user secret and the bearer token', async () => {
     const { profile } = loadProfile('dapi');
     const connect = dapi.connect();
-    const tokens = await exchangeAccessCode(profile, { appSecret: APP_SECRET, accessCode: connect.accessCode, connectionID: connect.connectionID }, { baseUrl: dapi.apiBaseUrl });
+    const tokens = await exchangeAccessCode(
+      profile,
+      { appSecret: APP_SECRET, accessCode: connect.accessCode, connectionID: connect.connectionID },
+      { baseUrl: dapi.apiBaseUrl },
+    );
     dapi.inject('POST /v2/users/DelinkUser', (r) => ({ status: 200, body: { success: false, type: 'X', msg: echo(r) } }));
-    const error = await rejectionOf(revokeToken(profile, tokens, { baseUrl: dapi.apiBaseUrl, inputs: { appSecret: APP_SECRET, userSecret: connect.userSecret } }));
+    const error = await rejectionOf(
+      revokeToken(profile, tokens, { baseUrl: dapi.apiBaseUrl, inputs: { appSecret: APP_SECRET, userSecret: connect.userSecret } }),
+    );
     expectNoSecrets(error, [APP_SECRET, connect.userSecret, tokens.accessToken]);
   });
 });
@@ -245,12 +283,36 @@ describe('redaction of data objects', () => {
     expect(
       redact({
         headers: { Authorization: 'Bearer x', 'Set-Cookie': 'a=b', accept: 'json' },
-        body: [{ access_token: 'a', refresh_token: 'r', id_token: 'i', token_type: 'Bearer', client_secret: 's', code_verifier: 'v', appSecret: 'p', accessCode: 'c', expires_in: 3 }],
+        body: [
+          {
+            access_token: 'a',
+            refresh_token: 'r',
+            id_token: 'i',
+            token_type: 'Bearer',
+            client_secret: 's',
+            code_verifier: 'v',
+            appSecret: 'p',
+            accessCode: 'c',
+            expires_in: 3,
+          },
+        ],
         profile: profile.apply,
       }),
     ).toEqual({
       headers: { Authorization: '[redacted]', 'Set-Cookie': '[redacted]', accept: 'json' },
-      body: [{ access_token: '[redacted]', refresh_token: '[redacted]', id_token: '[redacted]', token_type: 'Bearer', client_secret: '[redacted]', code_verifier: '[redacted]', appSecret: '[redacted]', accessCode: '[redacted]', expires_in: 3 }],
+      body: [
+        {
+          access_token: '[redacted]',
+          refresh_token: '[redacted]',
+          id_token: '[redacted]',
+          token_type: 'Bearer',
+          client_secret: '[redacted]',
+          code_verifier: '[redacted]',
+          appSecret: '[redacted]',
+          accessCode: '[redacted]',
+          expires_in: 3,
+        },
+      ],
       profile: profile.apply,
     });
   });

@@ -1,9 +1,27 @@
 // Revocation outcomes: RFC 7009 200 with any body, Finexer's 204, typed
 // unsupported_token_type, retryable 503, and the local cache cleared even
 // when the provider call fails.
+
+import {
+  type DapiEmulator,
+  type FdxEmulator,
+  type FinexerEmulator,
+  followAuthorization,
+  loadProfile,
+  startDapi,
+  startFdx,
+  startFinexer,
+} from '@portico/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createOAuthFlow, exchangeAccessCode, ReauthorizationRequiredError, RevocationError, revokeToken, UnsupportedTokenTypeError, type Tokens } from '../src/index.js';
-import { followAuthorization, loadProfile, startDapi, startFdx, startFinexer, type DapiEmulator, type FdxEmulator, type FinexerEmulator } from '@portico/testing';
+import {
+  createOAuthFlow,
+  exchangeAccessCode,
+  ReauthorizationRequiredError,
+  RevocationError,
+  revokeToken,
+  type Tokens,
+  UnsupportedTokenTypeError,
+} from '../src/index.js';
 
 const redirectUri = 'https://app.example/callback';
 let fdx: FdxEmulator;
@@ -11,7 +29,11 @@ let fx: FinexerEmulator;
 let dapi: DapiEmulator;
 
 beforeAll(async () => {
-  [fdx, fx, dapi] = await Promise.all([startFdx({ redirectUris: [redirectUri] }), startFinexer({ redirectUris: [redirectUri] }), startDapi()]);
+  [fdx, fx, dapi] = await Promise.all([
+    startFdx({ redirectUris: [redirectUri] }),
+    startFinexer({ redirectUris: [redirectUri] }),
+    startDapi(),
+  ]);
 });
 afterAll(() => Promise.all([fdx.close(), fx.close(), dapi.close()]));
 beforeEach(() => {
@@ -19,14 +41,17 @@ beforeEach(() => {
 });
 
 const FDX_REVOKE = 'POST /oauth2/v4/revoke';
-const fdxFlow = () => createOAuthFlow(loadProfile('fdx').profile, { clientId: fdx.clientId, clientSecret: fdx.clientSecret, redirectUri, baseUrl: fdx.url });
-const finexerFlow = () =>
-  createOAuthFlow(loadProfile('finexer').profile, fx.flowOptions(redirectUri));
+const fdxFlow = () =>
+  createOAuthFlow(loadProfile('fdx').profile, { clientId: fdx.clientId, clientSecret: fdx.clientSecret, redirectUri, baseUrl: fdx.url });
+const finexerFlow = () => createOAuthFlow(loadProfile('finexer').profile, fx.flowOptions(redirectUri));
 
 async function fdxTokens(): Promise<Tokens> {
   const flow = fdxFlow();
   const request = await flow.authorizationUrl({ scope: 'accounts' });
-  return flow.exchangeCode(await followAuthorization(request.url, redirectUri), { state: request.state, codeVerifier: request.codeVerifier! });
+  return flow.exchangeCode(await followAuthorization(request.url, redirectUri), {
+    state: request.state,
+    codeVerifier: request.codeVerifier!,
+  });
 }
 
 async function finexerTokens(): Promise<Tokens> {
@@ -49,11 +74,18 @@ describe('revocation', () => {
     const sent = fdx.requests.filter((r) => `${r.method} ${r.path}` === FDX_REVOKE);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.contentType).toBe('application/x-www-form-urlencoded');
-    expect(Object.fromEntries(new URLSearchParams(sent[0]!.body))).toEqual({ token: tokens.refreshToken, token_type_hint: 'refresh_token' });
+    expect(Object.fromEntries(new URLSearchParams(sent[0]!.body))).toEqual({
+      token: tokens.refreshToken,
+      token_type_hint: 'refresh_token',
+    });
     // client_secret_basic: each part form-encoded, then Basic (RFC 6749 §2.3.1).
     const [scheme, credentials] = (sent[0]!.headers.authorization ?? '').split(' ');
     expect(scheme).toBe('Basic');
-    expect(atob(credentials!).split(':').map((part) => decodeURIComponent(part.replace(/\+/g, ' ')))).toEqual([fdx.clientId, fdx.clientSecret]);
+    expect(
+      atob(credentials!)
+        .split(':')
+        .map((part) => decodeURIComponent(part.replace(/\+/g, ' '))),
+    ).toEqual([fdx.clientId, fdx.clientSecret]);
   });
 
   it("Finexer: 204 with no body is success (the profile's successStatus)", async () => {
@@ -63,7 +95,11 @@ describe('revocation', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]!.contentType).toBe('application/x-www-form-urlencoded');
     // Finexer revokes the grant by its refresh token, client_secret_post, and no Authorization header.
-    expect(Object.fromEntries(new URLSearchParams(sent[0]!.body))).toEqual({ refresh_token: tokens.refreshToken, client_id: fx.clientId, client_secret: fx.clientSecret });
+    expect(Object.fromEntries(new URLSearchParams(sent[0]!.body))).toEqual({
+      refresh_token: tokens.refreshToken,
+      client_id: fx.clientId,
+      client_secret: fx.clientSecret,
+    });
     expect(sent[0]!.headers.authorization).toBeUndefined();
     expect(fx.tokens.isValid(tokens.accessToken)).toBe(false);
   });
@@ -76,8 +112,13 @@ describe('revocation', () => {
 
   it('unsupported_token_type is a typed UnsupportedTokenTypeError (a RevocationError, not retryable)', async () => {
     const tokens = await fdxTokens();
-    fdx.inject(FDX_REVOKE, { status: 400, body: { error: 'unsupported_token_type', error_description: 'access tokens cannot be revoked' } });
-    const error = await fdxFlow().revoke(tokens).catch((e: unknown) => e);
+    fdx.inject(FDX_REVOKE, {
+      status: 400,
+      body: { error: 'unsupported_token_type', error_description: 'access tokens cannot be revoked' },
+    });
+    const error = await fdxFlow()
+      .revoke(tokens)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedTokenTypeError);
     expect(error).toBeInstanceOf(RevocationError);
     expect(error).toMatchObject({ code: 'unsupported_token_type', error: 'unsupported_token_type', status: 400, retryable: false });
@@ -89,13 +130,27 @@ describe('revocation', () => {
     await expect(fdxFlow().revoke(tokens)).rejects.toMatchObject({ code: 'revocation_error', status: 503, retryable: true });
     const finexer = await finexerTokens();
     fx.inject('POST /oauth/revoke', { status: 400, body: { error: 'invalid_request', error_description: 'refresh_token is required' } });
-    await expect(finexerFlow().revoke(finexer)).rejects.toMatchObject({ status: 400, retryable: false, error: 'invalid_request', errorDescription: 'refresh_token is required' });
+    await expect(finexerFlow().revoke(finexer)).rejects.toMatchObject({
+      status: 400,
+      retryable: false,
+      error: 'invalid_request',
+      errorDescription: 'refresh_token is required',
+    });
   });
 
   it('a network failure is a retryable RevocationError', async () => {
     const tokens = await fdxTokens();
-    const closed = createOAuthFlow(loadProfile('fdx').profile, { clientId: fdx.clientId, clientSecret: fdx.clientSecret, redirectUri, baseUrl: 'http://127.0.0.1:9' });
-    await expect(closed.revoke(tokens)).rejects.toMatchObject({ code: 'revocation_error', retryable: true, cause: { code: 'connection_error' } });
+    const closed = createOAuthFlow(loadProfile('fdx').profile, {
+      clientId: fdx.clientId,
+      clientSecret: fdx.clientSecret,
+      redirectUri,
+      baseUrl: 'http://127.0.0.1:9',
+    });
+    await expect(closed.revoke(tokens)).rejects.toMatchObject({
+      code: 'revocation_error',
+      retryable: true,
+      cause: { code: 'connection_error' },
+    });
   });
 
   it('session.revoke() clears the local tokens even when the provider call fails', async () => {
@@ -118,8 +173,14 @@ describe('revocation', () => {
   it('Dapi delink: `success: false` at HTTP 200 is a RevocationError', async () => {
     const connect = dapi.connect();
     const { profile } = loadProfile('dapi');
-    const tokens = await exchangeAccessCode(profile, { appSecret: dapi.appSecret, accessCode: connect.accessCode, connectionID: connect.connectionID }, { baseUrl: dapi.apiBaseUrl });
-    await expect(revokeToken(profile, tokens, { baseUrl: dapi.apiBaseUrl, inputs: { appSecret: dapi.appSecret, userSecret: 'not-this-users' } })).rejects.toMatchObject({
+    const tokens = await exchangeAccessCode(
+      profile,
+      { appSecret: dapi.appSecret, accessCode: connect.accessCode, connectionID: connect.connectionID },
+      { baseUrl: dapi.apiBaseUrl },
+    );
+    await expect(
+      revokeToken(profile, tokens, { baseUrl: dapi.apiBaseUrl, inputs: { appSecret: dapi.appSecret, userSecret: 'not-this-users' } }),
+    ).rejects.toMatchObject({
       code: 'revocation_error',
       status: 200,
       retryable: false,

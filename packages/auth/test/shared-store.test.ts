@@ -2,18 +2,28 @@
 // would share Redis): bounded token requests, no lost rotation when a write
 // or onTokens fails, one renewal point for all instances, a safe first write,
 // and invalid_grant that first looks for another instance's rotation.
+
+import {
+  callApi,
+  type DexeroFdEmulator,
+  type FinexerEmulator,
+  followAuthorization,
+  loadProfile,
+  startDexeroFd,
+  startFinexer,
+  tokenReply,
+} from '@portico/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createAuthenticator,
   createOAuthFlow,
   MemoryTokenStore,
   ReauthorizationRequiredError,
-  TokenStoreError,
-  TokenTimeoutError,
-  type Tokens,
   type TokenStore,
+  TokenStoreError,
+  type Tokens,
+  TokenTimeoutError,
 } from '../src/index.js';
-import { callApi, followAuthorization, loadProfile, startDexeroFd, startFinexer, tokenReply, type DexeroFdEmulator, type FinexerEmulator } from '@portico/testing';
 import { FakeClock, rejectionOf } from './helpers.js';
 
 const clock = new FakeClock();
@@ -97,7 +107,9 @@ describe('token requests are bounded', () => {
     controller.abort(reason);
     expect(await rejectionOf(pending)).toBe(reason);
     expect(await rejectionOf(finexerFlow().revoke(tokens, { signal: AbortSignal.abort(reason) }))).toBe(reason);
-    expect(await rejectionOf(finexerFlow().exchangeCode('?code=c&state=s', { state: 's' }, { signal: AbortSignal.abort(reason) }))).toBe(reason);
+    expect(await rejectionOf(finexerFlow().exchangeCode('?code=c&state=s', { state: 's' }, { signal: AbortSignal.abort(reason) }))).toBe(
+      reason,
+    );
   });
 });
 
@@ -196,7 +208,10 @@ describe('instances sharing a store', () => {
     const sent = (await a.getAuthorization()).value;
     fx.tokens.revokeAll();
     fx.latencyMs = 150;
-    const [ra, rb] = await Promise.allSettled([a.handleUnauthorized(sent), new Promise((r) => setTimeout(r, 60)).then(() => b.handleUnauthorized(sent))]);
+    const [ra, rb] = await Promise.allSettled([
+      a.handleUnauthorized(sent),
+      new Promise((r) => setTimeout(r, 60)).then(() => b.handleUnauthorized(sent)),
+    ]);
     expect([ra.status, rb.status]).toEqual(['fulfilled', 'fulfilled']);
     fx.latencyMs = 0;
     const stored = (await store.get('user-3'))!.tokens;

@@ -1,8 +1,9 @@
 // N concurrent callers needing a token cause exactly one token request; its
 // failure reaches every waiter and clears the in-flight state.
+
+import { type DexeroFdEmulator, loadProfile, startDexeroFd } from '@portico/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthenticator, MemoryTokenStore, TokenResponseError, type Tokens, type TokenStore } from '../src/index.js';
-import { loadProfile, startDexeroFd, type DexeroFdEmulator } from '@portico/testing';
+import { createAuthenticator, MemoryTokenStore, TokenResponseError, type TokenStore, type Tokens } from '../src/index.js';
 
 const { profile } = loadProfile('dexero-fd');
 let fd: DexeroFdEmulator;
@@ -15,7 +16,11 @@ beforeEach(() => fd.reset());
 
 const TOKEN = 'POST /oauth/token.action';
 const auth = (store?: TokenStore) =>
-  createAuthenticator(profile, { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl }, { baseUrl: fd.apiBaseUrl, ...(store ? { store } : {}) });
+  createAuthenticator(
+    profile,
+    { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl },
+    { baseUrl: fd.apiBaseUrl, ...(store ? { store } : {}) },
+  );
 
 describe('single-flight token requests', () => {
   it('50 concurrent callers on an empty cache cause one token request and all get its token', async () => {
@@ -56,7 +61,10 @@ describe('single-flight token requests', () => {
     fd.latencyMs = 30;
     const store = new MemoryTokenStore();
     const [a, b] = [auth(store), auth(store)];
-    const headers = await Promise.all([...Array.from({ length: 10 }, () => a.getAuthorization()), ...Array.from({ length: 10 }, () => b.getAuthorization())]);
+    const headers = await Promise.all([
+      ...Array.from({ length: 10 }, () => a.getAuthorization()),
+      ...Array.from({ length: 10 }, () => b.getAuthorization()),
+    ]);
     expect(fd.count(TOKEN)).toBe(1);
     expect(new Set(headers.map((h) => h.value)).size).toBe(1);
   });

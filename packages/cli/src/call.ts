@@ -3,7 +3,7 @@
 // are refreshed by the package's own session and written back when rotated.
 import { readFileSync } from 'node:fs';
 import type { Tokens } from '@portico/auth';
-import { resolveCall, type CatalogProvider } from './catalog.js';
+import { type CatalogProvider, resolveCall } from './catalog.js';
 import { CliError } from './errors.js';
 import { loadProvider, oauthFlow } from './provider.js';
 import { defaultTokensPath, readTokensFile, writeTokensFile } from './tokens-file.js';
@@ -40,7 +40,11 @@ async function authFor(info: CatalogProvider, tokensPath: string | undefined): P
     const path = tokensPath ?? defaultTokensPath(slug);
     const saved = readTokensFile(path, slug);
     // The redirect URI is not sent on refresh; any loopback value satisfies the flow's checks.
-    const flow = await oauthFlow(slug, { clientId: saved.clientId, redirectUri: 'http://127.0.0.1/callback', ...(saved.authBaseUrl ? { authBaseUrl: saved.authBaseUrl } : {}) });
+    const flow = await oauthFlow(slug, {
+      clientId: saved.clientId,
+      redirectUri: 'http://127.0.0.1/callback',
+      ...(saved.authBaseUrl ? { authBaseUrl: saved.authBaseUrl } : {}),
+    });
     return flow.session(saved.tokens, { onTokens: (tokens: Tokens) => writeTokensFile(path, { ...saved, tokens }) });
   }
   const name = slug.replace(/-/g, '_').toUpperCase();
@@ -59,7 +63,8 @@ async function authFor(info: CatalogProvider, tokensPath: string | undefined): P
 export async function call(slug: string, method: string, path: string, options: CallOptions): Promise<unknown> {
   const { info, module } = await loadProvider(slug);
   const { operation, params } = resolveCall(info, method, path, options.param);
-  if (options.body !== undefined && !operation.body) throw new CliError('unexpected_body', `${operation.method} ${operation.path} takes no body`);
+  if (options.body !== undefined && !operation.body)
+    throw new CliError('unexpected_body', `${operation.method} ${operation.path} takes no body`);
   const body = options.body === undefined ? undefined : parseBody(options.body);
   const auth = operation.secured ? await authFor(info, options.tokens) : undefined;
   const client = module.createClient({ auth, throwOnError: true, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) });

@@ -35,7 +35,8 @@ export function providers(): Catalog {
 
 export function findProvider(slug: string): CatalogProvider & { slug: Slug } {
   const found = catalog.find((p) => p.slug === slug);
-  if (!found) throw new CliError('unknown_provider', `unknown provider "${slug}"; known providers: ${catalog.map((p) => p.slug).join(', ')}`);
+  if (!found)
+    throw new CliError('unknown_provider', `unknown provider "${slug}"; known providers: ${catalog.map((p) => p.slug).join(', ')}`);
   return found as CatalogProvider & { slug: Slug };
 }
 
@@ -65,12 +66,19 @@ export interface ResolvedCall {
 export function resolveCall(provider: CatalogProvider, method: string, path: string, pairs: string[]): ResolvedCall {
   const verb = method.toUpperCase();
   const list = provider.operations.map((o) => `  ${o.method} ${o.path}`).join('\n');
-  const candidates = provider.operations.map((operation) => ({ operation, values: matchTemplate(operation.path, path) })).filter((c) => c.values);
+  const candidates = provider.operations
+    .map((operation) => ({ operation, values: matchTemplate(operation.path, path) }))
+    .filter((c) => c.values);
   if (candidates.length === 0) throw new CliError('unknown_path', `${provider.slug} has no path ${path}; its operations:\n${list}`);
   // An exact template wins over one that only matches through a parameter.
-  const candidate = candidates.filter((c) => c.operation.method === verb).sort((a, b) => Object.keys(a.values!).length - Object.keys(b.values!).length)[0];
+  const candidate = candidates
+    .filter((c) => c.operation.method === verb)
+    .sort((a, b) => Object.keys(a.values!).length - Object.keys(b.values!).length)[0];
   if (!candidate) {
-    throw new CliError('unknown_method', `${provider.slug} has no ${verb} ${path}; methods there: ${candidates.map((c) => c.operation.method).join(', ')}`);
+    throw new CliError(
+      'unknown_method',
+      `${provider.slug} has no ${verb} ${path}; methods there: ${candidates.map((c) => c.operation.method).join(', ')}`,
+    );
   }
   const { operation } = candidate;
   const params: ResolvedCall['params'] = {};
@@ -96,7 +104,11 @@ export function resolveCall(provider: CatalogProvider, method: string, path: str
     }
   }
   const missing = operation.params.filter((p) => p.required && params[p.in as 'path' | 'query' | 'header']?.[p.name] === undefined);
-  if (missing.length) throw new CliError('missing_param', `${verb} ${operation.path} needs ${missing.map((p) => `${p.name} (${p.in})`).join(', ')}; pass --param name=value`);
+  if (missing.length)
+    throw new CliError(
+      'missing_param',
+      `${verb} ${operation.path} needs ${missing.map((p) => `${p.name} (${p.in})`).join(', ')}; pass --param name=value`,
+    );
   return { operation, params };
 }
 

@@ -51,8 +51,17 @@ const COMMANDS: Record<string, CommandSpec> = {
     args: ['provider'],
     summary: 'Authorize in the browser and save tokens (authorization-code providers)',
     options: {
-      'client-id': { type: 'string', value: 'id', help: 'OAuth client id; the secret comes from <PROVIDER>_CLIENT_SECRET, PORTICO_CLIENT_SECRET or a prompt' },
-      scope: { type: 'string', multiple: true, value: 'scope', help: 'Scope to request; repeat or separate with spaces (default: the provider default)' },
+      'client-id': {
+        type: 'string',
+        value: 'id',
+        help: 'OAuth client id; the secret comes from <PROVIDER>_CLIENT_SECRET, PORTICO_CLIENT_SECRET or a prompt',
+      },
+      scope: {
+        type: 'string',
+        multiple: true,
+        value: 'scope',
+        help: 'Scope to request; repeat or separate with spaces (default: the provider default)',
+      },
       port: { type: 'string', value: 'port', help: 'Loopback port of the redirect URI http://127.0.0.1:<port>/callback (default 8976)' },
       out: { type: 'string', value: 'file', help: 'Where to write the tokens, mode 0600 (default .portico/<provider>.json)' },
       'auth-url': { type: 'string', value: 'url', help: 'Authorization server base URL, for providers each institution hosts (FDX)' },
@@ -65,7 +74,9 @@ const COMMANDS: Record<string, CommandSpec> = {
         provider!,
         {
           clientId: last(options['client-id']) ?? '',
-          scope: all(options.scope).flatMap((s) => s.split(/[ ,]+/)).filter(Boolean),
+          scope: all(options.scope)
+            .flatMap((s) => s.split(/[ ,]+/))
+            .filter(Boolean),
           port: Number(last(options.port) ?? 8976),
           ...(last(options.out) ? { out: last(options.out)! } : {}),
           ...(last(options['auth-url']) ? { authUrl: last(options['auth-url'])! } : {}),
@@ -85,7 +96,10 @@ const COMMANDS: Record<string, CommandSpec> = {
       tokens: { type: 'string', value: 'file', help: 'Tokens from portico login (default .portico/<provider>.json)' },
       'base-url': { type: 'string', value: 'url', help: "API base URL (default: the spec's server)" },
     },
-    examples: ['portico call fdx GET /accounts/{accountId} --param accountId=acct-1', 'portico call fdx GET /accounts/acct-1/transactions --param limit=10'],
+    examples: [
+      'portico call fdx GET /accounts/{accountId} --param accountId=acct-1',
+      'portico call fdx GET /accounts/acct-1/transactions --param limit=10',
+    ],
     async run([provider, method, path], options, io) {
       const data = await call(provider!, method!, path!, {
         param: all(options.param),
@@ -107,14 +121,25 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
 };
 
-const usageLine = (name: string, spec: CommandSpec) => `portico ${name}${spec.args.map((a) => ` <${a}>`).join('')}${Object.keys(spec.options).length ? ' [options]' : ''}`;
+const usageLine = (name: string, spec: CommandSpec) =>
+  `portico ${name}${spec.args.map((a) => ` <${a}>`).join('')}${Object.keys(spec.options).length ? ' [options]' : ''}`;
 
 function commandHelp(name: string, spec: CommandSpec): string {
   const rows = [...Object.entries(spec.options), ['help', { type: 'boolean', help: 'Show this help' } as OptionSpec] as const].map(
     ([option, o]) => [`${option === 'help' ? '-h, ' : '    '}--${option}${o.value ? ` <${o.value}>` : ''}`, o.help] as const,
   );
   const width = Math.max(...rows.map(([left]) => left.length));
-  return [`Usage: ${usageLine(name, spec)}`, '', spec.summary, '', 'Options:', ...rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`), '', 'Examples:', ...spec.examples.map((e) => `  ${e}`)].join('\n');
+  return [
+    `Usage: ${usageLine(name, spec)}`,
+    '',
+    spec.summary,
+    '',
+    'Options:',
+    ...rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`),
+    '',
+    'Examples:',
+    ...spec.examples.map((e) => `  ${e}`),
+  ].join('\n');
 }
 
 function mainHelp(version: string): string {
@@ -145,7 +170,10 @@ function report(error: unknown, io: Io): number {
   return 1;
 }
 
-export async function main(argv: string[], io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) },
+): Promise<number> {
   const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
@@ -158,12 +186,21 @@ export async function main(argv: string[], io: Io = { out: (t) => process.stdout
   }
   try {
     const spec = COMMANDS[name];
-    if (!spec) throw new CliError('unknown_command', `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see portico --help)`);
+    if (!spec)
+      throw new CliError(
+        'unknown_command',
+        `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see portico --help)`,
+      );
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs({
         args: rest,
-        options: { ...Object.fromEntries(Object.entries(spec.options).map(([option, o]) => [option, { type: o.type, multiple: o.multiple ?? false }])), help: { type: 'boolean', short: 'h' } },
+        options: {
+          ...Object.fromEntries(
+            Object.entries(spec.options).map(([option, o]) => [option, { type: o.type, multiple: o.multiple ?? false }]),
+          ),
+          help: { type: 'boolean', short: 'h' },
+        },
         allowPositionals: true,
         strict: true,
       });

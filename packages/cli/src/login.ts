@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { OAuthFlow, Tokens } from '@portico/auth';
-import { CliError } from './errors.js';
 import { findProvider } from './catalog.js';
+import { CliError } from './errors.js';
 import { oauthFlow } from './provider.js';
 import { defaultTokensPath, writeTokensFile } from './tokens-file.js';
 
@@ -26,7 +26,11 @@ const PAGE = (title: string, text: string) =>
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new CliError('port_in_use', `port ${port} on 127.0.0.1 is in use; pass --port with a free one (and register its redirect URI)`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new CliError('port_in_use', `port ${port} on 127.0.0.1 is in use; pass --port with a free one (and register its redirect URI)`)
+          : error,
+      ),
     );
     // RFC 8252 §8.3: the loopback IP literal, not "localhost", and never a public interface.
     server.listen(port, '127.0.0.1', resolve);
@@ -35,7 +39,15 @@ function listen(server: Server, port: number): Promise<void> {
 
 /** Opens the URL in the user's browser when there is one ($BROWSER, or the desktop's opener); otherwise the printed URL is the way. */
 function openBrowser(url: string): void {
-  const command = process.env.BROWSER ?? (process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? undefined : process.env.DISPLAY || process.env.WAYLAND_DISPLAY ? 'xdg-open' : undefined);
+  const command =
+    process.env.BROWSER ??
+    (process.platform === 'darwin'
+      ? 'open'
+      : process.platform === 'win32'
+        ? undefined
+        : process.env.DISPLAY || process.env.WAYLAND_DISPLAY
+          ? 'xdg-open'
+          : undefined);
   if (!command) return;
   const child = spawn(command, [url], { stdio: 'ignore', detached: true });
   child.on('error', () => {});
@@ -43,7 +55,12 @@ function openBrowser(url: string): void {
 }
 
 /** Waits for the one redirect to /callback, answers the browser, and returns the exchanged tokens. */
-function awaitCallback(server: Server, flow: OAuthFlow, check: { state: string; codeVerifier?: string }, timeoutSeconds: number): Promise<Tokens> {
+function awaitCallback(
+  server: Server,
+  flow: OAuthFlow,
+  check: { state: string; codeVerifier?: string },
+  timeoutSeconds: number,
+): Promise<Tokens> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new CliError('login_timeout', `no authorization came back within ${timeoutSeconds} s; run portico login again`)),
@@ -61,11 +78,15 @@ function awaitCallback(server: Server, flow: OAuthFlow, check: { state: string; 
       clearTimeout(timer);
       flow.exchangeCode(url, check).then(
         (tokens) => {
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(PAGE('Logged in', 'You can close this tab and return to the terminal.'));
+          res
+            .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+            .end(PAGE('Logged in', 'You can close this tab and return to the terminal.'));
           resolve(tokens);
         },
         (error: unknown) => {
-          res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(PAGE('Login failed', 'See the terminal for the reason.'));
+          res
+            .writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+            .end(PAGE('Login failed', 'See the terminal for the reason.'));
           reject(error);
         },
       );
@@ -75,11 +96,17 @@ function awaitCallback(server: Server, flow: OAuthFlow, check: { state: string; 
 
 export async function login(slug: string, options: LoginOptions, print: (line: string) => void): Promise<void> {
   const provider = findProvider(slug);
-  if (!options.clientId) throw new CliError('missing_client_id', `pass --client-id with the OAuth client id registered at ${provider.title}`);
-  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new CliError('invalid_port', `--port must be 1-65535, got ${options.port}`);
+  if (!options.clientId)
+    throw new CliError('missing_client_id', `pass --client-id with the OAuth client id registered at ${provider.title}`);
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)
+    throw new CliError('invalid_port', `--port must be 1-65535, got ${options.port}`);
   if (!(options.timeout > 0)) throw new CliError('invalid_timeout', '--timeout must be a positive number of seconds');
   const redirectUri = `http://127.0.0.1:${options.port}/callback`;
-  const flow = await oauthFlow(slug, { clientId: options.clientId, redirectUri, ...(options.authUrl ? { authBaseUrl: options.authUrl } : {}) });
+  const flow = await oauthFlow(slug, {
+    clientId: options.clientId,
+    redirectUri,
+    ...(options.authUrl ? { authBaseUrl: options.authUrl } : {}),
+  });
   const server = createServer();
   await listen(server, options.port);
   try {
@@ -87,9 +114,19 @@ export async function login(slug: string, options: LoginOptions, print: (line: s
     const request = await flow.authorizationUrl(scope ? { scope } : {});
     print(`Open this URL in a browser to authorize ${provider.title}:\n\n  ${request.url}\n\nWaiting for the redirect to ${redirectUri} …`);
     if (options.open) openBrowser(request.url);
-    const tokens = await awaitCallback(server, flow, { state: request.state, ...(request.codeVerifier ? { codeVerifier: request.codeVerifier } : {}) }, options.timeout);
+    const tokens = await awaitCallback(
+      server,
+      flow,
+      { state: request.state, ...(request.codeVerifier ? { codeVerifier: request.codeVerifier } : {}) },
+      options.timeout,
+    );
     const out = options.out ?? defaultTokensPath(slug);
-    writeTokensFile(out, { provider: slug, clientId: options.clientId, ...(options.authUrl ? { authBaseUrl: options.authUrl } : {}), tokens });
+    writeTokensFile(out, {
+      provider: slug,
+      clientId: options.clientId,
+      ...(options.authUrl ? { authBaseUrl: options.authUrl } : {}),
+      tokens,
+    });
     print(
       [
         `Logged in to ${provider.title} as client ${options.clientId}.`,

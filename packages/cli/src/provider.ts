@@ -1,7 +1,7 @@
 // A provider package seen through what every generated package exports, so
 // one code path drives them all.
 import type { OAuthFlow, OAuthFlowOptions } from '@portico/auth';
-import { findProvider, packages, type CatalogProvider, type Slug } from './catalog.js';
+import { type CatalogProvider, findProvider, packages, type Slug } from './catalog.js';
 import { CliError } from './errors.js';
 import { clientSecret } from './secret.js';
 
@@ -27,13 +27,22 @@ export async function loadProvider(slug: string): Promise<{ info: CatalogProvide
 }
 
 /** The provider's authorization-code flow, with the endpoints resolved against `authBaseUrl` where the profile leaves them relative. */
-export async function oauthFlow(slug: string, options: { clientId: string; redirectUri: string; authBaseUrl?: string }): Promise<OAuthFlow> {
+export async function oauthFlow(
+  slug: string,
+  options: { clientId: string; redirectUri: string; authBaseUrl?: string },
+): Promise<OAuthFlow> {
   const { info, module } = await loadProvider(slug);
   if (!module.oauth || !info.auth.grants.includes('authorization_code')) {
-    throw new CliError('no_authorization_code', `${slug} does not use the authorization-code grant (${info.auth.grants.join(', ')}); see portico providers`);
+    throw new CliError(
+      'no_authorization_code',
+      `${slug} does not use the authorization-code grant (${info.auth.grants.join(', ')}); see portico providers`,
+    );
   }
   if (info.auth.relativeEndpoints && !options.authBaseUrl) {
-    throw new CliError('missing_auth_url', `${slug} has no fixed authorization server (each institution hosts its own): pass --auth-url https://…`);
+    throw new CliError(
+      'missing_auth_url',
+      `${slug} has no fixed authorization server (each institution hosts its own): pass --auth-url https://…`,
+    );
   }
   const secret = await clientSecret(slug);
   return module.oauth({

@@ -10,7 +10,11 @@ export async function clientSecret(slug: string): Promise<string> {
     const value = process.env[name];
     if (value) return value;
   }
-  if (!process.stdin.isTTY) throw new CliError('missing_client_secret', `set ${names[0]} (or ${names[1]}) to the client secret; it is never read from the command line`);
+  if (!process.stdin.isTTY)
+    throw new CliError(
+      'missing_client_secret',
+      `set ${names[0]} (or ${names[1]}) to the client secret; it is never read from the command line`,
+    );
   return promptHidden('Client secret: ');
 }
 
@@ -32,7 +36,8 @@ function promptHidden(question: string): Promise<string> {
     };
     const onData = (chunk: string) => {
       for (const char of chunk) {
-        if (char === '\r' || char === '\n') return done(value ? undefined : new CliError('missing_client_secret', 'no client secret entered'));
+        if (char === '\r' || char === '\n')
+          return done(value ? undefined : new CliError('missing_client_secret', 'no client secret entered'));
         if (char === '\u0003') return done(new CliError('cancelled', 'cancelled'));
         value = char === '\u007f' || char === '\b' ? value.slice(0, -1) : value + char;
       }

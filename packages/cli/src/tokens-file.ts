@@ -25,7 +25,9 @@ export function writeTokensFile(path: string, content: TokensFile): void {
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw new CliError('tokens_file_unwritable', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { cause: error });
+    throw new CliError('tokens_file_unwritable', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: error,
+    });
   }
 }
 

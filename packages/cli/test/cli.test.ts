@@ -30,20 +30,26 @@ const path = fc.array(fc.oneof(segment, fc.string({ maxLength: 8 })), { maxLengt
 describe('portico call checks before it sends', () => {
   it('any path and parameters resolve to an operation of the spec or a typed CliError', () => {
     fc.assert(
-      fc.property(provider, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'get'), path, fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }), (p, method, userPath, pairs) => {
-        try {
-          const { operation, params } = resolveCall(p, method, userPath, pairs);
-          expect(p.operations).toContain(operation);
-          expect(operation.method).toBe(method.toUpperCase());
-          for (const name of Object.keys({ ...params.path, ...params.query, ...params.header })) {
-            expect(operation.params.map((x) => x.name)).toContain(name);
+      fc.property(
+        provider,
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'get'),
+        path,
+        fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }),
+        (p, method, userPath, pairs) => {
+          try {
+            const { operation, params } = resolveCall(p, method, userPath, pairs);
+            expect(p.operations).toContain(operation);
+            expect(operation.method).toBe(method.toUpperCase());
+            for (const name of Object.keys({ ...params.path, ...params.query, ...params.header })) {
+              expect(operation.params.map((x) => x.name)).toContain(name);
+            }
+          } catch (error) {
+            expect(error).toBeInstanceOf(CliError);
+            expect((error as CliError).code).toMatch(/^(unknown|invalid|missing|unsupported)_/);
+            expect((error as Error).message).not.toMatch(/undefined|\[object/);
           }
-        } catch (error) {
-          expect(error).toBeInstanceOf(CliError);
-          expect((error as CliError).code).toMatch(/^(unknown|invalid|missing|unsupported)_/);
-          expect((error as Error).message).not.toMatch(/undefined|\[object/);
-        }
-      }),
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -65,14 +71,16 @@ describe('portico call checks before it sends', () => {
     vi.stubEnv('DAPI_ACCESS_TOKEN', 'token-for-tests');
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 40 }), async (body) => {
-        fc.pre((() => {
-          try {
-            JSON.parse(body);
-            return false;
-          } catch {
-            return !body.startsWith('@');
-          }
-        })());
+        fc.pre(
+          (() => {
+            try {
+              JSON.parse(body);
+              return false;
+            } catch {
+              return !body.startsWith('@');
+            }
+          })(),
+        );
         const result = await run(['call', 'dapi', 'POST', '/data/accounts/get', '--body', body]);
         expect(result.code).toBe(2);
         // A body that looks like an option (`-x`) is refused by the parser as ambiguous instead.
@@ -85,7 +93,10 @@ describe('portico call checks before it sends', () => {
   });
 
   it('an unknown command or option is one line and exit 2', async () => {
-    expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: 'portico: CliError [unknown_command]: unknown command "frobnicate"; commands: login, call, providers (see portico --help)' });
+    expect(await run(['frobnicate'])).toMatchObject({
+      code: 2,
+      err: 'portico: CliError [unknown_command]: unknown command "frobnicate"; commands: login, call, providers (see portico --help)',
+    });
     const unknown = await run(['call', 'fdx', 'GET', '/accounts', '--client-secret', 'hunter2']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^portico: CliError \[invalid_arguments\]: Unknown option '--client-secret'/);
@@ -97,7 +108,19 @@ describe('portico call checks before it sends', () => {
     const port = String(await freePort());
     await fc.assert(
       fc.asyncProperty(fc.stringMatching(/^[0-9][0-9.xXeE+]{0,11}$/), async (clientId) => {
-        const result = await run(['login', 'fdx', '--client-id', clientId, '--auth-url', 'http://127.0.0.1:1', '--port', port, '--timeout', '0.05', '--no-open']);
+        const result = await run([
+          'login',
+          'fdx',
+          '--client-id',
+          clientId,
+          '--auth-url',
+          'http://127.0.0.1:1',
+          '--port',
+          port,
+          '--timeout',
+          '0.05',
+          '--no-open',
+        ]);
         const url = new URL(result.out.match(/http:\/\/127\.0\.0\.1:1\/\S+/)![0]);
         expect(url.searchParams.get('client_id')).toBe(clientId);
         expect(result).toMatchObject({ code: 1, err: expect.stringMatching(/^portico: CliError \[login_timeout\]/) });
@@ -113,19 +136,34 @@ describe('tokens file', () => {
   it('round-trips any token set, owner-only, replacing the previous file', () => {
     const file = join(work, 'nested', 'fdx.json');
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }), fc.option(fc.string(), { nil: undefined }), fc.option(fc.nat(), { nil: undefined }), (accessToken, refreshToken, expiresAt) => {
-        const tokens = { accessToken, tokenType: 'bearer', raw: {}, ...(refreshToken === undefined ? {} : { refreshToken }), ...(expiresAt === undefined ? {} : { expiresAt }) };
-        writeTokensFile(file, { provider: 'fdx', clientId: 'app', tokens });
-        expect(statSync(file).mode & 0o777).toBe(0o600);
-        expect(readTokensFile(file, 'fdx').tokens).toEqual(tokens);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.option(fc.string(), { nil: undefined }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (accessToken, refreshToken, expiresAt) => {
+          const tokens = {
+            accessToken,
+            tokenType: 'bearer',
+            raw: {},
+            ...(refreshToken === undefined ? {} : { refreshToken }),
+            ...(expiresAt === undefined ? {} : { expiresAt }),
+          };
+          writeTokensFile(file, { provider: 'fdx', clientId: 'app', tokens });
+          expect(statSync(file).mode & 0o777).toBe(0o600);
+          expect(readTokensFile(file, 'fdx').tokens).toEqual(tokens);
+        },
+      ),
       { numRuns: 50 },
     );
   });
 
   it('a missing, foreign or broken file is a typed error naming the fix', () => {
     expect(() => readTokensFile(join(work, 'none.json'), 'fdx')).toThrow(/run: portico login fdx/);
-    writeTokensFile(join(work, 'other.json'), { provider: 'finexer', clientId: 'app', tokens: { accessToken: 'a', tokenType: 'bearer', raw: {} } });
+    writeTokensFile(join(work, 'other.json'), {
+      provider: 'finexer',
+      clientId: 'app',
+      tokens: { accessToken: 'a', tokenType: 'bearer', raw: {} },
+    });
     expect(() => readTokensFile(join(work, 'other.json'), 'fdx')).toThrow(CliError);
     expect(readFileSync(join(work, 'other.json'), 'utf8')).toContain('"finexer"');
   });

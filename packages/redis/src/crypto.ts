@@ -20,7 +20,9 @@ export interface Sealer {
 function parseKey(text: string, index: number): Key {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'base64') : Buffer.alloc(0);
   if (bytes.length !== 32 || bytes.toString('base64').replace(/=+$/, '') !== text.trim().replace(/=+$/, '')) {
-    throw new ConfigurationError(`encryptionKey${index === 0 ? '' : `[${index}]`} must be the base64 of 32 random bytes (e.g. \`openssl rand -base64 32\`)`);
+    throw new ConfigurationError(
+      `encryptionKey${index === 0 ? '' : `[${index}]`} must be the base64 of 32 random bytes (e.g. \`openssl rand -base64 32\`)`,
+    );
   }
   // The key id names the key without revealing it, so values can say which key sealed them.
   return { id: createHash('sha256').update(bytes).digest('hex').slice(0, 12), bytes };
@@ -42,7 +44,13 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
       // Bound to its Redis key: a value copied under another user's key does not open.
       cipher.setAAD(Buffer.from(storageKey));
       const data = Buffer.concat([cipher.update(JSON.stringify(tokens), 'utf8'), cipher.final()]);
-      return JSON.stringify({ f: FORMAT, k: key.id, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') });
+      return JSON.stringify({
+        f: FORMAT,
+        k: key.id,
+        iv: iv.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+        data: data.toString('base64'),
+      });
     },
 
     open(storageKey, value) {
@@ -52,7 +60,8 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
       } catch {
         throw new TokenDecryptionError('the stored token value is not JSON');
       }
-      if (parsed?.f !== FORMAT) throw new TokenDecryptionError(`the stored token value has format ${String(parsed?.f)}; this version reads format ${FORMAT}`);
+      if (parsed?.f !== FORMAT)
+        throw new TokenDecryptionError(`the stored token value has format ${String(parsed?.f)}; this version reads format ${FORMAT}`);
       if (parsed.k === undefined) {
         // Plaintext where encryption is on would let whoever can write to Redis plant tokens.
         if (keys.length > 0) throw new TokenDecryptionError('the stored tokens are not encrypted, but an encryptionKey is set');
@@ -60,7 +69,8 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
       }
       if (keys.length === 0) throw new TokenDecryptionError('the stored tokens are encrypted, but no encryptionKey is set');
       const key = byId.get(String(parsed.k));
-      if (key === undefined) throw new TokenDecryptionError(`the stored tokens were encrypted with key id ${String(parsed.k)}, which is not in encryptionKey`);
+      if (key === undefined)
+        throw new TokenDecryptionError(`the stored tokens were encrypted with key id ${String(parsed.k)}, which is not in encryptionKey`);
       try {
         const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(String(parsed.iv), 'base64'));
         decipher.setAAD(Buffer.from(storageKey));

@@ -1,6 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
+import {
+  ConfigurationError,
+  DEFAULT_TOKEN_TIMEOUT_MS,
+  type Lease,
+  type StoredTokens,
+  type TokenStore,
+  type Tokens,
+  TokenTimeoutError,
+} from '@portico/auth';
 import { createClient } from '@redis/client';
-import { ConfigurationError, DEFAULT_TOKEN_TIMEOUT_MS, TokenTimeoutError, type Lease, type StoredTokens, type Tokens, type TokenStore } from '@portico/auth';
 import { createSealer, type Sealer } from './crypto.js';
 import { RedisUnavailableError } from './errors.js';
 
@@ -127,7 +135,8 @@ class RedisStore implements RedisTokenStore {
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
-    if ((options.url === undefined) === (options.client === undefined)) throw new ConfigurationError('createRedisStore needs either url or client');
+    if ((options.url === undefined) === (options.client === undefined))
+      throw new ConfigurationError('createRedisStore needs either url or client');
     this.#timeoutMs = options.commandTimeoutMs ?? 2_000;
     this.#lockTtlMs = options.lockTtlMs ?? 10_000;
     if (!(this.#lockTtlMs >= 100)) throw new ConfigurationError('lockTtlMs must be at least 100');
@@ -180,7 +189,10 @@ class RedisStore implements RedisTokenStore {
   async #firstConnection(connecting: Promise<unknown>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not accept a connection within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      timer = setTimeout(
+        () => reject(new RedisUnavailableError(`Redis did not accept a connection within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
     });
     try {
       await Promise.race([connecting, timeout]);

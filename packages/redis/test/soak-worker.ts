@@ -1,6 +1,6 @@
 // One process of the soak: many concurrent callers sharing one session whose
 // tokens live in Redis. Prints one JSON line with its counts when done.
-import { createOAuthFlow, type AuthProfile, type Tokens } from '@portico/auth';
+import { type AuthProfile, createOAuthFlow, type Tokens } from '@portico/auth';
 import { callApi } from '@portico/testing';
 import { createRedisStore } from '../src/index.js';
 

@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOAuthFlow, ReauthorizationRequiredError, type Tokens } from '@portico/auth';
-import { OIDC_CLIENTS, startOidcProvider, startRedis, type OidcHarness, type RedisServer } from '@portico/testing';
+import { OIDC_CLIENTS, type OidcHarness, type RedisServer, startOidcProvider, startRedis } from '@portico/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';
 
 const PROCESSES = 6;
@@ -83,10 +83,17 @@ async function handle(req: IncomingMessage, res: import('node:http').ServerRespo
   }
   const upstream = await fetch(`${oidc.issuer}${req.url}`, {
     method: req.method,
-    headers: { 'content-type': req.headers['content-type'] ?? '', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), accept: 'application/json' },
+    headers: {
+      'content-type': req.headers['content-type'] ?? '',
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      accept: 'application/json',
+    },
     body: raw,
   });
-  res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'cache-control': 'no-store' });
+  res.writeHead(upstream.status, {
+    'content-type': upstream.headers.get('content-type') ?? 'application/json',
+    'cache-control': 'no-store',
+  });
   res.end(Buffer.from(await upstream.arrayBuffer()));
 }
 
@@ -173,7 +180,14 @@ async function soak(fault: Fault) {
   const stored = await store.get(key);
   await store.close();
   const flow = createOAuthFlow(oidc.profile(), { ...OIDC_CLIENTS.app, redirectUri: oidc.redirectUri, baseUrl: oidc.issuer });
-  const lost = stored === undefined || (await flow.refresh(stored.tokens).then(() => false, (e: unknown) => e instanceof ReauthorizationRequiredError)) ? 1 : 0;
+  const lost =
+    stored === undefined ||
+    (await flow.refresh(stored.tokens).then(
+      () => false,
+      (e: unknown) => e instanceof ReauthorizationRequiredError,
+    ))
+      ? 1
+      : 0;
   const failures = results.flatMap((w) => w.failures);
   // Failures inside the fault's window (plus the reconnect after it) are the fault's; any other is a failure of the design.
   const [from, to] = r.window ?? [0, 0];

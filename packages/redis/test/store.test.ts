@@ -1,12 +1,12 @@
 // The Redis store against a real redis-server: the conformance suite, keys,
 // encryption at rest, and what a call sees while Redis is down.
 import { randomBytes } from 'node:crypto';
-import { createClient } from '@redis/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, TokenStoreError, type Tokens } from '@portico/auth';
 import { describeTokenStore } from '@portico/auth/testing';
-import { loadProfile, rejectionOf, startDexeroFd, startRedis, type DexeroFdEmulator, type RedisServer } from '@portico/testing';
-import { createRedisStore, RedisUnavailableError, TokenDecryptionError, type RedisConnection, type RedisTokenStore } from '../src/index.js';
+import { type DexeroFdEmulator, loadProfile, type RedisServer, rejectionOf, startDexeroFd, startRedis } from '@portico/testing';
+import { createClient } from '@redis/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisConnection, type RedisTokenStore, RedisUnavailableError, TokenDecryptionError } from '../src/index.js';
 
 let redis: RedisServer;
 let fd: DexeroFdEmulator;
@@ -18,23 +18,43 @@ afterAll(async () => {
 });
 
 const key32 = () => randomBytes(32).toString('base64');
-const tokens = (n: number): Tokens => ({ accessToken: `at-${n}`, tokenType: 'bearer', refreshToken: `rt-${n}`, expiresAt: Date.now() + 60_000, raw: { access_token: `at-${n}` } });
+const tokens = (n: number): Tokens => ({
+  accessToken: `at-${n}`,
+  tokenType: 'bearer',
+  refreshToken: `rt-${n}`,
+  expiresAt: Date.now() + 60_000,
+  raw: { access_token: `at-${n}` },
+});
 
-describeTokenStore('Redis store', {
-  create: () => createRedisStore({ url: redis.url, lockTtlMs: 300 }),
-  peer: () => createRedisStore({ url: redis.url, lockTtlMs: 300 }),
-  close: (store) => (store as RedisTokenStore).close(),
-  lease: { ms: 300, renewed: true },
-}, { describe, it });
+describeTokenStore(
+  'Redis store',
+  {
+    create: () => createRedisStore({ url: redis.url, lockTtlMs: 300 }),
+    peer: () => createRedisStore({ url: redis.url, lockTtlMs: 300 }),
+    close: (store) => (store as RedisTokenStore).close(),
+    lease: { ms: 300, renewed: true },
+  },
+  { describe, it },
+);
 
 const ENCRYPTION_KEY = key32();
-describeTokenStore('Redis store, encrypted (the peer also holds a retired key)', {
-  create: () => createRedisStore({ url: redis.url, encryptionKey: ENCRYPTION_KEY }),
-  peer: () => createRedisStore({ url: redis.url, encryptionKey: [ENCRYPTION_KEY, key32()] }),
-  close: (store) => (store as RedisTokenStore).close(),
-}, { describe, it });
+describeTokenStore(
+  'Redis store, encrypted (the peer also holds a retired key)',
+  {
+    create: () => createRedisStore({ url: redis.url, encryptionKey: ENCRYPTION_KEY }),
+    peer: () => createRedisStore({ url: redis.url, encryptionKey: [ENCRYPTION_KEY, key32()] }),
+    close: (store) => (store as RedisTokenStore).close(),
+  },
+  { describe, it },
+);
 
-async function raw(): Promise<RedisConnection & { hGetAll(key: string): Promise<Record<string, string>>; pTTL(key: string): Promise<number>; keys(pattern: string): Promise<string[]> }> {
+async function raw(): Promise<
+  RedisConnection & {
+    hGetAll(key: string): Promise<Record<string, string>>;
+    pTTL(key: string): Promise<number>;
+    keys(pattern: string): Promise<string[]>;
+  }
+> {
   const client = createClient({ url: redis.url });
   await client.connect();
   return client as never;
@@ -96,7 +116,11 @@ describe('Redis store', () => {
     // No in-process cache, so the very next call meets the outage.
     const store = createRedisStore({ url: redis.url, cacheMs: 0 });
     const profile = loadProfile('dexero-fd').profile;
-    const auth = createAuthenticator(profile, { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'cc' }, { baseUrl: fd.apiBaseUrl });
+    const auth = createAuthenticator(
+      profile,
+      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'cc' },
+      { baseUrl: fd.apiBaseUrl },
+    );
     try {
       const first = await auth.getAuthorization();
       const requests = fd.count('POST /oauth/token.action');
@@ -124,9 +148,18 @@ describe('Redis store', () => {
   it('the in-process cache: headers reuse what was read for cacheMs; a 401 and a renewal read Redis', async () => {
     const [a, b] = [createRedisStore({ url: redis.url, cacheMs: 60_000 }), createRedisStore({ url: redis.url, cacheMs: 60_000 })];
     const profile = loadProfile('dexero-fd').profile;
-    const input = (store: RedisTokenStore) => ({ clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'cached' });
+    const input = (store: RedisTokenStore) => ({
+      clientId: fd.clientId,
+      clientSecret: fd.clientSecret,
+      tokenUrl: fd.tokenUrl,
+      store,
+      key: 'cached',
+    });
     try {
-      const [x, y] = [createAuthenticator(profile, input(a), { baseUrl: fd.apiBaseUrl }), createAuthenticator(profile, input(b), { baseUrl: fd.apiBaseUrl })];
+      const [x, y] = [
+        createAuthenticator(profile, input(a), { baseUrl: fd.apiBaseUrl }),
+        createAuthenticator(profile, input(b), { baseUrl: fd.apiBaseUrl }),
+      ];
       const first = await x.getAuthorization();
       await expect(y.getAuthorization()).resolves.toEqual(first);
       // y renews after a 401; x still sends its cached token, and after its own 401 replays with y's without a token request.

@@ -11,7 +11,9 @@ const isXmlType = (type: string) => XML_TYPE.test(type);
 
 /** A spec that declares XML bodies without the codec: not one `pnpm generate` wrote. */
 export const missingXmlCodec = () =>
-  new ConfigurationError('this spec declares XML bodies: pass the codec, defineClient({ ...spec, xml }) with xml from @portico/runtime/xml');
+  new ConfigurationError(
+    'this spec declares XML bodies: pass the codec, defineClient({ ...spec, xml }) with xml from @portico/runtime/xml',
+  );
 
 // Stateless for whole-buffer decoding, so one instance serves every call.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -43,7 +45,12 @@ export async function parseBody(response: Response, options: ParseOptions): Prom
   const fail = (body: string, reason: string): string => {
     if (options.orText) return body;
     const secrets = options.secrets?.() ?? [];
-    throw new ResponseParseError({ status: response.status, contentType, body: redactSecrets(body, secrets), reason: redactSecrets(reason, secrets) });
+    throw new ResponseParseError({
+      status: response.status,
+      contentType,
+      body: redactSecrets(body, secrets),
+      reason: redactSecrets(reason, secrets),
+    });
   };
   let text: string;
   try {
@@ -72,8 +79,12 @@ export async function parseBody(response: Response, options: ParseOptions): Prom
       return fail(text, `invalid XML (${(e as Error).message})`);
     }
   }
-  if (options.accepts?.some((t) => t === mediaType || t === '*/*' || (t.endsWith('/*') && mediaType.startsWith(t.slice(0, -1))))) return text;
-  return fail(text, `expected ${options.accepts?.length ? `JSON or ${options.accepts.join(', ')}` : 'JSON'}, got ${mediaType || 'no content type'}`);
+  if (options.accepts?.some((t) => t === mediaType || t === '*/*' || (t.endsWith('/*') && mediaType.startsWith(t.slice(0, -1)))))
+    return text;
+  return fail(
+    text,
+    `expected ${options.accepts?.length ? `JSON or ${options.accepts.join(', ')}` : 'JSON'}, got ${mediaType || 'no content type'}`,
+  );
 }
 
 /**

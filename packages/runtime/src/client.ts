@@ -1,13 +1,31 @@
-import createFetchClient, { defaultBodySerializer, mergeHeaders, type ClientOptions as FetchClientOptions, type FetchResponse, type HeadersOptions, type MaybeOptionalInit, type Middleware, type ParseAs } from 'openapi-fetch';
-import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { ConfigurationError, createAuthenticator, PorticoError, type AuthenticatorContext, type Authenticator, type AuthInput, type AuthProfile, type CredentialProfile } from '@portico/auth';
+import {
+  type Authenticator,
+  type AuthenticatorContext,
+  type AuthInput,
+  type AuthProfile,
+  ConfigurationError,
+  type CredentialProfile,
+  createAuthenticator,
+  PorticoError,
+} from '@portico/auth';
 import { isSensitiveKey, resolvePointer } from '@portico/auth/internal';
+import createFetchClient, {
+  defaultBodySerializer,
+  type ClientOptions as FetchClientOptions,
+  type FetchResponse,
+  type HeadersOptions,
+  type MaybeOptionalInit,
+  type Middleware,
+  mergeHeaders,
+  type ParseAs,
+} from 'openapi-fetch';
+import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
 import { isJsonType, missingXmlCodec, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
-import type { paginate, Pagination, PaginateOptions } from './pagination.js';
-import { shapeProblems, type Shape, type XmlCodec } from './shape.js';
-import { backoffMs, Deadline, deliver, retryDelayAfter, sleep, type CallPlan, type Transport } from './transport.js';
+import type { PaginateOptions, Pagination, paginate } from './pagination.js';
+import { type Shape, shapeProblems, type XmlCodec } from './shape.js';
+import { backoffMs, type CallPlan, Deadline, deliver, retryDelayAfter, sleep, type Transport } from './transport.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
@@ -87,16 +105,21 @@ export type Init<Params, M> = (M extends keyof Params ? MaybeOptionalInit<Params
 // The extras join the init here, after inference, rather than in the type
 // parameter's constraint: a conditional constraint per call cost tsc a third
 // more types than openapi-fetch on a 5,000-operation client (bench/typecheck.ts).
-type InitParam<I> = RequiredKeysOf<I> extends never ? [(I & RequestExtras & { [key: string]: unknown })?] : [I & RequestExtras & { [key: string]: unknown }];
+type InitParam<I> =
+  RequiredKeysOf<I> extends never ? [(I & RequestExtras & { [key: string]: unknown })?] : [I & RequestExtras & { [key: string]: unknown }];
 /** What a call resolves with: openapi-fetch's `{ data, error, response }`, or `{ data, response }` when errors throw. */
-export type OperationResult<Op, I, Throw extends boolean> = Op extends Record<string | number, any>
-  ? Throw extends true
-    ? { data: NonNullable<FetchResponse<Op, I, MediaType>['data']>; error?: never; response: Response }
-    : FetchResponse<Op, I, MediaType>
-  : never;
+export type OperationResult<Op, I, Throw extends boolean> =
+  Op extends Record<string | number, any>
+    ? Throw extends true
+      ? { data: NonNullable<FetchResponse<Op, I, MediaType>['data']>; error?: never; response: Response }
+      : FetchResponse<Op, I, MediaType>
+    : never;
 type OpParams<Paths, P> = P extends keyof Paths ? Paths[P] : never;
 // Indexed the way openapi-fetch's own methods are, so tsc does the same work per call.
-type Method<Paths extends {}, M extends HttpMethod, Throw extends boolean> = <P extends PathsWithMethod<Paths, M>, I extends MaybeOptionalInit<Paths[P], M & keyof Paths[P]>>(
+type Method<Paths extends {}, M extends HttpMethod, Throw extends boolean> = <
+  P extends PathsWithMethod<Paths, M>,
+  I extends MaybeOptionalInit<Paths[P], M & keyof Paths[P]>,
+>(
   url: P,
   ...init: InitParam<I>
 ) => Promise<OperationResult<Paths[P][M & keyof Paths[P]], I, Throw>>;
@@ -117,7 +140,11 @@ export interface PorticoClient<Paths extends {}, Pages = {}, Throw extends boole
     ...init: InitParam<I>
   ): Promise<OperationResult<Paths[P][M & keyof Paths[P]], I, Throw>>;
   /** Every item of a list operation, page after page, following the provider's own paging. */
-  paginate<P extends keyof Pages & PathsWithMethod<Paths, 'get'>>(url: P, init?: Init<OpParams<Paths, P>, 'get'>, options?: PaginateOptions): AsyncIterableIterator<Pages[P]>;
+  paginate<P extends keyof Pages & PathsWithMethod<Paths, 'get'>>(
+    url: P,
+    init?: Init<OpParams<Paths, P>, 'get'>,
+    options?: PaginateOptions,
+  ): AsyncIterableIterator<Pages[P]>;
   use(...middleware: Middleware[]): void;
   eject(...middleware: Middleware[]): void;
 }
@@ -228,13 +255,22 @@ const serializeDefault: (body: unknown, headers: Headers | undefined) => string 
  * serializer or openapi-fetch's default, each given the merged headers as
  * openapi-fetch would.
  */
-function serializeBody(state: ClientState, meta: OperationMeta, init: CallInit, headers: HeadersOptions | undefined, xmlType: string | undefined): BodyInit {
+function serializeBody(
+  state: ClientState,
+  meta: OperationMeta,
+  init: CallInit,
+  headers: HeadersOptions | undefined,
+  xmlType: string | undefined,
+): BodyInit {
   const { body, bodySerializer } = init;
   if (meta.formBody && bodySerializer === undefined) return serializeForm(body);
   if (xmlType !== undefined) return xmlCodec(state).encode(body, meta.representation!.body!);
   if (bodySerializer) return bodySerializer(body, mergeHeaders(state.headers, headers, init.params?.header));
   // Merging costs a Headers object: only when there are headers to merge.
-  const merged = state.headers !== undefined || headers !== undefined || init.params?.header !== undefined ? mergeHeaders(state.headers, headers, init.params?.header) : undefined;
+  const merged =
+    state.headers !== undefined || headers !== undefined || init.params?.header !== undefined
+      ? mergeHeaders(state.headers, headers, init.params?.header)
+      : undefined;
   return serializeDefault(body, merged);
 }
 
@@ -302,7 +338,12 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
 function forOpenapiFetch(response: Response, callerParses: boolean): Response | Promise<never> {
   // Node's HTTP parser takes any three digits; RFC 9110 §15 and the Response constructor stop at 599.
   if (response.status > 599) {
-    const error = new ResponseParseError({ status: response.status, contentType: response.headers.get('content-type') ?? '', body: '', reason: 'HTTP status codes end at 599' });
+    const error = new ResponseParseError({
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      body: '',
+      reason: 'HTTP status codes end at 599',
+    });
     return (response.body?.cancel() ?? Promise.resolve()).then(() => Promise.reject(error));
   }
   if (response.ok || callerParses || response.status < 200) return response;
@@ -330,13 +371,16 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
     const raw = await state.fetchClient.request(method, path, { ...call.fetchInit, fetch });
     // A request middleware may answer without calling fetch.
     const response = received ?? raw.response;
-    if (transport.log) emit(transport.log, 'info', 'response', { method, path, status: response.status, ms: Date.now() - started, attempt: attempt + 1 });
+    if (transport.log)
+      emit(transport.log, 'info', 'response', { method, path, status: response.status, ms: Date.now() - started, attempt: attempt + 1 });
     return { raw, response };
   } catch (error) {
     if (call.userSignal?.aborted) throw call.userSignal.reason ?? error;
     // Failures before the headers may be tried again; once openapi-fetch reads the body (`parseAs`), they end the call.
-    if (deadline.timedOut) return received === undefined ? { failure: deadline.timedOut, retryable: true } : { failure: deadline.timedOut, retryable: false };
-    if (received === undefined) return error instanceof ConnectionError ? { failure: error, retryable: true } : { failure: error, retryable: false };
+    if (deadline.timedOut)
+      return received === undefined ? { failure: deadline.timedOut, retryable: true } : { failure: deadline.timedOut, retryable: false };
+    if (received === undefined)
+      return error instanceof ConnectionError ? { failure: error, retryable: true } : { failure: error, retryable: false };
     return { failure: error instanceof TypeError ? new ConnectionError(method, path, error, call.secrets()) : error, retryable: false };
   }
 }
@@ -420,7 +464,8 @@ async function validationShape(state: ClientState, key: string, status: string):
 /** Step 5: in the throwing style, any failure is an ApiError; otherwise openapi-fetch's `{ data, error, response }`. */
 function finish(state: ClientState, call: PreparedCall, raw: Raw): Raw {
   // An error status with an empty body leaves `error` undefined (as in openapi-fetch), but is no less an error.
-  if (state.throwOnError && (raw.error !== undefined || !raw.response.ok)) throw errorFor(state, raw.error, raw.response, call.plan.method, call.plan.path, call.secrets());
+  if (state.throwOnError && (raw.error !== undefined || !raw.response.ok))
+    throw errorFor(state, raw.error, raw.response, call.plan.method, call.plan.path, call.secrets());
   return raw;
 }
 
@@ -430,7 +475,11 @@ function errorFor(state: ClientState, body: unknown, response: Response, method:
   if (!response.ok) return apiErrorFor(fields);
   const envelope = state.spec.envelope!;
   const message = envelope.message ? resolvePointer(body, envelope.message) : undefined;
-  return new EnvelopeError({ ...fields, message: typeof message === 'string' ? message : undefined, providerCode: envelope.code ? resolvePointer(body, envelope.code) : undefined });
+  return new EnvelopeError({
+    ...fields,
+    message: typeof message === 'string' ? message : undefined,
+    providerCode: envelope.code ? resolvePointer(body, envelope.code) : undefined,
+  });
 }
 
 /** One call, top to bottom. */
@@ -449,7 +498,9 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
   // Passed in by the provider package, so a bundle carries only its own kind of auth.
   authenticate: (profile: Profile, input: Auth, ctx: AuthenticatorContext) => Authenticator = createAuthenticator as never,
 ) {
-  return function createClient<Throw extends boolean = false>(options: ClientOptions<Auth, Throw> = {}): PorticoClient<Paths, Pages, Throw> {
+  return function createClient<Throw extends boolean = false>(
+    options: ClientOptions<Auth, Throw> = {},
+  ): PorticoClient<Paths, Pages, Throw> {
     // The URL as parsed, not as written: what the origin and scheme checks see is what requests go to.
     const base = URL.parse(options.baseUrl ?? spec.defaultBaseUrl);
     if (base === null) throw new ConfigurationError('baseUrl must be an absolute URL, e.g. https://api.example.com/v1');
@@ -483,8 +534,13 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       paginate: (path: string, init: CallInit | undefined, paging?: PaginateOptions) => {
         const rules = metaOf(state, `GET ${path}`).pagination;
         if (!rules || !spec.paginate) throw new TypeError(`GET ${path} is not a paginated operation of ${spec.slug}`);
-        return spec.paginate(rules, (next) => call(state, 'GET', path, next), init ?? {}, paging ?? {}, (body, response) =>
-          errorFor(state, body, response, 'GET', path, [...state.ownSecrets, ...state.transport.sent, ...credentialValues(init)]),
+        return spec.paginate(
+          rules,
+          (next) => call(state, 'GET', path, next),
+          init ?? {},
+          paging ?? {},
+          (body, response) =>
+            errorFor(state, body, response, 'GET', path, [...state.ownSecrets, ...state.transport.sent, ...credentialValues(init)]),
         );
       },
       ...Object.fromEntries(METHODS.map((method) => [method, (path: string, init?: CallInit) => call(state, method, path, init)])),

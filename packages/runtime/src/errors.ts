@@ -45,7 +45,10 @@ export class ApiError<Body = unknown> extends PorticoError {
   constructor(fields: ApiErrorFields<Body>, code = (new.target as typeof ApiError).code) {
     const secrets = fields.secrets ?? [];
     const detail = redactSecrets(fields.message ?? describeBody(fields.body), secrets);
-    super(code, `${fields.method} ${fields.path} failed with HTTP ${fields.status}${detail ? `: ${detail}` : ''}${fields.requestId ? ` (request id ${fields.requestId})` : ''}`);
+    super(
+      code,
+      `${fields.method} ${fields.path} failed with HTTP ${fields.status}${detail ? `: ${detail}` : ''}${fields.requestId ? ` (request id ${fields.requestId})` : ''}`,
+    );
     this.status = fields.status;
     this.body = fields.body;
     this.method = fields.method;
@@ -74,24 +77,47 @@ function describeBody(body: unknown): string {
   if (!body || typeof body !== 'object') return '';
   const b = body as Record<string, unknown>;
   const nested = b.error && typeof b.error === 'object' ? (b.error as Record<string, unknown>) : undefined;
-  const text = [b.message, b.msg, b.error_description, nested?.message, typeof b.error === 'string' ? b.error : undefined].find((v) => typeof v === 'string');
+  const text = [b.message, b.msg, b.error_description, nested?.message, typeof b.error === 'string' ? b.error : undefined].find(
+    (v) => typeof v === 'string',
+  );
   return typeof text === 'string' ? snippet(text) : '';
 }
 
 /** HTTP 400 or 422: the provider refused the request as sent. */
-export class BadRequestError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'BadRequestError'; static override readonly code = 'bad_request'; }
+export class BadRequestError<Body = unknown> extends ApiError<Body> {
+  static override readonly errorName = 'BadRequestError';
+  static override readonly code = 'bad_request';
+}
 /** HTTP 401: the API did not accept the credential (a renewable token was renewed and the call replayed once first). The OAuth redirect's errors are AuthorizationCallbackError. */
-export class AuthenticationError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'AuthenticationError'; static override readonly code = 'authentication_failed'; }
+export class AuthenticationError<Body = unknown> extends ApiError<Body> {
+  static override readonly errorName = 'AuthenticationError';
+  static override readonly code = 'authentication_failed';
+}
 /** HTTP 403: the credential is valid but may not do this (scope, account). */
-export class PermissionDeniedError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'PermissionDeniedError'; static override readonly code = 'permission_denied'; }
+export class PermissionDeniedError<Body = unknown> extends ApiError<Body> {
+  static override readonly errorName = 'PermissionDeniedError';
+  static override readonly code = 'permission_denied';
+}
 /** HTTP 404. */
-export class NotFoundError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'NotFoundError'; static override readonly code = 'not_found'; }
+export class NotFoundError<Body = unknown> extends ApiError<Body> {
+  static override readonly errorName = 'NotFoundError';
+  static override readonly code = 'not_found';
+}
 /** HTTP 409. */
-export class ConflictError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'ConflictError'; static override readonly code = 'conflict'; }
+export class ConflictError<Body = unknown> extends ApiError<Body> {
+  static override readonly errorName = 'ConflictError';
+  static override readonly code = 'conflict';
+}
 /** HTTP 429, after the retries allowed. */
-export class RateLimitError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'RateLimitError'; static override readonly code = 'rate_limited'; }
+export class RateLimitError<Body = unknown> extends ApiError<Body> {
+  static override readonly errorName = 'RateLimitError';
+  static override readonly code = 'rate_limited';
+}
 /** HTTP 5xx, after the retries allowed. */
-export class ServerError<Body = unknown> extends ApiError<Body> { static override readonly errorName = 'ServerError'; static override readonly code = 'server_error'; }
+export class ServerError<Body = unknown> extends ApiError<Body> {
+  static override readonly errorName = 'ServerError';
+  static override readonly code = 'server_error';
+}
 /** HTTP 2xx whose body reports a failure (the spec's `x-portico-envelope`). */
 export class EnvelopeError<Body = unknown> extends ApiError<Body> {
   static override readonly errorName = 'EnvelopeError';
@@ -153,7 +179,10 @@ export class ResponseValidationError extends PorticoError {
   readonly status: number;
   readonly problems: readonly string[];
   constructor(status: number, method: string, path: string, problems: readonly string[]) {
-    super('response_shape_mismatch', `${method} ${path}: the HTTP ${status} response does not match the spec: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
+    super(
+      'response_shape_mismatch',
+      `${method} ${path}: the HTTP ${status} response does not match the spec: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`,
+    );
     this.status = status;
     this.problems = problems;
   }

@@ -1,6 +1,7 @@
+export type { PathsWithMethod } from 'openapi-typescript-helpers';
 export {
-  defineClient,
   type ClientOptions,
+  defineClient,
   type Envelope,
   type Init,
   type OperationMeta,
@@ -9,9 +10,9 @@ export {
   type ProviderSpec,
   type RequestExtras,
 } from './client.js';
-export type { PathsWithMethod } from 'openapi-typescript-helpers';
 export {
   ApiError,
+  type ApiErrorFields,
   AuthenticationError,
   BadRequestError,
   ConflictError,
@@ -25,18 +26,23 @@ export {
   ResponseValidationError,
   ServerError,
   TimeoutError,
-  type ApiErrorFields,
 } from './errors.js';
 export type { Logger, LogLevel } from './log.js';
-export { PaginationLoopError, type Pagination, type PaginateOptions } from './pagination.js';
+export { type PaginateOptions, type Pagination, PaginationLoopError } from './pagination.js';
 export type { Shape, XmlCodec } from './shape.js';
-export { defineWithUserInput, UserInputRoundsExceededError, type UserInputOptions, type UserInputRules, type WithUserInput } from './userinput.js';
+export {
+  defineWithUserInput,
+  type UserInputOptions,
+  UserInputRoundsExceededError,
+  type UserInputRules,
+  type WithUserInput,
+} from './userinput.js';
 export {
   defineVerifyWebhook,
-  WebhookVerificationError,
   type VerifyOptions,
   type VerifyWebhook,
   type WebhookEvents,
   type WebhookFailure,
   type WebhookSignature,
+  WebhookVerificationError,
 } from './webhooks.js';

@@ -34,7 +34,10 @@ export interface PaginateOptions {
 type Init = Record<string, unknown> & { params?: { query?: Record<string, unknown> } & Record<string, unknown> };
 type Page = { data?: unknown; error?: unknown; response: Response };
 
-const withQuery = (init: Init, query: Record<string, unknown>): Init => ({ ...init, params: { ...init.params, query: { ...init.params?.query, ...query } } });
+const withQuery = (init: Init, query: Record<string, unknown>): Init => ({
+  ...init,
+  params: { ...init.params, query: { ...init.params?.query, ...query } },
+});
 
 /** The next page's request, or undefined on the last page. */
 function nextPage(rules: Pagination, init: Init, body: unknown, received: number): Init | undefined {

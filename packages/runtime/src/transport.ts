@@ -54,7 +54,8 @@ const MAX_BACKOFF_MS = 8_000;
 // RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a
 // recipient must accept. Only their shape is checked here; Date.parse reads
 // all three (asctime has no zone: it is GMT).
-const HTTP_DATE = /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}))$/;
+const HTTP_DATE =
+  /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}))$/;
 
 /**
  * Delay the server asked for, in ms: `retry-after-ms` (digits), else
@@ -103,21 +104,37 @@ const MAX_REDIRECTS = 5;
  * own; a hop elsewhere drops it, as fetch drops Authorization, but for any
  * header name the profile uses.
  */
-async function following(transport: Transport, request: Request, response: Response, credential: string, plan: CallPlan, deadline: Deadline): Promise<Response> {
+async function following(
+  transport: Transport,
+  request: Request,
+  response: Response,
+  credential: string,
+  plan: CallPlan,
+  deadline: Deadline,
+): Promise<Response> {
   let current = request;
   for (let hop = 0; hop < MAX_REDIRECTS && REDIRECTS.has(response.status); hop++) {
     const location = response.headers.get('location');
     const target = location === null ? undefined : URL.parse(location, current.url);
     if (!target || (target.protocol !== 'https:' && target.protocol !== 'http:')) return response;
     // Fetch's rules (WHATWG Fetch §4.4): 303, and 301/302 after a POST, continue as a GET without a body.
-    const asGet = (response.status === 303 && current.method !== 'HEAD') || ((response.status === 301 || response.status === 302) && current.method === 'POST');
+    const asGet =
+      (response.status === 303 && current.method !== 'HEAD') ||
+      ((response.status === 301 || response.status === 302) && current.method === 'POST');
     if (!asGet && plan.replayBody === undefined && current.body !== null) return response;
     const headers = new Headers(current.headers);
     // Cookies are per origin too: an API key sent as one stays behind with the header.
     if (target.origin !== transport.ownOrigin) for (const name of [credential, 'cookie']) headers.delete(name);
-    if (asGet) for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+    if (asGet)
+      for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'])
+        headers.delete(name);
     await response.body?.cancel();
-    current = new Request(target, { method: asGet ? 'GET' : current.method, headers, body: asGet ? null : (plan.replayBody ?? null), redirect: 'manual' });
+    current = new Request(target, {
+      method: asGet ? 'GET' : current.method,
+      headers,
+      body: asGet ? null : (plan.replayBody ?? null),
+      redirect: 'manual',
+    });
     response = await deadline.race(() => transport.fetch(current, deadline.fetchInit));
   }
   return response;
@@ -144,7 +161,9 @@ export async function deliver(transport: Transport, request: Request, plan: Call
   const header = await deadline.race(() => authenticator.getAuthorization());
   remember(transport, header.value);
   const attach = (target: Request, credential: { name: string; value: string }) =>
-    authenticator.attach ? authenticator.attach(target, credential, plan.replayBody) : (target.headers.set(credential.name, credential.value), target);
+    authenticator.attach
+      ? authenticator.attach(target, credential, plan.replayBody)
+      : (target.headers.set(credential.name, credential.value), target);
   const sent = attach(request, header);
   const response = await following(transport, sent, await send(sent), header.name, plan, deadline);
   if (response.status !== 401 || !plan.replayable) return response;
@@ -168,7 +187,12 @@ export function retryDelayAfter(transport: Transport, plan: CallPlan, response: 
   if (shouldRetry === 'false' || (shouldRetry !== 'true' && !isRetryStatus(response.status))) return undefined;
   const asked = retryAfterMs(response.headers);
   if (asked !== undefined && asked > transport.maxRetryDelayMs) {
-    emit(transport.log, 'warn', 'not retrying: the server asks to wait longer than maxRetryDelay', { method: plan.method, path: plan.path, status: response.status, retryAfterMs: asked });
+    emit(transport.log, 'warn', 'not retrying: the server asks to wait longer than maxRetryDelay', {
+      method: plan.method,
+      path: plan.path,
+      status: response.status,
+      retryAfterMs: asked,
+    });
     return undefined;
   }
   return asked ?? backoffMs(attempt);

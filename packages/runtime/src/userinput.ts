@@ -87,7 +87,11 @@ async function completeUserInput<Input, R extends Result>(
     const answers = await answer((Array.isArray(questions) ? questions : []) as Input[], round + 1);
     request = {
       ...request,
-      body: { ...request.body, [rules.request.operationId]: resolvePointer(result.data, rules.operationId), [rules.request.inputs]: answers },
+      body: {
+        ...request.body,
+        [rules.request.operationId]: resolvePointer(result.data, rules.operationId),
+        [rules.request.inputs]: answers,
+      },
     };
   }
 }

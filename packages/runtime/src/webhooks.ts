@@ -38,7 +38,9 @@ type HeaderBag = Headers | Record<string, string | string[] | undefined>;
 
 /** Every event a provider delivers: the JSON bodies of openapi-typescript's `webhooks`. */
 export type WebhookEvents<Webhooks> = {
-  [Name in keyof Webhooks]: Webhooks[Name] extends { post: { requestBody?: { content: { 'application/json': infer Event } } } } ? Event : never;
+  [Name in keyof Webhooks]: Webhooks[Name] extends { post: { requestBody?: { content: { 'application/json': infer Event } } } }
+    ? Event
+    : never;
 }[keyof Webhooks];
 
 /**
@@ -46,7 +48,12 @@ export type WebhookEvents<Webhooks> = {
  * returns the typed event. Pass the body exactly as received, before any JSON
  * parsing. Throws WebhookVerificationError (`reason` says why).
  */
-export type VerifyWebhook<Event> = (rawBody: string | Uint8Array, headers: HeaderBag, secret: string, options?: VerifyOptions) => Promise<Event>;
+export type VerifyWebhook<Event> = (
+  rawBody: string | Uint8Array,
+  headers: HeaderBag,
+  secret: string,
+  options?: VerifyOptions,
+) => Promise<Event>;
 
 /** A provider's `verifyWebhook`, bound to its spec's signature rules (`x-portico-webhook-signature`). */
 export function defineVerifyWebhook<Event>(rules: WebhookSignature): VerifyWebhook<Event> {
@@ -81,7 +88,8 @@ async function verifyWebhookSignature<Event>(
   secret: string,
   options: VerifyOptions = {},
 ): Promise<Event> {
-  if (typeof secret !== 'string' || secret === '') throw new ConfigurationError('verifying a webhook needs the signing secret (a non-empty string)');
+  if (typeof secret !== 'string' || secret === '')
+    throw new ConfigurationError('verifying a webhook needs the signing secret (a non-empty string)');
   const value = header(headers, rules.header.toLowerCase());
   if (!value) throw new WebhookVerificationError('missing_header', `no ${rules.header} header`);
   const parts = new Map<string, string>();
@@ -93,7 +101,10 @@ async function verifyWebhookSignature<Event>(
   const signature = hexToBytes(parts.get(rules.signatureKey) ?? '');
   const time = stamp === undefined ? Number.NaN : rules.timestampFormat === 'unix' ? Number(stamp) * 1000 : Date.parse(stamp);
   if (!stamp || !signature || signature.length === 0 || Number.isNaN(time)) {
-    throw new WebhookVerificationError('malformed_header', `${rules.header} is not of the form ${rules.timestampKey}=<time>${rules.separator}${rules.signatureKey}=<hex>`);
+    throw new WebhookVerificationError(
+      'malformed_header',
+      `${rules.header} is not of the form ${rules.timestampKey}=<time>${rules.separator}${rules.signatureKey}=<hex>`,
+    );
   }
   const tolerance = (options.toleranceSec ?? rules.toleranceSec) * 1000;
   if (Math.abs((options.now ?? Date.now()) - time) > tolerance) {
@@ -106,7 +117,8 @@ async function verifyWebhookSignature<Event>(
   const body = typeof rawBody === 'string' ? encoder.encode(rawBody) : rawBody;
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, signedBytes(rules.signedPayload, stamp, body)));
-  if (!equalBytes(expected, signature)) throw new WebhookVerificationError('signature_mismatch', 'the signature does not match the body and secret');
+  if (!equalBytes(expected, signature))
+    throw new WebhookVerificationError('signature_mismatch', 'the signature does not match the body and secret');
   try {
     return JSON.parse(UTF8.decode(body)) as Event;
   } catch {
@@ -121,7 +133,9 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 // nothing in it is read as a replacement pattern.
 function signedBytes(template: string, stamp: string, body: Uint8Array): Uint8Array<ArrayBuffer> {
   const encoder = new TextEncoder();
-  const parts = template.split(/(\{timestamp\}|\{body\})/).map((part) => (part === '{body}' ? body : encoder.encode(part === '{timestamp}' ? stamp : part)));
+  const parts = template
+    .split(/(\{timestamp\}|\{body\})/)
+    .map((part) => (part === '{body}' ? body : encoder.encode(part === '{timestamp}' ? stamp : part)));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let offset = 0;
   for (const part of parts) {

@@ -24,7 +24,8 @@ const ENTITIES: Record<string, string> = Object.assign(Object.create(null), { lt
 const CHAR_REF = /^#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}))$/;
 
 /** XML 1.0 §2.2 Char: what a character reference may name (no lone surrogates, no U+FFFE/FFFF, no C0 but tab, LF, CR). */
-const isXmlChar = (c: number) => c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+const isXmlChar = (c: number) =>
+  c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 const NAME = /[A-Za-z_:][-\w.:]*/y;
 
 function decodeEntities(raw: string): string {
@@ -198,7 +199,8 @@ export function decodeXml(source: string, schema: Shape): unknown {
   return decodeElement(parseXml(source), schema);
 }
 
-const escapeXml = (v: string) => v.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`);
+const escapeXml = (v: string) =>
+  v.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`);
 
 /** Writes a value as the XML its schema describes: the inverse of decodeXml. */
 export function encodeXml(value: unknown, shape: Shape, name = shape.xmlName ?? 'root'): string {
@@ -216,7 +218,8 @@ export function encodeXml(value: unknown, shape: Shape, name = shape.xmlName ?? 
     const xmlName = sub.xmlName ?? prop;
     if (sub.xmlAttribute) attributes += ` ${xmlName}="${escapeXml(String(v))}"`;
     else if (sub.type === 'array' && sub.xmlWrapped) children += `<${xmlName}>${encodeXml(v, sub, xmlName)}</${xmlName}>`;
-    else if (sub.type === 'array') children += encodeXml(v, { ...sub, items: { ...(sub.items ?? { type: 'string' }), xmlName: sub.items?.xmlName ?? prop } }, xmlName);
+    else if (sub.type === 'array')
+      children += encodeXml(v, { ...sub, items: { ...(sub.items ?? { type: 'string' }), xmlName: sub.items?.xmlName ?? prop } }, xmlName);
     else children += encodeXml(v, sub, xmlName);
   }
   return `<${name}${attributes}>${children}</${name}>`;

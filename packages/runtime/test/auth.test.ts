@@ -3,13 +3,25 @@
 // with a fresh token (unless the body cannot be sent twice); and no log line
 // ever carries the Authorization header, a token or the client secret.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DapiEmulator } from '../../testing/src/emulators/dapi.ts';
-import { DexeroFdEmulator } from '../../testing/src/emulators/dexero-fd.ts';
 import * as dapi from '../../dapi/src/index.ts';
 import * as dexero from '../../dexero-fd/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
+import { DapiEmulator } from '../../testing/src/emulators/dapi.ts';
+import { DexeroFdEmulator } from '../../testing/src/emulators/dexero-fd.ts';
 import { AuthenticationError } from '../src/index.ts';
-import { bearerOf, drive, expectNoSecretsIn, json, MemoryLogger, rejectionOf, renderings, retrySteps, startServer, type RecordedRequest, type TestServer } from './helpers.ts';
+import {
+  bearerOf,
+  drive,
+  expectNoSecretsIn,
+  json,
+  MemoryLogger,
+  type RecordedRequest,
+  rejectionOf,
+  renderings,
+  retrySteps,
+  startServer,
+  type TestServer,
+} from './helpers.ts';
 
 const CLIENT_ID = 'fd-auth-client';
 const CLIENT_SECRET = 'fd-auth-client-secret-0f9e8d7c';
@@ -32,11 +44,20 @@ beforeEach(() => {
 });
 
 const client = <T extends boolean = false>(extra: { throwOnError?: T; maxRetries?: number } = {}) =>
-  dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl }, logger, logLevel: 'debug', ...extra });
+  dexero.createClient({
+    baseUrl: fd.apiBaseUrl,
+    auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl },
+    logger,
+    logLevel: 'debug',
+    ...extra,
+  });
 const bearers = (route: string) => fd.requests.filter((r) => `${r.method} ${r.path}` === route).map((r) => bearerOf(r));
 /** Every token the emulator issued in this test, read from the token endpoint's answers as the client used them. */
 const issued = () => [...new Set(fd.requests.map((r) => bearerOf(r)).filter((t): t is string => t !== undefined))];
-const guarded = (r: RecordedRequest) => (fd.tokens.isValid(bearerOf(r)) ? json(200, { id: 7 }) : json(401, { message: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }));
+const guarded = (r: RecordedRequest) =>
+  fd.tokens.isValid(bearerOf(r))
+    ? json(200, { id: 7 })
+    : json(401, { message: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
 
 describe('auth in the client', () => {
   it('a failing token store is a TokenStoreError for the caller, not a ConnectionError retried like the network', async () => {
@@ -47,7 +68,13 @@ describe('auth in the client', () => {
       set: async () => undefined,
       delete: async () => undefined,
     };
-    const c = dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl, store }, logger, logLevel: 'debug', throwOnError: true });
+    const c = dexero.createClient({
+      baseUrl: fd.apiBaseUrl,
+      auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl, store },
+      logger,
+      logLevel: 'debug',
+      throwOnError: true,
+    });
     const error = await rejectionOf(c.GET('/records.{format}', {}));
     expect(error).toMatchObject({ name: 'TokenStoreError', code: 'token_store_error' });
     expect(fd.requests).toHaveLength(0);
@@ -57,7 +84,11 @@ describe('auth in the client', () => {
   it('client credentials share a store given in auth: two clients, one token request', async () => {
     const { MemoryTokenStore } = await import('@portico/auth');
     const store = new MemoryTokenStore();
-    const make = () => dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl, store, key: 'reports' } });
+    const make = () =>
+      dexero.createClient({
+        baseUrl: fd.apiBaseUrl,
+        auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl, store, key: 'reports' },
+      });
     for (const c of [make(), make()]) expect((await c.GET('/records.{format}', {})).data).toEqual({ records: [] });
     expect(fd.count(TOKEN)).toBe(1);
     expect(new Set(bearers(RECORDS)).size).toBe(1);
@@ -92,7 +123,9 @@ describe('auth in the client', () => {
     try {
       const link = emulator.connect();
       const d = dapi.createClient({ baseUrl: emulator.apiBaseUrl, auth: { accessToken: 'dapi-static-token' } });
-      const { data } = await d.POST('/auth/ExchangeToken', { body: { appSecret: 'dapi-app-secret-for-auth', accessCode: link.accessCode, connectionID: link.connectionID } });
+      const { data } = await d.POST('/auth/ExchangeToken', {
+        body: { appSecret: 'dapi-app-secret-for-auth', accessCode: link.accessCode, connectionID: link.connectionID },
+      });
       expect(data).toMatchObject({ success: true });
       expect(emulator.requests[0]!.headers.authorization).toBeUndefined();
     } finally {
@@ -225,21 +258,49 @@ describe('auth in the client', () => {
   it('the logger gets only the levels asked for, and nothing when off', async () => {
     fd.inject(RECORDS, json(503, { message: 'maintenance' }, { 'retry-after-ms': '1' }));
     const warnOnly = new MemoryLogger();
-    await dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl }, logger: warnOnly, logLevel: 'warn' }).GET('/records.{format}', {});
+    await dexero
+      .createClient({
+        baseUrl: fd.apiBaseUrl,
+        auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl },
+        logger: warnOnly,
+        logLevel: 'warn',
+      })
+      .GET('/records.{format}', {});
     expect(warnOnly.lines.map((l) => l.level)).toEqual(['warn']);
-    expect(warnOnly.lines[0]).toMatchObject({ message: '[portico] retrying', fields: { method: 'GET', path: '/records.{format}', status: 503, attempt: 1, delayMs: 1 } });
+    expect(warnOnly.lines[0]).toMatchObject({
+      message: '[portico] retrying',
+      fields: { method: 'GET', path: '/records.{format}', status: 503, attempt: 1, delayMs: 1 },
+    });
 
     const byDefault = new MemoryLogger();
-    await dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl }, logger: byDefault }).GET('/records.{format}', {});
+    await dexero
+      .createClient({
+        baseUrl: fd.apiBaseUrl,
+        auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl },
+        logger: byDefault,
+      })
+      .GET('/records.{format}', {});
     expect(byDefault.lines.map((l) => `${l.level} ${l.message}`)).toEqual(['info [portico] response']);
 
     const off = new MemoryLogger();
-    await dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl }, logger: off, logLevel: 'off' }).GET('/records.{format}', {});
+    await dexero
+      .createClient({
+        baseUrl: fd.apiBaseUrl,
+        auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl: fd.tokenUrl },
+        logger: off,
+        logLevel: 'off',
+      })
+      .GET('/records.{format}', {});
     expect(off.lines).toEqual([]);
   });
 
   it('a rejected client secret surfaces as the auth error, without the secret in any rendering', async () => {
-    const c = dexero.createClient({ baseUrl: fd.apiBaseUrl, auth: { clientId: CLIENT_ID, clientSecret: 'wrong-secret-3c2b1a09', tokenUrl: fd.tokenUrl }, logger, logLevel: 'debug' });
+    const c = dexero.createClient({
+      baseUrl: fd.apiBaseUrl,
+      auth: { clientId: CLIENT_ID, clientSecret: 'wrong-secret-3c2b1a09', tokenUrl: fd.tokenUrl },
+      logger,
+      logLevel: 'debug',
+    });
     const error = await rejectionOf(c.GET('/records.{format}', {}));
     expect(error).toBeInstanceOf(dexero.PorticoError);
     expect(fd.count(RECORDS)).toBe(0);

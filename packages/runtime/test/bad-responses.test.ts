@@ -6,15 +6,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DexeroFdEmulator } from '../../testing/src/emulators/dexero-fd.ts';
-import { ExpertFileEmulator } from '../../testing/src/emulators/expertfile.ts';
-import type { LoopbackServer, RecordedRequest, Reply } from '../../testing/src/http.ts';
 import * as dapi from '../../dapi/src/index.ts';
 import * as dexero from '../../dexero-fd/src/index.ts';
 import * as expertfile from '../../expertfile/src/index.ts';
 import * as fdx from '../../fdx/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
-import { ApiError, BadRequestError, ResponseParseError, ResponseTooLargeError, ResponseValidationError, ServerError } from '../src/index.ts';
+import { DexeroFdEmulator } from '../../testing/src/emulators/dexero-fd.ts';
+import { ExpertFileEmulator } from '../../testing/src/emulators/expertfile.ts';
+import type { LoopbackServer, RecordedRequest, Reply } from '../../testing/src/http.ts';
+import {
+  type ApiError,
+  BadRequestError,
+  ResponseParseError,
+  ResponseTooLargeError,
+  ResponseValidationError,
+  ServerError,
+} from '../src/index.ts';
 import { canary, expectNoSecretsIn, MemoryLogger, rejectionOf, renderings, startServer } from './helpers.ts';
 
 const CLIENT_TIMEOUT_MS = 5_000;
@@ -35,21 +42,42 @@ interface Harness {
 
 type Setup = () => Promise<Harness>;
 
-const common = (logger: MemoryLogger) => ({ timeout: CLIENT_TIMEOUT_MS, maxRetries: 0, throwOnError: true as const, logger, logLevel: 'debug' as const });
+const common = (logger: MemoryLogger) => ({
+  timeout: CLIENT_TIMEOUT_MS,
+  maxRetries: 0,
+  throwOnError: true as const,
+  logger,
+  logLevel: 'debug' as const,
+});
 
 const providers: Record<string, Setup> = {
   'dexero-fd': async () => {
     const secret = canary('dexero-client-secret');
     const server = await new DexeroFdEmulator({ clientId: 'fd-client', clientSecret: secret }).start();
     const logger = new MemoryLogger();
-    const client = dexero.createClient({ ...common(logger), baseUrl: server.apiBaseUrl, auth: { clientId: 'fd-client', clientSecret: secret, tokenUrl: server.tokenUrl } });
-    return { server, logger, route: 'GET /services/v6/rest/records.json', secrets: [secret], xml: true, call: () => client.GET('/records.{format}', {}) };
+    const client = dexero.createClient({
+      ...common(logger),
+      baseUrl: server.apiBaseUrl,
+      auth: { clientId: 'fd-client', clientSecret: secret, tokenUrl: server.tokenUrl },
+    });
+    return {
+      server,
+      logger,
+      route: 'GET /services/v6/rest/records.json',
+      secrets: [secret],
+      xml: true,
+      call: () => client.GET('/records.{format}', {}),
+    };
   },
   expertfile: async () => {
     const secret = canary('expertfile-client-secret');
     const server = await new ExpertFileEmulator({ clientId: 'ef-client', clientSecret: secret }).start();
     const logger = new MemoryLogger();
-    const client = expertfile.createClient({ ...common(logger), baseUrl: server.apiBaseUrl, auth: { clientId: 'ef-client', clientSecret: secret, tokenUrl: server.tokenUrl } });
+    const client = expertfile.createClient({
+      ...common(logger),
+      baseUrl: server.apiBaseUrl,
+      auth: { clientId: 'ef-client', clientSecret: secret, tokenUrl: server.tokenUrl },
+    });
     return {
       server,
       logger,
@@ -142,7 +170,11 @@ const parseError = (status: number, contentType: string) => (error: ResponsePars
 const cases: Case[] = [
   {
     name: 'truncated JSON',
-    reply: (echo, r, s) => ({ status: 200, headers: { 'content-type': 'application/json', ...echoHeaders(r, s) }, body: `{"records":[{"id":1,"note":${JSON.stringify(echo)},"firstName":"Mar` }),
+    reply: (echo, r, s) => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', ...echoHeaders(r, s) },
+      body: `{"records":[{"id":1,"note":${JSON.stringify(echo)},"firstName":"Mar`,
+    }),
     error: ResponseParseError,
     code: 'response_parse_error',
     check: (e) => {
@@ -153,7 +185,11 @@ const cases: Case[] = [
   },
   {
     name: 'wrong content type (text/plain where JSON is declared)',
-    reply: (echo, r, s) => ({ status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', ...echoHeaders(r, s) }, body: `OK ${echo}` }),
+    reply: (echo, r, s) => ({
+      status: 200,
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...echoHeaders(r, s) },
+      body: `OK ${echo}`,
+    }),
     error: ResponseParseError,
     code: 'response_parse_error',
     check: parseError(200, 'text/plain; charset=utf-8'),
@@ -179,7 +215,12 @@ const cases: Case[] = [
     reply: (echo, r, s) => ({
       status: 200,
       headers: { 'content-type': 'application/json; charset=utf-8', ...echoHeaders(r, s) },
-      body: Buffer.concat([Buffer.from('{"records":[],"note":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(echo.replace(/"/g, "'")), Buffer.from('"}')]),
+      body: Buffer.concat([
+        Buffer.from('{"records":[],"note":"'),
+        Buffer.from([0xc3, 0x28, 0xff, 0xfe]),
+        Buffer.from(echo.replace(/"/g, "'")),
+        Buffer.from('"}'),
+      ]),
     }),
     error: ResponseParseError,
     code: 'response_parse_error',
@@ -197,7 +238,11 @@ const cases: Case[] = [
   },
   {
     name: '10 MB body, Content-Length declared',
-    reply: () => ({ status: 200, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(hugeJson)) }, body: hugeJson }),
+    reply: () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(hugeJson)) },
+      body: hugeJson,
+    }),
     error: ResponseTooLargeError,
     code: 'response_too_large',
   },
@@ -210,7 +255,11 @@ const cases: Case[] = [
   },
   {
     name: 'missing required fields',
-    reply: (echo, r, s) => ({ status: 200, headers: { 'content-type': 'application/json', ...echoHeaders(r, s) }, body: JSON.stringify({ note: echo }) }),
+    reply: (echo, r, s) => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', ...echoHeaders(r, s) },
+      body: JSON.stringify({ note: echo }),
+    }),
     error: ResponseValidationError,
     code: 'response_shape_mismatch',
     check: (e) => {
@@ -221,7 +270,11 @@ const cases: Case[] = [
   },
   {
     name: 'an array where the spec promises an object',
-    reply: (echo, r, s) => ({ status: 200, headers: { 'content-type': 'application/json', ...echoHeaders(r, s) }, body: JSON.stringify([echo]) }),
+    reply: (echo, r, s) => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', ...echoHeaders(r, s) },
+      body: JSON.stringify([echo]),
+    }),
     error: ResponseValidationError,
     code: 'response_shape_mismatch',
     check: (e) => expect(e.problems).toEqual(['body is not an object']),
@@ -292,7 +345,11 @@ const cases: Case[] = [
   },
   {
     name: 'an error body echoing the request (HTTP 400)',
-    reply: (echo, r, s) => ({ status: 400, headers: { 'content-type': 'application/json', 'x-request-id': 'req-400', ...echoHeaders(r, s) }, body: JSON.stringify({ success: false, msg: echo, message: echo, error: echo, detail: { echo } }) }),
+    reply: (echo, r, s) => ({
+      status: 400,
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-400', ...echoHeaders(r, s) },
+      body: JSON.stringify({ success: false, msg: echo, message: echo, error: echo, detail: { echo } }),
+    }),
     error: BadRequestError,
     code: 'bad_request',
     check: (e: ApiError) => {

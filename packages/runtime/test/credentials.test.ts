@@ -4,11 +4,26 @@
 // require it and only to the API's own origin, and never shows in an error,
 // an inspect, JSON or a log line.
 import { inspect } from 'node:util';
+import {
+  ConfigurationError,
+  type CredentialInput,
+  type CredentialProfile,
+  type CredentialRules,
+  createCredentialAuthenticator,
+} from '@portico/auth';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, createCredentialAuthenticator, type CredentialInput, type CredentialProfile, type CredentialRules } from '@portico/auth';
 import { defineClient, type ProviderSpec } from '../src/index.ts';
-import { canary, expectNoSecretsIn, json, MemoryLogger, renderings, startServer, type RecordedRequest, type TestServer } from './helpers.ts';
+import {
+  canary,
+  expectNoSecretsIn,
+  json,
+  MemoryLogger,
+  type RecordedRequest,
+  renderings,
+  startServer,
+  type TestServer,
+} from './helpers.ts';
 
 let api: TestServer;
 let other: TestServer;
@@ -81,7 +96,7 @@ describe('API key in a header', () => {
 });
 
 describe('API key in the query', () => {
-  it('is added to the query beside the caller\'s parameters, and replaces one of the same name', async () => {
+  it("is added to the query beside the caller's parameters, and replaces one of the same name", async () => {
     const c = clientFor(QUERY, { apiKey: 'key query&=/+ 0123' });
     await c.GET('/items', { params: { query: { page: 2, api_key: 'caller-value' } } });
     const q = api.requests[0]!.query;
@@ -105,7 +120,7 @@ describe('API key in the query', () => {
 });
 
 describe('API key in a cookie', () => {
-  it('joins the caller\'s cookies, replacing one of the same name', async () => {
+  it("joins the caller's cookies, replacing one of the same name", async () => {
     const c = clientFor(COOKIE, { apiKey: 'key-cookie-0123456789' });
     await c.GET('/items', { headers: { cookie: 'theme=dark; key=caller' } });
     expect(api.requests[0]!.headers.cookie).toBe('theme=dark; key=key-cookie-0123456789');
@@ -137,7 +152,13 @@ describe('HTTP Basic', () => {
   });
 
   it('refuses a username with a colon, and missing or empty fields, with ConfigurationError', () => {
-    for (const auth of [{ username: 'a:b', password: 'pw' }, { username: '', password: 'pw' }, { username: 'u' }, { apiKey: 'k' }, { username: 'u', password: 'line\r\nbreak' }]) {
+    for (const auth of [
+      { username: 'a:b', password: 'pw' },
+      { username: '', password: 'pw' },
+      { username: 'u' },
+      { apiKey: 'k' },
+      { username: 'u', password: 'line\r\nbreak' },
+    ]) {
       const error = (() => {
         try {
           clientFor(BASIC, auth as CredentialInput);
@@ -168,8 +189,18 @@ describe('static bearer token', () => {
   });
 
   it('refuses an http:// API on another host before sending anything', () => {
-    const spec: ProviderSpec<CredentialProfile> = { slug: 't', defaultBaseUrl: 'http://api.example.com', auth: { securityScheme: 'B', credential: BEARER }, operations: {} };
-    expect(() => defineClient<any, CredentialInput, {}, CredentialProfile>(spec, createCredentialAuthenticator)({ auth: { accessToken: 'static-token-0123456789' } })).toThrow(/http:\/\/api\.example\.com/);
+    const spec: ProviderSpec<CredentialProfile> = {
+      slug: 't',
+      defaultBaseUrl: 'http://api.example.com',
+      auth: { securityScheme: 'B', credential: BEARER },
+      operations: {},
+    };
+    expect(() =>
+      defineClient<any, CredentialInput, {}, CredentialProfile>(
+        spec,
+        createCredentialAuthenticator,
+      )({ auth: { accessToken: 'static-token-0123456789' } }),
+    ).toThrow(/http:\/\/api\.example\.com/);
   });
 });
 
@@ -182,32 +213,47 @@ describe('redaction', () => {
     ['static token', BEARER, (s) => ({ accessToken: s })],
   ];
 
-  it.each(flavours)('%s: a server that echoes the request never gets it into an error, a log line or a printout', async (_name, rules, input) => {
-    const secret = canary('credential');
-    const logger = new MemoryLogger();
-    // The server echoes everything it saw: URL, headers, in the body of an error.
-    api.inject('GET /items', (r) => json(500, { url: `${r.path}?${r.query}`, headers: r.headers, seen: r.headers }), { times: 3 });
-    const auth = input(secret);
-    const c = clientFor(rules, auth, { throwOnError: true, logger });
-    const error = await c.GET('/items', { maxRetries: 0 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    const basic = api.requests[0]!.headers.authorization?.split(' ')[1];
-    const secrets = [secret, ...(basic ? [basic] : [])];
-    expectNoSecretsIn(renderings(error), secrets, 'the error');
-    expectNoSecretsIn(logger.texts(), secrets, 'the log');
-    expectNoSecretsIn([inspect(c, { depth: Infinity, showHidden: true }), JSON.stringify(c) ?? ''], secrets, 'the client');
-    const authenticator = createCredentialAuthenticator({ securityScheme: 'K', credential: rules }, auth, { baseUrl: api.url });
-    expectNoSecretsIn([inspect(authenticator, { depth: Infinity, showHidden: true }), JSON.stringify(authenticator)], secrets, 'the authenticator');
-  });
+  it.each(flavours)(
+    '%s: a server that echoes the request never gets it into an error, a log line or a printout',
+    async (_name, rules, input) => {
+      const secret = canary('credential');
+      const logger = new MemoryLogger();
+      // The server echoes everything it saw: URL, headers, in the body of an error.
+      api.inject('GET /items', (r) => json(500, { url: `${r.path}?${r.query}`, headers: r.headers, seen: r.headers }), { times: 3 });
+      const auth = input(secret);
+      const c = clientFor(rules, auth, { throwOnError: true, logger });
+      const error = await c.GET('/items', { maxRetries: 0 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      const basic = api.requests[0]!.headers.authorization?.split(' ')[1];
+      const secrets = [secret, ...(basic ? [basic] : [])];
+      expectNoSecretsIn(renderings(error), secrets, 'the error');
+      expectNoSecretsIn(logger.texts(), secrets, 'the log');
+      expectNoSecretsIn([inspect(c, { depth: Infinity, showHidden: true }), JSON.stringify(c) ?? ''], secrets, 'the client');
+      const authenticator = createCredentialAuthenticator({ securityScheme: 'K', credential: rules }, auth, { baseUrl: api.url });
+      expectNoSecretsIn(
+        [inspect(authenticator, { depth: Infinity, showHidden: true }), JSON.stringify(authenticator)],
+        secrets,
+        'the authenticator',
+      );
+    },
+  );
 
   it('holds for any key the server echoes in any spelling', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ minLength: 8, maxLength: 48, unit: 'grapheme-ascii' }).filter((s) => s.trim() === s && !/[\s",;\\]/.test(s)), fc.constantFrom(HEADER, QUERY, COOKIE), async (key, rules) => {
-        api.reset();
-        api.inject('GET /items', (r) => json(400, { echo: [`${r.query}`, r.headers['x-api-key'], r.headers.cookie, encodeURIComponent(key)] }));
-        const error = await clientFor(rules, { apiKey: key }, { throwOnError: true }).GET('/items').catch((e: unknown) => e);
-        expectNoSecretsIn(renderings(error), [key], 'the error');
-      }),
+      fc.asyncProperty(
+        fc.string({ minLength: 8, maxLength: 48, unit: 'grapheme-ascii' }).filter((s) => s.trim() === s && !/[\s",;\\]/.test(s)),
+        fc.constantFrom(HEADER, QUERY, COOKIE),
+        async (key, rules) => {
+          api.reset();
+          api.inject('GET /items', (r) =>
+            json(400, { echo: [`${r.query}`, r.headers['x-api-key'], r.headers.cookie, encodeURIComponent(key)] }),
+          );
+          const error = await clientFor(rules, { apiKey: key }, { throwOnError: true })
+            .GET('/items')
+            .catch((e: unknown) => e);
+          expectNoSecretsIn(renderings(error), [key], 'the error');
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -29,8 +29,10 @@ afterAll(() => server.close());
 beforeEach(() => server.reset());
 
 const ROUTE = 'GET /customers/cus_1';
-const finexerClient = <T extends boolean>(throwOnError: T) => finexer.createClient({ baseUrl: server.url, auth: { accessToken: 'errors-test-token' }, maxRetries: 0, throwOnError });
-const getCustomer = <T extends boolean>(throwOnError: T) => finexerClient(throwOnError).GET('/customers/{id}', { params: { path: { id: 'cus_1' } } });
+const finexerClient = <T extends boolean>(throwOnError: T) =>
+  finexer.createClient({ baseUrl: server.url, auth: { accessToken: 'errors-test-token' }, maxRetries: 0, throwOnError });
+const getCustomer = <T extends boolean>(throwOnError: T) =>
+  finexerClient(throwOnError).GET('/customers/{id}', { params: { path: { id: 'cus_1' } } });
 
 describe('typed errors: status families in the throwing style', () => {
   const families: [number, new (...args: never[]) => ApiError, string][] = [
@@ -47,18 +49,21 @@ describe('typed errors: status families in the throwing style', () => {
     [418, ApiError, 'api_error'],
   ];
 
-  it.each(families.map(([status, Class, code]) => [status, Class.name, Class, code] as const))('HTTP %i -> %s', async (status, _name, Class, code) => {
-    const body = { error: { message: `failure ${status}`, code: `E${status}` } };
-    server.inject(ROUTE, json(status, body, { 'x-request-id': `req-${status}` }));
-    const error = await rejectionOf(getCustomer(true));
-    expect(error).toBeInstanceOf(Class);
-    expect(error).toBeInstanceOf(ApiError);
-    expect(error).toBeInstanceOf(finexer.PorticoError);
-    expect((error as Error).constructor).toBe(Class);
-    expect(error).toMatchObject({ code, status, body, method: 'GET', path: '/customers/{id}', requestId: `req-${status}` });
-    expect((error as Error).message).toBe(`GET /customers/{id} failed with HTTP ${status}: failure ${status} (request id req-${status})`);
-    expect((error as Error).name).toBe(Class.name);
-  });
+  it.each(families.map(([status, Class, code]) => [status, Class.name, Class, code] as const))(
+    'HTTP %i -> %s',
+    async (status, _name, Class, code) => {
+      const body = { error: { message: `failure ${status}`, code: `E${status}` } };
+      server.inject(ROUTE, json(status, body, { 'x-request-id': `req-${status}` }));
+      const error = await rejectionOf(getCustomer(true));
+      expect(error).toBeInstanceOf(Class);
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error).toBeInstanceOf(finexer.PorticoError);
+      expect((error as Error).constructor).toBe(Class);
+      expect(error).toMatchObject({ code, status, body, method: 'GET', path: '/customers/{id}', requestId: `req-${status}` });
+      expect((error as Error).message).toBe(`GET /customers/{id} failed with HTTP ${status}: failure ${status} (request id req-${status})`);
+      expect((error as Error).name).toBe(Class.name);
+    },
+  );
 
   it.each([
     ['Content-Length: 0', { 'content-length': '0' }],
@@ -108,10 +113,17 @@ describe('typed errors: status families in the throwing style', () => {
     server.inject('POST /v2/organization/4821/expert/jdoe/tagline', json(400, { success: false, msg: 'tagline too long' }));
     const client = expertfile.createClient({ baseUrl: `${server.url}/v2`, throwOnError: true });
     const error = await rejectionOf(
-      client.POST('/organization/{corporation}/expert/{username}/tagline', { params: { path: { corporation: 4821, username: 'jdoe' } }, body: { tagline: 'x'.repeat(500) } } as never),
+      client.POST('/organization/{corporation}/expert/{username}/tagline', {
+        params: { path: { corporation: 4821, username: 'jdoe' } },
+        body: { tagline: 'x'.repeat(500) },
+      } as never),
     );
     expect(error).toBeInstanceOf(BadRequestError);
-    expect(error).toMatchObject({ method: 'POST', path: '/organization/{corporation}/expert/{username}/tagline', body: { msg: 'tagline too long' } });
+    expect(error).toMatchObject({
+      method: 'POST',
+      path: '/organization/{corporation}/expert/{username}/tagline',
+      body: { msg: 'tagline too long' },
+    });
   });
 
   it('a body field named like a credential is intact on `body` but redacted when printed', async () => {
@@ -120,7 +132,12 @@ describe('typed errors: status families in the throwing style', () => {
     expect(error.body.access_token).toBe('at-leaked-by-server-123');
     expect(inspect(error, { depth: Infinity })).not.toContain('at-leaked-by-server-123');
     expect(JSON.stringify(error)).not.toContain('at-leaked-by-server-123');
-    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name: 'AuthenticationError', code: 'authentication_failed', status: 401, body: { access_token: '[redacted]' } });
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({
+      name: 'AuthenticationError',
+      code: 'authentication_failed',
+      status: 401,
+      body: { access_token: '[redacted]' },
+    });
   });
 
   it('a transport failure is its own class with a stable code', async () => {
@@ -138,7 +155,9 @@ describe('typed errors: status families in the throwing style', () => {
 describe('typed errors: failure envelopes at HTTP 200', () => {
   const EXPERT = 'GET /v2/organization/4821/expert/jdoe';
   const getExpert = <T extends boolean>(throwOnError: T) =>
-    expertfile.createClient({ baseUrl: `${server.url}/v2`, throwOnError }).GET('/organization/{corporation}/expert/{username}', { params: { path: { corporation: 4821, username: 'jdoe' } } });
+    expertfile
+      .createClient({ baseUrl: `${server.url}/v2`, throwOnError })
+      .GET('/organization/{corporation}/expert/{username}', { params: { path: { corporation: 4821, username: 'jdoe' } } });
 
   it('ExpertFile `success: false` is `{ error }`, never data', async () => {
     server.inject(EXPERT, json(200, { success: false, msg: 'Expert not found' }));
@@ -152,17 +171,29 @@ describe('typed errors: failure envelopes at HTTP 200', () => {
     server.inject(EXPERT, json(200, { success: false, msg: 'Expert not found' }, { 'x-request-id': 'req-env' }));
     const error = await rejectionOf(getExpert(true));
     expect(error).toBeInstanceOf(EnvelopeError);
-    expect(error).toMatchObject({ code: 'envelope_failure', status: 200, method: 'GET', path: '/organization/{corporation}/expert/{username}', requestId: 'req-env', body: { success: false, msg: 'Expert not found' } });
+    expect(error).toMatchObject({
+      code: 'envelope_failure',
+      status: 200,
+      method: 'GET',
+      path: '/organization/{corporation}/expert/{username}',
+      requestId: 'req-env',
+      body: { success: false, msg: 'Expert not found' },
+    });
     expect((error as Error).message).toContain('Expert not found');
   });
 
   const DAPI = 'POST /v2/data/balance/get';
   const getBalance = <T extends boolean>(throwOnError: T) =>
-    dapi.createClient({ baseUrl: `${server.url}/v2`, auth: { accessToken: 'dapi-token' }, throwOnError }).POST('/data/balance/get', { body: { appSecret: 'app-secret-x', userSecret: 'user-secret-x', accountID: 'acc_1' } });
+    dapi
+      .createClient({ baseUrl: `${server.url}/v2`, auth: { accessToken: 'dapi-token' }, throwOnError })
+      .POST('/data/balance/get', { body: { appSecret: 'app-secret-x', userSecret: 'user-secret-x', accountID: 'acc_1' } });
 
   it.each([
     ['success: false', { success: false, status: 'failed', type: 'BANK_ERROR', msg: 'The bank is not responding' }],
-    ['status: "failed" (success: true)', { success: true, status: 'failed', type: 'INVALID_CREDENTIALS', msg: 'Wrong username or password' }],
+    [
+      'status: "failed" (success: true)',
+      { success: true, status: 'failed', type: 'INVALID_CREDENTIALS', msg: 'Wrong username or password' },
+    ],
     ['success: false without a status', { success: false, type: 'UNAUTHORIZED', msg: 'Invalid app secret' }],
   ])('Dapi %s is `{ error }`, never data', async (_name, body) => {
     server.inject(DAPI, json(200, body));
@@ -175,7 +206,13 @@ describe('typed errors: failure envelopes at HTTP 200', () => {
     server.inject(DAPI, json(200, { success: true, status: 'failed', type: 'INVALID_CREDENTIALS', msg: 'Wrong username or password' }));
     const error = await rejectionOf(getBalance(true));
     expect(error).toBeInstanceOf(EnvelopeError);
-    expect(error).toMatchObject({ code: 'envelope_failure', providerCode: 'INVALID_CREDENTIALS', status: 200, method: 'POST', path: '/data/balance/get' });
+    expect(error).toMatchObject({
+      code: 'envelope_failure',
+      providerCode: 'INVALID_CREDENTIALS',
+      status: 200,
+      method: 'POST',
+      path: '/data/balance/get',
+    });
     expect((error as Error).message).toBe('POST /data/balance/get failed with HTTP 200: Wrong username or password');
   });
 

@@ -12,7 +12,7 @@ import * as expertfile from '../../expertfile/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
 import { ConnectionError, RateLimitError, ServerError, TimeoutError } from '../src/index.ts';
 import { backoffMs, retryAfterMs } from '../src/transport.ts';
-import { drive, json, MemoryLogger, rejectionOf, retrySteps, startServer, until, type Reply, type TestServer } from './helpers.ts';
+import { drive, json, MemoryLogger, type Reply, rejectionOf, retrySteps, startServer, type TestServer, until } from './helpers.ts';
 
 const T0 = Date.UTC(2025, 0, 15, 12, 0, 0); // a whole second, so HTTP dates are exact
 const CUSTOMER = { id: 'cus_1', object: 'customer', name: 'Jane Smith', email: 'jane@example.com' };
@@ -101,7 +101,11 @@ describe('fault injection: connection reset', () => {
         resetNow();
         return response;
       };
-      const client = finexer.createClient({ baseUrl: `http://127.0.0.1:${(raw.address() as AddressInfo).port}`, fetch: fetchThenReset, maxRetries: 0 });
+      const client = finexer.createClient({
+        baseUrl: `http://127.0.0.1:${(raw.address() as AddressInfo).port}`,
+        fetch: fetchThenReset,
+        maxRetries: 0,
+      });
       const error = await rejectionOf(getCustomer(client));
       expect(error).toBeInstanceOf(ConnectionError);
       expect(error).toMatchObject({ code: 'connection_error', method: 'GET', path: '/customers/{id}' });
@@ -222,7 +226,10 @@ describe('fault injection: 429 storm with Retry-After', () => {
     expect(response.status).toBe(429);
     expect(server.arrivals).toHaveLength(1);
     expect(logger.retryDelays()).toEqual([]);
-    expect(logger.lines.find((l) => l.level === 'warn')).toMatchObject({ message: expect.stringContaining('maxRetryDelay'), fields: { retryAfterMs: 120_000 } });
+    expect(logger.lines.find((l) => l.level === 'warn')).toMatchObject({
+      message: expect.stringContaining('maxRetryDelay'),
+      fields: { retryAfterMs: 120_000 },
+    });
   });
 
   it('a client maxRetryDelay caps what is waited for', async () => {
@@ -255,20 +262,32 @@ describe('fault injection: 503 then success, and where retries are allowed', () 
 
   const record = { id: 7, firstName: 'Marie' };
   const operations = [
-    { name: 'GET (finexer)', retried: true, route: 'GET /customers/cus_1', ok: json(200, CUSTOMER), call: () => getCustomer(finexer.createClient(options())) },
+    {
+      name: 'GET (finexer)',
+      retried: true,
+      route: 'GET /customers/cus_1',
+      ok: json(200, CUSTOMER),
+      call: () => getCustomer(finexer.createClient(options())),
+    },
     {
       name: 'PUT (dexero-fd)',
       retried: true,
       route: 'PUT /records/7.json',
       ok: json(200, record),
-      call: () => dexero.createClient(options()).PUT('/records/{recordId}.{format}', { params: { path: { recordId: 7 } }, body: { firstName: 'Marie' } }),
+      call: () =>
+        dexero
+          .createClient(options())
+          .PUT('/records/{recordId}.{format}', { params: { path: { recordId: 7 } }, body: { firstName: 'Marie' } }),
     },
     {
       name: 'DELETE (expertfile)',
       retried: true,
       route: 'DELETE /organization/4821/expert/jdoe',
       ok: json(200, { success: true, data: { id: 1, deleted: true } }),
-      call: () => expertfile.createClient(options()).DELETE('/organization/{corporation}/expert/{username}', { params: { path: { corporation: 4821, username: 'jdoe' } } }),
+      call: () =>
+        expertfile
+          .createClient(options())
+          .DELETE('/organization/{corporation}/expert/{username}', { params: { path: { corporation: 4821, username: 'jdoe' } } }),
     },
     {
       name: 'a Dapi POST marked x-portico-retry-safe',
@@ -289,7 +308,10 @@ describe('fault injection: 503 then success, and where retries are allowed', () 
       retried: false,
       route: 'POST /payment/transfer/create',
       ok: json(200, { success: true, status: 'done' }),
-      call: () => dapi.createClient(options()).POST('/payment/transfer/create', { body: { appSecret: 'app-secret', userSecret: 'user-secret', transfer: {} } } as never),
+      call: () =>
+        dapi
+          .createClient(options())
+          .POST('/payment/transfer/create', { body: { appSecret: 'app-secret', userSecret: 'user-secret', transfer: {} } } as never),
     },
     {
       name: 'a PUT whose body is a ReadableStream (cannot be replayed)',

@@ -3,10 +3,10 @@
 // and a driver that moves vitest's fake clock only when the client sleeps.
 import { inspect } from 'node:util';
 import { expect, vi } from 'vitest';
-import { LoopbackServer, type Handler, type Reply } from '../../testing/src/http.ts';
+import { type Handler, LoopbackServer, type Reply } from '../../testing/src/http.ts';
 import type { Logger } from '../src/log.ts';
 
-export { json, bearerOf, jsonOf, type RecordedRequest, type Reply, type Handler } from '../../testing/src/http.ts';
+export { bearerOf, type Handler, json, jsonOf, type RecordedRequest, type Reply } from '../../testing/src/http.ts';
 
 /** A LoopbackServer whose routes a test sets, noting the (possibly fake) clock at each arrival. */
 export class TestServer extends LoopbackServer {
@@ -96,7 +96,11 @@ export function renderings(error: unknown): string[] {
 
 /** Each secret in the spellings a server echo or a log could use. */
 function spellings(secrets: readonly string[]): string[] {
-  return [...new Set(secrets.flatMap((s) => [s, encodeURIComponent(s), new URLSearchParams({ v: s }).toString().slice(2), JSON.stringify(s).slice(1, -1)]))];
+  return [
+    ...new Set(
+      secrets.flatMap((s) => [s, encodeURIComponent(s), new URLSearchParams({ v: s }).toString().slice(2), JSON.stringify(s).slice(1, -1)]),
+    ),
+  ];
 }
 
 export function expectNoSecretsIn(texts: readonly string[], secrets: readonly string[], where: string): void {
@@ -104,7 +108,6 @@ export function expectNoSecretsIn(texts: readonly string[], secrets: readonly st
     for (const secret of spellings(secrets)) expect(text.includes(secret), `${where} leaked ${secret}: ${text.slice(0, 400)}`).toBe(false);
   }
 }
-
 
 /** A recognisable secret value: long enough that redaction treats it as a credential. */
 export function canary(kind: string): string {

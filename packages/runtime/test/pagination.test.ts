@@ -7,7 +7,7 @@ import * as expertfile from '../../expertfile/src/index.ts';
 import * as fdx from '../../fdx/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
 import { AuthenticationError, EnvelopeError, PaginationLoopError, ServerError } from '../src/index.ts';
-import { json, rejectionOf, startServer, type RecordedRequest, type TestServer } from './helpers.ts';
+import { json, type RecordedRequest, rejectionOf, startServer, type TestServer } from './helpers.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -30,7 +30,10 @@ function fdxAccounts(request: RecordedRequest) {
   if (start === undefined) return json(400, { code: 701, message: 'bad offset' });
   const limit = Number(request.query.get('limit') ?? 2);
   const end = start + limit;
-  return json(200, { page: end < ACCOUNTS.length ? { nextOffset: `cur-${end}`, totalElements: ACCOUNTS.length } : { totalElements: ACCOUNTS.length }, accounts: ACCOUNTS.slice(start, end) });
+  return json(200, {
+    page: end < ACCOUNTS.length ? { nextOffset: `cur-${end}`, totalElements: ACCOUNTS.length } : { totalElements: ACCOUNTS.length },
+    accounts: ACCOUNTS.slice(start, end),
+  });
 }
 
 // ExpertFile: page_from is an item offset, page_size the page length, data.total the size of the whole list.
@@ -42,7 +45,12 @@ function expertfileExperts(request: RecordedRequest) {
 }
 
 // Finexer: paging.next is the full URL of the next page, on the provider's own host.
-const CUSTOMERS = Array.from({ length: 5 }, (_, i) => ({ id: `cus_${i + 1}`, object: 'customer', name: `Customer ${i + 1}`, email: `c${i + 1}@example.com` }));
+const CUSTOMERS = Array.from({ length: 5 }, (_, i) => ({
+  id: `cus_${i + 1}`,
+  object: 'customer',
+  name: `Customer ${i + 1}`,
+  email: `c${i + 1}@example.com`,
+}));
 function finexerCustomers(request: RecordedRequest) {
   const after = request.query.get('starting_after');
   const limit = Number(request.query.get('limit') ?? 10);
@@ -70,7 +78,7 @@ interface Scheme {
 
 const token = 'paging-test-token';
 const schemes: Record<string, () => Scheme> = {
-  "FDX: page.nextOffset -> offset": () => {
+  'FDX: page.nextOffset -> offset': () => {
     const client = fdx.createClient({ baseUrl: `${server.url}/fdx/v4`, auth: { accessToken: token } });
     return {
       route: 'GET /fdx/v4/accounts',
@@ -81,14 +89,27 @@ const schemes: Record<string, () => Scheme> = {
     };
   },
   'ExpertFile: page_from / page_size / data.total': () => {
-    const client = expertfile.createClient({ baseUrl: `${server.url}/v2`, auth: { clientId: 'x', clientSecret: 'y', tokenUrl: `${server.url}/v2/oauth/token` } });
-    server.on('POST /v2/oauth/token', () => json(200, { success: true, data: { accessToken: token, accessTokenExpiresAt: '2999-01-01T00:00:00Z', client: 'x', user: 4821, scope: true } }));
+    const client = expertfile.createClient({
+      baseUrl: `${server.url}/v2`,
+      auth: { clientId: 'x', clientSecret: 'y', tokenUrl: `${server.url}/v2/oauth/token` },
+    });
+    server.on('POST /v2/oauth/token', () =>
+      json(200, {
+        success: true,
+        data: { accessToken: token, accessTokenExpiresAt: '2999-01-01T00:00:00Z', client: 'x', user: 4821, scope: true },
+      }),
+    );
     return {
       route: 'GET /v2/organization/4821/expert',
       all: EXPERTS,
       pageSize: 3,
       pages: ['page_size=3', 'page_size=3&page_from=3', 'page_size=3&page_from=6'],
-      walk: (options) => client.paginate('/organization/{corporation}/expert', { params: { path: { corporation: 4821 }, query: { page_size: 3 } } }, options),
+      walk: (options) =>
+        client.paginate(
+          '/organization/{corporation}/expert',
+          { params: { path: { corporation: 4821 }, query: { page_size: 3 } } },
+          options,
+        ),
     };
   },
   'Finexer: paging.next (a full URL)': () => {
@@ -155,7 +176,8 @@ for (const [name, make] of Object.entries(schemes)) {
 describe('pagination: failures', () => {
   it('a provider that repeats a cursor stops the walk with PaginationLoopError instead of looping', async () => {
     const stuck = 'https://api.finexer.com/customers?starting_after=cus_2&limit=2';
-    for (let i = 0; i < 3; i++) server.inject('GET /customers', json(200, { data: CUSTOMERS.slice(0, 2), count: 2, paging: { total: 5, next: stuck } }));
+    for (let i = 0; i < 3; i++)
+      server.inject('GET /customers', json(200, { data: CUSTOMERS.slice(0, 2), count: 2, paging: { total: 5, next: stuck } }));
     const client = finexer.createClient({ baseUrl: server.url, auth: { accessToken: token } });
     const error = await rejectionOf(collect(client.paginate('/customers', {})));
     expect(error).toBeInstanceOf(PaginationLoopError);
@@ -164,7 +186,14 @@ describe('pagination: failures', () => {
   });
 
   it('an error page ends the walk with the typed error, even without throwOnError', async () => {
-    server.inject('GET /customers', json(200, { data: CUSTOMERS.slice(0, 2), count: 2, paging: { total: 5, next: 'https://api.finexer.com/customers?starting_after=cus_2&limit=2' } }));
+    server.inject(
+      'GET /customers',
+      json(200, {
+        data: CUSTOMERS.slice(0, 2),
+        count: 2,
+        paging: { total: 5, next: 'https://api.finexer.com/customers?starting_after=cus_2&limit=2' },
+      }),
+    );
     server.inject('GET /customers', json(401, { error: { message: 'token expired' } }, { 'x-request-id': 'req-p2' }));
     const client = finexer.createClient({ baseUrl: server.url, auth: { accessToken: token } });
     const seen: unknown[] = [];
@@ -174,12 +203,25 @@ describe('pagination: failures', () => {
       })(),
     );
     expect(error).toBeInstanceOf(AuthenticationError);
-    expect(error).toMatchObject({ status: 401, method: 'GET', path: '/customers', requestId: 'req-p2', body: { error: { message: 'token expired' } } });
+    expect(error).toMatchObject({
+      status: 401,
+      method: 'GET',
+      path: '/customers',
+      requestId: 'req-p2',
+      body: { error: { message: 'token expired' } },
+    });
     expect(seen).toHaveLength(2);
   });
 
   it('an error status with an empty body ends the walk too', async () => {
-    server.inject('GET /customers', json(200, { data: CUSTOMERS.slice(0, 2), count: 2, paging: { total: 5, next: 'https://api.finexer.com/customers?starting_after=cus_2&limit=2' } }));
+    server.inject(
+      'GET /customers',
+      json(200, {
+        data: CUSTOMERS.slice(0, 2),
+        count: 2,
+        paging: { total: 5, next: 'https://api.finexer.com/customers?starting_after=cus_2&limit=2' },
+      }),
+    );
     server.inject('GET /customers', { status: 503, headers: { 'content-length': '0' }, body: '' });
     const client = finexer.createClient({ baseUrl: server.url, maxRetries: 0 });
     const error = await rejectionOf(collect(client.paginate('/customers', {})));
@@ -194,7 +236,10 @@ describe('pagination: failures', () => {
     const seen: unknown[] = [];
     const error = await rejectionOf(
       (async () => {
-        for await (const item of client.paginate('/organization/{corporation}/expert', { params: { path: { corporation: 4821 }, query: { page_size: 3 } } })) seen.push(item);
+        for await (const item of client.paginate('/organization/{corporation}/expert', {
+          params: { path: { corporation: 4821 }, query: { page_size: 3 } },
+        }))
+          seen.push(item);
       })(),
     );
     expect(error).toBeInstanceOf(EnvelopeError);

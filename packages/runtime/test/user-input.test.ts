@@ -4,16 +4,24 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as dapi from '../../dapi/src/index.ts';
 import { EnvelopeError, UserInputRoundsExceededError } from '../src/index.ts';
-import { json, jsonOf, rejectionOf, startServer, type RecordedRequest, type TestServer } from './helpers.ts';
+import { json, jsonOf, type RecordedRequest, rejectionOf, startServer, type TestServer } from './helpers.ts';
 
 const ROUTE = 'POST /v2/data/accounts/get';
 const TOKEN = 'dapi-user-input-token';
 const secrets = { appSecret: 'app-secret-for-user-input', userSecret: 'user-secret-for-user-input' };
 
 const otp = { id: 'otp', query: 'Enter the code we sent to your phone', answer: '', index: 0, queryType: 'text' } as const;
-const choice = { id: 'multiple_choice', query: 'Which card do you hold?', answer: '', index: 0, queryType: 'text', queryOptions: ['Visa 4242', 'Mastercard 5454'] } as const;
+const choice = {
+  id: 'multiple_choice',
+  query: 'Which card do you hold?',
+  answer: '',
+  index: 0,
+  queryType: 'text',
+  queryOptions: ['Visa 4242', 'Mastercard 5454'],
+} as const;
 const accounts = [{ id: 'acc_1', name: 'Current account', iban: 'AE070331234567890123456', currency: { code: 'AED', name: 'UAE Dirham' } }];
-const pending = (userInputs: readonly unknown[]) => json(200, { success: true, status: 'user_input_required', operationID: 'op-42', userInputs });
+const pending = (userInputs: readonly unknown[]) =>
+  json(200, { success: true, status: 'user_input_required', operationID: 'op-42', userInputs });
 
 let server: TestServer;
 beforeAll(async () => {
@@ -30,9 +38,14 @@ function bank(request: RecordedRequest) {
   const body = jsonOf(request) ?? {};
   const [input] = (body.userInputs as { id: string; answer: string }[] | undefined) ?? [];
   if (body.operationID === undefined) return pending([otp]);
-  if (body.operationID !== 'op-42') return json(200, { success: false, status: 'failed', type: 'INVALID_OPERATION', msg: 'unknown operation' });
-  if (input?.id === 'otp') return input.answer === '123456' ? pending([choice]) : json(200, { success: false, status: 'failed', type: 'INVALID_OTP', msg: 'The code is wrong' });
-  if (input?.id === 'multiple_choice' && input.answer === '1') return json(200, { success: true, status: 'done', operationID: 'op-42', accounts });
+  if (body.operationID !== 'op-42')
+    return json(200, { success: false, status: 'failed', type: 'INVALID_OPERATION', msg: 'unknown operation' });
+  if (input?.id === 'otp')
+    return input.answer === '123456'
+      ? pending([choice])
+      : json(200, { success: false, status: 'failed', type: 'INVALID_OTP', msg: 'The code is wrong' });
+  if (input?.id === 'multiple_choice' && input.answer === '1')
+    return json(200, { success: true, status: 'done', operationID: 'op-42', accounts });
   return json(200, { success: false, status: 'failed', type: 'INVALID_ANSWER', msg: 'wrong answer' });
 }
 
@@ -89,9 +102,17 @@ describe('Dapi user input', () => {
   it('a failed round throws an EnvelopeError in the throwing style', async () => {
     server.inject(ROUTE, bank, { times: 3 });
     const throwing = dapi.createClient({ baseUrl: `${server.url}/v2`, auth: { accessToken: TOKEN }, throwOnError: true });
-    const error = await rejectionOf(dapi.withUserInput(throwing, '/data/accounts/get', { body: secrets }, answering({ otp: '123456', multiple_choice: '0' }).answer));
+    const error = await rejectionOf(
+      dapi.withUserInput(throwing, '/data/accounts/get', { body: secrets }, answering({ otp: '123456', multiple_choice: '0' }).answer),
+    );
     expect(error).toBeInstanceOf(EnvelopeError);
-    expect(error).toMatchObject({ code: 'envelope_failure', providerCode: 'INVALID_ANSWER', status: 200, method: 'POST', path: '/data/accounts/get' });
+    expect(error).toMatchObject({
+      code: 'envelope_failure',
+      providerCode: 'INVALID_ANSWER',
+      status: 200,
+      method: 'POST',
+      path: '/data/accounts/get',
+    });
     expect((error as Error).message).toContain('wrong answer');
     expect(server.seen(ROUTE)).toHaveLength(3);
   });

@@ -2,7 +2,7 @@
 // the first response validated, never when validation is off, tried again
 // when the import fails; operations not listed take the spec's shared flags.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defineClient, ResponseValidationError, type ProviderSpec } from '../src/index.ts';
+import { defineClient, type ProviderSpec, ResponseValidationError } from '../src/index.ts';
 import { json, startServer, type TestServer } from './helpers.ts';
 
 let api: TestServer;
@@ -17,7 +17,12 @@ function specWith(load: () => Promise<unknown>): ProviderSpec {
   return {
     slug: 'large',
     defaultBaseUrl: api.url,
-    auth: { securityScheme: 'x', grants: ['client_credentials'], token: { url: '/t', clientAuthentication: 'none', bodyFormat: 'form', grants: {}, response: { accessToken: '/a' } }, apply: { header: 'Authorization', scheme: 'Bearer' } },
+    auth: {
+      securityScheme: 'x',
+      grants: ['client_credentials'],
+      token: { url: '/t', clientAuthentication: 'none', bodyFormat: 'form', grants: {}, response: { accessToken: '/a' } },
+      apply: { header: 'Authorization', scheme: 'Bearer' },
+    },
     operationDefaults: { requiresAuth: true },
     operations: { 'GET /user': {} },
     validation: load as ProviderSpec['validation'],
@@ -47,17 +52,22 @@ describe('validation data loaded on demand', () => {
 
   it('a failed import fails that call and is tried again on the next', async () => {
     let imports = 0;
-    const c = defineClient<any>(specWith(async () => {
-      if (imports++ === 0) throw new TypeError('chunk failed to load');
-      return SHAPES;
-    }))({}) as any;
+    const c = defineClient<any>(
+      specWith(async () => {
+        if (imports++ === 0) throw new TypeError('chunk failed to load');
+        return SHAPES;
+      }),
+    )({}) as any;
     await expect(c.GET('/repos')).rejects.toThrow('chunk failed to load');
     await expect(c.GET('/repos')).rejects.toBeInstanceOf(ResponseValidationError);
     expect(imports).toBe(2);
   });
 
   it('operations not listed take the shared flags: the token goes to /repos, not to /user', async () => {
-    const c = defineClient<any>(specWith(async () => SHAPES))({ auth: { accessToken: 'token-for-large-api' }, validateResponses: false }) as any;
+    const c = defineClient<any>(specWith(async () => SHAPES))({
+      auth: { accessToken: 'token-for-large-api' },
+      validateResponses: false,
+    }) as any;
     await c.GET('/repos');
     await c.GET('/user');
     expect(api.requests.map((r) => r.headers.authorization)).toEqual(['Bearer token-for-large-api', undefined]);

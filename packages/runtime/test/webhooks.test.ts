@@ -10,7 +10,11 @@ import { rejectionOf } from './helpers.ts';
 
 const SECRET = 'whsec_finexer_test_0123456789';
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
-const event = { id: 'evt_8KtR3wPz1NcY5d', type: 'consent.accepted', data: { object: { id: 'con_1', object: 'consent', status: 'authorized' } } };
+const event = {
+  id: 'evt_8KtR3wPz1NcY5d',
+  type: 'consent.accepted',
+  data: { object: { id: 'con_1', object: 'consent', status: 'authorized' } },
+};
 const body = JSON.stringify(event);
 
 function sign(raw: string, { secret = SECRET, at = NOW }: { secret?: string; at?: number } = {}): string {
@@ -40,7 +44,9 @@ describe('Finexer webhook verification', () => {
 
   it('a timestamp inside the 300 s tolerance, either side, is accepted', async () => {
     for (const skew of [-299_000, 299_000]) {
-      await expect(finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW + skew }) }, SECRET, { now: NOW })).resolves.toStrictEqual(event);
+      await expect(
+        finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW + skew }) }, SECRET, { now: NOW }),
+      ).resolves.toStrictEqual(event);
     }
   });
 
@@ -48,11 +54,17 @@ describe('Finexer webhook verification', () => {
     const tampered = body.replace('authorized', 'revoked');
     await refusal(finexer.verifyWebhook(tampered, { 'fx-signature': sign(body) }, SECRET, { now: NOW }), 'signature_mismatch');
     // Re-serialised JSON is not the body that was signed either.
-    await refusal(finexer.verifyWebhook(JSON.stringify(event, null, 2), { 'fx-signature': sign(body) }, SECRET, { now: NOW }), 'signature_mismatch');
+    await refusal(
+      finexer.verifyWebhook(JSON.stringify(event, null, 2), { 'fx-signature': sign(body) }, SECRET, { now: NOW }),
+      'signature_mismatch',
+    );
   });
 
   it('the wrong secret is refused: signature_mismatch', async () => {
-    await refusal(finexer.verifyWebhook(body, { 'fx-signature': sign(body, { secret: 'whsec_someone_else' }) }, SECRET, { now: NOW }), 'signature_mismatch');
+    await refusal(
+      finexer.verifyWebhook(body, { 'fx-signature': sign(body, { secret: 'whsec_someone_else' }) }, SECRET, { now: NOW }),
+      'signature_mismatch',
+    );
   });
 
   it('a signature for another timestamp is refused: signature_mismatch', async () => {
@@ -62,10 +74,19 @@ describe('Finexer webhook verification', () => {
   });
 
   it('a stale or future timestamp is refused: stale_timestamp', async () => {
-    await refusal(finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW - 301_000 }) }, SECRET, { now: NOW }), 'stale_timestamp');
-    await refusal(finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW + 301_000 }) }, SECRET, { now: NOW }), 'stale_timestamp');
+    await refusal(
+      finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW - 301_000 }) }, SECRET, { now: NOW }),
+      'stale_timestamp',
+    );
+    await refusal(
+      finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW + 301_000 }) }, SECRET, { now: NOW }),
+      'stale_timestamp',
+    );
     // A caller's own tolerance replaces the spec's.
-    await refusal(finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW - 61_000 }) }, SECRET, { now: NOW, toleranceSec: 60 }), 'stale_timestamp');
+    await refusal(
+      finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW - 61_000 }) }, SECRET, { now: NOW, toleranceSec: 60 }),
+      'stale_timestamp',
+    );
   });
 
   it.each([
@@ -90,7 +111,10 @@ describe('Finexer webhook verification', () => {
   });
 
   it('a refusal never shows the secret or the expected signature', async () => {
-    const error = await refusal(finexer.verifyWebhook(body.replace('authorized', 'revoked'), { 'fx-signature': sign(body) }, SECRET, { now: NOW }), 'signature_mismatch');
+    const error = await refusal(
+      finexer.verifyWebhook(body.replace('authorized', 'revoked'), { 'fx-signature': sign(body) }, SECRET, { now: NOW }),
+      'signature_mismatch',
+    );
     const expected = sign(body.replace('authorized', 'revoked')).split(';s=')[1]!;
     for (const text of [error.message, JSON.stringify(error), String(error.stack)]) {
       expect(text).not.toContain(SECRET);

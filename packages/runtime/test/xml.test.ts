@@ -1,10 +1,11 @@
 // Group 3: Dexero FD answers the same operation in JSON (`.json`) or XML
 // (`.xml`); the client must hand back the same object either way, as the
 // TypeScript types promise, and must send XML when asked to.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { ConfigurationError } from '@portico/auth';
-import * as dexero from '../../dexero-fd/src/index.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spec as dexeroSpec } from '../../dexero-fd/src/generated/spec.ts';
+import * as dexero from '../../dexero-fd/src/index.ts';
 import { defineClient, NotFoundError } from '../src/index.ts';
 import { json, startServer, type TestServer } from './helpers.ts';
 
@@ -43,7 +44,8 @@ const marieXml = `<record id="1024">
     <updatedAt>2024-03-18T14:05:00Z</updatedAt>
   </record>`;
 const acmeXml = `<record id="7"><type>organization</type><organizationName>Smith &amp; &lt;Sons&gt;</organizationName><active>false</active></record>`;
-const list = (...records: string[]) => `<?xml version="1.0" encoding="UTF-8"?>\n<recordList>\n  <records>${records.join('')}</records>\n</recordList>\n`;
+const list = (...records: string[]) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<recordList>\n  <records>${records.join('')}</records>\n</recordList>\n`;
 const xml = (status: number, body: string) => ({ status, headers: { 'content-type': 'application/xml; charset=utf-8' }, body });
 
 let server: TestServer;
@@ -103,16 +105,27 @@ describe('XML and JSON representations (dexero-fd)', () => {
     server.inject('GET /records.xml', xml(404, '<error><code>404</code><message>No such record</message></error>'));
     const throwing = dexero.createClient({ baseUrl: server.url, throwOnError: true });
     await expect(throwing.GET('/records.{format}', { params: { path: { format: 'xml' } } })).rejects.toSatisfy(
-      (e) => e instanceof NotFoundError && (e as NotFoundError).body !== undefined && (e as NotFoundError<{ message: string }>).body.message === 'No such record',
+      (e) =>
+        e instanceof NotFoundError &&
+        (e as NotFoundError).body !== undefined &&
+        (e as NotFoundError<{ message: string }>).body.message === 'No such record',
     );
   });
 
   it("a number that isn't one is a parse error, not a string smuggled into a number field", async () => {
     server.inject('GET /records.xml', xml(200, list('<record id="abc"/>')));
-    await expect(client.GET('/records.{format}', { params: { path: { format: 'xml' } } })).rejects.toMatchObject({ code: 'response_parse_error' });
+    await expect(client.GET('/records.{format}', { params: { path: { format: 'xml' } } })).rejects.toMatchObject({
+      code: 'response_parse_error',
+    });
   });
 
-  const input = { type: 'organization', organizationName: 'Smith & <Sons>', email: 'office@smith.example', active: false, address: { city: 'Québec', country: 'CA' } };
+  const input = {
+    type: 'organization',
+    organizationName: 'Smith & <Sons>',
+    email: 'office@smith.example',
+    active: false,
+    address: { city: 'Québec', country: 'CA' },
+  };
 
   it("create with format: 'xml' sends an XML body and decodes the XML answer like the JSON one", async () => {
     server.inject('POST /records.xml', xml(201, `<?xml version="1.0"?>${acmeXml}`));
@@ -135,7 +148,10 @@ describe('XML and JSON representations (dexero-fd)', () => {
 
   it("update with format: 'xml' sends XML too", async () => {
     server.inject('PUT /records/7.xml', xml(200, acmeXml));
-    const { data } = await client.PUT('/records/{recordId}.{format}', { params: { path: { recordId: 7, format: 'xml' } }, body: { active: true } });
+    const { data } = await client.PUT('/records/{recordId}.{format}', {
+      params: { path: { recordId: 7, format: 'xml' } },
+      body: { active: true },
+    });
     expect(server.requests[0]!.body).toBe('<?xml version="1.0" encoding="UTF-8"?><record><active>true</active></record>');
     expect(data).toStrictEqual(acme);
   });
@@ -149,10 +165,14 @@ describe('a spec that declares XML, bound without the codec', () => {
     server.inject('GET /records.json', json(200, { records: [marie] }));
     server.inject('GET /records.xml', xml(200, list(marieXml)));
     expect((await bare().GET('/records.{format}', {})).data).toStrictEqual({ records: [marie] });
-    const decoding = await bare().GET('/records.{format}', { params: { path: { format: 'xml' } } }).catch((error: unknown) => error);
+    const decoding = await bare()
+      .GET('/records.{format}', { params: { path: { format: 'xml' } } })
+      .catch((error: unknown) => error);
     expect(decoding).toBeInstanceOf(ConfigurationError);
     expect((decoding as Error).message).toContain('@portico/runtime/xml');
-    const encoding = await bare().POST('/records.{format}', { params: { path: { format: 'xml' } }, body: { active: true } }).catch((error: unknown) => error);
+    const encoding = await bare()
+      .POST('/records.{format}', { params: { path: { format: 'xml' } }, body: { active: true } })
+      .catch((error: unknown) => error);
     expect(encoding).toBeInstanceOf(ConfigurationError);
     expect(server.requests.map((r) => r.path)).toEqual(['/records.json', '/records.xml']);
   });

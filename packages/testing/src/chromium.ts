@@ -55,7 +55,13 @@ export async function loopbackOnly(page: Page): Promise<string[]> {
   return refused;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.svg': 'image/svg+xml', '.css': 'text/css', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.svg': 'image/svg+xml',
+  '.css': 'text/css',
+  '.json': 'application/json',
+};
 
 /** Serves a directory read-only on 127.0.0.1 (a built site), `/` as index.html. */
 export async function serveDirectory(root: string): Promise<{ url: string; close(): Promise<void> }> {

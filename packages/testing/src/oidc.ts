@@ -40,7 +40,8 @@ export interface OidcHarnessOptions {
   extraScopes?: string[];
 }
 
-const ownTokensOnly = async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId;
+const ownTokensOnly = async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) =>
+  token.clientId === client.clientId;
 
 export class OidcHarness {
   issuer = '';
@@ -106,9 +107,12 @@ export class OidcHarness {
       },
       pkce: { required: () => true },
       rotateRefreshToken: true,
-      issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+      issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
+        client.grantTypeAllowed('refresh_token'),
       findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
-      ...(this.#options.interactions === 'browser' ? {} : { interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` } }),
+      ...(this.#options.interactions === 'browser'
+        ? {}
+        : { interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` } }),
       ttl: {
         AccessToken: ttl,
         ClientCredentials: ttl,
@@ -169,10 +173,23 @@ export class OidcHarness {
         bodyFormat: 'form',
         grants: {
           client_credentials: { parameters: { grant_type: 'client_credentials', scope: '{scope}' } },
-          authorization_code: { parameters: { grant_type: 'authorization_code', code: '{code}', redirect_uri: '{redirectUri}', code_verifier: '{codeVerifier}' } },
+          authorization_code: {
+            parameters: {
+              grant_type: 'authorization_code',
+              code: '{code}',
+              redirect_uri: '{redirectUri}',
+              code_verifier: '{codeVerifier}',
+            },
+          },
           refresh_token: { parameters: { grant_type: 'refresh_token', refresh_token: '{refreshToken}' } },
         },
-        response: { accessToken: '/access_token', tokenType: '/token_type', refreshToken: '/refresh_token', scope: '/scope', expiresIn: '/expires_in' },
+        response: {
+          accessToken: '/access_token',
+          tokenType: '/token_type',
+          refreshToken: '/refresh_token',
+          scope: '/scope',
+          expiresIn: '/expires_in',
+        },
         error: { code: '/error', description: '/error_description', uri: '/error_uri' },
       },
       scope: { separator: ' ' },
@@ -195,7 +212,10 @@ export class OidcHarness {
   }
 
   /** RFC 7662 introspection, authenticated as `client`. */
-  async introspect(token: string, client: OidcClientCredentials = OIDC_CLIENTS.app): Promise<{ active: boolean; [claim: string]: unknown }> {
+  async introspect(
+    token: string,
+    client: OidcClientCredentials = OIDC_CLIENTS.app,
+  ): Promise<{ active: boolean; [claim: string]: unknown }> {
     const response = await fetch(`${this.issuer}/token/introspection`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -232,12 +252,18 @@ export class OidcHarness {
       result = { login: { accountId: OIDC_ACCOUNT } };
     } else {
       const grant = details.grantId
-        ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId: OIDC_ACCOUNT, clientId: String(details.params.client_id) }))
+        ? ((await provider.Grant.find(details.grantId)) ??
+          new provider.Grant({ accountId: OIDC_ACCOUNT, clientId: String(details.params.client_id) }))
         : new provider.Grant({ accountId: details.session?.accountId ?? OIDC_ACCOUNT, clientId: String(details.params.client_id) });
-      const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const missing = details.prompt.details as {
+        missingOIDCScope?: string[];
+        missingOIDCClaims?: string[];
+        missingResourceScopes?: Record<string, string[]>;
+      };
       if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+        grant.addResourceScope(indicator, scopes.join(' '));
       result = { consent: { grantId: await grant.save() } };
     }
     await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });

@@ -1,7 +1,7 @@
 // A real redis-server on 127.0.0.1 for tests: a free port, its own temp dir,
 // append-only persistence (so a stop and restart keeps the data, as a
 // production Redis would), stopped by its pid. Every wait is bounded.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,13 +38,33 @@ export class RedisServer {
     if (this.#process) return this;
     const child = spawn(
       REDIS_SERVER,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'yes', '--logfile', ''],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--protected-mode',
+        'yes',
+        '--logfile',
+        '',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#process = child;
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => fail(new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms:\n${output}`)),
+        START_TIMEOUT_MS,
+      );
       const fail = (error: Error) => {
         clearTimeout(timer);
         child.kill('SIGKILL');
@@ -81,7 +101,10 @@ export class RedisServer {
     }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     process.kill(child.pid!, 'SIGTERM');
-    const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), STOP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'),
+      STOP_TIMEOUT_MS,
+    );
     await exited;
     clearTimeout(timer);
     this.#process = undefined;

@@ -6,7 +6,14 @@
 // needs a compiler to load it.
 import { createClient as dexeroFdClient } from '@portico/dexero-fd';
 import { createClient as expertFileClient } from '@portico/expertfile';
-import { createClient as fdxClient, NotFoundError, oauth as fdxOAuth, PorticoError, ReauthorizationRequiredError, ResponseParseError } from '@portico/fdx';
+import {
+  createClient as fdxClient,
+  oauth as fdxOAuth,
+  NotFoundError,
+  PorticoError,
+  ReauthorizationRequiredError,
+  ResponseParseError,
+} from '@portico/fdx';
 import { verifyWebhook, WebhookVerificationError } from '@portico/finexer';
 
 /** A thrown value as data, with its cause chain. */
@@ -33,7 +40,11 @@ const STEPS = {
   /** ExpertFile, client credentials: one token, fetched once, sent on both calls. */
   async clientCredentials(c, state) {
     const ef = c.expertfile;
-    state.expertfile = expertFileClient({ baseUrl: ef.apiBaseUrl, throwOnError: true, auth: { clientId: ef.clientId, clientSecret: ef.clientSecret, tokenUrl: ef.tokenUrl } });
+    state.expertfile = expertFileClient({
+      baseUrl: ef.apiBaseUrl,
+      throwOnError: true,
+      auth: { clientId: ef.clientId, clientSecret: ef.clientSecret, tokenUrl: ef.tokenUrl },
+    });
     const init = { params: { path: { corporation: ef.organization }, query: { page_size: 2 } } };
     const first = await state.expertfile.GET('/organization/{corporation}/expert', init);
     const second = await state.expertfile.GET('/organization/{corporation}/expert', init);
@@ -44,7 +55,8 @@ const STEPS = {
   async pagination(c, state) {
     const usernames = [];
     const init = { params: { path: { corporation: c.expertfile.organization }, query: { page_size: 3 } } };
-    for await (const expert of state.expertfile.paginate('/organization/{corporation}/expert', init, { maxPages: 10 })) usernames.push(expert.username);
+    for await (const expert of state.expertfile.paginate('/organization/{corporation}/expert', init, { maxPages: 10 }))
+      usernames.push(expert.username);
     return { usernames };
   },
 
@@ -79,13 +91,19 @@ const STEPS = {
 
   /** A 404 from the API is a NotFoundError. */
   async notFound(_c, state) {
-    const error = await rejection(() => state.fdx.GET('/accounts/{accountId}', { params: { path: { accountId: 'missing' } } }), 'NotFoundError');
+    const error = await rejection(
+      () => state.fdx.GET('/accounts/{accountId}', { params: { path: { accountId: 'missing' } } }),
+      'NotFoundError',
+    );
     return { isNotFoundError: error instanceof NotFoundError, ...describe(error) };
   },
 
   /** A 200 whose JSON is cut off is a ResponseParseError, not a SyntaxError. */
   async malformedBody(_c, state) {
-    const error = await rejection(() => state.fdx.GET('/accounts/{accountId}', { params: { path: { accountId: 'broken' } } }), 'ResponseParseError');
+    const error = await rejection(
+      () => state.fdx.GET('/accounts/{accountId}', { params: { path: { accountId: 'broken' } } }),
+      'ResponseParseError',
+    );
     return { isResponseParseError: error instanceof ResponseParseError, ...describe(error) };
   },
 
@@ -93,14 +111,21 @@ const STEPS = {
   async webhook(c) {
     const w = c.webhook;
     const event = await verifyWebhook(w.body, { 'fx-signature': w.signature }, w.secret);
-    const tampered = await rejection(() => verifyWebhook(w.body.replace('authorized', 'revoked'), new Headers({ 'FX-Signature': w.signature }), w.secret), 'WebhookVerificationError');
+    const tampered = await rejection(
+      () => verifyWebhook(w.body.replace('authorized', 'revoked'), new Headers({ 'FX-Signature': w.signature }), w.secret),
+      'WebhookVerificationError',
+    );
     return { event, tampered: { isWebhookVerificationError: tampered instanceof WebhookVerificationError, ...describe(tampered) } };
   },
 
   /** Dexero FD answers in XML; the client decodes it to the typed object (client credentials with HTTP Basic). */
   async xml(c) {
     const d = c.dexeroFd;
-    const client = dexeroFdClient({ baseUrl: d.apiBaseUrl, throwOnError: true, auth: { clientId: d.clientId, clientSecret: d.clientSecret, tokenUrl: d.tokenUrl } });
+    const client = dexeroFdClient({
+      baseUrl: d.apiBaseUrl,
+      throwOnError: true,
+      auth: { clientId: d.clientId, clientSecret: d.clientSecret, tokenUrl: d.tokenUrl },
+    });
     const { data } = await client.GET('/records.{format}', { params: { path: { format: 'xml' } } });
     return data;
   },

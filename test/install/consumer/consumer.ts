@@ -43,29 +43,54 @@ async function consent(url: string): Promise<string> {
 export async function run(c: Config): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
 
-  const fd = dexeroFdClient({ baseUrl: c.dexeroFd.apiBaseUrl, throwOnError: true, auth: { clientId: c.dexeroFd.clientId, clientSecret: c.dexeroFd.clientSecret, tokenUrl: c.dexeroFd.tokenUrl } });
+  const fd = dexeroFdClient({
+    baseUrl: c.dexeroFd.apiBaseUrl,
+    throwOnError: true,
+    auth: { clientId: c.dexeroFd.clientId, clientSecret: c.dexeroFd.clientSecret, tokenUrl: c.dexeroFd.tokenUrl },
+  });
   const records = await fd.GET('/records.{format}', { params: { path: { format: 'json' } } });
   out['@portico/dexero-fd'] = `${records.response.status} records=${records.data.records.length}`;
 
-  const ef = expertFileClient({ baseUrl: c.expertfile.apiBaseUrl, throwOnError: true, auth: { clientId: c.expertfile.clientId, clientSecret: c.expertfile.clientSecret, tokenUrl: c.expertfile.tokenUrl } });
+  const ef = expertFileClient({
+    baseUrl: c.expertfile.apiBaseUrl,
+    throwOnError: true,
+    auth: { clientId: c.expertfile.clientId, clientSecret: c.expertfile.clientSecret, tokenUrl: c.expertfile.tokenUrl },
+  });
   const experts = await ef.GET('/organization/{corporation}/expert', { params: { path: { corporation: c.expertfile.organization } } });
   out['@portico/expertfile'] = `${experts.response.status} total=${experts.data.data.total}`;
 
-  const { accessToken } = await exchangeToken({ appSecret: c.dapi.appSecret, accessCode: c.dapi.accessCode, connectionID: c.dapi.connectionID }, { baseUrl: c.dapi.apiBaseUrl });
+  const { accessToken } = await exchangeToken(
+    { appSecret: c.dapi.appSecret, accessCode: c.dapi.accessCode, connectionID: c.dapi.connectionID },
+    { baseUrl: c.dapi.apiBaseUrl },
+  );
   const dapi = dapiClient({ baseUrl: c.dapi.apiBaseUrl, throwOnError: true, auth: { accessToken } });
   const identity = await dapi.POST('/data/identity/get', { body: { appSecret: c.dapi.appSecret, userSecret: c.dapi.userSecret } });
   out['@portico/dapi'] = `${identity.response.status} status=${identity.data.status}`;
 
-  const fx = finexerOAuth({ clientId: c.finexer.clientId, clientSecret: c.finexer.clientSecret, redirectUri: c.finexer.redirectUri, authorizationUrl: c.finexer.authorizationUrl, tokenUrl: c.finexer.tokenUrl });
+  const fx = finexerOAuth({
+    clientId: c.finexer.clientId,
+    clientSecret: c.finexer.clientSecret,
+    redirectUri: c.finexer.redirectUri,
+    authorizationUrl: c.finexer.authorizationUrl,
+    tokenUrl: c.finexer.tokenUrl,
+  });
   const fxRequest = await fx.authorizationUrl({ scope: ['customer_read'] });
   const fxTokens: Tokens = await fx.exchangeCode(await consent(fxRequest.url), { state: fxRequest.state });
   const finexer = finexerClient({ baseUrl: c.finexer.apiBaseUrl, throwOnError: true, auth: fx.session(fxTokens) });
   const customers = await finexer.GET('/customers');
   out['@portico/finexer'] = `${customers.response.status} count=${customers.data.count}`;
 
-  const fdxFlow = fdxOAuth({ clientId: c.fdx.clientId, clientSecret: c.fdx.clientSecret, redirectUri: c.fdx.redirectUri, baseUrl: c.fdx.authBaseUrl });
+  const fdxFlow = fdxOAuth({
+    clientId: c.fdx.clientId,
+    clientSecret: c.fdx.clientSecret,
+    redirectUri: c.fdx.redirectUri,
+    baseUrl: c.fdx.authBaseUrl,
+  });
   const fdxRequest = await fdxFlow.authorizationUrl({ scope: ['customers'] });
-  const fdxTokens = await fdxFlow.exchangeCode(await consent(fdxRequest.url), { state: fdxRequest.state, codeVerifier: fdxRequest.codeVerifier! });
+  const fdxTokens = await fdxFlow.exchangeCode(await consent(fdxRequest.url), {
+    state: fdxRequest.state,
+    codeVerifier: fdxRequest.codeVerifier!,
+  });
   const fdx = fdxClient({ baseUrl: c.fdx.apiBaseUrl, throwOnError: true, auth: fdxFlow.session(fdxTokens) });
   const customer = await fdx.GET('/customers/current');
   out['@portico/fdx'] = `${customer.response.status} customerId=${customer.data.customerId}`;

@@ -13,7 +13,17 @@ const passed = { metadata: 0, publint: 0, attw: 0 };
 
 describe('package gates', () => {
   it('finds the seven published packages', () => {
-    expect(packages.map((p) => p.manifest.name)).toEqual(expect.arrayContaining(['@portico/auth', '@portico/runtime', '@portico/dexero-fd', '@portico/finexer', '@portico/fdx', '@portico/expertfile', '@portico/dapi']));
+    expect(packages.map((p) => p.manifest.name)).toEqual(
+      expect.arrayContaining([
+        '@portico/auth',
+        '@portico/runtime',
+        '@portico/dexero-fd',
+        '@portico/finexer',
+        '@portico/fdx',
+        '@portico/expertfile',
+        '@portico/dapi',
+      ]),
+    );
   });
 
   it.each(names)('%s: README, LICENSE, repository, homepage, keywords, engines, publishConfig', (_name, { dir, folder }) => {
@@ -41,7 +51,13 @@ describe('the gates reject a broken package', () => {
     // No README, LICENSE, types or metadata; exports point at a file that is not there.
     writeFileSync(
       join(dir, 'package.json'),
-      JSON.stringify({ name: '@portico/broken', version: '1.0.0', type: 'module', exports: { '.': { default: './dist/index.js' }, './extra': './dist/missing.js' }, files: ['dist'] }),
+      JSON.stringify({
+        name: '@portico/broken',
+        version: '1.0.0',
+        type: 'module',
+        exports: { '.': { default: './dist/index.js' }, './extra': './dist/missing.js' },
+        files: ['dist'],
+      }),
     );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,7 +65,13 @@ describe('the gates reject a broken package', () => {
   it('metadata names each missing field', () => {
     const problems = metadataProblems(dir, 'broken');
     expect(problems).toEqual(
-      expect.arrayContaining(['README.md is missing or empty', 'LICENSE is missing or empty', 'publishConfig.provenance must be true', 'keywords must be a non-empty list', 'engines.node is not set']),
+      expect.arrayContaining([
+        'README.md is missing or empty',
+        'LICENSE is missing or empty',
+        'publishConfig.provenance must be true',
+        'keywords must be a non-empty list',
+        'engines.node is not set',
+      ]),
     );
   });
 
@@ -63,7 +85,16 @@ describe('the gates reject a broken package', () => {
       cpSync(dir, copy, { recursive: true });
       expect(await attwProblems(copy)).toEqual(['attw: the package ships no types']);
       writeFileSync(join(copy, 'dist/index.d.cts'), 'export declare const x: number;\n');
-      writeFileSync(join(copy, 'package.json'), JSON.stringify({ name: '@portico/broken', version: '1.0.0', type: 'module', exports: { '.': { types: './dist/index.d.cts', default: './dist/index.js' } }, files: ['dist'] }));
+      writeFileSync(
+        join(copy, 'package.json'),
+        JSON.stringify({
+          name: '@portico/broken',
+          version: '1.0.0',
+          type: 'module',
+          exports: { '.': { types: './dist/index.d.cts', default: './dist/index.js' } },
+          files: ['dist'],
+        }),
+      );
       expect((await attwProblems(copy)).join('\n')).toMatch(/^attw FalseCJS: /m);
     } finally {
       rmSync(copy, { recursive: true, force: true });
@@ -71,4 +102,6 @@ describe('the gates reject a broken package', () => {
   });
 });
 
-afterAll(() => console.log(`release: ${packages.length} packages; metadata ${passed.metadata}, publint ${passed.publint}, attw ${passed.attw} passed`));
+afterAll(() =>
+  console.log(`release: ${packages.length} packages; metadata ${passed.metadata}, publint ${passed.publint}, attw ${passed.attw} passed`),
+);

@@ -43,7 +43,13 @@ describe('spec-semver check on a released provider', () => {
     execFileSync('git', args, {
       cwd: repo,
       stdio: 'pipe',
-      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.test', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.test' },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@example.test',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@example.test',
+      },
     });
   const spec = (name: string) => writeFileSync(join(repo, 'specs/fixture/openapi.yaml'), readFileSync(join(fixtures, `${name}.yaml`)));
   const changeset = (bump: string | undefined) => {
@@ -71,7 +77,9 @@ describe('spec-semver check on a released provider', () => {
     changeset(undefined);
     const { code, out } = await check(repo);
     expect(code).toBe(1);
-    expect(out).toContain('@portico/fixture: specs/fixture/openapi.yaml changed since last release @portico/fixture@1.2.0 and needs a major release, but there is no changeset for @portico/fixture.');
+    expect(out).toContain(
+      '@portico/fixture: specs/fixture/openapi.yaml changed since last release @portico/fixture@1.2.0 and needs a major release, but there is no changeset for @portico/fixture.',
+    );
     expect(out).toContain('major: GET /accounts: query parameter region — added, required');
   });
 
@@ -115,7 +123,9 @@ describe('spec-semver check on a released provider', () => {
     git('commit', '-q', '-m', 'remove an endpoint');
     const without = await check(repo);
     expect(without.code).toBe(1);
-    expect(without.out).toMatch(/changed since HEAD~1 \([0-9a-f]{8}\) and needs a changeset \(first release, any bump\), but there is no changeset/);
+    expect(without.out).toMatch(
+      /changed since HEAD~1 \([0-9a-f]{8}\) and needs a changeset \(first release, any bump\), but there is no changeset/,
+    );
     changeset('minor');
     expect((await check(repo)).code).toBe(0);
   });

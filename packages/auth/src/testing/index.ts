@@ -51,7 +51,9 @@ function check(ok: boolean, what: string): void {
 // Stored tokens are JSON data: equal when their JSON is, key order aside.
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 
@@ -117,7 +119,10 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
         const key = freshKey();
         const v1 = (await store.set(key, sample(1), 0))!;
         const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? peer : store).set(key, sample(10 + i), v1)));
-        check(results.filter((r) => r !== undefined).length === 1, `exactly one of 10 concurrent writers wins (saw ${results.filter((r) => r !== undefined).length})`);
+        check(
+          results.filter((r) => r !== undefined).length === 1,
+          `exactly one of 10 concurrent writers wins (saw ${results.filter((r) => r !== undefined).length})`,
+        );
       }));
 
     it('delete removes the key; with a version, only while that version is stored', () =>
@@ -151,7 +156,10 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
             return i;
           });
         const results = await Promise.all(Array.from({ length: 12 }, (_, i) => run(i % 2 ? peer : store, i)));
-        check(results.every((r, i) => r === i), 'lock resolves with what fn returns');
+        check(
+          results.every((r, i) => r === i),
+          'lock resolves with what fn returns',
+        );
         check(most === 1, `one holder at a time (saw ${most} at once)`);
         check(order.length === 12, 'every holder ran');
         const boom = new Error('fn failed');

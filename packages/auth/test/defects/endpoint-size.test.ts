@@ -1,13 +1,18 @@
 // Defect 5: every token and revocation endpoint response is read within a
 // small limit (1 MiB), whatever its headers declare.
-import { describe, expect, it } from 'vitest';
+
 import { rejectionOf } from '@portico/testing';
+import { describe, expect, it } from 'vitest';
 import { ResponseTooLargeError, revokeToken } from '../../src/index.js';
 import { expectNoSecrets } from '../helpers.js';
 import { finexer, SECRET, tokenEndpoint } from './server.js';
 
 const chunk = Buffer.alloc(1024 * 1024, 0x20);
-const huge = (status: number) => () => ({ status, headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from('{"access_token":"a'), ...Array.from({ length: 200 }, () => chunk), Buffer.from('"}')]) });
+const huge = (status: number) => () => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.concat([Buffer.from('{"access_token":"a'), ...Array.from({ length: 200 }, () => chunk), Buffer.from('"}')]),
+});
 
 describe('token endpoint response size', () => {
   const endpoint = tokenEndpoint();
@@ -27,7 +32,9 @@ describe('token endpoint response size', () => {
     server().reset();
     server().inject('POST /revoke', huge(200));
     const tokens = { accessToken: 'access-0123456789', refreshToken: 'refresh-0123456789', tokenType: 'Bearer', raw: {} };
-    const error = await rejectionOf(revokeToken(finexer, tokens, { revocationUrl: `${server().url}/revoke`, clientId: 'c', clientSecret: SECRET }));
+    const error = await rejectionOf(
+      revokeToken(finexer, tokens, { revocationUrl: `${server().url}/revoke`, clientId: 'c', clientSecret: SECRET }),
+    );
     expect(error).toMatchObject({ code: 'response_too_large', limitBytes: 1024 * 1024 });
     expectNoSecrets(error, [SECRET, tokens.accessToken, tokens.refreshToken]);
   });

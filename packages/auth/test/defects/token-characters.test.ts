@@ -1,8 +1,9 @@
 // Defect 3: an access token a header cannot carry is refused where it
 // arrives (token response, static token, stored or given tokens), with a
 // typed error that does not contain it.
-import { describe, expect, it } from 'vitest';
+
 import { rejectionOf, tokenReply } from '@portico/testing';
+import { describe, expect, it } from 'vitest';
 import { createAuthenticator, createOAuthFlow, TokenResponseError } from '../../src/index.js';
 import { expectNoSecrets } from '../helpers.js';
 import { dexero, finexer, SECRET, tokenEndpoint } from './server.js';
@@ -48,9 +49,19 @@ describe('access tokens a header cannot carry', () => {
 
   it('a refresh token with a newline is a TokenResponseError without it', async () => {
     server().reset();
-    server().inject('POST /token', () => tokenReply(200, { access_token: 'at-0123456789', refresh_token: 'rt-0123456789\nabc', token_type: 'Bearer' }));
-    const flow = createOAuthFlow(finexer, { clientId: 'c', clientSecret: SECRET, redirectUri: 'https://app.example/cb', baseUrl: server().url, tokenUrl: `${server().url}/token` });
-    const error = await rejectionOf(flow.refresh({ accessToken: 'old-0123456789', refreshToken: 'refresh-0123456789', tokenType: 'Bearer', raw: {} }));
+    server().inject('POST /token', () =>
+      tokenReply(200, { access_token: 'at-0123456789', refresh_token: 'rt-0123456789\nabc', token_type: 'Bearer' }),
+    );
+    const flow = createOAuthFlow(finexer, {
+      clientId: 'c',
+      clientSecret: SECRET,
+      redirectUri: 'https://app.example/cb',
+      baseUrl: server().url,
+      tokenUrl: `${server().url}/token`,
+    });
+    const error = await rejectionOf(
+      flow.refresh({ accessToken: 'old-0123456789', refreshToken: 'refresh-0123456789', tokenType: 'Bearer', raw: {} }),
+    );
     expect(error).toBeInstanceOf(TokenResponseError);
     expectNoSecrets(error, ['rt-0123456789']);
   });

@@ -1,7 +1,8 @@
 // Token responses a hostile or broken server can send: each ends in a typed
 // error, or in tokens that are safe to put in a header and to store as JSON.
-import { beforeEach, describe, expect, it } from 'vitest';
+
 import { rejectionOf, tokenReply } from '@portico/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthFlow, TokenResponseError } from '../../src/index.js';
 import { finexer, SECRET, tokenEndpoint } from './server.js';
 
@@ -14,8 +15,19 @@ describe('token endpoint responses', () => {
   beforeEach(() => server().reset());
 
   it('expires_in: 1e308 is clamped to a finite expiry that survives JSON', async () => {
-    server().inject('POST /token', () => ({ status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: '{"access_token":"at-0123456789","token_type":"Bearer","expires_in":1e308}' }));
-    const flow = createOAuthFlow(finexer, { clientId: 'c', clientSecret: SECRET, redirectUri: 'https://app.example/cb', baseUrl: server().url, tokenUrl: `${server().url}/token`, now: () => NOW });
+    server().inject('POST /token', () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      body: '{"access_token":"at-0123456789","token_type":"Bearer","expires_in":1e308}',
+    }));
+    const flow = createOAuthFlow(finexer, {
+      clientId: 'c',
+      clientSecret: SECRET,
+      redirectUri: 'https://app.example/cb',
+      baseUrl: server().url,
+      tokenUrl: `${server().url}/token`,
+      now: () => NOW,
+    });
     const tokens = await flow.refresh({ accessToken: 'old-0123456789', refreshToken: 'refresh-0123456789', tokenType: 'Bearer', raw: {} });
     expect(Number.isFinite(tokens.expiresAt)).toBe(true);
     expect(tokens.expiresAt).toBeLessThanOrEqual(NOW + 10 * 366 * 24 * 3600 * 1000);
@@ -47,6 +59,8 @@ describe('stored expiry', () => {
 
   it.each(['soon', Number.NaN, {}])('expiresAt %s is a ConfigurationError', (expiresAt) => {
     const flow = createOAuthFlow(finexer, { clientId: 'c', clientSecret: SECRET, redirectUri: 'https://app.example/cb' });
-    expect(() => flow.session({ accessToken: 'at-0123456789', tokenType: 'Bearer', raw: {}, expiresAt } as never)).toThrow(expect.objectContaining({ code: 'configuration_error' }));
+    expect(() => flow.session({ accessToken: 'at-0123456789', tokenType: 'Bearer', raw: {}, expiresAt } as never)).toThrow(
+      expect.objectContaining({ code: 'configuration_error' }),
+    );
   });
 });

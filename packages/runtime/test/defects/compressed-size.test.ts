@@ -21,8 +21,17 @@ describe('maxResponseBytes and content-encoding', () => {
   it.each([200, 500])('a gzip body of 50 MiB (%i, Content-Length is the compressed size) is refused at 1 MiB', async (status) => {
     expect(bomb.length).toBeLessThan(MIB);
     server.reset();
-    server.on('GET /customers', () => ({ status, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(bomb.length) }, body: bomb }));
-    const client = finexer.createClient({ baseUrl: server.url, auth: { accessToken: 'static-token-0123456789' }, maxResponseBytes: MIB, maxRetries: 0 });
+    server.on('GET /customers', () => ({
+      status,
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(bomb.length) },
+      body: bomb,
+    }));
+    const client = finexer.createClient({
+      baseUrl: server.url,
+      auth: { accessToken: 'static-token-0123456789' },
+      maxResponseBytes: MIB,
+      maxRetries: 0,
+    });
     const error = await rejectionOf(client.GET('/customers', {}));
     expect(error).toBeInstanceOf(ResponseTooLargeError);
     expect(error).toMatchObject({ code: 'response_too_large', status, limitBytes: MIB });
@@ -31,8 +40,17 @@ describe('maxResponseBytes and content-encoding', () => {
   it('a small gzip body within the limit is read', async () => {
     server.reset();
     const small = gzipSync(Buffer.from('{"data":[],"count":0,"paging":{"total":0}}'));
-    server.on('GET /customers', () => ({ status: 200, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(small.length) }, body: small }));
-    const client = finexer.createClient({ baseUrl: server.url, auth: { accessToken: 'static-token-0123456789' }, maxResponseBytes: MIB, maxRetries: 0 });
+    server.on('GET /customers', () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(small.length) },
+      body: small,
+    }));
+    const client = finexer.createClient({
+      baseUrl: server.url,
+      auth: { accessToken: 'static-token-0123456789' },
+      maxResponseBytes: MIB,
+      maxRetries: 0,
+    });
     const { data } = await client.GET('/customers', {});
     expect(data).toEqual({ data: [], count: 0, paging: { total: 0 } });
   });

@@ -25,7 +25,12 @@ describe('a 5xx HTML page', () => {
   });
 
   it('throws ServerError with throwOnError', async () => {
-    const client = finexer.createClient({ baseUrl: server.url, auth: { accessToken: 'static-token-0123456789' }, maxRetries: 0, throwOnError: true });
+    const client = finexer.createClient({
+      baseUrl: server.url,
+      auth: { accessToken: 'static-token-0123456789' },
+      maxRetries: 0,
+      throwOnError: true,
+    });
     const error = await rejectionOf(client.GET('/customers', {}));
     expect(error).toBeInstanceOf(ServerError);
     expect(error).toMatchObject({ code: 'server_error', status: 502, body: PAGE });

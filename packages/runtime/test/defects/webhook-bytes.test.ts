@@ -14,9 +14,12 @@ const T = new Date(NOW).toISOString();
 const sign = (raw: string | Uint8Array) => `t=${T};s=${createHmac('sha256', SECRET).update(`${T}.`).update(raw).digest('hex')}`;
 
 describe('webhook signatures cover the bytes received', () => {
-  it.each([`{"id":"evt_1","note":"costs $' and $& and $$5 and $\`"}`, '{"id":"evt_1","amount":"$5"}'])('a genuine body with $-patterns verifies: %s', async (body) => {
-    await expect(finexer.verifyWebhook(body, { 'fx-signature': sign(body) }, SECRET, { now: NOW })).resolves.toEqual(JSON.parse(body));
-  });
+  it.each([`{"id":"evt_1","note":"costs $' and $& and $$5 and $\`"}`, '{"id":"evt_1","amount":"$5"}'])(
+    'a genuine body with $-patterns verifies: %s',
+    async (body) => {
+      await expect(finexer.verifyWebhook(body, { 'fx-signature': sign(body) }, SECRET, { now: NOW })).resolves.toEqual(JSON.parse(body));
+    },
+  );
 
   it('a body changed from "$5" to "$$5" is refused with the original signature', async () => {
     const header = sign('{"amount":"$5"}');
@@ -49,7 +52,9 @@ describe('webhook verification input that is not a delivery', () => {
   });
 
   it('a parsed body instead of the raw one is refused as invalid_payload', async () => {
-    const error = await rejectionOf(finexer.verifyWebhook({ id: 'evt_1' } as never, { 'fx-signature': sign('{"id":"evt_1"}') }, SECRET, { now: NOW }));
+    const error = await rejectionOf(
+      finexer.verifyWebhook({ id: 'evt_1' } as never, { 'fx-signature': sign('{"id":"evt_1"}') }, SECRET, { now: NOW }),
+    );
     expect(error).toMatchObject({ code: 'webhook_verification_failed', reason: 'invalid_payload' });
   });
 });

@@ -19,9 +19,12 @@ describe('the XML reader and Object.prototype', () => {
     expect(() => parseXml(`<r ${name}="x" ${name}="y"/>`)).toThrow(/duplicate attribute/);
   });
 
-  it.each(['&#xD800;', '&#xDFFF;', '&#55296;', '&#xFFFE;', '&#xFFFF;', '&#x1;', '&#0;', '&#x110000;', '&#x;', '&#;', '&#x-1;', '&#1a;'])('%s is refused', (ref) => {
-    expect(() => decodeXml(`<r><v>${ref}</v></r>`, text)).toThrow(XmlSyntaxError);
-  });
+  it.each(['&#xD800;', '&#xDFFF;', '&#55296;', '&#xFFFE;', '&#xFFFF;', '&#x1;', '&#0;', '&#x110000;', '&#x;', '&#;', '&#x-1;', '&#1a;'])(
+    '%s is refused',
+    (ref) => {
+      expect(() => decodeXml(`<r><v>${ref}</v></r>`, text)).toThrow(XmlSyntaxError);
+    },
+  );
 
   it.each([
     ['&#x9;&#xA;&#xD;', '\t\n\r'],

@@ -20,7 +20,11 @@ declare module 'vitest' {
 export default function setup(project: TestProject): void {
   mkdirSync(CACHE, { recursive: true });
   writeFileSync(join(CACHE, 'package.json'), '{ "private": true }\n');
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--ignore-scripts', 'openapi-fetch@latest'], { cwd: CACHE, stdio: 'inherit', timeout: 180_000 });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--ignore-scripts', 'openapi-fetch@latest'], {
+    cwd: CACHE,
+    stdio: 'inherit',
+    timeout: 180_000,
+  });
   const { version } = JSON.parse(readFileSync(join(LATEST_OPENAPI_FETCH, 'package.json'), 'utf8')) as { version: string };
   console.log(`runtime suite against openapi-fetch ${version} (newest on npm)`);
   project.provide('openapiFetchLatest', { version, dir: LATEST_OPENAPI_FETCH });

@@ -75,12 +75,23 @@ export class DapiEmulator extends LoopbackServer {
   #exchange(request: RecordedRequest): Reply {
     const body = jsonOf(request);
     if (!body || request.headers.authorization !== undefined || !hasExactly(body, ['appSecret', 'accessCode', 'connectionID'])) {
-      return json(400, { success: false, status: 'failed', type: 'BAD_REQUEST', msg: 'a JSON body with appSecret, accessCode and connectionID is required' });
+      return json(400, {
+        success: false,
+        status: 'failed',
+        type: 'BAD_REQUEST',
+        msg: 'a JSON body with appSecret, accessCode and connectionID is required',
+      });
     }
-    if (body.appSecret !== this.appSecret) return json(200, { success: false, status: 'failed', type: 'INVALID_APP_SECRET', msg: 'App secret is invalid' });
+    if (body.appSecret !== this.appSecret)
+      return json(200, { success: false, status: 'failed', type: 'INVALID_APP_SECRET', msg: 'App secret is invalid' });
     const user = this.#users.find((u) => u.accessCode === body.accessCode && u.connectionID === body.connectionID);
     if (!user || user.accessToken !== undefined || user.accessCodeExpiresAt <= this.#now()) {
-      return json(200, { success: false, status: 'failed', type: 'INVALID_ACCESS_CODE', msg: `Access code ${String(body.accessCode)} is invalid or expired` });
+      return json(200, {
+        success: false,
+        status: 'failed',
+        type: 'INVALID_ACCESS_CODE',
+        msg: `Access code ${String(body.accessCode)} is invalid or expired`,
+      });
     }
     user.accessToken = opaque('dapi_at');
     return json(200, { success: true, accessToken: user.accessToken, tokenID: user.tokenID, userID: user.userID, status: 'done' });
@@ -90,8 +101,18 @@ export class DapiEmulator extends LoopbackServer {
     const user = this.#userOf(request);
     if (!user) return json(401, { success: false, status: 'failed', type: 'INVALID_TOKEN', msg: 'Access token is invalid' });
     const body = jsonOf(request);
-    if (!body || !hasExactly(body, ['appSecret', 'userSecret']) || body.appSecret !== this.appSecret || body.userSecret !== user.userSecret) {
-      return json(200, { success: false, status: 'failed', type: 'INVALID_REQUEST', msg: 'appSecret and the user secret of this token are required' });
+    if (
+      !body ||
+      !hasExactly(body, ['appSecret', 'userSecret']) ||
+      body.appSecret !== this.appSecret ||
+      body.userSecret !== user.userSecret
+    ) {
+      return json(200, {
+        success: false,
+        status: 'failed',
+        type: 'INVALID_REQUEST',
+        msg: 'appSecret and the user secret of this token are required',
+      });
     }
     user.delinked = true;
     return json(200, { success: true, status: 'done' });

@@ -1,7 +1,18 @@
 // Dexero FD (seed 000): client credentials at /oauth/token.action, client
 // authenticated with HTTP Basic, form body `scope=read&grant_type=client_credentials`.
 // Response fields are not published; RFC 6749 §5.1 is assumed (fact sheet).
-import { bearerOf, formOf, hasExactly, json, LoopbackServer, NO_STORE, parseBasic, tokenReply, type RecordedRequest, type Reply } from '../http.js';
+import {
+  bearerOf,
+  formOf,
+  hasExactly,
+  json,
+  LoopbackServer,
+  NO_STORE,
+  parseBasic,
+  type RecordedRequest,
+  type Reply,
+  tokenReply,
+} from '../http.js';
 import { TokenBook } from './tokens.js';
 
 export interface DexeroFdOptions {
@@ -28,7 +39,9 @@ export class DexeroFdEmulator extends LoopbackServer {
     this.tokens = new TokenBook(options.now ?? Date.now);
     this.route('POST /oauth/token.action', (request) => this.#token(request));
     this.route('GET /services/v6/rest/records.json', (request) =>
-      this.tokens.isValid(bearerOf(request)) ? json(200, { records: [] }) : json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }),
+      this.tokens.isValid(bearerOf(request))
+        ? json(200, { records: [] })
+        : json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }),
     );
   }
 
@@ -43,11 +56,16 @@ export class DexeroFdEmulator extends LoopbackServer {
   #token(request: RecordedRequest): Reply {
     const client = parseBasic(request.headers.authorization);
     if (!client || client.id !== this.clientId || client.secret !== this.clientSecret) {
-      return { ...tokenReply(401, { error: 'invalid_client', error_description: 'HTTP Basic client authentication failed' }), headers: { ...NO_STORE, 'www-authenticate': 'Basic realm="dexero"' } };
+      return {
+        ...tokenReply(401, { error: 'invalid_client', error_description: 'HTTP Basic client authentication failed' }),
+        headers: { ...NO_STORE, 'www-authenticate': 'Basic realm="dexero"' },
+      };
     }
     const form = formOf(request);
-    if (!form) return tokenReply(400, { error: 'invalid_request', error_description: 'the body must be application/x-www-form-urlencoded' });
-    if (!hasExactly(form, ['scope', 'grant_type'])) return tokenReply(400, { error: 'invalid_request', error_description: 'expected exactly scope and grant_type' });
+    if (!form)
+      return tokenReply(400, { error: 'invalid_request', error_description: 'the body must be application/x-www-form-urlencoded' });
+    if (!hasExactly(form, ['scope', 'grant_type']))
+      return tokenReply(400, { error: 'invalid_request', error_description: 'expected exactly scope and grant_type' });
     if (form.get('grant_type') !== 'client_credentials') return tokenReply(400, { error: 'unsupported_grant_type' });
     const scope = form.get('scope')!.split(' ');
     if (!scope.every((s) => SCOPES.includes(s))) return tokenReply(400, { error: 'invalid_scope' });

@@ -3,7 +3,7 @@
 // envelope, not RFC 6749: { success, data: { accessToken,
 // accessTokenExpiresAt (ISO 8601), client, user, scope: true } }. Tokens last
 // 30 days. The error body { success: false, msg } is inferred (fact sheet).
-import { bearerOf, formOf, hasExactly, json, LoopbackServer, tokenReply, type RecordedRequest, type Reply } from '../http.js';
+import { bearerOf, formOf, hasExactly, json, LoopbackServer, type RecordedRequest, type Reply, tokenReply } from '../http.js';
 import { TokenBook } from './tokens.js';
 
 export interface ExpertFileOptions {
@@ -31,7 +31,9 @@ export class ExpertFileEmulator extends LoopbackServer {
     this.tokens = new TokenBook(this.#now);
     this.route('POST /v2/oauth/token', (request) => this.#token(request));
     this.route(`GET /v2/organization/${this.organization}/expert`, (request) =>
-      this.tokens.isValid(bearerOf(request)) ? json(200, { data: { experts: [], total: 0 }, success: true }) : json(401, { success: false, msg: 'Unauthorized' }),
+      this.tokens.isValid(bearerOf(request))
+        ? json(200, { data: { experts: [], total: 0 }, success: true })
+        : json(401, { success: false, msg: 'Unauthorized' }),
     );
   }
 

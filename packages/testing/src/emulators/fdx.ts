@@ -6,7 +6,19 @@
 // every use and expire after 30 days; POST /oauth2/v4/revoke per RFC 7009
 // (token, token_type_hint).
 import { createHash } from 'node:crypto';
-import { bearerOf, formOf, hasExactly, json, LoopbackServer, NO_STORE, opaque, parseBasic, tokenReply, type RecordedRequest, type Reply } from '../http.js';
+import {
+  bearerOf,
+  formOf,
+  hasExactly,
+  json,
+  LoopbackServer,
+  NO_STORE,
+  opaque,
+  parseBasic,
+  type RecordedRequest,
+  type Reply,
+  tokenReply,
+} from '../http.js';
 import { TokenBook } from './tokens.js';
 
 export interface FdxOptions {
@@ -74,7 +86,8 @@ export class FdxEmulator extends LoopbackServer {
     const scope = (q.get('scope') ?? '').split(' ').filter((s) => s !== '');
     let error: string | undefined;
     if (q.get('response_type') !== 'code') error = 'unsupported_response_type';
-    else if (challenge.length < 32 || !/^[A-Za-z0-9\-._~]+$/.test(challenge) || q.get('code_challenge_method') !== 'S256') error = 'invalid_request';
+    else if (challenge.length < 32 || !/^[A-Za-z0-9\-._~]+$/.test(challenge) || q.get('code_challenge_method') !== 'S256')
+      error = 'invalid_request';
     else if (!scope.includes('openid') || !scope.every((s) => SCOPES.includes(s))) error = 'invalid_scope';
     if (error) back.searchParams.set('error', error);
     else {
@@ -100,16 +113,26 @@ export class FdxEmulator extends LoopbackServer {
     if (refused) return refused;
     const form = formOf(request);
     if (!form || form.has('client_secret') || form.get('client_id') !== this.clientId) {
-      return tokenReply(400, { error: 'invalid_request', error_description: 'form body with client_id (and the secret only in the Basic header) required' });
+      return tokenReply(400, {
+        error: 'invalid_request',
+        error_description: 'form body with client_id (and the secret only in the Basic header) required',
+      });
     }
     const grantType = form.get('grant_type');
     if (grantType === 'authorization_code') {
-      if (!hasExactly(form, ['client_id', 'code', 'grant_type', 'redirect_uri', 'code_verifier'])) return tokenReply(400, { error: 'invalid_request' });
+      if (!hasExactly(form, ['client_id', 'code', 'grant_type', 'redirect_uri', 'code_verifier']))
+        return tokenReply(400, { error: 'invalid_request' });
       const entry = this.#codes.get(form.get('code')!);
       this.#codes.delete(form.get('code')!);
       const verifier = form.get('code_verifier')!;
       const challenge = createHash('sha256').update(verifier).digest('base64url');
-      if (!entry || entry.expiresAt <= this.#now() || entry.redirectUri !== form.get('redirect_uri') || !/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier) || challenge !== entry.challenge) {
+      if (
+        !entry ||
+        entry.expiresAt <= this.#now() ||
+        entry.redirectUri !== form.get('redirect_uri') ||
+        !/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier) ||
+        challenge !== entry.challenge
+      ) {
         return tokenReply(400, { error: 'invalid_grant', error_description: 'code, redirect_uri or code_verifier does not match' });
       }
       const grant: Grant = { scope: entry.scope, refreshToken: '', refreshExpiresAt: 0, accessTokens: new Set() };
@@ -118,7 +141,8 @@ export class FdxEmulator extends LoopbackServer {
     if (grantType === 'refresh_token') {
       if (!hasExactly(form, ['client_id', 'grant_type', 'refresh_token'])) return tokenReply(400, { error: 'invalid_request' });
       const grant = this.#grants.get(form.get('refresh_token')!);
-      if (!grant || grant.refreshExpiresAt <= this.#now()) return tokenReply(400, { error: 'invalid_grant', error_description: 'refresh token expired, revoked or already used' });
+      if (!grant || grant.refreshExpiresAt <= this.#now())
+        return tokenReply(400, { error: 'invalid_grant', error_description: 'refresh token expired, revoked or already used' });
       return tokenReply(200, this.#answer(grant));
     }
     return tokenReply(400, { error: 'unsupported_grant_type' });
@@ -132,14 +156,21 @@ export class FdxEmulator extends LoopbackServer {
     this.#grants.set(grant.refreshToken, grant);
     const accessToken = this.tokens.issue('fdx_at', this.accessTokenLifetime);
     grant.accessTokens.add(accessToken);
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: this.accessTokenLifetime, refresh_token: grant.refreshToken, scope: grant.scope.join(' ') };
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: this.accessTokenLifetime,
+      refresh_token: grant.refreshToken,
+      scope: grant.scope.join(' '),
+    };
   }
 
   #revoke(request: RecordedRequest): Reply {
     const refused = this.#client(request);
     if (refused) return refused;
     const form = formOf(request);
-    if (!form || !(hasExactly(form, ['token']) || hasExactly(form, ['token', 'token_type_hint']))) return json(400, { error: 'invalid_request' });
+    if (!form || !(hasExactly(form, ['token']) || hasExactly(form, ['token', 'token_type_hint'])))
+      return json(400, { error: 'invalid_request' });
     const hint = form.get('token_type_hint');
     if (hint !== null && hint !== 'access_token' && hint !== 'refresh_token') return json(400, { error: 'unsupported_token_type' });
     const token = form.get('token')!;

@@ -7,7 +7,7 @@
 // invalid_grant as a 400 JSON error. Revoke: form client_id, client_secret,
 // refresh_token → 204 without a body, both tokens dead, a webhook
 // oauth.authorization.revoked; failures are 400 with a JSON error.
-import { bearerOf, formOf, hasExactly, json, LoopbackServer, opaque, tokenReply, type RecordedRequest, type Reply } from '../http.js';
+import { bearerOf, formOf, hasExactly, json, LoopbackServer, opaque, type RecordedRequest, type Reply, tokenReply } from '../http.js';
 import { TokenBook } from './tokens.js';
 
 export interface FinexerOptions {
@@ -122,19 +122,24 @@ export class FinexerEmulator extends LoopbackServer {
     }
     const grantType = form.get('grant_type');
     if (grantType === 'authorization_code') {
-      if (!hasExactly(form, ['code', 'client_id', 'client_secret', 'grant_type'])) return tokenReply(400, { error: 'invalid_request', error_description: 'unexpected parameters' });
+      if (!hasExactly(form, ['code', 'client_id', 'client_secret', 'grant_type']))
+        return tokenReply(400, { error: 'invalid_request', error_description: 'unexpected parameters' });
       const code = form.get('code')!;
       const entry = this.#codes.get(code);
       this.#codes.delete(code);
       if (!entry || entry.expiresAt <= this.#now()) {
-        return tokenReply(400, { error: 'invalid_grant', error_description: `The authorization code was not found in the system: ${code}` });
+        return tokenReply(400, {
+          error: 'invalid_grant',
+          error_description: `The authorization code was not found in the system: ${code}`,
+        });
       }
       const grant: Grant = { accountId: opaque('acct'), scope: entry.scope, refreshToken: opaque('fx_rt'), accessTokens: new Set() };
       this.#grants.set(grant.refreshToken, grant);
       return tokenReply(200, this.#answer(grant, true));
     }
     if (grantType === 'refresh_token') {
-      if (!hasExactly(form, ['grant_type', 'refresh_token', 'client_id', 'client_secret'])) return tokenReply(400, { error: 'invalid_request', error_description: 'unexpected parameters' });
+      if (!hasExactly(form, ['grant_type', 'refresh_token', 'client_id', 'client_secret']))
+        return tokenReply(400, { error: 'invalid_request', error_description: 'unexpected parameters' });
       const grant = this.#grants.get(form.get('refresh_token')!);
       if (!grant) return tokenReply(400, { error: 'invalid_grant', error_description: 'The refresh token is invalid or was revoked' });
       if (this.rotateRefreshTokens) {
