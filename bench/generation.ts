@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { listProviders, loadSpec, operations } from '../tools/lib/specs.ts';
+import { readSelfTimes } from './lib/cpuprofile.ts';
 import { type Figure, fmt, ROOT, WORK, writeResult } from './lib/results.ts';
 
 const quick = process.argv.includes('--quick');
@@ -135,13 +136,7 @@ const shares = profileShares(join(profileDir, readdirSync(profileDir).find((f) =
 
 /** Self time of a CPU profile's main thread by where the code lives, as shares of the busy time. */
 function profileShares(file: string): [string, number][] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string } }[];
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const { profile, self } = readSelfTimes(file);
   const by = new Map<string, number>();
   for (const { id, callFrame } of profile.nodes) {
     const t = self.get(id) ?? 0;

@@ -4,20 +4,10 @@
 //   node --import tsx bench/profile.ts [portico|openapi-fetch] [get|post] [calls]
 //   node --import tsx bench/profile.ts --analyze file.cpuprofile
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSelfTimes } from './lib/cpuprofile.ts';
 import { ROOT, WORK } from './lib/results.ts';
-
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: Node[];
-  samples: number[];
-  timeDeltas: number[];
-}
 
 const [who = 'portico', op = 'get', calls = '40000'] = process.argv.slice(2);
 
@@ -61,9 +51,7 @@ if (process.env.PORTICO_PROFILE_CHILD) {
 }
 
 function analyze(file: string): void {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const { profile, self } = readSelfTimes(file);
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const byFn = new Map<string, number>();
   const byPkg = new Map<string, number>();

@@ -27,20 +27,19 @@ const ts7Dir = join(tmpdir(), 'portico-bench-ts7');
 const ts7Bin = join(ts7Dir, 'node_modules', '.bin', 'tsc');
 let ts7Version: string | undefined;
 let ts7Problem: string | undefined;
-{
-  if (!existsSync(ts7Bin)) {
-    mkdirSync(ts7Dir, { recursive: true });
-    writeFileSync(join(ts7Dir, 'package.json'), '{ "private": true }\n');
-    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', ts7Dir, TS7], { encoding: 'utf8' });
-    if (r.status !== 0)
-      ts7Problem = `\`npm install ${TS7}\` failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`;
-  }
-  if (!ts7Problem) {
-    const v = spawnSync(ts7Bin, ['--version'], { encoding: 'utf8' });
-    if (v.status === 0 && /Version 7\./.test(v.stdout)) ts7Version = v.stdout.trim().replace(/^Version /, '');
-    else
-      ts7Problem = `\`${ts7Bin} --version\` did not run as TypeScript 7 (exit ${v.status}): ${(v.stderr || v.stdout || String(v.error)).trim().slice(0, 300)}`;
-  }
+// TypeScript 7 (native) beside tsc 5.9, installed once into a temp folder; a failure is reported, not fatal.
+if (!existsSync(ts7Bin)) {
+  mkdirSync(ts7Dir, { recursive: true });
+  writeFileSync(join(ts7Dir, 'package.json'), '{ "private": true }\n');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', ts7Dir, TS7], { encoding: 'utf8' });
+  if (r.status !== 0)
+    ts7Problem = `\`npm install ${TS7}\` failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`;
+}
+if (!ts7Problem) {
+  const v = spawnSync(ts7Bin, ['--version'], { encoding: 'utf8' });
+  if (v.status === 0 && /Version 7\./.test(v.stdout)) ts7Version = v.stdout.trim().replace(/^Version /, '');
+  else
+    ts7Problem = `\`${ts7Bin} --version\` did not run as TypeScript 7 (exit ${v.status}): ${(v.stderr || v.stdout || String(v.error)).trim().slice(0, 300)}`;
 }
 const ts59Version = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'typescript', 'package.json'), 'utf8')).version as string;
 

@@ -259,8 +259,8 @@ export type { ${runtimeReexports.join(', ')} } from '@portico/runtime';
 
 function renderIndex(slug: string): string {
   return `${header(slug)}export * from './generated/client.js';
-export type { paths, components, operations } from './generated/schema.js';
-export { servers, type Scope } from './generated/spec.js';
+export type { components, operations, paths } from './generated/schema.js';
+export { type Scope, servers } from './generated/spec.js';
 `;
 }
 

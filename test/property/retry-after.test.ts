@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as finexer from '../../packages/finexer/src/index.ts';
 import { retryAfterMs } from '../../packages/runtime/src/transport.ts';
-import { anyText, bounded, expectNoCanary, expectPorticoError, group, memoryLogger, renderings } from './support.ts';
+import { anyText, bounded, expectNoCanary, expectPorticoError, group, memoryLogger } from './support.ts';
 
 const g = group('retry-after');
 const NOW = Date.UTC(2026, 0, 1);

@@ -31,16 +31,16 @@ const xmlChar = fc.oneof(
 const text = fc.string({ unit: xmlChar, maxLength: 30 });
 
 /** A value of `shape`, as the schema allows. */
-function valueOf(shape: Shape, depth = 0): fc.Arbitrary<unknown> {
+function arbitraryOf(shape: Shape, depth = 0): fc.Arbitrary<unknown> {
   switch (shape.type) {
     case 'object': {
       const props = Object.entries(shape.properties ?? {});
-      return fc.record(Object.fromEntries(props.map(([k, sub]) => [k, valueOf(sub, depth + 1)])), {
+      return fc.record(Object.fromEntries(props.map(([k, sub]) => [k, arbitraryOf(sub, depth + 1)])), {
         requiredKeys: [...(shape.required ?? [])].filter((k) => props.some(([p]) => p === k)),
       });
     }
     case 'array':
-      return fc.array(valueOf(shape.items ?? { type: 'string' }, depth + 1), { maxLength: depth > 2 ? 1 : 4 });
+      return fc.array(arbitraryOf(shape.items ?? { type: 'string' }, depth + 1), { maxLength: depth > 2 ? 1 : 4 });
     case 'integer':
       return fc.integer();
     case 'number':
@@ -74,7 +74,7 @@ const documents = fc.constantFrom(...SHAPES).chain((shape) =>
   fc
     .record({
       shape: fc.constant(shape),
-      value: valueOf(shape),
+      value: arbitraryOf(shape),
       style: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 }),
       indent: fc.constantFrom('', '\n', '\n  ', '\r\n\t'),
       comment: fc.boolean(),
@@ -204,7 +204,7 @@ describe('property: the XML decoder', () => {
       fc.property(fc.integer({ min: 1, max: 5_000 }), fc.constantFrom('a', 'a b="1"', 'fd:a'), (depth, open) => {
         count();
         const name = open.split(' ')[0]!;
-        const doc = `<${open}>`.repeat(depth) + 'x' + `</${name}>`.repeat(depth);
+        const doc = `${`<${open}>`.repeat(depth)}x${`</${name}>`.repeat(depth)}`;
         try {
           decodeXml(doc, { type: 'object', xmlName: 'a', properties: { a: { type: 'string' } } });
         } catch (e) {

@@ -123,7 +123,7 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
     const common = errors
       .map((status) => JSON.stringify(shapes[status]))
       .sort()
-      .find((v, i, all) => all.indexOf(v) !== all.lastIndexOf(v));
+      .find((v, _i, all) => all.indexOf(v) !== all.lastIndexOf(v));
     if (common && (shapes.default === undefined || JSON.stringify(shapes.default) === common)) {
       for (const status of errors) if (JSON.stringify(shapes[status]) === common) delete shapes[status];
       shapes.default = JSON.parse(common);

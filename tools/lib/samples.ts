@@ -74,7 +74,7 @@ function callLines(doc: Json, operation: Operation): string[] {
   const use = schema?.type === 'array' ? read('length') : field ? read(field) : 'data';
   return [
     `const { data, error } = await client.${method.toUpperCase()}('${path}'${request});`,
-    'if (error) throw new Error(`' + `${op.operationId}` + ' failed: ${JSON.stringify(error)}`);',
+    `if (error) throw new Error(\`${op.operationId} failed: \${JSON.stringify(error)}\`);`,
     `console.log(${use});`,
   ];
 }

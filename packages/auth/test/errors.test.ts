@@ -80,11 +80,12 @@ describe('error classes', () => {
     const minified = (await import(
       `data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0]!.text).toString('base64')}`
     )) as typeof everything;
-    const names = Object.keys(everything).filter((name) => name.endsWith('Error'));
+    const exported: Record<string, unknown> = { ...everything };
+    const names = Object.keys(exported).filter((name) => name.endsWith('Error'));
     expect(names.length).toBeGreaterThan(10);
     for (const name of names) {
       const Class = minified[name as keyof typeof everything] as unknown as new (...args: unknown[]) => Error & { code: string };
-      const original = everything[name as keyof typeof everything] as unknown as new (...args: unknown[]) => Error & { code: string };
+      const original = exported[name] as new (...args: unknown[]) => Error & { code: string };
       expect(Class.name, 'the bundle renamed the class').not.toBe(name);
       const args =
         name === 'ConnectionError'

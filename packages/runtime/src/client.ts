@@ -109,6 +109,7 @@ type InitParam<I> =
   RequiredKeysOf<I> extends never ? [(I & RequestExtras & { [key: string]: unknown })?] : [I & RequestExtras & { [key: string]: unknown }];
 /** What a call resolves with: openapi-fetch's `{ data, error, response }`, or `{ data, response }` when errors throw. */
 export type OperationResult<Op, I, Throw extends boolean> =
+  // biome-ignore lint/suspicious/noExplicitAny: openapi-fetch's FetchResponse takes the same unconstrained record.
   Op extends Record<string | number, any>
     ? Throw extends true
       ? { data: NonNullable<FetchResponse<Op, I, MediaType>['data']>; error?: never; response: Response }
@@ -125,6 +126,7 @@ type Method<Paths extends {}, M extends HttpMethod, Throw extends boolean> = <
 ) => Promise<OperationResult<Paths[P][M & keyof Paths[P]], I, Throw>>;
 
 /** The typed client: openapi-fetch's methods plus pagination. */
+// biome-ignore lint/complexity/noBannedTypes: `{}` as openapi-fetch's own clients constrain `paths` (any non-nullish type), and no pages by default.
 export interface PorticoClient<Paths extends {}, Pages = {}, Throw extends boolean = false> {
   GET: Method<Paths, 'get', Throw>;
   PUT: Method<Paths, 'put', Throw>;
@@ -493,6 +495,7 @@ async function call(state: ClientState, method: string, path: string, init: Call
  * Binds a provider's generated spec constants to openapi-fetch. The provider
  * package exports the result as its `createClient`.
  */
+// biome-ignore lint/complexity/noBannedTypes: the same `{}` constraints as PorticoClient.
 export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Profile extends AuthProfile | CredentialProfile = AuthProfile>(
   spec: ProviderSpec<Profile>,
   // Passed in by the provider package, so a bundle carries only its own kind of auth.

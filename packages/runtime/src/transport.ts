@@ -160,10 +160,11 @@ export async function deliver(transport: Transport, request: Request, plan: Call
   // waiting for it, so one call's deadline only stops that call's wait.
   const header = await deadline.race(() => authenticator.getAuthorization());
   remember(transport, header.value);
-  const attach = (target: Request, credential: { name: string; value: string }) =>
-    authenticator.attach
-      ? authenticator.attach(target, credential, plan.replayBody)
-      : (target.headers.set(credential.name, credential.value), target);
+  const attach = (target: Request, credential: { name: string; value: string }) => {
+    if (authenticator.attach) return authenticator.attach(target, credential, plan.replayBody);
+    target.headers.set(credential.name, credential.value);
+    return target;
+  };
   const sent = attach(request, header);
   const response = await following(transport, sent, await send(sent), header.name, plan, deadline);
   if (response.status !== 401 || !plan.replayable) return response;

@@ -47,7 +47,7 @@ function clientFor(credential: CredentialRules, auth: CredentialInput, extra: { 
     auth: { securityScheme: 'Key', credential },
     operations: { 'GET /items': { requiresAuth: true }, 'POST /items': { requiresAuth: true }, 'GET /public': {} },
   };
-  const create = defineClient<any, CredentialInput, {}, CredentialProfile>(spec, createCredentialAuthenticator);
+  const create = defineClient<any, CredentialInput, Record<never, never>, CredentialProfile>(spec, createCredentialAuthenticator);
   return create({ auth, logLevel: 'debug', ...extra }) as any;
 }
 
@@ -196,7 +196,7 @@ describe('static bearer token', () => {
       operations: {},
     };
     expect(() =>
-      defineClient<any, CredentialInput, {}, CredentialProfile>(
+      defineClient<any, CredentialInput, Record<never, never>, CredentialProfile>(
         spec,
         createCredentialAuthenticator,
       )({ auth: { accessToken: 'static-token-0123456789' } }),

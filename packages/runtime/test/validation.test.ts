@@ -33,7 +33,12 @@ const SHAPES = { default: { 'GET /repos': { '200': { type: 'array', items: { typ
 describe('validation data loaded on demand', () => {
   it('is imported once, on the first response validated, and checks the body', async () => {
     let imports = 0;
-    const c = defineClient<any>(specWith(async () => (imports++, SHAPES)))({ auth: { accessToken: 'token-for-large-api' } }) as any;
+    const c = defineClient<any>(
+      specWith(async () => {
+        imports++;
+        return SHAPES;
+      }),
+    )({ auth: { accessToken: 'token-for-large-api' } }) as any;
     expect(imports).toBe(0);
     expect((await c.GET('/user')).data).toEqual({ login: 'octocat' });
     const error = await c.GET('/repos').catch((e: unknown) => e);
@@ -45,7 +50,12 @@ describe('validation data loaded on demand', () => {
 
   it('is never imported with validateResponses: false', async () => {
     let imports = 0;
-    const c = defineClient<any>(specWith(async () => (imports++, SHAPES)))({ validateResponses: false }) as any;
+    const c = defineClient<any>(
+      specWith(async () => {
+        imports++;
+        return SHAPES;
+      }),
+    )({ validateResponses: false }) as any;
     expect((await c.GET('/repos')).data).toHaveLength(2);
     expect(imports).toBe(0);
   });
