@@ -32,8 +32,8 @@ describe('@portico/expertfile types', () => {
     await client.GET('/organization/{corporation}/expert', { params: { path: {} } });
     // @ts-expect-error: sort is name or featured
     await client.GET('/organization/{corporation}/expert', { params: { path: { corporation: 1 }, query: { sort: 'age' } } });
-    // @ts-expect-error: inquiry type is not in the list
     await client.POST('/organization/{corporation}/inquiry/{type}', {
+      // @ts-expect-error: inquiry type is not in the list
       params: { path: { corporation: 1, type: 'spam' } },
       body: {} as never,
     });

@@ -83,6 +83,8 @@ describe('the generator with hostile spec strings', () => {
         logLevel: 'silent',
         alias: {
           '@portico/runtime': join(ROOT, 'packages/runtime/src/index.ts'),
+          '@portico/runtime/pagination': join(ROOT, 'packages/runtime/src/pagination.ts'),
+          '@portico/runtime/xml': join(ROOT, 'packages/runtime/src/xml.ts'),
           '@portico/auth': join(ROOT, 'packages/auth/src/index.ts'),
           '@portico/auth/internal': join(ROOT, 'packages/auth/src/internal.ts'),
         },
