@@ -56,7 +56,7 @@ const withSessions = (settle() - before) / SESSIONS;
 // The store alone, once the session objects are dropped (tokens stay cached under their keys).
 delete keep.benchKeep.sessions;
 const storeOnly = (settle() - before) / SESSIONS;
-if ((await store.get('user:1'))?.accessToken !== tokenSet(1).accessToken) throw new Error('store');
+if ((await store.get('user:1'))?.tokens.accessToken !== tokenSet(1).accessToken) throw new Error('store');
 delete keep.benchKeep.store;
 
 const figures: Figure[] = [
