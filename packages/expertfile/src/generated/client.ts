@@ -2,6 +2,7 @@
 import { defineClient } from '@portico/runtime';
 import type { ClientOptions, PorticoClient } from '@portico/runtime';
 import { paginate } from '@portico/runtime/pagination';
+import { authenticatorFor, clientCredentials, staticToken } from '@portico/auth';
 import type { ClientCredentialsInput } from '@portico/auth';
 import type { components, paths } from './schema.js';
 import { spec, type Scope } from './spec.js';
@@ -16,7 +17,7 @@ export interface Pages {
 
 /** A typed client for ExpertFile Public API, with the provider's auth, retries, timeouts, typed errors and pagination. */
 export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, Pages, Throw> =
-  defineClient<paths, Auth, Pages>({ ...spec, paginate });
+  /* @__PURE__ */ defineClient<paths, Auth, Pages>({ ...spec, paginate }, /* @__PURE__ */ authenticatorFor(clientCredentials, staticToken));
 
 export { PorticoError, ConfigurationError, InsecureUrlError, OAuthError, TokenResponseError, ReauthorizationRequiredError, TokenStoreError, TokenTimeoutError, MemoryTokenStore } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';

@@ -2,7 +2,7 @@
 import { defineClient } from '@portico/runtime';
 import type { ClientOptions, PorticoClient } from '@portico/runtime';
 import { paginate } from '@portico/runtime/pagination';
-import { defineOAuth } from '@portico/auth';
+import { authenticatorFor, defineOAuth, staticToken } from '@portico/auth';
 import type { Session, StaticTokenInput } from '@portico/auth';
 import type { components, paths } from './schema.js';
 import { spec, type Scope } from './spec.js';
@@ -18,7 +18,7 @@ export interface Pages {
 
 /** A typed client for FDX API 4.6 (MX Data Access authorization), with the provider's auth, retries, timeouts, typed errors and pagination. */
 export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, Pages, Throw> =
-  defineClient<paths, Auth, Pages>({ ...spec, paginate });
+  /* @__PURE__ */ defineClient<paths, Auth, Pages>({ ...spec, paginate }, /* @__PURE__ */ authenticatorFor(staticToken));
 
 /**
  * The authorization-code flow: build the authorization URL, exchange the

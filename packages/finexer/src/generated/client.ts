@@ -2,7 +2,7 @@
 import { defineClient, defineVerifyWebhook } from '@portico/runtime';
 import type { ClientOptions, PorticoClient, WebhookEvents } from '@portico/runtime';
 import { paginate } from '@portico/runtime/pagination';
-import { defineOAuth } from '@portico/auth';
+import { authenticatorFor, defineOAuth, staticToken } from '@portico/auth';
 import type { Session, StaticTokenInput } from '@portico/auth';
 import type { components, paths, webhooks } from './schema.js';
 import { spec, type Scope, webhookSignature } from './spec.js';
@@ -22,7 +22,7 @@ export interface Pages {
 
 /** A typed client for Finexer API, with the provider's auth, retries, timeouts, typed errors and pagination. */
 export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, Pages, Throw> =
-  defineClient<paths, Auth, Pages>({ ...spec, paginate });
+  /* @__PURE__ */ defineClient<paths, Auth, Pages>({ ...spec, paginate }, /* @__PURE__ */ authenticatorFor(staticToken));
 
 /**
  * The authorization-code flow: build the authorization URL, exchange the
@@ -34,7 +34,7 @@ export const oauth = /* @__PURE__ */ defineOAuth<Scope>(spec);
 export type WebhookEvent = WebhookEvents<webhooks>;
 
 /** Checks a webhook delivery's signature and timestamp, and returns the typed event: pass the body exactly as received. */
-export const verifyWebhook = defineVerifyWebhook<WebhookEvent>(webhookSignature);
+export const verifyWebhook = /* @__PURE__ */ defineVerifyWebhook<WebhookEvent>(webhookSignature);
 
 export { PorticoError, ConfigurationError, InsecureUrlError, OAuthError, TokenResponseError, ReauthorizationRequiredError, TokenStoreError, TokenTimeoutError, AuthorizationCallbackError, AuthorizationDeniedError, StateMismatchError, RevocationError, UnsupportedTokenTypeError, MemoryTokenStore } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
