@@ -131,6 +131,9 @@ function authErrors(profile: Json): string[] {
   return errors;
 }
 
+/** Each paging style's step in @portico/runtime/pagination. */
+const PAGING: Record<string, string> = { cursor: 'cursor', offset: 'offset', 'next-url': 'nextUrl' };
+
 const RUNTIME_ERRORS = [
   'ApiError',
   'BadRequestError',
@@ -239,9 +242,14 @@ export const withUserInput = /* @__PURE__ */ defineWithUserInput<paths, ${pagesT
   const uses = features(doc);
   const featureImports = [
     uses.xml ? "import { xml } from '@portico/runtime/xml';\n" : '',
-    uses.paginate ? "import { paginate } from '@portico/runtime/pagination';\n" : '',
+    uses.paging.length
+      ? `import { ${[...uses.paging.map((style) => PAGING[style]), 'paginateBy'].sort().join(', ')} } from '@portico/runtime/pagination';\n`
+      : '',
   ].join('');
-  const bound = uses.xml || uses.paginate ? `{ ...spec${uses.xml ? ', xml' : ''}${uses.paginate ? ', paginate' : ''} }` : 'spec';
+  // Only the paging styles the spec uses are bound, each under its style's name.
+  const paginate = `paginate: /* @__PURE__ */ paginateBy({ ${uses.paging.map((style) => (style === PAGING[style] ? style : `${literal(style)}: ${PAGING[style]}`)).join(', ')} })`;
+  const bound =
+    uses.xml || uses.paging.length ? `{ ...spec${uses.xml ? ', xml' : ''}${uses.paging.length ? `, ${paginate}` : ''} }` : 'spec';
   return `${header(slug)}import { ${[...runtimeValues].sort().join(', ')} } from '@portico/runtime';
 import type { ${[...runtimeTypes].sort().join(', ')} } from '@portico/runtime';
 ${featureImports}${authValues.size ? `import { ${[...authValues].sort().join(', ')} } from '@portico/auth';\n` : ''}import type { ${[...authImports].sort().join(', ')} } from '@portico/auth';
