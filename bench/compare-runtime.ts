@@ -14,8 +14,12 @@ if (process.env.PORTICO_COMPARE_CHILD) {
   const { spec } = await import('../packages/dexero-fd/dist/generated/spec.js');
   const { cannedFetch, SEARCH_QUERY, RECORD_INPUT } = await import('./lib/fixtures.ts');
   const { defineClient } = await import(join(process.env.PORTICO_COMPARE_CHILD, 'index.js'));
+  const { createAuthenticator } = await import('../packages/auth/dist/index.js');
   const out: Record<string, number> = {};
-  const stub = defineClient(spec)({ fetch: cannedFetch(), auth: { clientId: 'bench-client', clientSecret: 'bench-secret-value' } });
+  const stub = defineClient(
+    spec,
+    createAuthenticator,
+  )({ fetch: cannedFetch(), auth: { clientId: 'bench-client', clientSecret: 'bench-secret-value' } });
   const get = () => stub.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: SEARCH_QUERY } });
   const post = () => stub.POST('/records.{format}', { params: { path: { format: 'json' } }, body: RECORD_INPUT });
   for (const [name, f] of [
@@ -27,7 +31,10 @@ if (process.env.PORTICO_COMPARE_CHILD) {
       (await measure(f, { batch_threshold: Number.MAX_SAFE_INTEGER, batch_samples: 256, min_samples: 8, min_cpu_time: 500e6 })).avg / 1000;
   }
   const url = process.env.PORTICO_COMPARE_SERVER!;
-  const live = defineClient(spec)({
+  const live = defineClient(
+    spec,
+    createAuthenticator,
+  )({
     baseUrl: `${url}/services/v6/rest`,
     auth: { clientId: 'bench-client', clientSecret: 'bench-secret-value', tokenUrl: `${url}/oauth/token.action` },
   });

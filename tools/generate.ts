@@ -131,6 +131,9 @@ function authErrors(profile: Json): string[] {
   return errors;
 }
 
+/** Each paging style's step in @portico/runtime/pagination. */
+const PAGING: Record<string, string> = { cursor: 'cursor', offset: 'offset', 'next-url': 'nextUrl' };
+
 const RUNTIME_ERRORS = [
   'ApiError',
   'BadRequestError',
@@ -215,7 +218,7 @@ export function exchangeToken(
 export type WebhookEvent = WebhookEvents<webhooks>;
 
 /** Checks a webhook delivery's signature and timestamp, and returns the typed event: pass the body exactly as received. */
-export const verifyWebhook = defineVerifyWebhook<WebhookEvent>(webhookSignature);`);
+export const verifyWebhook = /* @__PURE__ */ defineVerifyWebhook<WebhookEvent>(webhookSignature);`);
   }
   const userInput = doc['x-portico-user-input'];
   if (userInput) {
@@ -227,16 +230,26 @@ export const verifyWebhook = defineVerifyWebhook<WebhookEvent>(webhookSignature)
 export type UserInput = components['schemas'][${JSON.stringify(userInput.schema)}];
 
 /** Calls a POST operation, answering the provider's questions with \`answer\` until it is done or fails. */
-export const withUserInput = defineWithUserInput<paths, ${pagesType}, UserInput>(userInput);`);
+export const withUserInput = /* @__PURE__ */ defineWithUserInput<paths, ${pagesType}, UserInput>(userInput);`);
   }
   const uniqueAuth = [...new Set(authTypes)];
+  // The kinds of `auth` input createClient takes, so that a bundle carries their code only: every
+  // OAuth client takes a token obtained elsewhere; only a client-credentials one requests tokens.
+  const authKinds = kind === 'oauth' ? [...(grants.includes('client_credentials') ? ['clientCredentials'] : []), 'staticToken'] : [];
+  if (authKinds.length) for (const value of ['authenticatorFor', ...authKinds]) authValues.add(value);
+  const authenticate = authKinds.length ? `/* @__PURE__ */ authenticatorFor(${authKinds.join(', ')})` : 'createCredentialAuthenticator';
   // The XML codec and pagination are bound only where the spec uses them, so other bundles do without.
   const uses = features(doc);
   const featureImports = [
     uses.xml ? "import { xml } from '@portico/runtime/xml';\n" : '',
-    uses.paginate ? "import { paginate } from '@portico/runtime/pagination';\n" : '',
+    uses.paging.length
+      ? `import { ${[...uses.paging.map((style) => PAGING[style]), 'paginateBy'].sort().join(', ')} } from '@portico/runtime/pagination';\n`
+      : '',
   ].join('');
-  const bound = uses.xml || uses.paginate ? `{ ...spec${uses.xml ? ', xml' : ''}${uses.paginate ? ', paginate' : ''} }` : 'spec';
+  // Only the paging styles the spec uses are bound, each under its style's name.
+  const paginate = `paginate: /* @__PURE__ */ paginateBy({ ${uses.paging.map((style) => (style === PAGING[style] ? style : `${literal(style)}: ${PAGING[style]}`)).join(', ')} })`;
+  const bound =
+    uses.xml || uses.paging.length ? `{ ...spec${uses.xml ? ', xml' : ''}${uses.paging.length ? `, ${paginate}` : ''} }` : 'spec';
   return `${header(slug)}import { ${[...runtimeValues].sort().join(', ')} } from '@portico/runtime';
 import type { ${[...runtimeTypes].sort().join(', ')} } from '@portico/runtime';
 ${featureImports}${authValues.size ? `import { ${[...authValues].sort().join(', ')} } from '@portico/auth';\n` : ''}import type { ${[...authImports].sort().join(', ')} } from '@portico/auth';
@@ -248,7 +261,7 @@ export type Auth = ${uniqueAuth.join(' | ')};
 
 ${pages ? `${pages}\n\n` : ''}/** A typed client for ${commentText(doc.info.title)}, with the provider's auth, retries, timeouts, typed errors and pagination. */
 export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, ${pagesType}, Throw> =
-  defineClient<paths, Auth, ${pagesType}${kind === 'oauth' ? `>(${bound})` : `, CredentialProfile>(${bound}, createCredentialAuthenticator)`};
+  /* @__PURE__ */ defineClient<paths, Auth, ${pagesType}${kind === 'oauth' ? '' : ', CredentialProfile'}>(${bound}, ${authenticate});
 ${exports.map((e) => `\n${e}\n`).join('')}
 export { ${[...authErrors(profile), 'MemoryTokenStore'].join(', ')} } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';

@@ -69,8 +69,8 @@ function structural(s: Json, top = true): Json {
   return out;
 }
 
-/** The runtime modules a client binds only when its spec needs them: the XML codec, pagination. */
-export function features(doc: Json): { xml: boolean; paginate: boolean } {
+/** The runtime modules a client binds only when its spec needs them: the XML codec, the paging styles its list operations use. */
+export function features(doc: Json): { xml: boolean; paging: string[] } {
   const all = operations(doc);
   const contents = all.flatMap(({ op }) => [
     deref(doc, op.requestBody)?.content,
@@ -78,7 +78,7 @@ export function features(doc: Json): { xml: boolean; paginate: boolean } {
   ]);
   return {
     xml: contents.some((content) => Object.keys(content ?? {}).some((type) => XML_TYPE.test(type))),
-    paginate: all.some(({ op }) => op['x-portico-pagination'] !== undefined),
+    paging: [...new Set(all.flatMap(({ op }) => op['x-portico-pagination']?.style ?? []))].sort(),
   };
 }
 

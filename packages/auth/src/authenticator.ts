@@ -51,12 +51,23 @@ function isAuthenticator(input: AuthInput): input is Authenticator {
   );
 }
 
-/** Builds what the runtime asks for a header before each request and after each 401. */
-export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx: AuthenticatorContext): Authenticator {
-  assertSecureUrl(ctx.baseUrl);
-  if (isAuthenticator(input)) return input;
+/**
+ * One kind of `auth` input a client takes. A generated client names the kinds
+ * its profile has, so a bundle carries the code of those only: a client with
+ * a static token or a session has no token requests to make.
+ */
+export interface AuthKind {
+  /** The input as the user writes it, for the error listing what a client takes. */
+  readonly written: string;
+  /** The Authenticator for `input`, or undefined when `input` is another kind. */
+  build(profile: AuthProfile, input: AuthInput, ctx: AuthenticatorContext): Authenticator | undefined;
+}
 
-  if ('accessToken' in input) {
+/** `{ accessToken }`: a token obtained elsewhere, sent as it is and never renewed. */
+export const staticToken: AuthKind = {
+  written: '{ accessToken }',
+  build(profile, input) {
+    if (!('accessToken' in input)) return undefined;
     if (!isHeaderToken(input.accessToken))
       throw new ConfigurationError('auth.accessToken must be a non-empty string of visible ASCII characters (RFC 6750 §2.1)');
     const header = authorizationHeader(profile.apply, input.accessToken);
@@ -64,9 +75,14 @@ export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx:
       getAuthorization: async () => header,
       handleUnauthorized: async () => false,
     };
-  }
+  },
+};
 
-  if ('clientId' in input && 'clientSecret' in input) {
+/** `{ clientId, clientSecret }`: the client_credentials grant, renewed by the client itself. */
+export const clientCredentials: AuthKind = {
+  written: '{ clientId, clientSecret }',
+  build(profile, input, ctx) {
+    if (!('clientId' in input && 'clientSecret' in input)) return undefined;
     const config = clientConfig(profile, {
       base: ctx.authBaseUrl ?? ctx.baseUrl,
       tokenUrl: input.tokenUrl,
@@ -90,9 +106,27 @@ export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx:
       renew: (_current, _reason, signal) => requestTokens(config, 'client_credentials', { scope }, scopes, signal),
       onTokens: ctx.onTokens,
     });
-  }
+  },
+};
 
-  throw new ConfigurationError(
-    'auth must be { clientId, clientSecret }, { accessToken }, a session from oauth().session(), or an Authenticator',
-  );
+/** Builds what the runtime asks for a header before each request and after each 401: an Authenticator (a session is one) as it is, else by the first of `kinds` that takes the input. */
+export function authenticatorFor(
+  ...kinds: AuthKind[]
+): (profile: AuthProfile, input: AuthInput, ctx: AuthenticatorContext) => Authenticator {
+  return (profile, input, ctx) => {
+    assertSecureUrl(ctx.baseUrl);
+    if (isAuthenticator(input)) return input;
+    for (const kind of kinds) {
+      const authenticator = kind.build(profile, input, ctx);
+      if (authenticator) return authenticator;
+    }
+    throw new ConfigurationError(
+      `auth must be ${kinds.map((kind) => `${kind.written}, `).join('')}or an Authenticator (a session from oauth().session() is one)`,
+    );
+  };
+}
+
+/** Every kind of OAuth input: client credentials, a static token, or an Authenticator such as a session. */
+export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx: AuthenticatorContext): Authenticator {
+  return authenticatorFor(clientCredentials, staticToken)(profile, input, ctx);
 }

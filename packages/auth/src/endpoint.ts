@@ -168,13 +168,15 @@ interface ExtractedError {
 
 /** The error fields of a response body, via the profile's error map, redacted and truncated. */
 export function extractError(body: unknown, map: ErrorMap, secrets: readonly string[]): ExtractedError {
-  const out: ExtractedError = {};
-  const error = map.code === undefined ? undefined : safeText(resolvePointer(body, map.code), secrets);
-  const description = map.description === undefined ? undefined : safeText(resolvePointer(body, map.description), secrets);
-  const uri = map.uri === undefined ? undefined : safeText(resolvePointer(body, map.uri), secrets);
-  if (error !== undefined) out.error = error;
-  if (description !== undefined) out.errorDescription = description;
-  if (uri !== undefined) out.errorUri = uri;
+  const out: Record<string, string> = {};
+  for (const [field, pointer] of [
+    ['error', map.code],
+    ['errorDescription', map.description],
+    ['errorUri', map.uri],
+  ] as const) {
+    const value = pointer === undefined ? undefined : safeText(resolvePointer(body, pointer), secrets);
+    if (value !== undefined) out[field] = value;
+  }
   return out;
 }
 

@@ -67,6 +67,17 @@ function plainErrorView(value: unknown): Record<string, unknown> {
   };
 }
 
+/** Sets the fields that have a value: an absent one stays absent from `view()` and JSON. */
+function setDefined(error: PorticoError, fields: object, names: readonly string[]): void {
+  for (const name of names) {
+    const value = (fields as Record<string, unknown>)[name];
+    if (value !== undefined) Object.assign(error, { [name]: value });
+  }
+}
+
+/** `message`, then the server's description when it sent one. */
+const described = (message: string, description: string | undefined) => (description ? `${message}: ${description}` : message);
+
 /**
  * A copy of a foreign error (a fetch TypeError, a DOMException, ...) that
  * keeps its name, message, code and cause chain, with known secrets cut out.
@@ -137,11 +148,10 @@ export class OAuthError extends PorticoError {
   readonly status: number;
 
   constructor(fields: OAuthErrorFields) {
-    super('oauth_error', `${fields.error}${fields.errorDescription ? `: ${fields.errorDescription}` : ''} (HTTP ${fields.status})`);
+    super('oauth_error', `${described(fields.error, fields.errorDescription)} (HTTP ${fields.status})`);
     this.error = fields.error;
-    if (fields.errorDescription !== undefined) this.errorDescription = fields.errorDescription;
-    if (fields.errorUri !== undefined) this.errorUri = fields.errorUri;
     this.status = fields.status;
+    setDefined(this, fields, ['errorDescription', 'errorUri']);
   }
 }
 
@@ -159,10 +169,9 @@ export class TokenResponseError extends PorticoError {
   declare readonly errorDescription?: string;
 
   constructor(message: string, fields: TokenResponseErrorFields) {
-    super('token_response_error', fields.errorDescription ? `${message}: ${fields.errorDescription}` : message);
+    super('token_response_error', described(message, fields.errorDescription));
     this.status = fields.status;
-    if (fields.error !== undefined) this.error = fields.error;
-    if (fields.errorDescription !== undefined) this.errorDescription = fields.errorDescription;
+    setDefined(this, fields, ['error', 'errorDescription']);
   }
 }
 
@@ -207,11 +216,9 @@ export class AuthorizationCallbackError extends PorticoError {
   declare readonly errorCode?: string;
 
   constructor(fields: AuthorizationCallbackFields, code = 'authorization_error') {
-    super(code, `authorization failed: ${fields.error}${fields.errorDescription ? `: ${fields.errorDescription}` : ''}`);
+    super(code, `authorization failed: ${described(fields.error, fields.errorDescription)}`);
     this.error = fields.error;
-    if (fields.errorDescription !== undefined) this.errorDescription = fields.errorDescription;
-    if (fields.errorUri !== undefined) this.errorUri = fields.errorUri;
-    if (fields.errorCode !== undefined) this.errorCode = fields.errorCode;
+    setDefined(this, fields, ['errorDescription', 'errorUri', 'errorCode']);
   }
 }
 
@@ -256,14 +263,8 @@ export class RevocationError extends PorticoError {
   readonly retryable: boolean;
 
   constructor(message: string, fields: RevocationErrorFields, code = 'revocation_error') {
-    super(
-      code,
-      fields.errorDescription ? `${message}: ${fields.errorDescription}` : message,
-      fields.cause ? { cause: fields.cause } : undefined,
-    );
-    if (fields.status !== undefined) this.status = fields.status;
-    if (fields.error !== undefined) this.error = fields.error;
-    if (fields.errorDescription !== undefined) this.errorDescription = fields.errorDescription;
+    super(code, described(message, fields.errorDescription), fields.cause ? { cause: fields.cause } : undefined);
+    setDefined(this, fields, ['status', 'error', 'errorDescription']);
     this.retryable = fields.retryable;
   }
 }

@@ -1,9 +1,13 @@
 export {
   type AuthenticatorContext,
   type AuthInput,
+  type AuthKind,
+  authenticatorFor,
   type ClientCredentialsInput,
+  clientCredentials,
   createAuthenticator,
   type StaticTokenInput,
+  staticToken,
 } from './authenticator.js';
 export { type ApiKeyInput, type BasicAuthInput, type CredentialInput, createCredentialAuthenticator } from './credentials.js';
 export { DEFAULT_TOKEN_TIMEOUT_MS } from './deadline.js';

@@ -5,7 +5,6 @@ import {
   type AuthProfile,
   ConfigurationError,
   type CredentialProfile,
-  createAuthenticator,
   PorticoError,
 } from '@portico/auth';
 import { isSensitiveKey, resolvePointer } from '@portico/auth/internal';
@@ -498,8 +497,8 @@ async function call(state: ClientState, method: string, path: string, init: Call
 // biome-ignore lint/complexity/noBannedTypes: the same `{}` constraints as PorticoClient.
 export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Profile extends AuthProfile | CredentialProfile = AuthProfile>(
   spec: ProviderSpec<Profile>,
-  // Passed in by the provider package, so a bundle carries only its own kind of auth.
-  authenticate: (profile: Profile, input: Auth, ctx: AuthenticatorContext) => Authenticator = createAuthenticator as never,
+  // Passed in by the provider package (e.g. `authenticatorFor(clientCredentials)`), so a bundle carries only its own kinds of auth.
+  authenticate: (profile: Profile, input: Auth, ctx: AuthenticatorContext) => Authenticator,
 ) {
   return function createClient<Throw extends boolean = false>(
     options: ClientOptions<Auth, Throw> = {},

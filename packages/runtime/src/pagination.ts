@@ -1,6 +1,6 @@
 // Walks a list operation page by page, following the provider's own paging
 // as its spec declares it (`x-portico-pagination`).
-import { PorticoError } from '@portico/auth';
+import { ConfigurationError, PorticoError } from '@portico/auth';
 import { resolvePointer } from '@portico/auth/internal';
 
 /** The provider pointed back at a page already read; stopping instead of looping. */
@@ -39,33 +39,57 @@ const withQuery = (init: Init, query: Record<string, unknown>): Init => ({
   params: { ...init.params, query: { ...init.params?.query, ...query } },
 });
 
-/** The next page's request, or undefined on the last page. */
-function nextPage(rules: Pagination, init: Init, body: unknown, received: number): Init | undefined {
-  switch (rules.style) {
-    case 'cursor': {
-      const cursor = resolvePointer(body, rules.nextCursor!);
-      return cursor === undefined || cursor === null || cursor === '' ? undefined : withQuery(init, { [rules.cursorParam!]: cursor });
-    }
-    case 'offset': {
-      const query = init.params?.query ?? {};
-      const offset = Number(query[rules.offsetParam!] ?? 0) + received;
-      const total = Number(resolvePointer(body, rules.total!));
-      const limit = Number(query[rules.limitParam!] ?? rules.defaultLimit ?? received);
-      if (received === 0 || (Number.isFinite(total) ? offset >= total : received < limit)) return undefined;
-      return withQuery(init, { [rules.offsetParam!]: offset });
-    }
-    case 'next-url': {
-      const next = resolvePointer(body, rules.nextUrl!);
-      if (typeof next !== 'string' || next === '') return undefined;
-      // The provider's next link carries the whole query (cursor included);
-      // only its query is used, so the request stays on the client's origin.
-      return { ...init, params: { ...init.params, query: Object.fromEntries(new URL(next, 'http://placeholder.invalid').searchParams) } };
-    }
-  }
+/** How one paging style finds the next page's request from the page just read; undefined on the last page. */
+export type NextPage = (rules: Pagination, init: Init, body: unknown, received: number) => Init | undefined;
+
+export const cursor: NextPage = (rules, init, body) => {
+  const value = resolvePointer(body, rules.nextCursor!);
+  return value === undefined || value === null || value === '' ? undefined : withQuery(init, { [rules.cursorParam!]: value });
+};
+
+export const offset: NextPage = (rules, init, body, received) => {
+  const query = init.params?.query ?? {};
+  const next = Number(query[rules.offsetParam!] ?? 0) + received;
+  const total = Number(resolvePointer(body, rules.total!));
+  const limit = Number(query[rules.limitParam!] ?? rules.defaultLimit ?? received);
+  if (received === 0 || (Number.isFinite(total) ? next >= total : received < limit)) return undefined;
+  return withQuery(init, { [rules.offsetParam!]: next });
+};
+
+export const nextUrl: NextPage = (rules, init, body) => {
+  const next = resolvePointer(body, rules.nextUrl!);
+  if (typeof next !== 'string' || next === '') return undefined;
+  // The provider's next link carries the whole query (cursor included);
+  // only its query is used, so the request stays on the client's origin.
+  return { ...init, params: { ...init.params, query: Object.fromEntries(new URL(next, 'http://placeholder.invalid').searchParams) } };
+};
+
+/**
+ * `paginate` for the paging styles a spec uses: the generated client names
+ * them, so a bundle carries those styles' code and no other's.
+ */
+export function paginateBy(styles: Partial<Record<Pagination['style'], NextPage>>): typeof paginate {
+  return (rules, fetchPage, first, options, toError) => {
+    const nextPage = styles[rules.style];
+    if (!nextPage) throw new ConfigurationError(`paginateBy was given no ${rules.style} paging`);
+    return walk(rules, nextPage, fetchPage, first, options, toError);
+  };
 }
 
-export async function* paginate(
+/** Every paging style. */
+export function paginate(
   rules: Pagination,
+  fetchPage: (init: Init) => Promise<Page>,
+  first: Init,
+  options: PaginateOptions,
+  toError: (body: unknown, response: Response) => Error,
+): AsyncIterableIterator<unknown> {
+  return paginateBy({ cursor, offset, 'next-url': nextUrl })(rules, fetchPage, first, options, toError);
+}
+
+async function* walk(
+  rules: Pagination,
+  nextPage: NextPage,
   fetchPage: (init: Init) => Promise<Page>,
   first: Init,
   options: PaginateOptions,

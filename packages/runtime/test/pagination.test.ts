@@ -2,11 +2,13 @@
 // provider's own paging scheme, as its spec declares it, over three or more
 // pages, and stops early when told to. The server's log is the proof: exactly
 // the pages needed were requested, with exactly the parameters the scheme uses.
+import { ConfigurationError } from '@portico/auth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as expertfile from '../../expertfile/src/index.ts';
 import * as fdx from '../../fdx/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
 import { AuthenticationError, EnvelopeError, PaginationLoopError, ServerError } from '../src/index.ts';
+import { offset, paginateBy } from '../src/pagination.ts';
 import { json, type RecordedRequest, rejectionOf, startServer, type TestServer } from './helpers.ts';
 
 let server: TestServer;
@@ -257,5 +259,18 @@ describe('pagination: failures', () => {
   it('an operation without a paging scheme is refused', () => {
     const client = finexer.createClient({ baseUrl: server.url });
     expect(() => client.paginate('/customers/{id}' as never)).toThrow(TypeError);
+  });
+
+  it('a paging style the client was not bound with is a ConfigurationError, before any request', () => {
+    const walk = () =>
+      paginateBy({ offset })(
+        { style: 'cursor', items: '/data' },
+        () => Promise.reject(new Error('no request')),
+        {},
+        {},
+        () => new Error('unused'),
+      );
+    expect(walk).toThrow(ConfigurationError);
+    expect(walk).toThrow(/no cursor paging/);
   });
 });

@@ -1,6 +1,7 @@
 // A large API's response shapes live in a module of their own: imported on
 // the first response validated, never when validation is off, tried again
 // when the import fails; operations not listed take the spec's shared flags.
+import { authenticatorFor, staticToken } from '@portico/auth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defineClient, type ProviderSpec, ResponseValidationError } from '../src/index.ts';
 import { json, startServer, type TestServer } from './helpers.ts';
@@ -28,6 +29,7 @@ function specWith(load: () => Promise<unknown>): ProviderSpec {
     validation: load as ProviderSpec['validation'],
   };
 }
+const byToken = authenticatorFor(staticToken);
 const SHAPES = { default: { 'GET /repos': { '200': { type: 'array', items: { type: 'object', required: ['id', 'name'] } } } } };
 
 describe('validation data loaded on demand', () => {
@@ -38,6 +40,7 @@ describe('validation data loaded on demand', () => {
         imports++;
         return SHAPES;
       }),
+      byToken,
     )({ auth: { accessToken: 'token-for-large-api' } }) as any;
     expect(imports).toBe(0);
     expect((await c.GET('/user')).data).toEqual({ login: 'octocat' });
@@ -55,6 +58,7 @@ describe('validation data loaded on demand', () => {
         imports++;
         return SHAPES;
       }),
+      byToken,
     )({ validateResponses: false }) as any;
     expect((await c.GET('/repos')).data).toHaveLength(2);
     expect(imports).toBe(0);
@@ -67,6 +71,7 @@ describe('validation data loaded on demand', () => {
         if (imports++ === 0) throw new TypeError('chunk failed to load');
         return SHAPES;
       }),
+      byToken,
     )({}) as any;
     await expect(c.GET('/repos')).rejects.toThrow('chunk failed to load');
     await expect(c.GET('/repos')).rejects.toBeInstanceOf(ResponseValidationError);
@@ -74,7 +79,10 @@ describe('validation data loaded on demand', () => {
   });
 
   it('operations not listed take the shared flags: the token goes to /repos, not to /user', async () => {
-    const c = defineClient<any>(specWith(async () => SHAPES))({
+    const c = defineClient<any>(
+      specWith(async () => SHAPES),
+      byToken,
+    )({
       auth: { accessToken: 'token-for-large-api' },
       validateResponses: false,
     }) as any;

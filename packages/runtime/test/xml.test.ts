@@ -2,7 +2,7 @@
 // (`.xml`); the client must hand back the same object either way, as the
 // TypeScript types promise, and must send XML when asked to.
 
-import { ConfigurationError } from '@portico/auth';
+import { authenticatorFor, ConfigurationError, clientCredentials } from '@portico/auth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spec as dexeroSpec } from '../../dexero-fd/src/generated/spec.ts';
 import * as dexero from '../../dexero-fd/src/index.ts';
@@ -159,7 +159,7 @@ describe('XML and JSON representations (dexero-fd)', () => {
 
 // The codec is a module of its own (@portico/runtime/xml), bound by the generated client only when the spec declares XML.
 describe('a spec that declares XML, bound without the codec', () => {
-  const bare = () => defineClient<dexero.paths>(dexeroSpec)({ baseUrl: server.url, maxRetries: 0 });
+  const bare = () => defineClient<dexero.paths>(dexeroSpec, authenticatorFor(clientCredentials))({ baseUrl: server.url, maxRetries: 0 });
 
   it('reads JSON as usual, and refuses XML with a ConfigurationError naming the codec, before or after sending', async () => {
     server.inject('GET /records.json', json(200, { records: [marie] }));

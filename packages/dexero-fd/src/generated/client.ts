@@ -2,6 +2,7 @@
 import { defineClient } from '@portico/runtime';
 import type { ClientOptions, PorticoClient } from '@portico/runtime';
 import { xml } from '@portico/runtime/xml';
+import { authenticatorFor, clientCredentials, staticToken } from '@portico/auth';
 import type { ClientCredentialsInput } from '@portico/auth';
 import type { paths } from './schema.js';
 import { spec, type Scope } from './spec.js';
@@ -11,7 +12,7 @@ export type Auth = ClientCredentialsInput<Scope>;
 
 /** A typed client for Dexero FD API, with the provider's auth, retries, timeouts, typed errors and pagination. */
 export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, {}, Throw> =
-  defineClient<paths, Auth, {}>({ ...spec, xml });
+  /* @__PURE__ */ defineClient<paths, Auth, {}>({ ...spec, xml }, /* @__PURE__ */ authenticatorFor(clientCredentials, staticToken));
 
 export { PorticoError, ConfigurationError, InsecureUrlError, OAuthError, TokenResponseError, ReauthorizationRequiredError, TokenStoreError, TokenTimeoutError, MemoryTokenStore } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
