@@ -62,6 +62,7 @@ export function createAuthenticator(profile: AuthProfile, input: AuthInput, ctx:
     const header = authorizationHeader(profile.apply, input.accessToken);
     return {
       getAuthorization: async () => header,
+      cachedAuthorization: () => header,
       handleUnauthorized: async () => false,
     };
   }

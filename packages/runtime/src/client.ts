@@ -194,6 +194,8 @@ interface ClientState {
   readonly ownSecrets: readonly string[];
   /** The spec's validation module, imported on the first response validated. */
   checks?: ReturnType<NonNullable<ProviderSpec['validation']>>;
+  /** Its shapes once imported: later responses are checked without a wait. */
+  shapes?: Readonly<Record<string, Readonly<Record<string, Shape>>>>;
 }
 
 /** Everything about one call that is fixed before its first attempt. */
@@ -441,26 +443,37 @@ async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
   }
 }
 
-/** Step 4: a 2xx body that the provider's envelope marks as a failure becomes the error; other 2xx bodies must carry the fields the spec requires. */
-async function check(state: ClientState, call: PreparedCall, raw: Raw): Promise<Raw> {
+/**
+ * Step 4: a 2xx body that the provider's envelope marks as a failure becomes
+ * the error; other 2xx bodies must carry the fields the spec requires. Waits
+ * only for the first import of the validation module.
+ */
+function check(state: ClientState, call: PreparedCall, raw: Raw): Raw | Promise<Raw> {
   const { response } = raw;
   if (call.callerParses || !response.ok) return raw;
   if (envelopeFailure(state.spec.envelope, raw.data)) return { error: raw.data, response };
   if (raw.data === undefined || !state.validate) return raw;
   const status = String(response.status);
-  const shape = call.meta.shapes?.[status] ?? (state.spec.validation && (await validationShape(state, call.key, status)));
-  const problems = shape ? shapeProblems(raw.data, shape) : [];
-  if (problems.length) throw new ResponseValidationError(response.status, call.plan.method, call.plan.path, problems);
+  const own = call.meta.shapes?.[status];
+  if (own !== undefined || !state.spec.validation) return validated(call, raw, own);
+  if (state.shapes !== undefined) return validated(call, raw, state.shapes[call.key]?.[status]);
+  return validationShapes(state).then((shapes) => validated(call, raw, shapes[call.key]?.[status]));
+}
+
+function validated(call: PreparedCall, raw: Raw, shape: Shape | undefined): Raw {
+  const problems = shape === undefined ? undefined : shapeProblems(raw.data, shape);
+  if (problems?.length) throw new ResponseValidationError(raw.response.status, call.plan.method, call.plan.path, problems);
   return raw;
 }
 
-/** The shape that validates a 2xx JSON body, from the spec's validation module: imported once; a failed import (a chunk that did not load) is tried again on the next response. */
-async function validationShape(state: ClientState, key: string, status: string): Promise<Shape | undefined> {
+/** The spec's validation module's shapes: imported once; a failed import (a chunk that did not load) is tried again on the next response. */
+async function validationShapes(state: ClientState): Promise<NonNullable<ClientState['shapes']>> {
   state.checks ??= state.spec.validation!().catch((error: unknown) => {
     state.checks = undefined;
     throw error;
   });
-  return (await state.checks).default[key]?.[status];
+  state.shapes = (await state.checks).default;
+  return state.shapes;
 }
 
 /** Step 5: in the throwing style, any failure is an ApiError; otherwise openapi-fetch's `{ data, error, response }`. */
@@ -487,8 +500,9 @@ function errorFor(state: ClientState, body: unknown, response: Response, method:
 /** One call, top to bottom. */
 async function call(state: ClientState, method: string, path: string, init: CallInit = {}): Promise<Raw> {
   const prepared = prepare(state, method, path, init);
-  const raw = await exchange(state, prepared);
-  return finish(state, prepared, await check(state, prepared, raw));
+  const checked = check(state, prepared, await exchange(state, prepared));
+  // Awaited only when it is a promise: a value costs an await a turn of the microtask queue.
+  return finish(state, prepared, checked instanceof Promise ? await checked : checked);
 }
 
 /**

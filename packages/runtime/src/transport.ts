@@ -104,7 +104,7 @@ const MAX_REDIRECTS = 5;
  * own; a hop elsewhere drops it, as fetch drops Authorization, but for any
  * header name the profile uses.
  */
-async function following(
+async function redirected(
   transport: Transport,
   request: Request,
   response: Response,
@@ -140,6 +140,18 @@ async function following(
   return response;
 }
 
+/** `response`, or where its redirects lead (`redirected`): most responses are none, and skip its round of promises. */
+function following(
+  transport: Transport,
+  request: Request,
+  response: Response,
+  credential: string,
+  plan: CallPlan,
+  deadline: Deadline,
+): Response | Promise<Response> {
+  return REDIRECTS.has(response.status) ? redirected(transport, request, response, credential, plan, deadline) : response;
+}
+
 /**
  * Sends one attempt: the credential only on operations that need it and
  * only to the API's own origin, redirects followed by hand, and one replay
@@ -158,7 +170,7 @@ export async function deliver(transport: Transport, request: Request, plan: Call
   if (!plan.requiresAuth || !authenticator || !request.url.startsWith(`${transport.ownOrigin}/`)) return send(request);
   // Raced, not given the signal: a token request is shared by every call
   // waiting for it, so one call's deadline only stops that call's wait.
-  const header = await deadline.race(() => authenticator.getAuthorization());
+  const header = authenticator.cachedAuthorization?.() ?? (await deadline.race(() => authenticator.getAuthorization()));
   remember(transport, header.value);
   const attach = (target: Request, credential: { name: string; value: string }) => {
     if (authenticator.attach) return authenticator.attach(target, credential, plan.replayBody);
@@ -200,19 +212,18 @@ export function retryDelayAfter(transport: Transport, plan: CallPlan, response: 
 }
 
 /**
- * fetch's init for one attempt, whose signal is made only when read: on
- * Node 20 an AbortController is cheap but its signal is not (it is made
- * transferable when first read), and a stubbed or signal-less fetch never
- * reads it. A class, so the getter is on the prototype: an object literal
+ * fetch's init for one attempt, whose signal (and its controller) is made
+ * only when read: on Node 20 a new AbortSignal is made transferable, which
+ * costs microseconds, and a stubbed or signal-less fetch never reads it. A class, so the getter is on the prototype: an object literal
  * with accessors costs V8 more to create than the signal it defers.
  */
 class AttemptInit {
-  readonly #controller: AbortController;
-  constructor(controller: AbortController) {
-    this.#controller = controller;
+  readonly #deadline: Deadline;
+  constructor(deadline: Deadline) {
+    this.#deadline = deadline;
   }
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#deadline.signal();
   }
 }
 
@@ -224,7 +235,8 @@ export class Deadline {
   timedOut: TimeoutError | undefined;
   /** fetch's init for this attempt: its signal aborts with the deadline. */
   readonly fetchInit: { readonly signal: AbortSignal };
-  readonly #controller = new AbortController();
+  // Made with the signal: a stubbed or signal-less fetch needs neither.
+  #controller: AbortController | undefined;
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort: (() => void) | undefined;
   readonly #timer: ReturnType<typeof setTimeout>;
@@ -232,7 +244,7 @@ export class Deadline {
   #rejectRace: ((reason: unknown) => void) | undefined;
 
   constructor(timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError) {
-    this.fetchInit = new AttemptInit(this.#controller);
+    this.fetchInit = new AttemptInit(this);
     this.#userSignal = userSignal;
     if (userSignal?.aborted) this.#abort(userSignal.reason);
     else if (userSignal) userSignal.addEventListener('abort', (this.#onUserAbort = () => this.#abort(userSignal.reason)), { once: true });
@@ -241,6 +253,15 @@ export class Deadline {
       this.timedOut = onTimeout();
       this.#abort(this.timedOut);
     }, timeoutMs);
+  }
+
+  /** Aborts with the deadline; made on first use, aborted already if the deadline has passed. */
+  signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
   }
 
   /** Starts `work` unless the deadline has passed; rejects with the abort reason as soon as it does, whether or not `work` watches a signal. */
@@ -261,7 +282,7 @@ export class Deadline {
     if (this.aborted) return;
     this.aborted = true;
     this.#reason = reason;
-    this.#controller.abort(reason);
+    this.#controller?.abort(reason);
     this.#rejectRace?.(reason);
   }
 }
