@@ -25,7 +25,7 @@ import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, Respon
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
 import { type Shape, shapeProblems, type XmlCodec } from './shape.js';
-import { backoffMs, type CallPlan, Deadline, deliver, retryDelayAfter, sleep, type Transport } from './transport.js';
+import { backoffMs, type CallPlan, Deadline, DeadlineClock, deliver, retryDelayAfter, sleep, type Transport } from './transport.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
@@ -183,6 +183,8 @@ interface FetchClient {
 interface ClientState {
   readonly spec: ProviderSpec<AuthProfile | CredentialProfile>;
   readonly transport: Transport;
+  /** Times out the attempts of this client's calls. */
+  readonly deadlines: DeadlineClock;
   readonly fetchClient: FetchClient;
   readonly headers: HeadersOptions | undefined;
   readonly maxRetries: number;
@@ -419,7 +421,7 @@ async function backOff(state: ClientState, call: PreparedCall, delay: number, fi
 async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
   const { method, path } = call.plan;
   for (let attempt = 0; ; attempt++) {
-    const deadline = new Deadline(call.timeoutMs, call.userSignal, () => new TimeoutError(method, path, call.timeoutMs));
+    const deadline = new Deadline(state.deadlines, call.timeoutMs, call.userSignal, () => new TimeoutError(method, path, call.timeoutMs));
     try {
       const sent = await send(state, call, deadline, attempt);
       if ('failure' in sent) {
@@ -535,6 +537,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
         log: createLog(options.logger, options.logLevel),
         sent: new Set(),
       },
+      deadlines: new DeadlineClock(),
       fetchClient,
       headers: options.headers,
       maxRetries: options.maxRetries ?? 2,

@@ -227,6 +227,85 @@ class AttemptInit {
   }
 }
 
+// Node's setTimeout runs a delay outside 1 ms .. 2^31-1 ms after 1 ms; so do deadlines.
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** What the clock needs of a timer: Node's and Bun's can stop holding the process open; a browser's or Deno's (a number) cannot. */
+type Timer = ReturnType<typeof setTimeout> & { unref?(): unknown; ref?(): unknown };
+
+/**
+ * The deadlines of one client's attempts, earliest first, under one timer.
+ * Nearly every attempt ends long before its timeout, and a timer of its own
+ * (made, listed and torn down per attempt) cost it more than the rest of its
+ * deadline: here an attempt that ends in time costs a list insertion and a
+ * removal. The timer, set for the earliest deadline, is left running when
+ * attempts end; when it fires it times out those due and is set for the
+ * next. It holds the process open only while an attempt is under way (a
+ * timer that cannot be unref'd is cleared instead). Deadlines are kept in
+ * Date.now() time, which fake clocks move with their timers; the timer keeps
+ * monotonic time, so what it was set for is due when it fires even if the
+ * wall clock was set back meanwhile.
+ */
+export class DeadlineClock {
+  #head: Deadline | undefined;
+  #tail: Deadline | undefined;
+  #running = 0;
+  #timer: Timer | undefined;
+  #timerAt = 0;
+
+  add(deadline: Deadline, timeoutMs: number): void {
+    const at = Date.now() + (timeoutMs >= 1 && timeoutMs <= TIMER_MAX_MS ? timeoutMs : 1);
+    deadline.at = at;
+    // Searched from the end: attempts mostly share their client's timeout, so a new one is mostly the latest.
+    let before = this.#tail;
+    while (before !== undefined && before.at > at) before = before.prev;
+    const after = before === undefined ? this.#head : before.next;
+    deadline.prev = before;
+    deadline.next = after;
+    if (before === undefined) this.#head = deadline;
+    else before.next = deadline;
+    if (after === undefined) this.#tail = deadline;
+    else after.prev = deadline;
+    deadline.listed = true;
+    if (this.#running++ === 0) this.#timer?.ref?.();
+    if (this.#timer === undefined || at < this.#timerAt) this.#arm(at);
+  }
+
+  remove(deadline: Deadline): void {
+    if (!deadline.listed) return;
+    deadline.listed = false;
+    const { prev, next } = deadline;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    deadline.prev = undefined;
+    deadline.next = undefined;
+    if (--this.#running > 0 || this.#timer === undefined) return;
+    if (this.#timer.unref) this.#timer.unref();
+    else {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#fire, at - Date.now());
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    const due = Math.max(Date.now(), this.#timerAt);
+    for (let first = this.#head; first !== undefined && first.at <= due; first = this.#head) {
+      this.remove(first);
+      first.expire();
+    }
+    if (this.#head !== undefined) this.#arm(this.#head.at);
+  };
+}
+
 /** One attempt's clock: aborts on its timeout or with the caller's signal, until stopped. Waits are raced, with no listener on the signal. */
 export class Deadline {
   /** Timed out, or aborted by the caller. */
@@ -235,24 +314,28 @@ export class Deadline {
   timedOut: TimeoutError | undefined;
   /** fetch's init for this attempt: its signal aborts with the deadline. */
   readonly fetchInit: { readonly signal: AbortSignal };
+  /** When it falls due, and its place in its clock's list: the clock's to set. */
+  at = 0;
+  prev: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
+  listed = false;
   // Made with the signal: a stubbed or signal-less fetch needs neither.
   #controller: AbortController | undefined;
+  readonly #clock: DeadlineClock;
+  readonly #onTimeout: () => TimeoutError;
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort: (() => void) | undefined;
-  readonly #timer: ReturnType<typeof setTimeout>;
   #reason: unknown;
   #rejectRace: ((reason: unknown) => void) | undefined;
 
-  constructor(timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError) {
+  constructor(clock: DeadlineClock, timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError) {
     this.fetchInit = new AttemptInit(this);
+    this.#clock = clock;
+    this.#onTimeout = onTimeout;
     this.#userSignal = userSignal;
     if (userSignal?.aborted) this.#abort(userSignal.reason);
     else if (userSignal) userSignal.addEventListener('abort', (this.#onUserAbort = () => this.#abort(userSignal.reason)), { once: true });
-    this.#timer = setTimeout(() => {
-      if (this.aborted) return;
-      this.timedOut = onTimeout();
-      this.#abort(this.timedOut);
-    }, timeoutMs);
+    clock.add(this, timeoutMs);
   }
 
   /** Aborts with the deadline; made on first use, aborted already if the deadline has passed. */
@@ -273,8 +356,15 @@ export class Deadline {
     });
   }
 
+  /** Its clock calls this when it falls due. */
+  expire(): void {
+    if (this.aborted) return;
+    this.timedOut = this.#onTimeout();
+    this.#abort(this.timedOut);
+  }
+
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#clock.remove(this);
     if (this.#onUserAbort) this.#userSignal!.removeEventListener('abort', this.#onUserAbort);
   }
 
