@@ -73,6 +73,7 @@ export const staticToken: AuthKind = {
     const header = authorizationHeader(profile.apply, input.accessToken);
     return {
       getAuthorization: async () => header,
+      cachedAuthorization: () => header,
       handleUnauthorized: async () => false,
     };
   },

@@ -68,6 +68,7 @@ export function createCredentialAuthenticator(profile: CredentialProfile, input:
   // The value lives only in this closure: the object prints and serializes as nothing.
   return {
     getAuthorization: () => authorization,
+    cachedAuthorization: () => applied,
     handleUnauthorized: async () => false,
     attach: (request, credential, body) => withCredential(request, credential, where, body),
   };

@@ -1,11 +1,17 @@
 import { abortable, DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { ReauthorizationRequiredError, TokenStoreError } from './errors.js';
 import type { ApplyRules } from './profile.js';
-import { type Lease, MemoryTokenStore, type StoredTokens, type TokenStore } from './store.js';
+import { type Lease, MemoryTokenStore, peekMemoryStore, type StoredTokens, type TokenStore } from './store.js';
 import { type Tokens, toTokens } from './tokens.js';
 
 export interface Authenticator {
   getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }>;
+  /**
+   * What getAuthorization would resolve with, when that is known without
+   * waiting on anything (a cached token, not due for renewal); undefined
+   * otherwise. Spares each request a round of promises for the common case.
+   */
+  cachedAuthorization?(): { name: string; value: string } | undefined;
   handleUnauthorized(sentValue: string, signal?: AbortSignal): Promise<boolean>;
   /**
    * Puts the credential on `request` when setting the header `name` is not
@@ -57,6 +63,23 @@ export function createLifecycle(init: LifecycleInit): TokenLifecycle {
 export function authorizationHeader(apply: ApplyRules, accessToken: string): { name: string; value: string } {
   return { name: apply.header, value: apply.scheme ? `${apply.scheme} ${accessToken}` : accessToken };
 }
+
+/** A stored token set as checked for a request's header, and the header, kept while the store holds the same set. */
+interface Seen {
+  readonly version: number;
+  readonly accessToken: unknown;
+  readonly expiresAt: unknown;
+  readonly issuedAt: unknown;
+  readonly entry: StoredTokens;
+  readonly header: { readonly name: string; readonly value: string };
+}
+
+// The same write (version) of the same token, read again: the fields the header and the renewal decision use are unchanged.
+const sameSet = (seen: Seen, stored: StoredTokens) =>
+  seen.version === stored.version &&
+  seen.accessToken === stored.tokens?.accessToken &&
+  seen.expiresAt === stored.tokens.expiresAt &&
+  seen.issuedAt === stored.tokens.issuedAt;
 
 // New tokens not yet safely stored (or not yet handed to onTokens). They are
 // the only copy of a rotated refresh token, so they outlive a failed write.
@@ -121,6 +144,9 @@ export class TokenLifecycle implements Authenticator {
   #pending: Pending | undefined;
   #flushing: Promise<StoredTokens | undefined> | undefined;
   #cached: { entry: StoredTokens; until: number } | undefined;
+  // Checking and copying a token set, and building its header, on every
+  // request cost as much as the rest of the token lookup: done once per set.
+  #seen: Seen | undefined;
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
@@ -130,9 +156,27 @@ export class TokenLifecycle implements Authenticator {
     return storeCall(what, () => op(this.#options.store, this.#options.key));
   }
 
-  async #read(): Promise<StoredTokens | undefined> {
+  /** The stored tokens, checked; `forHeader` reuses the last check of the same set (callers who may hand the tokens out get a copy of their own). */
+  async #read(forHeader = false): Promise<StoredTokens | undefined> {
     const stored = await this.#store('read the tokens', (store, key) => store.get(key));
-    return this.#remember(stored === undefined ? undefined : { tokens: toTokens(stored.tokens), version: stored.version });
+    if (stored === undefined) return this.#remember(undefined);
+    return this.#remember(forHeader ? this.#checked(stored) : { tokens: toTokens(stored.tokens), version: stored.version });
+  }
+
+  #checked(stored: StoredTokens): StoredTokens {
+    if (this.#seen !== undefined && sameSet(this.#seen, stored)) return this.#seen.entry;
+    const entry = { tokens: toTokens(stored.tokens), version: stored.version };
+    const { accessToken, expiresAt, issuedAt } = stored.tokens;
+    const header = Object.freeze(authorizationHeader(this.#options.apply, entry.tokens.accessToken));
+    this.#seen = { version: stored.version, accessToken, expiresAt, issuedAt, entry, header };
+    return entry;
+  }
+
+  #headerOf(tokens: Tokens): { name: string; value: string } {
+    const seen = this.#seen;
+    return seen !== undefined && seen.entry.tokens.accessToken === tokens.accessToken
+      ? seen.header
+      : authorizationHeader(this.#options.apply, tokens.accessToken);
   }
 
   #remember(entry: StoredTokens | undefined): StoredTokens | undefined {
@@ -156,7 +200,7 @@ export class TokenLifecycle implements Authenticator {
       if (saved !== undefined) return saved;
     }
     if (cached && this.#cached !== undefined && Date.now() < this.#cached.until) return this.#cached.entry;
-    return this.#read();
+    return this.#read(cached);
   }
 
   /** The current tokens (after saving any left pending), or undefined once cleared. */
@@ -210,7 +254,25 @@ export class TokenLifecycle implements Authenticator {
     if (tokens === undefined || this.#needsRenewal(tokens)) {
       tokens = (await this.#renew(tokens, tokens === undefined ? 'missing' : 'expiring', signal)).tokens;
     }
-    return authorizationHeader(this.#options.apply, tokens.accessToken);
+    return this.#headerOf(tokens);
+  }
+
+  /**
+   * The header without a wait: when nothing is left to save, the tokens are
+   * at hand (the store's short cache, or the memory store's map) as last
+   * checked, and not due for renewal. Otherwise getAuthorization reads,
+   * renews (single-flight) and saves as always.
+   */
+  cachedAuthorization(): { name: string; value: string } | undefined {
+    const seen = this.#seen;
+    if (this.#pending !== undefined || seen === undefined) return undefined;
+    const cached = this.#cached;
+    const fromCache = cached !== undefined && Date.now() < cached.until;
+    const stored = fromCache ? cached.entry : peekMemoryStore(this.#options.store, this.#options.key);
+    if (stored === undefined || !sameSet(seen, stored) || this.#needsRenewal(seen.entry.tokens)) return undefined;
+    // As a read would: a store with a cache has it kept fresh.
+    if (!fromCache) this.#remember(seen.entry);
+    return seen.header;
   }
 
   async handleUnauthorized(sentValue: string, signal?: AbortSignal): Promise<boolean> {

@@ -51,8 +51,23 @@ export interface TokenStore {
   readonly cacheMs?: number;
 }
 
+let entryOf: (store: MemoryTokenStore, key: string) => StoredTokens | undefined;
+
+/**
+ * What `store.get(key)` would resolve with, now: for a plain
+ * MemoryTokenStore, whose read waits on nothing, so the token lifecycle can
+ * put a cached token on a request without a round of promises. Undefined for
+ * any other store, or one whose `get` was replaced: those are read as usual.
+ */
+export function peekMemoryStore(store: TokenStore, key: string): StoredTokens | undefined {
+  return store.get === MemoryTokenStore.prototype.get && store instanceof MemoryTokenStore ? entryOf(store, key) : undefined;
+}
+
 /** The default store: a Map, with a per-key lock so clients sharing it in one process refresh once. */
 export class MemoryTokenStore implements TokenStore {
+  static {
+    entryOf = (store, key) => store.#entries.get(key);
+  }
   readonly #entries = new Map<string, StoredTokens>();
   readonly #locks = new Map<string, Promise<void>>();
   readonly #leaseMs: number | undefined;

@@ -58,7 +58,8 @@ export async function parseBody(response: Response, options: ParseOptions): Prom
   } catch {
     return fail(new TextDecoder().decode(bytes), 'the body is not valid UTF-8');
   }
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  const semicolon = contentType.indexOf(';');
+  const mediaType = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
   if (JSON_TYPE.test(mediaType) || (mediaType === '' && !options.accepts?.length)) {
     try {
       return JSON.parse(text);

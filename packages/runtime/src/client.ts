@@ -24,7 +24,7 @@ import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, Respon
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
 import { type Shape, shapeProblems, type XmlCodec } from './shape.js';
-import { backoffMs, type CallPlan, Deadline, deliver, retryDelayAfter, sleep, type Transport } from './transport.js';
+import { backoffMs, type CallPlan, Deadline, DeadlineClock, deliver, retryDelayAfter, sleep, type Transport } from './transport.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
@@ -155,6 +155,8 @@ const METHODS: readonly Upper[] = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'H
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-correlation-id', 'x-amzn-requestid'];
 const FORM_TYPE = 'application/x-www-form-urlencoded';
+/** The options the runtime takes beside openapi-fetch's (`RequestExtras`): not passed on. */
+const EXTRAS = new Set(['timeout', 'maxRetries']);
 
 /** What a call resolves with before its types are applied: openapi-fetch's `{ data, error, response }`. */
 type Raw = { data?: unknown; error?: unknown; response: Response };
@@ -182,6 +184,8 @@ interface FetchClient {
 interface ClientState {
   readonly spec: ProviderSpec<AuthProfile | CredentialProfile>;
   readonly transport: Transport;
+  /** Times out the attempts of this client's calls. */
+  readonly deadlines: DeadlineClock;
   readonly fetchClient: FetchClient;
   readonly headers: HeadersOptions | undefined;
   readonly maxRetries: number;
@@ -193,6 +197,8 @@ interface ClientState {
   readonly ownSecrets: readonly string[];
   /** The spec's validation module, imported on the first response validated. */
   checks?: ReturnType<NonNullable<ProviderSpec['validation']>>;
+  /** Its shapes once imported: later responses are checked without a wait. */
+  shapes?: Readonly<Record<string, Readonly<Record<string, Shape>>>>;
 }
 
 /** Everything about one call that is fixed before its first attempt. */
@@ -200,8 +206,12 @@ interface PreparedCall {
   readonly key: string;
   readonly meta: OperationMeta;
   readonly plan: CallPlan;
-  /** openapi-fetch's options for each attempt: the caller's, with path defaults, content type and the body already serialized. */
-  readonly fetchInit: Readonly<Record<string, unknown>>;
+  /**
+   * openapi-fetch's options for each attempt: the caller's, with path
+   * defaults, content type and the body already serialized. Each attempt sets
+   * its own `fetch` in it: attempts run one after another.
+   */
+  readonly fetchInit: Record<string, unknown>;
   /** Retries allowed: none unless the request is safe to send twice and its body can be. */
   readonly maxRetries: number;
   readonly timeoutMs: number;
@@ -287,11 +297,10 @@ function xmlRequestType(meta: OperationMeta, path: Record<string, unknown> | und
 function prepare(state: ClientState, method: string, path: string, init: CallInit): PreparedCall {
   const key = `${method} ${path}`;
   const meta = metaOf(state, key);
-  const { timeout, maxRetries, ...rest } = init;
-  const params = meta.defaults ? { ...rest.params, path: { ...meta.defaults, ...rest.params?.path } } : rest.params;
+  const params = meta.defaults ? { ...init.params, path: { ...meta.defaults, ...init.params?.path } } : init.params;
   // A form body is form-encoded whatever the representation.
   const xmlType = meta.formBody ? undefined : xmlRequestType(meta, params?.path, init);
-  let headers = rest.headers;
+  let headers = init.headers;
   if (xmlType !== undefined) headers = mergeHeaders(headers, { 'content-type': xmlType });
   else if (meta.formBody) {
     const merged = mergeHeaders(headers);
@@ -307,9 +316,18 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     replayBody: replayable ? body : undefined,
     replayable,
   };
-  const fetchInit: Record<string, unknown> = { ...rest, params, headers, body, bodySerializer: sendAsIs };
   // Parsed here, within maxResponseBytes and by content type (see `read`), unless the caller asked openapi-fetch to.
-  if (rest.parseAs === undefined) fetchInit.parseAs = 'stream';
+  const fetchInit: Record<string, unknown> = {
+    params,
+    headers,
+    body,
+    bodySerializer: sendAsIs,
+    parseAs: init.parseAs ?? 'stream',
+    fetch: undefined,
+  };
+  // The caller's other options, copied one by one: a rest pattern and spreads
+  // made slow-mode objects, and copying them took a tenth of a stubbed call.
+  for (const option of Object.keys(init)) if (!(option in fetchInit) && !EXTRAS.has(option)) fetchInit[option] = init[option];
   // A redirect would carry the token to wherever it points, with any header
   // a custom fetch keeps: requests that carry one are never redirected by
   // fetch, and the transport follows them itself.
@@ -319,11 +337,11 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     meta,
     plan,
     fetchInit,
-    maxRetries: (IDEMPOTENT.has(method) || meta.retrySafe === true) && replayable ? (maxRetries ?? state.maxRetries) : 0,
-    timeoutMs: timeout ?? state.timeoutMs,
-    userSignal: rest.signal ?? undefined,
-    callerParses: rest.parseAs !== undefined,
-    secrets: () => [...state.ownSecrets, ...state.transport.sent, ...credentialValues([rest.body, rest.params, rest.headers])],
+    maxRetries: (IDEMPOTENT.has(method) || meta.retrySafe === true) && replayable ? (init.maxRetries ?? state.maxRetries) : 0,
+    timeoutMs: init.timeout ?? state.timeoutMs,
+    userSignal: init.signal ?? undefined,
+    callerParses: init.parseAs !== undefined,
+    secrets: () => [...state.ownSecrets, ...state.transport.sent, ...credentialValues([init.body, init.params, init.headers])],
   };
 }
 
@@ -369,7 +387,8 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
   const started = transport.log ? Date.now() : 0;
   if (transport.log) emit(transport.log, 'debug', 'request', { method, path, attempt: attempt + 1 });
   try {
-    const raw = await state.fetchClient.request(method, path, { ...call.fetchInit, fetch });
+    call.fetchInit.fetch = fetch;
+    const raw = await state.fetchClient.request(method, path, call.fetchInit);
     // A request middleware may answer without calling fetch.
     const response = received ?? raw.response;
     if (transport.log)
@@ -416,7 +435,7 @@ async function backOff(state: ClientState, call: PreparedCall, delay: number, fi
 async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
   const { method, path } = call.plan;
   for (let attempt = 0; ; attempt++) {
-    const deadline = new Deadline(call.timeoutMs, call.userSignal, () => new TimeoutError(method, path, call.timeoutMs));
+    const deadline = new Deadline(state.deadlines, call.timeoutMs, call.userSignal, () => new TimeoutError(method, path, call.timeoutMs));
     try {
       const sent = await send(state, call, deadline, attempt);
       if ('failure' in sent) {
@@ -440,26 +459,37 @@ async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
   }
 }
 
-/** Step 4: a 2xx body that the provider's envelope marks as a failure becomes the error; other 2xx bodies must carry the fields the spec requires. */
-async function check(state: ClientState, call: PreparedCall, raw: Raw): Promise<Raw> {
+/**
+ * Step 4: a 2xx body that the provider's envelope marks as a failure becomes
+ * the error; other 2xx bodies must carry the fields the spec requires. Waits
+ * only for the first import of the validation module.
+ */
+function check(state: ClientState, call: PreparedCall, raw: Raw): Raw | Promise<Raw> {
   const { response } = raw;
   if (call.callerParses || !response.ok) return raw;
   if (envelopeFailure(state.spec.envelope, raw.data)) return { error: raw.data, response };
   if (raw.data === undefined || !state.validate) return raw;
   const status = String(response.status);
-  const shape = call.meta.shapes?.[status] ?? (state.spec.validation && (await validationShape(state, call.key, status)));
-  const problems = shape ? shapeProblems(raw.data, shape) : [];
-  if (problems.length) throw new ResponseValidationError(response.status, call.plan.method, call.plan.path, problems);
+  const own = call.meta.shapes?.[status];
+  if (own !== undefined || !state.spec.validation) return validated(call, raw, own);
+  if (state.shapes !== undefined) return validated(call, raw, state.shapes[call.key]?.[status]);
+  return validationShapes(state).then((shapes) => validated(call, raw, shapes[call.key]?.[status]));
+}
+
+function validated(call: PreparedCall, raw: Raw, shape: Shape | undefined): Raw {
+  const problems = shape === undefined ? undefined : shapeProblems(raw.data, shape);
+  if (problems?.length) throw new ResponseValidationError(raw.response.status, call.plan.method, call.plan.path, problems);
   return raw;
 }
 
-/** The shape that validates a 2xx JSON body, from the spec's validation module: imported once; a failed import (a chunk that did not load) is tried again on the next response. */
-async function validationShape(state: ClientState, key: string, status: string): Promise<Shape | undefined> {
+/** The spec's validation module's shapes: imported once; a failed import (a chunk that did not load) is tried again on the next response. */
+async function validationShapes(state: ClientState): Promise<NonNullable<ClientState['shapes']>> {
   state.checks ??= state.spec.validation!().catch((error: unknown) => {
     state.checks = undefined;
     throw error;
   });
-  return (await state.checks).default[key]?.[status];
+  state.shapes = (await state.checks).default;
+  return state.shapes;
 }
 
 /** Step 5: in the throwing style, any failure is an ApiError; otherwise openapi-fetch's `{ data, error, response }`. */
@@ -486,8 +516,9 @@ function errorFor(state: ClientState, body: unknown, response: Response, method:
 /** One call, top to bottom. */
 async function call(state: ClientState, method: string, path: string, init: CallInit = {}): Promise<Raw> {
   const prepared = prepare(state, method, path, init);
-  const raw = await exchange(state, prepared);
-  return finish(state, prepared, await check(state, prepared, raw));
+  const checked = check(state, prepared, await exchange(state, prepared));
+  // Awaited only when it is a promise: a value costs an await a turn of the microtask queue.
+  return finish(state, prepared, checked instanceof Promise ? await checked : checked);
 }
 
 /**
@@ -520,6 +551,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
         log: createLog(options.logger, options.logLevel),
         sent: new Set(),
       },
+      deadlines: new DeadlineClock(),
       fetchClient,
       headers: options.headers,
       maxRetries: options.maxRetries ?? 2,

@@ -104,7 +104,7 @@ const MAX_REDIRECTS = 5;
  * own; a hop elsewhere drops it, as fetch drops Authorization, but for any
  * header name the profile uses.
  */
-async function following(
+async function redirected(
   transport: Transport,
   request: Request,
   response: Response,
@@ -140,6 +140,18 @@ async function following(
   return response;
 }
 
+/** `response`, or where its redirects lead (`redirected`): most responses are none, and skip its round of promises. */
+function following(
+  transport: Transport,
+  request: Request,
+  response: Response,
+  credential: string,
+  plan: CallPlan,
+  deadline: Deadline,
+): Response | Promise<Response> {
+  return REDIRECTS.has(response.status) ? redirected(transport, request, response, credential, plan, deadline) : response;
+}
+
 /**
  * Sends one attempt: the credential only on operations that need it and
  * only to the API's own origin, redirects followed by hand, and one replay
@@ -158,7 +170,7 @@ export async function deliver(transport: Transport, request: Request, plan: Call
   if (!plan.requiresAuth || !authenticator || !request.url.startsWith(`${transport.ownOrigin}/`)) return send(request);
   // Raced, not given the signal: a token request is shared by every call
   // waiting for it, so one call's deadline only stops that call's wait.
-  const header = await deadline.race(() => authenticator.getAuthorization());
+  const header = authenticator.cachedAuthorization?.() ?? (await deadline.race(() => authenticator.getAuthorization()));
   remember(transport, header.value);
   const attach = (target: Request, credential: { name: string; value: string }) => {
     if (authenticator.attach) return authenticator.attach(target, credential, plan.replayBody);
@@ -200,20 +212,98 @@ export function retryDelayAfter(transport: Transport, plan: CallPlan, response: 
 }
 
 /**
- * fetch's init for one attempt, whose signal is made only when read: on
- * Node 20 an AbortController is cheap but its signal is not (it is made
- * transferable when first read), and a stubbed or signal-less fetch never
- * reads it. A class, so the getter is on the prototype: an object literal
+ * fetch's init for one attempt, whose signal (and its controller) is made
+ * only when read: on Node 20 a new AbortSignal is made transferable, which
+ * costs microseconds, and a stubbed or signal-less fetch never reads it. A class, so the getter is on the prototype: an object literal
  * with accessors costs V8 more to create than the signal it defers.
  */
 class AttemptInit {
-  readonly #controller: AbortController;
-  constructor(controller: AbortController) {
-    this.#controller = controller;
+  readonly #deadline: Deadline;
+  constructor(deadline: Deadline) {
+    this.#deadline = deadline;
   }
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#deadline.signal();
   }
+}
+
+// Node's setTimeout runs a delay outside 1 ms .. 2^31-1 ms after 1 ms; so do deadlines.
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** What the clock needs of a timer: Node's and Bun's can stop holding the process open; a browser's or Deno's (a number) cannot. */
+type Timer = ReturnType<typeof setTimeout> & { unref?(): unknown; ref?(): unknown };
+
+/**
+ * The deadlines of one client's attempts, earliest first, under one timer.
+ * Nearly every attempt ends long before its timeout, and a timer of its own
+ * (made, listed and torn down per attempt) cost it more than the rest of its
+ * deadline: here an attempt that ends in time costs a list insertion and a
+ * removal. The timer, set for the earliest deadline, is left running when
+ * attempts end; when it fires it times out those due and is set for the
+ * next. It holds the process open only while an attempt is under way (a
+ * timer that cannot be unref'd is cleared instead). Deadlines are kept in
+ * Date.now() time, which fake clocks move with their timers; the timer keeps
+ * monotonic time, so what it was set for is due when it fires even if the
+ * wall clock was set back meanwhile.
+ */
+export class DeadlineClock {
+  #head: Deadline | undefined;
+  #tail: Deadline | undefined;
+  #running = 0;
+  #timer: Timer | undefined;
+  #timerAt = 0;
+
+  add(deadline: Deadline, timeoutMs: number): void {
+    const at = Date.now() + (timeoutMs >= 1 && timeoutMs <= TIMER_MAX_MS ? timeoutMs : 1);
+    deadline.at = at;
+    // Searched from the end: attempts mostly share their client's timeout, so a new one is mostly the latest.
+    let before = this.#tail;
+    while (before !== undefined && before.at > at) before = before.prev;
+    const after = before === undefined ? this.#head : before.next;
+    deadline.prev = before;
+    deadline.next = after;
+    if (before === undefined) this.#head = deadline;
+    else before.next = deadline;
+    if (after === undefined) this.#tail = deadline;
+    else after.prev = deadline;
+    deadline.listed = true;
+    if (this.#running++ === 0) this.#timer?.ref?.();
+    if (this.#timer === undefined || at < this.#timerAt) this.#arm(at);
+  }
+
+  remove(deadline: Deadline): void {
+    if (!deadline.listed) return;
+    deadline.listed = false;
+    const { prev, next } = deadline;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    deadline.prev = undefined;
+    deadline.next = undefined;
+    if (--this.#running > 0 || this.#timer === undefined) return;
+    if (this.#timer.unref) this.#timer.unref();
+    else {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#fire, at - Date.now());
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    const due = Math.max(Date.now(), this.#timerAt);
+    for (let first = this.#head; first !== undefined && first.at <= due; first = this.#head) {
+      this.remove(first);
+      first.expire();
+    }
+    if (this.#head !== undefined) this.#arm(this.#head.at);
+  };
 }
 
 /** One attempt's clock: aborts on its timeout or with the caller's signal, until stopped. Waits are raced, with no listener on the signal. */
@@ -224,23 +314,37 @@ export class Deadline {
   timedOut: TimeoutError | undefined;
   /** fetch's init for this attempt: its signal aborts with the deadline. */
   readonly fetchInit: { readonly signal: AbortSignal };
-  readonly #controller = new AbortController();
+  /** When it falls due, and its place in its clock's list: the clock's to set. */
+  at = 0;
+  prev: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
+  listed = false;
+  // Made with the signal: a stubbed or signal-less fetch needs neither.
+  #controller: AbortController | undefined;
+  readonly #clock: DeadlineClock;
+  readonly #onTimeout: () => TimeoutError;
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort: (() => void) | undefined;
-  readonly #timer: ReturnType<typeof setTimeout>;
   #reason: unknown;
   #rejectRace: ((reason: unknown) => void) | undefined;
 
-  constructor(timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError) {
-    this.fetchInit = new AttemptInit(this.#controller);
+  constructor(clock: DeadlineClock, timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError) {
+    this.fetchInit = new AttemptInit(this);
+    this.#clock = clock;
+    this.#onTimeout = onTimeout;
     this.#userSignal = userSignal;
     if (userSignal?.aborted) this.#abort(userSignal.reason);
     else if (userSignal) userSignal.addEventListener('abort', (this.#onUserAbort = () => this.#abort(userSignal.reason)), { once: true });
-    this.#timer = setTimeout(() => {
-      if (this.aborted) return;
-      this.timedOut = onTimeout();
-      this.#abort(this.timedOut);
-    }, timeoutMs);
+    clock.add(this, timeoutMs);
+  }
+
+  /** Aborts with the deadline; made on first use, aborted already if the deadline has passed. */
+  signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
   }
 
   /** Starts `work` unless the deadline has passed; rejects with the abort reason as soon as it does, whether or not `work` watches a signal. */
@@ -252,8 +356,15 @@ export class Deadline {
     });
   }
 
+  /** Its clock calls this when it falls due. */
+  expire(): void {
+    if (this.aborted) return;
+    this.timedOut = this.#onTimeout();
+    this.#abort(this.timedOut);
+  }
+
   stop(): void {
-    clearTimeout(this.#timer);
+    this.#clock.remove(this);
     if (this.#onUserAbort) this.#userSignal!.removeEventListener('abort', this.#onUserAbort);
   }
 
@@ -261,7 +372,7 @@ export class Deadline {
     if (this.aborted) return;
     this.aborted = true;
     this.#reason = reason;
-    this.#controller.abort(reason);
+    this.#controller?.abort(reason);
     this.#rejectRace?.(reason);
   }
 }

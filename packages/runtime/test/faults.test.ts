@@ -170,6 +170,43 @@ describe('fault injection: a server slower than the timeout', () => {
   });
 });
 
+describe("one client's deadlines, under one timer", () => {
+  it('attempts with different timeouts each time out at their own, the shorter one listed after the longer', async () => {
+    server.inject('GET /customers/cus_1', hang, { times: 2 });
+    const client = finexer.createClient(options({ timeout: 30_000, maxRetries: 0 }));
+    let longSettled = false;
+    const long = rejectionOf(getCustomer(client)).finally(() => (longSettled = true));
+    await until(() => hung === 1, 'the first request to reach the server');
+    const short = rejectionOf(getCustomer(client, { timeout: 1_000 }));
+    await until(() => hung === 2, 'the second request to reach the server');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await short).toMatchObject({ code: 'timeout', timeoutMs: 1_000 });
+    expect(longSettled).toBe(false);
+    await vi.advanceTimersByTimeAsync(28_999);
+    expect(longSettled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await long).toMatchObject({ code: 'timeout', timeoutMs: 30_000 });
+  });
+
+  it('the timer holds the process open only while an attempt is under way', async () => {
+    vi.useRealTimers();
+    const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+    const idle = timers();
+    let answer: ((response: Response) => void) | undefined;
+    const fetch = () => new Promise<Response>((resolve) => (answer = resolve));
+    const client = finexer.createClient(options({ fetch }));
+    for (let call = 0; call < 2; call++) {
+      answer = undefined;
+      const pending = getCustomer(client);
+      await until(() => answer !== undefined, 'the request to be sent');
+      expect(timers()).toBe(idle + 1);
+      answer!(Response.json(CUSTOMER));
+      expect((await pending).data).toEqual(CUSTOMER);
+      expect(timers()).toBe(idle);
+    }
+  });
+});
+
 describe('fault injection: 429 storm with Retry-After', () => {
   const storm = (headers: () => Record<string, string>) =>
     server.inject('GET /customers/cus_1', () => json(429, { error: { message: 'slow down' } }, headers()), { times: 10 });
