@@ -123,6 +123,8 @@ function createSession(config: ClientConfig, tokens: Tokens, options: SessionOpt
     }));
   return {
     getAuthorization: (signal) => seed().then(() => lifecycle.getAuthorization(signal)),
+    // Only once the first write has been asked for: before it, the store may not hold these tokens yet.
+    cachedAuthorization: () => (seeded === undefined ? undefined : lifecycle.cachedAuthorization()),
     handleUnauthorized: (sentValue, signal) => seed().then(() => lifecycle.handleUnauthorized(sentValue, signal)),
     tokens: () => seed().then(() => lifecycle.current()),
     // Seeded first, so initial tokens not yet written cannot be written after the end.

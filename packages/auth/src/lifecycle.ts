@@ -252,7 +252,8 @@ export class TokenLifecycle implements Authenticator {
     signal?.throwIfAborted();
     let tokens = (await this.#current(true))?.tokens;
     if (tokens === undefined || this.#needsRenewal(tokens)) {
-      tokens = (await this.#renew(tokens, tokens === undefined ? 'missing' : 'expiring', signal)).tokens;
+      // Checked as a read would be, so the next call can take the fast path.
+      tokens = this.#checked(await this.#renew(tokens, tokens === undefined ? 'missing' : 'expiring', signal)).tokens;
     }
     return this.#headerOf(tokens);
   }

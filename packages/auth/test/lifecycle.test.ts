@@ -279,3 +279,35 @@ describe('stores and onTokens', () => {
     expect(fdx.count(FDX_TOKEN)).toBe(before);
   });
 });
+
+// The call path's fast path: a header handed out without a promise must be
+// exactly what getAuthorization would give, and never one due for renewal.
+describe('cachedAuthorization: the header without a wait, only while it is good', () => {
+  it('client credentials: none before the first token, then the same header, none once due for renewal', async () => {
+    const auth = clientCredentials({ refreshSkewMs: 60_000 });
+    expect(auth.cachedAuthorization?.()).toBeUndefined();
+    const header = await auth.getAuthorization();
+    expect(auth.cachedAuthorization?.()).toEqual(header);
+    expect(fd.count(FD_TOKEN)).toBe(1);
+    clock.advance((3600 - 30) * 1000);
+    expect(auth.cachedAuthorization?.(), 'a token inside the refresh skew is not handed out').toBeUndefined();
+    const renewed = await auth.getAuthorization();
+    expect(fd.count(FD_TOKEN)).toBe(2);
+    expect(renewed.value).not.toBe(header.value);
+    expect(auth.cachedAuthorization?.()).toEqual(renewed);
+  });
+
+  it('a session: none until it is first used, then the rotated header after a refresh, never the spent one', async () => {
+    const tokens = await fdxTokens();
+    const session = fdxFlow().session(tokens, { refreshSkewMs: 60_000 });
+    expect(session.cachedAuthorization?.(), 'the first write has not been asked for').toBeUndefined();
+    const header = await session.getAuthorization();
+    expect(header.value).toBe(`Bearer ${tokens.accessToken}`);
+    expect(session.cachedAuthorization?.()).toEqual(header);
+    clock.advance((fdx.accessTokenLifetime - 30) * 1000);
+    expect(session.cachedAuthorization?.()).toBeUndefined();
+    const renewed = await session.getAuthorization();
+    expect(renewed.value).not.toBe(header.value);
+    expect(session.cachedAuthorization?.()).toEqual(renewed);
+  });
+});
