@@ -3,7 +3,7 @@
 // where the spec's security scheme says.
 import type { StaticTokenInput } from './authenticator.js';
 import { ConfigurationError } from './errors.js';
-import type { Authenticator } from './lifecycle.js';
+import type { Authenticator, OutgoingRequest } from './lifecycle.js';
 import type { CredentialProfile } from './profile.js';
 import { assertSecureUrl } from './url.js';
 
@@ -75,7 +75,12 @@ export function createCredentialAuthenticator(profile: CredentialProfile, input:
 }
 
 // The caller's own query parameter or cookie of the credential's name is replaced, never sent beside it.
-function withCredential(request: Request, c: { name: string; value: string }, where: string, body: BodyInit | null | undefined): Request {
+function withCredential(
+  request: OutgoingRequest,
+  c: { name: string; value: string },
+  where: string,
+  body: BodyInit | null | undefined,
+): OutgoingRequest {
   if (where === 'header') {
     request.headers.set(c.name, c.value);
     return request;

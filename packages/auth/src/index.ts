@@ -42,7 +42,7 @@ export {
   type Session,
   type SessionOptions,
 } from './flow.js';
-export type { Authenticator } from './lifecycle.js';
+export type { Authenticator, OutgoingRequest } from './lifecycle.js';
 export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';
 export type * from './profile.js';
 export { type Lease, MemoryTokenStore, type StoredTokens, type TokenStore } from './store.js';

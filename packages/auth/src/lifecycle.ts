@@ -19,7 +19,20 @@ export interface Authenticator {
    * request that has to be rebuilt with a new URL. The runtime follows
    * redirects itself and leaves the credential behind on another origin.
    */
-  attach?(request: Request, credential: { name: string; value: string }, body: BodyInit | null | undefined): Request;
+  attach?(request: OutgoingRequest, credential: { name: string; value: string }, body: BodyInit | null | undefined): OutgoingRequest;
+}
+
+/**
+ * A request on its way out: a Request, or the runtime's stand-in with the
+ * same fields, which fetch takes as its init (no Request is built twice).
+ */
+export interface OutgoingRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly body: BodyInit | null;
+  readonly redirect: RequestRedirect;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Why a token set is being replaced: none stored, about to expire, or refused by the API. */

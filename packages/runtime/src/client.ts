@@ -5,6 +5,7 @@ import {
   type AuthProfile,
   ConfigurationError,
   type CredentialProfile,
+  type OutgoingRequest,
   PorticoError,
 } from '@portico/auth';
 import { isSensitiveKey, resolvePointer } from '@portico/auth/internal';
@@ -24,7 +25,17 @@ import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, Respon
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
 import { type Shape, shapeProblems, type XmlCodec } from './shape.js';
-import { backoffMs, type CallPlan, Deadline, DeadlineClock, deliver, retryDelayAfter, sleep, type Transport } from './transport.js';
+import {
+  backoffMs,
+  type CallPlan,
+  Deadline,
+  DeadlineClock,
+  deliver,
+  LeanRequest,
+  retryDelayAfter,
+  sleep,
+  type Transport,
+} from './transport.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
@@ -73,6 +84,11 @@ export interface ProviderSpec<Profile extends AuthProfile | CredentialProfile = 
 export interface ClientOptions<Auth, Throw extends boolean = false> {
   /** Overrides the spec's server, e.g. a sandbox or a local emulator. */
   baseUrl?: string;
+  /**
+   * Called as `fetch(url, init)`, the signal (timeout and cancellation) in
+   * `init`; with a Request instead while openapi-fetch middleware is in use,
+   * since middleware reads and replaces Requests.
+   */
   fetch?: typeof fetch;
   /** Credentials or a session; the token is then put on every operation that requires it. */
   auth?: Auth;
@@ -187,6 +203,8 @@ interface ClientState {
   /** Times out the attempts of this client's calls. */
   readonly deadlines: DeadlineClock;
   readonly fetchClient: FetchClient;
+  /** The middleware `use` added and `eject` did not remove: while there is any, attempts are real Requests for it to see. */
+  readonly middleware: Middleware[];
   readonly headers: HeadersOptions | undefined;
   readonly maxRetries: number;
   readonly timeoutMs: number;
@@ -324,6 +342,7 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     bodySerializer: sendAsIs,
     parseAs: init.parseAs ?? 'stream',
     fetch: undefined,
+    Request: state.middleware.length === 0 && init.middleware === undefined ? LeanRequest : undefined,
   };
   // The caller's other options, copied one by one: a rest pattern and spreads
   // made slow-mode objects, and copying them took a tenth of a stubbed call.
@@ -374,7 +393,7 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
   const { transport } = state;
   const { method, path } = call.plan;
   let received: Response | undefined;
-  const fetch = async (request: Request) => {
+  const fetch = async (request: OutgoingRequest) => {
     try {
       received = await deliver(transport, request, call.plan, deadline);
     } catch (error) {
@@ -553,6 +572,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       },
       deadlines: new DeadlineClock(),
       fetchClient,
+      middleware: [],
       headers: options.headers,
       maxRetries: options.maxRetries ?? 2,
       timeoutMs: options.timeout ?? 60_000,
@@ -562,8 +582,17 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       ownSecrets: credentialValues([options.auth, options.headers]),
     };
     const client = {
-      use: fetchClient.use,
-      eject: fetchClient.eject,
+      use: (...middleware: Middleware[]) => {
+        fetchClient.use(...middleware);
+        for (const added of middleware) if (added) state.middleware.push(added);
+      },
+      eject: (...middleware: Middleware[]) => {
+        fetchClient.eject(...middleware);
+        for (const removed of middleware) {
+          const at = state.middleware.indexOf(removed);
+          if (at !== -1) state.middleware.splice(at, 1);
+        }
+      },
       request: (method: string, path: string, init?: CallInit) => call(state, method.toUpperCase(), path, init),
       paginate: (path: string, init: CallInit | undefined, paging?: PaginateOptions) => {
         const rules = metaOf(state, `GET ${path}`).pagination;

@@ -3,13 +3,13 @@
 // client's own origin), redirects, one replay after a 401, a per-attempt
 // deadline; and the retry policy (which answers, how long to wait) that the
 // client's call loop follows between attempts.
-import type { Authenticator } from '@portico/auth';
+import type { Authenticator, OutgoingRequest } from '@portico/auth';
 import type { TimeoutError } from './errors.js';
 import { emit, type Log } from './log.js';
 
 export interface Transport {
-  /** The fetch plugged in, given the attempt's signal in its init: see `deliver`. */
-  fetch: (request: Request, init: { signal: AbortSignal }) => Promise<Response>;
+  /** The fetch plugged in: see `dispatch` for what it is given. */
+  fetch: (input: Request | string, init: RequestInit) => Promise<Response>;
   authenticator: Authenticator | undefined;
   ownOrigin: string;
   maxRetryDelayMs: number;
@@ -94,6 +94,59 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
   });
 }
 
+/**
+ * What openapi-fetch builds for an attempt in place of a Request (its
+ * `Request` option) when no middleware needs a real one: the URL, and the
+ * init fetch is then called with. fetch builds a Request of its own from its
+ * arguments anyway, and one built before it as well was a fifth of a
+ * stubbed call's time (bench/overhead.ts). Its signal is the deadline's of
+ * the attempt sending it, made only when fetch reads it.
+ */
+export class LeanRequest implements OutgoingRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly body: BodyInit | null;
+  readonly redirect: RequestRedirect;
+  #deadline: Deadline | undefined;
+
+  constructor(url: string, init: RequestInit) {
+    this.url = url;
+    this.method = init.method ?? 'GET';
+    this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+    this.body = init.body ?? null;
+    this.redirect = init.redirect ?? 'follow';
+    // fetch's other options the caller gave (duplex, cache, keepalive, an undici dispatcher) go along as they are.
+    for (const key in init) if (!(key in this)) (this as Record<string, unknown>)[key] = init[key as keyof RequestInit];
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.#deadline?.signal();
+  }
+
+  /** The same request, to be sent again under `deadline` with `body`. */
+  copy(body: BodyInit | undefined): LeanRequest {
+    return new LeanRequest(this.url, { ...this, headers: new Headers(this.headers), body });
+  }
+
+  sentUnder(deadline: Deadline): this {
+    this.#deadline = deadline;
+    return this;
+  }
+}
+
+/**
+ * Sends `target` once, raced against the deadline: a LeanRequest is fetch's
+ * init itself; a Request (a middleware's, or one rebuilt for a redirect or a
+ * query credential) goes with an init that carries the deadline's signal.
+ * Either way the signal is in fetch's init, not on a Request: a Request that
+ * follows a signal costs Node 20 tens of µs (undici links the two).
+ */
+function dispatch(transport: Transport, target: OutgoingRequest, deadline: Deadline): Promise<Response> {
+  if (target instanceof LeanRequest) return deadline.race(() => transport.fetch(target.url, target.sentUnder(deadline)));
+  return deadline.race(() => transport.fetch(target as Request, deadline.fetchInit));
+}
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 
@@ -106,7 +159,7 @@ const MAX_REDIRECTS = 5;
  */
 async function redirected(
   transport: Transport,
-  request: Request,
+  request: OutgoingRequest,
   response: Response,
   credential: string,
   plan: CallPlan,
@@ -135,7 +188,7 @@ async function redirected(
       body: asGet ? null : (plan.replayBody ?? null),
       redirect: 'manual',
     });
-    response = await deadline.race(() => transport.fetch(current, deadline.fetchInit));
+    response = await dispatch(transport, current, deadline);
   }
   return response;
 }
@@ -143,7 +196,7 @@ async function redirected(
 /** `response`, or where its redirects lead (`redirected`): most responses are none, and skip its round of promises. */
 function following(
   transport: Transport,
-  request: Request,
+  request: OutgoingRequest,
   response: Response,
   credential: string,
   plan: CallPlan,
@@ -155,24 +208,22 @@ function following(
 /**
  * Sends one attempt: the credential only on operations that need it and
  * only to the API's own origin, redirects followed by hand, and one replay
- * with a fresh token after a 401. Resolves once the headers are in.
- *
- * The deadline's signal goes in fetch's init, not on the Request: a Request
- * that follows a signal costs Node 20 tens of µs (undici links the two), and
- * fetch makes a Request of its own from its arguments anyway, which then
- * follows this signal instead of the first Request's. A fetch plugged in
- * that ignores its init is still raced against the deadline.
+ * with a fresh token after a 401. Resolves once the headers are in. A
+ * fetch plugged in that ignores its signal is still raced against the
+ * deadline.
  */
-export async function deliver(transport: Transport, request: Request, plan: CallPlan, deadline: Deadline): Promise<Response> {
+export async function deliver(transport: Transport, request: OutgoingRequest, plan: CallPlan, deadline: Deadline): Promise<Response> {
   const authenticator = transport.authenticator;
-  const send = (target: Request) => deadline.race(() => transport.fetch(target, deadline.fetchInit));
-  // The URL is normalised by Request, so an origin check is a prefix check.
+  const send = (target: OutgoingRequest) => dispatch(transport, target, deadline);
+  // The client's base URL is normalised (and so is a Request's URL), so an
+  // origin check is a prefix check; a call's own unnormalised `baseUrl` at
+  // worst goes without the credential.
   if (!plan.requiresAuth || !authenticator || !request.url.startsWith(`${transport.ownOrigin}/`)) return send(request);
   // Raced, not given the signal: a token request is shared by every call
   // waiting for it, so one call's deadline only stops that call's wait.
   const header = authenticator.cachedAuthorization?.() ?? (await deadline.race(() => authenticator.getAuthorization()));
   remember(transport, header.value);
-  const attach = (target: Request, credential: { name: string; value: string }) => {
+  const attach = (target: OutgoingRequest, credential: { name: string; value: string }) => {
     if (authenticator.attach) return authenticator.attach(target, credential, plan.replayBody);
     target.headers.set(credential.name, credential.value);
     return target;
@@ -181,7 +232,12 @@ export async function deliver(transport: Transport, request: Request, plan: Call
   const response = await following(transport, sent, await send(sent), header.name, plan, deadline);
   if (response.status !== 401 || !plan.replayable) return response;
   if (!(await deadline.race(() => authenticator.handleUnauthorized(header.value)))) return response;
-  const replay = plan.replayBody === undefined ? new Request(request) : new Request(request, { body: plan.replayBody });
+  const replay =
+    request instanceof LeanRequest
+      ? request.copy(plan.replayBody)
+      : plan.replayBody === undefined
+        ? new Request(request as Request)
+        : new Request(request as Request, { body: plan.replayBody });
   const fresh = await deadline.race(() => authenticator.getAuthorization());
   remember(transport, fresh.value);
   await response.body?.cancel();
