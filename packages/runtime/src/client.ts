@@ -20,11 +20,11 @@ import createFetchClient, {
   type ParseAs,
 } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { isJsonType, missingXmlCodec, parseBody, serializeForm } from './body.js';
+import { missingXmlCodec, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
-import { type Shape, shapeProblems, type XmlCodec } from './shape.js';
+import { type Representation, type Shape, shapeProblems, type XmlCodec } from './shape.js';
 import {
   backoffMs,
   type CallPlan,
@@ -51,8 +51,7 @@ export interface OperationMeta {
   readonly accepts?: readonly string[];
   /** Path parameters the caller may omit, with the spec's defaults. */
   readonly defaults?: Readonly<Record<string, string | number | boolean>>;
-  /** A path parameter that selects the representation (`x-portico-representation`): value -> media type, and the request body schema for XML. */
-  readonly representation?: { readonly param: string; readonly types: Readonly<Record<string, string>>; readonly body?: Shape };
+  readonly representation?: Representation;
   readonly pagination?: Pagination;
 }
 
@@ -303,21 +302,16 @@ function serializeBody(
   return serializeDefault(body, merged);
 }
 
-/** The media type a representation parameter picks, when it is XML and the operation has an XML body schema. */
-function xmlRequestType(meta: OperationMeta, path: Record<string, unknown> | undefined, init: CallInit): string | undefined {
-  const representation = meta.representation;
-  const chosen = representation && path?.[representation.param];
-  const type = chosen === undefined ? undefined : representation!.types[String(chosen)];
-  return type !== undefined && !isJsonType(type) && representation!.body !== undefined && init.body !== undefined ? type : undefined;
-}
-
 /** Step 1: everything a call's attempts share, from the spec's metadata and the caller's options. */
 function prepare(state: ClientState, method: string, path: string, init: CallInit): PreparedCall {
   const key = `${method} ${path}`;
   const meta = metaOf(state, key);
   const params = meta.defaults ? { ...init.params, path: { ...meta.defaults, ...init.params?.path } } : init.params;
   // A form body is form-encoded whatever the representation.
-  const xmlType = meta.formBody ? undefined : xmlRequestType(meta, params?.path, init);
+  const xmlType =
+    meta.formBody || init.body === undefined || meta.representation?.body === undefined
+      ? undefined
+      : xmlCodec(state).requestType(meta.representation, params?.path);
   let headers = init.headers;
   if (xmlType !== undefined) headers = mergeHeaders(headers, { 'content-type': xmlType });
   else if (meta.formBody) {
@@ -584,7 +578,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     const client = {
       use: (...middleware: Middleware[]) => {
         fetchClient.use(...middleware);
-        for (const added of middleware) if (added) state.middleware.push(added);
+        state.middleware.push(...middleware.filter(Boolean));
       },
       eject: (...middleware: Middleware[]) => {
         fetchClient.eject(...middleware);

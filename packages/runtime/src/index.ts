@@ -29,7 +29,7 @@ export {
 } from './errors.js';
 export type { Logger, LogLevel } from './log.js';
 export { type PaginateOptions, type Pagination, PaginationLoopError } from './pagination.js';
-export type { Shape, XmlCodec } from './shape.js';
+export type { Representation, Shape, XmlCodec } from './shape.js';
 export {
   defineWithUserInput,
   type UserInputOptions,

@@ -21,6 +21,15 @@ export interface XmlCodec {
   decode(text: string, shape: Shape): unknown;
   /** A whole document (with its XML declaration) for `value`. */
   encode(value: unknown, shape: Shape): string;
+  /** The media type of the request body when the representation parameter's value in `path` picks XML; undefined otherwise. */
+  requestType(representation: Representation, path: Readonly<Record<string, unknown>> | undefined): string | undefined;
+}
+
+/** A path parameter that selects the representation (`x-portico-representation`): value -> media type, and the request body schema for XML. */
+export interface Representation {
+  readonly param: string;
+  readonly types: Readonly<Record<string, string>>;
+  readonly body?: Shape;
 }
 
 /** Adds the problems of the value at `path` (the keys from the body down) to `out`. */

@@ -112,21 +112,17 @@ export class LeanRequest implements OutgoingRequest {
 
   constructor(url: string, init: RequestInit) {
     this.url = url;
-    this.method = init.method ?? 'GET';
-    this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+    // openapi-fetch always sets these, the headers merged into a Headers.
+    this.method = init.method as string;
+    this.headers = init.headers as Headers;
     this.body = init.body ?? null;
-    this.redirect = init.redirect ?? 'follow';
+    this.redirect = init.redirect as RequestRedirect;
     // fetch's other options the caller gave (duplex, cache, keepalive, an undici dispatcher) go along as they are.
     for (const key in init) if (!(key in this)) (this as Record<string, unknown>)[key] = init[key as keyof RequestInit];
   }
 
   get signal(): AbortSignal | undefined {
     return this.#deadline?.signal();
-  }
-
-  /** The same request, to be sent again under `deadline` with `body`. */
-  copy(body: BodyInit | undefined): LeanRequest {
-    return new LeanRequest(this.url, { ...this, headers: new Headers(this.headers), body });
   }
 
   sentUnder(deadline: Deadline): this {
@@ -144,7 +140,7 @@ export class LeanRequest implements OutgoingRequest {
  */
 function dispatch(transport: Transport, target: OutgoingRequest, deadline: Deadline): Promise<Response> {
   if (target instanceof LeanRequest) return deadline.race(() => transport.fetch(target.url, target.sentUnder(deadline)));
-  return deadline.race(() => transport.fetch(target as Request, deadline.fetchInit));
+  return deadline.race(() => transport.fetch(target as Request, { signal: deadline.signal() }));
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -232,9 +228,10 @@ export async function deliver(transport: Transport, request: OutgoingRequest, pl
   const response = await following(transport, sent, await send(sent), header.name, plan, deadline);
   if (response.status !== 401 || !plan.replayable) return response;
   if (!(await deadline.race(() => authenticator.handleUnauthorized(header.value)))) return response;
+  // A LeanRequest's body is the replayable one itself, and the fresh credential replaces the stale one on it.
   const replay =
     request instanceof LeanRequest
-      ? request.copy(plan.replayBody)
+      ? request
       : plan.replayBody === undefined
         ? new Request(request as Request)
         : new Request(request as Request, { body: plan.replayBody });
@@ -265,22 +262,6 @@ export function retryDelayAfter(transport: Transport, plan: CallPlan, response: 
     return undefined;
   }
   return asked ?? backoffMs(attempt);
-}
-
-/**
- * fetch's init for one attempt, whose signal (and its controller) is made
- * only when read: on Node 20 a new AbortSignal is made transferable, which
- * costs microseconds, and a stubbed or signal-less fetch never reads it. A class, so the getter is on the prototype: an object literal
- * with accessors costs V8 more to create than the signal it defers.
- */
-class AttemptInit {
-  readonly #deadline: Deadline;
-  constructor(deadline: Deadline) {
-    this.#deadline = deadline;
-  }
-  get signal(): AbortSignal {
-    return this.#deadline.signal();
-  }
 }
 
 // Node's setTimeout runs a delay outside 1 ms .. 2^31-1 ms after 1 ms; so do deadlines.
@@ -368,8 +349,6 @@ export class Deadline {
   aborted = false;
   /** The error the timeout made, once it fired. */
   timedOut: TimeoutError | undefined;
-  /** fetch's init for this attempt: its signal aborts with the deadline. */
-  readonly fetchInit: { readonly signal: AbortSignal };
   /** When it falls due, and its place in its clock's list: the clock's to set. */
   at = 0;
   prev: Deadline | undefined = undefined;
@@ -385,7 +364,6 @@ export class Deadline {
   #rejectRace: ((reason: unknown) => void) | undefined;
 
   constructor(clock: DeadlineClock, timeoutMs: number, userSignal: AbortSignal | undefined, onTimeout: () => TimeoutError) {
-    this.fetchInit = new AttemptInit(this);
     this.#clock = clock;
     this.#onTimeout = onTimeout;
     this.#userSignal = userSignal;

@@ -2,6 +2,7 @@
 // no DTDs (so no entity expansion, no external entities), only the five
 // predefined entities and character references, bounded depth.
 
+import { isJsonType } from './body.js';
 import type { Shape, XmlCodec } from './shape.js';
 
 export interface XmlElement {
@@ -229,4 +230,9 @@ export function encodeXml(value: unknown, shape: Shape, name = shape.xmlName ?? 
 export const xml: XmlCodec = {
   decode: decodeXml,
   encode: (value, shape) => `<?xml version="1.0" encoding="UTF-8"?>${encodeXml(value, shape)}`,
+  requestType(representation, path) {
+    const chosen = path?.[representation.param];
+    const type = chosen === undefined ? undefined : representation.types[String(chosen)];
+    return type !== undefined && !isJsonType(type) && representation.body !== undefined ? type : undefined;
+  },
 };
