@@ -50,22 +50,39 @@ function renderSpec(slug: string, doc: Json, { meta, validation }: ReturnType<ty
     ...(doc['x-portico-user-input'] ? ['UserInputRules'] : []),
   ];
   const oauth = flavour(doc) === 'oauth';
-  return `${header(slug)}${oauth ? '' : "import type { CredentialProfile } from '@portico/auth';\n"}import type { ${types.join(', ')} } from '@portico/runtime';
+  // The authorization-code flow's own endpoints are bound to `oauth` alone:
+  // a createClient bundle, which takes a session or a token, does without them.
+  const { authorization, revocation, ...clientProfile } = runtimeProfile(doc);
+  const flowParts = hasOAuthFlow(doc) ? { authorization, revocation } : undefined;
+  const profile = flowParts ? clientProfile : runtimeProfile(doc);
+  const flowProfile = flowParts
+    ? `\n/** The whole auth profile: what \`oauth\` reads (the authorization and revocation endpoints) beside what createClient does. */
+export const authProfile: AuthProfile = /* @__PURE__ */ Object.assign<Pick<AuthProfile, 'authorization' | 'revocation'>, AuthProfile>(${jsSource(flowParts)}, clientAuth);
+`
+    : '';
+  // A binding, not \`spec.auth\`: a bundler keeps a pure call whose arguments read a property.
+  const clientAuth = flowParts
+    ? `\n/** What createClient's kinds of auth read of the profile. */\nconst clientAuth: AuthProfile = ${jsSource(profile)};\n`
+    : '';
+  return `${header(slug)}${oauth ? (flowParts ? "import type { AuthProfile } from '@portico/auth';\n" : '') : "import type { CredentialProfile } from '@portico/auth';\n"}import type { ${types.join(', ')} } from '@portico/runtime';
 
 /** OAuth scopes the provider documents. */
 export type Scope = ${scopeList.length ? scopeList.map(literal).join(' | ') : 'never'};
 
 /** The provider's servers, as the spec lists them. */
 export const servers = ${jsSource(servers)} as const;
-${extras}
+${extras}${clientAuth}
 export const spec: ProviderSpec${oauth ? '' : '<CredentialProfile>'} = {
   slug: ${literal(slug)},
   defaultBaseUrl: ${literal(defaultServerUrl(doc))},
-  auth: ${jsSource(runtimeProfile(doc), '  ')},${doc['x-portico-envelope'] ? `\n  envelope: ${jsSource(doc['x-portico-envelope'], '  ')},` : ''}
+  auth: ${flowParts ? 'clientAuth' : jsSource(profile, '  ')},${doc['x-portico-envelope'] ? `\n  envelope: ${jsSource(doc['x-portico-envelope'], '  ')},` : ''}
 ${defaults ? `  operationDefaults: ${jsSource(defaults, '  ')},\n` : ''}  operations: ${jsSource(operations, '  ')},${Object.keys(validation).length ? `\n  validation: () => import('./validation.js'),` : ''}
 };
-`;
+${flowProfile}`;
 }
+
+/** The package exports `oauth`, the authorization-code flow. */
+const hasOAuthFlow = (doc: Json) => (doc['x-portico-auth'].grants ?? []).includes('authorization_code');
 
 /** The shapes that validate 2xx JSON bodies: a module of their own, which the client imports on the first response it validates. */
 function renderValidation(slug: string, validation: Record<string, Json>): string | undefined {
@@ -184,7 +201,7 @@ function renderClient(slug: string, doc: Json): string {
     specImports.add('type Scope');
     authImports.add('ClientCredentialsInput');
   }
-  if (grants.includes('authorization_code')) {
+  if (hasOAuthFlow(doc)) {
     authTypes.push('Session', 'StaticTokenInput');
     authImports.add('Session').add('StaticTokenInput');
     authValues.add('defineOAuth');
@@ -192,8 +209,8 @@ function renderClient(slug: string, doc: Json): string {
  * The authorization-code flow: build the authorization URL, exchange the
  * callback for tokens, refresh, revoke, and turn tokens into a client session.
  */
-export const oauth = /* @__PURE__ */ defineOAuth<Scope>(spec);`);
-    specImports.add('type Scope');
+export const oauth = /* @__PURE__ */ defineOAuth<Scope>({ auth: authProfile });`);
+    specImports.add('type Scope').add('authProfile');
   }
   if (grants.includes('access_code_exchange')) {
     authTypes.push('StaticTokenInput');

@@ -5,7 +5,7 @@ import { cursor, paginateBy } from '@portico/runtime/pagination';
 import { authenticatorFor, defineOAuth, staticToken } from '@portico/auth';
 import type { Session, StaticTokenInput } from '@portico/auth';
 import type { components, paths } from './schema.js';
-import { spec, type Scope } from './spec.js';
+import { authProfile, spec, type Scope } from './spec.js';
 
 /** What `createClient({ auth })` accepts for FDX API 4.6 (MX Data Access authorization). */
 export type Auth = Session | StaticTokenInput;
@@ -24,7 +24,7 @@ export const createClient: <Throw extends boolean = false>(options?: ClientOptio
  * The authorization-code flow: build the authorization URL, exchange the
  * callback for tokens, refresh, revoke, and turn tokens into a client session.
  */
-export const oauth = /* @__PURE__ */ defineOAuth<Scope>(spec);
+export const oauth = /* @__PURE__ */ defineOAuth<Scope>({ auth: authProfile });
 
 export { PorticoError, ConfigurationError, InsecureUrlError, OAuthError, TokenResponseError, ReauthorizationRequiredError, TokenStoreError, TokenTimeoutError, AuthorizationCallbackError, AuthorizationDeniedError, StateMismatchError, RevocationError, UnsupportedTokenTypeError, MemoryTokenStore } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';

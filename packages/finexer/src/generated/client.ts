@@ -5,7 +5,7 @@ import { nextUrl, paginateBy } from '@portico/runtime/pagination';
 import { authenticatorFor, defineOAuth, staticToken } from '@portico/auth';
 import type { Session, StaticTokenInput } from '@portico/auth';
 import type { components, paths, webhooks } from './schema.js';
-import { spec, type Scope, webhookSignature } from './spec.js';
+import { authProfile, spec, type Scope, webhookSignature } from './spec.js';
 
 /** What `createClient({ auth })` accepts for Finexer API. */
 export type Auth = Session | StaticTokenInput;
@@ -28,7 +28,7 @@ export const createClient: <Throw extends boolean = false>(options?: ClientOptio
  * The authorization-code flow: build the authorization URL, exchange the
  * callback for tokens, refresh, revoke, and turn tokens into a client session.
  */
-export const oauth = /* @__PURE__ */ defineOAuth<Scope>(spec);
+export const oauth = /* @__PURE__ */ defineOAuth<Scope>({ auth: authProfile });
 
 /** Every event the provider delivers to your webhook URL. */
 export type WebhookEvent = WebhookEvents<webhooks>;
