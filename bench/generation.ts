@@ -51,7 +51,10 @@ for (const slug of slugs) {
 const ops = (file: string) => (readFileSync(file, 'utf8').match(/^ {4}(?:get|put|post|delete|patch|head|options|trace):$/gm) ?? []).length;
 const realOps = slugs.reduce((n, s) => n + operations(loadSpec(s)).length, 0);
 const realLint = run(bin('redocly'), ['lint', '--format=stylish']);
-const realGen = run(bin('tsx'), [join(ROOT, 'tools', 'generate.ts')], { env: { ...env, PORTICO_ROOT: realRoot } });
+// Generation is timed as the best of a few runs: other work on the machine only ever adds time.
+const GEN_RUNS = quick ? 1 : 3;
+const bestOf = (time: () => number) => Math.min(...Array.from({ length: GEN_RUNS }, time));
+const realGen = bestOf(() => run(bin('tsx'), [join(ROOT, 'tools', 'generate.ts')], { env: { ...env, PORTICO_ROOT: realRoot } }));
 const drift = slugs.filter((slug) =>
   readdirSync(join(ROOT, 'packages', slug, 'src', 'generated')).some(
     (f) =>
@@ -109,7 +112,7 @@ for (const n of SIZES) {
   const write = run(bin('tsx'), [join(ROOT, 'tools', 'synthetic-spec.ts'), String(n), spec]);
   if (ops(spec) !== n) throw new Error(`${slug}: ${ops(spec)} operations`);
   const lint = run(bin('redocly'), ['lint', '--format=stylish', '--config', join(ROOT, 'redocly.yaml'), spec]);
-  const gen = run(bin('tsx'), [join(ROOT, 'tools', 'generate.ts'), slug], { env: { ...env, PORTICO_ROOT: synthRoot } });
+  const gen = bestOf(() => run(bin('tsx'), [join(ROOT, 'tools', 'generate.ts'), slug], { env: { ...env, PORTICO_ROOT: synthRoot } }));
   const build = run(bin('tsc'), ['-p', join(pkg, 'tsconfig.json')]);
   synth[n] = {
     write,
@@ -225,7 +228,7 @@ const figures: Figure[] = [
   },
 ];
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
-const details = `Lint is \`redocly lint\` with the repository's \`redocly.yaml\` (recommended-strict plus Portico's rules, \`x-portico-auth\` validated); generation is \`tools/generate.ts\` (openapi-typescript types, spec constants, client, README) run with \`PORTICO_ROOT\` pointing at a copy under \`bench/.work\`, so nothing in \`packages/\` is written. Each step is a fresh process, timed end to end (start-up included), once per run.
+const details = `Lint is \`redocly lint\` with the repository's \`redocly.yaml\` (recommended-strict plus Portico's rules, \`x-portico-auth\` validated); generation is \`tools/generate.ts\` (openapi-typescript types, spec constants, client, README) run with \`PORTICO_ROOT\` pointing at a copy under \`bench/.work\`, so nothing in \`packages/\` is written. Each step is a fresh process, timed end to end (start-up included): lint and build once per run, generation as the best of ${GEN_RUNS} runs. openapi-typescript is loaded as CommonJS (\`tools/lib/types.ts\`): its ES module build imports TypeScript as an ES module, and Node 20 then scans all of typescript.js for export names, which cost every generation 0.37 s (5,000 operations: 4.15 s before, 3.80 s after, three runs each).
 
 | spec | operations | spec size | lint | generate | lint + generate | per operation | generated schema.ts | build (tsc) | schema.d.ts |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
