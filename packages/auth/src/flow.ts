@@ -18,7 +18,7 @@ import {
   scopeList,
   tokenEndpointUrl,
 } from './grants.js';
-import { type Authenticator, createLifecycle, storeCall, underLock } from './lifecycle.js';
+import { type Authenticator, createLifecycle, storeCall, type TokenLifecycle, underLock } from './lifecycle.js';
 import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENGTH, pkceChallenge, timingSafeEqual } from './pkce.js';
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
 import { MemoryTokenStore, type TokenStore } from './store.js';
@@ -87,49 +87,86 @@ export interface OAuthFlow<Scope extends string = string> {
 /**
  * A user's tokens in use: a lifecycle that renews by refresh, seeded with the
  * tokens the flow obtained, and revoked at the end. It lives here, not in the
- * lifecycle, so a client-credentials bundle carries none of it.
+ * lifecycle, so a client-credentials bundle carries none of it. A class, not
+ * an object of closures: an application may keep one per user, and methods
+ * on the prototype cost nothing per session.
  */
-function createSession(config: ClientConfig, tokens: Tokens, options: SessionOptions, timeoutMs: number): Session {
-  const initial = toTokens(tokens);
-  const key = options.key ?? `portico:session:${generateState()}`;
-  const store = options.store ?? new MemoryTokenStore();
-  const lifecycle = createLifecycle({
-    key,
-    store,
-    now: config.now,
-    refreshSkewMs: options.refreshSkewMs,
-    timeoutMs,
-    apply: config.profile.apply,
-    onTokens: options.onTokens,
-    renew: renewSession(config),
-  });
+class UserSession implements Session {
+  readonly #config: ClientConfig;
+  readonly #lifecycle: TokenLifecycle;
+  readonly #store: TokenStore;
+  readonly #key: string;
+  readonly #timeoutMs: number;
+  /** The tokens the flow obtained, until they are written. */
+  #initial: Tokens | undefined;
+  #seeded: Promise<void> | undefined;
+
+  constructor(config: ClientConfig, tokens: Tokens, options: SessionOptions, timeoutMs: number) {
+    this.#config = config;
+    this.#initial = toTokens(tokens);
+    this.#key = options.key ?? `portico:session:${generateState()}`;
+    this.#store = options.store ?? new MemoryTokenStore();
+    this.#timeoutMs = timeoutMs;
+    this.#lifecycle = createLifecycle({
+      key: this.#key,
+      store: this.#store,
+      now: config.now,
+      refreshSkewMs: options.refreshSkewMs,
+      timeoutMs,
+      apply: config.profile.apply,
+      onTokens: options.onTokens,
+      renew: renewSession(config),
+    });
+  }
+
   // The first write is a check-and-set under the lock: saved tokens from a
   // late starter must not overwrite ones another instance already rotated.
-  let seeded: Promise<void> | undefined;
-  const seed = (): Promise<void> =>
-    (seeded ??= withDeadline('wait for the token store lock', timeoutMs, undefined, (deadline) =>
+  #seed(): Promise<void> {
+    const store = this.#store;
+    const key = this.#key;
+    this.#seeded ??= withDeadline('wait for the token store lock', this.#timeoutMs, undefined, (deadline) =>
       underLock(
         store,
         key,
         async () => {
           if ((await storeCall('read the tokens', () => store.get(key))) === undefined)
-            await storeCall('save the initial tokens', () => store.set(key, initial, 0));
+            await storeCall('save the initial tokens', () => store.set(key, this.#initial!, 0));
         },
         deadline,
       ),
-    ).catch((error: unknown) => {
-      seeded = undefined;
-      throw error;
-    }));
-  return {
-    getAuthorization: (signal) => seed().then(() => lifecycle.getAuthorization(signal)),
-    // Only once the first write has been asked for: before it, the store may not hold these tokens yet.
-    cachedAuthorization: () => (seeded === undefined ? undefined : lifecycle.cachedAuthorization()),
-    handleUnauthorized: (sentValue, signal) => seed().then(() => lifecycle.handleUnauthorized(sentValue, signal)),
-    tokens: () => seed().then(() => lifecycle.current()),
-    // Seeded first, so initial tokens not yet written cannot be written after the end.
-    revoke: () => seed().then(() => lifecycle.end((current, signal) => revokeTokens(config, current, {}, signal))),
-  };
+    ).then(
+      () => {
+        this.#initial = undefined;
+      },
+      (error: unknown) => {
+        this.#seeded = undefined;
+        throw error;
+      },
+    );
+    return this.#seeded;
+  }
+
+  getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }> {
+    return this.#seed().then(() => this.#lifecycle.getAuthorization(signal));
+  }
+
+  // Only once the first write has been asked for: before it, the store may not hold these tokens yet.
+  cachedAuthorization(): { name: string; value: string } | undefined {
+    return this.#seeded === undefined ? undefined : this.#lifecycle.cachedAuthorization();
+  }
+
+  handleUnauthorized(sentValue: string, signal?: AbortSignal): Promise<boolean> {
+    return this.#seed().then(() => this.#lifecycle.handleUnauthorized(sentValue, signal));
+  }
+
+  tokens(): Promise<Tokens | undefined> {
+    return this.#seed().then(() => this.#lifecycle.current());
+  }
+
+  // Seeded first, so initial tokens not yet written cannot be written after the end.
+  revoke(): Promise<void> {
+    return this.#seed().then(() => this.#lifecycle.end((current, signal) => revokeTokens(this.#config, current, {}, signal)));
+  }
 }
 
 function callbackParameters(callback: CallbackInput): URLSearchParams {
@@ -276,7 +313,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
     revoke: (tokens, requestOptions = {}) =>
       withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
-    session: (tokens, sessionOptions = {}) => createSession(config, tokens, sessionOptions, timeoutMs),
+    session: (tokens, sessionOptions = {}) => new UserSession(config, tokens, sessionOptions, timeoutMs),
   };
   return flow;
 }
