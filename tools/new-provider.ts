@@ -48,7 +48,7 @@ write('package.json', {
   homepage: rootPkg.homepage.replace('packages/runtime', `packages/${slug}`),
   keywords: ['openapi', 'sdk', 'typescript', 'portico', slug],
   publishConfig: rootPkg.publishConfig,
-  scripts: { build: 'tsc -p tsconfig.json', generate: `tsx ../../tools/generate.ts ${slug}` },
+  scripts: { build: 'tsc -p tsconfig.json', generate: `node --import tsx ../../tools/generate.ts ${slug}` },
   dependencies: { '@portico/auth': 'workspace:^', '@portico/runtime': 'workspace:^' },
 });
 write('tsconfig.json', { extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'] });
