@@ -4,3 +4,4 @@
 export { readLimited } from './limited.js';
 export { resolvePointer } from './pointer.js';
 export { isSensitiveKey, redact, redactSecrets } from './redact.js';
+export { sleep } from './sleep.js';

@@ -1,6 +1,7 @@
 import { abortable, DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { ReauthorizationRequiredError, TokenStoreError } from './errors.js';
 import type { ApplyRules } from './profile.js';
+import { sleep } from './sleep.js';
 import { type Lease, MemoryTokenStore, peekMemoryStore, type StoredTokens, type TokenStore } from './store.js';
 import { type Tokens, toTokens } from './tokens.js';
 
@@ -139,10 +140,6 @@ export async function underLock<T>(store: TokenStore, key: string, fn: (lease: L
     if ((failed !== undefined && failed.error === error) || (signal.aborted && signal.reason === error)) throw error;
     throw new TokenStoreError('the token store failed to lock the tokens', error);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type Tokens,
   TokenTimeoutError,
 } from '@portico/auth';
+import { sleep } from '@portico/auth/internal';
 import { createClient } from '@redis/client';
 import { createSealer, type Sealer } from './crypto.js';
 import { RedisUnavailableError } from './errors.js';
@@ -107,20 +108,6 @@ function lifetimeMs(tokens: Tokens, now: number): number {
     return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? Math.max(1, from + seconds * 1000 - now) : 0;
   }
   return tokens.expiresAt === undefined ? 0 : Math.max(1, tokens.expiresAt - now);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 class RedisStore implements RedisTokenStore {

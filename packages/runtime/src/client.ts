@@ -8,7 +8,7 @@ import {
   type OutgoingRequest,
   PorticoError,
 } from '@portico/auth';
-import { isSensitiveKey, resolvePointer } from '@portico/auth/internal';
+import { isSensitiveKey, resolvePointer, sleep } from '@portico/auth/internal';
 import createFetchClient, {
   defaultBodySerializer,
   type ClientOptions as FetchClientOptions,
@@ -25,17 +25,7 @@ import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, Respon
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
 import { type Representation, type Shape, shapeProblems, type XmlCodec } from './shape.js';
-import {
-  backoffMs,
-  type CallPlan,
-  Deadline,
-  DeadlineClock,
-  deliver,
-  LeanRequest,
-  retryDelayAfter,
-  sleep,
-  type Transport,
-} from './transport.js';
+import { backoffMs, type CallPlan, Deadline, DeadlineClock, deliver, LeanRequest, retryDelayAfter, type Transport } from './transport.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {

@@ -79,21 +79,6 @@ export function backoffMs(attempt: number, random = Math.random): number {
   return base * (1 - random() * 0.25);
 }
 
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * What openapi-fetch builds for an attempt in place of a Request (its
  * `Request` option) when no middleware needs a real one: the URL, and the
