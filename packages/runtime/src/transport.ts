@@ -83,8 +83,8 @@ export function backoffMs(attempt: number, random = Math.random): number {
  * What openapi-fetch builds for an attempt in place of a Request (its
  * `Request` option) when no middleware needs a real one: the URL, and the
  * init fetch is then called with. fetch builds a Request of its own from its
- * arguments anyway, and one built before it as well was a fifth of a
- * stubbed call's time (bench/overhead.ts). Its signal is the deadline's of
+ * arguments anyway, and one built before it as well was over a quarter of
+ * a stubbed call's time (bench/overhead.ts). Its signal is the deadline's of
  * the attempt sending it, made only when fetch reads it.
  */
 export class LeanRequest implements OutgoingRequest {
