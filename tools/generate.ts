@@ -50,21 +50,22 @@ function renderSpec(slug: string, doc: Json, { meta, validation }: ReturnType<ty
     ...(doc['x-portico-user-input'] ? ['UserInputRules'] : []),
   ];
   const oauth = flavour(doc) === 'oauth';
+  const profile = runtimeProfile(doc);
   // The authorization-code flow's own endpoints are bound to `oauth` alone:
   // a createClient bundle, which takes a session or a token, does without them.
-  const { authorization, revocation, ...clientProfile } = runtimeProfile(doc);
-  const flowParts = hasOAuthFlow(doc) ? { authorization, revocation } : undefined;
-  const profile = flowParts ? clientProfile : runtimeProfile(doc);
-  const flowProfile = flowParts
+  const split = hasOAuthFlow(doc);
+  const { authorization, revocation, ...clientProfile } = profile;
+  const flowParts = Object.fromEntries(Object.entries({ authorization, revocation }).filter(([, part]) => part !== undefined));
+  // A binding, not `spec.auth`: a bundler keeps a pure call whose arguments read a property.
+  const clientAuth = split
+    ? `\n/** What createClient's kinds of auth read of the profile. */\nconst clientAuth: AuthProfile = ${jsSource(clientProfile)};\n`
+    : '';
+  const flowProfile = split
     ? `\n/** The whole auth profile: what \`oauth\` reads (the authorization and revocation endpoints) beside what createClient does. */
 export const authProfile: AuthProfile = /* @__PURE__ */ Object.assign<Pick<AuthProfile, 'authorization' | 'revocation'>, AuthProfile>(${jsSource(flowParts)}, clientAuth);
 `
     : '';
-  // A binding, not \`spec.auth\`: a bundler keeps a pure call whose arguments read a property.
-  const clientAuth = flowParts
-    ? `\n/** What createClient's kinds of auth read of the profile. */\nconst clientAuth: AuthProfile = ${jsSource(profile)};\n`
-    : '';
-  return `${header(slug)}${oauth ? (flowParts ? "import type { AuthProfile } from '@portico/auth';\n" : '') : "import type { CredentialProfile } from '@portico/auth';\n"}import type { ${types.join(', ')} } from '@portico/runtime';
+  return `${header(slug)}${oauth ? (split ? "import type { AuthProfile } from '@portico/auth';\n" : '') : "import type { CredentialProfile } from '@portico/auth';\n"}import type { ${types.join(', ')} } from '@portico/runtime';
 
 /** OAuth scopes the provider documents. */
 export type Scope = ${scopeList.length ? scopeList.map(literal).join(' | ') : 'never'};
@@ -75,7 +76,7 @@ ${extras}${clientAuth}
 export const spec: ProviderSpec${oauth ? '' : '<CredentialProfile>'} = {
   slug: ${literal(slug)},
   defaultBaseUrl: ${literal(defaultServerUrl(doc))},
-  auth: ${flowParts ? 'clientAuth' : jsSource(profile, '  ')},${doc['x-portico-envelope'] ? `\n  envelope: ${jsSource(doc['x-portico-envelope'], '  ')},` : ''}
+  auth: ${split ? 'clientAuth' : jsSource(profile, '  ')},${doc['x-portico-envelope'] ? `\n  envelope: ${jsSource(doc['x-portico-envelope'], '  ')},` : ''}
 ${defaults ? `  operationDefaults: ${jsSource(defaults, '  ')},\n` : ''}  operations: ${jsSource(operations, '  ')},${Object.keys(validation).length ? `\n  validation: () => import('./validation.js'),` : ''}
 };
 ${flowProfile}`;
