@@ -72,6 +72,18 @@ function endpoint(reply: { status: number; body: string; contentType: string }) 
 }
 
 /** Tokens a client may use: a header-safe access token, a finite expiry, unchanged by a JSON round trip. */
+/** Finexer's authorization-code flow against the fake token endpoint `fetch`, with `secret` as the client secret. */
+function finexerFlow(secret: string, fetch: typeof globalThis.fetch) {
+  return createOAuthFlow(profiles.finexer!, {
+    clientId: 'client',
+    clientSecret: secret,
+    redirectUri: 'https://app.example/cb',
+    tokenUrl: `${AUTH}/token`,
+    fetch,
+    now: () => NOW,
+  });
+}
+
 function expectUsable(tokens: Tokens): void {
   expect(tokens.accessToken).toMatch(/^[\x21-\x7e]+$/);
   if (tokens.expiresAt !== undefined) expect(Number.isFinite(tokens.expiresAt)).toBe(true);
@@ -97,14 +109,7 @@ const grants = {
   'refresh (Finexer)': (fetch: typeof globalThis.fetch) => {
     const secret = canary('secret');
     const refreshToken = canary('refresh');
-    const flow = createOAuthFlow(profiles.finexer!, {
-      clientId: 'client',
-      clientSecret: secret,
-      redirectUri: 'https://app.example/cb',
-      tokenUrl: `${AUTH}/token`,
-      fetch,
-      now: () => NOW,
-    });
+    const flow = finexerFlow(secret, fetch);
     return {
       canaries: [secret, refreshToken],
       run: () => flow.refresh({ accessToken: 'old-access-token', refreshToken, tokenType: 'Bearer', raw: {} }),
@@ -154,14 +159,7 @@ describe('property: callback URL parsing', () => {
             calls++;
             return Response.json({ access_token: access, token_type: 'Bearer', expires_in: 3600 });
           };
-          const flow = createOAuthFlow(profiles.finexer!, {
-            clientId: 'client',
-            clientSecret: secret,
-            redirectUri: 'https://app.example/cb',
-            tokenUrl: `${AUTH}/token`,
-            fetch,
-            now: () => NOW,
-          });
+          const flow = finexerFlow(secret, fetch);
           const { state } = await flow.authorizationUrl();
           const params = new URLSearchParams(
             pairs.map(([k, v]) => [k, v.replace('STATE', state).replace('CODE', code)] as [string, string]),
