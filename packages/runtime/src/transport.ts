@@ -130,35 +130,60 @@ function dispatch(transport: Transport, target: OutgoingRequest, deadline: Deadl
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+// What fetch itself drops on a redirect to another origin (WHATWG Fetch
+// §4.4 drops Authorization; undici the others too), beside the profile's own
+// credential header.
+const ORIGIN_BOUND_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'host'];
+
+/** Where a chain of redirects ended, and whether the credential was still on the request that got `response`. */
+interface Followed {
+  readonly response: Response;
+  readonly carried: boolean;
+}
+
+/**
+ * A cross-origin target without the credential's value in its query: a
+ * server that copies the request's query into its `Location` would carry a
+ * query API key along. Rewritten only when there is something to remove,
+ * so another target's query goes as the server wrote it.
+ */
+function dropFromQuery(target: URL, value: string): void {
+  const kept = [...target.searchParams].filter(([, v]) => v !== value);
+  if (kept.length < target.searchParams.size) target.search = new URLSearchParams(kept).toString();
+}
 
 /**
  * Follows the redirects of a request that carries a credential (sent with
  * redirect: 'manual', so whatever fetch is plugged in cannot follow them
  * itself): the credential goes along only while the origin stays the API's
- * own; a hop elsewhere drops it, as fetch drops Authorization, but for any
- * header name the profile uses.
+ * own; a hop elsewhere drops it for good (and what fetch drops), whatever
+ * header name or query parameter the profile uses.
  */
 async function redirected(
   transport: Transport,
   request: OutgoingRequest,
   response: Response,
-  credential: string,
+  credential: { name: string; value: string },
   plan: CallPlan,
   deadline: Deadline,
-): Promise<Response> {
+): Promise<Followed> {
   let current = request;
+  let carried = true;
   for (let hop = 0; hop < MAX_REDIRECTS && REDIRECTS.has(response.status); hop++) {
     const location = response.headers.get('location');
     const target = location === null ? undefined : URL.parse(location, current.url);
-    if (!target || (target.protocol !== 'https:' && target.protocol !== 'http:')) return response;
+    if (!target || (target.protocol !== 'https:' && target.protocol !== 'http:')) break;
     // Fetch's rules (WHATWG Fetch §4.4): 303, and 301/302 after a POST, continue as a GET without a body.
     const asGet =
       (response.status === 303 && current.method !== 'HEAD') ||
       ((response.status === 301 || response.status === 302) && current.method === 'POST');
-    if (!asGet && plan.replayBody === undefined && current.body !== null) return response;
+    if (!asGet && plan.replayBody === undefined && current.body !== null) break;
     const headers = new Headers(current.headers);
-    // Cookies are per origin too: an API key sent as one stays behind with the header.
-    if (target.origin !== transport.ownOrigin) for (const name of [credential, 'cookie']) headers.delete(name);
+    if (target.origin !== transport.ownOrigin) {
+      for (const name of [credential.name, ...ORIGIN_BOUND_HEADERS]) headers.delete(name);
+      dropFromQuery(target, credential.value);
+      carried = false;
+    }
     if (asGet)
       for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'])
         headers.delete(name);
@@ -171,34 +196,22 @@ async function redirected(
     });
     response = await dispatch(transport, current, deadline);
   }
-  return response;
-}
-
-/** `response`, or where its redirects lead (`redirected`): most responses are none, and skip its round of promises. */
-function following(
-  transport: Transport,
-  request: OutgoingRequest,
-  response: Response,
-  credential: string,
-  plan: CallPlan,
-  deadline: Deadline,
-): Response | Promise<Response> {
-  return REDIRECTS.has(response.status) ? redirected(transport, request, response, credential, plan, deadline) : response;
+  return { response, carried };
 }
 
 /**
  * Sends one attempt: the credential only on operations that need it and
  * only to the API's own origin, redirects followed by hand, and one replay
- * with a fresh token after a 401. Resolves once the headers are in. A
- * fetch plugged in that ignores its signal is still raced against the
- * deadline.
+ * with a fresh token after a 401 to a request that carried the credential.
+ * Resolves once the headers are in. A fetch plugged in that ignores its
+ * signal is still raced against the deadline.
  */
 export async function deliver(transport: Transport, request: OutgoingRequest, plan: CallPlan, deadline: Deadline): Promise<Response> {
   const authenticator = transport.authenticator;
   const send = (target: OutgoingRequest) => dispatch(transport, target, deadline);
   // The client's base URL is normalised (and so is a Request's URL), so an
-  // origin check is a prefix check; a call's own unnormalised `baseUrl` at
-  // worst goes without the credential.
+  // origin check is a prefix check, up to the `/` that ends the origin; a
+  // call's own unnormalised `baseUrl` at worst goes without the credential.
   if (!plan.requiresAuth || !authenticator || !request.url.startsWith(`${transport.ownOrigin}/`)) return send(request);
   // Raced, not given the signal: a token request is shared by every call
   // waiting for it, so one call's deadline only stops that call's wait.
@@ -210,8 +223,13 @@ export async function deliver(transport: Transport, request: OutgoingRequest, pl
     return target;
   };
   const sent = attach(request, header);
-  const response = await following(transport, sent, await send(sent), header.name, plan, deadline);
-  if (response.status !== 401 || !plan.replayable) return response;
+  let response = await send(sent);
+  let carried = true;
+  if (REDIRECTS.has(response.status)) ({ response, carried } = await redirected(transport, sent, response, header, plan, deadline));
+  // Only the API's own answer to the credential says anything about it: a
+  // 401 from where a redirect took the request without it must not make a
+  // foreign host decide how often a refresh token is spent.
+  if (response.status !== 401 || !carried || !plan.replayable) return response;
   if (!(await deadline.race(() => authenticator.handleUnauthorized(header.value)))) return response;
   // A LeanRequest's body is the replayable one itself, and the fresh credential replaces the stale one on it.
   const replay =
@@ -225,7 +243,8 @@ export async function deliver(transport: Transport, request: OutgoingRequest, pl
   await response.body?.cancel();
   emit(transport.log, 'debug', 'replaying after 401 with a new token', { method: plan.method, path: plan.path });
   const sentReplay = attach(replay, fresh);
-  return following(transport, sentReplay, await send(sentReplay), fresh.name, plan, deadline);
+  const replayed = await send(sentReplay);
+  return REDIRECTS.has(replayed.status) ? (await redirected(transport, sentReplay, replayed, fresh, plan, deadline)).response : replayed;
 }
 
 /**

@@ -156,6 +156,41 @@ describe('auth in the client', () => {
     expect(other.requests[0]!.headers.authorization).toBeUndefined();
   });
 
+  it("another origin's 401, after a redirect that dropped the token, renews nothing and is not replayed", async () => {
+    other.on('GET /moved/records.json', () => json(401, { message: 'who are you?' }));
+    fd.inject(RECORDS, { status: 302, headers: { location: `${other.url}/moved/records.json` } }, { times: 3 });
+    const c = client();
+    for (let call = 0; call < 3; call++) expect((await c.GET('/records.{format}', {})).response.status).toBe(401);
+    expect(fd.count(TOKEN)).toBe(1);
+    expect(fd.count(RECORDS)).toBe(3);
+    expect(other.requests).toHaveLength(3);
+  });
+
+  it('nor does a 401 from the API origin once a redirect through another origin dropped the token', async () => {
+    other.on('GET /bounce', () => ({ status: 302, headers: { location: `${fd.url}/services/v6/rest/landing` } }));
+    fd.inject(RECORDS, { status: 302, headers: { location: `${other.url}/bounce` } });
+    fd.inject('GET /services/v6/rest/landing', (r) => json(401, { message: 'no token', sawToken: bearerOf(r) !== undefined }));
+    const { response, error } = await client().GET('/records.{format}', {});
+    expect(response.status).toBe(401);
+    expect(error).toMatchObject({ sawToken: false });
+    expect(fd.count(TOKEN)).toBe(1);
+  });
+
+  it('a 401 after a redirect within the API origin, token carried along, is renewed and replayed', async () => {
+    const c = client();
+    await c.GET('/records.{format}', {});
+    fd.tokens.revokeAll();
+    fd.inject(RECORDS, { status: 307, headers: { location: '/services/v6/rest/current' } }, { times: 2 });
+    fd.inject('GET /services/v6/rest/current', (r) => (fd.tokens.isValid(bearerOf(r)) ? json(200, { records: [] }) : json(401, {})), {
+      times: 2,
+    });
+    const { data } = await c.GET('/records.{format}', {});
+    expect(data).toEqual({ records: [] });
+    expect(fd.count(TOKEN)).toBe(2);
+    const [rejected, replayed] = bearers('GET /services/v6/rest/current');
+    expect(replayed).not.toBe(rejected);
+  });
+
   it('concurrent 401s share one renewal', async () => {
     const c = client();
     await c.GET('/records.{format}', {});

@@ -40,7 +40,11 @@ beforeEach(() => {
   other.reset();
 });
 
-function clientFor(credential: CredentialRules, auth: CredentialInput, extra: { throwOnError?: boolean; logger?: MemoryLogger } = {}) {
+function clientFor(
+  credential: CredentialRules,
+  auth: CredentialInput,
+  extra: { throwOnError?: boolean; logger?: MemoryLogger; fetch?: typeof fetch } = {},
+) {
   const spec: ProviderSpec<CredentialProfile> = {
     slug: 'throwaway',
     defaultBaseUrl: api.url,
@@ -87,6 +91,29 @@ describe('API key in a header', () => {
     expect(api.requests.map((r) => r.headers['x-api-key'])).toEqual(['key-header-0123456789', 'key-header-0123456789']);
   });
 
+  it("leaves the caller's Authorization, Proxy-Authorization, Cookie and Host behind on another origin, as fetch does", async () => {
+    const own = {
+      authorization: 'Basic caller-0123456789',
+      'proxy-authorization': 'Basic proxy-0123456789',
+      cookie: 'session=s-0123',
+      host: 'api.example.test',
+    };
+    // What the runtime hands fetch: Node's fetch sets Host itself, a custom one may send what it is given.
+    const handed: Headers[] = [];
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      handed.push(new Headers(input instanceof Request ? input.headers : init?.headers));
+      return globalThis.fetch(input, init);
+    };
+    api.inject('GET /items', { status: 302, headers: { location: `${other.url}/landing` } });
+    const c = clientFor(HEADER, { apiKey: 'key-header-0123456789' }, { fetch });
+    expect((await c.GET('/items', { headers: { ...own, 'x-trace': 't1' } })).data).toEqual({ path: '/landing' });
+    expect(Object.fromEntries(handed[0]!)).toMatchObject(own);
+    expect([...handed[1]!]).toEqual([['x-trace', 't1']]);
+    const landed = other.requests[0]!.headers;
+    for (const name of ['authorization', 'proxy-authorization', 'cookie', 'x-api-key']) expect(landed[name], name).toBeUndefined();
+    expect(landed['x-trace']).toBe('t1');
+  });
+
   it('a POST redirected with 303 arrives as a GET without the body', async () => {
     api.inject('POST /items', { status: 303, headers: { location: '/items' } });
     const c = clientFor(HEADER, { apiKey: 'key-header-0123456789' });
@@ -116,6 +143,28 @@ describe('API key in the query', () => {
   it('is not added to a public operation', async () => {
     await clientFor(QUERY, { apiKey: 'key-query-0123456789' }).GET('/public');
     expect([...api.requests[0]!.query.keys()]).toEqual([]);
+  });
+
+  it("stays behind when the API copies the request's query into a redirect to another origin, under any name", async () => {
+    const key = 'key query&=/+ 0123';
+    // A server that forwards its whole query (the key too, once more under another name) to where it redirects.
+    api.inject('GET /items', (r) => ({
+      status: 302,
+      headers: { location: `${other.url}/landing?${r.query}&copy=${encodeURIComponent(key)}&sig=a%20b` },
+    }));
+    const c = clientFor(QUERY, { apiKey: key });
+    expect((await c.GET('/items', { params: { query: { page: 2 } } })).data).toEqual({ path: '/landing' });
+    expect(api.requests[0]!.query.get('api_key')).toBe(key);
+    expect([...other.requests[0]!.query]).toEqual([
+      ['page', '2'],
+      ['sig', 'a b'],
+    ]);
+  });
+
+  it('goes along a redirect on its own origin that keeps the query', async () => {
+    api.inject('GET /items', (r) => ({ status: 307, headers: { location: `/public?${r.query}` } }));
+    await clientFor(QUERY, { apiKey: 'key-query-0123456789' }).GET('/items');
+    expect(api.requests.map((r) => r.query.get('api_key'))).toEqual(['key-query-0123456789', 'key-query-0123456789']);
   });
 });
 

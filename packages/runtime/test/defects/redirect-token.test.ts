@@ -63,3 +63,52 @@ describe('redirects of requests carrying a token', () => {
     expect(api.seen('GET /customers')).toHaveLength(6);
   });
 });
+
+describe('look-alike origins: the credential goes only to the API origin itself', () => {
+  const API = 'https://api.example.com';
+  const TOKEN = 'static-token-lookalike-0123456789';
+  // Names that start like the API's origin, or hide it elsewhere in the URL, without being it.
+  const LOOKALIKES = [
+    'https://api.example.com.evil.example',
+    'https://api.example.com:8443',
+    'http://api.example.com',
+    'https://api.example.comevil.example',
+    'https://evil.example/https://api.example.com',
+  ];
+
+  /** Where each request went and with what credential; the API's `/customers` redirects to `location`, everything else is a page. */
+  function recorder(location?: string) {
+    const sent: { url: string; authorization: string | null }[] = [];
+    // Only parsed, never sent: the hosts need not exist.
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const { url, headers } = input instanceof Request ? input : { url: String(input), headers: new Headers(init?.headers) };
+      sent.push({ url, authorization: headers.get('authorization') });
+      if (location !== undefined && url === `${API}/customers`) return new Response(null, { status: 302, headers: { location } });
+      return Response.json(PAGE);
+    };
+    return { sent, client: finexer.createClient({ baseUrl: API, auth: { accessToken: TOKEN }, fetch, maxRetries: 0 }) };
+  }
+
+  it.each(LOOKALIKES)('a per-request baseUrl of %s gets no credential', async (lookalike) => {
+    const { sent, client } = recorder();
+    await client.GET('/customers', { baseUrl: lookalike });
+    expect(sent).toHaveLength(1);
+    expect(new URL(sent[0]!.url).origin).not.toBe(API);
+    expect(sent[0]!.authorization).toBeNull();
+  });
+
+  it.each(LOOKALIKES)('a redirect to %s is followed without the credential', async (lookalike) => {
+    const { sent, client } = recorder(`${lookalike}/moved`);
+    await client.GET('/customers', {});
+    expect(sent.map((s) => s.authorization)).toEqual([`Bearer ${TOKEN}`, null]);
+  });
+
+  it('the API origin itself, per request or redirected to, gets it', async () => {
+    const { sent, client } = recorder(`${API}/moved`);
+    await client.GET('/customers', { baseUrl: `${API}/` });
+    expect(sent.map((s) => [s.url, s.authorization])).toEqual([
+      [`${API}/customers`, `Bearer ${TOKEN}`],
+      [`${API}/moved`, `Bearer ${TOKEN}`],
+    ]);
+  });
+});
