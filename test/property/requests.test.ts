@@ -2,12 +2,16 @@
 // JSON and form bodies): without middleware the attempt is handed to fetch as
 // its URL and init (a LeanRequest), with middleware as a Request. For any
 // path parameter, query, header and body, fetch must end up with the same
-// request either way: the same method, URL, headers and body bytes.
+// request either way: the same method, URL, headers and body bytes. And on
+// every operation of every provider, no path parameter value moves the
+// request: it stays on the API's origin, under its path's fixed prefix, with
+// as many segments as its template, or it is refused before it is sent.
 import fc from 'fast-check';
 import type { Middleware } from 'openapi-fetch';
 import { describe, expect, it } from 'vitest';
 import * as finexer from '../../packages/finexer/src/index.ts';
-import { bounded, group } from './support.ts';
+import { listProviders, loadSpec, operations } from '../../tools/lib/specs.ts';
+import { anyText, bounded, expectPorticoError, group, outcome } from './support.ts';
 
 const g = group('requests');
 const API = 'https://api.example.test';
@@ -78,6 +82,77 @@ describe('property: requests', () => {
         expect(new Headers(sent[0]!.headers).get('authorization')).toBe('Bearer property-token');
       }),
       g.params(300),
+    );
+  });
+});
+
+// Every operation with path parameters, of every provider, and its client.
+const templated = await Promise.all(
+  listProviders().flatMap((slug) =>
+    operations(loadSpec(slug))
+      .filter(({ path }) => path.includes('{'))
+      .map(async ({ method, path }) => ({
+        slug,
+        method,
+        path,
+        names: [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
+        /** The parameters that are a whole segment by themselves: a dot-like value there must be refused. */
+        alone: path
+          .split('/')
+          .filter((segment) => /^\{[^}]+\}$/.test(segment))
+          .map((segment) => segment.slice(1, -1)),
+        createClient: ((await import(`../../packages/${slug}/src/index.ts`)) as typeof finexer).createClient,
+      })),
+  ),
+);
+const BASE = 'https://api.example.test/v9';
+// What URL parsers and servers resolve away: an empty, `.` or `..` segment, in any percent-encoded spelling.
+const dotLike = (value: unknown) => /^(?:\.|%(?:25)*2e){0,2}$/i.test(String(value));
+const dotSpelling = fc.array(fc.constantFrom('.', '%2e', '%2E', '%252e', '%25252E'), { maxLength: 2 }).map((parts) => parts.join(''));
+const pathValue = fc.oneof(
+  dotSpelling,
+  anyText(12),
+  fc.tuple(dotSpelling, fc.constantFrom('/', '\\', '?', '#', '/..', '%2f', ';', ' '), dotSpelling).map((parts) => parts.join('')),
+  fc.integer(),
+  fc.array(fc.oneof(dotSpelling, anyText(4)), { maxLength: 2 }),
+  fc.constant(undefined),
+);
+
+describe('property: path parameters', () => {
+  it('no value moves the request off its origin, its fixed prefix or its segment count; dot segments are refused, unsent', async () => {
+    const sentCases = g.counter('path parameter sent');
+    const refusedCases = g.counter('path parameter refused');
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...templated), fc.array(pathValue, { minLength: 4, maxLength: 4 }), async (op, values) => {
+        const sent: Sent[] = [];
+        const client = op.createClient({
+          baseUrl: BASE,
+          fetch: recordingFetch(sent),
+          auth: { accessToken: 'property-token' },
+          maxRetries: 0,
+          validateResponses: false,
+        });
+        const path = Object.fromEntries(op.names.map((name, i) => [name, values[i]]));
+        const result = await outcome(() => client.request(op.method as 'get', op.path as never, { params: { path } } as never), 'a call');
+        const given = op.names.map((_, i) => values[i]);
+        if (!result.ok && (result.error as { code?: string }).code === 'invalid_path_parameter') {
+          refusedCases();
+          expectPorticoError(result.error, ['invalid_path_parameter']);
+          expect(sent).toEqual([]);
+          expect(given.some(dotLike), `refused ${JSON.stringify(given)}`).toBe(true);
+          return;
+        }
+        sentCases();
+        for (const name of op.alone)
+          if (path[name] !== undefined) expect(dotLike(path[name]), `sent ${name}=${JSON.stringify(path[name])}`).toBe(false);
+        expect(sent).toHaveLength(1);
+        const template = new URL(`${BASE}${op.path}`);
+        const url = new URL(sent[0]!.url);
+        expect(url.origin).toBe(template.origin);
+        expect(url.pathname.startsWith(new URL(`${BASE}${op.path.slice(0, op.path.indexOf('{'))}`).pathname)).toBe(true);
+        expect(url.pathname.split('/')).toHaveLength(template.pathname.split('/').length);
+      }),
+      g.params(1_500),
     );
   });
 });

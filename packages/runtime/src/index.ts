@@ -19,6 +19,7 @@ export {
   ConnectionError,
   EnvelopeError,
   NotFoundError,
+  PathParameterError,
   PermissionDeniedError,
   RateLimitError,
   ResponseParseError,

@@ -1,0 +1,70 @@
+// Defect 6: a path parameter of `..` or `.` moved the request and its token:
+// ExpertFile's DELETE /organization/{corporation}/expert/{username} with
+// username `..` went out as DELETE /v2/organization/4821/ (the organization,
+// not one expert), bearer token included. Decision: a value that would make
+// a path segment empty, `.` or `..` (in any percent-encoded spelling) is
+// refused with PathParameterError (`invalid_path_parameter`) before anything
+// is sent; any other value stays inside its own segment.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import * as expertfile from '../../../expertfile/src/index.ts';
+import * as finexer from '../../../finexer/src/index.ts';
+import { PathParameterError } from '../../src/index.ts';
+import { rejectionOf, startServer, type TestServer } from '../helpers.ts';
+
+let api: TestServer;
+beforeAll(async () => {
+  api = await startServer();
+});
+afterAll(() => api.close());
+beforeEach(() => api.reset());
+
+const TOKEN = 'static-token-dot-segments-0123456789';
+const client = () => expertfile.createClient({ baseUrl: `${api.url}/v2`, auth: { accessToken: TOKEN }, maxRetries: 0 });
+const deleteExpert = (corporation: unknown, username: unknown) =>
+  client().DELETE('/organization/{corporation}/expert/{username}', {
+    params: { path: { corporation: corporation as number, username: username as string } },
+  });
+
+describe('path parameters cannot move the request', () => {
+  it.each(['..', '.', '', '%2e%2E', '.%2e', '%2E.', '%2e', '%252e%252e', '%25252E.'])(
+    'username %j is refused with PathParameterError, and nothing is sent',
+    async (username) => {
+      const error = await rejectionOf(deleteExpert(4821, username));
+      expect(error).toBeInstanceOf(PathParameterError);
+      expect(error).toMatchObject({ code: 'invalid_path_parameter', segment: '{username}' });
+      expect(api.requests).toHaveLength(0);
+    },
+  );
+
+  it('the organization is refused the same way, in the middle of the path', async () => {
+    const error = await rejectionOf(deleteExpert('..', 'jdoe'));
+    expect(error).toMatchObject({ code: 'invalid_path_parameter', segment: '{corporation}' });
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it.each(['...', '.a', 'a..', '../a', '..\\', '..?x', '..#x', '%2e%2e/x', ' .. '])(
+    'username %j stays one segment under /expert/, with the token',
+    async (username) => {
+      await deleteExpert(4821, username);
+      expect(api.requests).toHaveLength(1);
+      const [sent] = api.requests;
+      expect(sent!.path).toBe(`/v2/organization/4821/expert/${encodeURIComponent(username)}`);
+      expect(decodeURIComponent(sent!.path.split('/').at(-1)!)).toBe(username);
+      expect(sent!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    },
+  );
+
+  it("a caller's own pathSerializer is confined the same way", async () => {
+    const raw = (template: string, params: Record<string, unknown>) =>
+      template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name]));
+    for (const id of ['..', 'a/b', 'a?b', 'a#b']) {
+      const error = await rejectionOf(
+        finexer
+          .createClient({ baseUrl: api.url, auth: { accessToken: TOKEN } })
+          .GET('/customers/{id}', { params: { path: { id } }, pathSerializer: raw } as never),
+      );
+      expect(error, id).toMatchObject({ code: 'invalid_path_parameter', segment: '{id}' });
+    }
+    expect(api.requests).toHaveLength(0);
+  });
+});
