@@ -50,6 +50,7 @@ describe('property: webhook signature header and payload', () => {
         fc.oneof(
           fc.constant('genuine'),
           fc.constant('tampered'),
+          fc.integer({ min: 0, max: 31 }).map((bytes) => ({ truncatedTo: bytes })),
           anyText(120),
           fc.tuple(stamp, hex, fc.constantFrom(';', ',', ' ; ', ';;')).map(([t, s, sep]) => `t=${t}${sep}s=${s}`),
         ),
@@ -60,13 +61,15 @@ describe('property: webhook signature header and payload', () => {
           const bytes = typeof original === 'string' ? new TextEncoder().encode(original) : original;
           const genuine = `t=${T};s=${sign(bytes)}`;
           const value =
-            header === 'genuine'
-              ? genuine
-              : header === 'tampered'
-                ? `t=${T};s=${sign(new Uint8Array([...bytes, 0x20]))}`
-                : plantCanary
-                  ? `${header}${leak}`
-                  : header;
+            typeof header === 'object'
+              ? `t=${T};s=${sign(bytes).slice(0, 2 * header.truncatedTo)}`
+              : header === 'genuine'
+                ? genuine
+                : header === 'tampered'
+                  ? `t=${T};s=${sign(new Uint8Array([...bytes, 0x20]))}`
+                  : plantCanary
+                    ? `${header}${leak}`
+                    : header;
           const result = await outcome(
             () => finexer.verifyWebhook(original, { 'fx-signature': value }, SECRET, { now: NOW }),
             'verifyWebhook',
@@ -80,6 +83,8 @@ describe('property: webhook signature header and payload', () => {
           const reason = (result.error as { reason: string }).reason;
           if (header === 'genuine') expect(reason).toBe(isJsonText(bytes) ? 'never' : 'invalid_payload');
           if (header === 'tampered') expect(reason).toBe('signature_mismatch');
+          // A prefix of the genuine HMAC is no signature: a whole byte or more of it is still a mismatch.
+          if (typeof header === 'object') expect(reason).toBe(header.truncatedTo === 0 ? 'malformed_header' : 'signature_mismatch');
           expectNoCanary(renderings(result.error), [SECRET, leak], 'a webhook error');
         },
       ),
@@ -100,6 +105,29 @@ describe('property: webhook signature header and payload', () => {
         const result = await outcome(() => finexer.verifyWebhook(changed, header, SECRET, { now: NOW }), 'verifyWebhook');
         expect(result.ok).toBe(false);
         expect(result.ok || (result.error as { reason: string }).reason).toBe('signature_mismatch');
+      }),
+      g.params(1_000),
+    );
+  });
+
+  it('any tolerance and clock: a ConfigurationError unless both are finite and at least 0, else fresh exactly within the tolerance', async () => {
+    const count = g.counter('tolerance');
+    const bytes = new TextEncoder().encode('{"id":"evt_1"}');
+    const special = fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0);
+    const tolerance = fc.oneof(fc.double(), fc.integer({ min: -1, max: 400 }), special);
+    // Any clock a Date can hold (±8.64e15 ms), shifted by up to 400 s for the signature's time, or one that is no time at all.
+    const clock = fc.oneof(fc.integer({ min: -8.6e15, max: 8.6e15 }), fc.constant(NOW), special);
+    await fc.assert(
+      fc.asyncProperty(tolerance, clock, fc.integer({ min: -400, max: 400 }), async (toleranceSec, now, ageSec) => {
+        count();
+        const t = Number.isFinite(now) ? new Date(now - ageSec * 1000).toISOString() : T;
+        const header = { 'fx-signature': `t=${t};s=${sign(bytes, t)}` };
+        const result = await outcome(() => finexer.verifyWebhook(bytes, header, SECRET, { now, toleranceSec }), 'verifyWebhook');
+        if (!(Number.isFinite(toleranceSec) && toleranceSec >= 0) || !Number.isFinite(now)) {
+          expectPorticoError(result.ok ? undefined : result.error, ['configuration_error']);
+          return;
+        }
+        expect(result.ok, `age ${ageSec} s, tolerance ${toleranceSec} s`).toBe(Math.abs(ageSec) <= toleranceSec);
       }),
       g.params(1_000),
     );

@@ -67,17 +67,11 @@ function header(headers: HeaderBag, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function hexToBytes(hex: string): Uint8Array | undefined {
+function hexToBytes(hex: string): Uint8Array<ArrayBuffer> | undefined {
   if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return undefined;
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
 }
 
 /** Verifies a webhook delivery and returns its parsed body. `rawBody` must be the bytes as received. */
@@ -90,6 +84,13 @@ async function verifyWebhookSignature<Event>(
 ): Promise<Event> {
   if (typeof secret !== 'string' || secret === '')
     throw new ConfigurationError('verifying a webhook needs the signing secret (a non-empty string)');
+  // NaN (an unset environment variable through Number()) compares false with
+  // everything, and would let any timestamp through: only a real bound will do.
+  const toleranceSec = options.toleranceSec ?? rules.toleranceSec;
+  if (!(Number.isFinite(toleranceSec) && toleranceSec >= 0))
+    throw new ConfigurationError('toleranceSec must be a finite number of seconds, 0 or more');
+  const now = options.now ?? Date.now();
+  if (!Number.isFinite(now)) throw new ConfigurationError('now must be a finite time in ms since the epoch');
   const value = header(headers, rules.header.toLowerCase());
   if (!value) throw new WebhookVerificationError('missing_header', `no ${rules.header} header`);
   const parts = new Map<string, string>();
@@ -106,8 +107,8 @@ async function verifyWebhookSignature<Event>(
       `${rules.header} is not of the form ${rules.timestampKey}=<time>${rules.separator}${rules.signatureKey}=<hex>`,
     );
   }
-  const tolerance = (options.toleranceSec ?? rules.toleranceSec) * 1000;
-  if (Math.abs((options.now ?? Date.now()) - time) > tolerance) {
+  const tolerance = toleranceSec * 1000;
+  if (Math.abs(now - time) > tolerance) {
     throw new WebhookVerificationError('stale_timestamp', `the signature's timestamp is outside the ${tolerance / 1000} s tolerance`);
   }
   if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
@@ -115,9 +116,9 @@ async function verifyWebhookSignature<Event>(
   }
   const encoder = new TextEncoder();
   const body = typeof rawBody === 'string' ? encoder.encode(rawBody) : rawBody;
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, signedBytes(rules.signedPayload, stamp, body)));
-  if (!equalBytes(expected, signature))
+  // WebCrypto's verify compares in constant time, and only a whole HMAC of the right length matches.
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  if (!(await crypto.subtle.verify('HMAC', key, signature, signedBytes(rules.signedPayload, stamp, body))))
     throw new WebhookVerificationError('signature_mismatch', 'the signature does not match the body and secret');
   try {
     return JSON.parse(UTF8.decode(body)) as Event;

@@ -3,6 +3,7 @@
 // `verifyWebhook` (generated into packages/finexer) accepts exactly the
 // genuine, fresh deliveries and says why it refuses the others.
 import { createHmac } from 'node:crypto';
+import { ConfigurationError } from '@portico/auth';
 import { describe, expect, it } from 'vitest';
 import * as finexer from '../../finexer/src/index.ts';
 import { WebhookVerificationError } from '../src/index.ts';
@@ -99,6 +100,42 @@ describe('Finexer webhook verification', () => {
     ['the wrong separator', sign(body).replace(';', ',')],
   ])('a malformed header (%s) is refused: malformed_header', async (_name, header) => {
     await refusal(finexer.verifyWebhook(body, { 'fx-signature': header }, SECRET, { now: NOW }), 'malformed_header');
+  });
+
+  it('only the whole HMAC matches: a truncated, or one byte longer, genuine signature is refused: signature_mismatch', async () => {
+    const [t, s] = sign(body).split(';s=') as [string, string];
+    // Two hex characters would be a 1-in-256 forgery, were a prefix enough.
+    for (const cut of [s.slice(0, 2), s.slice(0, 32), s.slice(0, -2), `${s}00`, `${s}${s.slice(0, 2)}`]) {
+      await refusal(finexer.verifyWebhook(body, { 'fx-signature': `${t};s=${cut}` }, SECRET, { now: NOW }), 'signature_mismatch');
+    }
+    // Not whole bytes: not an HMAC at all.
+    for (const odd of ['', s.slice(0, 1), s.slice(0, -1), `${s}0`]) {
+      await refusal(finexer.verifyWebhook(body, { 'fx-signature': `${t};s=${odd}` }, SECRET, { now: NOW }), 'malformed_header');
+    }
+  });
+
+  it.each([
+    ['NaN (an unset variable through Number())', { toleranceSec: Number(process.env.PORTICO_UNSET_TOLERANCE) }],
+    ['Infinity', { toleranceSec: Number.POSITIVE_INFINITY }],
+    ['negative', { toleranceSec: -1 }],
+    ['a string', { toleranceSec: '300' as unknown as number }],
+    ['a clock at NaN', { now: Number.NaN }],
+    ['a clock at Infinity', { now: Number.POSITIVE_INFINITY }],
+  ])('a tolerance or clock that is %s is a ConfigurationError, not a check turned off', async (_name, options) => {
+    const stale = { 'fx-signature': sign(body, { at: NOW - 365 * 86_400_000 }) };
+    const error = await rejectionOf(finexer.verifyWebhook(body, stale, SECRET, { now: NOW, ...options }));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error).toMatchObject({ code: 'configuration_error' });
+  });
+
+  it('a tolerance of 0 accepts only the exact time', async () => {
+    await expect(finexer.verifyWebhook(body, { 'fx-signature': sign(body) }, SECRET, { now: NOW, toleranceSec: 0 })).resolves.toEqual(
+      event,
+    );
+    await refusal(
+      finexer.verifyWebhook(body, { 'fx-signature': sign(body, { at: NOW - 1_000 }) }, SECRET, { now: NOW, toleranceSec: 0 }),
+      'stale_timestamp',
+    );
   });
 
   it('a missing header is refused: missing_header', async () => {
