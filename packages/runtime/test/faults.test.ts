@@ -5,12 +5,13 @@
 // did not wait, or waited longer than it said, fails here.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type CredentialInput, type CredentialProfile, createCredentialAuthenticator } from '@portico/auth';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as dapi from '../../dapi/src/index.ts';
 import * as dexero from '../../dexero-fd/src/index.ts';
 import * as expertfile from '../../expertfile/src/index.ts';
 import * as finexer from '../../finexer/src/index.ts';
-import { ConnectionError, RateLimitError, ServerError, TimeoutError } from '../src/index.ts';
+import { ConnectionError, defineClient, RateLimitError, ServerError, TimeoutError } from '../src/index.ts';
 import { backoffMs, retryAfterMs } from '../src/transport.ts';
 import { drive, json, MemoryLogger, type Reply, rejectionOf, retrySteps, startServer, type TestServer, until } from './helpers.ts';
 
@@ -332,6 +333,23 @@ describe('fault injection: 503 then success, and where retries are allowed', () 
       route: 'POST /data/accounts/get',
       ok: json(200, { success: true, status: 'done', accounts: [] }),
       call: () => dapi.createClient(options()).POST('/data/accounts/get', { body: { appSecret: 'app-secret', userSecret: 'user-secret' } }),
+    },
+    {
+      // No provider spec has a PATCH yet: a spec of one, with the defaults every operation gets.
+      name: 'a PATCH (RFC 9110 §9.2.2: not idempotent)',
+      retried: false,
+      route: 'PATCH /records/7',
+      ok: json(200, record),
+      call: () => {
+        const spec = {
+          slug: 'patchable',
+          defaultBaseUrl: server.url,
+          auth: { securityScheme: 'Key', credential: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } as CredentialProfile,
+          operations: {},
+        };
+        const create = defineClient<any, CredentialInput, Record<never, never>, CredentialProfile>(spec, createCredentialAuthenticator);
+        return create(options()).PATCH('/records/7' as never, { body: { firstName: 'Marie' } } as never);
+      },
     },
     {
       name: 'a plain POST (dexero-fd create)',
