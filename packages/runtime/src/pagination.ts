@@ -3,13 +3,23 @@
 import { ConfigurationError, PorticoError } from '@portico/auth';
 import { resolvePointer } from '@portico/auth/internal';
 
-/** The provider pointed back at a page already read; stopping instead of looping. */
+/**
+ * The provider's pages would never end: a next page repeats one already read
+ * in this walk, or `MAX_EMPTY_PAGES` pages in a row brought no item but
+ * another next page. Stopping instead of looping.
+ */
 export class PaginationLoopError extends PorticoError {
   static override readonly errorName = 'PaginationLoopError';
-  constructor(style: string) {
-    super('pagination_loop', `The provider's next page (${style} paging) repeats one already read; stopping instead of looping.`);
+  constructor(style: string, what = 'repeats one already read') {
+    super('pagination_loop', `The provider's next page (${style} paging) ${what}; stopping instead of looping.`);
   }
 }
+
+// A walk yields nothing while pages come back empty, so the caller's loop
+// never gets a turn to stop it: a server handing out fresh cursors for empty
+// pages would keep it going for ever. Some APIs do return a few empty pages
+// mid-list (a filtered scan); this many in a row is no list.
+const MAX_EMPTY_PAGES = 100;
 
 export interface Pagination {
   readonly style: 'cursor' | 'offset' | 'next-url';
@@ -96,7 +106,9 @@ async function* walk(
   toError: (body: unknown, response: Response) => Error,
 ): AsyncIterableIterator<unknown> {
   let init: Init | undefined = options.signal ? { ...first, signal: options.signal } : first;
+  // Every page of the walk, not only the last: A -> B -> A loops as surely as A -> A.
   const seen = new Set([JSON.stringify(first.params?.query ?? {})]);
+  let empty = 0;
   for (let pages = 0; init && pages < (options.maxPages ?? Number.POSITIVE_INFINITY); pages++) {
     options.signal?.throwIfAborted();
     const page = await fetchPage(init);
@@ -108,10 +120,13 @@ async function* walk(
       yield item;
     }
     const next = nextPage(rules, init, page.data, list.length);
+    if (next === undefined) return;
     // A provider that hands back the cursor it was given would loop forever.
-    const key = next && JSON.stringify(next.params?.query ?? {});
-    if (key !== undefined && seen.has(key)) throw new PaginationLoopError(rules.style);
-    if (key !== undefined) seen.add(key);
+    const key = JSON.stringify(next.params?.query ?? {});
+    if (seen.has(key)) throw new PaginationLoopError(rules.style);
+    empty = list.length === 0 ? empty + 1 : 0;
+    if (empty >= MAX_EMPTY_PAGES) throw new PaginationLoopError(rules.style, `follows ${MAX_EMPTY_PAGES} pages in a row without an item`);
+    seen.add(key);
     init = next;
   }
 }

@@ -187,6 +187,44 @@ describe('pagination: failures', () => {
     expect(server.seen('GET /customers')).toHaveLength(2);
   });
 
+  it('a provider that leads A -> B -> A stops the walk with PaginationLoopError: every page of the walk is remembered', async () => {
+    const page = (after: string) => ({
+      data: CUSTOMERS.slice(0, 1),
+      count: 1,
+      paging: { total: 5, next: `https://api.finexer.com/customers?starting_after=${after}&limit=1` },
+    });
+    server.on('GET /cycle/customers', (r) => json(200, page(r.query.get('starting_after') === 'A' ? 'B' : 'A')));
+    const client = finexer.createClient({ baseUrl: `${server.url}/cycle` });
+    const error = await rejectionOf(collect(client.paginate('/customers', {}, { maxPages: 20 })));
+    expect(error).toMatchObject({ code: 'pagination_loop' });
+    expect(queries('GET /cycle/customers')).toEqual(['', 'starting_after=A&limit=1', 'starting_after=B&limit=1']);
+  });
+
+  it('empty pages with a fresh cursor each, for ever, end the walk with PaginationLoopError after 100', async () => {
+    let served = 0;
+    // Past 150 pages the server itself gives up, so a walk without the bound ends too (with the wrong error).
+    server.on('GET /empty/accounts', () =>
+      ++served > 150 ? json(400, { message: 'enough' }) : json(200, { page: { nextOffset: `fresh-${served}` }, accounts: [] }),
+    );
+    const client = fdx.createClient({ baseUrl: `${server.url}/empty` });
+    const error = await rejectionOf(collect(client.paginate('/accounts', {})));
+    expect(error).toBeInstanceOf(PaginationLoopError);
+    expect(error).toMatchObject({ code: 'pagination_loop', message: expect.stringContaining('100 pages in a row without an item') });
+    expect(server.seen('GET /empty/accounts')).toHaveLength(100);
+  });
+
+  it('up to 99 empty pages in a row are walked through, and an item starts the count again', async () => {
+    // 99 empty, one item, 99 empty, one item, then the end.
+    server.on('GET /sparse/accounts', (r) => {
+      const at = Number(r.query.get('offset') ?? 0);
+      const accounts = at % 100 === 99 ? [ACCOUNTS[at === 99 ? 0 : 1]] : [];
+      return json(200, { page: at < 199 ? { nextOffset: String(at + 1) } : {}, accounts });
+    });
+    const client = fdx.createClient({ baseUrl: `${server.url}/sparse` });
+    expect(await collect(client.paginate('/accounts', {}))).toEqual(ACCOUNTS.slice(0, 2));
+    expect(server.seen('GET /sparse/accounts')).toHaveLength(200);
+  });
+
   it('an error page ends the walk with the typed error, even without throwOnError', async () => {
     server.inject(
       'GET /customers',
