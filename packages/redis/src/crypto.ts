@@ -6,6 +6,10 @@ import { TokenDecryptionError } from './errors.js';
 // (or refuse) what an older one wrote: { f: 1, tokens } in the clear, or
 // { f: 1, k: keyId, iv, tag, data } sealed with AES-256-GCM.
 const FORMAT = 1;
+// GCM's own sizes. A shorter tag is one a forger can guess (a 4-byte tag in
+// some 2^32 tries), and Node accepts one unless told the length.
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 interface Key {
   id: string;
@@ -28,6 +32,21 @@ function parseKey(text: string, index: number): Key {
   return { id: createHash('sha256').update(bytes).digest('hex').slice(0, 12), bytes };
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TokenDecryptionError('the stored token value is not JSON');
+  }
+}
+
+// Only the shape the token lifecycle needs to go on; it checks the fields themselves.
+function tokenSet(value: unknown): Tokens {
+  if (typeof value !== 'object' || value === null || typeof (value as Tokens).accessToken !== 'string')
+    throw new TokenDecryptionError('the stored value holds no token set');
+  return value as Tokens;
+}
+
 /** Encrypts with the first key and decrypts with any; without keys, stores JSON in the clear. */
 export function createSealer(encryptionKey: string | readonly string[] | undefined): Sealer {
   const list = encryptionKey === undefined ? [] : typeof encryptionKey === 'string' ? [encryptionKey] : [...encryptionKey];
@@ -39,7 +58,7 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
     seal(storageKey, tokens) {
       const key = keys[0];
       if (key === undefined) return JSON.stringify({ f: FORMAT, tokens });
-      const iv = randomBytes(12);
+      const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
       // Bound to its Redis key: a value copied under another user's key does not open.
       cipher.setAAD(Buffer.from(storageKey));
@@ -54,32 +73,35 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
     },
 
     open(storageKey, value) {
-      let parsed: { f?: unknown; k?: unknown; iv?: unknown; tag?: unknown; data?: unknown; tokens?: unknown };
-      try {
-        parsed = JSON.parse(value);
-      } catch {
-        throw new TokenDecryptionError('the stored token value is not JSON');
+      const parsed = parseJson(value) as { f?: unknown; k?: unknown; iv?: unknown; tag?: unknown; data?: unknown; tokens?: unknown } | null;
+      if (parsed?.f !== FORMAT) {
+        const format = typeof parsed?.f === 'number' ? parsed.f : 'unknown';
+        throw new TokenDecryptionError(`the stored token value has format ${format}; this version reads format ${FORMAT}`);
       }
-      if (parsed?.f !== FORMAT)
-        throw new TokenDecryptionError(`the stored token value has format ${String(parsed?.f)}; this version reads format ${FORMAT}`);
       if (parsed.k === undefined) {
         // Plaintext where encryption is on would let whoever can write to Redis plant tokens.
         if (keys.length > 0) throw new TokenDecryptionError('the stored tokens are not encrypted, but an encryptionKey is set');
-        return parsed.tokens as Tokens;
+        return tokenSet(parsed.tokens);
       }
       if (keys.length === 0) throw new TokenDecryptionError('the stored tokens are encrypted, but no encryptionKey is set');
       const key = byId.get(String(parsed.k));
       if (key === undefined)
         throw new TokenDecryptionError(`the stored tokens were encrypted with key id ${String(parsed.k)}, which is not in encryptionKey`);
+      const [iv, tag, data] = [parsed.iv, parsed.tag, parsed.data].map((field) =>
+        Buffer.from(typeof field === 'string' ? field : '', 'base64'),
+      );
+      if (iv!.length !== IV_BYTES || tag!.length !== TAG_BYTES)
+        throw new TokenDecryptionError(`the stored tokens need a ${IV_BYTES}-byte IV and a ${TAG_BYTES}-byte tag`);
+      let text: string;
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(String(parsed.iv), 'base64'));
+        const decipher = createDecipheriv('aes-256-gcm', key.bytes, iv!, { authTagLength: TAG_BYTES });
         decipher.setAAD(Buffer.from(storageKey));
-        decipher.setAuthTag(Buffer.from(String(parsed.tag), 'base64'));
-        const text = Buffer.concat([decipher.update(Buffer.from(String(parsed.data), 'base64')), decipher.final()]).toString('utf8');
-        return JSON.parse(text) as Tokens;
+        decipher.setAuthTag(tag!);
+        text = Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
       } catch {
         throw new TokenDecryptionError('the stored tokens do not decrypt: altered, or sealed for another key');
       }
+      return tokenSet(parseJson(text));
     },
   };
 }

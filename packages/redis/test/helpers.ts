@@ -1,0 +1,43 @@
+// What the Redis store's tests share: a raw node-redis client to look at (and
+// tamper with) what the store wrote, token sets, keys, and bounded waits.
+import { randomBytes } from 'node:crypto';
+import type { Tokens } from '@portico/auth';
+import { createClient } from '@redis/client';
+
+export const key32 = () => randomBytes(32).toString('base64');
+
+export const tokens = (n: number): Tokens => ({
+  accessToken: `at-${n}`,
+  tokenType: 'bearer',
+  refreshToken: `rt-${n}`,
+  expiresAt: Date.now() + 60_000,
+  raw: { access_token: `at-${n}` },
+});
+
+export type RawClient = Awaited<ReturnType<typeof raw>>;
+
+/** A plain client on the same server, outside the store. */
+export async function raw(url: string) {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** Settles like `promise`, or rejects once `ms` have passed: a test that would hang fails instead. */
+export function settles<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Waits (bounded) until `ok()` holds. */
+export async function until(ok: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
