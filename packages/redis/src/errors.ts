@@ -17,3 +17,12 @@ export class TokenDecryptionError extends PorticoError {
     super('token_decryption_failed', message);
   }
 }
+
+/** The reason a lease ends when its holder finds another owner holding the lock (its lease ran out, e.g. the process was paused): the holder must stop, its writes are fenced. */
+export class LockLostError extends PorticoError {
+  static override readonly errorName = 'LockLostError';
+
+  constructor(message: string) {
+    super('lock_lost', message);
+  }
+}

@@ -9,31 +9,77 @@ import {
   TokenTimeoutError,
 } from '@portico/auth';
 import { sleep } from '@portico/auth/internal';
-import { createClient } from '@redis/client';
+import { createClient, createCluster } from '@redis/client';
 import { createSealer, type Sealer } from './crypto.js';
-import { RedisUnavailableError } from './errors.js';
+import { LockLostError, RedisUnavailableError, TokenDecryptionError } from './errors.js';
 
-/** What the store needs of a node-redis client (`createClient()` from `redis` or `@redis/client`). */
-export interface RedisConnection {
+interface Connection {
   readonly isOpen: boolean;
   readonly isReady: boolean;
   connect(): Promise<unknown>;
   close(): Promise<void>;
+}
+
+/** `createClient()`: one Redis server. */
+interface NodeConnection extends Connection {
   sendCommand<T = unknown>(args: readonly string[], options?: { timeout?: number }): Promise<T>;
 }
 
+/** `createCluster()`: commands go to the node that serves their first key's slot. */
+interface ClusterConnection extends Connection {
+  readonly masters: readonly unknown[];
+  sendCommand<T = unknown>(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: readonly string[],
+    options?: { timeout?: number },
+  ): Promise<T>;
+}
+
+/** A node-redis client the store can use: `createClient()` (one server) or `createCluster()` (Redis Cluster), from `redis` or `@redis/client`. */
+export type RedisConnection = NodeConnection | ClusterConnection;
+
+type Send = <T>(firstKey: string, args: string[], options: { timeout: number }) => Promise<T>;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+// Told apart by what each client kind has: a cluster its masters and
+// nodeClient, Sentinel its getSentinelNode; anything else (ioredis, a pool,
+// a wrapper) would be called wrongly, so it is refused up front.
+function sendOf(client: unknown): Send {
+  if (
+    !isObject(client) ||
+    typeof client.sendCommand !== 'function' ||
+    typeof client.connect !== 'function' ||
+    typeof client.isReady !== 'boolean'
+  )
+    throw new ConfigurationError('client must be a node-redis client: createClient() or createCluster() from redis or @redis/client');
+  if (typeof client.getSentinelNode === 'function')
+    throw new ConfigurationError('Redis Sentinel clients (createSentinel()) are not supported: use a single node or a Redis Cluster');
+  if (typeof client.nodeClient === 'function' && Array.isArray(client.masters)) {
+    const cluster = client as unknown as ClusterConnection;
+    return (firstKey, args, options) => cluster.sendCommand(firstKey, false, args, options);
+  }
+  const node = client as unknown as NodeConnection;
+  return (_firstKey, args, options) => node.sendCommand(args, options);
+}
+
 export interface RedisStoreOptions {
-  /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…`. Give this or `client`. */
+  /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…` of one Redis server. Give one of `url`, `cluster` or `client`. */
   url?: string;
-  /** A node-redis client you own: the store connects it if needed, and `close()` leaves it open. */
+  /** URLs of some nodes of a Redis Cluster (`redis://host:port`); the others are found from them. */
+  cluster?: readonly string[];
+  /** A node-redis client you own (`createClient()` or `createCluster()`): the store connects it if needed, and `close()` leaves it open. */
   client?: RedisConnection;
   /** Prefix of every key (default `portico:`). */
   keyPrefix?: string;
-  /** Base64 of 32 random bytes, or a list: the first encrypts, all decrypt (rotate by putting the new key first). */
+  /** Base64 of 32 random bytes, or a list: the first encrypts, all decrypt. Rotate in three rollouts (README): `[old, new]`, then `[new, old]`, then `[new]`. */
   encryptionKey?: string | readonly string[] | undefined;
   /** Lease of the refresh lock in ms (default 10 000); renewed while its holder works, so only a dead holder's lease runs out. */
   lockTtlMs?: number;
-  /** Bound on one Redis command, and on the first connection, in ms (default 2 000): past it a call fails with RedisUnavailableError. */
+  /** Bound on every Redis command (also a stalled server's), and on the first connection, in ms (default 2 000): past it a call fails with RedisUnavailableError. */
   commandTimeoutMs?: number;
   /**
    * How long a client reuses tokens it read before reading Redis again for
@@ -52,8 +98,13 @@ export interface RedisTokenStore extends TokenStore {
 }
 
 // Compare-and-set. A deleted value leaves its version behind (a tombstone),
-// so a late writer that read an older version can never match again.
+// so a late writer that read an older version can never match again. Every
+// argument is checked before the first write: a command that fails after
+// HSET would leave the new value stored under the old lifetime.
 const SET = `
+if not (string.match(ARGV[1], '^%d+$') and string.match(ARGV[3], '^%d+$') and #ARGV[3] <= 15 and #ARGV[2] > 0) then
+  return redis.error_reply('ERR portico: bad arguments to the compare-and-set script')
+end
 local cur = redis.call('HMGET', KEYS[1], 'version', 'value')
 local version = tonumber(cur[1]) or 0
 local expected = tonumber(ARGV[1])
@@ -64,8 +115,7 @@ elseif expected ~= 0 then
 end
 version = version + 1
 redis.call('HSET', KEYS[1], 'version', version, 'value', ARGV[2])
-local ttl = tonumber(ARGV[3])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('PERSIST', KEYS[1]) end
+if ARGV[3] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) else redis.call('PERSIST', KEYS[1]) end
 return version`;
 
 const DELETE = `
@@ -86,7 +136,8 @@ interface Script {
 }
 
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-const SCRIPTS = { set: script(SET), delete: script(DELETE), release: script(RELEASE), renew: script(RENEW) };
+// Exported for the tests, which run the scripts with arguments the store itself never sends.
+export const SCRIPTS = { set: script(SET), delete: script(DELETE), release: script(RELEASE), renew: script(RENEW) };
 
 function isErrorReply(error: unknown): boolean {
   return error instanceof Error && (error.constructor.name === 'ErrorReply' || error.constructor.name === 'SimpleError');
@@ -98,20 +149,27 @@ function hashTag(key: string): string {
   return `{${key.replace(/[%{}]/g, (c) => encodeURIComponent(c))}}`;
 }
 
-/** How long the stored tokens are worth keeping: the refresh token's lifetime where the response told it, else the access token's. */
+// PEXPIRE takes whole milliseconds; the script takes at most 15 digits
+// (some 31 000 years), and a longer lifetime is as good as none.
+const MAX_TTL_MS = 999_999_999_999_999;
+
+/** How long the stored tokens are worth keeping, in whole ms (0: no expiry): the refresh token's lifetime where the response told it, else the access token's. */
 function lifetimeMs(tokens: Tokens, now: number): number {
-  const from = tokens.issuedAt ?? now;
   const raw = tokens.raw ?? {};
   const refreshSeconds = raw.refresh_expires_in ?? raw.refresh_token_expires_in;
+  let until: number | undefined = tokens.expiresAt;
   if (tokens.refreshToken !== undefined) {
     const seconds = typeof refreshSeconds === 'string' ? Number(refreshSeconds) : refreshSeconds;
-    return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? Math.max(1, from + seconds * 1000 - now) : 0;
+    until = typeof seconds === 'number' && seconds > 0 ? (tokens.issuedAt ?? now) + seconds * 1000 : undefined;
   }
-  return tokens.expiresAt === undefined ? 0 : Math.max(1, tokens.expiresAt - now);
+  if (until === undefined || !Number.isFinite(until)) return 0;
+  const ms = Math.max(1, Math.ceil(until - now));
+  return ms > MAX_TTL_MS ? 0 : ms;
 }
 
 class RedisStore implements RedisTokenStore {
   readonly #client: RedisConnection;
+  readonly #send: Send;
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #sealer: Sealer;
@@ -122,29 +180,35 @@ class RedisStore implements RedisTokenStore {
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
-    if ((options.url === undefined) === (options.client === undefined))
-      throw new ConfigurationError('createRedisStore needs either url or client');
+    if ([options.url, options.cluster, options.client].filter((x) => x !== undefined).length !== 1)
+      throw new ConfigurationError('createRedisStore needs one of url, cluster or client');
     this.#timeoutMs = options.commandTimeoutMs ?? 2_000;
+    if (!(this.#timeoutMs > 0)) throw new ConfigurationError('commandTimeoutMs must be positive');
     this.#lockTtlMs = options.lockTtlMs ?? 10_000;
     if (!(this.#lockTtlMs >= 100)) throw new ConfigurationError('lockTtlMs must be at least 100');
     this.#prefix = options.keyPrefix ?? 'portico:';
     this.cacheMs = options.cacheMs ?? 1_000;
     this.#sealer = createSealer(options.encryptionKey);
-    if (options.client !== undefined) {
-      this.#client = options.client;
-      this.#owned = false;
-    } else {
-      const client = createClient({
-        url: options.url!,
-        // Fail fast while disconnected instead of queueing calls until Redis is back.
-        disableOfflineQueue: true,
-        socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500) },
-      });
-      // Connection errors surface per call as RedisUnavailableError; without a listener they would crash the process.
-      client.on('error', () => undefined);
-      this.#client = client as unknown as RedisConnection;
-      this.#owned = true;
-    }
+    this.#owned = options.client === undefined;
+    this.#client = options.client ?? this.#connection(options);
+    this.#send = sendOf(this.#client);
+  }
+
+  #connection(options: RedisStoreOptions): RedisConnection {
+    const node = {
+      // Fail fast while disconnected instead of queueing calls until Redis is back.
+      disableOfflineQueue: true,
+      socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500) },
+    };
+    if (options.cluster !== undefined && options.cluster.length === 0)
+      throw new ConfigurationError('cluster is an empty list of node URLs');
+    const client =
+      options.cluster === undefined
+        ? createClient({ url: options.url!, ...node })
+        : createCluster({ rootNodes: options.cluster.map((url) => ({ url })), defaults: node });
+    // Connection errors surface per call as RedisUnavailableError; without a listener they would crash the process.
+    client.on('error', () => undefined);
+    return client as unknown as RedisConnection;
   }
 
   #keys(key: string) {
@@ -152,7 +216,25 @@ class RedisStore implements RedisTokenStore {
     return { tokens: `${tag}:tokens`, lock: `${tag}:lock` };
   }
 
-  async #command<T>(args: string[]): Promise<T> {
+  // node-redis times out only a command it has not written yet; a server
+  // that took the command and stalls (paused, swapping, a dead link with no
+  // RST) would hold the call forever. So every wait has a deadline of ours.
+  async #bounded<T>(work: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not ${what} within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (error) {
+      if (error instanceof RedisUnavailableError || isErrorReply(error)) throw error;
+      throw new RedisUnavailableError(`Redis did not ${what}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #command<T>(firstKey: string, args: string[]): Promise<T> {
     if (this.#closed) throw new RedisUnavailableError('the Redis token store is closed');
     if (!this.#client.isReady) {
       if (!this.#client.isOpen) {
@@ -162,94 +244,131 @@ class RedisStore implements RedisTokenStore {
         });
       }
       // Only the first connection is waited for (briefly); once it was up, a disconnected client fails at once.
-      if (this.#connecting !== undefined) await this.#firstConnection(this.#connecting);
+      if (this.#connecting !== undefined) await this.#bounded(this.#connecting, 'accept a connection');
       if (!this.#client.isReady) throw new RedisUnavailableError('Redis is not connected');
     }
-    try {
-      return await this.#client.sendCommand<T>(args, { timeout: this.#timeoutMs });
-    } catch (error) {
-      if (isErrorReply(error)) throw error;
-      throw new RedisUnavailableError('Redis did not answer', { cause: error });
-    }
+    return this.#bounded(this.#send<T>(firstKey, args, { timeout: this.#timeoutMs }), 'answer');
   }
 
-  async #firstConnection(connecting: Promise<unknown>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RedisUnavailableError(`Redis did not accept a connection within ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
-      );
-    });
+  async #eval<T>(s: Script, key: string, args: string[]): Promise<T> {
+    const rest = ['1', key, ...args];
     try {
-      await Promise.race([connecting, timeout]);
-    } catch (error) {
-      throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError('Redis refused the connection', { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async #eval<T>(s: Script, keys: string[], args: string[]): Promise<T> {
-    const rest = [String(keys.length), ...keys, ...args];
-    try {
-      return await this.#command<T>(['EVALSHA', s.sha, ...rest]);
+      return await this.#command<T>(key, ['EVALSHA', s.sha, ...rest]);
     } catch (error) {
       // A restarted (or new) Redis has no scripts cached yet.
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return this.#command<T>(['EVAL', s.source, ...rest]);
+      return this.#command<T>(key, ['EVAL', s.source, ...rest]);
     }
   }
 
   async get(key: string): Promise<StoredTokens | undefined> {
     const storageKey = this.#keys(key).tokens;
-    const [version, value] = await this.#command<[string | null, string | null]>(['HMGET', storageKey, 'version', 'value']);
-    if (value === null || version === null) return undefined;
+    const [version, value] = await this.#command<[string | null, string | null]>(storageKey, ['HMGET', storageKey, 'version', 'value']);
+    if (value === null) return undefined;
+    if (version === null || !/^[1-9]\d{0,14}$/.test(version)) throw new TokenDecryptionError('the stored token value has no valid version');
     return { tokens: this.#sealer.open(storageKey, value), version: Number(version) };
   }
 
   async set(key: string, tokens: Tokens, expected: number): Promise<number | undefined> {
+    if (!Number.isSafeInteger(expected) || expected < 0)
+      throw new ConfigurationError('the expected version must be a whole number, 0 or more');
     const storageKey = this.#keys(key).tokens;
     const value = this.#sealer.seal(storageKey, tokens);
-    const version = await this.#eval<number>(SCRIPTS.set, [storageKey], [String(expected), value, String(lifetimeMs(tokens, Date.now()))]);
+    const version = await this.#eval<number>(SCRIPTS.set, storageKey, [String(expected), value, String(lifetimeMs(tokens, Date.now()))]);
     return version === 0 ? undefined : Number(version);
   }
 
   async delete(key: string, expected?: number): Promise<void> {
-    await this.#eval(SCRIPTS.delete, [this.#keys(key).tokens], [expected === undefined ? '' : String(expected), String(TOMBSTONE_MS)]);
+    await this.#eval(SCRIPTS.delete, this.#keys(key).tokens, [expected === undefined ? '' : String(expected), String(TOMBSTONE_MS)]);
   }
 
   async lock<T>(key: string, fn: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const lockKey = this.#keys(key).lock;
     const owner = randomUUID();
     const ttl = String(this.#lockTtlMs);
+    const release = () => this.#eval(SCRIPTS.release, lockKey, [owner]).catch(() => undefined);
     const wait = signal ?? timeoutSignal(DEFAULT_TOKEN_TIMEOUT_MS);
+    let validUntil: number;
     for (let attempt = 0; ; attempt++) {
       wait.throwIfAborted();
-      if ((await this.#command<string | null>(['SET', lockKey, owner, 'NX', 'PX', ttl])) === 'OK') break;
+      const sentAt = Date.now();
+      const taken = await this.#command<string | null>(lockKey, ['SET', lockKey, owner, 'NX', 'PX', ttl]).catch((error: unknown) => {
+        // A SET that timed out may still be applied; the release queued behind it on the same connection undoes it.
+        void release();
+        throw error;
+      });
+      if (taken === 'OK') {
+        validUntil = sentAt + this.#lockTtlMs;
+        break;
+      }
       // Polling with jitter: the holder is usually done within one token request.
       await sleep(Math.min(5 * 2 ** attempt, 50) * (0.5 + Math.random()), wait);
     }
+
+    if (wait.aborted) {
+      await release();
+      throw wait.reason;
+    }
+    return this.#hold(lockKey, owner, validUntil, release, fn, signal);
+  }
+
+  // Runs fn under a lease that is renewed every third of its time until fn
+  // settles, `signal` aborts, another owner is found holding the lock, or
+  // no renewal was answered before the lease ran out.
+  async #hold<T>(
+    lockKey: string,
+    owner: string,
+    validUntil: number,
+    release: () => Promise<unknown>,
+    fn: (lease: Lease) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     const lease = new AbortController();
-    let renewedAt = Date.now();
-    const renew = setInterval(() => {
-      this.#eval<number>(SCRIPTS.renew, [lockKey], [owner, ttl]).then(
+    let expiry: NodeJS.Timeout | undefined;
+    let released: Promise<unknown> | undefined;
+    let cancel: (reason: unknown) => void = () => undefined;
+    const cancelled = new Promise<never>((_, reject) => (cancel = reject));
+    // The lease ends once: renewals stop and the lock is given back (only
+    // while still ours), so the next holder need not wait for fn to settle.
+    const end = (reason?: unknown) => {
+      clearInterval(renewal);
+      clearTimeout(expiry);
+      signal?.removeEventListener('abort', onAbort);
+      if (reason !== undefined && !lease.signal.aborted) lease.abort(reason);
+      released ??= release();
+      return released;
+    };
+    // Counted from when the last answered SET or renewal was sent: Redis
+    // started that lease no earlier, so the lock is surely ours until then.
+    const expireAt = (at: number) => {
+      clearTimeout(expiry);
+      expiry = setTimeout(
+        () => end(new RedisUnavailableError(`the lock lease ran out: no renewal was answered within ${this.#lockTtlMs} ms`)),
+        at - Date.now(),
+      );
+    };
+    const renewal = setInterval(() => {
+      const sentAt = Date.now();
+      this.#eval<number>(SCRIPTS.renew, lockKey, [owner, String(this.#lockTtlMs)]).then(
         (ok) => {
-          if (Number(ok) === 1) renewedAt = Date.now();
-          else lease.abort(new Error('the lock lease was lost'));
+          if (released !== undefined) return;
+          if (Number(ok) === 1) expireAt(sentAt + this.#lockTtlMs);
+          else end(new LockLostError('the lock lease ran out and another owner took the lock'));
         },
-        () => {
-          // Redis unreachable: the lease may still hold; it is lost once its time is up unrenewed.
-          if (Date.now() - renewedAt >= this.#lockTtlMs) lease.abort(new Error('the lock lease could not be renewed'));
-        },
+        // Unanswered, the lease still holds until its time is up; the expiry timer ends it then.
+        () => undefined,
       );
     }, this.#lockTtlMs / 3);
+    const onAbort = () => {
+      end(signal!.reason);
+      cancel(signal!.reason);
+    };
+    expireAt(validUntil);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await fn({ signal: lease.signal });
+      return await Promise.race([fn({ signal: lease.signal }), cancelled]);
     } finally {
-      clearInterval(renew);
-      // A release that fails leaves the lease to run out by itself.
-      await this.#eval(SCRIPTS.release, [lockKey], [owner]).catch(() => undefined);
+      await end();
     }
   }
 

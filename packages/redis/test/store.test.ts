@@ -1,12 +1,14 @@
 // The Redis store against a real redis-server: the conformance suite, keys,
 // encryption at rest, and what a call sees while Redis is down.
-import { randomBytes } from 'node:crypto';
-import { createAuthenticator, TokenStoreError, type Tokens } from '@portico/auth';
+import { createCipheriv, createHash } from 'node:crypto';
+import { ConfigurationError, createAuthenticator, TokenStoreError } from '@portico/auth';
 import { describeTokenStore } from '@portico/auth/testing';
 import { type DexeroFdEmulator, loadProfile, type RedisServer, rejectionOf, startDexeroFd, startRedis } from '@portico/testing';
-import { createClient } from '@redis/client';
+import { createSentinel } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore, type RedisConnection, type RedisTokenStore, RedisUnavailableError, TokenDecryptionError } from '../src/index.js';
+import { createRedisStore, type RedisTokenStore, RedisUnavailableError, TokenDecryptionError } from '../src/index.js';
+import { SCRIPTS } from '../src/store.js';
+import { key32, raw as rawOn, tokens } from './helpers.js';
 
 let redis: RedisServer;
 let fd: DexeroFdEmulator;
@@ -15,15 +17,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([redis?.close(), fd?.close()]);
-});
-
-const key32 = () => randomBytes(32).toString('base64');
-const tokens = (n: number): Tokens => ({
-  accessToken: `at-${n}`,
-  tokenType: 'bearer',
-  refreshToken: `rt-${n}`,
-  expiresAt: Date.now() + 60_000,
-  raw: { access_token: `at-${n}` },
 });
 
 describeTokenStore(
@@ -48,17 +41,7 @@ describeTokenStore(
   { describe, it },
 );
 
-async function raw(): Promise<
-  RedisConnection & {
-    hGetAll(key: string): Promise<Record<string, string>>;
-    pTTL(key: string): Promise<number>;
-    keys(pattern: string): Promise<string[]>;
-  }
-> {
-  const client = createClient({ url: redis.url });
-  await client.connect();
-  return client as never;
-}
+const raw = () => rawOn(redis.url);
 
 describe('Redis store', () => {
   it('keys of one session share a hash tag; values carry a format version and expire with the refresh token', async () => {
@@ -183,5 +166,190 @@ describe('Redis store', () => {
     await store.close();
     expect(client.isReady).toBe(true);
     await client.close();
+  });
+});
+
+describe('Redis store: lifetimes', () => {
+  it('a fractional expires_in or refresh_expires_in is written whole: the new version and its lifetime, never half of it', async () => {
+    const store = createRedisStore({ url: redis.url });
+    const client = await raw();
+    try {
+      const now = Date.now();
+      const v1 = (await store.set('fraction', { ...tokens(1), issuedAt: now, raw: { refresh_expires_in: 60 } }, 0))!;
+      const rotated = { ...tokens(2), issuedAt: now, expiresAt: now + 1_500.5, raw: { expires_in: 1.5005, refresh_expires_in: 3600.5 } };
+      const v2 = await store.set('fraction', rotated, v1);
+      expect(v2).toBeGreaterThan(v1);
+      await expect(store.get('fraction')).resolves.toMatchObject({ tokens: { accessToken: 'at-2' }, version: v2 });
+      const ttl = await client.pTTL('portico:{fraction}:tokens');
+      expect(ttl).toBeGreaterThan(3_590_000);
+      expect(ttl).toBeLessThanOrEqual(3_600_500);
+      // Only an access token, with a fractional lifetime left: expires with it.
+      const v3 = await store.set('fraction', { accessToken: 'at-3', tokenType: 'bearer', expiresAt: Date.now() + 90_000.25, raw: {} }, v2!);
+      expect(v3).toBeGreaterThan(v2!);
+      expect(await client.pTTL('portico:{fraction}:tokens')).toBeGreaterThan(80_000);
+    } finally {
+      await Promise.all([store.close(), client.close()]);
+    }
+  });
+
+  it('the compare-and-set script checks every argument before it writes: a bad lifetime or version changes nothing', async () => {
+    const store = createRedisStore({ url: redis.url });
+    const client = await raw();
+    try {
+      const v1 = (await store.set('script-args', { ...tokens(1), issuedAt: Date.now(), raw: { refresh_expires_in: 60 } }, 0))!;
+      const before = await client.hGetAll('portico:{script-args}:tokens');
+      for (const [expected, ttl] of [
+        [String(v1), '1.5'],
+        [String(v1), '-5'],
+        [String(v1), '1e+23'],
+        [String(v1), ''],
+        [`${v1}.0`, '1000'],
+        ['', '1000'],
+      ] as const) {
+        const error = await rejectionOf(
+          client.eval(SCRIPTS.set.source, { keys: ['portico:{script-args}:tokens'], arguments: [expected, 'x', ttl] }),
+        );
+        expect(String(error)).toMatch(/bad arguments/);
+        expect(await client.hGetAll('portico:{script-args}:tokens')).toEqual(before);
+        expect(await client.pTTL('portico:{script-args}:tokens')).toBeLessThanOrEqual(60_000);
+      }
+      expect(await rejectionOf(store.set('script-args', tokens(2), 1.5))).toBeInstanceOf(ConfigurationError);
+    } finally {
+      await Promise.all([store.close(), client.close()]);
+    }
+  });
+});
+
+describe('Redis store: what is stored is checked when read back', () => {
+  const KEY = key32();
+  const keyId = createHash('sha256').update(Buffer.from(KEY, 'base64')).digest('hex').slice(0, 12);
+  // Sealed as the store seals, but with the IV and tag sizes chosen by the test.
+  function seal(storageKey: string, ivBytes: number, tagBytes: number): string {
+    const iv = Buffer.alloc(ivBytes, 7);
+    const cipher = createCipheriv('aes-256-gcm', Buffer.from(KEY, 'base64'), iv, { authTagLength: 16 });
+    cipher.setAAD(Buffer.from(storageKey));
+    const data = Buffer.concat([cipher.update(JSON.stringify(tokens(5)), 'utf8'), cipher.final()]);
+    const tag = cipher.getAuthTag().subarray(0, tagBytes);
+    return JSON.stringify({ f: 1, k: keyId, iv: iv.toString('base64'), tag: tag.toString('base64'), data: data.toString('base64') });
+  }
+
+  it('AES-GCM needs a 16-byte tag and a 12-byte IV: a tag cut short or another IV size is a TokenDecryptionError', async () => {
+    const store = createRedisStore({ url: redis.url, encryptionKey: KEY });
+    const client = await raw();
+    try {
+      const storageKey = 'portico:{gcm}:tokens';
+      await client.hSet(storageKey, { version: '1', value: seal(storageKey, 12, 16) });
+      await expect(store.get('gcm')).resolves.toMatchObject({ tokens: { accessToken: 'at-5' }, version: 1 });
+      for (const [iv, tag] of [
+        [12, 4],
+        [12, 12],
+        [16, 16],
+        [8, 16],
+      ] as const) {
+        await client.hSet(storageKey, { version: '1', value: seal(storageKey, iv, tag) });
+        const error = await rejectionOf(store.get('gcm'));
+        expect(error, `IV ${iv} bytes, tag ${tag} bytes`).toBeInstanceOf(TokenDecryptionError);
+        expect(error).toMatchObject({ code: 'token_decryption_failed' });
+      }
+    } finally {
+      await Promise.all([store.close(), client.close()]);
+    }
+  });
+
+  it('a sealed value copied under another session’s key does not open there (bound to its Redis key)', async () => {
+    const store = createRedisStore({ url: redis.url, encryptionKey: KEY });
+    const client = await raw();
+    try {
+      await store.set('alice', tokens(1), 0);
+      await store.set('mallory', tokens(2), 0);
+      const alice = await client.hGet('portico:{alice}:tokens', 'value');
+      await client.hSet('portico:{mallory}:tokens', 'value', alice!);
+      expect(await rejectionOf(store.get('mallory'))).toBeInstanceOf(TokenDecryptionError);
+      await expect(store.get('alice')).resolves.toMatchObject({ tokens: { accessToken: 'at-1' } });
+    } finally {
+      await Promise.all([store.close(), client.close()]);
+    }
+  });
+
+  it('garbage in Redis is a TokenStoreError caused by TokenDecryptionError for the caller, and is never overwritten, deleted or refreshed over', async () => {
+    const store = createRedisStore({ url: redis.url, encryptionKey: KEY, cacheMs: 0 });
+    const client = await raw();
+    const profile = loadProfile('dexero-fd').profile;
+    const auth = createAuthenticator(
+      profile,
+      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'garbage' },
+      { baseUrl: fd.apiBaseUrl },
+    );
+    try {
+      const storageKey = 'portico:{garbage}:tokens';
+      const requests = fd.count('POST /oauth/token.action');
+      for (const planted of [
+        { version: '3', value: seal(storageKey, 12, 4) },
+        { version: '3', value: 'not json' },
+        { version: '3', value: JSON.stringify({ f: 1, tokens: { accessToken: 'planted' } }) },
+        { version: '3', value: JSON.stringify({ f: 2 }) },
+        { version: 'x', value: seal(storageKey, 12, 16) },
+      ]) {
+        await client.hSet(storageKey, planted);
+        const error = await rejectionOf(auth.getAuthorization());
+        expect(error).toBeInstanceOf(TokenStoreError);
+        expect((error as Error).cause).toBeInstanceOf(TokenDecryptionError);
+        expect(await rejectionOf(auth.handleUnauthorized('Bearer whatever'))).toBeInstanceOf(TokenStoreError);
+        expect(await client.hGetAll(storageKey)).toEqual(planted);
+      }
+      // A plaintext store reads garbage the same way.
+      const plain = createRedisStore({ url: redis.url });
+      await client.hSet('portico:{plain-garbage}:tokens', { version: '1', value: JSON.stringify({ f: 1, tokens: 5 }) });
+      expect(await rejectionOf(plain.get('plain-garbage'))).toBeInstanceOf(TokenDecryptionError);
+      await plain.close();
+      expect(fd.count('POST /oauth/token.action')).toBe(requests);
+    } finally {
+      await Promise.all([store.close(), client.close()]);
+    }
+  });
+});
+
+describe('Redis store: rotating the encryption key in three rollouts', () => {
+  it('[old] and [old, new] interoperate (rollout 1); [old, new] and [new, old] interoperate (rollout 2); [new] reads what [new, old] wrote (rollout 3)', async () => {
+    const [oldKey, newKey] = [key32(), key32()];
+    const make = (encryptionKey: string[]) => createRedisStore({ url: redis.url, encryptionKey });
+    const [before, step1, step2, step3] = [make([oldKey]), make([oldKey, newKey]), make([newKey, oldKey]), make([newKey])];
+    const client = await raw();
+    try {
+      // Rollout 1: the new key decrypts only; instances not yet restarted read everything written.
+      let v = (await step1.set('rotate', tokens(1), 0))!;
+      await expect(before.get('rotate')).resolves.toMatchObject({ tokens: { accessToken: 'at-1' } });
+      v = (await before.set('rotate', tokens(2), v))!;
+      await expect(step1.get('rotate')).resolves.toMatchObject({ tokens: { accessToken: 'at-2' } });
+      // Rollout 2: the new key encrypts; every instance of rollout 1 already decrypts it.
+      v = (await step2.set('rotate', tokens(3), v))!;
+      await expect(step1.get('rotate')).resolves.toMatchObject({ tokens: { accessToken: 'at-3' } });
+      // ...which is why rollout 1 must be finished first: an instance still on [old] cannot.
+      expect(await rejectionOf(before.get('rotate'))).toBeInstanceOf(TokenDecryptionError);
+      v = (await step1.set('rotate', tokens(4), v))!;
+      await expect(step2.get('rotate')).resolves.toMatchObject({ tokens: { accessToken: 'at-4' } });
+      // Rollout 3: drop the old key once no value sealed with it is left.
+      v = (await step2.set('rotate', tokens(5), v))!;
+      await expect(step3.get('rotate')).resolves.toMatchObject({ tokens: { accessToken: 'at-5' } });
+      await before.set('left-behind', tokens(6), 0);
+      expect(await rejectionOf(step3.get('left-behind'))).toBeInstanceOf(TokenDecryptionError);
+    } finally {
+      await Promise.all([before.close(), step1.close(), step2.close(), step3.close(), client.close()]);
+    }
+  });
+});
+
+describe('Redis store: which clients it takes', () => {
+  it('one of url, cluster or client; a Sentinel or any other client object is a ConfigurationError', () => {
+    expect(() => createRedisStore({})).toThrow(ConfigurationError);
+    expect(() => createRedisStore({ url: redis.url, cluster: [redis.url] })).toThrow(/one of url, cluster or client/);
+    expect(() => createRedisStore({ cluster: [] })).toThrow(ConfigurationError);
+    const sentinel = createSentinel({ name: 'portico', sentinelRootNodes: [{ host: '127.0.0.1', port: 1 }] });
+    expect(() => createRedisStore({ client: sentinel as never })).toThrow(/Sentinel/);
+    // ioredis-like: sendCommand takes a Command object, and there is no isReady.
+    const ioredisLike = { status: 'ready', connect: async () => undefined, sendCommand: async () => undefined, quit: async () => 'OK' };
+    expect(() => createRedisStore({ client: ioredisLike as never })).toThrow(ConfigurationError);
+    expect(() => createRedisStore({ client: {} as never })).toThrow(/createClient\(\) or createCluster\(\)/);
+    expect(() => createRedisStore({ url: redis.url, commandTimeoutMs: 0 })).toThrow(ConfigurationError);
   });
 });
