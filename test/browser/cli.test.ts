@@ -2,84 +2,29 @@
 // process, oidc-provider on 127.0.0.1 with its own login and consent pages,
 // filled in by headless Chromium, and a loopback FDX API that accepts only
 // tokens the authorization server says are active.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bearerOf,
-  freePort,
-  json,
-  LoopbackServer,
-  launchChromium,
-  loopbackOnly,
-  OIDC_CLIENTS,
-  type OidcHarness,
-  startOidcProvider,
-} from '../../packages/testing/src/index.ts';
+import { CLIENT, FdxApi, portico as run } from '../../packages/cli/test/helpers.ts';
+import { freePort, launchChromium, loopbackOnly, type OidcHarness, startOidcProvider } from '../../packages/testing/src/index.ts';
 import { loadSpec, ROOT } from '../../tools/lib/specs.ts';
 
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');
-const CLIENT = OIDC_CLIENTS.app;
-const ENV = { ...process.env, FDX_CLIENT_SECRET: CLIENT.clientSecret, BROWSER: '', DISPLAY: '' };
-
-interface Run {
-  /** Resolves with the first stdout match of `pattern`, failing after `ms`. */
-  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
-  exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-function portico(args: string[], env: NodeJS.ProcessEnv = ENV): Run {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill(), 120_000);
-  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return {
-    exit,
-    async waitFor(pattern, ms = 30_000) {
-      for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
-        const match = stdout.match(pattern);
-        if (match) return match;
-        if (child.exitCode !== null) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`no ${pattern} in output: ${stdout} ${stderr}`);
-    },
-  };
-}
-
-class FdxApi extends LoopbackServer {
-  readonly bearers: string[] = [];
-  constructor(oidc: OidcHarness) {
-    super();
-    const customer = loadSpec('fdx').paths['/customers/current'].get.responses['200'].content['application/json'].example;
-    this.route('GET /customers/current', async (request) => {
-      const token = bearerOf(request) ?? '';
-      this.bearers.push(token);
-      const { active } = await oidc.introspect(token, CLIENT);
-      return active ? json(200, customer) : json(401, { code: 401, message: 'token expired or unknown' });
-    });
-  }
-}
+const customer = () => loadSpec('fdx').paths['/customers/current'].get.responses['200'].content['application/json'].example;
+/** The built CLI, in the test's directory, with its config directory in there too. */
+const portico = (args: string[], env: NodeJS.ProcessEnv = ENV) => run(args, { cwd: work, env, bin: [BIN], killAfterMs: 120_000 });
 
 let work: string;
+let ENV: NodeJS.ProcessEnv;
 let port: number;
 let oidc: OidcHarness;
 let api: FdxApi;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 
-const loginArgs = (out: string, extra: string[] = []) => [
+const loginArgs = (extra: string[] = []) => [
   'login',
   'fdx',
   '--client-id',
@@ -88,8 +33,6 @@ const loginArgs = (out: string, extra: string[] = []) => [
   oidc.issuer,
   '--port',
   String(port),
-  '--out',
-  out,
   '--no-open',
   '--scope',
   'openid accounts',
@@ -112,13 +55,14 @@ async function submit(page: Page, fill?: () => Promise<void>): Promise<void> {
 describe('portico login and call against oidc-provider in Chromium', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'portico-cli-'));
+    ENV = { ...process.env, XDG_CONFIG_HOME: join(work, 'config'), FDX_CLIENT_SECRET: CLIENT.clientSecret, BROWSER: '', DISPLAY: '' };
     port = await freePort();
     oidc = await startOidcProvider(`http://127.0.0.1:${port}/callback`, {
       interactions: 'browser',
       routes: { authorization: '/oauth2/v4/authorize', token: '/oauth2/v4/token', revocation: '/oauth2/v4/revoke' },
       extraScopes: ['customers', 'accounts', 'transactions'],
     });
-    api = await new FdxApi(oidc).start();
+    api = await new FdxApi(oidc, customer()).start();
     chromium = await launchChromium();
   }, 120_000);
   afterAll(async () => {
@@ -128,10 +72,10 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('logs in through the real login and consent pages, saves tokens 0600, calls, and refreshes an expired token', async () => {
-    const file = join(work, '.portico', 'fdx.json');
+  it('logs in through the real login and consent pages, saves tokens owner-only in the config directory, calls, and refreshes an expired token', async () => {
+    const file = join(work, 'config', 'portico', 'fdx.json');
     oidc.accessTokenTtl = 2;
-    const login = portico(loginArgs(file));
+    const login = portico(loginArgs());
     const [, url] = await login.waitFor(/^\s+(http:\/\/127\.0\.0\.1:\d+\/oauth2\/v4\/authorize\?\S+)$/m);
     expect(new URL(url!).searchParams.get('code_challenge_method')).toBe('S256');
     const page = await freshPage();
@@ -148,6 +92,8 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     expect(done.code, done.stderr).toBe(0);
 
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
+    expect(existsSync(join(work, '.portico'))).toBe(false);
     const saved = JSON.parse(readFileSync(file, 'utf8'));
     expect(saved).toMatchObject({ provider: 'fdx', clientId: CLIENT.clientId, authBaseUrl: oidc.issuer });
     expect(saved.tokens.refreshToken).toEqual(expect.any(String));
@@ -162,11 +108,9 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     expect((await oidc.introspect(saved.tokens.accessToken, CLIENT)).active).toBe(false);
     oidc.accessTokenTtl = 3600;
 
-    const call = await portico(['call', 'fdx', 'GET', '/customers/current', '--tokens', file, '--base-url', api.url]).exit;
+    const call = await portico(['call', 'fdx', 'GET', '/customers/current', '--base-url', api.url]).exit;
     expect(call.code, call.stderr).toBe(0);
-    expect(JSON.parse(call.stdout)).toEqual(
-      loadSpec('fdx').paths['/customers/current'].get.responses['200'].content['application/json'].example,
-    );
+    expect(JSON.parse(call.stdout)).toEqual(customer());
     expect(oidc.grantCounts.refresh_token).toBe(1);
     const rotated = JSON.parse(readFileSync(file, 'utf8'));
     expect(rotated.tokens.refreshToken).not.toBe(saved.tokens.refreshToken);
@@ -174,28 +118,19 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
     // The rotated set is the one used next: no second refresh.
-    const again = await portico(['call', 'fdx', 'GET', '/customers/current', '--tokens', file, '--base-url', api.url]).exit;
+    const again = await portico(['call', 'fdx', 'GET', '/customers/current', '--base-url', api.url]).exit;
     expect(again.code, again.stderr).toBe(0);
     expect(oidc.grantCounts.refresh_token).toBe(1);
   });
 
   it('an API error prints the typed error and exits non-zero', async () => {
-    const call = await portico([
-      'call',
-      'fdx',
-      'GET',
-      '/accounts/acct-missing',
-      '--tokens',
-      join(work, '.portico', 'fdx.json'),
-      '--base-url',
-      api.url,
-    ]).exit;
+    const call = await portico(['call', 'fdx', 'GET', '/accounts/acct-missing', '--base-url', api.url]).exit;
     expect(call.code).toBe(1);
     expect(call.stderr).toMatch(/^portico: NotFoundError \[not_found\]: GET \/accounts\/\{accountId\} failed with HTTP 404/);
   });
 
   it('access_denied in the browser: one line, exit 1', async () => {
-    const login = portico(loginArgs(join(work, 'denied.json')));
+    const login = portico(loginArgs());
     const [, url] = await login.waitFor(/^\s+(http:\/\/\S+)$/m);
     const page = await freshPage();
     await page.goto(url!, { timeout: 30_000 });
@@ -208,13 +143,13 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     expect(done.stderr).toMatch(/access_denied/);
   });
 
-  it('a callback with the wrong state is refused: one line, exit 1 (and $BROWSER is given the URL)', async () => {
+  it('a callback with the wrong state is refused with 400 and the login keeps waiting (and $BROWSER is given the URL)', async () => {
     // A stand-in for the user's browser: $BROWSER is called with the authorization URL.
     const opener = join(work, 'browser.sh');
     const opened = join(work, 'opened.txt');
     writeFileSync(opener, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o700 });
     const login = portico(
-      loginArgs(join(work, 'state.json')).filter((arg) => arg !== '--no-open'),
+      loginArgs(['--timeout', '3']).filter((arg) => arg !== '--no-open'),
       { ...ENV, BROWSER: opener },
     );
     const [, url] = await login.waitFor(/^\s+(http:\/\/\S+)$/m);
@@ -223,21 +158,22 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     await login.waitFor(/Waiting for the redirect/);
     const response = await fetch(`http://127.0.0.1:${port}/callback?code=stolen&state=${'x'.repeat(43)}`);
     expect(response.status).toBe(400);
+    // Not an answer to this login: it ends only when its own time is up.
     const done = await login.exit;
     expect(done.code).toBe(1);
     expect(done.stderr.trim().split('\n')).toHaveLength(1);
-    expect(done.stderr).toMatch(/StateMismatchError/);
+    expect(done.stderr).toMatch(/^portico: CliError \[login_timeout\]/);
   });
 
   it('a port in use and a timeout: one line each, exit 1', async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
-    const inUse = await portico(loginArgs(join(work, 'busy.json'))).exit;
+    const inUse = await portico(loginArgs()).exit;
     await new Promise((resolve) => busy.close(resolve));
     expect(inUse.code).toBe(1);
     expect(inUse.stderr).toMatch(/^portico: CliError \[port_in_use\]: port \d+ on 127\.0\.0\.1 is in use/);
 
-    const late = await portico(loginArgs(join(work, 'late.json'), ['--timeout', '1'])).exit;
+    const late = await portico(loginArgs(['--timeout', '1'])).exit;
     expect(late.code).toBe(1);
     expect(late.stderr.trim().split('\n')).toHaveLength(1);
     expect(late.stderr).toMatch(/login_timeout/);

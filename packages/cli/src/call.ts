@@ -1,18 +1,22 @@
 // `portico call`: one typed call through the provider package. The path and
 // parameters are checked against the spec first; tokens from `portico login`
-// are refreshed by the package's own session and written back when rotated.
+// are refreshed by the package's own session, with the tokens file as its
+// store.
 import { readFileSync } from 'node:fs';
-import type { Tokens } from '@portico/auth';
+import { TokenStoreError } from '@portico/auth';
 import { type CatalogProvider, resolveCall } from './catalog.js';
 import { CliError } from './errors.js';
+import { TokensFileStore } from './file-store.js';
 import { loadProvider, oauthFlow } from './provider.js';
-import { defaultTokensPath, readTokensFile, writeTokensFile } from './tokens-file.js';
+import { envName } from './secret.js';
+import { configDir, defaultTokensPath, inConfigDir, readTokensFile, type TokensFile } from './tokens-file.js';
 
 export interface CallOptions {
   param: string[];
   body?: string;
   tokens?: string;
   baseUrl?: string;
+  authUrl?: string;
 }
 
 function parseBody(body: string): unknown {
@@ -31,31 +35,65 @@ function parseBody(body: string): unknown {
   }
 }
 
-const env = (slug: string, what: string) => process.env[`${slug.replace(/-/g, '_').toUpperCase()}_${what}`];
+function sameUrl(a: string, b: string): boolean {
+  const normal = (url: string) => {
+    try {
+      return new URL(url).href.replace(/\/+$/, '');
+    } catch {
+      throw new CliError('invalid_auth_url', `${url} is not a URL`);
+    }
+  };
+  return normal(a) === normal(b);
+}
+
+/**
+ * Where a refresh, and with it the client secret, may go: `--auth-url`, or
+ * what portico login saved in the user's own config directory. A tokens
+ * file anywhere else (a cloned repository's `.portico/`, a download) never
+ * chooses it; what it names is only checked against `--auth-url`.
+ */
+function trustedAuthUrl(info: CatalogProvider, path: string, saved: TokensFile, flag: string | undefined): string | undefined {
+  if (!info.auth.relativeEndpoints) return undefined;
+  if (flag !== undefined) {
+    if (saved.authBaseUrl !== undefined && !sameUrl(saved.authBaseUrl, flag))
+      throw new CliError(
+        'auth_url_mismatch',
+        `${path} was saved for the authorization server ${saved.authBaseUrl}, not --auth-url ${flag}; nothing was sent to either`,
+      );
+    return flag;
+  }
+  if (inConfigDir(path)) return saved.authBaseUrl;
+  throw new CliError(
+    'missing_auth_url',
+    `${path} is outside portico's config directory (${configDir()}), so it cannot choose where the client secret goes: pass --auth-url`,
+  );
+}
 
 /** The `auth` createClient takes: the login's session, the client's own credentials, or a token from the environment. */
-async function authFor(info: CatalogProvider, tokensPath: string | undefined): Promise<unknown> {
+async function authFor(info: CatalogProvider, options: CallOptions): Promise<unknown> {
   const { slug, auth } = info;
   if (auth.grants.includes('authorization_code')) {
-    const path = tokensPath ?? defaultTokensPath(slug);
+    const path = options.tokens ?? defaultTokensPath(slug);
     const saved = readTokensFile(path, slug);
+    const authBaseUrl = trustedAuthUrl(info, path, saved, options.authUrl);
     // The redirect URI is not sent on refresh; any loopback value satisfies the flow's checks.
     const flow = await oauthFlow(slug, {
       clientId: saved.clientId,
       redirectUri: 'http://127.0.0.1/callback',
-      ...(saved.authBaseUrl ? { authBaseUrl: saved.authBaseUrl } : {}),
+      ...(authBaseUrl ? { authBaseUrl } : {}),
     });
-    return flow.session(saved.tokens, { onTokens: (tokens: Tokens) => writeTokensFile(path, { ...saved, tokens }) });
+    return flow.session(saved.tokens, { store: new TokensFileStore(path, saved), key: path });
   }
-  const name = slug.replace(/-/g, '_').toUpperCase();
+  const env = (what: string) => process.env[envName(slug, what)];
   if (auth.grants.includes('client_credentials')) {
-    const clientId = env(slug, 'CLIENT_ID');
-    const clientSecret = env(slug, 'CLIENT_SECRET');
-    if (!clientId || !clientSecret) throw new CliError('missing_credentials', `set ${name}_CLIENT_ID and ${name}_CLIENT_SECRET`);
+    const clientId = env('CLIENT_ID');
+    const clientSecret = env('CLIENT_SECRET');
+    if (!clientId || !clientSecret)
+      throw new CliError('missing_credentials', `set ${envName(slug, 'CLIENT_ID')} and ${envName(slug, 'CLIENT_SECRET')}`);
     return { clientId, clientSecret };
   }
-  const accessToken = env(slug, 'ACCESS_TOKEN');
-  if (!accessToken) throw new CliError('missing_credentials', `set ${name}_ACCESS_TOKEN`);
+  const accessToken = env('ACCESS_TOKEN');
+  if (!accessToken) throw new CliError('missing_credentials', `set ${envName(slug, 'ACCESS_TOKEN')}`);
   return { accessToken };
 }
 
@@ -66,8 +104,13 @@ export async function call(slug: string, method: string, path: string, options: 
   if (options.body !== undefined && !operation.body)
     throw new CliError('unexpected_body', `${operation.method} ${operation.path} takes no body`);
   const body = options.body === undefined ? undefined : parseBody(options.body);
-  const auth = operation.secured ? await authFor(info, options.tokens) : undefined;
+  const auth = operation.secured ? await authFor(info, options) : undefined;
   const client = module.createClient({ auth, throwOnError: true, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) });
-  const { data } = await client.request(operation.method, operation.path, { params, ...(body === undefined ? {} : { body }) });
-  return data;
+  try {
+    const { data } = await client.request(operation.method, operation.path, { params, ...(body === undefined ? {} : { body }) });
+    return data;
+  } catch (error) {
+    // The tokens file's own error (where the new tokens went, what to fix) is the one line to print.
+    throw error instanceof TokenStoreError && error.cause instanceof CliError ? error.cause : error;
+  }
 }

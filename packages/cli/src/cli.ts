@@ -63,7 +63,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         help: 'Scope to request; repeat or separate with spaces (default: the provider default)',
       },
       port: { type: 'string', value: 'port', help: 'Loopback port of the redirect URI http://127.0.0.1:<port>/callback (default 8976)' },
-      out: { type: 'string', value: 'file', help: 'Where to write the tokens, mode 0600 (default .portico/<provider>.json)' },
+      out: { type: 'string', value: 'file', help: "Where to write the tokens, mode 0600 (default: portico's config directory)" },
       'auth-url': { type: 'string', value: 'url', help: 'Authorization server base URL, for providers each institution hosts (FDX)' },
       timeout: { type: 'string', value: 'seconds', help: 'Give up when the browser has not come back in time (default 300)' },
       'no-open': { type: 'boolean', help: 'Print the URL only; do not open a browser' },
@@ -93,7 +93,12 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: {
       param: { type: 'string', multiple: true, value: 'name=value', help: 'Path, query or header parameter; repeatable' },
       body: { type: 'string', value: 'json|@file', help: 'Request body as JSON, or @file to read it from a file' },
-      tokens: { type: 'string', value: 'file', help: 'Tokens from portico login (default .portico/<provider>.json)' },
+      tokens: { type: 'string', value: 'file', help: "Tokens from portico login (default: portico's config directory)" },
+      'auth-url': {
+        type: 'string',
+        value: 'url',
+        help: "Authorization server base URL (FDX); needed with a --tokens file outside portico's config directory",
+      },
       'base-url': { type: 'string', value: 'url', help: "API base URL (default: the spec's server)" },
     },
     examples: [
@@ -106,6 +111,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         ...(last(options.body) !== undefined ? { body: last(options.body)! } : {}),
         ...(last(options.tokens) ? { tokens: last(options.tokens)! } : {}),
         ...(last(options['base-url']) ? { baseUrl: last(options['base-url'])! } : {}),
+        ...(last(options['auth-url']) ? { authUrl: last(options['auth-url'])! } : {}),
       });
       io.out(JSON.stringify(data ?? null, null, 2));
     },

@@ -1,14 +1,16 @@
 // `portico login`: the authorization-code flow for a native app (RFC 8252):
-// a one-shot HTTP listener on the loopback interface receives the redirect,
-// the flow checks state (and PKCE), the code is exchanged and the tokens are
-// written owner-only.
+// an HTTP listener on the loopback interface waits for the redirect that
+// carries this login's state, the flow checks it (and PKCE), the code is
+// exchanged and the tokens are written owner-only.
 import { spawn } from 'node:child_process';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { OAuthFlow, Tokens } from '@portico/auth';
 import { findProvider } from './catalog.js';
 import { CliError } from './errors.js';
 import { oauthFlow } from './provider.js';
-import { defaultTokensPath, writeTokensFile } from './tokens-file.js';
+import { withoutSecrets } from './secret.js';
+import { defaultTokensPath, inConfigDir, writeTokensFile } from './tokens-file.js';
 
 export interface LoginOptions {
   clientId: string;
@@ -49,12 +51,24 @@ function openBrowser(url: string): void {
           ? 'xdg-open'
           : undefined);
   if (!command) return;
-  const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+  const child = spawn(command, [url], { stdio: 'ignore', detached: true, env: withoutSecrets(process.env) });
   child.on('error', () => {});
   child.unref();
 }
 
-/** Waits for the one redirect to /callback, answers the browser, and returns the exchanged tokens. */
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Whether the callback carries this login's state, under its RFC 6749
+ * §4.1.2 name (the flow checks it again by the profile's). Compared as
+ * digests, in constant time.
+ */
+function carriesState(url: URL, state: string): boolean {
+  const values = url.searchParams.getAll('state');
+  return values.length === 1 && timingSafeEqual(digest(values[0]!), digest(state));
+}
+
+/** Waits for the redirect to /callback that carries the state, answers the browser, and returns the exchanged tokens. */
 function awaitCallback(
   server: Server,
   flow: OAuthFlow,
@@ -72,6 +86,15 @@ function awaitCallback(
       // One redirect is the whole conversation: a reload or a second tab must not spend another code.
       if (req.method !== 'GET' || url.pathname !== '/callback' || answered) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      // Any process on this machine can reach the port, but only the browser
+      // sent to the authorization URL knows the state: nothing else may end
+      // the login (with an error) or hand it a code.
+      if (!carriesState(url, check.state)) {
+        res
+          .writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+          .end(PAGE('Not this login', 'This redirect does not carry the state of the login portico is waiting for; it was ignored.'));
         return;
       }
       answered = true;
@@ -127,6 +150,11 @@ export async function login(slug: string, options: LoginOptions, print: (line: s
       ...(options.authUrl ? { authBaseUrl: options.authUrl } : {}),
       tokens,
     });
+    const next = [
+      `portico call ${slug} GET <path>`,
+      ...(out === defaultTokensPath(slug) ? [] : [`--tokens ${out}`]),
+      ...(options.authUrl && !inConfigDir(out) ? [`--auth-url ${options.authUrl}`] : []),
+    ].join(' ');
     print(
       [
         `Logged in to ${provider.title} as client ${options.clientId}.`,
@@ -134,7 +162,7 @@ export async function login(slug: string, options: LoginOptions, print: (line: s
         `  access token:   [redacted]${tokens.expiresAt ? `, expires ${new Date(tokens.expiresAt).toISOString()}` : ''}`,
         `  refresh token:  ${tokens.refreshToken ? '[redacted]' : 'none'}`,
         `  saved to:       ${out} (mode 0600)`,
-        `Next: portico call ${slug} GET <path> --tokens ${out}`,
+        `Next: ${next}`,
       ].join('\n'),
     );
   } finally {

@@ -1,11 +1,26 @@
 // The client secret never comes from argv (visible in `ps` and shell
 // history): an environment variable, or a prompt that does not echo.
+import { providers } from './catalog.js';
 import { CliError } from './errors.js';
 
-const secretEnvNames = (slug: string) => [`${slug.replace(/-/g, '_').toUpperCase()}_CLIENT_SECRET`, 'PORTICO_CLIENT_SECRET'];
+/** `FDX_CLIENT_SECRET`, `DEXERO_FD_ACCESS_TOKEN`: the variables portico reads for a provider. */
+export const envName = (slug: string, what: string) => `${slug.replace(/-/g, '_').toUpperCase()}_${what}`;
+
+const clientSecretNames = (slug: string) => [envName(slug, 'CLIENT_SECRET'), 'PORTICO_CLIENT_SECRET'];
+
+/**
+ * The environment without any variable portico reads a secret from, for
+ * every provider: for the processes it starts (the browser), which have no
+ * use for them and may log or hand on their environment.
+ */
+export function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const secret = new Set(providers().flatMap((p) => [...clientSecretNames(p.slug), envName(p.slug, 'ACCESS_TOKEN')]));
+  // Windows names are case-insensitive.
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !secret.has(name.toUpperCase())));
+}
 
 export async function clientSecret(slug: string): Promise<string> {
-  const names = secretEnvNames(slug);
+  const names = clientSecretNames(slug);
   for (const name of names) {
     const value = process.env[name];
     if (value) return value;

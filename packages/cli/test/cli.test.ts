@@ -1,16 +1,16 @@
 // The command line with generated inputs: whatever path, parameter or body a
 // user types, portico answers with a typed one-line error or a valid call,
 // and never sends a request it has not checked.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../testing/src/util.js';
 import { providers, resolveCall } from '../src/catalog.js';
 import { main } from '../src/cli.js';
 import { CliError } from '../src/errors.js';
-import { readTokensFile, writeTokensFile } from '../src/tokens-file.js';
+import { configDir, defaultTokensPath, inConfigDir, readTokensFile, writeTokensFile } from '../src/tokens-file.js';
 
 const work = mkdtempSync(join(tmpdir(), 'portico-cli-unit-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -150,11 +150,45 @@ describe('tokens file', () => {
           };
           writeTokensFile(file, { provider: 'fdx', clientId: 'app', tokens });
           expect(statSync(file).mode & 0o777).toBe(0o600);
+          expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
           expect(readTokensFile(file, 'fdx').tokens).toEqual(tokens);
         },
       ),
       { numRuns: 50 },
     );
+  });
+
+  it("lives in the user's config directory on each platform, never under the working directory", () => {
+    const home = '/home/ada';
+    expect(configDir({ XDG_CONFIG_HOME: '/xdg' }, 'linux', home)).toBe('/xdg/portico');
+    expect(configDir({}, 'linux', home)).toBe('/home/ada/.config/portico');
+    // The XDG spec says to ignore a relative value; taken as is, it would put the tokens in the cwd.
+    expect(configDir({ XDG_CONFIG_HOME: '.config' }, 'freebsd', home)).toBe('/home/ada/.config/portico');
+    expect(configDir({ XDG_CONFIG_HOME: '/xdg' }, 'darwin', '/Users/ada')).toBe('/Users/ada/Library/Application Support/portico');
+    expect(configDir({ APPDATA: 'C:/Users/ada/AppData/Roaming' }, 'win32', 'C:/Users/ada')).toBe(
+      join('C:/Users/ada/AppData/Roaming', 'portico'),
+    );
+    expect(configDir({}, 'win32', 'C:/Users/ada')).toBe(join('C:/Users/ada', 'AppData', 'Roaming', 'portico'));
+  });
+
+  it('the config directory is made owner-only, even when it already existed open to others', () => {
+    vi.stubEnv('XDG_CONFIG_HOME', join(work, 'xdg'));
+    try {
+      mkdirSync(configDir(), { recursive: true, mode: 0o755 });
+      expect(statSync(configDir()).mode & 0o777).toBe(0o755);
+      writeTokensFile(defaultTokensPath('fdx'), {
+        provider: 'fdx',
+        clientId: 'app',
+        tokens: { accessToken: 'a', tokenType: 'bearer', raw: {} },
+      });
+      expect(statSync(configDir()).mode & 0o777).toBe(0o700);
+      expect(statSync(defaultTokensPath('fdx')).mode & 0o777).toBe(0o600);
+      expect(inConfigDir(defaultTokensPath('fdx'))).toBe(true);
+      expect(inConfigDir(join(configDir(), '..', 'fdx.json'))).toBe(false);
+      expect(inConfigDir(join('.portico', 'fdx.json'))).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('a missing, foreign or broken file is a typed error naming the fix', () => {
