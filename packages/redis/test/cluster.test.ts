@@ -1,0 +1,80 @@
+// The Redis store on a real three-node Redis Cluster that the test starts:
+// the conformance suite with the store's own cluster connection and with a
+// createCluster() client, and one session's keys on one slot.
+import { describeTokenStore } from '@portico/auth/testing';
+import { createCluster } from '@redis/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisTokenStore } from '../src/index.js';
+import { type RedisCluster, startRedisCluster } from './cluster.js';
+import { tokens } from './helpers.js';
+
+let cluster: RedisCluster;
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+});
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const close = (store: unknown) => (store as RedisTokenStore).close();
+
+describeTokenStore(
+  'Redis Cluster (cluster option)',
+  {
+    create: () => createRedisStore({ cluster: cluster.urls, lockTtlMs: 300 }),
+    peer: () => createRedisStore({ cluster: cluster.urls.slice(1), lockTtlMs: 300 }),
+    close,
+    lease: { ms: 300, renewed: true },
+  },
+  { describe, it },
+);
+
+// A client of the user's: the store connects it and leaves it open.
+const clients: { close(): Promise<void> }[] = [];
+const userCluster = () => {
+  const client = createCluster({ rootNodes: [{ url: cluster.urls[0]! }] });
+  client.on('error', () => undefined);
+  clients.push(client);
+  return createRedisStore({ client, lockTtlMs: 300 });
+};
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+});
+
+describeTokenStore(
+  'Redis Cluster (a createCluster() client)',
+  { create: userCluster, peer: userCluster, close, lease: { ms: 300, renewed: true } },
+  { describe, it },
+);
+
+describe('Redis Cluster', () => {
+  it('sessions land on different nodes, each session’s keys on one slot, and every store operation works there', async () => {
+    const store = createRedisStore({ cluster: cluster.urls, encryptionKey: Buffer.alloc(32, 1).toString('base64') });
+    const client = createCluster({ rootNodes: [{ url: cluster.urls[0]! }] });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const slots = new Set<number>();
+      for (let user = 0; user < 12; user++) {
+        const key = `user:${user}`;
+        const version = (await store.set(key, tokens(user), 0))!;
+        await store.lock(key, async () => {
+          const [tokensSlot, lockSlot] = await Promise.all(
+            ['tokens', 'lock'].map(
+              (part) => client.sendCommand(undefined, true, ['CLUSTER', 'KEYSLOT', `portico:{${key}}:${part}`]) as Promise<number>,
+            ),
+          );
+          expect(lockSlot).toBe(tokensSlot);
+          slots.add(Math.floor(tokensSlot! / (16384 / 3)));
+          expect(await store.set(key, tokens(user + 100), version)).toBeGreaterThan(version);
+        });
+        await expect(store.get(key)).resolves.toMatchObject({ tokens: { accessToken: `at-${user + 100}` } });
+        await store.delete(key);
+      }
+      // Twelve sessions over three nodes' slot ranges: more than one node served them.
+      expect(slots.size).toBeGreaterThan(1);
+    } finally {
+      await Promise.all([store.close(), client.close()]);
+    }
+  });
+});

@@ -1,0 +1,130 @@
+// A three-node Redis Cluster on 127.0.0.1 for tests: three redis-server
+// processes in cluster mode (free ports, their own temp dir, append-only
+// data so a stop and start keeps it), joined with `redis-cli --cluster
+// create`. Every wait is bounded.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '@portico/testing';
+
+const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
+const REDIS_CLI = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
+const WAIT_MS = 15_000;
+const run = promisify(execFile);
+
+async function cli(port: number, ...args: string[]): Promise<string> {
+  return (await run(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5_000 })).stdout;
+}
+
+async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await ok().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`the Redis Cluster did not ${what} within ${WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export class RedisCluster {
+  readonly #dir = mkdtempSync(join(tmpdir(), 'portico-redis-cluster-'));
+  readonly #ports: number[];
+  readonly #busPorts: number[];
+
+  constructor(ports: number[], busPorts: number[]) {
+    this.#ports = ports;
+    this.#busPorts = busPorts;
+  }
+
+  /** `redis://127.0.0.1:<port>` of each node. */
+  get urls(): string[] {
+    return this.#ports.map((port) => `redis://127.0.0.1:${port}`);
+  }
+
+  /** Starts the three nodes (daemonized, each with its pid file) and waits for `cluster_state:ok`; creates the cluster the first time. */
+  async start(create = false): Promise<this> {
+    for (const [i, port] of this.#ports.entries()) {
+      // prettier-ignore
+      const args = [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.#dir,
+        '--daemonize',
+        'yes',
+        '--pidfile',
+        join(this.#dir, `${port}.pid`),
+        '--logfile',
+        join(this.#dir, `${port}.log`),
+        '--cluster-enabled',
+        'yes',
+        '--cluster-port',
+        String(this.#busPorts[i]),
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--appenddirname',
+        `aof-${port}`,
+        '--save',
+        '',
+      ];
+      await run(REDIS_SERVER, args, { timeout: 5_000 });
+    }
+    await until('start', async () =>
+      (await Promise.all(this.#ports.map((port) => cli(port, 'PING')))).every((out) => out.trim() === 'PONG'),
+    );
+    if (create) {
+      const nodes = this.#ports.map((port) => `127.0.0.1:${port}`);
+      await run(REDIS_CLI, ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    }
+    await until('reach cluster_state:ok', async () =>
+      (await Promise.all(this.#ports.map((port) => cli(port, 'CLUSTER', 'INFO')))).every((out) => out.includes('cluster_state:ok')),
+    );
+    return this;
+  }
+
+  /** Stops every node (its data stays for `start()`): SHUTDOWN, else SIGKILL by the node's own pid. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.#ports.map(async (port) => {
+        const pid = Number(readFileSync(join(this.#dir, `${port}.pid`), 'utf8'));
+        const gone = async () => {
+          try {
+            process.kill(pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        };
+        await cli(port, 'SHUTDOWN').catch(() => undefined);
+        await until('stop', gone).catch(() => process.kill(pid, 'SIGKILL'));
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.stop().catch(() => undefined);
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts a fresh three-node cluster; fails (never skips) when redis-server or redis-cli is missing. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const ports: number[] = [];
+  while (ports.length < 6) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const cluster = new RedisCluster(ports.slice(0, 3), ports.slice(3));
+  try {
+    return await cluster.start(true);
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
+}
