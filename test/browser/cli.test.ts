@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT, FdxApi, portico as run } from '../../packages/cli/test/helpers.ts';
-import { freePort, launchChromium, loopbackOnly, type OidcHarness, startOidcProvider } from '../../packages/testing/src/index.ts';
+import { CLIENT, FdxApi, loginArgs as fdxLoginArgs, portico as run, startFdxAuthServer } from '../../packages/cli/test/helpers.ts';
+import { freePort, launchChromium, loopbackOnly, type OidcHarness } from '../../packages/testing/src/index.ts';
 import { loadSpec, ROOT } from '../../tools/lib/specs.ts';
 
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');
@@ -24,20 +24,7 @@ let oidc: OidcHarness;
 let api: FdxApi;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 
-const loginArgs = (extra: string[] = []) => [
-  'login',
-  'fdx',
-  '--client-id',
-  CLIENT.clientId,
-  '--auth-url',
-  oidc.issuer,
-  '--port',
-  String(port),
-  '--no-open',
-  '--scope',
-  'openid accounts',
-  ...extra,
-];
+const loginArgs = (extra: string[] = []) => fdxLoginArgs(oidc.issuer, port, ['--no-open', ...extra]);
 
 /** A browser with no session yet (a fresh profile context) that reaches loopback only: oidc-provider's pages link web fonts. */
 async function freshPage(): Promise<Page> {
@@ -57,11 +44,7 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     work = mkdtempSync(join(tmpdir(), 'portico-cli-'));
     ENV = { ...process.env, XDG_CONFIG_HOME: join(work, 'config'), FDX_CLIENT_SECRET: CLIENT.clientSecret, BROWSER: '', DISPLAY: '' };
     port = await freePort();
-    oidc = await startOidcProvider(`http://127.0.0.1:${port}/callback`, {
-      interactions: 'browser',
-      routes: { authorization: '/oauth2/v4/authorize', token: '/oauth2/v4/token', revocation: '/oauth2/v4/revoke' },
-      extraScopes: ['customers', 'accounts', 'transactions'],
-    });
+    oidc = await startFdxAuthServer(port, 'browser');
     api = await new FdxApi(oidc, customer()).start();
     chromium = await launchChromium();
   }, 120_000);

@@ -3,16 +3,16 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bearerOf, json, LoopbackServer, OIDC_CLIENTS, type OidcHarness } from '../../testing/src/index.js';
+import { bearerOf, json, LoopbackServer, OIDC_CLIENTS, type OidcHarness, startOidcProvider } from '../../testing/src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 export const CLIENT = OIDC_CLIENTS.app;
 
 /** The command that runs `portico`: the TypeScript source through tsx, as the other tests see it (no stale dist). */
-export const SOURCE_BIN = ['--conditions=@portico/source', '--import', import.meta.resolve('tsx'), join(ROOT, 'packages/cli/src/bin.ts')];
+const SOURCE_BIN = ['--conditions=@portico/source', '--import', import.meta.resolve('tsx'), join(ROOT, 'packages/cli/src/bin.ts')];
 
-export interface Exit {
+interface Exit {
   code: number | null;
   stdout: string;
   stderr: string;
@@ -55,6 +55,29 @@ export function portico(args: string[], options: { cwd: string; env: NodeJS.Proc
     },
   };
 }
+
+/** oidc-provider at FDX's endpoint paths, with the CLI's loopback callback on `port` as the client's redirect URI. */
+export const startFdxAuthServer = (port: number, interactions: 'server' | 'browser' = 'server') =>
+  startOidcProvider(`http://127.0.0.1:${port}/callback`, {
+    interactions,
+    routes: { authorization: '/oauth2/v4/authorize', token: '/oauth2/v4/token', revocation: '/oauth2/v4/revoke' },
+    extraScopes: ['customers', 'accounts', 'transactions'],
+  });
+
+/** `portico login fdx` against `issuer`, listening on `port`. */
+export const loginArgs = (issuer: string, port: number, extra: string[] = []) => [
+  'login',
+  'fdx',
+  '--client-id',
+  CLIENT.clientId,
+  '--auth-url',
+  issuer,
+  '--port',
+  String(port),
+  '--scope',
+  'openid accounts',
+  ...extra,
+];
 
 /** The FDX customer endpoint, accepting only tokens the authorization server says are active. */
 export class FdxApi extends LoopbackServer {

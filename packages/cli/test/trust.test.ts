@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formOf, freePort, LoopbackServer, NO_STORE, type OidcHarness, startOidcProvider } from '../../testing/src/index.js';
-import { CLIENT, FdxApi, freeze, portico, thaw } from './helpers.js';
+import { formOf, freePort, LoopbackServer, NO_STORE, type OidcHarness } from '../../testing/src/index.js';
+import { CLIENT, FdxApi, loginArgs as fdxLoginArgs, freeze, portico, startFdxAuthServer, thaw } from './helpers.js';
 
 let work: string;
 let port: number;
@@ -39,19 +39,7 @@ function user() {
 }
 type User = ReturnType<typeof user>;
 
-const loginArgs = (extra: string[] = []) => [
-  'login',
-  'fdx',
-  '--client-id',
-  CLIENT.clientId,
-  '--auth-url',
-  oidc.issuer,
-  '--port',
-  String(port),
-  '--scope',
-  'openid accounts',
-  ...extra,
-];
+const loginArgs = (extra: string[] = []) => fdxLoginArgs(oidc.issuer, port, extra);
 
 const AUTHORIZE_URL = /^\s+(http:\/\/127\.0\.0\.1:\d+\/oauth2\/v4\/authorize\?\S+)$/m;
 
@@ -85,10 +73,7 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'portico-cli-trust-'));
   port = await freePort();
-  oidc = await startOidcProvider(`http://127.0.0.1:${port}/callback`, {
-    routes: { authorization: '/oauth2/v4/authorize', token: '/oauth2/v4/token', revocation: '/oauth2/v4/revoke' },
-    extraScopes: ['customers', 'accounts', 'transactions'],
-  });
+  oidc = await startFdxAuthServer(port);
   api = await new FdxApi(oidc).start();
   trap = await new Trap().start();
 }, 60_000);
