@@ -31,7 +31,8 @@ interface ClusterConnection extends Connection {
   sendCommand<T = unknown>(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
-    args: readonly string[],
+    // Mutable, as the cluster client declares it, so that a createCluster() client is assignable.
+    args: string[],
     options?: { timeout?: number },
   ): Promise<T>;
 }
