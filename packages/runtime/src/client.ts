@@ -11,7 +11,6 @@ import {
 import { isSensitiveKey, resolvePointer, sleep } from '@portico/auth/internal';
 import createFetchClient, {
   defaultBodySerializer,
-  defaultPathSerializer,
   type ClientOptions as FetchClientOptions,
   type FetchResponse,
   type HeadersOptions,
@@ -19,19 +18,10 @@ import createFetchClient, {
   type Middleware,
   mergeHeaders,
   type ParseAs,
-  type PathSerializer,
 } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
 import { missingXmlCodec, parseBody, serializeForm } from './body.js';
-import {
-  apiErrorFor,
-  ConnectionError,
-  EnvelopeError,
-  PathParameterError,
-  ResponseParseError,
-  ResponseValidationError,
-  TimeoutError,
-} from './errors.js';
+import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
 import { type Representation, type Shape, shapeProblems, type XmlCodec } from './shape.js';
@@ -302,37 +292,21 @@ function serializeBody(
   return serializeDefault(body, merged);
 }
 
-// A segment URL parsers and servers resolve away, moving the request (and
-// its credential) up the path: empty, `.` or `..`, with `%2e` for a dot in
-// any case and under any number of `%25` (a proxy may decode once more);
-// or one that ends the path early.
-const UNSAFE_SEGMENT = /^(?:\.|%(?:25)*2e){0,2}$|[?#\\]/i;
-
-/**
- * `serialize`, confined: path parameters fill the template's own segments
- * and nothing else. A value that makes a segment unsafe, or adds or removes
- * one, is a PathParameterError before anything is sent.
- */
-function confinedPaths(serialize: PathSerializer): PathSerializer {
-  return (template, params) => {
-    const url = serialize(template, params);
-    const fixed = template.split('/');
-    const built = url.split('/');
-    const moved = built.length !== fixed.length;
-    for (let i = 0; i < fixed.length; i++) {
-      const part = fixed[i]!;
-      if (built[i] !== part && (moved || !part.includes('{') || UNSAFE_SEGMENT.test(built[i]!))) throw new PathParameterError(part);
-    }
-    if (moved) throw new PathParameterError(fixed.at(-1)!);
-    return url;
-  };
-}
+// A path segment URL parsers and servers resolve away, moving the request
+// (and its credential) up the path: empty, `.` or `..`, with `%2e` for a dot
+// in any case and under any number of `%25` (a proxy may decode once more).
+// openapi-fetch percent-encodes every other character a value could use to
+// leave its segment (`/`, `?`, `#`, `\`, `%`).
+const DOT_SEGMENT = /^(?:\.|%(?:25)*2e){0,2}$/i;
 
 /** Step 1: everything a call's attempts share, from the spec's metadata and the caller's options. */
 function prepare(state: ClientState, method: string, path: string, init: CallInit): PreparedCall {
   const key = `${method} ${path}`;
   const meta = metaOf(state, key);
   const params = meta.defaults ? { ...init.params, path: { ...meta.defaults, ...init.params?.path } } : init.params;
+  // An array is checked as openapi-fetch joins it; a value the serializer skips (undefined) is never one of these.
+  for (const name in params?.path)
+    if (DOT_SEGMENT.test(String(params.path[name]))) throw new ConfigurationError(`path parameter ${name} may not be empty, "." or ".."`);
   // A form body is form-encoded whatever the representation.
   const xmlType =
     meta.formBody || init.body === undefined || meta.representation?.body === undefined
@@ -367,7 +341,6 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
   // The caller's other options, copied one by one: a rest pattern and spreads
   // made slow-mode objects, and copying them took a tenth of a stubbed call.
   for (const option of Object.keys(init)) if (!(option in fetchInit) && !EXTRAS.has(option)) fetchInit[option] = init[option];
-  if (init.pathSerializer) fetchInit.pathSerializer = confinedPaths(init.pathSerializer as PathSerializer);
   // A redirect would carry the token to wherever it points, with any header
   // a custom fetch keeps: requests that carry one are never redirected by
   // fetch, and the transport follows them itself.
@@ -580,12 +553,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     const baseUrl = base.href.replace(/\/+$/, '');
     const baseFetch = options.fetch ?? globalThis.fetch;
     // Paths are typed where the user calls PorticoClient's methods; inside, a path is any string.
-    const fetchClient = createFetchClient<Paths>({
-      baseUrl,
-      fetch: baseFetch,
-      headers: options.headers,
-      pathSerializer: confinedPaths(defaultPathSerializer),
-    }) as unknown as FetchClient;
+    const fetchClient = createFetchClient<Paths>({ baseUrl, fetch: baseFetch, headers: options.headers }) as unknown as FetchClient;
     const state: ClientState = {
       spec,
       transport: {

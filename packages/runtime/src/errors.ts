@@ -187,22 +187,3 @@ export class ResponseValidationError extends PorticoError {
     this.problems = problems;
   }
 }
-
-/**
- * A path parameter that would move the request off its path: a value that
- * makes an empty, `.` or `..` segment (or spells one percent-encoded), or
- * one a custom `pathSerializer` let add a segment, a query or a fragment.
- * The request is not sent, so its credential goes nowhere else.
- */
-export class PathParameterError extends PorticoError {
-  static override readonly errorName = 'PathParameterError';
-  /** The path template's segment the value was put in, e.g. `{username}`: never the value. */
-  readonly segment: string;
-  constructor(segment: string) {
-    super(
-      'invalid_path_parameter',
-      `the value given for ${segment} would change the request's path (an empty, "." or ".." segment, or one with "/", "?", "#" or "\\"): refused`,
-    );
-    this.segment = segment;
-  }
-}

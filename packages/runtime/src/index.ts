@@ -19,7 +19,6 @@ export {
   ConnectionError,
   EnvelopeError,
   NotFoundError,
-  PathParameterError,
   PermissionDeniedError,
   RateLimitError,
   ResponseParseError,

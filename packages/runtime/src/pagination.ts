@@ -3,6 +3,12 @@
 import { ConfigurationError, PorticoError } from '@portico/auth';
 import { resolvePointer } from '@portico/auth/internal';
 
+// A walk yields nothing while pages come back empty, so the caller's loop
+// never gets a turn to stop it: a server handing out fresh cursors for empty
+// pages would keep it going for ever. Some APIs do return a few empty pages
+// mid-list (a filtered scan); this many in a row is no list.
+const MAX_EMPTY_PAGES = 100;
+
 /**
  * The provider's pages would never end: a next page repeats one already read
  * in this walk, or `MAX_EMPTY_PAGES` pages in a row brought no item but
@@ -10,16 +16,10 @@ import { resolvePointer } from '@portico/auth/internal';
  */
 export class PaginationLoopError extends PorticoError {
   static override readonly errorName = 'PaginationLoopError';
-  constructor(style: string, what = 'repeats one already read') {
-    super('pagination_loop', `The provider's next page (${style} paging) ${what}; stopping instead of looping.`);
+  constructor(style: string) {
+    super('pagination_loop', `The provider's ${style} paging repeats a page, or gives ${MAX_EMPTY_PAGES} empty ones in a row: stopped.`);
   }
 }
-
-// A walk yields nothing while pages come back empty, so the caller's loop
-// never gets a turn to stop it: a server handing out fresh cursors for empty
-// pages would keep it going for ever. Some APIs do return a few empty pages
-// mid-list (a filtered scan); this many in a row is no list.
-const MAX_EMPTY_PAGES = 100;
 
 export interface Pagination {
   readonly style: 'cursor' | 'offset' | 'next-url';
@@ -121,11 +121,10 @@ async function* walk(
     }
     const next = nextPage(rules, init, page.data, list.length);
     if (next === undefined) return;
-    // A provider that hands back the cursor it was given would loop forever.
+    // A provider that hands back a cursor of this walk again would loop forever.
     const key = JSON.stringify(next.params?.query ?? {});
-    if (seen.has(key)) throw new PaginationLoopError(rules.style);
     empty = list.length === 0 ? empty + 1 : 0;
-    if (empty >= MAX_EMPTY_PAGES) throw new PaginationLoopError(rules.style, `follows ${MAX_EMPTY_PAGES} pages in a row without an item`);
+    if (seen.has(key) || empty >= MAX_EMPTY_PAGES) throw new PaginationLoopError(rules.style);
     seen.add(key);
     init = next;
   }

@@ -209,7 +209,7 @@ describe('pagination: failures', () => {
     const client = fdx.createClient({ baseUrl: `${server.url}/empty` });
     const error = await rejectionOf(collect(client.paginate('/accounts', {})));
     expect(error).toBeInstanceOf(PaginationLoopError);
-    expect(error).toMatchObject({ code: 'pagination_loop', message: expect.stringContaining('100 pages in a row without an item') });
+    expect(error).toMatchObject({ code: 'pagination_loop', message: expect.stringContaining('100 empty ones in a row') });
     expect(server.seen('GET /empty/accounts')).toHaveLength(100);
   });
 
