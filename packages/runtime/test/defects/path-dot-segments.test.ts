@@ -19,7 +19,8 @@ afterAll(() => api.close());
 beforeEach(() => api.reset());
 
 const TOKEN = 'static-token-dot-segments-0123456789';
-const client = () => expertfile.createClient({ baseUrl: `${api.url}/v2`, auth: { accessToken: TOKEN }, maxRetries: 0 });
+// A static token (which every generated client takes, though ExpertFile's Auth type names only client credentials): no token endpoint needed.
+const client = () => expertfile.createClient({ baseUrl: `${api.url}/v2`, auth: { accessToken: TOKEN } as never, maxRetries: 0 });
 const deleteExpert = (corporation: unknown, username: unknown) =>
   client().DELETE('/organization/{corporation}/expert/{username}', {
     params: { path: { corporation: corporation as number, username: username as string } },
