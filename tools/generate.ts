@@ -215,15 +215,15 @@ export const oauth = /* @__PURE__ */ defineOAuth<Scope>({ auth: authProfile });`
   }
   if (grants.includes('access_code_exchange')) {
     authTypes.push('StaticTokenInput');
-    authImports.add('StaticTokenInput').add('Tokens');
+    authImports.add('StaticTokenInput').add('Tokens').add('StandaloneRequestOptions');
     authValues.add('exchangeAccessCode');
     const inputs: string[] = profile.token.grants.access_code_exchange.inputs ?? [];
     exports.push(`/** Exchanges a short-lived access code for the provider's access token. */
 export function exchangeToken(
   inputs: { ${inputs.map((i) => `${propertyKey(i)}: string`).join('; ')} },
-  options: { baseUrl?: string; fetch?: typeof fetch } = {},
+  options: { baseUrl?: string } & StandaloneRequestOptions = {},
 ): Promise<Tokens> {
-  return exchangeAccessCode(spec.auth, inputs, { baseUrl: options.baseUrl ?? spec.defaultBaseUrl, fetch: options.fetch });
+  return exchangeAccessCode(spec.auth, inputs, { ...options, baseUrl: options.baseUrl ?? spec.defaultBaseUrl });
 }`);
   }
   if (doc['x-portico-webhook-signature']) {

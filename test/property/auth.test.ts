@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { type AuthProfile, createAuthenticator, createOAuthFlow, type Tokens } from '../../packages/auth/src/index.ts';
 import * as finexer from '../../packages/finexer/src/index.ts';
 import { loadProfile } from '../../packages/testing/src/profiles.ts';
-import { anyText, canary, expectNoCanary, expectPorticoError, group, outcome, renderings } from './support.ts';
+import { anyText, canary, expectNoCanary, expectPorticoError, group, outcome, refreshTail, renderings, secretTail } from './support.ts';
 
 const g = group('auth');
 const AUTH = 'https://auth.example.test';
@@ -63,7 +63,8 @@ function endpoint(reply: { status: number; body: string; contentType: string }) 
     const request = new Request(input, init);
     const sent = `${[...request.headers.values()].join(' ')} ${await request.text()}`;
     seen.push(sent);
-    return new Response(reply.body.replace('ECHO', sent), {
+    // ECHO stands inside a JSON string: a server echoes what it got JSON-escaped, as JSON servers do.
+    return new Response(reply.body.replace('ECHO', JSON.stringify(sent).slice(1, -1)), {
       status: reply.status,
       headers: reply.contentType ? { 'content-type': reply.contentType } : {},
     });
@@ -93,22 +94,22 @@ function expectUsable(tokens: Tokens): void {
 
 /** Two grants against one token endpoint: what each call resolves with must be usable, and which canaries it holds. */
 const grants = {
-  'client credentials (Dexero FD)': (fetch: typeof globalThis.fetch) => {
-    const secret = canary('secret');
+  'client credentials (Dexero FD)': (fetch: typeof globalThis.fetch, tail: { secret: string }) => {
+    const secret = canary('secret') + tail.secret;
     const authenticator = createAuthenticator(
       profiles['dexero-fd']!,
       { clientId: 'client', clientSecret: secret, tokenUrl: `${AUTH}/token` },
       { baseUrl: AUTH, fetch, now: () => NOW },
     );
     return {
-      canaries: [secret, btoa(`client:${secret}`)],
+      canaries: [secret, btoa(`client:${new URLSearchParams({ v: secret }).toString().slice(2)}`)],
       run: () => authenticator.getAuthorization(),
       usable: (h: { value: string }) => expect(h.value).toMatch(/^Bearer [\x21-\x7e]+$/),
     };
   },
-  'refresh (Finexer)': (fetch: typeof globalThis.fetch) => {
-    const secret = canary('secret');
-    const refreshToken = canary('refresh');
+  'refresh (Finexer)': (fetch: typeof globalThis.fetch, tail: { secret: string; refresh: string }) => {
+    const secret = canary('secret') + tail.secret;
+    const refreshToken = canary('refresh') + tail.refresh;
     const flow = finexerFlow(secret, fetch);
     return {
       canaries: [secret, refreshToken],
@@ -124,9 +125,9 @@ describe('property: token responses', () => {
     async (name) => {
       const count = g.counter(name);
       await fc.assert(
-        fc.asyncProperty(tokenReply, async (reply) => {
+        fc.asyncProperty(tokenReply, fc.record({ secret: secretTail, refresh: refreshTail }), async (reply, tail) => {
           count();
-          const grant = grants[name](endpoint(reply).fetch);
+          const grant = grants[name](endpoint(reply).fetch, tail);
           const result = await outcome(() => grant.run() as Promise<never>, name);
           if (result.ok) grant.usable(result.value);
           else {

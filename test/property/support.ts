@@ -71,9 +71,22 @@ export function renderings(value: unknown): string[] {
 /** A secret to plant: long enough that redaction treats it as a credential, and easy to find. */
 export const canary = (kind: string) => `canary${kind}${crypto.randomUUID().replace(/-/g, '')}`;
 
+// A tail of the characters each wire spelling writes differently (JSON escapes `"` and `\`, forms
+// write a space as `+`, percent-encoding escapes `%`): a canary with one is found only if every spelling is cut.
+const awkward = (unit: string[]) => fc.string({ unit: fc.constantFrom(...unit), minLength: 1, maxLength: 6 });
+/** For a client secret or a password: any character but line breaks and NUL. */
+export const secretTail = awkward(['"', '\\', ' ', '+', '%', '/', '&', '=', 'é', '\u2028', '\u0001']);
+/** For a refresh token: visible ASCII or space (RFC 6749 appendix A.17). */
+export const refreshTail = awkward(['"', '\\', ' ', '+', '%', '/', '&', '=']);
+
 /** Asserts that no canary, in any wire spelling, is in any of `texts`. */
 export function expectNoCanary(texts: readonly string[], canaries: readonly string[], where: string): void {
-  const spellings = canaries.flatMap((c) => [c, encodeURIComponent(c), JSON.stringify(c).slice(1, -1)]);
+  const spellings = canaries.flatMap((c) => [
+    c,
+    encodeURIComponent(c),
+    new URLSearchParams({ v: c }).toString().slice(2),
+    JSON.stringify(c).slice(1, -1),
+  ]);
   for (const text of texts)
     for (const c of spellings) if (text.includes(c)) throw new Error(`${where} leaked a canary: ${text.slice(0, 300)}`);
 }

@@ -1,3 +1,4 @@
+import { base64url } from './base64url.js';
 import { ConfigurationError } from './errors.js';
 import { clientConfig, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
 import { type Authenticator, authorizationHeader, createLifecycle } from './lifecycle.js';
@@ -16,7 +17,13 @@ export interface ClientCredentialsInput<Scope extends string = string> {
   tokenUrl?: string;
   /** Share the token between processes (e.g. `createRedisStore()` from @portico/redis), so they fetch one, not one each. */
   store?: TokenStore;
-  /** Store key; by default derived from the token URL, client id and scope, so clients with the same credentials share. */
+  /**
+   * Store key. The default is a keyed hash (HMAC-SHA-256 under the client
+   * secret) of the token URL, client id and scope: clients with the same
+   * credentials share a token, and a client with a wrong secret never finds
+   * one. A key of your own must bind the credential too: whoever can build
+   * a client with your key and your store uses your token without the secret.
+   */
   key?: string;
   /** Bound on each token request, lock wait included, in ms (default 30 000). */
   timeoutMs?: number;
@@ -97,7 +104,7 @@ export const clientCredentials: AuthKind = {
     // Resolved now so a bad profile or an http:// URL fails at createClient, not at the first call.
     const tokenUrl = tokenEndpointUrl(config, 'client_credentials');
     return createLifecycle({
-      key: input.key ?? `portico:client_credentials:${tokenUrl.href}:${input.clientId}:${scope ?? ''}`,
+      key: input.key ?? (() => credentialKey(input.clientSecret, [tokenUrl.href, input.clientId, scope ?? ''])),
       store: input.store ?? ctx.store,
       now: config.now,
       refreshSkewMs: ctx.refreshSkewMs,
@@ -109,6 +116,19 @@ export const clientCredentials: AuthKind = {
     });
   },
 };
+
+/**
+ * The default store key of a client credential: without the secret in it, a
+ * client with another tenant's (public) client id and any secret would read
+ * that tenant's token from a shared store and never ask the token endpoint.
+ * Hashed, so the store never holds the secret itself.
+ */
+async function credentialKey(secret: string, parts: string[]): Promise<string> {
+  const encoder = new TextEncoder();
+  const { subtle } = globalThis.crypto;
+  const key = await subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return `portico:client_credentials:${base64url(new Uint8Array(await subtle.sign('HMAC', key, encoder.encode(JSON.stringify(parts)))))}`;
+}
 
 /** Builds what the runtime asks for a header before each request and after each 401: an Authenticator (a session is one) as it is, else by the first of `kinds` that takes the input. */
 export function authenticatorFor(

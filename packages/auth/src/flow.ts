@@ -333,12 +333,22 @@ export function defineOAuth<Scope extends string = string>(spec: { auth: AuthPro
 export function exchangeAccessCode(
   profile: AuthProfile,
   inputs: Record<string, string>,
-  options: { baseUrl: string; fetch?: typeof fetch },
+  options: { baseUrl: string } & StandaloneRequestOptions,
 ): Promise<Tokens> {
-  return requestTokens(clientConfig(profile, { base: options.baseUrl, fetch: options.fetch }), 'access_code_exchange', inputs);
+  const config = clientConfig(profile, { base: options.baseUrl, fetch: options.fetch });
+  return withDeadline('access code exchange', options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS, options.signal, (signal) =>
+    requestTokens(config, 'access_code_exchange', inputs, undefined, signal),
+  );
 }
 
-export interface RevokeOptions {
+/** A token-endpoint or revocation call outside a flow, bounded as a flow bounds its own. */
+export interface StandaloneRequestOptions extends RequestOptions {
+  /** In ms (default 30 000): a token endpoint that answers slowly, or trickles bytes, fails with TokenTimeoutError by then. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface RevokeOptions extends StandaloneRequestOptions {
   /** Base for a relative revocation URL (the API base unless the provider says otherwise). */
   baseUrl?: string;
   revocationUrl?: string;
@@ -346,7 +356,6 @@ export interface RevokeOptions {
   clientSecret?: string;
   /** Extra inputs the profile's revocation lists (e.g. appSecret, userSecret). */
   inputs?: Record<string, string>;
-  fetch?: typeof fetch;
 }
 
 /** Revocation outside an OAuth flow, e.g. for a token from exchangeAccessCode. */
@@ -358,5 +367,7 @@ export function revokeToken(profile: AuthProfile, tokens: Tokens, options: Revok
     clientSecret: options.clientSecret,
     fetch: options.fetch,
   });
-  return revokeTokens(config, toTokens(tokens), options.inputs);
+  return withDeadline('revocation', options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS, options.signal, (signal) =>
+    revokeTokens(config, toTokens(tokens), options.inputs, signal),
+  );
 }

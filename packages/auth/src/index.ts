@@ -41,6 +41,7 @@ export {
   revokeToken,
   type Session,
   type SessionOptions,
+  type StandaloneRequestOptions,
 } from './flow.js';
 export type { Authenticator, OutgoingRequest } from './lifecycle.js';
 export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';

@@ -1,6 +1,7 @@
 // `@portico/auth/internal`: what the other Portico packages share with auth
 // and users have no call for. Not covered by semver: it changes with them.
 
+export { abortable } from './deadline.js';
 export { readLimited } from './limited.js';
 export { resolvePointer } from './pointer.js';
 export { isSensitiveKey, redact, redactSecrets } from './redact.js';

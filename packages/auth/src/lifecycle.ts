@@ -40,7 +40,8 @@ export interface OutgoingRequest {
 export type RenewReason = 'missing' | 'expiring' | 'rejected';
 
 export interface LifecycleOptions {
-  key: string;
+  /** The store key, or how to derive it (once, on first use) when that takes a wait, such as a keyed hash. */
+  key: string | (() => Promise<string>);
   store: TokenStore;
   now: () => number;
   refreshSkewMs: number;
@@ -49,6 +50,7 @@ export interface LifecycleOptions {
   apply: ApplyRules;
   /** The next token set; returning `current` itself keeps using it. `signal` aborts at the deadline. */
   renew(current: Tokens | undefined, reason: RenewReason, signal: AbortSignal): Promise<Tokens>;
+  /** Told every new token set once it is stored; bounded by `timeoutMs`, and called again on the next call when it fails. */
   onTokens?: ((tokens: Tokens) => void | Promise<void>) | undefined;
 }
 
@@ -157,13 +159,29 @@ export class TokenLifecycle implements Authenticator {
   // Checking and copying a token set, and building its header, on every
   // request cost as much as the rest of the token lookup: done once per set.
   #seen: Seen | undefined;
+  #key: string | undefined;
+  #keying: Promise<string> | undefined;
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
+    if (typeof options.key === 'string') this.#key = options.key;
+  }
+
+  #keyed(): string | Promise<string> {
+    if (this.#key !== undefined) return this.#key;
+    const derive = this.#options.key as () => Promise<string>;
+    this.#keying ??= derive().then(
+      (key) => (this.#key = key),
+      (error: unknown) => {
+        this.#keying = undefined;
+        throw error;
+      },
+    );
+    return this.#keying;
   }
 
   #store<T>(what: string, op: (store: TokenStore, key: string) => Promise<T>): Promise<T> {
-    return storeCall(what, () => op(this.#options.store, this.#options.key));
+    return storeCall(what, async () => op(this.#options.store, await this.#keyed()));
   }
 
   /** The stored tokens, checked; `forHeader` reuses the last check of the same set (callers who may hand the tokens out get a copy of their own). */
@@ -195,8 +213,8 @@ export class TokenLifecycle implements Authenticator {
     return entry;
   }
 
-  #locked<T>(fn: (lease: Lease) => Promise<T>, signal: AbortSignal): Promise<T> {
-    return underLock(this.#options.store, this.#options.key, fn, signal);
+  async #locked<T>(fn: (lease: Lease) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return underLock(this.#options.store, await this.#keyed(), fn, signal);
   }
 
   /**
@@ -239,8 +257,10 @@ export class TokenLifecycle implements Authenticator {
       pending.version = version;
       pending.written = true;
     }
+    const { onTokens, timeoutMs } = this.#options;
     try {
-      await this.#options.onTokens?.(pending.tokens);
+      // Bounded: a callback that never settles would hold the lock and every later call.
+      if (onTokens) await withDeadline('onTokens', timeoutMs, undefined, async () => onTokens(pending.tokens));
     } catch (error) {
       throw new TokenStoreError('onTokens failed for renewed tokens (it is called again on the next call)', error, 'token_callback_failed');
     }
@@ -276,10 +296,11 @@ export class TokenLifecycle implements Authenticator {
    */
   cachedAuthorization(): { name: string; value: string } | undefined {
     const seen = this.#seen;
-    if (this.#pending !== undefined || seen === undefined) return undefined;
+    const key = this.#key;
+    if (this.#pending !== undefined || seen === undefined || key === undefined) return undefined;
     const cached = this.#cached;
     const fromCache = cached !== undefined && Date.now() < cached.until;
-    const stored = fromCache ? cached.entry : peekMemoryStore(this.#options.store, this.#options.key);
+    const stored = fromCache ? cached.entry : peekMemoryStore(this.#options.store, key);
     if (stored === undefined || !sameSet(seen, stored) || this.#needsRenewal(seen.entry.tokens)) return undefined;
     // As a read would: a store with a cache has it kept fresh.
     if (!fromCache) this.#remember(seen.entry);

@@ -1,12 +1,7 @@
+import { base64url } from './base64url.js';
 import { ConfigurationError } from './errors.js';
 
 // WebCrypto only, so the same code runs in Node, browsers and edge runtimes.
-
-function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 function randomBase64url(byteLength: number): string {
   return base64url(globalThis.crypto.getRandomValues(new Uint8Array(byteLength)));

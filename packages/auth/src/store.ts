@@ -37,9 +37,12 @@ export interface TokenStore {
   delete(key: string, expected?: number): Promise<void>;
   /**
    * Runs `fn` while holding the key's lock, one holder at a time across
-   * everyone sharing the store. Waiting stops with `signal`'s reason.
-   * Without it, clients lock in this process only: fine for a store that
-   * only one process uses.
+   * everyone sharing the store. `signal` bounds the wait and the hold alike:
+   * once it aborts, waiting stops, or the lease ends (its signal aborts with
+   * the same reason and the lock is released for the next holder) and `lock`
+   * rejects with that reason, even if `fn` never settles. Without `lock`,
+   * clients lock in this process only: fine for a store that only one
+   * process uses.
    */
   lock?<T>(key: string, fn: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /**
@@ -112,16 +115,20 @@ export class MemoryTokenStore implements TokenStore {
       throw error;
     }
     const controller = new AbortController();
-    // An expired lease lets the next holder in while this one may still run.
-    const expire = () => {
-      controller.abort(new Error('the lease expired'));
+    // An ended lease lets the next holder in while this one may still run:
+    // a holder that hangs must not keep every other caller out.
+    const end = (reason: unknown) => {
+      controller.abort(reason);
       done();
     };
-    const timer = this.#leaseMs === undefined ? undefined : setTimeout(expire, this.#leaseMs);
+    const timer = this.#leaseMs === undefined ? undefined : setTimeout(end, this.#leaseMs, new Error('the lease expired'));
+    const onAbort = () => end(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await fn({ signal: controller.signal });
+      return await abortable(fn({ signal: controller.signal }), signal);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       done();
     }
   }

@@ -30,7 +30,12 @@ function renderings(error: unknown): string[] {
 /** Asserts that none of the secrets, in any wire spelling, shows up in any rendering of `error`. */
 export function expectNoSecrets(error: unknown, secrets: readonly string[]): void {
   expect(error).toBeInstanceOf(Error);
-  const spellings = secrets.flatMap((s) => [s, encodeURIComponent(s), new URLSearchParams({ v: s }).toString().slice(2)]);
+  const spellings = secrets.flatMap((s) => [
+    s,
+    encodeURIComponent(s),
+    new URLSearchParams({ v: s }).toString().slice(2),
+    JSON.stringify(s).slice(1, -1),
+  ]);
   for (const text of renderings(error)) {
     for (const secret of spellings) expect(text, `leaked ${secret}`).not.toContain(secret);
   }

@@ -1,7 +1,7 @@
 // The conformance suite for TokenStore implementations. It depends on no
 // test runner: pass it the `describe` and `it` of yours (vitest, node:test,
 // jest and mocha all fit), and it fails a test by throwing.
-import type { StoredTokens, TokenStore } from '../store.js';
+import type { Lease, StoredTokens, TokenStore } from '../store.js';
 import type { Tokens } from '../tokens.js';
 
 /** The two functions of a test runner the suite uses. */
@@ -70,10 +70,21 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new ConformanceError('expected a rejection, but it resolved');
 }
 
+/** What `promise` settles with, or 'timed out' after `ms`: a store that hangs fails its test instead of the run. */
+async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms, 'timed out')))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Registers tests that any TokenStore must pass: get/set/delete round trips,
  * compare-and-set versions (fencing), lock exclusion under concurrency,
- * abortable lock waits and, given `lease`, lease expiry. Pass your runner's
+ * abortable lock waits, a holder's signal ending its hold and, given
+ * `lease`, lease expiry. Pass your runner's
  * `describe` and `it`.
  */
 export function describeTokenStore(name: string, options: StoreConformanceOptions, { describe, it }: TestRunner): void {
@@ -182,6 +193,35 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
         release();
         await held;
         check((await peer.lock!(key, async () => 'next')) === 'next', 'the lock passes on after an aborted waiter');
+      }));
+
+    it("lock: when the holder's signal aborts, its lease ends and the next holder gets in, though fn never settles", () =>
+      withStore(async (store, peer) => {
+        const key = freshKey();
+        const controller = new AbortController();
+        const reason = new Error('the holder gave up');
+        let held: Lease | undefined;
+        // A holder stuck for good: a fetch that ignores its signal, a callback that never returns.
+        const stuck = store.lock!(
+          key,
+          (lease) => {
+            held = lease;
+            return new Promise<never>(() => undefined);
+          },
+          controller.signal,
+        );
+        for (let i = 0; i < 500 && held === undefined; i++) await sleep(10);
+        check(held !== undefined, 'the first holder got the lock');
+        controller.abort(reason);
+        check((await within(rejection(stuck), 5_000)) === reason, "lock rejects with the holder's signal's reason");
+        check(held!.signal.aborted && held!.signal.reason === reason, "the lease's signal aborts with the same reason");
+        const bound = new AbortController();
+        const timer = setTimeout(() => bound.abort(new ConformanceError('the lock was never released')), 5_000);
+        try {
+          check((await peer.lock!(key, async () => 'next', bound.signal)) === 'next', 'the next holder gets the lock');
+        } finally {
+          clearTimeout(timer);
+        }
       }));
 
     const lease = options.lease;

@@ -2,7 +2,7 @@
 import { defineClient, defineWithUserInput } from '@portico/runtime';
 import type { ClientOptions, PorticoClient } from '@portico/runtime';
 import { authenticatorFor, exchangeAccessCode, staticToken } from '@portico/auth';
-import type { StaticTokenInput, Tokens } from '@portico/auth';
+import type { StandaloneRequestOptions, StaticTokenInput, Tokens } from '@portico/auth';
 import type { components, paths } from './schema.js';
 import { spec, userInput } from './spec.js';
 
@@ -16,9 +16,9 @@ export const createClient: <Throw extends boolean = false>(options?: ClientOptio
 /** Exchanges a short-lived access code for the provider's access token. */
 export function exchangeToken(
   inputs: { appSecret: string; accessCode: string; connectionID: string },
-  options: { baseUrl?: string; fetch?: typeof fetch } = {},
+  options: { baseUrl?: string } & StandaloneRequestOptions = {},
 ): Promise<Tokens> {
-  return exchangeAccessCode(spec.auth, inputs, { baseUrl: options.baseUrl ?? spec.defaultBaseUrl, fetch: options.fetch });
+  return exchangeAccessCode(spec.auth, inputs, { ...options, baseUrl: options.baseUrl ?? spec.defaultBaseUrl });
 }
 
 /** One question the provider asks the end user (and, answered, sent back). */

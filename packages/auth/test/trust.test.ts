@@ -1,0 +1,272 @@
+// Defects of issue 21 in @portico/auth, each reproduced against the public
+// API before its fix: a store key that did not bind the client secret, a
+// renewal that kept the lock past its own deadline, an onTokens that could
+// hang every call, and token calls outside a flow that had no deadline.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type DexeroFdEmulator, loadProfile, startDexeroFd } from '@portico/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  createAuthenticator,
+  createOAuthFlow,
+  DEFAULT_TOKEN_TIMEOUT_MS,
+  exchangeAccessCode,
+  MemoryTokenStore,
+  OAuthError,
+  revokeToken,
+  type StoredTokens,
+  type TokenStore,
+  TokenStoreError,
+  TokenTimeoutError,
+} from '../src/index.js';
+import { rejectionOf } from './helpers.js';
+
+const FD_TOKEN = 'POST /oauth/token.action';
+let fd: DexeroFdEmulator;
+
+beforeAll(async () => {
+  fd = await startDexeroFd();
+});
+afterAll(() => fd.close());
+beforeEach(() => fd.reset());
+afterEach(() => vi.useRealTimers());
+
+/** A MemoryTokenStore that records every key it is asked for. */
+class RecordingStore extends MemoryTokenStore {
+  readonly keys = new Set<string>();
+  override get(key: string): Promise<StoredTokens | undefined> {
+    this.keys.add(key);
+    return super.get(key);
+  }
+}
+
+const fdClient = (store: TokenStore, clientSecret: string, extra: { fetch?: typeof fetch; timeoutMs?: number } = {}) =>
+  createAuthenticator(
+    loadProfile('dexero-fd').profile,
+    { clientId: fd.clientId, clientSecret, tokenUrl: fd.tokenUrl, store, ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) },
+    { baseUrl: fd.apiBaseUrl, ...(extra.fetch ? { fetch: extra.fetch } : {}) },
+  );
+
+describe('defect 1: the default store key binds the client secret', () => {
+  it("a client with another tenant's client id and a wrong secret never gets that tenant's stored token", async () => {
+    const store = new RecordingStore();
+    const tenant = await fdClient(store, fd.clientSecret).getAuthorization();
+    expect(fd.count(FD_TOKEN)).toBe(1);
+    const intruder = fdClient(store, 'not-the-secret-of-this-tenant');
+    const error = await rejectionOf(intruder.getAuthorization());
+    expect(error).toBeInstanceOf(OAuthError);
+    expect(error).toMatchObject({ error: 'invalid_client' });
+    // The intruder asked the token endpoint, which refused it: it never saw the tenant's token.
+    expect(fd.count(FD_TOKEN)).toBe(2);
+    expect(tenant.value).toMatch(/^Bearer /);
+  });
+
+  it('clients with the same credentials share one token; the key holds neither the secret nor the client id in clear', async () => {
+    const store = new RecordingStore();
+    const [a, b] = [fdClient(store, fd.clientSecret), fdClient(store, fd.clientSecret)];
+    expect(await a.getAuthorization()).toEqual(await b.getAuthorization());
+    expect(fd.count(FD_TOKEN)).toBe(1);
+    expect(store.keys.size).toBe(1);
+    const [key] = store.keys;
+    expect(key).toMatch(/^portico:client_credentials:[A-Za-z0-9_-]{43}$/);
+    expect(key).not.toContain(fd.clientSecret);
+    expect(key).not.toContain(fd.clientId);
+  });
+
+  it('the key changes with each of token URL, client id, secret and scope', async () => {
+    const profile = loadProfile('dexero-fd').profile;
+    const keyOf = async (input: { clientId?: string; clientSecret?: string; tokenUrl?: string; scope?: string }) => {
+      const store = new RecordingStore();
+      const fetch = async () => new Response(JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: 3600 }));
+      const auth = createAuthenticator(
+        profile,
+        { clientId: 'id', clientSecret: 'secret', tokenUrl: 'https://auth.example/token', store, ...input },
+        { baseUrl: 'https://api.example', fetch },
+      );
+      await auth.getAuthorization();
+      return [...store.keys][0];
+    };
+    const base = await keyOf({});
+    const others = await Promise.all([
+      keyOf({ clientId: 'id2' }),
+      keyOf({ clientSecret: 'secret2' }),
+      keyOf({ tokenUrl: 'https://auth.example/token2' }),
+      keyOf({ scope: 'other' }),
+    ]);
+    expect(new Set([base, ...others]).size).toBe(5);
+    expect(await keyOf({})).toBe(base);
+  });
+});
+
+/** A fetch that never settles and ignores its signal (some polyfills and wrappers do). */
+const deaf: typeof fetch = () => new Promise<Response>(() => undefined);
+
+describe('defect 3: a renewal its own deadline gave up on releases the lock', () => {
+  it('a token request that ignores its signal: the caller times out, and another client on the store renews at once', async () => {
+    const store = new MemoryTokenStore();
+    const stuck = fdClient(store, fd.clientSecret, { fetch: deaf, timeoutMs: 100 });
+    expect(await rejectionOf(stuck.getAuthorization())).toBeInstanceOf(TokenTimeoutError);
+    // Before the fix this one waited on the stuck holder's lock until its own deadline.
+    const other = fdClient(store, fd.clientSecret, { timeoutMs: 2_000 });
+    await expect(other.getAuthorization()).resolves.toMatchObject({ name: 'Authorization' });
+    expect(fd.count(FD_TOKEN)).toBe(1);
+  });
+
+  it('an onTokens that never settles is bounded: TokenStoreError, the lock is free, and the tokens are handed over again', async () => {
+    const seen: string[] = [];
+    let hang = true;
+    const store = new MemoryTokenStore();
+    const auth = createAuthenticator(
+      loadProfile('dexero-fd').profile,
+      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, timeoutMs: 200 },
+      {
+        baseUrl: fd.apiBaseUrl,
+        onTokens: (tokens) => {
+          seen.push(tokens.accessToken);
+          return hang ? new Promise<void>(() => undefined) : undefined;
+        },
+      },
+    );
+    expect(await rejectionOf(auth.getAuthorization())).toBeInstanceOf(TokenTimeoutError);
+    hang = false;
+    // A call that comes while the hung callback is within its bound joins that attempt and fails with it.
+    let header: { value: string } | undefined;
+    for (let i = 0; i < 3 && header === undefined; i++) {
+      header = await auth.getAuthorization().catch((error: unknown) => {
+        expect(error).toMatchObject({ code: 'token_callback_failed' });
+        return undefined;
+      });
+    }
+    // The same tokens again (nothing is lost, no second token request), and the lock is free for the next holder.
+    expect(header).toBeDefined();
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(seen[1]);
+    expect(header!.value).toBe(`Bearer ${seen[0]}`);
+    expect(fd.count(FD_TOKEN)).toBe(1);
+    await expect(store.lock('any', async () => 'free', AbortSignal.timeout(1_000))).resolves.toBe('free');
+  });
+
+  it('an onTokens that never settles on a pending save outside a renewal fails with TokenStoreError, not a hang', async () => {
+    let calls = 0;
+    const store = new MemoryTokenStore();
+    const set = store.set.bind(store);
+    let failSet = true;
+    store.set = async (key, tokens, expected) => {
+      if (failSet) throw new Error('store write failed');
+      return set(key, tokens, expected);
+    };
+    const auth = createAuthenticator(
+      loadProfile('dexero-fd').profile,
+      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, timeoutMs: 200 },
+      { baseUrl: fd.apiBaseUrl, onTokens: () => (calls++ === 0 ? new Promise<void>(() => undefined) : undefined) },
+    );
+    expect(await rejectionOf(auth.getAuthorization())).toBeInstanceOf(TokenStoreError);
+    failSet = false;
+    const error = await rejectionOf(auth.getAuthorization());
+    expect(error).toBeInstanceOf(TokenStoreError);
+    expect(error).toMatchObject({ code: 'token_callback_failed' });
+    await expect(auth.getAuthorization()).resolves.toMatchObject({ name: 'Authorization' });
+    expect(calls).toBe(2);
+    expect(fd.count(FD_TOKEN)).toBe(1);
+  });
+});
+
+/** A token endpoint that sends its headers, then one byte every `everyMs`, forever (until closed). */
+async function trickle(everyMs: number): Promise<{ url: string; close(): Promise<void> }> {
+  const timers = new Set<NodeJS.Timeout>();
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{');
+    const timer = setInterval(() => res.write(' '), everyMs);
+    timers.add(timer);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const timer of timers) clearInterval(timer);
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('defect 12: token calls outside a flow have a deadline', () => {
+  const dapi = loadProfile('dapi').profile;
+  const inputs = { appSecret: 'app-secret-0123456789', accessCode: 'code-0123456789', connectionID: 'conn' };
+  const tokens = { accessToken: 'at-0123456789', tokenType: 'Bearer', raw: {} };
+  let slow: Awaited<ReturnType<typeof trickle>>;
+  beforeAll(async () => {
+    slow = await trickle(20);
+  });
+  afterAll(() => slow.close());
+
+  it('exchangeAccessCode against an endpoint that trickles bytes: TokenTimeoutError at timeoutMs', async () => {
+    const error = await rejectionOf(exchangeAccessCode(dapi, inputs, { baseUrl: slow.url, timeoutMs: 150 }));
+    expect(error).toBeInstanceOf(TokenTimeoutError);
+    expect(error).toMatchObject({ code: 'token_timeout', timeoutMs: 150 });
+  });
+
+  it('revokeToken against an endpoint that trickles bytes: TokenTimeoutError at timeoutMs', async () => {
+    const error = await rejectionOf(
+      revokeToken(dapi, tokens, { baseUrl: slow.url, inputs: { appSecret: 'a', userSecret: 'u' }, timeoutMs: 150 }),
+    );
+    expect(error).toMatchObject({ code: 'token_timeout', timeoutMs: 150 });
+  });
+
+  it("both stop with the caller's signal, with its reason", async () => {
+    const reason = new Error('the user left');
+    const controller = new AbortController();
+    const exchange = exchangeAccessCode(dapi, inputs, { baseUrl: slow.url, signal: controller.signal });
+    const revoke = revokeToken(dapi, tokens, { baseUrl: slow.url, inputs: { appSecret: 'a', userSecret: 'u' }, signal: controller.signal });
+    controller.abort(reason);
+    expect(await rejectionOf(exchange)).toBe(reason);
+    expect(await rejectionOf(revoke)).toBe(reason);
+  });
+});
+
+describe('the default token timeout applies to every token call that is given none', () => {
+  // Fake timers, and a fetch that never answers: the deadline is the only thing that can end each call.
+  const expectDefault = async (call: () => Promise<unknown>) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let settled: unknown;
+    const pending = call().then(
+      () => (settled = 'resolved'),
+      (error: unknown) => (settled = error),
+    );
+    // Key derivation and the like run off the timer queue: wait (bounded) until the deadline is set.
+    for (let i = 0; i < 1_000 && vi.getTimerCount() === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    await vi.advanceTimersByTimeAsync(DEFAULT_TOKEN_TIMEOUT_MS - 1);
+    expect(settled).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await pending;
+    expect(settled).toBeInstanceOf(TokenTimeoutError);
+    expect(settled).toMatchObject({ timeoutMs: 30_000 });
+  };
+  const dapi = loadProfile('dapi').profile;
+  const finexer = loadProfile('finexer').profile;
+  const tokens = { accessToken: 'at-0123456789', refreshToken: 'rt-0123456789', tokenType: 'Bearer', raw: {} };
+
+  it('client credentials', () =>
+    expectDefault(() =>
+      createAuthenticator(
+        loadProfile('dexero-fd').profile,
+        { clientId: 'id', clientSecret: 'secret', tokenUrl: 'https://auth.example/token' },
+        { baseUrl: 'https://api.example', fetch: deaf },
+      ).getAuthorization(),
+    ));
+  it('a flow: refresh and revoke', async () => {
+    const flow = createOAuthFlow(finexer, { clientId: 'id', clientSecret: 'secret', redirectUri: 'https://app.example/cb', fetch: deaf });
+    await expectDefault(() => flow.refresh(tokens));
+    await expectDefault(() => flow.revoke(tokens));
+  });
+  it('exchangeAccessCode and revokeToken', async () => {
+    await expectDefault(() =>
+      exchangeAccessCode(dapi, { appSecret: 'a', accessCode: 'c', connectionID: 'x' }, { baseUrl: 'https://api.example', fetch: deaf }),
+    );
+    await expectDefault(() =>
+      revokeToken(dapi, tokens, { baseUrl: 'https://api.example', inputs: { appSecret: 'a', userSecret: 'u' }, fetch: deaf }),
+    );
+  });
+});
