@@ -140,9 +140,15 @@ const script = (source: string): Script => ({ source, sha: createHash('sha1').up
 // Exported for the tests, which run the scripts with arguments the store itself never sends.
 export const SCRIPTS = { set: script(SET), delete: script(DELETE), release: script(RELEASE), renew: script(RENEW) };
 
-function isErrorReply(error: unknown): boolean {
+function isErrorReply(error: unknown): error is Error {
   return error instanceof Error && (error.constructor.name === 'ErrorReply' || error.constructor.name === 'SimpleError');
 }
+
+// Replies that mean "not now": a cluster without all its slots served (as
+// while it restarts), a node still loading its data, a slot being moved, a
+// busy script, a replica that cannot write. To the caller that is an outage
+// like a lost connection.
+const NOT_NOW = /^(CLUSTERDOWN|LOADING|TRYAGAIN|MASTERDOWN|BUSY|READONLY|MOVED|ASK)\b/;
 
 // The key of one session inside braces: a Redis Cluster hash tag, so the
 // session's keys live on one slot and its scripts can touch them together.
@@ -228,7 +234,7 @@ class RedisStore implements RedisTokenStore {
     try {
       return await Promise.race([work, timeout]);
     } catch (error) {
-      if (error instanceof RedisUnavailableError || isErrorReply(error)) throw error;
+      if (error instanceof RedisUnavailableError || (isErrorReply(error) && !NOT_NOW.test(error.message))) throw error;
       throw new RedisUnavailableError(`Redis did not ${what}`, { cause: error });
     } finally {
       clearTimeout(timer);
