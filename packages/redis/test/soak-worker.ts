@@ -2,10 +2,10 @@
 // tokens live in Redis. Prints one JSON line with its counts when done.
 import { type AuthProfile, createOAuthFlow, type Tokens } from '@portico/auth';
 import { callApi } from '@portico/testing';
-import { createRedisStore } from '../src/index.js';
+import { createRedisStore, type RedisStoreOptions } from '../src/index.js';
 
 interface Config {
-  redisUrl: string;
+  redis: Pick<RedisStoreOptions, 'url' | 'cluster'>;
   frontUrl: string;
   profile: AuthProfile;
   client: { clientId: string; clientSecret: string };
@@ -18,7 +18,7 @@ interface Config {
 }
 
 const config = JSON.parse(process.env.SOAK_CONFIG!) as Config;
-const store = createRedisStore({ url: config.redisUrl, lockTtlMs: config.lockTtlMs });
+const store = createRedisStore({ ...config.redis, lockTtlMs: config.lockTtlMs });
 const pid = String(process.pid);
 const flow = createOAuthFlow(config.profile, {
   ...config.client,
@@ -31,6 +31,8 @@ const session = flow.session(config.tokens, { store, key: config.key });
 
 let calls = 0;
 const failures: { at: number; code: string }[] = [];
+// The test starts its clock (and its faults) once every worker is ready.
+process.stdout.write('ready\n');
 const end = Date.now() + config.durationMs;
 
 async function caller(): Promise<void> {
@@ -50,4 +52,6 @@ async function caller(): Promise<void> {
 
 await Promise.all(Array.from({ length: config.callers }, caller));
 await store.close();
-process.stdout.write(`${JSON.stringify({ pid: process.pid, calls, failures })}\n`);
+// Which @portico/auth ran: the test checks it is the source under test, not a stale dist.
+const auth = import.meta.resolve('@portico/auth');
+process.stdout.write(`${JSON.stringify({ pid: process.pid, calls, failures, auth })}\n`);
