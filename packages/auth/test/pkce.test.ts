@@ -33,7 +33,11 @@ describe('PKCE (RFC 7636)', () => {
     ['129 characters', 'a'.repeat(129)],
     ['a character outside the unreserved set', `${'a'.repeat(42)}+`],
   ])('refuses a verifier of %s', async (_name, verifier) => {
-    await expect(pkceChallenge(verifier)).rejects.toBeInstanceOf(ConfigurationError);
+    const error = await pkceChallenge(verifier).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    // The message says what a verifier must be, and never quotes the one given.
+    expect((error as Error).message).toMatch(/43-128 characters .*RFC 7636/);
+    expect((error as Error).message).not.toContain(verifier);
   });
 
   it('accepts verifiers of exactly 43 and 128 characters', async () => {
