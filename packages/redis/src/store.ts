@@ -37,8 +37,14 @@ interface ClusterConnection extends Connection {
   ): Promise<T>;
 }
 
-/** A node-redis client the store can use: `createClient()` (one server) or `createCluster()` (Redis Cluster), from `redis` or `@redis/client`. */
-export type RedisConnection = NodeConnection | ClusterConnection;
+/** `createSentinel()`: commands go to the master that the Sentinels name. */
+interface SentinelConnection extends Connection {
+  getSentinelNode(): unknown;
+  sendCommand<T = unknown>(isReadonly: boolean | undefined, args: string[], options?: { timeout?: number }): Promise<T>;
+}
+
+/** A node-redis client the store can use: `createClient()` (one server), `createCluster()` (Redis Cluster) or `createSentinel()`, from `redis` or `@redis/client`. */
+export type RedisConnection = NodeConnection | ClusterConnection | SentinelConnection;
 
 type Send = <T>(firstKey: string, args: string[], options: { timeout: number }) => Promise<T>;
 
@@ -56,9 +62,13 @@ function sendOf(client: unknown): Send {
     typeof client.connect !== 'function' ||
     typeof client.isReady !== 'boolean'
   )
-    throw new ConfigurationError('client must be a node-redis client: createClient() or createCluster() from redis or @redis/client');
-  if (typeof client.getSentinelNode === 'function')
-    throw new ConfigurationError('Redis Sentinel clients (createSentinel()) are not supported: use a single node or a Redis Cluster');
+    throw new ConfigurationError(
+      'client must be a node-redis client: createClient(), createCluster() or createSentinel() from redis or @redis/client',
+    );
+  if (typeof client.getSentinelNode === 'function') {
+    const sentinel = client as unknown as SentinelConnection;
+    return (_firstKey, args, options) => sentinel.sendCommand(false, args, options);
+  }
   if (typeof client.nodeClient === 'function' && Array.isArray(client.masters)) {
     const cluster = client as unknown as ClusterConnection;
     return (firstKey, args, options) => cluster.sendCommand(firstKey, false, args, options);
@@ -72,7 +82,7 @@ export interface RedisStoreOptions {
   url?: string;
   /** URLs of some nodes of a Redis Cluster (`redis://host:port`); the others are found from them. */
   cluster?: readonly string[];
-  /** A node-redis client you own (`createClient()` or `createCluster()`): the store connects it if needed, and `close()` leaves it open. */
+  /** A node-redis client you own (`createClient()`, `createCluster()` or `createSentinel()`): the store connects it if needed, and `close()` leaves it open. */
   client?: RedisConnection;
   /** Prefix of every key (default `portico:`). */
   keyPrefix?: string;

@@ -5,8 +5,8 @@ import { describeTokenStore } from '@portico/auth/testing';
 import { createCluster } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisTokenStore } from '../src/index.js';
-import { type RedisCluster, startRedisCluster } from './cluster.js';
 import { tokens } from './helpers.js';
+import { type RedisCluster, startRedisCluster } from './servers.js';
 
 let cluster: RedisCluster;
 beforeAll(async () => {

@@ -1,9 +1,11 @@
-// A three-node Redis Cluster on 127.0.0.1 for tests: three redis-server
-// processes in cluster mode (free ports, their own temp dir, append-only
-// data so a stop and start keeps it), joined with `redis-cli --cluster
-// create`. Every wait is bounded.
+// Redis topologies beyond one server, on 127.0.0.1, for tests: a three-node
+// Redis Cluster (redis-server in cluster mode, joined with `redis-cli
+// --cluster create`, append-only data so a stop and start keeps it) and a
+// Sentinel watching one server. Every process is daemonized with a pid file
+// in a temp dir of its own and stopped by its port, else its pid; every
+// wait is bounded.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,10 +20,25 @@ async function cli(port: number, ...args: string[]): Promise<string> {
   return (await run(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5_000 })).stdout;
 }
 
+/** SHUTDOWN, else SIGKILL by the pid the server wrote. */
+async function stop(dir: string, port: number): Promise<void> {
+  const pid = Number(readFileSync(join(dir, `${port}.pid`), 'utf8'));
+  const gone = async () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  await cli(port, 'SHUTDOWN').catch(() => undefined);
+  await until('stop', gone).catch(() => process.kill(pid, 'SIGKILL'));
+}
+
 async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   while (!(await ok().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`the Redis Cluster did not ${what} within ${WAIT_MS} ms`);
+    if (Date.now() > deadline) throw new Error(`Redis did not ${what} within ${WAIT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -88,23 +105,9 @@ export class RedisCluster {
     return this;
   }
 
-  /** Stops every node (its data stays for `start()`): SHUTDOWN, else SIGKILL by the node's own pid. */
+  /** Stops every node (its data stays for `start()`). */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.#ports.map(async (port) => {
-        const pid = Number(readFileSync(join(this.#dir, `${port}.pid`), 'utf8'));
-        const gone = async () => {
-          try {
-            process.kill(pid, 0);
-            return false;
-          } catch {
-            return true;
-          }
-        };
-        await cli(port, 'SHUTDOWN').catch(() => undefined);
-        await until('stop', gone).catch(() => process.kill(pid, 'SIGKILL'));
-      }),
-    );
+    await Promise.all(this.#ports.map((port) => stop(this.#dir, port)));
   }
 
   async close(): Promise<void> {
@@ -125,6 +128,48 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     return await cluster.start(true);
   } catch (error) {
     await cluster.close();
+    throw error;
+  }
+}
+
+export interface RedisSentinel {
+  /** The master's name to give createSentinel(). */
+  name: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A Sentinel on a free port that watches the server on `masterPort` under the name `portico`. */
+export async function startSentinel(masterPort: number): Promise<RedisSentinel> {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-redis-sentinel-'));
+  const port = await freePort();
+  const close = async () => {
+    await stop(dir, port).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    // Sentinel rewrites its config file, so it gets one of its own.
+    const config = join(dir, 'sentinel.conf');
+    writeFileSync(
+      config,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        'daemonize yes',
+        `pidfile ${join(dir, `${port}.pid`)}`,
+        `logfile ${join(dir, 'sentinel.log')}`,
+        `dir ${dir}`,
+        `sentinel monitor portico 127.0.0.1 ${masterPort} 1`,
+        '',
+      ].join('\n'),
+    );
+    await run(REDIS_SERVER, [config, '--sentinel'], { timeout: 5_000 });
+    await until('start a Sentinel', async () =>
+      (await cli(port, 'SENTINEL', 'get-master-addr-by-name', 'portico')).includes(String(masterPort)),
+    );
+    return { name: 'portico', port, close };
+  } catch (error) {
+    await close();
     throw error;
   }
 }

@@ -15,7 +15,7 @@ import { createOAuthFlow, ReauthorizationRequiredError, type Tokens } from '@por
 import { OIDC_CLIENTS, type OidcHarness, type RedisServer, startOidcProvider, startRedis } from '@portico/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisStoreOptions } from '../src/index.js';
-import { type RedisCluster, startRedisCluster } from './cluster.js';
+import { type RedisCluster, startRedisCluster } from './servers.js';
 
 const PROCESSES = 6;
 const CALLERS = 20;
