@@ -1,6 +1,6 @@
 import { PorticoError } from '@portico/auth';
 
-/** Redis did not answer (down, restarting, unreachable, too slow). Nothing was written or deleted; calls go on once it is back. */
+/** Redis did not answer within `commandTimeoutMs` (down, restarting, stalled, unreachable) or answered "not now" (CLUSTERDOWN, LOADING, …); calls go on once it is back. A write that timed out may still be applied later, fenced by its version like any late write. */
 export class RedisUnavailableError extends PorticoError {
   static override readonly errorName = 'RedisUnavailableError';
 
