@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Lease, StoredTokens, TokenStore, Tokens } from '@portico/auth';
-import { sleep } from '@portico/auth/internal';
+import { abortable, sleep } from '@portico/auth/internal';
 import { lock as lockFile } from 'proper-lockfile';
 import {
   assertReplaceable,
@@ -111,21 +111,13 @@ export class TokensFileStore implements TokenStore {
   // `fn` never settles.
   async #held<T>(signal: AbortSignal, lease: AbortController, fn: () => Promise<T>): Promise<T> {
     const release = await this.#acquire(signal, (error) => lease.abort(error));
-    let onAbort!: () => void;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        lease.abort(signal.reason);
-        reject(signal.reason);
-      };
-    });
-    // Only raced while `fn` runs; an abort after that is no one's error.
-    aborted.catch(() => undefined);
+    const end = () => lease.abort(signal.reason);
     try {
       signal.throwIfAborted();
-      signal.addEventListener('abort', onAbort, { once: true });
-      return await Promise.race([fn(), aborted]);
+      signal.addEventListener('abort', end, { once: true });
+      return await abortable(fn(), signal);
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', end);
       // A lock that cannot be removed (its directory turned read-only) goes stale and is taken over.
       await release().catch(() => undefined);
     }
