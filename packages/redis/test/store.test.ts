@@ -42,6 +42,14 @@ describeTokenStore(
 
 const raw = () => rawOn(redis.url);
 
+/** A client-credentials authenticator against the Dexero FD emulator, keeping its tokens in `store` under `key`. */
+const fdAuth = (store: RedisTokenStore, key: string) =>
+  createAuthenticator(
+    loadProfile('dexero-fd').profile,
+    { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key },
+    { baseUrl: fd.apiBaseUrl },
+  );
+
 describe('Redis store', () => {
   it('keys of one session share a hash tag; values carry a format version and expire with the refresh token', async () => {
     const store = createRedisStore({ url: redis.url, keyPrefix: 'test:' });
@@ -97,12 +105,7 @@ describe('Redis store', () => {
   it('Redis down: calls fail fast with a typed error, no token request goes out, nothing is deleted; calls go on once Redis is back', async () => {
     // No in-process cache, so the very next call meets the outage.
     const store = createRedisStore({ url: redis.url, cacheMs: 0 });
-    const profile = loadProfile('dexero-fd').profile;
-    const auth = createAuthenticator(
-      profile,
-      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'cc' },
-      { baseUrl: fd.apiBaseUrl },
-    );
+    const auth = fdAuth(store, 'cc');
     try {
       const first = await auth.getAuthorization();
       const requests = fd.count('POST /oauth/token.action');
@@ -129,19 +132,8 @@ describe('Redis store', () => {
 
   it('the in-process cache: headers reuse what was read for cacheMs; a 401 and a renewal read Redis', async () => {
     const [a, b] = [createRedisStore({ url: redis.url, cacheMs: 60_000 }), createRedisStore({ url: redis.url, cacheMs: 60_000 })];
-    const profile = loadProfile('dexero-fd').profile;
-    const input = (store: RedisTokenStore) => ({
-      clientId: fd.clientId,
-      clientSecret: fd.clientSecret,
-      tokenUrl: fd.tokenUrl,
-      store,
-      key: 'cached',
-    });
     try {
-      const [x, y] = [
-        createAuthenticator(profile, input(a), { baseUrl: fd.apiBaseUrl }),
-        createAuthenticator(profile, input(b), { baseUrl: fd.apiBaseUrl }),
-      ];
+      const [x, y] = [fdAuth(a, 'cached'), fdAuth(b, 'cached')];
       const first = await x.getAuthorization();
       await expect(y.getAuthorization()).resolves.toEqual(first);
       // y renews after a 401; x still sends its cached token, and after its own 401 replays with y's without a token request.
@@ -273,12 +265,7 @@ describe('Redis store: what is stored is checked when read back', () => {
   it('garbage in Redis is a TokenStoreError caused by TokenDecryptionError for the caller, and is never overwritten, deleted or refreshed over', async () => {
     const store = createRedisStore({ url: redis.url, encryptionKey: KEY, cacheMs: 0 });
     const client = await raw();
-    const profile = loadProfile('dexero-fd').profile;
-    const auth = createAuthenticator(
-      profile,
-      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'garbage' },
-      { baseUrl: fd.apiBaseUrl },
-    );
+    const auth = fdAuth(store, 'garbage');
     try {
       const storageKey = 'portico:{garbage}:tokens';
       const requests = fd.count('POST /oauth/token.action');
