@@ -14,24 +14,38 @@ import { ensureRuntimes } from './runtimes.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPORTS = join(ROOT, 'reports', 'mutation');
 
-/** The security-critical modules of issue 21, by the package whose tests catch their mutants. */
+/** The security-critical modules of issue 21, and the test groups (vitest projects) that can catch their mutants. */
 export const GROUPS = {
-  auth: ['packages/auth/src/lifecycle.ts', 'packages/auth/src/endpoint.ts', 'packages/auth/src/redact.ts', 'packages/auth/src/pkce.ts'],
-  runtime: ['packages/runtime/src/transport.ts', 'packages/runtime/src/webhooks.ts', 'packages/runtime/src/pagination.ts'],
-  redis: ['packages/redis/src/store.ts', 'packages/redis/src/crypto.ts'],
-  cli: ['packages/cli/src/tokens-file.ts', 'packages/cli/src/file-store.ts', 'packages/cli/src/login.ts'],
+  auth: {
+    modules: [
+      'packages/auth/src/lifecycle.ts',
+      'packages/auth/src/endpoint.ts',
+      'packages/auth/src/redact.ts',
+      'packages/auth/src/pkce.ts',
+    ],
+    projects: ['auth', 'runtime', 'property'],
+  },
+  runtime: {
+    modules: ['packages/runtime/src/transport.ts', 'packages/runtime/src/webhooks.ts', 'packages/runtime/src/pagination.ts'],
+    projects: ['runtime', 'property'],
+  },
+  redis: { modules: ['packages/redis/src/store.ts', 'packages/redis/src/crypto.ts'], projects: ['redis'] },
+  cli: {
+    modules: ['packages/cli/src/tokens-file.ts', 'packages/cli/src/file-store.ts', 'packages/cli/src/login.ts'],
+    projects: ['cli'],
+  },
 };
 
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 
 function runGroup(name, node) {
-  const files = GROUPS[name];
+  const { modules, projects } = GROUPS[name];
   const report = join(REPORTS, `${name}.json`);
-  console.log(`mutation: ${name} (${files.join(', ')})`);
+  console.log(`mutation: ${name} (${modules.join(', ')}; tests: ${projects.join(', ')})`);
   execFileSync(
     node,
-    [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs', '--mutate', files.join(',')],
+    [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs', '--mutate', modules.join(',')],
     {
       cwd: ROOT,
       stdio: 'inherit',
@@ -40,6 +54,7 @@ function runGroup(name, node) {
       env: {
         ...process.env,
         PORTICO_MUTATION_REPORT: relative(ROOT, `${report}.partial`),
+        PORTICO_MUTATION_PROJECTS: projects.join(','),
         REDOCLY_TELEMETRY: 'off',
         TURBO_TELEMETRY_DISABLED: '1',
         PATH: `${join(node, '..')}:${process.env.PATH}`,
