@@ -14,10 +14,12 @@ if (process.env.PORTICO_COMPARE_CHILD) {
   const { spec } = await import('../packages/dexero-fd/dist/generated/spec.js');
   const { cannedFetch, SEARCH_QUERY, RECORD_INPUT } = await import('./lib/fixtures.ts');
   const { defineClient } = await import(join(process.env.PORTICO_COMPARE_CHILD, 'index.js'));
+  // The XML codec of the same build: Dexero FD's spec declares XML representations.
+  const { xml } = await import(join(process.env.PORTICO_COMPARE_CHILD, 'xml.js'));
   const { createAuthenticator } = await import('../packages/auth/dist/index.js');
   const out: Record<string, number> = {};
   const stub = defineClient(
-    spec,
+    { ...spec, xml },
     createAuthenticator,
   )({ fetch: cannedFetch(), auth: { clientId: 'bench-client', clientSecret: 'bench-secret-value' } });
   const get = () => stub.GET('/records/search.{format}', { params: { path: { format: 'json' }, query: SEARCH_QUERY } });
@@ -32,7 +34,7 @@ if (process.env.PORTICO_COMPARE_CHILD) {
   }
   const url = process.env.PORTICO_COMPARE_SERVER!;
   const live = defineClient(
-    spec,
+    { ...spec, xml },
     createAuthenticator,
   )({
     baseUrl: `${url}/services/v6/rest`,
