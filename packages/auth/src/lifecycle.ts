@@ -247,9 +247,12 @@ export class TokenLifecycle implements Authenticator {
     const pending = this.#pending;
     if (pending === undefined) return undefined;
     if (!pending.written) {
-      const version = await this.#store('save renewed tokens (they are kept in memory and saved on the next call)', (store, key) =>
+      let version = await this.#store('save renewed tokens (they are kept in memory and saved on the next call)', (store, key) =>
         store.set(key, pending.tokens, pending.version),
       );
+      // Refused: another instance won, or an earlier try that failed (a store
+      // that stalled, then answered) wrote these very tokens after all.
+      if (version === undefined) version = await this.#landed(pending.tokens);
       if (version === undefined) {
         this.#pending = undefined;
         return undefined;
@@ -266,6 +269,14 @@ export class TokenLifecycle implements Authenticator {
     }
     if (this.#pending === pending) this.#pending = undefined;
     return this.#remember({ tokens: pending.tokens, version: pending.version });
+  }
+
+  /** The stored version, when what is stored is `tokens` (the same access and refresh token). */
+  async #landed(tokens: Tokens): Promise<number | undefined> {
+    const stored = await this.#store('read the tokens', (store, key) => store.get(key));
+    return stored !== undefined && stored.tokens.accessToken === tokens.accessToken && stored.tokens.refreshToken === tokens.refreshToken
+      ? stored.version
+      : undefined;
   }
 
   #needsRenewal(tokens: Tokens): boolean {

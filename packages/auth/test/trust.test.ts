@@ -171,6 +171,29 @@ describe('defect 3: a renewal its own deadline gave up on releases the lock', ()
   });
 });
 
+describe('a write that failed but landed', () => {
+  it('(a stalled store that answered late): onTokens still gets the tokens, and nothing is renewed again', async () => {
+    const store = new MemoryTokenStore();
+    const set = store.set.bind(store);
+    let landedThenFailed = 1;
+    store.set = async (key, tokens, expected) => {
+      const version = await set(key, tokens, expected);
+      if (landedThenFailed-- > 0) throw new Error('the store did not answer in time');
+      return version;
+    };
+    const seen: string[] = [];
+    const auth = createAuthenticator(
+      loadProfile('dexero-fd').profile,
+      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store },
+      { baseUrl: fd.apiBaseUrl, onTokens: (tokens) => void seen.push(tokens.accessToken) },
+    );
+    const header = await auth.getAuthorization();
+    expect(seen).toHaveLength(1);
+    expect(header.value).toBe(`Bearer ${seen[0]}`);
+    expect(fd.count(FD_TOKEN)).toBe(1);
+  });
+});
+
 /** A token endpoint that sends its headers, then one byte every `everyMs`, forever (until closed). */
 async function trickle(everyMs: number): Promise<{ url: string; close(): Promise<void> }> {
   const timers = new Set<NodeJS.Timeout>();
