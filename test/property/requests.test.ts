@@ -116,7 +116,13 @@ const pathValue = fc.oneof(
   fc.integer(),
   fc.array(fc.oneof(dotSpelling, anyText(4)), { maxLength: 2 }),
   fc.constant(undefined),
+  // Parsed from an end user's JSON or query: objects (keys climbing out), nulls, booleans.
+  fc.dictionary(fc.oneof(dotSpelling, fc.constantFrom('../..', '..?x', '/a/'), anyText(4)), fc.oneof(anyText(4), fc.constant(''))),
+  fc.constantFrom(null, true, false),
+  fc.array(fc.dictionary(anyText(3), anyText(3)), { minLength: 1, maxLength: 1 }),
 );
+const scalar = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+const acceptable = (value: unknown) => value === undefined || scalar(value) || (Array.isArray(value) && value.every(scalar));
 
 describe('property: path parameters', () => {
   it('no value moves the request off its origin, its fixed prefix or its segment count; dot segments are refused, unsent', async () => {
@@ -137,9 +143,14 @@ describe('property: path parameters', () => {
         const given = op.names.map((_, i) => values[i]);
         if (!result.ok && (result.error as { code?: string }).code === 'configuration_error') {
           refusedCases();
-          expect((result.error as Error).message).toMatch(/^path parameter \S+ may not be empty, "\." or "\.\."$/);
+          expect((result.error as Error).message).toMatch(
+            /^path parameter \S+ (may not be empty, "\." or "\.\."|must be a string, number or boolean, or an array of them)$/,
+          );
           expect(sent).toEqual([]);
-          expect(given.some(dotLike), `refused ${JSON.stringify(given)}`).toBe(true);
+          expect(
+            given.some((value) => !acceptable(value) || dotLike(value)),
+            `refused ${JSON.stringify(given)}`,
+          ).toBe(true);
           return;
         }
         sentCases();

@@ -299,14 +299,27 @@ function serializeBody(
 // leave its segment (`/`, `?`, `#`, `\`, `%`).
 const DOT_SEGMENT = /^(?:\.|%(?:25)*2e){0,2}$/i;
 
+const isScalar = (value: unknown) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
+/**
+ * A path parameter stays in its segment: a scalar, or an array of them
+ * (checked as openapi-fetch joins it), never a dot segment. An object would
+ * be written out by its keys, unencoded, where `../` moves the request; a
+ * value the serializer skips (undefined) writes nothing.
+ */
+function checkPathValue(name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (!(isScalar(value) || (Array.isArray(value) && value.every(isScalar))))
+    throw new ConfigurationError(`path parameter ${name} must be a string, number or boolean, or an array of them`);
+  if (DOT_SEGMENT.test(String(value))) throw new ConfigurationError(`path parameter ${name} may not be empty, "." or ".."`);
+}
+
 /** Step 1: everything a call's attempts share, from the spec's metadata and the caller's options. */
 function prepare(state: ClientState, method: string, path: string, init: CallInit): PreparedCall {
   const key = `${method} ${path}`;
   const meta = metaOf(state, key);
   const params = meta.defaults ? { ...init.params, path: { ...meta.defaults, ...init.params?.path } } : init.params;
-  // An array is checked as openapi-fetch joins it; a value the serializer skips (undefined) is never one of these.
-  for (const name in params?.path)
-    if (DOT_SEGMENT.test(String(params.path[name]))) throw new ConfigurationError(`path parameter ${name} may not be empty, "." or ".."`);
+  for (const name in params?.path) checkPathValue(name, params.path[name]);
   // A form body is form-encoded whatever the representation.
   const xmlType =
     meta.formBody || init.body === undefined || meta.representation?.body === undefined

@@ -97,6 +97,16 @@ export function paginate(
   return paginateBy({ cursor, offset, 'next-url': nextUrl })(rules, fetchPage, first, options, toError);
 }
 
+/**
+ * Which page a request asks for: the cursor or offset alone (whatever else
+ * the query carries), or a next link's whole query in any parameter order.
+ */
+function pageKey(rules: Pagination, init: Init): string {
+  const query = init.params?.query ?? {};
+  const param = rules.style === 'cursor' ? rules.cursorParam : rules.style === 'offset' ? rules.offsetParam : undefined;
+  return JSON.stringify(param === undefined ? Object.entries(query).sort(([a], [b]) => (a < b ? -1 : 1)) : (query[param] ?? null));
+}
+
 async function* walk(
   rules: Pagination,
   nextPage: NextPage,
@@ -107,14 +117,20 @@ async function* walk(
 ): AsyncIterableIterator<unknown> {
   let init: Init | undefined = options.signal ? { ...first, signal: options.signal } : first;
   // Every page of the walk, not only the last: A -> B -> A loops as surely as A -> A.
-  const seen = new Set([JSON.stringify(first.params?.query ?? {})]);
+  const seen = new Set([pageKey(rules, first)]);
   let empty = 0;
+  let previous: string | undefined;
   for (let pages = 0; init && pages < (options.maxPages ?? Number.POSITIVE_INFINITY); pages++) {
     options.signal?.throwIfAborted();
     const page = await fetchPage(init);
     if (page.error !== undefined || !page.response.ok) throw toError(page.error, page.response);
     const items = resolvePointer(page.data, rules.items);
     const list = Array.isArray(items) ? items : [];
+    // A next link that changes only what does not page (a timestamp) hides a
+    // repeat from the page keys; the same items again in a row do not.
+    const content = list.length === 0 ? undefined : JSON.stringify(list);
+    if (content !== undefined && content === previous) throw new PaginationLoopError(rules.style);
+    previous = content;
     for (const item of list) {
       options.signal?.throwIfAborted();
       yield item;
@@ -122,7 +138,7 @@ async function* walk(
     const next = nextPage(rules, init, page.data, list.length);
     if (next === undefined) return;
     // A provider that hands back a cursor of this walk again would loop forever.
-    const key = JSON.stringify(next.params?.query ?? {});
+    const key = pageKey(rules, next);
     empty = list.length === 0 ? empty + 1 : 0;
     if (seen.has(key) || empty >= MAX_EMPTY_PAGES) throw new PaginationLoopError(rules.style);
     seen.add(key);

@@ -188,16 +188,47 @@ describe('pagination: failures', () => {
   });
 
   it('a provider that leads A -> B -> A stops the walk with PaginationLoopError: every page of the walk is remembered', async () => {
-    const page = (after: string) => ({
-      data: CUSTOMERS.slice(0, 1),
+    // Each page its own items; the link back to A spells its query in another order.
+    const page = (at: string, next: string) => ({
+      data: [CUSTOMERS[{ '': 0, A: 1, B: 2 }[at]!]],
       count: 1,
-      paging: { total: 5, next: `https://api.finexer.com/customers?starting_after=${after}&limit=1` },
+      paging: { total: 5, next },
     });
-    server.on('GET /cycle/customers', (r) => json(200, page(r.query.get('starting_after') === 'A' ? 'B' : 'A')));
+    server.on('GET /cycle/customers', (r) =>
+      json(
+        200,
+        r.query.get('starting_after') === 'A'
+          ? page('A', 'https://api.finexer.com/customers?starting_after=B&limit=1')
+          : r.query.get('starting_after') === 'B'
+            ? page('B', 'https://api.finexer.com/customers?limit=1&starting_after=A')
+            : page('', 'https://api.finexer.com/customers?starting_after=A&limit=1'),
+      ),
+    );
     const client = finexer.createClient({ baseUrl: `${server.url}/cycle` });
     const error = await rejectionOf(collect(client.paginate('/customers', {}, { maxPages: 20 })));
     expect(error).toMatchObject({ code: 'pagination_loop' });
     expect(queries('GET /cycle/customers')).toEqual(['', 'starting_after=A&limit=1', 'starting_after=B&limit=1']);
+  });
+
+  it('a next link that changes only a timestamp while the page repeats stops the walk before the repeat is yielded', async () => {
+    let n = 0;
+    server.on('GET /stamped/customers', () =>
+      json(200, {
+        data: CUSTOMERS.slice(2, 4),
+        count: 2,
+        paging: { total: 5, next: `https://api.finexer.com/customers?starting_after=cus_4&ts=${++n}` },
+      }),
+    );
+    const client = finexer.createClient({ baseUrl: `${server.url}/stamped` });
+    const items: unknown[] = [];
+    const error = await rejectionOf(
+      (async () => {
+        for await (const item of client.paginate('/customers', {}, { maxPages: 20 })) items.push(item);
+      })(),
+    );
+    expect(error).toMatchObject({ code: 'pagination_loop' });
+    expect(items).toEqual(CUSTOMERS.slice(2, 4));
+    expect(server.seen('GET /stamped/customers')).toHaveLength(2);
   });
 
   it('empty pages with a fresh cursor each, for ever, end the walk with PaginationLoopError after 100', async () => {

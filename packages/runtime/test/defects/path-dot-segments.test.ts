@@ -37,6 +37,20 @@ describe('path parameters cannot move the request', () => {
     },
   );
 
+  // From an end user's JSON (or node:querystring, whose objects have no prototype): openapi-fetch would write an object's keys unencoded.
+  it.each([
+    ['an object whose key climbs out', JSON.parse('{"../..?x":""}')],
+    ['an object without a prototype', Object.assign(Object.create(null), { '../..': 'x' })],
+    ['an array holding an object', [{ '..': '' }]],
+    ['null', null],
+    ['a function', () => '..'],
+  ])('username as %s is refused with a ConfigurationError, and nothing is sent', async (_name, username) => {
+    const error = await rejectionOf(deleteExpert(4821, username));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error).toMatchObject({ message: 'path parameter username must be a string, number or boolean, or an array of them' });
+    expect(api.requests).toHaveLength(0);
+  });
+
   it('the organization is refused the same way, in the middle of the path', async () => {
     const error = await rejectionOf(deleteExpert('..', 'jdoe'));
     expect(error).toMatchObject({ code: 'configuration_error', message: expect.stringContaining('path parameter corporation ') });
