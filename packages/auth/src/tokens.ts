@@ -32,15 +32,25 @@ export function toTokens(tokens: Tokens): Tokens {
     throw new ConfigurationError('tokens need a non-empty accessToken string');
   if (!isHeaderToken(tokens.accessToken))
     throw new ConfigurationError('tokens need an accessToken of visible ASCII characters only (RFC 6750 §2.1), which a header can carry');
-  const out: Tokens = { accessToken: tokens.accessToken, tokenType: tokens.tokenType, raw: tokens.raw ?? {} };
-  if (tokens.refreshToken !== undefined) out.refreshToken = tokens.refreshToken;
+  const { tokenType, refreshToken, issuedAt, scope, raw } = tokens as Partial<Record<keyof Tokens, unknown>>;
+  // A store or a file may hold anything: each field is what the code that reads it expects, or a typed error.
+  if (typeof tokenType !== 'string') throw new ConfigurationError('tokens.tokenType must be a string');
+  if (refreshToken !== undefined && typeof refreshToken !== 'string') throw new ConfigurationError('tokens.refreshToken must be a string');
+  if (issuedAt !== undefined && !(typeof issuedAt === 'number' && Number.isFinite(issuedAt)))
+    throw new ConfigurationError('tokens.issuedAt must be a finite number of epoch milliseconds');
+  if (scope !== undefined && !(Array.isArray(scope) && scope.every((s) => typeof s === 'string')))
+    throw new ConfigurationError('tokens.scope must be an array of strings');
+  if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw)))
+    throw new ConfigurationError('tokens.raw must be an object');
+  const out: Tokens = { accessToken: tokens.accessToken, tokenType, raw: (raw as Record<string, unknown> | undefined) ?? {} };
+  if (refreshToken !== undefined) out.refreshToken = refreshToken;
   // null is how JSON stored an Infinity (a token that never expires) before lifetimes were clamped.
   const expiresAt = tokens.expiresAt as unknown;
   if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) out.expiresAt = expiresAt;
   else if (expiresAt !== undefined && expiresAt !== null && expiresAt !== Infinity)
     throw new ConfigurationError('tokens.expiresAt must be a finite number of epoch milliseconds');
-  if (tokens.issuedAt !== undefined) out.issuedAt = tokens.issuedAt;
-  if (tokens.scope !== undefined) out.scope = [...tokens.scope];
+  if (issuedAt !== undefined) out.issuedAt = issuedAt;
+  if (scope !== undefined) out.scope = [...scope];
   return withRedactedInspect(out, () => ({
     ...out,
     accessToken: REDACTED,

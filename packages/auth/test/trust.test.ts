@@ -194,6 +194,28 @@ describe('a write that failed but landed', () => {
   });
 });
 
+describe('a token set from a store or a file is checked field by field', () => {
+  it.each([
+    ['scope a number', { scope: 5 }],
+    ['scope with a number in it', { scope: ['read', 1] }],
+    ['tokenType missing', { tokenType: undefined }],
+    ['refreshToken a number', { refreshToken: 42 }],
+    ['issuedAt a string', { issuedAt: 'yesterday' }],
+    ['raw an array', { raw: [] }],
+  ])('%s: a ConfigurationError with its code, never a TypeError', async (_name, garbage) => {
+    const store = new MemoryTokenStore();
+    await store.set('garbage', { accessToken: 'at-0123456789', tokenType: 'Bearer', raw: {}, ...garbage } as never, 0);
+    const auth = createAuthenticator(
+      loadProfile('dexero-fd').profile,
+      { clientId: fd.clientId, clientSecret: fd.clientSecret, tokenUrl: fd.tokenUrl, store, key: 'garbage' },
+      { baseUrl: fd.apiBaseUrl },
+    );
+    const error = await rejectionOf(auth.getAuthorization());
+    expect(error).toMatchObject({ code: 'configuration_error', message: expect.stringMatching(/^tokens\./) });
+    expect(fd.count(FD_TOKEN)).toBe(0);
+  });
+});
+
 /** A token endpoint that sends its headers, then one byte every `everyMs`, forever (until closed). */
 async function trickle(everyMs: number): Promise<{ url: string; close(): Promise<void> }> {
   const timers = new Set<NodeJS.Timeout>();
