@@ -1,4 +1,5 @@
 import { base64url } from './base64url.js';
+import { credentialText } from './credentials.js';
 import { ConfigurationError } from './errors.js';
 import { clientConfig, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
 import { type Authenticator, authorizationHeader, createLifecycle } from './lifecycle.js';
@@ -91,6 +92,9 @@ export const clientCredentials: AuthKind = {
   written: '{ clientId, clientSecret }',
   build(profile, input, ctx) {
     if (!('clientId' in input && 'clientSecret' in input)) return undefined;
+    // An unset environment variable is undefined here: say so now, not as a failed key derivation or a 401 later.
+    const clientSecret = credentialText(input, 'clientSecret', 'the client secret');
+    credentialText(input, 'clientId', 'the client id');
     const config = clientConfig(profile, {
       base: ctx.authBaseUrl ?? ctx.baseUrl,
       tokenUrl: input.tokenUrl,
@@ -104,7 +108,7 @@ export const clientCredentials: AuthKind = {
     // Resolved now so a bad profile or an http:// URL fails at createClient, not at the first call.
     const tokenUrl = tokenEndpointUrl(config, 'client_credentials');
     return createLifecycle({
-      key: input.key ?? (() => credentialKey(input.clientSecret, [tokenUrl.href, input.clientId, scope ?? ''])),
+      key: input.key ?? (() => credentialKey(clientSecret, [tokenUrl.href, input.clientId, scope ?? ''])),
       store: input.store ?? ctx.store,
       now: config.now,
       refreshSkewMs: ctx.refreshSkewMs,
@@ -124,9 +128,16 @@ export const clientCredentials: AuthKind = {
  * Hashed, so the store never holds the secret itself.
  */
 async function credentialKey(secret: string, parts: string[]): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined)
+    throw new ConfigurationError(
+      'the default token store key needs WebCrypto (crypto.subtle): pass auth.key, or run where WebCrypto is available',
+    );
   const encoder = new TextEncoder();
-  const { subtle } = globalThis.crypto;
-  const key = await subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  // Keyed with the secret's digest, not the secret: HMAC pads a short key with
+  // zeros, so "s" and "s\0" would be one key; a digest is always 32 bytes.
+  const digest = await subtle.digest('SHA-256', encoder.encode(secret));
+  const key = await subtle.importKey('raw', digest, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   return `portico:client_credentials:${base64url(new Uint8Array(await subtle.sign('HMAC', key, encoder.encode(JSON.stringify(parts)))))}`;
 }
 

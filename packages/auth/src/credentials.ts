@@ -20,7 +20,8 @@ export interface BasicAuthInput {
 
 export type CredentialInput = ApiKeyInput | BasicAuthInput | StaticTokenInput | Authenticator;
 
-function text(input: object, key: string, what: string): string {
+/** `input[key]` when it is a usable credential string, else a ConfigurationError naming it (never quoting it). */
+export function credentialText(input: object, key: string, what: string): string {
   const value = (input as Record<string, unknown>)[key];
   if (typeof value !== 'string' || value === '') throw new ConfigurationError(`auth.${key} must be a non-empty string (${what})`);
   // A header or cookie value cannot carry these; a query value could, but a
@@ -47,7 +48,7 @@ export function createCredentialAuthenticator(profile: CredentialProfile, input:
   let applied: { name: string; value: string };
   if (rules.type === 'apiKey') {
     if (!('apiKey' in input)) throw new ConfigurationError('auth must be { apiKey } for this provider');
-    const key = text(input, 'apiKey', 'the API key');
+    const key = credentialText(input, 'apiKey', 'the API key');
     // RFC 6265 cookie-octets: no space, quote, comma, semicolon or backslash.
     if (rules.in === 'cookie' && /[\s",;\\]/.test(key))
       throw new ConfigurationError('auth.apiKey cannot be sent as a cookie: it contains a space, quote, comma, semicolon or backslash');
@@ -55,12 +56,12 @@ export function createCredentialAuthenticator(profile: CredentialProfile, input:
   } else if (rules.type === 'basic') {
     if (!('username' in input && 'password' in input))
       throw new ConfigurationError('auth must be { username, password } for this provider');
-    const username = text(input, 'username', 'the user id');
+    const username = credentialText(input, 'username', 'the user id');
     if (username.includes(':')) throw new ConfigurationError('auth.username must not contain ":" (RFC 7617)');
-    applied = { name: 'Authorization', value: basic(username, text(input, 'password', 'the password')) };
+    applied = { name: 'Authorization', value: basic(username, credentialText(input, 'password', 'the password')) };
   } else {
     if (!('accessToken' in input)) throw new ConfigurationError('auth must be { accessToken } for this provider');
-    const token = text(input, 'accessToken', 'the token');
+    const token = credentialText(input, 'accessToken', 'the token');
     applied = { name: rules.header, value: rules.scheme ? `${rules.scheme} ${token}` : token };
   }
   const authorization = Promise.resolve(applied);

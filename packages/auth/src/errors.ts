@@ -285,8 +285,9 @@ export class UnsupportedTokenTypeError extends RevocationError {
  */
 export class TokenStoreError extends PorticoError {
   static override readonly errorName = 'TokenStoreError';
-  constructor(message: string, cause: unknown, code = 'token_store_error') {
-    super(code, message, { cause: cause instanceof PorticoError ? cause : sanitizeError(cause, []) });
+  /** `secrets`: the tokens being written, which a store's or a callback's own error may quote. */
+  constructor(message: string, cause: unknown, code = 'token_store_error', secrets: readonly string[] = []) {
+    super(code, message, { cause: cause instanceof PorticoError ? cause : sanitizeError(cause, secrets) });
   }
 }
 

@@ -116,14 +116,31 @@ function lockOf(store: TokenStore): NonNullable<TokenStore['lock']> {
   return local.lock.bind(local);
 }
 
+/**
+ * The lock's signal for one renewal. Until new tokens are in hand it is the
+ * deadline, so a token request that hangs keeps no other instance out. From
+ * then on the lock is held until they are saved (the writes settle and the
+ * retries run out), deadline or not: released while a write may still land,
+ * another instance would read the old refresh token and spend it again.
+ */
+function renewalHold(deadline: AbortSignal): { signal: AbortSignal; saving(): void } {
+  const controller = new AbortController();
+  const onDeadline = () => controller.abort(deadline.reason);
+  deadline.addEventListener('abort', onDeadline, { once: true });
+  return { signal: controller.signal, saving: () => deadline.removeEventListener('abort', onDeadline) };
+}
+
 /** A call to the store; its failure becomes a TokenStoreError. */
-export async function storeCall<T>(what: string, op: () => Promise<T>): Promise<T> {
+export async function storeCall<T>(what: string, op: () => Promise<T>, secrets?: readonly string[]): Promise<T> {
   try {
     return await op();
   } catch (error) {
-    throw new TokenStoreError(`the token store failed to ${what}`, error);
+    throw new TokenStoreError(`the token store failed to ${what}`, error, undefined, secrets);
   }
 }
+
+/** What of a token set an error about it must never quote. */
+const secretsOf = (tokens: Tokens): string[] => [tokens.accessToken, ...(tokens.refreshToken === undefined ? [] : [tokens.refreshToken])];
 
 /** Runs `fn` under the store's lock for `key`. Lock failures become TokenStoreError; what `fn` throws passes through as it is. */
 export async function underLock<T>(store: TokenStore, key: string, fn: (lease: Lease) => Promise<T>, signal: AbortSignal): Promise<T> {
@@ -180,8 +197,10 @@ export class TokenLifecycle implements Authenticator {
     return this.#keying;
   }
 
-  #store<T>(what: string, op: (store: TokenStore, key: string) => Promise<T>): Promise<T> {
-    return storeCall(what, async () => op(this.#options.store, await this.#keyed()));
+  // The key is derived before the store is asked, so a failure to derive it is its own error, not the store's.
+  async #store<T>(what: string, op: (store: TokenStore, key: string) => Promise<T>, secrets?: readonly string[]): Promise<T> {
+    const key = await this.#keyed();
+    return storeCall(what, () => op(this.#options.store, key), secrets);
   }
 
   /** The stored tokens, checked; `forHeader` reuses the last check of the same set (callers who may hand the tokens out get a copy of their own). */
@@ -247,8 +266,10 @@ export class TokenLifecycle implements Authenticator {
     const pending = this.#pending;
     if (pending === undefined) return undefined;
     if (!pending.written) {
-      let version = await this.#store('save renewed tokens (they are kept in memory and saved on the next call)', (store, key) =>
-        store.set(key, pending.tokens, pending.version),
+      let version = await this.#store(
+        'save renewed tokens (they are kept in memory and saved on the next call)',
+        (store, key) => store.set(key, pending.tokens, pending.version),
+        secretsOf(pending.tokens),
       );
       // Refused: another instance won, or an earlier try that failed (a store
       // that stalled, then answered) wrote these very tokens after all.
@@ -265,7 +286,12 @@ export class TokenLifecycle implements Authenticator {
       // Bounded: a callback that never settles would hold the lock and every later call.
       if (onTokens) await withDeadline('onTokens', timeoutMs, undefined, async () => onTokens(pending.tokens));
     } catch (error) {
-      throw new TokenStoreError('onTokens failed for renewed tokens (it is called again on the next call)', error, 'token_callback_failed');
+      throw new TokenStoreError(
+        'onTokens failed for renewed tokens (it is called again on the next call)',
+        error,
+        'token_callback_failed',
+        secretsOf(pending.tokens),
+      );
     }
     if (this.#pending === pending) this.#pending = undefined;
     return this.#remember({ tokens: pending.tokens, version: pending.version });
@@ -329,9 +355,10 @@ export class TokenLifecycle implements Authenticator {
 
   #renew(stale: Tokens | undefined, reason: RenewReason, signal: AbortSignal | undefined): Promise<StoredTokens> {
     if (this.#inflight === undefined) {
-      const run = withDeadline('token renewal', this.#options.timeoutMs, undefined, (deadline) =>
-        this.#locked((lease) => this.#renewLocked(stale?.accessToken, reason, lease, deadline), deadline),
-      );
+      const run = withDeadline('token renewal', this.#options.timeoutMs, undefined, (deadline) => {
+        const hold = renewalHold(deadline);
+        return this.#locked((lease) => this.#renewLocked(stale?.accessToken, reason, lease, deadline, hold.saving), hold.signal);
+      });
       this.#inflight = run;
       const clear = () => {
         if (this.#inflight === run) this.#inflight = undefined;
@@ -347,6 +374,7 @@ export class TokenLifecycle implements Authenticator {
     reason: RenewReason,
     lease: Lease,
     deadline: AbortSignal,
+    saving: () => void,
   ): Promise<StoredTokens> {
     const { renew, now } = this.#options;
     // Under the lock, the store may show that another client already renewed.
@@ -372,13 +400,16 @@ export class TokenLifecycle implements Authenticator {
       throw error;
     }
     if (next === current?.tokens) return current;
+    saving();
     this.#pending = { tokens: toTokens({ ...next, issuedAt: next.issuedAt ?? now() }), version: current?.version ?? 0, written: false };
-    return (await this.#save(lease, Date.now() + this.#options.timeoutMs / 2)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
+    return (await this.#save(lease, Date.now() + 2 * this.#options.timeoutMs)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
   }
 
-  // The write of freshly rotated tokens is retried while the lease holds
-  // (so no other instance can renew from the old ones meanwhile), within
-  // half the timeout; after that they stay pending and the error surfaces.
+  // The write of freshly rotated tokens is retried while the lease holds, so
+  // no other instance can renew from the old ones meanwhile, past the
+  // caller's deadline (the caller has its TokenTimeoutError by then): for
+  // twice the timeout, long enough for a store's failover. After that they
+  // stay pending in memory, written on the next call, and the lock passes on.
   async #save(lease: Lease, until: number): Promise<StoredTokens | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {

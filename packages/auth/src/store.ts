@@ -26,6 +26,9 @@ export interface Lease {
  * conformance suite in `@portico/auth/testing`.
  */
 export interface TokenStore {
+  // Every operation must settle, and soon: a renewal holds the lock until its
+  // writes have settled (a write still in flight may yet land), so a store
+  // whose calls can hang bounds them itself, as @portico/redis does.
   get(key: string): Promise<StoredTokens | undefined>;
   /**
    * Compare-and-set: writes `tokens` only if the stored version is
@@ -125,6 +128,8 @@ export class MemoryTokenStore implements TokenStore {
     const onAbort = () => end(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      // Aborted between getting the lock and here, the listener never fires: fn must not start.
+      signal?.throwIfAborted();
       return await abortable(fn({ signal: controller.signal }), signal);
     } finally {
       clearTimeout(timer);
