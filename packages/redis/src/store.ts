@@ -8,7 +8,7 @@ import {
   type Tokens,
   TokenTimeoutError,
 } from '@portico/auth';
-import { sleep } from '@portico/auth/internal';
+import { abortable, sleep } from '@portico/auth/internal';
 import { createClient, createCluster } from '@redis/client';
 import { createSealer, type Sealer } from './crypto.js';
 import { LockLostError, RedisUnavailableError, TokenDecryptionError } from './errors.js';
@@ -45,6 +45,23 @@ interface SentinelConnection extends Connection {
 
 /** A node-redis client the store can use: `createClient()` (one server), `createCluster()` (Redis Cluster) or `createSentinel()`, from `redis` or `@redis/client`. */
 export type RedisConnection = NodeConnection | ClusterConnection | SentinelConnection;
+
+interface Destroyable {
+  destroy(): void;
+}
+
+/** What the store creates itself (`createClient()`, `createCluster()`): it closes those, and can drop their sockets. */
+type OwnedConnection = (NodeConnection & Destroyable) | OwnedCluster;
+
+/** A cluster the store created: its nodes' clients, to drop their sockets. */
+interface OwnedCluster extends ClusterConnection, Destroyable {
+  readonly masters: readonly { client?: Destroyable }[];
+  readonly replicas: readonly { client?: Destroyable }[];
+}
+
+function isCluster(client: OwnedConnection): client is OwnedCluster {
+  return 'masters' in client;
+}
 
 type Send = <T>(firstKey: string, args: string[], options: { timeout: number }) => Promise<T>;
 
@@ -90,7 +107,7 @@ export interface RedisStoreOptions {
   encryptionKey?: string | readonly string[] | undefined;
   /** Lease of the refresh lock in ms (default 10 000); renewed while its holder works, so only a dead holder's lease runs out. */
   lockTtlMs?: number;
-  /** Bound on every Redis command (also a stalled server's), and on the first connection, in ms (default 2 000): past it a call fails with RedisUnavailableError. */
+  /** Bound on every Redis command (also a stalled server's), on the first connection and on `close()`, in ms (default 2 000): past it a call fails with RedisUnavailableError, and `close()` drops the connection. */
   commandTimeoutMs?: number;
   /**
    * How long a client reuses tokens it read before reading Redis again for
@@ -187,7 +204,8 @@ function lifetimeMs(tokens: Tokens, now: number): number {
 class RedisStore implements RedisTokenStore {
   readonly #client: RedisConnection;
   readonly #send: Send;
-  readonly #owned: boolean;
+  /** The client the store created (and so closes), not one the user handed in. */
+  readonly #owned: OwnedConnection | undefined;
   readonly #prefix: string;
   readonly #sealer: Sealer;
   readonly #lockTtlMs: number;
@@ -206,12 +224,12 @@ class RedisStore implements RedisTokenStore {
     this.#prefix = options.keyPrefix ?? 'portico:';
     this.cacheMs = options.cacheMs ?? 1_000;
     this.#sealer = createSealer(options.encryptionKey);
-    this.#owned = options.client === undefined;
-    this.#client = options.client ?? this.#connection(options);
+    this.#owned = options.client === undefined ? this.#connection(options) : undefined;
+    this.#client = options.client ?? this.#owned!;
     this.#send = sendOf(this.#client);
   }
 
-  #connection(options: RedisStoreOptions): RedisConnection {
+  #connection(options: RedisStoreOptions): OwnedConnection {
     const node = {
       // Fail fast while disconnected instead of queueing calls until Redis is back.
       disableOfflineQueue: true,
@@ -225,7 +243,7 @@ class RedisStore implements RedisTokenStore {
         : createCluster({ rootNodes: options.cluster.map((url) => ({ url })), defaults: node });
     // Connection errors surface per call as RedisUnavailableError; without a listener they would crash the process.
     client.on('error', () => undefined);
-    return client as unknown as RedisConnection;
+    return client as unknown as OwnedConnection;
   }
 
   #keys(key: string) {
@@ -237,17 +255,14 @@ class RedisStore implements RedisTokenStore {
   // that took the command and stalls (paused, swapping, a dead link with no
   // RST) would hold the call forever. So every wait has a deadline of ours.
   async #bounded<T>(work: Promise<T>, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not ${what} within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-    });
+    const deadline = AbortSignal.timeout(this.#timeoutMs);
     try {
-      return await Promise.race([work, timeout]);
+      return await abortable(work, deadline);
     } catch (error) {
+      if (deadline.aborted && error === deadline.reason)
+        throw new RedisUnavailableError(`Redis did not ${what} within ${this.#timeoutMs} ms`);
       if (error instanceof RedisUnavailableError || (isErrorReply(error) && !NOT_NOW.test(error.message))) throw error;
       throw new RedisUnavailableError(`Redis did not ${what}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -392,7 +407,17 @@ class RedisStore implements RedisTokenStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#owned && this.#client.isOpen) await this.#client.close();
+    const owned = this.#owned;
+    if (owned === undefined || !owned.isOpen) return;
+    // node-redis's close() waits for every command already sent, and a stalled
+    // Redis never answers them: a worker awaiting close() on shutdown would hang.
+    // Past the deadline the sockets are dropped; those commands' callers have
+    // long had their RedisUnavailableError. A cluster's close() forgets its
+    // nodes at once (its destroy() after that finds none), so they are taken first.
+    const connections = isCluster(owned) ? [...owned.masters, ...owned.replicas].flatMap((node) => node.client ?? []) : [owned];
+    await this.#bounded(owned.close(), 'close the connection').catch(() => {
+      for (const connection of connections) connection.destroy();
+    });
   }
 }
 

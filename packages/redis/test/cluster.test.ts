@@ -2,10 +2,11 @@
 // the conformance suite with the store's own cluster connection and with a
 // createCluster() client, and one session's keys on one slot.
 import { describeTokenStore } from '@portico/auth/testing';
+import { rejectionOf } from '@portico/testing';
 import { createCluster } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore, type RedisTokenStore } from '../src/index.js';
-import { tokens } from './helpers.js';
+import { createRedisStore, type RedisTokenStore, RedisUnavailableError } from '../src/index.js';
+import { settles, tokens, until, watchSockets } from './helpers.js';
 import { type RedisCluster, startRedisCluster } from './servers.js';
 
 let cluster: RedisCluster;
@@ -75,6 +76,39 @@ describe('Redis Cluster', () => {
       expect(slots.size).toBeGreaterThan(1);
     } finally {
       await Promise.all([store.close(), client.close()]);
+    }
+  });
+});
+
+// Last in this file: it stalls every node, and waits for the cluster to answer again after.
+describe('Redis Cluster stalls (SIGSTOP)', () => {
+  it('close() settles within commandTimeoutMs and drops every node’s socket, though the commands sent never get answers', async () => {
+    const watch = watchSockets();
+    const store = createRedisStore({ cluster: cluster.urls, commandTimeoutMs: 200 });
+    const pids = cluster.pids();
+    try {
+      await store.set('stall', tokens(1), 0);
+      watch.stop();
+      // One connection per node at least (the first one's may be closed already, once it told the others).
+      expect(watch.sockets.filter((socket) => !socket.destroyed).length).toBeGreaterThanOrEqual(pids.length);
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      try {
+        expect(await settles(rejectionOf(store.get('stall')), 3_000)).toBeInstanceOf(RedisUnavailableError);
+        await settles(store.close(), 3_000);
+        // Gone while every node is still stopped: dropped, not closed after an answer.
+        expect(watch.sockets.every((socket) => socket.destroyed)).toBe(true);
+      } finally {
+        for (const pid of pids) process.kill(pid, 'SIGCONT');
+      }
+    } finally {
+      watch.stop();
+      await store.close();
+    }
+    const after = createRedisStore({ cluster: cluster.urls });
+    try {
+      await until(async () => (await after.get('stall').catch(() => undefined)) !== undefined, 10_000);
+    } finally {
+      await after.close();
     }
   });
 });

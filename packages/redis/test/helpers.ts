@@ -1,6 +1,8 @@
 // What the Redis store's tests share: a raw node-redis client to look at (and
 // tamper with) what the store wrote, token sets, keys, and bounded waits.
 import { randomBytes } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import type { Tokens } from '@portico/auth';
 import { createClient } from '@redis/client';
 
@@ -40,4 +42,12 @@ export async function until(ok: () => boolean | Promise<boolean>, ms = 5_000): P
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The TCP sockets this process opens from now until `stop()` (node:net's `net.client.socket` channel): to see that a closed store left none of its own open. */
+export function watchSockets(): { sockets: Socket[]; stop(): void } {
+  const sockets: Socket[] = [];
+  const opened = (message: unknown) => sockets.push((message as { socket: Socket }).socket);
+  subscribe('net.client.socket', opened);
+  return { sockets, stop: () => unsubscribe('net.client.socket', opened) };
 }

@@ -5,7 +5,7 @@ import type { Lease } from '@portico/auth';
 import { type RedisServer, rejectionOf, startRedis } from '@portico/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, LockLostError, type RedisTokenStore, RedisUnavailableError } from '../src/index.js';
-import { type RawClient, raw, settles, tokens, until } from './helpers.js';
+import { type RawClient, raw, settles, tokens, until, watchSockets } from './helpers.js';
 
 let redis: RedisServer;
 let client: RawClient;
@@ -179,6 +179,31 @@ describe('Redis stalls (connection open, no answers: SIGSTOP)', () => {
       await look.close();
     } finally {
       await Promise.all([s.close(), long.close()]);
+      await stalled.close();
+    }
+  });
+
+  it('close() on a stalled Redis settles within commandTimeoutMs and drops the socket, though the commands sent never get answers', async () => {
+    const stalled = await startRedis();
+    const watch = watchSockets();
+    const s = createRedisStore({ url: stalled.url, commandTimeoutMs: 200 });
+    try {
+      await s.get('warm-up');
+      watch.stop();
+      expect(watch.sockets).toHaveLength(1);
+      process.kill(stalled.pid!, 'SIGSTOP');
+      try {
+        // Sent, never answered: node-redis's own close() would wait for it forever.
+        expect(await settles(rejectionOf(s.get('stall')), 3_000)).toBeInstanceOf(RedisUnavailableError);
+        await settles(s.close(), 3_000);
+        // Gone while Redis is still stopped: dropped, not closed after an answer.
+        expect(watch.sockets.every((socket) => socket.destroyed)).toBe(true);
+      } finally {
+        process.kill(stalled.pid!, 'SIGCONT');
+      }
+    } finally {
+      watch.stop();
+      await s.close();
       await stalled.close();
     }
   });

@@ -105,6 +105,11 @@ export class RedisCluster {
     return this;
   }
 
+  /** Each node's process id, from the pid file it wrote (to SIGSTOP it: a node that stalls). */
+  pids(): number[] {
+    return this.#ports.map((port) => Number(readFileSync(join(this.#dir, `${port}.pid`), 'utf8')));
+  }
+
   /** Stops every node (its data stays for `start()`). */
   async stop(): Promise<void> {
     await Promise.all(this.#ports.map((port) => stop(this.#dir, port)));
