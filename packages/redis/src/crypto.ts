@@ -4,8 +4,12 @@ import { TokenDecryptionError } from './errors.js';
 
 // Stored values are JSON with a format number, so a later release can read
 // (or refuse) what an older one wrote: { f: 1, tokens } in the clear, or
-// { f: 1, k: keyId, iv, tag, data } sealed with AES-256-GCM.
-const FORMAT = 1;
+// { f: 2, k: keyId, iv, tag, data } sealed with AES-256-GCM for one Redis key
+// and one version. Sealed values of format 1 (bound to the key only) are
+// still read, so upgrading loses no grant; see `aad`.
+const PLAIN = 1;
+const KEY_BOUND = 1;
+const VERSION_BOUND = 2;
 // GCM's own sizes. A shorter tag is one a forger can guess (a 4-byte tag in
 // some 2^32 tries), and Node accepts one unless told the length.
 const IV_BYTES = 12;
@@ -17,8 +21,18 @@ interface Key {
 }
 
 export interface Sealer {
-  seal(storageKey: string, tokens: Tokens): string;
-  open(storageKey: string, value: string): Tokens;
+  /** `version`: the one the compare-and-set script will store the value under. */
+  seal(storageKey: string, version: number, tokens: Tokens): string;
+  open(storageKey: string, version: number, value: string): Tokens;
+}
+
+// What a sealed value is bound to. The version makes an older value of the
+// same key, put back by someone who can write Redis but has no key, fail to
+// open instead of handing out a spent refresh token. Format 1 bound only the
+// key; the two never collide (a storage key ends in `:tokens`, the JSON in
+// `]`), so relabelling a format 2 value as format 1 does not open either.
+function aad(format: number, storageKey: string, version: number): Buffer {
+  return Buffer.from(format === KEY_BOUND ? storageKey : JSON.stringify([storageKey, version]));
 }
 
 function parseKey(text: string, index: number): Key {
@@ -55,16 +69,16 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
   const byId = new Map(keys.map((key) => [key.id, key]));
 
   return {
-    seal(storageKey, tokens) {
+    seal(storageKey, version, tokens) {
       const key = keys[0];
-      if (key === undefined) return JSON.stringify({ f: FORMAT, tokens });
+      if (key === undefined) return JSON.stringify({ f: PLAIN, tokens });
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
-      // Bound to its Redis key: a value copied under another user's key does not open.
-      cipher.setAAD(Buffer.from(storageKey));
+      // Bound to its Redis key (a value copied under another user's key does not open) and version (nor an older one put back).
+      cipher.setAAD(aad(VERSION_BOUND, storageKey, version));
       const data = Buffer.concat([cipher.update(JSON.stringify(tokens), 'utf8'), cipher.final()]);
       return JSON.stringify({
-        f: FORMAT,
+        f: VERSION_BOUND,
         k: key.id,
         iv: iv.toString('base64'),
         tag: cipher.getAuthTag().toString('base64'),
@@ -72,13 +86,17 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
       });
     },
 
-    open(storageKey, value) {
+    open(storageKey, version, value) {
       const parsed = parseJson(value) as { f?: unknown; k?: unknown; iv?: unknown; tag?: unknown; data?: unknown; tokens?: unknown } | null;
-      if (parsed?.f !== FORMAT) {
-        const format = typeof parsed?.f === 'number' ? parsed.f : 'unknown';
-        throw new TokenDecryptionError(`the stored token value has format ${format}; this version reads format ${FORMAT}`);
+      const format = parsed?.f;
+      if (parsed === null || (format !== PLAIN && format !== VERSION_BOUND)) {
+        const named = typeof format === 'number' ? format : 'unknown';
+        throw new TokenDecryptionError(
+          `the stored token value has format ${named}; this version reads formats ${PLAIN} and ${VERSION_BOUND}`,
+        );
       }
-      if (parsed.k === undefined) {
+      // Plaintext has no seal to bind anything to: it is format 1 only.
+      if (parsed.k === undefined && format === PLAIN) {
         // Plaintext where encryption is on would let whoever can write to Redis plant tokens.
         if (keys.length > 0) throw new TokenDecryptionError('the stored tokens are not encrypted, but an encryptionKey is set');
         return tokenSet(parsed.tokens);
@@ -95,11 +113,13 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
       let text: string;
       try {
         const decipher = createDecipheriv('aes-256-gcm', key.bytes, iv!, { authTagLength: TAG_BYTES });
-        decipher.setAAD(Buffer.from(storageKey));
+        decipher.setAAD(aad(format, storageKey, version));
         decipher.setAuthTag(tag!);
         text = Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
       } catch {
-        throw new TokenDecryptionError('the stored tokens do not decrypt: altered, or sealed for another key');
+        throw new TokenDecryptionError(
+          'the stored tokens do not decrypt: altered, put back from an older version, or sealed for another key',
+        );
       }
       return tokenSet(parseJson(text));
     },

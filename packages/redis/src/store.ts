@@ -126,11 +126,15 @@ export interface RedisTokenStore extends TokenStore {
 }
 
 // Compare-and-set. A deleted value leaves its version behind (a tombstone),
-// so a late writer that read an older version can never match again. Every
+// so a late writer that read an older version can never match again. The
+// value is sealed for the version it is stored under (ARGV[4]); a first
+// write after a delete cannot know the tombstone's version, so it is told
+// (a negative reply: -(the version to seal for)) and seals again. Every
 // argument is checked before the first write: a command that fails after
 // HSET would leave the new value stored under the old lifetime.
 const SET = `
-if not (string.match(ARGV[1], '^%d+$') and string.match(ARGV[3], '^%d+$') and #ARGV[3] <= 15 and #ARGV[2] > 0) then
+local function whole(s) return s ~= nil and string.match(s, '^%d+$') ~= nil end
+if not (whole(ARGV[1]) and whole(ARGV[3]) and #ARGV[3] <= 15 and whole(ARGV[4]) and #ARGV[2] > 0) then
   return redis.error_reply('ERR portico: bad arguments to the compare-and-set script')
 end
 local cur = redis.call('HMGET', KEYS[1], 'version', 'value')
@@ -142,6 +146,7 @@ elseif expected ~= 0 then
   return 0
 end
 version = version + 1
+if version ~= tonumber(ARGV[4]) then return -version end
 redis.call('HSET', KEYS[1], 'version', version, 'value', ARGV[2])
 if ARGV[3] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) else redis.call('PERSIST', KEYS[1]) end
 return version`;
@@ -298,16 +303,24 @@ class RedisStore implements RedisTokenStore {
     const [version, value] = await this.#command<[string | null, string | null]>(storageKey, ['HMGET', storageKey, 'version', 'value']);
     if (value === null) return undefined;
     if (version === null || !/^[1-9]\d{0,14}$/.test(version)) throw new TokenDecryptionError('the stored token value has no valid version');
-    return { tokens: this.#sealer.open(storageKey, value), version: Number(version) };
+    return { tokens: this.#sealer.open(storageKey, Number(version), value), version: Number(version) };
   }
 
   async set(key: string, tokens: Tokens, expected: number): Promise<number | undefined> {
     if (!Number.isSafeInteger(expected) || expected < 0)
       throw new ConfigurationError('the expected version must be a whole number, 0 or more');
     const storageKey = this.#keys(key).tokens;
-    const value = this.#sealer.seal(storageKey, tokens);
-    const version = await this.#eval<number>(SCRIPTS.set, storageKey, [String(expected), value, String(lifetimeMs(tokens, Date.now()))]);
-    return version === 0 ? undefined : Number(version);
+    const ttl = String(lifetimeMs(tokens, Date.now()));
+    let version = expected + 1;
+    // Twice at most: the first try of a write after a delete learns the tombstone's version; a
+    // second refusal means another instance wrote (or deleted) in between, which is a conflict.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const value = this.#sealer.seal(storageKey, version, tokens);
+      const stored = Number(await this.#eval<number>(SCRIPTS.set, storageKey, [String(expected), value, ttl, String(version)]));
+      if (stored >= 0) return stored === 0 ? undefined : stored;
+      version = -stored;
+    }
+    return undefined;
   }
 
   async delete(key: string, expected?: number): Promise<void> {

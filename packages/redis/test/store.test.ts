@@ -7,7 +7,7 @@ import { type DexeroFdEmulator, loadProfile, type RedisServer, rejectionOf, star
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisTokenStore, RedisUnavailableError, TokenDecryptionError } from '../src/index.js';
 import { SCRIPTS } from '../src/store.js';
-import { key32, raw as rawOn, tokens } from './helpers.js';
+import { key32, type RawClient, raw as rawOn, tokens } from './helpers.js';
 
 let redis: RedisServer;
 let fd: DexeroFdEmulator;
@@ -82,7 +82,7 @@ describe('Redis store', () => {
       const stored = await client.hGetAll('portico:{enc}:tokens');
       expect(stored.value).not.toContain('at-7');
       expect(stored.value).not.toContain('rt-7');
-      expect(JSON.parse(stored.value!)).toMatchObject({ f: 1, k: expect.any(String), iv: expect.any(String), tag: expect.any(String) });
+      expect(JSON.parse(stored.value!)).toMatchObject({ f: 2, k: expect.any(String), iv: expect.any(String), tag: expect.any(String) });
       await expect(after.get('enc')).resolves.toMatchObject({ tokens: { accessToken: 'at-7' }, version: v1 });
       await after.set('enc', tokens(8), v1);
       // Written with the new key now: the old-key-only store cannot read it, with a typed error.
@@ -189,16 +189,19 @@ describe('Redis store: lifetimes', () => {
     try {
       const v1 = (await store.set('script-args', { ...tokens(1), issuedAt: Date.now(), raw: { refresh_expires_in: 60 } }, 0))!;
       const before = await client.hGetAll('portico:{script-args}:tokens');
-      for (const [expected, ttl] of [
-        [String(v1), '1.5'],
-        [String(v1), '-5'],
-        [String(v1), '1e+23'],
-        [String(v1), ''],
-        [`${v1}.0`, '1000'],
-        ['', '1000'],
+      const next = String(v1 + 1);
+      for (const [expected, ttl, sealedFor] of [
+        [String(v1), '1.5', next],
+        [String(v1), '-5', next],
+        [String(v1), '1e+23', next],
+        [String(v1), '', next],
+        [`${v1}.0`, '1000', next],
+        ['', '1000', next],
+        [String(v1), '1000', `${next}.0`],
+        [String(v1), '1000', ''],
       ] as const) {
         const error = await rejectionOf(
-          client.eval(SCRIPTS.set.source, { keys: ['portico:{script-args}:tokens'], arguments: [expected, 'x', ttl] }),
+          client.eval(SCRIPTS.set.source, { keys: ['portico:{script-args}:tokens'], arguments: [expected, 'x', ttl, sealedFor] }),
         );
         expect(String(error)).toMatch(/bad arguments/);
         expect(await client.hGetAll('portico:{script-args}:tokens')).toEqual(before);
@@ -214,22 +217,41 @@ describe('Redis store: lifetimes', () => {
 describe('Redis store: what is stored is checked when read back', () => {
   const KEY = key32();
   const keyId = createHash('sha256').update(Buffer.from(KEY, 'base64')).digest('hex').slice(0, 12);
-  // Sealed as the store seals, but with the IV and tag sizes chosen by the test.
-  function seal(storageKey: string, ivBytes: number, tagBytes: number): string {
+  // Sealed as the store seals, with the IV and tag sizes and the contents chosen by the test: format 2
+  // (bound to the key and `version`), or without a version format 1, as the previous release sealed.
+  function seal(
+    storageKey: string,
+    { iv: ivBytes = 12, tag: tagBytes = 16, version = undefined as number | undefined, body = tokens(5) as unknown } = {},
+  ): string {
     const iv = Buffer.alloc(ivBytes, 7);
     const cipher = createCipheriv('aes-256-gcm', Buffer.from(KEY, 'base64'), iv, { authTagLength: 16 });
-    cipher.setAAD(Buffer.from(storageKey));
-    const data = Buffer.concat([cipher.update(JSON.stringify(tokens(5)), 'utf8'), cipher.final()]);
+    cipher.setAAD(Buffer.from(version === undefined ? storageKey : JSON.stringify([storageKey, version])));
+    const data = Buffer.concat([cipher.update(JSON.stringify(body), 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag().subarray(0, tagBytes);
-    return JSON.stringify({ f: 1, k: keyId, iv: iv.toString('base64'), tag: tag.toString('base64'), data: data.toString('base64') });
+    const f = version === undefined ? 1 : 2;
+    return JSON.stringify({ f, k: keyId, iv: iv.toString('base64'), tag: tag.toString('base64'), data: data.toString('base64') });
   }
 
-  it('AES-GCM needs a 16-byte tag and a 12-byte IV: a tag cut short or another IV size is a TokenDecryptionError', async () => {
+  /** `planted` in Redis: every call fails with TokenStoreError caused by TokenDecryptionError, no token request goes out, and the value stays as it is. */
+  async function refused(auth: ReturnType<typeof fdAuth>, client: RawClient, storageKey: string, planted: Record<string, string>) {
+    const requests = fd.count('POST /oauth/token.action');
+    const error = await rejectionOf(auth.getAuthorization());
+    expect(error).toBeInstanceOf(TokenStoreError);
+    expect((error as Error).cause).toBeInstanceOf(TokenDecryptionError);
+    expect(await rejectionOf(auth.handleUnauthorized('Bearer whatever'))).toBeInstanceOf(TokenStoreError);
+    expect(await client.hGetAll(storageKey)).toEqual(planted);
+    expect(fd.count('POST /oauth/token.action')).toBe(requests);
+  }
+
+  it('AES-GCM needs a 16-byte tag and a 12-byte IV: a tag cut short or another IV size is a TokenDecryptionError; a value of the previous release (format 1) still reads', async () => {
     const store = createRedisStore({ url: redis.url, encryptionKey: KEY });
     const client = await raw();
     try {
       const storageKey = 'portico:{gcm}:tokens';
-      await client.hSet(storageKey, { version: '1', value: seal(storageKey, 12, 16) });
+      await client.hSet(storageKey, { version: '1', value: seal(storageKey, { version: 1 }) });
+      await expect(store.get('gcm')).resolves.toMatchObject({ tokens: { accessToken: 'at-5' }, version: 1 });
+      // Sealed by the previous release, bound to the key only: read, so that upgrading loses no grant.
+      await client.hSet(storageKey, { version: '1', value: seal(storageKey) });
       await expect(store.get('gcm')).resolves.toMatchObject({ tokens: { accessToken: 'at-5' }, version: 1 });
       for (const [iv, tag] of [
         [12, 4],
@@ -237,7 +259,7 @@ describe('Redis store: what is stored is checked when read back', () => {
         [16, 16],
         [8, 16],
       ] as const) {
-        await client.hSet(storageKey, { version: '1', value: seal(storageKey, iv, tag) });
+        await client.hSet(storageKey, { version: '1', value: seal(storageKey, { iv, tag, version: 1 }) });
         const error = await rejectionOf(store.get('gcm'));
         expect(error, `IV ${iv} bytes, tag ${tag} bytes`).toBeInstanceOf(TokenDecryptionError);
         expect(error).toMatchObject({ code: 'token_decryption_failed' });
@@ -262,6 +284,35 @@ describe('Redis store: what is stored is checked when read back', () => {
     }
   });
 
+  it('an older sealed value put back under a newer version does not open (bound to its version): the caller sees TokenStoreError, never the spent refresh token', async () => {
+    const store = createRedisStore({ url: redis.url, encryptionKey: KEY, cacheMs: 0 });
+    const client = await raw();
+    const auth = fdAuth(store, 'rollback');
+    try {
+      const storageKey = 'portico:{rollback}:tokens';
+      const v1 = (await store.set('rollback', tokens(1), 0))!;
+      const first = (await client.hGet(storageKey, 'value'))!;
+      const v2 = (await store.set('rollback', tokens(2), v1))!;
+      const second = (await client.hGet(storageKey, 'value'))!;
+      // Whoever can write Redis, without the key, puts version 1's value back and leaves version 2.
+      await client.hSet(storageKey, 'value', first);
+      expect(await rejectionOf(store.get('rollback'))).toMatchObject({ name: 'TokenDecryptionError', code: 'token_decryption_failed' });
+      await refused(auth, client, storageKey, { version: String(v2), value: first });
+      // Relabelled as the previous release's format, bound to the key only: it does not open either.
+      await client.hSet(storageKey, 'value', JSON.stringify({ ...JSON.parse(second), f: 1 }));
+      expect(await rejectionOf(store.get('rollback'))).toBeInstanceOf(TokenDecryptionError);
+      // After a delete, the first write is sealed for the version after the one left behind, and a value from before is refused there too.
+      await store.delete('rollback');
+      const v3 = (await store.set('rollback', tokens(3), 0))!;
+      expect(v3).toBe(v2 + 1);
+      await expect(store.get('rollback')).resolves.toMatchObject({ tokens: { accessToken: 'at-3', refreshToken: 'rt-3' }, version: v3 });
+      await client.hSet(storageKey, 'value', second);
+      expect(await rejectionOf(store.get('rollback'))).toBeInstanceOf(TokenDecryptionError);
+    } finally {
+      await Promise.all([store.close(), client.close()]);
+    }
+  });
+
   it('garbage in Redis is a TokenStoreError caused by TokenDecryptionError for the caller, and is never overwritten, deleted or refreshed over', async () => {
     const store = createRedisStore({ url: redis.url, encryptionKey: KEY, cacheMs: 0 });
     const client = await raw();
@@ -270,18 +321,14 @@ describe('Redis store: what is stored is checked when read back', () => {
       const storageKey = 'portico:{garbage}:tokens';
       const requests = fd.count('POST /oauth/token.action');
       for (const planted of [
-        { version: '3', value: seal(storageKey, 12, 4) },
+        { version: '3', value: seal(storageKey, { tag: 4, version: 3 }) },
         { version: '3', value: 'not json' },
         { version: '3', value: JSON.stringify({ f: 1, tokens: { accessToken: 'planted' } }) },
-        { version: '3', value: JSON.stringify({ f: 2 }) },
-        { version: 'x', value: seal(storageKey, 12, 16) },
+        { version: '3', value: JSON.stringify({ f: 3 }) },
+        { version: 'x', value: seal(storageKey, { version: 3 }) },
       ]) {
         await client.hSet(storageKey, planted);
-        const error = await rejectionOf(auth.getAuthorization());
-        expect(error).toBeInstanceOf(TokenStoreError);
-        expect((error as Error).cause).toBeInstanceOf(TokenDecryptionError);
-        expect(await rejectionOf(auth.handleUnauthorized('Bearer whatever'))).toBeInstanceOf(TokenStoreError);
-        expect(await client.hGetAll(storageKey)).toEqual(planted);
+        await refused(auth, client, storageKey, planted);
       }
       // A plaintext store reads garbage the same way.
       const plain = createRedisStore({ url: redis.url });
