@@ -126,18 +126,31 @@ describe('portico login and call against oidc-provider in Chromium', () => {
     expect(done.stderr).toMatch(/access_denied/);
   });
 
-  it('a callback with the wrong state is refused with 400 and the login keeps waiting (and $BROWSER is given the URL)', async () => {
-    // A stand-in for the user's browser: $BROWSER is called with the authorization URL.
+  it('$BROWSER gets a one-time loopback address that Chromium follows to the authorization URL; a callback with the wrong state is refused with 400 and the login keeps waiting', async () => {
+    // A stand-in for the user's browser: $BROWSER is called with the address to open.
     const opener = join(work, 'browser.sh');
     const opened = join(work, 'opened.txt');
-    writeFileSync(opener, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o700 });
+    writeFileSync(opener, `#!/bin/sh\nprintf '%s' "$1" > '${opened}.tmp'\nmv '${opened}.tmp' '${opened}'\n`, { mode: 0o700 });
     const login = portico(
-      loginArgs(['--timeout', '3']).filter((arg) => arg !== '--no-open'),
+      loginArgs(['--timeout', '10']).filter((arg) => arg !== '--no-open'),
       { ...ENV, BROWSER: opener },
     );
     const [, url] = await login.waitFor(/^\s+(http:\/\/\S+)$/m);
     for (let i = 0; i < 100 && !existsSync(opened); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(readFileSync(opened, 'utf8')).toBe(url);
+    // Not the authorization URL: a browser's argv is readable by every local user, and the state must not be there.
+    const start = readFileSync(opened, 'utf8');
+    expect(start).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/start/[\\w-]{43}$`));
+    expect(start).not.toContain(new URL(url!).searchParams.get('state')!);
+    const page = await freshPage();
+    const opening = await page.goto(start, { timeout: 30_000 });
+    expect(
+      opening!
+        .request()
+        .redirectChain()
+        .map((request) => request.url()),
+    ).toEqual([start, url]);
+    expect(page.url().startsWith(oidc.issuer)).toBe(true);
+    await page.browserContext().close();
     await login.waitFor(/Waiting for the redirect/);
     const response = await fetch(`http://127.0.0.1:${port}/callback?code=stolen&state=${'x'.repeat(43)}`);
     expect(response.status).toBe(400);

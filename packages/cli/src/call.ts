@@ -3,10 +3,10 @@
 // are refreshed by the package's own session, with the tokens file as its
 // store.
 import { readFileSync } from 'node:fs';
-import { TokenStoreError } from '@portico/auth';
+import { ConfigurationError, TokenStoreError } from '@portico/auth';
 import { type CatalogProvider, resolveCall } from './catalog.js';
 import { CliError } from './errors.js';
-import { TokensFileStore } from './file-store.js';
+import { adoptPendingRecovery, TokensFileStore } from './file-store.js';
 import { loadProvider, oauthFlow } from './provider.js';
 import { envName } from './secret.js';
 import { configDir, defaultTokensPath, inConfigDir, readTokensFile, type TokensFile } from './tokens-file.js';
@@ -74,6 +74,7 @@ async function authFor(info: CatalogProvider, options: CallOptions): Promise<unk
   const { slug, auth } = info;
   if (auth.grants.includes('authorization_code')) {
     const path = options.tokens ?? defaultTokensPath(slug);
+    await adoptPendingRecovery(path, slug);
     const saved = readTokensFile(path, slug);
     const authBaseUrl = trustedAuthUrl(info, path, saved, options.authUrl);
     // The redirect URI is not sent on refresh; any loopback value satisfies the flow's checks.
@@ -82,7 +83,15 @@ async function authFor(info: CatalogProvider, options: CallOptions): Promise<unk
       redirectUri: 'http://127.0.0.1/callback',
       ...(authBaseUrl ? { authBaseUrl } : {}),
     });
-    return flow.session(saved.tokens, { store: new TokensFileStore(path, saved), key: path });
+    try {
+      return flow.session(saved.tokens, { store: new TokensFileStore(path, saved), key: path });
+    } catch (error) {
+      // The session checks each field of the token set (scope an array of
+      // strings, expiresAt a number, …) and nothing else of its own: a file
+      // edited by hand or by another program gets the file's error and code.
+      if (!(error instanceof ConfigurationError)) throw error;
+      throw new CliError('invalid_tokens_file', `${path}: ${error.message}; run portico login ${slug} again`, { cause: error });
+    }
   }
   const env = (what: string) => process.env[envName(slug, what)];
   if (auth.grants.includes('client_credentials')) {

@@ -9,6 +9,7 @@ import { call } from './call.js';
 import { providers } from './catalog.js';
 import { CliError } from './errors.js';
 import { login } from './login.js';
+import { jsonText, oneLine, printable } from './terminal.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -113,7 +114,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         ...(last(options['base-url']) ? { baseUrl: last(options['base-url'])! } : {}),
         ...(last(options['auth-url']) ? { authUrl: last(options['auth-url'])! } : {}),
       });
-      io.out(JSON.stringify(data ?? null, null, 2));
+      io.out(jsonText(data));
     },
   },
   providers: {
@@ -164,22 +165,29 @@ function mainHelp(version: string): string {
   ].join('\n');
 }
 
-/** One line per failure; API errors add the redacted body. Exit code 1 for failures, 2 for a malformed command line. */
+/**
+ * One line per failure; API errors add the redacted body. Exit code 1 for
+ * failures, 2 for a malformed command line. A CliError's text is portico's
+ * own (an unknown path lists the valid ones, a line each); any other error's
+ * may be a server's, so it stays on one line.
+ */
 function report(error: unknown, io: Io): number {
   if (error instanceof PorticoError) {
-    io.err(`portico: ${error.name} [${error.code}]: ${error.message}`);
+    io.err(`portico: ${error.name} [${error.code}]: ${error instanceof CliError ? error.message : oneLine(error.message)}`);
     const view = JSON.parse(JSON.stringify(error)) as { body?: unknown };
-    if (view.body !== undefined) io.err(JSON.stringify(view.body, null, 2));
+    if (view.body !== undefined) io.err(jsonText(view.body));
     return error.name === 'CliError' && /^(unknown|invalid|missing|unexpected|unsupported)_/.test(error.code) ? 2 : 1;
   }
-  io.err(`portico: ${error instanceof Error ? error.message : inspect(error)}`);
+  io.err(`portico: ${oneLine(error instanceof Error ? error.message : inspect(error))}`);
   return 1;
 }
 
 export async function main(
   argv: string[],
-  io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) },
+  terminal: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) },
 ): Promise<number> {
+  // Every line portico prints passes here, whoever wrote the text in it.
+  const io: Io = { out: (t) => terminal.out(printable(t)), err: (t) => terminal.err(printable(t)) };
   const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {

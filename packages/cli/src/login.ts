@@ -3,14 +3,14 @@
 // carries this login's state, the flow checks it (and PKCE), the code is
 // exchanged and the tokens are written owner-only.
 import { spawn } from 'node:child_process';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { OAuthFlow, Tokens } from '@portico/auth';
 import { findProvider } from './catalog.js';
 import { CliError } from './errors.js';
 import { oauthFlow } from './provider.js';
 import { withoutSecrets } from './secret.js';
-import { defaultTokensPath, inConfigDir, writeTokensFile } from './tokens-file.js';
+import { defaultTokensPath, discardRecovered, inConfigDir, writeTokensFile } from './tokens-file.js';
 
 export interface LoginOptions {
   clientId: string;
@@ -39,7 +39,10 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-/** Opens the URL in the user's browser when there is one ($BROWSER, or the desktop's opener); otherwise the printed URL is the way. */
+/**
+ * Starts the user's browser ($BROWSER, or the desktop's opener) at `url`, when there is one; otherwise the printed URL is the way.
+ * `url` ends up in the browser's argv, which every local user can read (/proc/<pid>/cmdline, ps): it must not carry the state.
+ */
 function openBrowser(url: string): void {
   const command =
     process.env.BROWSER ??
@@ -57,6 +60,18 @@ function openBrowser(url: string): void {
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
+const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
+/**
+ * The address the browser is started with instead of the authorization URL:
+ * a random path on the callback listener that answers one redirect to it.
+ * Whoever else reads it from the browser's argv and fetches it too makes
+ * the second fetch, which ends the login (see awaitCallback).
+ */
+interface Start {
+  path: string;
+  location: string;
+}
 
 /**
  * Whether the callback carries this login's state, under its RFC 6749
@@ -65,15 +80,20 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  */
 function carriesState(url: URL, state: string): boolean {
   const values = url.searchParams.getAll('state');
-  return values.length === 1 && timingSafeEqual(digest(values[0]!), digest(state));
+  return values.length === 1 && sameSecret(values[0]!, state);
 }
 
-/** Waits for the redirect to /callback that carries the state, answers the browser, and returns the exchanged tokens. */
+/**
+ * Waits for the redirect to /callback that carries the state, answers the
+ * browser, and returns the exchanged tokens. With `start`, first sends the
+ * browser on from the start URL, once.
+ */
 function awaitCallback(
   server: Server,
   flow: OAuthFlow,
   check: { state: string; codeVerifier?: string },
   timeoutSeconds: number,
+  start?: Start,
 ): Promise<Tokens> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -81,8 +101,30 @@ function awaitCallback(
       timeoutSeconds * 1000,
     );
     let answered = false;
+    let started = false;
     server.on('request', (req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (start && req.method === 'GET' && url.pathname.startsWith('/start/') && !answered && sameSecret(url.pathname, start.path)) {
+        if (!started) {
+          started = true;
+          res.writeHead(302, { location: start.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
+          return;
+        }
+        // Two fetches, one of them not the browser's: another process read
+        // the start URL and may have got the state from the first answer.
+        // Which fetch was the browser's cannot be told, so the login ends
+        // and says so rather than go on with a state someone else may hold.
+        answered = true;
+        clearTimeout(timer);
+        res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('not found');
+        reject(
+          new CliError(
+            'login_start_reused',
+            "the one-time address portico started the browser with was fetched twice: another process on this machine may have read it from the browser's command line, so this login was stopped; run portico login again (or with --no-open, and paste the printed URL into the browser yourself: then it is on no command line)",
+          ),
+        );
+        return;
+      }
       // One redirect is the whole conversation: a reload or a second tab must not spend another code.
       if (req.method !== 'GET' || url.pathname !== '/callback' || answered) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -136,12 +178,15 @@ export async function login(slug: string, options: LoginOptions, print: (line: s
     const scope = options.scope?.length ? options.scope : undefined;
     const request = await flow.authorizationUrl(scope ? { scope } : {});
     print(`Open this URL in a browser to authorize ${provider.title}:\n\n  ${request.url}\n\nWaiting for the redirect to ${redirectUri} …`);
-    if (options.open) openBrowser(request.url);
+    // The printed URL goes to this user's terminal only; the browser gets a one-time loopback address instead.
+    const start = options.open ? { path: `/start/${randomBytes(32).toString('base64url')}`, location: request.url } : undefined;
+    if (start) openBrowser(`http://127.0.0.1:${options.port}${start.path}`);
     const tokens = await awaitCallback(
       server,
       flow,
       { state: request.state, ...(request.codeVerifier ? { codeVerifier: request.codeVerifier } : {}) },
       options.timeout,
+      start,
     );
     const out = options.out ?? defaultTokensPath(slug);
     writeTokensFile(out, {
@@ -150,6 +195,8 @@ export async function login(slug: string, options: LoginOptions, print: (line: s
       ...(options.authUrl ? { authBaseUrl: options.authUrl } : {}),
       tokens,
     });
+    // A new login supersedes tokens an earlier call could not save to this file.
+    discardRecovered(out);
     const next = [
       `portico call ${slug} GET <path>`,
       ...(out === defaultTokensPath(slug) ? [] : [`--tokens ${out}`]),

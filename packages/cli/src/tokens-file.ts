@@ -3,8 +3,19 @@
 // `git add -A` would publish the refresh token. Owner-only (directory 0700,
 // file 0600), and replaced atomically so a crash mid-write never leaves a
 // half file.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Tokens } from '@portico/auth';
@@ -16,6 +27,8 @@ export interface TokensFile {
   /** Authorization server base URL, for providers whose endpoints are relative (each bank hosts its own). */
   authBaseUrl?: string;
   tokens: Tokens;
+  /** In a recovery file: the sha256 of the tokens file's text these tokens replace (see recoverTokens). */
+  replaces?: string;
 }
 
 /**
@@ -97,24 +110,93 @@ export function assertReplaceable(path: string): void {
   }
 }
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * A directory only this user can use: created 0700 (with `create`), and
+ * refused when it is a symlink or another user's. Under the shared temporary
+ * directory another user could have created it first, to be handed the
+ * tokens or to hand portico tokens of theirs.
+ */
+function ownDirectory(directory: string, create: boolean): string {
+  if (create) mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const stat = lstatSync(directory);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid))
+    throw Object.assign(new Error(`${directory} is not this user's own directory`), { code: 'EPERM' });
+  if (create && process.platform !== 'win32' && (stat.mode & 0o077) !== 0) chmodSync(directory, 0o700);
+  return directory;
+}
+
+/** The places a recovery file may be, in order: the config directory's `recovered/`, else a per-user directory under the temporary one. */
+const recoveryDirectories = (create: boolean): Array<() => string> => [
+  () => ownDirectory(join(configDir(), 'recovered'), create),
+  () => ownDirectory(join(ownDirectory(join(tmpdir(), `portico-${process.getuid?.() ?? 'user'}`), create), 'recovered'), create),
+];
+
+/**
+ * One fixed name per tokens file (the sha256 of its real path), so the next
+ * call on that file finds the recovery file before it spends anything.
+ */
+function recoveryName(path: string): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    real = resolve(path);
+  }
+  return `${sha256(real)}.json`;
+}
+
+/** The recovery files that exist for `path`, in a directory that is this user's own. */
+function recoveryFiles(path: string): string[] {
+  const name = recoveryName(path);
+  return recoveryDirectories(false).flatMap((directory) => {
+    try {
+      const file = join(directory(), name);
+      return existsSync(file) ? [file] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export const hasRecovered = (path: string) => recoveryFiles(path).length > 0;
+
+/** Drops what a failed save left for `path`: a new login replaced the tokens it would have recovered. */
+export function discardRecovered(path: string): void {
+  for (const file of recoveryFiles(path)) rmSync(file, { force: true });
+}
+
+/** `--tokens <file>`, and `--auth-url` with it where a file outside the config directory cannot name the server itself. */
+const tokensFlags = (file: string, content: TokensFile) =>
+  `--tokens ${file}${content.authBaseUrl && !inConfigDir(file) ? ` --auth-url ${content.authBaseUrl}` : ''}`;
+
 /**
  * Rotated tokens that could not replace `path` are the only copy of a live
- * refresh token: they go to a new owner-only file (under the config
- * directory, else the temporary directory) and the error says where.
+ * refresh token: they go to `path`'s recovery file (owner-only, in the
+ * config directory, else the temporary directory), marked with the text they
+ * replace, and the error says where. The next call adopts them (see
+ * adoptRecovered) instead of spending the stale refresh token again.
  */
-export function recoverTokens(path: string, content: TokensFile, cause: unknown): CliError {
+export function recoverTokens(path: string, content: TokensFile, staleText: string | undefined, cause: unknown): CliError {
   const failures: string[] = [];
-  for (const base of [join(configDir(), 'recovered'), tmpdir()]) {
+  const name = recoveryName(path);
+  for (const directory of recoveryDirectories(true)) {
+    let temporary: string | undefined;
     try {
-      ensureDirectory(base);
-      const file = join(mkdtempSync(join(base, `${content.provider}-`)), `${content.provider}.json`);
-      writeFileSync(file, tokensText(content), { mode: 0o600, flag: 'wx' });
+      const file = join(directory(), name);
+      temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      const recovered: TokensFile = { ...content, ...(staleText === undefined ? {} : { replaces: sha256(staleText) }) };
+      writeFileSync(temporary, tokensText(recovered), { mode: 0o600, flag: 'wx' });
+      renameSync(temporary, file);
       return new CliError(
         'tokens_not_saved',
-        `cannot replace ${path} (${errnoOf(cause)}) after its refresh token was spent; the new tokens are in ${file}: move that file to ${path} once it can be written (or pass it as --tokens)`,
+        `cannot replace ${path} (${errnoOf(cause)}) after its refresh token was spent; the new tokens are in ${file}: run the command again once ${dirname(path)} can be written (portico moves them over ${path} before anything else), or move that file to ${path}, or pass ${tokensFlags(file, content)}`,
         { cause },
       );
     } catch (error) {
+      if (temporary) rmSync(temporary, { force: true });
       failures.push(errnoOf(error));
     }
   }
@@ -123,6 +205,82 @@ export function recoverTokens(path: string, content: TokensFile, cause: unknown)
     `cannot replace ${path} (${errnoOf(cause)}) after its refresh token was spent, nor save the new tokens elsewhere (${failures.join(', ')}); run portico login ${content.provider} again`,
     { cause },
   );
+}
+
+const pendingRecovery = (path: string, file: string, why: string, what: string, cause?: unknown) =>
+  new CliError(
+    'tokens_pending_recovery',
+    `${file} holds the tokens that replaced the spent refresh token of ${path}, and ${why}; nothing was sent: ${what}`,
+    cause === undefined ? {} : { cause },
+  );
+
+/** Why `path`'s recovery file cannot be adopted when not even its lock can be taken (`cause`: the tokens_file_unwritable error). */
+export function recoveryBlocked(path: string, cause: CliError): CliError {
+  const [file] = recoveryFiles(path);
+  if (file === undefined) return cause;
+  return pendingRecovery(
+    path,
+    file,
+    `${path} still cannot be replaced (${errnoOf(cause.cause)})`,
+    `make ${dirname(path)} writable and run the command again (portico then moves them over ${path}), or move ${file} to ${path}`,
+    cause,
+  );
+}
+
+/**
+ * Before anything is spent, with `path`'s lock held: tokens a failed save
+ * left in `path`'s recovery file replace the stale file they were meant to
+ * replace (compared by its text, so a file changed since is not
+ * overwritten), and the recovery file goes. Only the tokens are taken from
+ * it; where they are used stays as the tokens file says. Throws
+ * `tokens_pending_recovery`, saying what to do, when that cannot be done.
+ */
+export function adoptRecovered(path: string, slug: string): void {
+  for (const file of recoveryFiles(path)) {
+    let recovered: ReturnType<typeof loadTokensFile>;
+    try {
+      recovered = loadTokensFile(file, slug);
+    } catch (error) {
+      throw pendingRecovery(path, file, `it cannot be read (${(error as Error).message})`, `repair or delete ${file}`, error);
+    }
+    if (recovered === undefined) continue;
+    const current = loadTokensFile(path, slug);
+    const { replaces, ...content } = { ...(current?.content ?? recovered.content), tokens: recovered.content.tokens };
+    const tokens = recovered.content.tokens;
+    const already =
+      current?.content.tokens.accessToken === tokens.accessToken && current.content.tokens.refreshToken === tokens.refreshToken;
+    if (!already) {
+      if (current === undefined || sha256(current.text) !== recovered.content.replaces)
+        throw pendingRecovery(
+          path,
+          file,
+          `${path} has ${current === undefined ? 'gone' : 'changed'} since they were saved there`,
+          `keep the tokens you want: move ${file} to ${path}, or delete ${file}`,
+        );
+      try {
+        replaceFile(path, tokensText(content));
+      } catch (error) {
+        throw pendingRecovery(
+          path,
+          file,
+          `${path} still cannot be replaced (${errnoOf(error)})`,
+          `make ${dirname(path)} writable and run the command again (portico then moves them over ${path}), or move ${file} to ${path}`,
+          error,
+        );
+      }
+    }
+    try {
+      rmSync(file, { force: true });
+    } catch (error) {
+      throw pendingRecovery(
+        path,
+        file,
+        `they are in ${path} now, but ${file} cannot be removed (${errnoOf(error)})`,
+        `delete ${file}`,
+        error,
+      );
+    }
+  }
 }
 
 /** The file's parsed content and its text (what a compare-and-set compares), or undefined when there is no file. */
@@ -140,7 +298,12 @@ export function loadTokensFile(path: string, slug: string): { content: TokensFil
   } catch {
     throw new CliError('invalid_tokens_file', `${path} is not JSON; run portico login ${slug} again`);
   }
-  if (content?.provider !== slug || typeof content.clientId !== 'string' || typeof content.tokens?.accessToken !== 'string') {
+  if (
+    content?.provider !== slug ||
+    typeof content.clientId !== 'string' ||
+    typeof content.tokens?.accessToken !== 'string' ||
+    (content.authBaseUrl !== undefined && typeof content.authBaseUrl !== 'string')
+  ) {
     throw new CliError('invalid_tokens_file', `${path} does not hold ${slug} tokens from portico login`);
   }
   return { content, text };

