@@ -45,7 +45,13 @@ function runGroup(name, node) {
   console.log(`mutation: ${name} (${modules.join(', ')}; tests: ${projects.join(', ')})`);
   execFileSync(
     node,
-    [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs', '--mutate', modules.join(',')],
+    [
+      join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'),
+      'run',
+      'stryker.config.mjs',
+      '--mutate',
+      modules.join(','),
+    ],
     {
       cwd: ROOT,
       stdio: 'inherit',

@@ -6,3 +6,4 @@ export { readLimited } from './limited.js';
 export { resolvePointer } from './pointer.js';
 export { isSensitiveKey, redact, redactSecrets } from './redact.js';
 export { sleep } from './sleep.js';
+export { toTokens } from './tokens.js';

@@ -3,7 +3,7 @@
 // are refreshed by the package's own session, with the tokens file as its
 // store.
 import { readFileSync } from 'node:fs';
-import { ConfigurationError, TokenStoreError } from '@portico/auth';
+import { TokenStoreError } from '@portico/auth';
 import { type CatalogProvider, resolveCall } from './catalog.js';
 import { CliError } from './errors.js';
 import { adoptPendingRecovery, TokensFileStore } from './file-store.js';
@@ -83,15 +83,7 @@ async function authFor(info: CatalogProvider, options: CallOptions): Promise<unk
       redirectUri: 'http://127.0.0.1/callback',
       ...(authBaseUrl ? { authBaseUrl } : {}),
     });
-    try {
-      return flow.session(saved.tokens, { store: new TokensFileStore(path, saved), key: path });
-    } catch (error) {
-      // The session checks each field of the token set (scope an array of
-      // strings, expiresAt a number, …) and nothing else of its own: a file
-      // edited by hand or by another program gets the file's error and code.
-      if (!(error instanceof ConfigurationError)) throw error;
-      throw new CliError('invalid_tokens_file', `${path}: ${error.message}; run portico login ${slug} again`, { cause: error });
-    }
+    return flow.session(saved.tokens, { store: new TokensFileStore(path, saved), key: path });
   }
   const env = (what: string) => process.env[envName(slug, what)];
   if (auth.grants.includes('client_credentials')) {

@@ -19,6 +19,7 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Tokens } from '@portico/auth';
+import { toTokens } from '@portico/auth/internal';
 import { CliError } from './errors.js';
 
 export interface TokensFile {
@@ -305,6 +306,12 @@ export function loadTokensFile(path: string, slug: string): { content: TokensFil
     (content.authBaseUrl !== undefined && typeof content.authBaseUrl !== 'string')
   ) {
     throw new CliError('invalid_tokens_file', `${path} does not hold ${slug} tokens from portico login`);
+  }
+  // Each field of the token set as the session will read it (scope an array of strings, …): a file edited by hand gets the file's error.
+  try {
+    toTokens(content.tokens);
+  } catch (error) {
+    throw new CliError('invalid_tokens_file', `${path}: ${(error as Error).message}; run portico login ${slug} again`, { cause: error });
   }
   return { content, text };
 }

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ConfigurationError, type Tokens } from '@portico/auth';
+import { toTokens } from '@portico/auth/internal';
 import { TokenDecryptionError } from './errors.js';
 
 // Stored values are JSON with a format number, so a later release can read
@@ -54,11 +55,17 @@ function parseJson(text: string): unknown {
   }
 }
 
-// Only the shape the token lifecycle needs to go on; it checks the fields themselves.
+// Checked as the token lifecycle will check it (toTokens), so that garbage
+// fields (a scope that is no list, a numeric tokenType) are this store's
+// typed error, which the lifecycle never writes over, not a failure later.
 function tokenSet(value: unknown): Tokens {
-  if (typeof value !== 'object' || value === null || typeof (value as Tokens).accessToken !== 'string')
-    throw new TokenDecryptionError('the stored value holds no token set');
-  return value as Tokens;
+  try {
+    return toTokens(value as Tokens);
+  } catch (error) {
+    // toTokens' messages name the field, never its value.
+    if (error instanceof ConfigurationError) throw new TokenDecryptionError(`the stored value holds no valid token set: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Encrypts with the first key and decrypts with any; without keys, stores JSON in the clear. */

@@ -326,14 +326,26 @@ describe('Redis store: what is stored is checked when read back', () => {
         { version: '3', value: JSON.stringify({ f: 1, tokens: { accessToken: 'planted' } }) },
         { version: '3', value: JSON.stringify({ f: 3 }) },
         { version: 'x', value: seal(storageKey, { version: 3 }) },
+        // Sealed with the right key, but fields the token lifecycle cannot use.
+        { version: '3', value: seal(storageKey, { version: 3, body: { ...tokens(5), scope: 5 } }) },
+        { version: '3', value: seal(storageKey, { version: 3, body: { ...tokens(5), tokenType: 7 } }) },
       ]) {
         await client.hSet(storageKey, planted);
         await refused(auth, client, storageKey, planted);
       }
       // A plaintext store reads garbage the same way.
       const plain = createRedisStore({ url: redis.url });
-      await client.hSet('portico:{plain-garbage}:tokens', { version: '1', value: JSON.stringify({ f: 1, tokens: 5 }) });
-      expect(await rejectionOf(plain.get('plain-garbage'))).toBeInstanceOf(TokenDecryptionError);
+      for (const garbage of [
+        5,
+        { accessToken: 'abc', tokenType: 'Bearer', scope: 5 },
+        { accessToken: 'abc', tokenType: 'Bearer', raw: [] },
+      ]) {
+        await client.hSet('portico:{plain-garbage}:tokens', { version: '1', value: JSON.stringify({ f: 1, tokens: garbage }) });
+        expect(await rejectionOf(plain.get('plain-garbage'))).toMatchObject({
+          name: 'TokenDecryptionError',
+          code: 'token_decryption_failed',
+        });
+      }
       await plain.close();
       expect(fd.count('POST /oauth/token.action')).toBe(requests);
     } finally {

@@ -182,15 +182,17 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
     it('lock: a waiter stops waiting when its signal aborts, and the lock still passes on', () =>
       withStore(async (store, peer) => {
         const key = freshKey();
-        let release!: () => void;
+        let release: (() => void) | undefined;
         const held = store.lock!(key, () => new Promise<void>((resolve) => (release = resolve)));
-        await sleep(20);
+        // Bounded: a remote store's first lock takes a connection.
+        for (let i = 0; i < 500 && release === undefined; i++) await sleep(10);
+        check(release !== undefined, 'the first holder got the lock');
         const controller = new AbortController();
         const reason = new Error('gave up');
         const waiting = peer.lock!(key, async () => 'never', controller.signal);
         controller.abort(reason);
         check((await rejection(waiting)) === reason, "a waiter's lock rejects with its signal's reason");
-        release();
+        release!();
         await held;
         check((await peer.lock!(key, async () => 'next')) === 'next', 'the lock passes on after an aborted waiter');
       }));
