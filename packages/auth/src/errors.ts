@@ -57,7 +57,11 @@ export class PorticoError extends Error {
 }
 
 function plainErrorView(value: unknown): Record<string, unknown> {
-  if (!(value instanceof Error)) return { message: String(value) };
+  if (!(value instanceof Error)) {
+    // A test runner may swap the cause for its own serialized copy, an object String() cannot convert.
+    const message = (value as { message?: unknown } | null | undefined)?.message;
+    return { message: typeof message === 'string' ? message : typeof value === 'object' ? '[object]' : String(value) };
+  }
   const code = (value as { code?: unknown }).code;
   return {
     name: value.name,

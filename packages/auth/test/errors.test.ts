@@ -66,6 +66,14 @@ describe('error classes', () => {
   });
 
   // A bundler may rename classes; the names users see and match on must not change with it.
+  it('JSON of an error whose cause a test runner replaced with a prototype-less copy still works (vitest does that)', () => {
+    const error = new TokenStoreError('the token store failed to save', new Error('connection reset'));
+    Object.defineProperty(error, 'cause', { value: Object.assign(Object.create(null), { message: 'connection reset' }) });
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name: 'TokenStoreError', cause: { message: 'connection reset' } });
+    Object.defineProperty(error, 'cause', { value: Object.create(null) });
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ cause: { message: '[object]' } });
+  });
+
   it('every error keeps its name and code in a minified bundle that renames the classes', async () => {
     const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
     const bundled = await build({
