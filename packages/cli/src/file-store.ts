@@ -46,7 +46,7 @@ const HOLDER = 'holder-';
 interface Holder {
   pid: number;
   host: string;
-  /** This boot of the host (Linux): a holder of an earlier boot is gone, whatever its pid. */
+  /** This boot of the host (Linux): with the host and the pid namespace, what makes the holder's pid one of this machine's. */
   boot?: string;
   /** The pid namespace (Linux): a container's pids mean nothing outside it. */
   pidns?: string;
@@ -114,9 +114,15 @@ function abandoned(lock: string): { entry: string | undefined } | undefined {
   } catch {
     return idle ? { entry } : undefined;
   }
+  // Its pid means something here only when the holder ran on this host, in
+  // this boot, in this pid namespace. A hostname alone is no host's identity
+  // (two VMs named "ubuntu" on one NFS home), nor is the pid namespace (the
+  // initial one has the same id on every Linux host); and a holder whose boot
+  // id differs may be another machine's, not this one's before a reboot. All
+  // of those are asked nothing: judged by the lock's mtime, which a lock left
+  // from before a reboot passes at once.
   const me = thisProcess();
-  if (holder.host !== me.host || holder.pidns !== me.pidns) return idle ? { entry } : undefined;
-  if (holder.boot !== me.boot) return { entry };
+  if (holder.host !== me.host || holder.boot !== me.boot || holder.pidns !== me.pidns) return idle ? { entry } : undefined;
   return running(holder.pid, holder.start) ? undefined : { entry };
 }
 

@@ -9,14 +9,16 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
   statSync,
   utimesSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { sleep } from '@portico/auth/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formOf, freePort, LoopbackServer, NO_STORE, type OidcHarness } from '../../testing/src/index.js';
@@ -393,6 +395,80 @@ describe('a lock holder that is stopped, not dead', () => {
       expect(waiter.code).toBe(1);
       expect(waiter.stderr).toMatch(/^portico: TokenTimeoutError \[token_timeout\]: the wait for the token store lock did not finish/);
       for (const secret of [spent.refreshToken, CLIENT.clientSecret]) expect(waiter.stderr + waiter.stdout).not.toContain(secret);
+    } finally {
+      await door.close();
+    }
+  });
+});
+
+/** A /proc/<pid>/stat field after the command name: 0 the state, 19 the start time. */
+const statField = (pid: number, field: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[field]!;
+};
+
+/** This machine as a lock holder's record names it (see Holder in src/file-store.ts), for process `pid`. */
+const holderHere = (pid: number) => ({
+  pid,
+  host: hostname(),
+  boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+  pidns: readlinkSync('/proc/self/ns/pid'),
+  start: statField(pid, 19),
+});
+
+/** Puts a lock on `tokens` held by `holder`, as another portico call would: the lock directory with its holder entry. */
+function plantLock(tokens: string, holder: ReturnType<typeof holderHere>): string {
+  const entry = join(`${tokens}.lock`, 'holder-planted.json');
+  mkdirSync(dirname(entry));
+  writeFileSync(entry, JSON.stringify(holder));
+  return entry;
+}
+
+/**
+ * Resolves once a call has tried `tokens`'s lock `count` times: each try
+ * builds a new `<file>.lock.new-*` directory beside it, so the second one
+ * means the first try's judgement of the holder is done.
+ */
+function lockTries(tokens: string, count: number): { seen: Promise<void>; close(): void } {
+  const names = new Set<string>();
+  let done!: () => void;
+  const seen = new Promise<void>((resolve) => (done = resolve));
+  const watcher = watch(dirname(tokens), (_event, name) => {
+    if (name?.startsWith(`${basename(tokens)}.lock.new-`)) names.add(name);
+    if (names.size >= count) done();
+  });
+  return { seen, close: () => watcher.close() };
+}
+
+describe('a lock holder judged by the record in its lock', () => {
+  // Two machines with the same hostname (two VMs named "ubuntu") sharing a
+  // home over NFS: the initial pid namespace has the same id on both, only
+  // the boot id differs. The holder's pid means nothing here, so its lock is
+  // judged by its mtime, which a live holder keeps fresh.
+  it('a live holder on another machine with the same hostname and pid namespace keeps its lock: the call waits, spends nothing, then refreshes once', async () => {
+    const door = new HeldTokenEndpoint(oidc.issuer, 1, 0);
+    try {
+      const { who, spent, before } = await expiredBehind(door);
+      const entry = plantLock(who.tokens, { ...holderHere(process.pid), boot: '00000000-1111-2222-3333-444444444444' });
+      // The other machine's heartbeat: what keeps a live holder's lock fresh.
+      const heartbeat = setInterval(() => utimesSync(dirname(entry), new Date(), new Date()), 1_000);
+      const watching = lockTries(who.tokens, 2);
+      try {
+        const waiter = calling(who);
+        await Promise.race([watching.seen, waiter.exit.then((e) => Promise.reject(new Error(`ended: ${e.stderr}`)))]);
+        expect(existsSync(entry)).toBe(true);
+        expect(door.spent).toEqual([]);
+        // The other machine's call ends and releases its lock.
+        clearInterval(heartbeat);
+        rmSync(dirname(entry), { recursive: true });
+        const done = await waiter.exit;
+        expect(done.code, done.stderr).toBe(0);
+      } finally {
+        clearInterval(heartbeat);
+        watching.close();
+      }
+      expect(door.spent).toEqual([spent.refreshToken]);
+      expect(refreshes()).toBe(before + 1);
     } finally {
       await door.close();
     }
