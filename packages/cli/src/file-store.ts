@@ -62,11 +62,14 @@ const readOr = (read: () => string): string | undefined => {
   }
 };
 
-function startTime(pid: number): string | undefined {
+/** Fields of /proc/<pid>/stat after the command name: [0] the state, [19] the start time. */
+function statFields(pid: number): string[] | undefined {
   const stat = readOr(() => fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   // The command name, in parentheses, may hold spaces; the fields after it are plain.
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
+
+const startTime = (pid: number) => statFields(pid)?.[19];
 
 let self: Holder | undefined;
 const thisProcess = (): Holder =>
@@ -80,7 +83,13 @@ const thisProcess = (): Holder =>
     }),
   ) as Holder);
 
-/** Whether process `pid`, started at `start`, still runs on this host (EPERM: it does, as another user). */
+/**
+ * Whether process `pid`, started at `start`, still runs on this host
+ * (EPERM: it does, as another user). A zombie (Z, or X while it is reaped)
+ * has exited: it answers kill(pid, 0) and keeps its start time until its
+ * parent waits for it, which a parent that never waits (a container's PID 1
+ * that is not an init) never does.
+ */
 function running(pid: unknown, start: unknown): boolean {
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return false;
   try {
@@ -88,7 +97,9 @@ function running(pid: unknown, start: unknown): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  const now = startTime(pid);
+  const fields = statFields(pid);
+  if (fields?.[0] === 'Z' || fields?.[0] === 'X') return false;
+  const now = fields?.[19];
   return start === undefined || now === undefined || now === start;
 }
 

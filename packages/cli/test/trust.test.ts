@@ -3,6 +3,7 @@
 // that a rotated refresh token is spent once and never lost. The CLI runs as
 // child processes against oidc-provider on 127.0.0.1 (refresh tokens rotate
 // on every use; reusing a spent one revokes the grant).
+import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -472,6 +473,31 @@ describe('a lock holder judged by the record in its lock', () => {
     } finally {
       await door.close();
     }
+  });
+
+  // A holder killed while its parent never waits for it (a container's PID 1
+  // that is not an init) stays a zombie: it answers kill(pid, 0) and keeps
+  // its start time, but it will never release or save anything.
+  it.runIf(process.platform === 'linux')('a zombie holder on this host is gone: its lock is taken over at once', async () => {
+    const who = user();
+    await login(who);
+    const spent = expire(who.tokens);
+    const before = refreshes();
+    // sh forks a child that exits at once, then becomes a sleep that never waits for it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(String(chunk)))));
+      for (let i = 0; i < 200 && statField(pid, 0) !== 'Z'; i++) await sleep(25);
+      expect(statField(pid, 0)).toBe('Z');
+      plantLock(who.tokens, holderHere(pid));
+      const done = await call(who);
+      expect(done.code, done.stderr).toBe(0);
+      expect(JSON.parse(done.stdout)).toEqual({ customerId: 'cust-0001' });
+    } finally {
+      parent.kill();
+    }
+    expect(refreshes()).toBe(before + 1);
+    expect(readJson(who.tokens).tokens.refreshToken).not.toBe(spent.refreshToken);
   });
 });
 
