@@ -3,8 +3,12 @@
 // carries this login's state, the flow checks it (and PKCE), the code is
 // exchanged and the tokens are written owner-only.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { OAuthFlow, Tokens } from '@portico/auth';
 import { findProvider } from './catalog.js';
 import { CliError } from './errors.js';
@@ -22,8 +26,25 @@ export interface LoginOptions {
   open: boolean;
 }
 
-const PAGE = (title: string, text: string) =>
-  `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font:16px system-ui;margin:3rem"><h1>${title}</h1><p>${text}</p></body>`;
+const PAGE = (title: string, text: string, head = '') =>
+  `<!doctype html><meta charset="utf-8">${head}<title>${title}</title><body style="font:16px system-ui;margin:3rem"><h1>${title}</h1><p>${text}</p></body>`;
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * A page that sends the browser on to `url` at once: a script (whose JSON
+ * string has `<` escaped, so nothing in it can end the script element), a
+ * meta refresh for a browser without scripts, and a link for one that
+ * follows neither. No referrer goes to the authorization server.
+ */
+export function redirectPage(url: string): string {
+  const attribute = escapeHtml(url);
+  return PAGE(
+    'Opening the authorization page',
+    `<a href="${attribute}">Continue</a>`,
+    `<meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${attribute}"><script>location.replace(${JSON.stringify(url).replace(/</g, '\\u003c')})</script>`,
+  );
+}
 
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -40,10 +61,18 @@ function listen(server: Server, port: number): Promise<void> {
 }
 
 /**
- * Starts the user's browser ($BROWSER, or the desktop's opener) at `url`, when there is one; otherwise the printed URL is the way.
- * `url` ends up in the browser's argv, which every local user can read (/proc/<pid>/cmdline, ps): it must not carry the state.
+ * Starts the user's browser ($BROWSER, or the desktop's opener), when there
+ * is one, at `url`; otherwise the printed URL is the way. Returns what ends it.
+ *
+ * Its argv is readable by every local user (/proc/<pid>/cmdline, ps), so it
+ * holds neither the authorization URL (its state) nor any address that
+ * answers with it: whoever fetched that first could use the state and the
+ * PKCE challenge with a code of their own account (login CSRF). The browser
+ * gets the file:// path of a page that redirects to `url`, owner-only (0600)
+ * in a directory of its own (mkdtemp, 0700): another user can read the path,
+ * not the page. The returned function removes both.
  */
-function openBrowser(url: string): void {
+function openBrowser(url: string): () => void {
   const command =
     process.env.BROWSER ??
     (process.platform === 'darwin'
@@ -53,25 +82,24 @@ function openBrowser(url: string): void {
         : process.env.DISPLAY || process.env.WAYLAND_DISPLAY
           ? 'xdg-open'
           : undefined);
-  if (!command) return;
-  const child = spawn(command, [url], { stdio: 'ignore', detached: true, env: withoutSecrets(process.env) });
-  child.on('error', () => {});
-  child.unref();
+  if (!command) return () => {};
+  const directory = mkdtempSync(join(tmpdir(), 'portico-login-'));
+  const remove = () => rmSync(directory, { recursive: true, force: true });
+  try {
+    const page = join(directory, 'authorize.html');
+    writeFileSync(page, redirectPage(url), { mode: 0o600, flag: 'wx' });
+    const child = spawn(command, [pathToFileURL(page).href], { stdio: 'ignore', detached: true, env: withoutSecrets(process.env) });
+    child.on('error', () => {});
+    child.unref();
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return remove;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
-
-/**
- * The address the browser is started with instead of the authorization URL:
- * a random path on the callback listener that answers one redirect to it.
- * Whoever else reads it from the browser's argv and fetches it too makes
- * the second fetch, which ends the login (see awaitCallback).
- */
-interface Start {
-  path: string;
-  location: string;
-}
 
 /**
  * Whether the callback carries this login's state, under its RFC 6749
@@ -83,17 +111,12 @@ function carriesState(url: URL, state: string): boolean {
   return values.length === 1 && sameSecret(values[0]!, state);
 }
 
-/**
- * Waits for the redirect to /callback that carries the state, answers the
- * browser, and returns the exchanged tokens. With `start`, first sends the
- * browser on from the start URL, once.
- */
+/** Waits for the redirect to /callback that carries the state, answers the browser, and returns the exchanged tokens. */
 function awaitCallback(
   server: Server,
   flow: OAuthFlow,
   check: { state: string; codeVerifier?: string },
   timeoutSeconds: number,
-  start?: Start,
 ): Promise<Tokens> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -101,30 +124,8 @@ function awaitCallback(
       timeoutSeconds * 1000,
     );
     let answered = false;
-    let started = false;
     server.on('request', (req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (start && req.method === 'GET' && url.pathname.startsWith('/start/') && !answered && sameSecret(url.pathname, start.path)) {
-        if (!started) {
-          started = true;
-          res.writeHead(302, { location: start.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
-          return;
-        }
-        // Two fetches, one of them not the browser's: another process read
-        // the start URL and may have got the state from the first answer.
-        // Which fetch was the browser's cannot be told, so the login ends
-        // and says so rather than go on with a state someone else may hold.
-        answered = true;
-        clearTimeout(timer);
-        res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('not found');
-        reject(
-          new CliError(
-            'login_start_reused',
-            "the one-time address portico started the browser with was fetched twice: another process on this machine may have read it from the browser's command line, so this login was stopped; run portico login again (or with --no-open, and paste the printed URL into the browser yourself: then it is on no command line)",
-          ),
-        );
-        return;
-      }
       // One redirect is the whole conversation: a reload or a second tab must not spend another code.
       if (req.method !== 'GET' || url.pathname !== '/callback' || answered) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -174,19 +175,18 @@ export async function login(slug: string, options: LoginOptions, print: (line: s
   });
   const server = createServer();
   await listen(server, options.port);
+  let closePage = () => {};
   try {
     const scope = options.scope?.length ? options.scope : undefined;
     const request = await flow.authorizationUrl(scope ? { scope } : {});
     print(`Open this URL in a browser to authorize ${provider.title}:\n\n  ${request.url}\n\nWaiting for the redirect to ${redirectUri} …`);
-    // The printed URL goes to this user's terminal only; the browser gets a one-time loopback address instead.
-    const start = options.open ? { path: `/start/${randomBytes(32).toString('base64url')}`, location: request.url } : undefined;
-    if (start) openBrowser(`http://127.0.0.1:${options.port}${start.path}`);
+    // The printed URL goes to this user's terminal only; the browser gets an owner-only page that leads to it.
+    if (options.open) closePage = openBrowser(request.url);
     const tokens = await awaitCallback(
       server,
       flow,
       { state: request.state, ...(request.codeVerifier ? { codeVerifier: request.codeVerifier } : {}) },
       options.timeout,
-      start,
     );
     const out = options.out ?? defaultTokensPath(slug);
     writeTokensFile(out, {
@@ -213,6 +213,7 @@ export async function login(slug: string, options: LoginOptions, print: (line: s
       ].join('\n'),
     );
   } finally {
+    closePage();
     server.closeAllConnections();
     server.close();
   }

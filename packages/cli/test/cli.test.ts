@@ -10,6 +10,7 @@ import { freePort } from '../../testing/src/util.js';
 import { providers, resolveCall } from '../src/catalog.js';
 import { main } from '../src/cli.js';
 import { CliError } from '../src/errors.js';
+import { redirectPage } from '../src/login.js';
 import { configDir, defaultTokensPath, inConfigDir, readTokensFile, writeTokensFile } from '../src/tokens-file.js';
 
 const work = mkdtempSync(join(tmpdir(), 'portico-cli-unit-'));
@@ -201,5 +202,23 @@ describe('tokens file', () => {
     });
     expect(() => readTokensFile(join(work, 'other.json'), 'fdx')).toThrow(CliError);
     expect(readFileSync(join(work, 'other.json'), 'utf8')).toContain('"finexer"');
+  });
+});
+
+describe('the page portico login opens in the browser', () => {
+  // The authorization URL comes from --auth-url: whatever it holds stays a URL, in the script and in each attribute.
+  it('leads to the authorization URL, whatever it holds, and nothing in it ends the script or an attribute', () => {
+    const decode = (text: string) => text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+    fc.assert(
+      fc.property(fc.webUrl(), fc.string({ unit: fc.constantFrom('<', '>', '"', "'", '&', '/', 'script', ';', '\u2028', 'a') }), (base, tail) => {
+        const url = base + tail;
+        const page = redirectPage(url);
+        expect(page.match(/<\/?script/gi)).toEqual(['<script', '</script']);
+        expect(JSON.parse(page.match(/<script>location\.replace\((.*)\)<\/script>/s)![1]!)).toBe(url);
+        expect(decode(page.match(/<meta http-equiv="refresh" content="0;url=([^"<>]*)">/)![1]!)).toBe(url);
+        expect(decode(page.match(/<a href="([^"<>]*)">/)![1]!)).toBe(url);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -3,7 +3,7 @@
 // that a rotated refresh token is spent once and never lost. The CLI runs as
 // child processes against oidc-provider on 127.0.0.1 (refresh tokens rotate
 // on every use; reusing a spent one revokes the grant).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sleep } from '@portico/auth/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formOf, freePort, LoopbackServer, NO_STORE, type OidcHarness } from '../../testing/src/index.js';
@@ -269,38 +270,41 @@ describe('the browser portico login opens', () => {
   });
 
   // A browser's argv is readable by every local user (/proc/<pid>/cmdline,
-  // ps): with the state in it, another user could end the login with an
-  // error of their choosing, or hand it a code of theirs.
-  it('is started with a one-time loopback address that carries no state, and sent on to the authorization URL once', async () => {
+  // ps). With the state in it, or an address that answers with the state,
+  // another user could take the state and the PKCE challenge, complete a
+  // consent of their own account with them and hand the login their code
+  // (login CSRF).
+  it('is started with the file:// path of an owner-only page that leads to the authorization URL, removed when the login ends', async () => {
     const who = user();
     const browser = recordingBrowser(who);
     const run = portico(loginArgs(), { cwd: who.repo, env: { ...who.env, BROWSER: browser.opener } });
     const [, url] = await run.waitFor(AUTHORIZE_URL);
     const { argv } = await browser.seen();
-    expect(argv).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/start/[\\w-]{43}$`));
+    expect(argv).toMatch(/^file:\/\/\/\S+\/authorize\.html$/);
     expect(argv).not.toContain(new URL(url!).searchParams.get('state')!);
-    const first = await fetch(argv, { redirect: 'manual' });
-    expect(first.status).toBe(302);
-    expect(first.headers.get('location')).toBe(url);
-    expect(first.headers.get('cache-control')).toBe('no-store');
-    expect((await fetch(await oidc.authorize(first.headers.get('location')!))).status).toBe(200);
+    const page = fileURLToPath(argv);
+    expect(page.startsWith(`${who.env.TMPDIR}/`)).toBe(true);
+    expect(mode(page)).toBe(0o600);
+    expect(mode(dirname(page))).toBe(0o700);
+    for (const path of [page, dirname(page)]) expect(statSync(path).uid).toBe(process.getuid?.());
+    if (process.getuid?.() === 0) {
+      // What another local user gets from the path: nothing.
+      const other = spawnSync('setpriv', ['--reuid=12345', '--regid=12345', '--clear-groups', 'cat', page], { encoding: 'utf8' });
+      expect(other.status).not.toBe(0);
+      expect(other.stdout).toBe('');
+    }
+    expect((await fetch(await oidc.authorize(url!))).status).toBe(200);
     const done = await run.exit;
     expect(done.code, done.stderr).toBe(0);
+    expect(existsSync(dirname(page))).toBe(false);
   });
 
-  it('a second fetch of the start address gets 404 and ends the login, saying why', async () => {
+  it('the page is removed when the login fails too', async () => {
     const who = user();
     const browser = recordingBrowser(who);
-    const run = portico(loginArgs(), { cwd: who.repo, env: { ...who.env, BROWSER: browser.opener } });
-    await run.waitFor(AUTHORIZE_URL);
-    const { argv } = await browser.seen();
-    expect((await fetch(argv, { redirect: 'manual' })).status).toBe(302);
-    expect((await fetch(argv, { redirect: 'manual' })).status).toBe(404);
-    const done = await run.exit;
-    expect(done.code).toBe(1);
-    expect(done.stderr.trim().split('\n')).toHaveLength(1);
-    expect(done.stderr).toMatch(/^portico: CliError \[login_start_reused\]: the one-time address .* was fetched twice/);
-    expect(existsSync(who.tokens)).toBe(false);
+    const done = await portico(loginArgs(['--timeout', '1']), { cwd: who.repo, env: { ...who.env, BROWSER: browser.opener } }).exit;
+    expect(done.stderr).toMatch(/^portico: CliError \[login_timeout\]/);
+    expect(existsSync(dirname(fileURLToPath((await browser.seen()).argv)))).toBe(false);
   });
 });
 
