@@ -9,6 +9,8 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -129,11 +131,43 @@ function ownDirectory(directory: string, create: boolean): string {
   return directory;
 }
 
-/** The places a recovery file may be, in order: the config directory's `recovered/`, else a per-user directory under the temporary one. */
-const recoveryDirectories = (create: boolean): Array<() => string> => [
-  () => ownDirectory(join(configDir(), 'recovered'), create),
-  () => ownDirectory(join(ownDirectory(join(tmpdir(), `portico-${process.getuid?.() ?? 'user'}`), create), 'recovered'), create),
+/** `portico-<uid>`: the per-user directory's name in the temporary directory; a fresh one is named `portico-<uid>-XXXXXX`. */
+const temporaryName = () => `portico-${process.getuid?.() ?? 'user'}`;
+
+const recoveredIn = (directory: string, create: boolean) => ownDirectory(join(directory, 'recovered'), create);
+
+/**
+ * The places a new recovery file may go, in order: the config directory's
+ * `recovered/`, else `$TMPDIR/portico-<uid>/recovered/`, else, when another
+ * user created `portico-<uid>` first, a fresh `portico-<uid>-XXXXXX` (mkdtemp:
+ * nobody can have made it before). The fixed name is only a convenience;
+ * the tokens must be saved even when it is taken.
+ */
+const newRecoveryDirectories = (): Array<() => string> => [
+  () => recoveredIn(configDir(), true),
+  () => recoveredIn(ownDirectory(join(tmpdir(), temporaryName()), true), true),
+  () => recoveredIn(mkdtempSync(join(tmpdir(), `${temporaryName()}-`)), true),
 ];
+
+/**
+ * The places a recovery file may be: the config directory's `recovered/`,
+ * and every `portico-<uid>` or `portico-<uid>-*` in the temporary directory
+ * that is this user's own (another user can create a directory of either
+ * name, never one this user owns).
+ */
+function recoveryDirectories(): Array<() => string> {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    names = [];
+  }
+  const ours = names.filter((name) => name === temporaryName() || name.startsWith(`${temporaryName()}-`));
+  return [
+    () => recoveredIn(configDir(), false),
+    ...ours.map((name) => () => recoveredIn(ownDirectory(join(tmpdir(), name), false), false)),
+  ];
+}
 
 /**
  * One fixed name per tokens file (the sha256 of its real path), so the next
@@ -152,7 +186,7 @@ function recoveryName(path: string): string {
 /** The recovery files that exist for `path`, in a directory that is this user's own. */
 function recoveryFiles(path: string): string[] {
   const name = recoveryName(path);
-  return recoveryDirectories(false).flatMap((directory) => {
+  return recoveryDirectories().flatMap((directory) => {
     try {
       const file = join(directory(), name);
       return existsSync(file) ? [file] : [];
@@ -183,7 +217,7 @@ const tokensFlags = (file: string, content: TokensFile) =>
 export function recoverTokens(path: string, content: TokensFile, staleText: string | undefined, cause: unknown): CliError {
   const failures: string[] = [];
   const name = recoveryName(path);
-  for (const directory of recoveryDirectories(true)) {
+  for (const directory of newRecoveryDirectories()) {
     let temporary: string | undefined;
     try {
       const file = join(directory(), name);

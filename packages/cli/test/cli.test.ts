@@ -210,14 +210,18 @@ describe('the page portico login opens in the browser', () => {
   it('leads to the authorization URL, whatever it holds, and nothing in it ends the script or an attribute', () => {
     const decode = (text: string) => text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
     fc.assert(
-      fc.property(fc.webUrl(), fc.string({ unit: fc.constantFrom('<', '>', '"', "'", '&', '/', 'script', ';', '\u2028', 'a') }), (base, tail) => {
-        const url = base + tail;
-        const page = redirectPage(url);
-        expect(page.match(/<\/?script/gi)).toEqual(['<script', '</script']);
-        expect(JSON.parse(page.match(/<script>location\.replace\((.*)\)<\/script>/s)![1]!)).toBe(url);
-        expect(decode(page.match(/<meta http-equiv="refresh" content="0;url=([^"<>]*)">/)![1]!)).toBe(url);
-        expect(decode(page.match(/<a href="([^"<>]*)">/)![1]!)).toBe(url);
-      }),
+      fc.property(
+        fc.webUrl(),
+        fc.string({ unit: fc.constantFrom('<', '>', '"', "'", '&', '/', 'script', ';', '\u2028', 'a') }),
+        (base, tail) => {
+          const url = base + tail;
+          const page = redirectPage(url);
+          expect(page.match(/<\/?script/gi)).toEqual(['<script', '</script']);
+          expect(JSON.parse(page.match(/<script>location\.replace\((.*)\)<\/script>/s)![1]!)).toBe(url);
+          expect(decode(page.match(/<meta http-equiv="refresh" content="0;url=([^"<>]*)">/)![1]!)).toBe(url);
+          expect(decode(page.match(/<a href="([^"<>]*)">/)![1]!)).toBe(url);
+        },
+      ),
       { numRuns: 300 },
     );
   });

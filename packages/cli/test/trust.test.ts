@@ -5,6 +5,7 @@
 // on every use; reusing a spent one revokes the grant).
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -14,6 +15,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   watch,
   writeFileSync,
@@ -612,46 +614,70 @@ describe('a tokens file that can be read but not replaced', () => {
     expect(refreshes()).toBe(before + 1);
   });
 
-  it('the next call adopts the recovered tokens instead of spending the spent refresh token again, and spends nothing while it cannot', async () => {
-    const who = user();
-    await login(who);
-    const directory = dirname(who.tokens);
-    const spent = expire(who.tokens);
-    const text = readFileSync(who.tokens, 'utf8');
-    const before = refreshes();
-    let recovery: string;
-    try {
-      // The config directory itself is read-only: the recovery file goes to the per-user temporary directory.
-      const failed = await saveFailsAfterRefresh(who, directory);
-      recovery = failed.recovery;
-      expect(recovery).toMatch(new RegExp(`^${who.env.TMPDIR}/portico-${process.getuid?.()}/recovered/[0-9a-f]{64}\\.json$`));
-      expect(mode(dirname(dirname(recovery)))).toBe(0o700);
-      // Outside the config directory a tokens file cannot name the server: the advice says --auth-url too.
-      expect(failed.done.stderr).toContain(`or pass --tokens ${recovery} --auth-url ${oidc.issuer}\n`);
+  /**
+   * `path` taken first by another local user: a directory of theirs (as
+   * root, chown), else a symlink, which portico refuses alike.
+   */
+  function squat(path: string): void {
+    if (process.getuid?.() === 0) {
+      mkdirSync(path, { mode: 0o700 });
+      chownSync(path, 12345, 12345);
+    } else symlinkSync(mkdtempSync(join(work, 'elsewhere-')), path);
+  }
 
-      const blocked = await call(who);
-      expect(blocked.code).toBe(1);
-      expect(blocked.stderr).toMatch(
-        /^portico: CliError \[tokens_pending_recovery\]: \S+ holds the tokens that replaced the spent refresh token of \S+fdx\.json, and \S+ still cannot be replaced \(E\w+\); nothing was sent: make \S+ writable and run the command again/,
-      );
-    } finally {
-      thaw(directory);
-    }
-    expect(refreshes()).toBe(before + 1);
-    expect(readFileSync(who.tokens, 'utf8')).toBe(text);
-    const rotated = readJson(recovery).tokens;
+  const uid = process.getuid?.();
+  it.each([
+    { where: 'portico-<uid>', taken: false, directory: `portico-${uid}` },
+    // A fixed name in a shared directory can be created first by anyone: the tokens must not depend on it.
+    {
+      where: 'portico-<uid>-XXXXXX, portico-<uid> being taken',
+      taken: true,
+      directory: `portico-${uid}-\\w{6}`,
+    },
+  ])(
+    'the next call adopts the recovered tokens (in $where) instead of spending the spent refresh token again, and spends nothing while it cannot',
+    async ({ taken, directory: temporary }) => {
+      const who = user();
+      if (taken) squat(join(who.env.TMPDIR!, `portico-${uid}`));
+      await login(who);
+      const directory = dirname(who.tokens);
+      const spent = expire(who.tokens);
+      const text = readFileSync(who.tokens, 'utf8');
+      const before = refreshes();
+      let recovery: string;
+      try {
+        // The config directory itself is read-only: the recovery file goes to the per-user temporary directory.
+        const failed = await saveFailsAfterRefresh(who, directory);
+        recovery = failed.recovery;
+        expect(recovery).toMatch(new RegExp(`^${who.env.TMPDIR}/${temporary}/recovered/[0-9a-f]{64}\\.json$`));
+        expect(mode(dirname(dirname(recovery)))).toBe(0o700);
+        // Outside the config directory a tokens file cannot name the server: the advice says --auth-url too.
+        expect(failed.done.stderr).toContain(`or pass --tokens ${recovery} --auth-url ${oidc.issuer}\n`);
 
-    const again = await call(who);
-    expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toEqual({ customerId: 'cust-0001' });
-    expect(refreshes()).toBe(before + 1);
-    expect(existsSync(recovery)).toBe(false);
-    const adopted = readJson(who.tokens);
-    expect(adopted).toMatchObject({ provider: 'fdx', clientId: CLIENT.clientId, authBaseUrl: oidc.issuer, tokens: rotated });
-    expect(adopted).not.toHaveProperty('replaces');
-    expect(mode(who.tokens)).toBe(0o600);
-    // Spending the spent token again would have revoked the grant.
-    expect((await oidc.introspect(spent.refreshToken, CLIENT)).active).toBe(false);
-    expect((await oidc.introspect(rotated.refreshToken, CLIENT)).active).toBe(true);
-  });
+        const blocked = await call(who);
+        expect(blocked.code).toBe(1);
+        expect(blocked.stderr).toMatch(
+          /^portico: CliError \[tokens_pending_recovery\]: \S+ holds the tokens that replaced the spent refresh token of \S+fdx\.json, and \S+ still cannot be replaced \(E\w+\); nothing was sent: make \S+ writable and run the command again/,
+        );
+      } finally {
+        thaw(directory);
+      }
+      expect(refreshes()).toBe(before + 1);
+      expect(readFileSync(who.tokens, 'utf8')).toBe(text);
+      const rotated = readJson(recovery).tokens;
+
+      const again = await call(who);
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toEqual({ customerId: 'cust-0001' });
+      expect(refreshes()).toBe(before + 1);
+      expect(existsSync(recovery)).toBe(false);
+      const adopted = readJson(who.tokens);
+      expect(adopted).toMatchObject({ provider: 'fdx', clientId: CLIENT.clientId, authBaseUrl: oidc.issuer, tokens: rotated });
+      expect(adopted).not.toHaveProperty('replaces');
+      expect(mode(who.tokens)).toBe(0o600);
+      // Spending the spent token again would have revoked the grant.
+      expect((await oidc.introspect(spent.refreshToken, CLIENT)).active).toBe(false);
+      expect((await oidc.introspect(rotated.refreshToken, CLIENT)).active).toBe(true);
+    },
+  );
 });
