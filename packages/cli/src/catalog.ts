@@ -65,11 +65,11 @@ export interface ResolvedCall {
 /** Finds the operation and sorts `name=value` pairs into path, query and header parameters, refusing anything the spec does not list. */
 export function resolveCall(provider: CatalogProvider, method: string, path: string, pairs: string[]): ResolvedCall {
   const verb = method.toUpperCase();
-  const list = provider.operations.map((o) => `  ${o.method} ${o.path}`).join('\n');
+  const list = provider.operations.map((o) => `${o.method} ${o.path}`).join(', ');
   const candidates = provider.operations
     .map((operation) => ({ operation, values: matchTemplate(operation.path, path) }))
     .filter((c) => c.values);
-  if (candidates.length === 0) throw new CliError('unknown_path', `${provider.slug} has no path ${path}; its operations:\n${list}`);
+  if (candidates.length === 0) throw new CliError('unknown_path', `${provider.slug} has no path ${path}; its operations: ${list}`);
   // An exact template wins over one that only matches through a parameter.
   const candidate = candidates
     .filter((c) => c.operation.method === verb)

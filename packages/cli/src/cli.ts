@@ -167,13 +167,14 @@ function mainHelp(version: string): string {
 
 /**
  * One line per failure; API errors add the redacted body. Exit code 1 for
- * failures, 2 for a malformed command line. A CliError's text is portico's
- * own (an unknown path lists the valid ones, a line each); any other error's
- * may be a server's, so it stays on one line.
+ * failures, 2 for a malformed command line. Every message goes on one line,
+ * a CliError's too: it quotes paths, URLs and values from files someone else
+ * may have written (a --tokens file's authBaseUrl), whose line breaks would
+ * print as lines of portico's own.
  */
 function report(error: unknown, io: Io): number {
   if (error instanceof PorticoError) {
-    io.err(`portico: ${error.name} [${error.code}]: ${error instanceof CliError ? error.message : oneLine(error.message)}`);
+    io.err(`portico: ${error.name} [${error.code}]: ${oneLine(error.message)}`);
     const view = JSON.parse(JSON.stringify(error)) as { body?: unknown };
     if (view.body !== undefined) io.err(jsonText(view.body));
     return error.name === 'CliError' && /^(unknown|invalid|missing|unexpected|unsupported)_/.test(error.code) ? 2 : 1;

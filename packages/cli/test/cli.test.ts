@@ -102,6 +102,12 @@ describe('portico call checks before it sends', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^portico: CliError \[invalid_arguments\]: Unknown option '--client-secret'/);
     expect(unknown.err).not.toContain('hunter2');
+    // Listing the valid operations too: one line.
+    const path = await run(['call', 'fdx', 'GET', '/nowhere']);
+    expect(path.code).toBe(2);
+    expect(path.err).toMatch(
+      /^portico: CliError \[unknown_path\]: fdx has no path \/nowhere; its operations: (GET|POST|PUT|DELETE) \/[^\n]*, GET \/customers\/current, [^\n]*$/,
+    );
   });
 
   it('values stay exactly as typed (no number coercion): the client id reaches the authorization URL', async () => {

