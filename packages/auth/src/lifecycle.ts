@@ -255,20 +255,23 @@ export class TokenLifecycle implements Authenticator {
     return (await this.#current())?.tokens;
   }
 
-  #flush(): Promise<StoredTokens | undefined> {
-    this.#flushing ??= this.#flushNow().finally(() => (this.#flushing = undefined));
+  /** `writeMs` bounds the store's write (default `timeoutMs`). */
+  #flush(writeMs = this.#options.timeoutMs): Promise<StoredTokens | undefined> {
+    this.#flushing ??= this.#flushNow(writeMs).finally(() => (this.#flushing = undefined));
     return this.#flushing;
   }
 
   // Writes the pending tokens (compare-and-set), then hands them to
   // onTokens. Undefined when newer tokens are stored: those win.
-  async #flushNow(): Promise<StoredTokens | undefined> {
+  async #flushNow(writeMs: number): Promise<StoredTokens | undefined> {
     const pending = this.#pending;
     if (pending === undefined) return undefined;
     if (!pending.written) {
+      // Bounded, though a store's calls must settle: one that never does
+      // would hold the renewal's lock, and every later call, for good.
       let version = await this.#store(
         'save renewed tokens (they are kept in memory and saved on the next call)',
-        (store, key) => store.set(key, pending.tokens, pending.version),
+        (store, key) => withDeadline('token store write', writeMs, undefined, () => store.set(key, pending.tokens, pending.version)),
         secretsOf(pending.tokens),
       );
       // Refused: another instance won, or an earlier try that failed (a store
@@ -317,7 +320,7 @@ export class TokenLifecycle implements Authenticator {
 
   async getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }> {
     signal?.throwIfAborted();
-    let tokens = (await this.#current(true))?.tokens;
+    let tokens = (await abortable(this.#current(true), signal))?.tokens;
     if (tokens === undefined || this.#needsRenewal(tokens)) {
       // Checked as a read would be, so the next call can take the fast path.
       tokens = this.#checked(await this.#renew(tokens, tokens === undefined ? 'missing' : 'expiring', signal)).tokens;
@@ -413,7 +416,8 @@ export class TokenLifecycle implements Authenticator {
   async #save(lease: Lease, until: number): Promise<StoredTokens | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#flush();
+        // A write still in flight may yet land: it gets the whole of what is left of the window, not a retry beside it.
+        return await this.#flush(Math.max(1, until - Date.now()));
       } catch (error) {
         const pending = this.#pending;
         if (pending === undefined || pending.written || lease.signal.aborted || Date.now() >= until) throw error;

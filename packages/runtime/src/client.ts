@@ -302,24 +302,34 @@ const DOT_SEGMENT = /^(?:\.|%(?:25)*2e){0,2}$/i;
 const isScalar = (value: unknown) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 
 /**
- * A path parameter stays in its segment: a scalar, or an array of them
- * (checked as openapi-fetch joins it), never a dot segment. An object would
- * be written out by its keys, unencoded, where `../` moves the request; a
- * value the serializer skips (undefined) writes nothing.
+ * The path parameters as they will be sent: each a scalar, or an array of
+ * them (checked as openapi-fetch joins it), never a dot segment. An object
+ * would be written out by its keys, unencoded, where `../` moves the
+ * request; a value the serializer skips (undefined) is left out.
  */
-function checkPathValue(name: string, value: unknown): void {
-  if (value === undefined) return;
-  if (!(isScalar(value) || (Array.isArray(value) && value.every(isScalar))))
-    throw new ConfigurationError(`path parameter ${name} must be a string, number or boolean, or an array of them`);
-  if (DOT_SEGMENT.test(String(value))) throw new ConfigurationError(`path parameter ${name} may not be empty, "." or ".."`);
+function checkedPath(path: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, given] of Object.entries(path)) {
+    const value = Array.isArray(given) ? [...given] : given;
+    if (value === undefined) continue;
+    if (!(isScalar(value) || (Array.isArray(value) && value.every(isScalar))))
+      throw new ConfigurationError(`path parameter ${name} must be a string, number or boolean, or an array of them`);
+    if (DOT_SEGMENT.test(String(value))) throw new ConfigurationError(`path parameter ${name} may not be empty, "." or ".."`);
+    out[name] = value;
+  }
+  return out;
 }
 
 /** Step 1: everything a call's attempts share, from the spec's metadata and the caller's options. */
 function prepare(state: ClientState, method: string, path: string, init: CallInit): PreparedCall {
   const key = `${method} ${path}`;
   const meta = metaOf(state, key);
-  const params = meta.defaults ? { ...init.params, path: { ...meta.defaults, ...init.params?.path } } : init.params;
-  for (const name in params?.path) checkPathValue(name, params.path[name]);
+  const given = init.params;
+  // The path values as checked are the ones sent: each is read once into a
+  // copy of our own, so a getter or a Proxy cannot answer the check one way
+  // and the serializer another.
+  const pathParams = given?.path === undefined && !meta.defaults ? undefined : checkedPath({ ...meta.defaults, ...given?.path });
+  const params = pathParams === undefined ? given : { ...given, path: pathParams };
   // A form body is form-encoded whatever the representation.
   const xmlType =
     meta.formBody || init.body === undefined || meta.representation?.body === undefined

@@ -127,8 +127,10 @@ async function* walk(
     const items = resolvePointer(page.data, rules.items);
     const list = Array.isArray(items) ? items : [];
     // A next link that changes only what does not page (a timestamp) hides a
-    // repeat from the page keys; the same items again in a row do not.
-    const content = list.length === 0 ? undefined : JSON.stringify(list);
+    // repeat from the page keys; the same items again in a row do not. Not
+    // for one-item pages: a list may hold two equal items side by side. A
+    // walk that goes on yielding items is the caller's to stop (maxPages).
+    const content = list.length < 2 ? undefined : JSON.stringify(list);
     if (content !== undefined && content === previous) throw new PaginationLoopError(rules.style);
     previous = content;
     for (const item of list) {

@@ -210,6 +210,21 @@ describe('pagination: failures', () => {
     expect(queries('GET /cycle/customers')).toEqual(['', 'starting_after=A&limit=1', 'starting_after=B&limit=1']);
   });
 
+  it('two equal items side by side on one-item pages are a list, not a loop', async () => {
+    const pages: Record<string, { item: object; next?: string }> = {
+      '': { item: { plan: 'basic' }, next: 'B' },
+      B: { item: { plan: 'basic' }, next: 'C' },
+      C: { item: { plan: 'pro' } },
+    };
+    server.on('GET /twins/customers', (r) => {
+      const page = pages[r.query.get('starting_after') ?? '']!;
+      const next = page.next && `https://api.finexer.com/customers?starting_after=${page.next}&limit=1`;
+      return json(200, { data: [page.item], count: 1, paging: { total: 3, ...(next ? { next } : {}) } });
+    });
+    const client = finexer.createClient({ baseUrl: `${server.url}/twins` });
+    expect(await collect(client.paginate('/customers', {}))).toEqual([{ plan: 'basic' }, { plan: 'basic' }, { plan: 'pro' }]);
+  });
+
   it('a next link that changes only a timestamp while the page repeats stops the walk before the repeat is yielded', async () => {
     let n = 0;
     server.on('GET /stamped/customers', () =>

@@ -51,6 +51,23 @@ describe('path parameters cannot move the request', () => {
     expect(api.requests).toHaveLength(0);
   });
 
+  it('a value read twice cannot answer the check one way and the request another (a getter, a Proxy array)', async () => {
+    const twoFaced = () => {
+      let reads = 0;
+      return () => (++reads === 1 ? 'jdoe' : '..');
+    };
+    const getter = twoFaced();
+    const path = Object.defineProperty({ corporation: 4821 }, 'username', { get: getter, enumerable: true });
+    const element = twoFaced();
+    const proxy = new Proxy(['x'], { get: (target, key, receiver) => (key === '0' ? element() : Reflect.get(target, key, receiver)) });
+    await client().DELETE('/organization/{corporation}/expert/{username}', { params: { path: path as never } });
+    await client().DELETE('/organization/{corporation}/expert/{username}', {
+      params: { path: { corporation: 4821, username: proxy as unknown as string } },
+    });
+    // Each was sent as first read, in its own segment: never as `..`.
+    expect(api.requests.map((sent) => sent.path)).toEqual(['/v2/organization/4821/expert/jdoe', '/v2/organization/4821/expert/jdoe']);
+  });
+
   it('the organization is refused the same way, in the middle of the path', async () => {
     const error = await rejectionOf(deleteExpert('..', 'jdoe'));
     expect(error).toMatchObject({ code: 'configuration_error', message: expect.stringContaining('path parameter corporation ') });
