@@ -309,9 +309,14 @@ describe('the browser portico login opens', () => {
     for (const path of [page, dirname(page)]) expect(statSync(path).uid).toBe(process.getuid?.());
     if (process.getuid?.() === 0) {
       // What another local user gets from the path: nothing.
-      const other = spawnSync('setpriv', ['--reuid=12345', '--regid=12345', '--clear-groups', 'cat', page], { encoding: 'utf8' });
+      const other = spawnSync(process.execPath, ['-e', 'process.stdout.write(require("fs").readFileSync(process.argv[1]))', page], {
+        uid: 12345,
+        gid: 12345,
+        encoding: 'utf8',
+      });
       expect(other.status).not.toBe(0);
       expect(other.stdout).toBe('');
+      expect(other.stderr).toContain('EACCES');
     }
     expect((await fetch(await oidc.authorize(url!))).status).toBe(200);
     const done = await run.exit;
