@@ -6,7 +6,7 @@ import { rejectionOf } from '@portico/testing';
 import { createCluster } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisTokenStore, RedisUnavailableError } from '../src/index.js';
-import { settles, tokens, until, watchSockets } from './helpers.js';
+import { CONFORMANCE_LEASE_MS, settles, tokens, until, watchSockets } from './helpers.js';
 import { type RedisCluster, startRedisCluster } from './servers.js';
 
 let cluster: RedisCluster;
@@ -22,10 +22,10 @@ const close = (store: unknown) => (store as RedisTokenStore).close();
 describeTokenStore(
   'Redis Cluster (cluster option)',
   {
-    create: () => createRedisStore({ cluster: cluster.urls, lockTtlMs: 300 }),
-    peer: () => createRedisStore({ cluster: cluster.urls.slice(1), lockTtlMs: 300 }),
+    create: () => createRedisStore({ cluster: cluster.urls, lockTtlMs: CONFORMANCE_LEASE_MS }),
+    peer: () => createRedisStore({ cluster: cluster.urls.slice(1), lockTtlMs: CONFORMANCE_LEASE_MS }),
     close,
-    lease: { ms: 300, renewed: true },
+    lease: { ms: CONFORMANCE_LEASE_MS, renewed: true },
   },
   { describe, it },
 );
@@ -36,7 +36,7 @@ const userCluster = () => {
   const client = createCluster({ rootNodes: [{ url: cluster.urls[0]! }] });
   client.on('error', () => undefined);
   clients.push(client);
-  return createRedisStore({ client, lockTtlMs: 300 });
+  return createRedisStore({ client, lockTtlMs: CONFORMANCE_LEASE_MS });
 };
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
@@ -44,7 +44,7 @@ afterAll(async () => {
 
 describeTokenStore(
   'Redis Cluster (a createCluster() client)',
-  { create: userCluster, peer: userCluster, close, lease: { ms: 300, renewed: true } },
+  { create: userCluster, peer: userCluster, close, lease: { ms: CONFORMANCE_LEASE_MS, renewed: true } },
   { describe, it },
 );
 

@@ -5,6 +5,7 @@ import { type RedisServer, startRedis } from '@portico/testing';
 import { createSentinel } from '@redis/client';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createRedisStore, type RedisTokenStore } from '../src/index.js';
+import { CONFORMANCE_LEASE_MS } from './helpers.js';
 import { type RedisSentinel, startSentinel } from './servers.js';
 
 let master: RedisServer;
@@ -24,11 +25,11 @@ const store = () => {
   const client = createSentinel({ name: sentinel.name, sentinelRootNodes: [{ host: '127.0.0.1', port: sentinel.port }] });
   client.on('error', () => undefined);
   clients.push(client);
-  return createRedisStore({ client, lockTtlMs: 300 });
+  return createRedisStore({ client, lockTtlMs: CONFORMANCE_LEASE_MS });
 };
 
 describeTokenStore(
   'Redis Sentinel (a createSentinel() client)',
-  { create: store, peer: store, close: (s) => (s as RedisTokenStore).close(), lease: { ms: 300, renewed: true } },
+  { create: store, peer: store, close: (s) => (s as RedisTokenStore).close(), lease: { ms: CONFORMANCE_LEASE_MS, renewed: true } },
   { describe, it },
 );

@@ -7,7 +7,7 @@ import { type DexeroFdEmulator, loadProfile, type RedisServer, rejectionOf, star
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type RedisTokenStore, RedisUnavailableError, TokenDecryptionError } from '../src/index.js';
 import { SCRIPTS } from '../src/store.js';
-import { key32, type RawClient, raw as rawOn, tokens } from './helpers.js';
+import { CONFORMANCE_LEASE_MS, key32, type RawClient, raw as rawOn, tokens } from './helpers.js';
 
 let redis: RedisServer;
 let fd: DexeroFdEmulator;
@@ -21,10 +21,10 @@ afterAll(async () => {
 describeTokenStore(
   'Redis store',
   {
-    create: () => createRedisStore({ url: redis.url, lockTtlMs: 300 }),
-    peer: () => createRedisStore({ url: redis.url, lockTtlMs: 300 }),
+    create: () => createRedisStore({ url: redis.url, lockTtlMs: CONFORMANCE_LEASE_MS }),
+    peer: () => createRedisStore({ url: redis.url, lockTtlMs: CONFORMANCE_LEASE_MS }),
     close: (store) => (store as RedisTokenStore).close(),
-    lease: { ms: 300, renewed: true },
+    lease: { ms: CONFORMANCE_LEASE_MS, renewed: true },
   },
   { describe, it },
 );
