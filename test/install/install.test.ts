@@ -132,7 +132,8 @@ async function seedDependencies(): Promise<string[]> {
   const seed = join(work, 'seed');
   mkdirSync(seed);
   writeFileSync(join(seed, '.npmrc'), registry!.npmrc);
-  const found = thirdPartyDependencies();
+  // The CLI is installed too (its file lock comes from proper-lockfile).
+  const found = thirdPartyDependencies([...PUBLISHED, '@portico/cli']);
   for (const [id, dir] of found) {
     const [packed] = JSON.parse(
       await ok(seed, 'npm', 'pack', plainCopy(id, dir, seed), '--ignore-scripts', '--json', '--pack-destination', seed),

@@ -20,8 +20,8 @@ function locate(from: string, name: string): string {
   }
 }
 
-/** Every third-party package (`name@version` -> installed folder) the published packages load, transitively. */
-export function thirdPartyDependencies(): Map<string, string> {
+/** Every third-party package (`name@version` -> installed folder) that `packages` load, transitively. */
+export function thirdPartyDependencies(packages: readonly string[] = PUBLISHED): Map<string, string> {
   const found = new Map<string, string>();
   const visit = (dir: string) => {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -34,7 +34,7 @@ export function thirdPartyDependencies(): Map<string, string> {
       visit(at);
     }
   };
-  for (const name of PUBLISHED) visit(packageDir(name));
+  for (const name of packages) visit(packageDir(name));
   return found;
 }
 
