@@ -121,10 +121,14 @@ ${ignored.length === 0 ? 'None.' : `| where | mutator | why no test can tell it 
   console.log(`mutation: MUTATION.md written (${survivors.length} surviving)`);
 }
 
-const wanted = process.argv.slice(2);
+// `--report` writes MUTATION.md from the reports already in reports/mutation, running nothing.
+const reportOnly = process.argv.includes('--report');
+const wanted = process.argv.slice(2).filter((arg) => arg !== '--report');
 for (const name of wanted)
   if (!(name in GROUPS)) throw new Error(`mutation: unknown group ${name}; groups: ${Object.keys(GROUPS).join(', ')}`);
 mkdirSync(REPORTS, { recursive: true });
-const { node22 } = ensureRuntimes(['node22']);
-for (const name of wanted.length > 0 ? wanted : Object.keys(GROUPS)) runGroup(name, node22);
+if (!reportOnly) {
+  const { node22 } = ensureRuntimes(['node22']);
+  for (const name of wanted.length > 0 ? wanted : Object.keys(GROUPS)) runGroup(name, node22);
+}
 summarize();

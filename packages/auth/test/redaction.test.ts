@@ -18,7 +18,7 @@ import {
 } from '@portico/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AuthProfile, createAuthenticator, createOAuthFlow, exchangeAccessCode, revokeToken, type Tokens } from '../src/index.js';
-import { redact } from '../src/internal.js';
+import { redact, redactSecrets, toTokens } from '../src/internal.js';
 import { expectNoSecrets, rejectionOf } from './helpers.js';
 
 const CLIENT_SECRET = 'CANARY-client-secret:+/% é';
@@ -315,5 +315,55 @@ describe('redaction of data objects', () => {
       ],
       profile: profile.apply,
     });
+  });
+});
+
+describe('redactSecrets and redact, case by case', () => {
+  const secret = 'a"b\\c d+e%f/é&g=h';
+  it.each([
+    ['as it is', secret],
+    ['percent-encoded', encodeURIComponent(secret)],
+    ['form-encoded', new URLSearchParams({ v: secret }).toString().slice(2)],
+    ['JSON-escaped, inside a JSON string', JSON.stringify(secret).slice(1, -1)],
+  ])('cuts a secret spelled %s out of the middle of a text', (_name, spelling) => {
+    expect(redactSecrets(`before ${spelling} after`, [secret])).toBe('before [redacted] after');
+  });
+
+  it('cuts the longer of two secrets whole when one holds the other, in either order', () => {
+    const short = 'abcdefgh';
+    const long = 'abcdefgh-ijklmnop';
+    expect(redactSecrets(`x ${long} y`, [short, long])).toBe('x [redacted] y');
+    expect(redactSecrets(`x ${long} y`, [long, short])).toBe('x [redacted] y');
+  });
+
+  it('leaves values under 8 characters alone, so a message is not shredded', () => {
+    expect(redactSecrets('use a short key here', ['short', 'a'])).toBe('use a short key here');
+  });
+
+  it('redact: sensitive keys in any spelling and at any depth, absent values kept absent, cycles cut', () => {
+    const cyclic: Record<string, unknown> = { name: 'x' };
+    cyclic.self = cyclic;
+    expect(
+      redact({
+        access_token: undefined,
+        refresh_token: null,
+        password: 'p',
+        'X-Api-Key': 'k',
+        nested: { clientSecret: 's', list: [{ token: 't', id: 1 }] },
+        cyclic,
+      }),
+    ).toStrictEqual({
+      access_token: undefined,
+      refresh_token: null,
+      password: '[redacted]',
+      'X-Api-Key': '[redacted]',
+      nested: { clientSecret: '[redacted]', list: [{ token: '[redacted]', id: 1 }] },
+      cyclic: { name: 'x', self: '[Circular]' },
+    });
+  });
+
+  it('the redacted inspect view is not copied by a spread, so a copy shows its own fields', () => {
+    const tokens = toTokens({ accessToken: 'at-0123456789', tokenType: 'Bearer', raw: {} });
+    expect(Object.getOwnPropertySymbols({ ...tokens })).toEqual([]);
   });
 });
