@@ -70,6 +70,8 @@ function runGroup(name, node) {
     },
   );
   renameSync(`${report}.partial`, report);
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  writeFileSync(`${report}.meta.json`, JSON.stringify({ commit, date: new Date().toISOString().slice(0, 10) }));
 }
 
 const lineOf = (mutant) => mutant.location.start.line;
@@ -77,12 +79,15 @@ const oneLine = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 80);
 
 function summarize() {
   const rows = [];
+  const runs = [];
   const survivors = [];
   const ignored = [];
   for (const name of Object.keys(GROUPS)) {
     const path = join(REPORTS, `${name}.json`);
     if (!existsSync(path)) continue;
     const { files } = JSON.parse(readFileSync(path, 'utf8'));
+    const meta = existsSync(`${path}.meta.json`) ? JSON.parse(readFileSync(`${path}.meta.json`, 'utf8')) : {};
+    runs.push(`- ${name}: commit ${meta.commit ?? 'unknown'}, ${meta.date ?? 'date unknown'}; tests: ${GROUPS[name].projects.join(', ')}`);
     for (const [file, { mutants }] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
       const count = (set) => mutants.filter((m) => set.has(m.status)).length;
       const detected = count(DETECTED);
@@ -102,6 +107,10 @@ function summarize() {
   const text = `# Mutation testing
 
 \`pnpm mutation\` runs StrykerJS (tools/mutation.mjs) over the modules that guard secrets and grants, and writes this page. A module's score is the share of its mutants that some test kills (or that time out); a surviving mutant is a change to the code that no test notices.
+
+Each group was run at the commit shown; line numbers are that commit's. The property tests ran a fifth of their cases per mutant.
+
+${runs.join('\n')}
 
 | module | score | killed | survived | equivalent (marked in the source) |
 | --- | --- | --- | --- | --- |
