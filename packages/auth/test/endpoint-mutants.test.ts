@@ -3,6 +3,7 @@
 // formats, URL templates, size limits, error fields and their redaction, and
 // the parsing of token responses. Each test pins behaviour a StrykerJS mutant
 // of src/endpoint.ts changed without any other test noticing.
+import { rejectionOf, thrownBy } from '@portico/testing';
 import { describe, expect, it } from 'vitest';
 import { callEndpoint, extractError, fillParameters, parseTokenResponse, RFC6749_ERROR, safeText } from '../src/endpoint.js';
 import { ConfigurationError, ConnectionError, OAuthError, ResponseTooLargeError, TokenResponseError } from '../src/errors.js';
@@ -51,24 +52,6 @@ function call(options: CallOptions) {
 
 function headersOf(recorded: Recorded): Record<string, string> {
   return recorded.init.headers as Record<string, string>;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('fillParameters', () => {
@@ -141,7 +124,7 @@ describe('callEndpoint: what is sent where', () => {
     ['bearer', { accessToken: '' }, 'an access token'],
   ] as const)('%s with %j: a ConfigurationError naming %s, and nothing sent', async (clientAuthentication, values, name) => {
     const { calls, fetch } = recorder();
-    const error = await rejection(call({ fetch, clientAuthentication, values }));
+    const error = await rejectionOf(call({ fetch, clientAuthentication, values }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe(`the token endpoint needs ${name}`);
     expect(calls).toHaveLength(0);
@@ -149,7 +132,7 @@ describe('callEndpoint: what is sent where', () => {
 
   it('a declared input without a value is a ConfigurationError naming it', async () => {
     const { calls, fetch } = recorder();
-    const error = await rejection(call({ fetch, values: { appSecret: '' }, inputs: ['appSecret'] }));
+    const error = await rejectionOf(call({ fetch, values: { appSecret: '' }, inputs: ['appSecret'] }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe('the token endpoint needs the input "appSecret"');
     expect(calls).toHaveLength(0);
@@ -213,7 +196,7 @@ describe('callEndpoint: failures and responses', () => {
       controller.abort(reason);
       throw new TypeError('fetch failed');
     }) as unknown as typeof globalThis.fetch;
-    expect(await rejection(call({ fetch, signal: controller.signal }))).toBe(reason);
+    expect(await rejectionOf(call({ fetch, signal: controller.signal }))).toBe(reason);
   });
 
   it('a fetch that fails, with or without a signal, is a ConnectionError naming origin and path only', async () => {
@@ -221,7 +204,7 @@ describe('callEndpoint: failures and responses', () => {
       throw new TypeError('fetch failed');
     }) as unknown as typeof globalThis.fetch;
     for (const signal of [undefined, new AbortController().signal]) {
-      const error = await rejection(call({ fetch, signal }));
+      const error = await rejectionOf(call({ fetch, signal }));
       expect(error).toBeInstanceOf(ConnectionError);
       expect((error as ConnectionError).path).toBe('https://auth.example.test/oauth/token');
     }
@@ -240,7 +223,7 @@ describe('callEndpoint: failures and responses', () => {
 
   it('refuses a body over 1 MiB with a ResponseTooLargeError that says which endpoint', async () => {
     const { fetch } = recorder(() => new Response(new Uint8Array(1024 * 1024 + 1), { status: 200 }));
-    const error = await rejection(call({ fetch }));
+    const error = await rejectionOf(call({ fetch }));
     expect(error).toBeInstanceOf(ResponseTooLargeError);
     expect((error as Error).message).toBe(
       'The HTTP 200 response body is larger than 1048576 bytes; the token endpoint answered with more than any token or error response needs.',
@@ -326,7 +309,7 @@ function parse(body: unknown, options: { status?: number; profile?: AuthProfile;
 }
 
 function parseError(body: unknown, options: Parameters<typeof parse>[1] = {}) {
-  return thrown(() => parse(body, options)) as TokenResponseError & OAuthError;
+  return thrownBy(() => parse(body, options)) as TokenResponseError & OAuthError;
 }
 
 describe('parseTokenResponse: statuses', () => {

@@ -208,6 +208,15 @@ describe('MemoryTokenStore.lock: a waiter whose signal aborts as the lock passes
   });
 });
 
+/** The first token set of a rotating grant, already expired: the next call refreshes RT1. */
+const expiredTokens = () => ({
+  accessToken: 'AT1-0123456789',
+  tokenType: 'Bearer',
+  refreshToken: 'RT1-0123456789',
+  expiresAt: Date.now() - 1_000,
+  raw: {},
+});
+
 /** A token endpoint that rotates refresh tokens and revokes the grant when one is presented twice, counting each. */
 async function rotatingServer(delayMs = 0) {
   const presented = new Map<string, number>();
@@ -240,13 +249,7 @@ async function rotatingServer(delayMs = 0) {
 }
 
 describe('a renewal whose deadline passes while its rotated tokens are being saved keeps the lock until they are', () => {
-  const expired = {
-    accessToken: 'AT1-0123456789',
-    tokenType: 'Bearer',
-    refreshToken: 'RT1-0123456789',
-    expiresAt: Date.now() - 1_000,
-    raw: {},
-  };
+  const expired = expiredTokens();
   const twoSessions = async (store: TokenStore, tokenUrl: string) => {
     const flow = createOAuthFlow(loadProfile('finexer').profile, {
       clientId: 'cid',
@@ -318,13 +321,7 @@ describe('a store write that never settles (a store that breaks the rule that it
       tokenUrl: `${server.url}/token`,
       timeoutMs: 150,
     });
-    const expired = {
-      accessToken: 'AT1-0123456789',
-      tokenType: 'Bearer',
-      refreshToken: 'RT1-0123456789',
-      expiresAt: Date.now() - 1_000,
-      raw: {},
-    };
+    const expired = expiredTokens();
     const session = flow.session(expired, { store, key: 'k' });
     await session.tokens();
     expect(await rejectionOf(session.getAuthorization())).toMatchObject({ code: expect.stringMatching(/^token_(timeout|store_error)$/) });
@@ -388,13 +385,7 @@ describe('an error about tokens being saved never quotes them', () => {
       redirectUri: 'https://app.example/cb',
       tokenUrl: `${server.url}/token`,
     });
-    const expired = {
-      accessToken: 'AT1-0123456789',
-      tokenType: 'Bearer',
-      refreshToken: 'RT1-0123456789',
-      expiresAt: Date.now() - 1_000,
-      raw: {},
-    };
+    const expired = expiredTokens();
     const session = flow.session(expired, {
       onTokens: (tokens) => {
         throw new Error(`INSERT failed for ('${tokens.refreshToken}', '${tokens.accessToken}')`);

@@ -3,6 +3,7 @@
 // is bound to, the formats read, and the typed error garbage gets.
 import { createCipheriv, createHash } from 'node:crypto';
 import { ConfigurationError, type Tokens } from '@portico/auth';
+import { thrownBy } from '@portico/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { createSealer } from '../src/crypto.js';
 import { TokenDecryptionError } from '../src/errors.js';
@@ -65,18 +66,9 @@ function handSealed(
   });
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
-
 /** The TokenDecryptionError `fn` throws, checked to name neither token. */
 function decryptionError(fn: () => unknown): TokenDecryptionError {
-  const error = thrown(fn);
+  const error = thrownBy(fn);
   expect(error).toBeInstanceOf(TokenDecryptionError);
   const { message } = error as TokenDecryptionError;
   expect(message).not.toContain('secret');
@@ -114,7 +106,7 @@ describe('encryptionKey: the base64 of exactly 32 bytes', () => {
       key(0xfb).bytes.toString('base64url'), // `-_…`: decodes to the 32 bytes, but is base64url
     ];
     for (const text of bad) {
-      const error = thrown(() => createSealer(text));
+      const error = thrownBy(() => createSealer(text));
       expect(error, JSON.stringify(text)).toBeInstanceOf(ConfigurationError);
       expect((error as Error).message).toBe('encryptionKey must be the base64 of 32 random bytes (e.g. `openssl rand -base64 32`)');
     }
@@ -123,27 +115,27 @@ describe('encryptionKey: the base64 of exactly 32 bytes', () => {
       [[A.text, B.text, ''], 2],
       [['c2hvcnQ=', A.text], 0],
     ] as const) {
-      const error = thrown(() => createSealer(list));
+      const error = thrownBy(() => createSealer(list));
       expect(error).toBeInstanceOf(ConfigurationError);
       expect((error as Error).message).toBe(
         `encryptionKey${index === 0 ? '' : `[${index}]`} must be the base64 of 32 random bytes (e.g. \`openssl rand -base64 32\`)`,
       );
     }
-    expect((thrown(() => createSealer([A.text, 'c2hvcnQ='])) as Error).message).toMatch(/^encryptionKey\[1\] must be/);
-    expect((thrown(() => createSealer(['c2hvcnQ='])) as Error).message).toMatch(/^encryptionKey must be/);
+    expect((thrownBy(() => createSealer([A.text, 'c2hvcnQ='])) as Error).message).toMatch(/^encryptionKey\[1\] must be/);
+    expect((thrownBy(() => createSealer(['c2hvcnQ='])) as Error).message).toMatch(/^encryptionKey must be/);
   });
 
   it('a key that is no string (an unset environment variable, a Buffer) is a ConfigurationError too, not a TypeError', () => {
     for (const value of [undefined, null, 5, A.bytes, { toString: () => A.text }]) {
-      const error = thrown(() => createSealer([A.text, value as unknown as string]));
+      const error = thrownBy(() => createSealer([A.text, value as unknown as string]));
       expect(error, String(value)).toBeInstanceOf(ConfigurationError);
       expect((error as Error).message).toMatch(/^encryptionKey\[1\] must be the base64 of 32 random bytes/);
     }
-    expect(thrown(() => createSealer(A.bytes as unknown as string))).toBeInstanceOf(ConfigurationError);
+    expect(thrownBy(() => createSealer(A.bytes as unknown as string))).toBeInstanceOf(ConfigurationError);
   });
 
   it('an empty list is a ConfigurationError, not plaintext', () => {
-    const error = thrown(() => createSealer([]));
+    const error = thrownBy(() => createSealer([]));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe('encryptionKey is an empty list');
   });
@@ -330,7 +322,7 @@ describe('formats and garbage: a typed TokenDecryptionError that never shows a t
     const bug = new TypeError('a bug in toTokens');
     failure.error = bug;
     try {
-      expect(thrown(() => sealer.open(STORAGE_KEY, 3, value))).toBe(bug);
+      expect(thrownBy(() => sealer.open(STORAGE_KEY, 3, value))).toBe(bug);
     } finally {
       failure.error = undefined;
     }

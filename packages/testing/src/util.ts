@@ -11,6 +11,16 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /** A port free on 127.0.0.1 now, for a server started as a child process. */
+/** What `fn` throws; a failure when it returns. */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
