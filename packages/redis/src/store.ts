@@ -371,8 +371,6 @@ class RedisStore implements RedisTokenStore {
     const lease = new AbortController();
     let expiry: NodeJS.Timeout | undefined;
     let released: Promise<unknown> | undefined;
-    let cancel: (reason: unknown) => void = () => undefined;
-    const cancelled = new Promise<never>((_, reject) => (cancel = reject));
     // The lease ends once: renewals stop and the lock is given back (only
     // while still ours), so the next holder need not wait for fn to settle.
     const end = (reason?: unknown) => {
@@ -404,14 +402,11 @@ class RedisStore implements RedisTokenStore {
         () => undefined,
       );
     }, this.#lockTtlMs / 3);
-    const onAbort = () => {
-      end(signal!.reason);
-      cancel(signal!.reason);
-    };
+    const onAbort = () => end(signal!.reason);
     expireAt(validUntil);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await Promise.race([fn({ signal: lease.signal }), cancelled]);
+      return await abortable(fn({ signal: lease.signal }), signal);
     } finally {
       await end();
     }
