@@ -77,7 +77,8 @@ function flakyStore(inner: MemoryTokenStore, failures: { set: number }): TokenSt
 
 describe('token requests are bounded', () => {
   it('a token endpoint that does not answer: every waiter gets TokenTimeoutError, the lock is released, the next call starts afresh', async () => {
-    fd.inject(FD_TOKEN, { status: 200, body: '{}' }, { delayMs: 1_500 });
+    // Every token request hangs, so the outcome does not depend on which waiters a loaded machine lets join the first one.
+    fd.inject(FD_TOKEN, { status: 200, body: '{}' }, { delayMs: 1_500, times: 100 });
     const store = new MemoryTokenStore();
     const [a, b] = [clientCredentials(store, { timeoutMs: 150 }), clientCredentials(store, { timeoutMs: 150 })];
     const results = await Promise.allSettled([...Array.from({ length: 5 }, () => a.getAuthorization()), b.getAuthorization()]);
@@ -87,7 +88,8 @@ describe('token requests are bounded', () => {
     // The other client waited for the lock, which the hung holder gave up at its deadline: it timed out too, or got in just then.
     const other = results[5]!;
     if (other.status === 'rejected') expect(other.reason).toBeInstanceOf(TokenTimeoutError);
-    // Both clients go on at once: nothing waits for the hung request.
+    // Both clients go on at once: nothing waits for the hung requests.
+    fd.reset();
     await expect(a.getAuthorization()).resolves.toMatchObject({ name: 'Authorization' });
     await expect(b.getAuthorization()).resolves.toEqual(await a.getAuthorization());
   });
