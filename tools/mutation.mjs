@@ -1,12 +1,12 @@
-// `pnpm mutation [group ...]`: StrykerJS over the modules that guard secrets
-// and grants, a group at a time, then MUTATION.md: the score of each module
+// `pnpm mutation [group or module ...]`: StrykerJS over the modules that
+// guard secrets and grants, then MUTATION.md: the score of each module
 // and every mutant that survived, with where it is. A mutant that is
 // equivalent (no test could tell it apart) is marked in the source with a
 // `// Stryker disable next-line <mutator>: <why>` comment, and listed with
 // that reason. StrykerJS 10 needs Node.js 22, which tools/runtimes.mjs
 // fetches like the ecosystem tests' runtimes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureRuntimes } from './runtimes.mjs';
@@ -39,19 +39,23 @@ export const GROUPS = {
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 
-function runGroup(name, node) {
-  const { modules, projects } = GROUPS[name];
-  const report = join(REPORTS, `${name}.json`);
-  console.log(`mutation: ${name} (${modules.join(', ')}; tests: ${projects.join(', ')})`);
+// One report per module, so a run of one module (while its survivors are
+// being killed) refreshes its rows without rerunning its whole group.
+const reportOf = (module) => join(REPORTS, `${module.replaceAll('/', '_')}.json`);
+
+function groupOf(module) {
+  const name = Object.keys(GROUPS).find((group) => GROUPS[group].modules.includes(module));
+  if (name === undefined) throw new Error(`mutation: ${module} is in no group; modules: ${Object.values(GROUPS).flatMap((g) => g.modules).join(', ')}`);
+  return name;
+}
+
+function run(modules, node) {
+  const { projects } = GROUPS[groupOf(modules[0])];
+  const partial = join(REPORTS, 'run.json.partial');
+  console.log(`mutation: ${modules.join(', ')} (tests: ${projects.join(', ')})`);
   execFileSync(
     node,
-    [
-      join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'),
-      'run',
-      'stryker.config.mjs',
-      '--mutate',
-      modules.join(','),
-    ],
+    [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs', '--mutate', modules.join(',')],
     {
       cwd: ROOT,
       stdio: 'inherit',
@@ -59,7 +63,7 @@ function runGroup(name, node) {
       timeout: 4 * 3600_000,
       env: {
         ...process.env,
-        PORTICO_MUTATION_REPORT: relative(ROOT, `${report}.partial`),
+        PORTICO_MUTATION_REPORT: relative(ROOT, partial),
         PORTICO_MUTATION_PROJECTS: projects.join(','),
         // Each mutant reruns the property tests that cover it: a fifth of their cases keeps a run within hours.
         PORTICO_PROPERTY_RUNS_SCALE: '0.2',
@@ -69,9 +73,14 @@ function runGroup(name, node) {
       },
     },
   );
-  renameSync(`${report}.partial`, report);
+  const { files } = JSON.parse(readFileSync(partial, 'utf8'));
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  writeFileSync(`${report}.meta.json`, JSON.stringify({ commit, date: new Date().toISOString().slice(0, 10) }));
+  const date = new Date().toISOString().slice(0, 10);
+  for (const module of modules) {
+    if (!(module in files)) throw new Error(`mutation: StrykerJS reported nothing for ${module}`);
+    writeFileSync(reportOf(module), JSON.stringify({ module, commit, date, projects, mutants: files[module].mutants }));
+  }
+  rmSync(partial);
 }
 
 const lineOf = (mutant) => mutant.location.start.line;
@@ -82,25 +91,21 @@ function summarize() {
   const runs = [];
   const survivors = [];
   const ignored = [];
-  for (const name of Object.keys(GROUPS)) {
-    const path = join(REPORTS, `${name}.json`);
-    if (!existsSync(path)) continue;
-    const { files } = JSON.parse(readFileSync(path, 'utf8'));
-    const meta = existsSync(`${path}.meta.json`) ? JSON.parse(readFileSync(`${path}.meta.json`, 'utf8')) : {};
-    runs.push(`- ${name}: commit ${meta.commit ?? 'unknown'}, ${meta.date ?? 'date unknown'}; tests: ${GROUPS[name].projects.join(', ')}`);
-    for (const [file, { mutants }] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
-      const count = (set) => mutants.filter((m) => set.has(m.status)).length;
-      const detected = count(DETECTED);
-      const undetected = count(UNDETECTED);
-      const valid = detected + undetected;
-      rows.push(
-        `| ${file} | ${valid === 0 ? 'n/a' : `${((100 * detected) / valid).toFixed(1)}%`} | ${detected} | ${undetected} | ${mutants.filter((m) => m.status === 'Ignored').length} |`,
-      );
-      for (const m of mutants.sort((a, b) => lineOf(a) - lineOf(b))) {
-        const where = `${file}:${lineOf(m)}`;
-        if (UNDETECTED.has(m.status)) survivors.push(`| ${where} | ${m.mutatorName} | \`${oneLine(m.replacement ?? '')}\` | ${m.status} |`);
-        if (m.status === 'Ignored') ignored.push(`| ${where} | ${m.mutatorName} | ${oneLine(m.statusReason ?? '')} |`);
-      }
+  for (const file of Object.values(GROUPS).flatMap((group) => group.modules).sort()) {
+    if (!existsSync(reportOf(file))) continue;
+    const { commit, date, projects, mutants } = JSON.parse(readFileSync(reportOf(file), 'utf8'));
+    runs.push(`- ${file}: commit ${commit}, ${date}; tests: ${projects.join(', ')}`);
+    const count = (set) => mutants.filter((m) => set.has(m.status)).length;
+    const detected = count(DETECTED);
+    const undetected = count(UNDETECTED);
+    const valid = detected + undetected;
+    rows.push(
+      `| ${file} | ${valid === 0 ? 'n/a' : `${((100 * detected) / valid).toFixed(1)}%`} | ${detected} | ${undetected} | ${mutants.filter((m) => m.status === 'Ignored').length} |`,
+    );
+    for (const m of mutants.sort((a, b) => lineOf(a) - lineOf(b))) {
+      const where = `${file}:${lineOf(m)}`;
+      if (UNDETECTED.has(m.status)) survivors.push(`| ${where} | ${m.mutatorName} | \`${oneLine(m.replacement ?? '')}\` | ${m.status} |`);
+      if (m.status === 'Ignored') ignored.push(`| ${where} | ${m.mutatorName} | ${oneLine(m.statusReason ?? '')} |`);
     }
   }
   if (rows.length === 0) throw new Error('mutation: no report in reports/mutation yet; run `pnpm mutation` first');
@@ -108,7 +113,7 @@ function summarize() {
 
 \`pnpm mutation\` runs StrykerJS (tools/mutation.mjs) over the modules that guard secrets and grants, and writes this page. A module's score is the share of its mutants that some test kills (or that time out); a surviving mutant is a change to the code that no test notices.
 
-Each group was run at the commit shown; line numbers are that commit's. The property tests ran a fifth of their cases per mutant.
+Each module was run at the commit shown; line numbers are that commit's. The property tests ran a fifth of their cases per mutant.
 
 ${runs.join('\n')}
 
@@ -130,14 +135,14 @@ ${ignored.length === 0 ? 'None.' : `| where | mutator | why no test can tell it 
   console.log(`mutation: MUTATION.md written (${survivors.length} surviving)`);
 }
 
-// `--report` writes MUTATION.md from the reports already in reports/mutation, running nothing.
+// Arguments are groups or modules; `--report` writes MUTATION.md from the reports already in reports/mutation, running nothing.
 const reportOnly = process.argv.includes('--report');
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--report');
-for (const name of wanted)
-  if (!(name in GROUPS)) throw new Error(`mutation: unknown group ${name}; groups: ${Object.keys(GROUPS).join(', ')}`);
+for (const name of wanted) if (!(name in GROUPS)) groupOf(name);
 mkdirSync(REPORTS, { recursive: true });
 if (!reportOnly) {
   const { node22 } = ensureRuntimes(['node22']);
-  for (const name of wanted.length > 0 ? wanted : Object.keys(GROUPS)) runGroup(name, node22);
+  const runs = wanted.length === 0 ? Object.keys(GROUPS) : wanted;
+  for (const name of runs) run(name in GROUPS ? GROUPS[name].modules : [name], node22);
 }
 summarize();
