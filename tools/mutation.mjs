@@ -45,7 +45,12 @@ const reportOf = (module) => join(REPORTS, `${module.replaceAll('/', '_')}.json`
 
 function groupOf(module) {
   const name = Object.keys(GROUPS).find((group) => GROUPS[group].modules.includes(module));
-  if (name === undefined) throw new Error(`mutation: ${module} is in no group; modules: ${Object.values(GROUPS).flatMap((g) => g.modules).join(', ')}`);
+  if (name === undefined)
+    throw new Error(
+      `mutation: ${module} is in no group; modules: ${Object.values(GROUPS)
+        .flatMap((g) => g.modules)
+        .join(', ')}`,
+    );
   return name;
 }
 
@@ -55,7 +60,13 @@ function run(modules, node) {
   console.log(`mutation: ${modules.join(', ')} (tests: ${projects.join(', ')})`);
   execFileSync(
     node,
-    [join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs', '--mutate', modules.join(',')],
+    [
+      join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'),
+      'run',
+      'stryker.config.mjs',
+      '--mutate',
+      modules.join(','),
+    ],
     {
       cwd: ROOT,
       stdio: 'inherit',
@@ -91,7 +102,9 @@ function summarize() {
   const runs = [];
   const survivors = [];
   const ignored = [];
-  for (const file of Object.values(GROUPS).flatMap((group) => group.modules).sort()) {
+  for (const file of Object.values(GROUPS)
+    .flatMap((group) => group.modules)
+    .sort()) {
     if (!existsSync(reportOf(file))) continue;
     const { commit, date, projects, mutants } = JSON.parse(readFileSync(reportOf(file), 'utf8'));
     runs.push(`- ${file}: commit ${commit}, ${date}; tests: ${projects.join(', ')}`);
