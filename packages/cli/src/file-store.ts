@@ -176,6 +176,8 @@ function lockingFs(entry: string) {
         return callback(error as NodeJS.ErrnoException);
       }
       try {
+        // rename(2) replaces an empty directory: the lock of an older portico, which names no holder, would be taken over while it runs.
+        if (fs.existsSync(lock)) throw Object.assign(new Error(`${lock} exists`), { code: 'EEXIST' });
         fs.renameSync(staging, lock);
         callback(null);
       } catch (error) {
