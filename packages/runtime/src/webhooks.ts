@@ -99,6 +99,7 @@ async function verifyWebhookSignature<Event>(
     if (at > 0) parts.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
   }
   const stamp = parts.get(rules.timestampKey);
+  // Stryker disable next-line StringLiteral: its stand-in (17 characters, not whole bytes) is refused as malformed, as '' is
   const signature = hexToBytes(parts.get(rules.signatureKey) ?? '');
   const time = stamp === undefined ? Number.NaN : rules.timestampFormat === 'unix' ? Number(stamp) * 1000 : Date.parse(stamp);
   if (!stamp || !signature || signature.length === 0 || Number.isNaN(time)) {
@@ -117,6 +118,7 @@ async function verifyWebhookSignature<Event>(
   const encoder = new TextEncoder();
   const body = typeof rawBody === 'string' ? encoder.encode(rawBody) : rawBody;
   // WebCrypto's verify compares in constant time, and only a whole HMAC of the right length matches.
+  // Stryker disable next-line BooleanLiteral: the key never leaves this function, so whether it could be exported is unobservable
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
   if (!(await crypto.subtle.verify('HMAC', key, signature, signedBytes(rules.signedPayload, stamp, body))))
     throw new WebhookVerificationError('signature_mismatch', 'the signature does not match the body and secret');
