@@ -108,8 +108,17 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
     for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
       const content = deref(doc, response)?.content ?? {};
       for (const type of Object.keys(content)) if (!JSON_TYPE.test(type)) accepts.add(type);
-      const media = Object.entries<Json>(content).find(([type]) => JSON_TYPE.test(type) || XML_TYPE.test(type))?.[1];
       const xml = Object.keys(content).some((type) => XML_TYPE.test(type));
+      // Content negotiation: JSON types of one status with different schemas are each checked under
+      // `status type`, and a body against the schema of the type it came back as.
+      const negotiated = Object.entries<Json>(content)
+        .filter(([type, m]) => JSON_TYPE.test(type) && m?.schema)
+        .map(([type, m]) => [type.toLowerCase(), structural(shape(doc, m.schema, [], false))] as const);
+      if (!xml && /^2\d\d$/.test(status) && new Set(negotiated.map(([, s]) => JSON.stringify(s))).size > 1) {
+        for (const [type, s] of negotiated) if (useful(s)) checks[`${status} ${type}`] = s;
+        continue;
+      }
+      const media = Object.entries<Json>(content).find(([type]) => JSON_TYPE.test(type) || XML_TYPE.test(type))?.[1];
       // A JSON shape only validates a 2xx body: an error's would never be read.
       if (media?.schema && (xml || /^2\d\d$/.test(status))) {
         // A JSON check keeps no properties (see structural): walking them is most of generation's own time on a large API.

@@ -83,20 +83,38 @@ function setDefined(error: PorticoError, fields: object, names: readonly string[
 const described = (message: string, description: string | undefined) => (description ? `${message}: ${description}` : message);
 
 /**
- * A copy of a foreign error (a fetch TypeError, a DOMException, ...) that
- * keeps its name, message, code and cause chain, with known secrets cut out.
- * Foreign errors can carry arbitrary properties (request options, sockets);
- * the copy carries none of them.
+ * A copy of a foreign error (a fetch TypeError, a DOMException, a socket
+ * error, ...) with known secrets cut out: of the same class, so `instanceof`
+ * still tells a TypeError from an AbortError, with its name, message, stack
+ * and cause chain, and its own scalar fields (`code`, `errno`, `syscall`,
+ * `address`, `port`, ...) that code branches on. Foreign errors can carry
+ * arbitrary objects (request options, sockets, headers): the copy carries
+ * none of them.
  */
 function sanitizeError(error: unknown, secrets: readonly string[], depth = 0): Error {
   if (error instanceof PorticoError) return error;
   const source = error instanceof Error ? error : new Error(String(error));
-  const cause = depth < 5 && source.cause !== undefined ? sanitizeError(source.cause, secrets, depth + 1) : undefined;
-  const copy = new Error(redactSecrets(source.message, secrets), cause === undefined ? undefined : { cause });
-  copy.name = source.name;
+  const copy: Error = Object.create(Object.getPrototypeOf(source));
+  const own = (name: string, value: unknown) =>
+    Object.defineProperty(copy, name, {
+      value: typeof value === 'string' ? redactSecrets(value, secrets) : value,
+      writable: true,
+      configurable: true,
+      enumerable: Object.prototype.propertyIsEnumerable.call(source, name),
+    });
+  for (const name of Object.getOwnPropertyNames(source)) {
+    // Data properties only: a getter is code of the thrower's, run by nobody here.
+    const value = Object.getOwnPropertyDescriptor(source, name)?.value;
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) own(name, value);
+  }
+  // Read through the source and set on the copy: a DOMException keeps these
+  // in getters that throw on any object but a real DOMException.
+  own('name', source.name);
+  own('message', source.message);
+  own('stack', source.stack ?? `${source.name}: ${source.message}`);
   const code = (source as { code?: unknown }).code;
-  if (typeof code === 'string') Object.assign(copy, { code });
-  copy.stack = redactSecrets(source.stack ?? `${copy.name}: ${copy.message}`, secrets);
+  if (typeof code === 'string' || typeof code === 'number') own('code', code);
+  if (depth < 5 && source.cause !== undefined) own('cause', sanitizeError(source.cause, secrets, depth + 1));
   return copy;
 }
 

@@ -32,6 +32,12 @@ export interface ParseOptions {
   orText?: boolean;
 }
 
+/** `type/subtype` of a Content-Type, lowercased, without parameters. */
+export function mediaTypeOf(contentType: string): string {
+  const semicolon = contentType.indexOf(';');
+  return (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}
+
 /**
  * Parses a body by its content type: JSON, XML (into the shape the schema
  * describes) or, where the operation declares it, text. Anything else (an
@@ -58,8 +64,7 @@ export async function parseBody(response: Response, options: ParseOptions): Prom
   } catch {
     return fail(new TextDecoder().decode(bytes), 'the body is not valid UTF-8');
   }
-  const semicolon = contentType.indexOf(';');
-  const mediaType = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  const mediaType = mediaTypeOf(contentType);
   if (JSON_TYPE.test(mediaType) || (mediaType === '' && !options.accepts?.length)) {
     try {
       return JSON.parse(text);

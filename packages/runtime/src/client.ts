@@ -20,7 +20,7 @@ import createFetchClient, {
   type ParseAs,
 } from 'openapi-fetch';
 import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { missingXmlCodec, parseBody, serializeForm } from './body.js';
+import { mediaTypeOf, missingXmlCodec, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
@@ -70,18 +70,25 @@ export interface ProviderSpec<Profile extends AuthProfile | CredentialProfile = 
   readonly paginate?: typeof paginate;
 }
 
-export interface ClientOptions<Auth, Throw extends boolean = false> {
+/**
+ * A client's options: openapi-fetch's (serializers, `Request`,
+ * `requestInitExt`, and fetch's own such as `credentials` or `cache`, which
+ * go into every request), and Portico's.
+ */
+export interface ClientOptions<Auth, Throw extends boolean = false> extends Omit<FetchClientOptions, 'baseUrl' | 'fetch' | 'headers'> {
   /** Overrides the spec's server, e.g. a sandbox or a local emulator. */
   baseUrl?: string;
   /**
    * Called as `fetch(url, init)`, the signal (timeout and cancellation) in
-   * `init`; with a Request instead while openapi-fetch middleware is in use,
-   * since middleware reads and replaces Requests.
+   * `init`; with a Request instead while openapi-fetch middleware is in use
+   * or a `Request` class is given, since middleware reads and replaces Requests.
    */
   fetch?: typeof fetch;
   /** Credentials or a session; the token is then put on every operation that requires it. */
   auth?: Auth;
   headers?: FetchClientOptions['headers'];
+  /** Aborts every call of the client; a call's own `signal` replaces it. */
+  signal?: AbortSignal | null;
   /** Retries of a failed request that is safe to repeat (default 2). */
   maxRetries?: number;
   /** Per attempt, in ms (default 60 000). */
@@ -162,6 +169,22 @@ const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-correlation-id', 'x
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 /** The options the runtime takes beside openapi-fetch's (`RequestExtras`): not passed on. */
 const EXTRAS = new Set(['timeout', 'maxRetries']);
+/** The client options that are Portico's, or that the runtime applies itself: the others go to openapi-fetch, which puts fetch's own into every request. */
+const OWN_OPTIONS = new Set([
+  'baseUrl',
+  'fetch',
+  'auth',
+  'signal',
+  'bodySerializer',
+  'maxRetries',
+  'timeout',
+  'maxRetryDelay',
+  'maxResponseBytes',
+  'validateResponses',
+  'throwOnError',
+  'logger',
+  'logLevel',
+]);
 
 /** What a call resolves with before its types are applied: openapi-fetch's `{ data, error, response }`. */
 type Raw = { data?: unknown; error?: unknown; response: Response };
@@ -194,7 +217,11 @@ interface ClientState {
   readonly fetchClient: FetchClient;
   /** The middleware `use` added and `eject` did not remove: while there is any, attempts are real Requests for it to see. */
   readonly middleware: Middleware[];
+  /** A `Request` class was given: attempts are made with it, never as LeanRequests. */
+  readonly ownRequest: boolean;
   readonly headers: HeadersOptions | undefined;
+  readonly bodySerializer: CallInit['bodySerializer'];
+  readonly signal: AbortSignal | undefined;
   readonly maxRetries: number;
   readonly timeoutMs: number;
   readonly maxBytes: number;
@@ -225,6 +252,8 @@ interface PreparedCall {
   readonly userSignal: AbortSignal | undefined;
   /** The caller reads the body through openapi-fetch (`parseAs`): it is not parsed or checked here. */
   readonly callerParses: boolean;
+  /** Middleware (the client's or the call's) sees this call's attempts. */
+  readonly middleware: boolean;
   /** Credentials an error message must not show; walked only when an error is built. */
   readonly secrets: () => readonly string[];
 }
@@ -280,7 +309,8 @@ function serializeBody(
   headers: HeadersOptions | undefined,
   xmlType: string | undefined,
 ): BodyInit {
-  const { body, bodySerializer } = init;
+  const { body } = init;
+  const bodySerializer = init.bodySerializer ?? state.bodySerializer;
   if (meta.formBody && bodySerializer === undefined) return serializeForm(body);
   if (xmlType !== undefined) return xmlCodec(state).encode(body, meta.representation!.body!);
   if (bodySerializer) return bodySerializer(body, mergeHeaders(state.headers, headers, init.params?.header));
@@ -350,7 +380,10 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     requiresAuth: meta.requiresAuth === true,
     replayBody: replayable ? body : undefined,
     replayable,
+    fetch: init.fetch as CallPlan['fetch'],
   };
+  const ownMiddleware = init.middleware as Middleware[] | undefined;
+  const middleware = state.middleware.length > 0 || (ownMiddleware !== undefined && ownMiddleware.length > 0);
   // Parsed here, within maxResponseBytes and by content type (see `read`), unless the caller asked openapi-fetch to.
   const fetchInit: Record<string, unknown> = {
     params,
@@ -359,7 +392,10 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     bodySerializer: sendAsIs,
     parseAs: init.parseAs ?? 'stream',
     fetch: undefined,
-    Request: state.middleware.length === 0 && init.middleware === undefined ? LeanRequest : undefined,
+    // Unset, openapi-fetch makes real Requests with the client's class (or the global one).
+    Request: init.Request ?? (middleware || state.ownRequest ? undefined : LeanRequest),
+    // The settling middleware is the client's first while it has any; a call's own comes after the client's.
+    middleware: middleware && state.middleware.length === 0 ? [settle, ...ownMiddleware!] : ownMiddleware,
   };
   // The caller's other options, copied one by one: a rest pattern and spreads
   // made slow-mode objects, and copying them took a tenth of a stubbed call.
@@ -375,8 +411,9 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     fetchInit,
     maxRetries: (IDEMPOTENT.has(method) || meta.retrySafe === true) && replayable ? (init.maxRetries ?? state.maxRetries) : 0,
     timeoutMs: init.timeout ?? state.timeoutMs,
-    userSignal: init.signal ?? undefined,
+    userSignal: init.signal ?? state.signal,
     callerParses: init.parseAs !== undefined,
+    middleware,
     secrets: () => [...state.ownSecrets, ...state.transport.sent, ...credentialValues([init.body, init.params, init.headers])],
   };
 }
@@ -405,28 +442,72 @@ function forOpenapiFetch(response: Response, callerParses: boolean): Response | 
   return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
+/**
+ * One attempt as middleware sees it: `received` from the API, a copy of it
+ * `handed` to the middleware (which may read its body), and the response
+ * the middleware `settled` on, which the caller gets.
+ */
+interface Seen {
+  received?: Response;
+  handed?: Response;
+  settled?: Response;
+  readonly callerParses: boolean;
+}
+
+/** The fetch openapi-fetch is given for an attempt that middleware sees: its `options.fetch`, by which `settle` finds the attempt. */
+type SeenFetch = ((request: OutgoingRequest, ext?: RequestInit) => Promise<Response>) & { readonly seen: Seen };
+
+/**
+ * The client's first middleware while it has any, so its onResponse runs
+ * after every other: it notes the response they settled on (the one the
+ * API sent when none replaced it, its body unread), and gives openapi-fetch
+ * what `forOpenapiFetch` lets it see of that.
+ */
+const settle: Middleware = {
+  onResponse({ response, options }) {
+    const { seen } = options.fetch as unknown as SeenFetch;
+    const untouched = response === seen.handed;
+    const settled = untouched ? seen.received! : response;
+    // Middleware that did not read the copy leaves it to be dropped.
+    if (untouched || seen.handed?.bodyUsed === false) seen.handed?.body?.cancel().catch(() => undefined);
+    seen.settled = settled;
+    return forOpenapiFetch(settled, seen.callerParses);
+  },
+};
+
 /** Step 2: one attempt through openapi-fetch, with the transport as its fetch; resolves once the headers are in. */
 async function send(state: ClientState, call: PreparedCall, deadline: Deadline, attempt: number): Promise<Sent> {
   const { transport } = state;
   const { method, path } = call.plan;
   let received: Response | undefined;
-  const fetch = async (request: OutgoingRequest) => {
+  const deliverOnce = async (request: OutgoingRequest, ext?: RequestInit) => {
     try {
-      received = await deliver(transport, request, call.plan, deadline);
+      received = await deliver(transport, request, call.plan, deadline, ext);
     } catch (error) {
       // Token errors (re-authorization needed, a rejected grant) are not transport failures: they reach the caller as they are.
       throw deadline.aborted || error instanceof PorticoError ? error : new ConnectionError(method, path, error, call.secrets());
     }
-    return forOpenapiFetch(received, call.callerParses);
+    return received;
   };
+  const seen: Seen | undefined = call.middleware ? { callerParses: call.callerParses } : undefined;
+  call.fetchInit.fetch = seen
+    ? Object.assign(
+        async (request: OutgoingRequest, ext?: RequestInit) => {
+          seen.received = await deliverOnce(request, ext);
+          // A copy, so that middleware reading the body (as openapi-fetch's docs show) leaves the original for `read`.
+          seen.handed = seen.received.clone();
+          return seen.handed;
+        },
+        { seen },
+      )
+    : async (request: OutgoingRequest, ext?: RequestInit) => forOpenapiFetch(await deliverOnce(request, ext), call.callerParses);
   // Guarded: the fields object alone is a cost every call would pay with logging off.
   const started = transport.log ? Date.now() : 0;
   if (transport.log) emit(transport.log, 'debug', 'request', { method, path, attempt: attempt + 1 });
   try {
-    call.fetchInit.fetch = fetch;
     const raw = await state.fetchClient.request(method, path, call.fetchInit);
-    // A request middleware may answer without calling fetch.
-    const response = received ?? raw.response;
+    // A request middleware may answer without calling fetch; an error middleware, with a response of its own.
+    const response = seen?.settled ?? received ?? raw.response;
     if (transport.log)
       emit(transport.log, 'info', 'response', { method, path, status: response.status, ms: Date.now() - started, attempt: attempt + 1 });
     return { raw, response };
@@ -506,10 +587,15 @@ function check(state: ClientState, call: PreparedCall, raw: Raw): Raw | Promise<
   if (envelopeFailure(state.spec.envelope, raw.data)) return { error: raw.data, response };
   if (raw.data === undefined || !state.validate) return raw;
   const status = String(response.status);
-  const own = call.meta.shapes?.[status];
+  const own = checkOf(call.meta.shapes, status, response);
   if (own !== undefined || !state.spec.validation) return validated(call, raw, own);
-  if (state.shapes !== undefined) return validated(call, raw, state.shapes[call.key]?.[status]);
-  return validationShapes(state).then((shapes) => validated(call, raw, shapes[call.key]?.[status]));
+  if (state.shapes !== undefined) return validated(call, raw, checkOf(state.shapes[call.key], status, response));
+  return validationShapes(state).then((shapes) => validated(call, raw, checkOf(shapes[call.key], status, response)));
+}
+
+/** The check of a 2xx body: its status's, or where the spec negotiates content, its status's for the media type that came back. */
+function checkOf(shapes: Readonly<Record<string, Shape>> | undefined, status: string, response: Response): Shape | undefined {
+  return shapes?.[status] ?? shapes?.[`${status} ${mediaTypeOf(response.headers.get('content-type') ?? '')}`];
 }
 
 function validated(call: PreparedCall, raw: Raw, shape: Shape | undefined): Raw {
@@ -575,8 +661,11 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     if (base === null) throw new ConfigurationError('baseUrl must be an absolute URL, e.g. https://api.example.com/v1');
     const baseUrl = base.href.replace(/\/+$/, '');
     const baseFetch = options.fetch ?? globalThis.fetch;
+    // openapi-fetch's options go to it as they are; never Portico's, since it copies what it does not know into every request.
+    const fetchOptions: Record<string, unknown> = { baseUrl, fetch: baseFetch };
+    for (const option of Object.keys(options)) if (!OWN_OPTIONS.has(option)) fetchOptions[option] = options[option as keyof typeof options];
     // Paths are typed where the user calls PorticoClient's methods; inside, a path is any string.
-    const fetchClient = createFetchClient<Paths>({ baseUrl, fetch: baseFetch, headers: options.headers }) as unknown as FetchClient;
+    const fetchClient = createFetchClient<Paths>(fetchOptions) as unknown as FetchClient;
     const state: ClientState = {
       spec,
       transport: {
@@ -590,7 +679,10 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       deadlines: new DeadlineClock(),
       fetchClient,
       middleware: [],
+      ownRequest: options.Request !== undefined,
       headers: options.headers,
+      bodySerializer: options.bodySerializer as CallInit['bodySerializer'],
+      signal: options.signal ?? undefined,
       maxRetries: options.maxRetries ?? 2,
       timeoutMs: options.timeout ?? 60_000,
       maxBytes: options.maxResponseBytes ?? 8 * 1024 * 1024,
@@ -600,8 +692,17 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     };
     const client = {
       use: (...middleware: Middleware[]) => {
-        fetchClient.use(...middleware);
-        state.middleware.push(...middleware.filter(Boolean));
+        const added = middleware.filter(Boolean);
+        if (added.length > 0 && state.middleware.length === 0) fetchClient.use(settle);
+        try {
+          fetchClient.use(...middleware);
+        } catch (error) {
+          // openapi-fetch refuses a middleware with no hook after taking the ones before it: none is taken.
+          fetchClient.eject(...middleware);
+          if (state.middleware.length === 0) fetchClient.eject(settle);
+          throw error;
+        }
+        state.middleware.push(...added);
       },
       eject: (...middleware: Middleware[]) => {
         fetchClient.eject(...middleware);
@@ -609,6 +710,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
           const at = state.middleware.indexOf(removed);
           if (at !== -1) state.middleware.splice(at, 1);
         }
+        if (state.middleware.length === 0) fetchClient.eject(settle);
       },
       request: (method: string, path: string, init?: CallInit) => call(state, method.toUpperCase(), path, init),
       paginate: (path: string, init: CallInit | undefined, paging?: PaginateOptions) => {

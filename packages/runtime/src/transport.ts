@@ -45,6 +45,8 @@ export interface CallPlan {
   readonly replayBody: BodyInit | undefined;
   /** The body can be sent again: none, or not a one-shot stream. */
   readonly replayable: boolean;
+  /** The call's own `fetch` option, in place of the client's. */
+  readonly fetch: Transport['fetch'] | undefined;
 }
 
 const isRetryStatus = (status: number) => status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
@@ -119,13 +121,30 @@ export class LeanRequest implements OutgoingRequest {
 /**
  * Sends `target` once, raced against the deadline: a LeanRequest is fetch's
  * init itself; a Request (a middleware's, or one rebuilt for a redirect or a
- * query credential) goes with an init that carries the deadline's signal.
+ * query credential) goes with `init`, which carries the deadline's signal.
  * Either way the signal is in fetch's init, not on a Request: a Request that
  * follows a signal costs Node 20 tens of µs (undici links the two).
  */
-function dispatch(transport: Transport, target: OutgoingRequest, deadline: Deadline): Promise<Response> {
-  if (target instanceof LeanRequest) return deadline.race(() => transport.fetch(target.url, target.sentUnder(deadline)));
-  return deadline.race(() => transport.fetch(target as Request, { signal: deadline.signal() }));
+function dispatch(fetch: Transport['fetch'], target: OutgoingRequest, deadline: Deadline, init: RequestInit): Promise<Response> {
+  if (target instanceof LeanRequest) return deadline.race(() => fetch(target.url, target.sentUnder(deadline)));
+  return deadline.race(() => fetch(target as Request, { ...init, signal: deadline.signal() }));
+}
+
+const NO_INIT: RequestInit = {};
+
+/**
+ * fetch's init for a Request: openapi-fetch's `requestInitExt` (an undici
+ * `dispatcher`, ...), and the options a Request has no place for, which
+ * openapi-fetch leaves on it as properties of its own. A LeanRequest, the
+ * init itself, takes those of `ext` it does not set.
+ */
+function initFor(request: OutgoingRequest, ext: RequestInit | undefined): RequestInit {
+  if (request instanceof LeanRequest) {
+    if (ext)
+      for (const key in ext) if (!(key in request)) (request as unknown as Record<string, unknown>)[key] = ext[key as keyof RequestInit];
+    return NO_INIT;
+  }
+  return { ...ext, ...request };
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -161,11 +180,11 @@ function dropFromQuery(target: URL, value: string): void {
  */
 async function redirected(
   transport: Transport,
+  send: (target: OutgoingRequest) => Promise<Response>,
   request: OutgoingRequest,
   response: Response,
   credential: { name: string; value: string },
   plan: CallPlan,
-  deadline: Deadline,
 ): Promise<Followed> {
   let current = request;
   let carried = true;
@@ -194,7 +213,7 @@ async function redirected(
       body: asGet ? null : (plan.replayBody ?? null),
       redirect: 'manual',
     });
-    response = await dispatch(transport, current, deadline);
+    response = await send(current);
   }
   return { response, carried };
 }
@@ -206,9 +225,18 @@ async function redirected(
  * Resolves once the headers are in. A fetch plugged in that ignores its
  * signal is still raced against the deadline.
  */
-export async function deliver(transport: Transport, request: OutgoingRequest, plan: CallPlan, deadline: Deadline): Promise<Response> {
+export async function deliver(
+  transport: Transport,
+  request: OutgoingRequest,
+  plan: CallPlan,
+  deadline: Deadline,
+  ext?: RequestInit,
+): Promise<Response> {
   const authenticator = transport.authenticator;
-  const send = (target: OutgoingRequest) => dispatch(transport, target, deadline);
+  const fetch = plan.fetch ?? transport.fetch;
+  // Read once from the request as openapi-fetch made it: a redirect or a replay rebuilds the Request, and they go along.
+  const init = initFor(request, ext);
+  const send = (target: OutgoingRequest) => dispatch(fetch, target, deadline, init);
   // The client's base URL is normalised (and so is a Request's URL), so an
   // origin check is a prefix check, up to the `/` that ends the origin; a
   // call's own unnormalised `baseUrl` at worst goes without the credential.
@@ -225,7 +253,7 @@ export async function deliver(transport: Transport, request: OutgoingRequest, pl
   const sent = attach(request, header);
   let response = await send(sent);
   let carried = true;
-  if (REDIRECTS.has(response.status)) ({ response, carried } = await redirected(transport, sent, response, header, plan, deadline));
+  if (REDIRECTS.has(response.status)) ({ response, carried } = await redirected(transport, send, sent, response, header, plan));
   // Only the API's own answer to the credential says anything about it: a
   // 401 from where a redirect took the request without it must not make a
   // foreign host decide how often a refresh token is spent.
@@ -244,7 +272,7 @@ export async function deliver(transport: Transport, request: OutgoingRequest, pl
   emit(transport.log, 'debug', 'replaying after 401 with a new token', { method: plan.method, path: plan.path });
   const sentReplay = attach(replay, fresh);
   const replayed = await send(sentReplay);
-  return REDIRECTS.has(replayed.status) ? (await redirected(transport, sentReplay, replayed, fresh, plan, deadline)).response : replayed;
+  return REDIRECTS.has(replayed.status) ? (await redirected(transport, send, sentReplay, replayed, fresh, plan)).response : replayed;
 }
 
 /**
