@@ -16,6 +16,32 @@ import { adoptPendingRecovery, TokensFileStore } from '../src/file-store.js';
 import { hasRecovered, recoverTokens, type TokensFile, tokensText, writeTokensFile } from '../src/tokens-file.js';
 import { freeze, thaw } from './helpers.js';
 
+// Hooks into the file system calls the lock makes, to play a race another
+// process would win, a failure, or an abort at a precise step.
+const hooks = vi.hoisted(() => ({
+  rename: undefined as ((from: string, to: string) => void) | undefined,
+  mkdtemp: undefined as ((prefix: string) => void) | undefined,
+  readdir: undefined as ((path: string) => void) | undefined,
+}));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    renameSync: (...args: Parameters<typeof fs.renameSync>) => {
+      hooks.rename?.(String(args[0]), String(args[1]));
+      fs.renameSync(...args);
+    },
+    mkdtempSync: (...args: Parameters<typeof fs.mkdtempSync>) => {
+      hooks.mkdtemp?.(args[0]);
+      return fs.mkdtempSync(...args);
+    },
+    readdirSync: (...args: Parameters<typeof fs.readdirSync>) => {
+      hooks.readdir?.(String(args[0]));
+      return fs.readdirSync(...args);
+    },
+  };
+});
+
 const OLD: TokensFile = {
   provider: 'fdx',
   clientId: 'app',
@@ -50,12 +76,31 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  hooks.rename = hooks.mkdtemp = hooks.readdir = undefined;
   for (const target of frozen.splice(0)) thaw(target);
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
   vi.useRealTimers();
   rmSync(root, { recursive: true, force: true });
 });
+
+/** What makes a holder's pid one of this machine's: its host, this boot, this pid namespace. */
+const thisHost = () => ({
+  host: hostname(),
+  boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+  pidns: readlinkSync('/proc/self/ns/pid'),
+});
+const startOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+};
+
+/** Lets real I/O run while fake timers stand still, until `done`; a loaded machine gets ten seconds. */
+async function turnsUntil(done: () => boolean) {
+  for (const deadline = performance.now() + 10_000; !done() && performance.now() < deadline; )
+    await new Promise((resolve) => setImmediate(resolve));
+  expect(done()).toBe(true);
+}
 
 const store = (file = path) => new TokensFileStore(file, OLD);
 const lockOf = (file = path) => `${file}.lock`;
@@ -233,6 +278,73 @@ describe('the lock', () => {
     expect(readJson(path).tokens).toEqual(NEW);
   });
 
+  it("another store's hold is not this one's: its write waits for the lock", async () => {
+    const other = store();
+    let write: Promise<number | undefined> | undefined;
+    let written = false;
+    await store().lock(KEY, async () => {
+      write = other.set(KEY, NEW, (await other.get())!.version);
+      write.then(() => (written = true));
+      // Long enough for a write that took no lock to be done.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(written).toBe(false);
+    });
+    expect(await write).toBeDefined();
+    expect(readJson(path).tokens).toEqual(NEW);
+  });
+
+  it('a signal that aborts while the lock is being taken releases it, and fn never runs', async () => {
+    const controller = new AbortController();
+    const reason = new Error('gave up');
+    hooks.mkdtemp = (prefix) => {
+      if (prefix.startsWith(lockOf())) controller.abort(reason);
+    };
+    const fn = vi.fn();
+    expect(await rejectionOf(store().lock(KEY, fn, controller.signal))).toBe(reason);
+    expect(fn).not.toHaveBeenCalled();
+    expect(readdirSync(work)).toEqual(['fdx.json']);
+  });
+
+  it('refreshes the lock every five seconds, and a lock found changed ends the lease', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const code = await store().lock(
+      KEY,
+      async (lease) => {
+        // Another process took the lock over (it judged this one gone): its mtime is no longer this holder's.
+        utimesSync(lockOf(), 0, 0);
+        await vi.advanceTimersByTimeAsync(4999);
+        expect(lease.signal.aborted).toBe(false);
+        await vi.advanceTimersByTimeAsync(1);
+        await turnsUntil(() => lease.signal.aborted);
+        return (lease.signal.reason as NodeJS.ErrnoException).code;
+      },
+      AbortSignal.timeout(10_000),
+    );
+    expect(code).toBe('ECOMPROMISED');
+  });
+
+  it('a lock another process put in place first, between the check and the rename, is waited for', async () => {
+    hooks.rename = (_, to) => {
+      if (to !== lockOf()) return;
+      hooks.rename = undefined;
+      mkdirSync(lockOf());
+      writeFileSync(join(lockOf(), 'holder-other.json'), JSON.stringify({ ...thisHost(), pid: process.pid, start: startOf(process.pid) }));
+    };
+    const error = await rejectionOf(store().lock(KEY, vi.fn(), AbortSignal.timeout(300)));
+    expect((error as Error).name).toBe('TimeoutError');
+    expect(readdirSync(work).sort()).toEqual(['fdx.json', 'fdx.json.lock']);
+  });
+
+  it('a lock that cannot be put in place is tokens_file_unwritable, and its staging directory goes', async () => {
+    hooks.rename = (_, to) => {
+      if (to === lockOf()) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+    };
+    const error = (await rejectionOf(store().lock(KEY, vi.fn(), AbortSignal.timeout(10_000)))) as CliError;
+    expect(error.code).toBe('tokens_file_unwritable');
+    expect(error.message).toContain('(EACCES)');
+    expect(readdirSync(work)).toEqual(['fdx.json']);
+  });
+
   it('refuses, before fn runs, a file that is gone or cannot be replaced, and releases the lock', async () => {
     const fn = vi.fn();
     rmSync(path);
@@ -269,13 +381,7 @@ describe('the lock', () => {
 });
 
 describe('who may take over a lock', () => {
-  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  const pidns = readlinkSync('/proc/self/ns/pid');
-  const startOf = (pid: number) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
-  };
-  const here = { host: hostname(), boot, pidns };
+  const here = thisHost();
   const deadPid = () => spawnSync('true').pid;
   const ENTRY = 'holder-left.json';
 
@@ -378,6 +484,37 @@ describe('who may take over a lock', () => {
     await waitedFor();
     vi.setSystemTime(mtime * 1000 + 10_001);
     await takenOver();
+  });
+
+  it('polls a held lock at 20 ms, doubling to at most 250 ms, and again at 20 ms once it took over an abandoned one', async () => {
+    leftLock({ ...here, pid: process.pid, start: startOf(process.pid) });
+    let attempts = 0;
+    hooks.readdir = (dir) => {
+      if (dir === lockOf()) attempts++;
+    };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let ran = false;
+    const held = store().lock(KEY, async () => void (ran = true), AbortSignal.timeout(10_000));
+    await turnsUntil(() => attempts === 1 && vi.getTimerCount() === 1);
+    // Until its sleep ends, an attempt has one timer pending and has not started.
+    const waiting = (before: number) => expect([attempts, vi.getTimerCount()]).toEqual([before, 1]);
+    for (const delay of [20, 40, 80, 160, 250, 250]) {
+      const before = attempts;
+      await vi.advanceTimersByTimeAsync(delay - 1);
+      waiting(before);
+      await vi.advanceTimersByTimeAsync(1);
+      await turnsUntil(() => attempts === before + 1 && vi.getTimerCount() === 1);
+    }
+    // Its holder exits: the next attempt removes the lock and the one after takes it without the long wait.
+    writeFileSync(join(lockOf(), ENTRY), JSON.stringify({ ...here, pid: deadPid() }));
+    await vi.advanceTimersByTimeAsync(250);
+    await turnsUntil(() => !readdirSync(work).includes('fdx.json.lock') && vi.getTimerCount() === 1);
+    await vi.advanceTimersByTimeAsync(19);
+    waiting(attempts);
+    expect(ran).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await turnsUntil(() => ran);
+    await held;
   });
 
   it('finds the lock beside the real file when the tokens file is a symlink', async () => {
