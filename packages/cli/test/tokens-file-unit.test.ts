@@ -5,6 +5,7 @@
 // how the next call adopts them, and that no error ever shows a token.
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   chownSync,
   linkSync,
   mkdirSync,
@@ -148,6 +149,13 @@ describe('replaceFile', () => {
     expect(readdirSync(work)).toEqual(['dir.json']);
   });
 
+  it('leaves a config directory that is already owner-only as it is, special bits included', () => {
+    mkdirSync(config, { recursive: true });
+    chmodSync(config, 0o2700);
+    replaceFile(join(config, 'fdx.json'), 'x');
+    expect(statSync(config).mode & 0o7777).toBe(0o2700);
+  });
+
   it('writes the content as indented JSON ending in a line break', () => {
     expect(tokensText(OLD)).toBe(`${JSON.stringify(OLD, null, 2)}\n`);
   });
@@ -215,6 +223,23 @@ describe('recoverTokens', () => {
     const path = join(work, 'fdx.json');
     recoverTokens(path, NEW, undefined, eperm);
     expect(readJson(join(config, 'recovered', `${sha256(path)}.json`))).toEqual(NEW);
+  });
+
+  it('leaves a recovery directory that is already owner-only as it is, special bits included', () => {
+    mkdirSync(join(config, 'recovered'), { recursive: true });
+    chmodSync(join(config, 'recovered'), 0o2700);
+    recoverTokens(tokensFile(), NEW, undefined, eperm);
+    expect(statSync(join(config, 'recovered')).mode & 0o7777).toBe(0o2700);
+  });
+
+  it('looking for recovery files creates nothing', () => {
+    const path = tokensFile();
+    mkdirSync(join(temporary, `portico-${uid}-abc`));
+    expect(hasRecovered(path)).toBe(false);
+    discardRecovered(path);
+    expect(readdirSync(root).sort()).toEqual(['tmp', 'work']);
+    expect(readdirSync(temporary)).toEqual([`portico-${uid}-abc`]);
+    expect(readdirSync(join(temporary, `portico-${uid}-abc`))).toEqual([]);
   });
 
   it('closes a recovered/ directory left open to others', () => {
