@@ -22,6 +22,8 @@ const hooks = vi.hoisted(() => ({
   rename: undefined as ((from: string, to: string) => void) | undefined,
   mkdtemp: undefined as ((prefix: string) => void) | undefined,
   readdir: undefined as ((path: string) => void) | undefined,
+  /** What /proc/<pid>/stat reads as for the pids it names (undefined: unreadable, as under hidepid). */
+  procStat: undefined as Map<number, string | undefined> | undefined,
 }));
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
@@ -34,6 +36,15 @@ vi.mock('node:fs', async (importOriginal) => {
     mkdtempSync: (...args: Parameters<typeof fs.mkdtempSync>) => {
       hooks.mkdtemp?.(args[0]);
       return fs.mkdtempSync(...args);
+    },
+    readFileSync: (...args: Parameters<typeof fs.readFileSync>) => {
+      const pid = Number(/^\/proc\/(\d+)\/stat$/.exec(String(args[0]))?.[1]);
+      if (hooks.procStat?.has(pid)) {
+        const stat = hooks.procStat.get(pid);
+        if (stat === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+        return stat;
+      }
+      return fs.readFileSync(...args);
     },
     readdirSync: (...args: Parameters<typeof fs.readdirSync>) => {
       hooks.readdir?.(String(args[0]));
@@ -76,7 +87,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  hooks.rename = hooks.mkdtemp = hooks.readdir = undefined;
+  hooks.rename = hooks.mkdtemp = hooks.readdir = hooks.procStat = undefined;
   for (const target of frozen.splice(0)) thaw(target);
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
@@ -441,6 +452,25 @@ describe('who may take over a lock', () => {
     } finally {
       parent.kill();
     }
+  });
+
+  it('takes a lock whose holder is dead and being reaped (state X)', async () => {
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    hooks.procStat = new Map([[process.pid, `${stat.slice(0, stat.lastIndexOf(')') + 2)}X ${fields.slice(1).join(' ')}`]]);
+    leftLock({ ...here, pid: process.pid, start: fields[19] });
+    await takenOver();
+  });
+
+  it("waits for another user's holder whose /proc entry this user cannot read (hidepid)", async () => {
+    const kill = process.kill.bind(process);
+    vi.spyOn(process, 'kill').mockImplementation((pid, signal) => {
+      if (pid === 4_000_000 && signal === 0) throw Object.assign(new Error('EPERM'), { code: 'EPERM' });
+      return kill(pid, signal);
+    });
+    hooks.procStat = new Map([[4_000_000, undefined]]);
+    leftLock({ ...here, pid: 4_000_000, start: '12345' });
+    await waitedFor();
   });
 
   it('takes a lock whose holder entry has no usable pid', async () => {
