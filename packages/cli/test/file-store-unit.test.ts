@@ -378,6 +378,11 @@ describe('the lock', () => {
     expect(hasRecovered(path)).toBe(false);
   });
 
+  it('releasing a lock directory that holds something else removes only its own entry', async () => {
+    await store().lock(KEY, async () => writeFileSync(join(lockOf(), 'other'), ''));
+    expect(readdirSync(lockOf())).toEqual(['other']);
+  });
+
   it('a lock that cannot be removed keeps naming its holder, and the call still succeeds', async () => {
     expect(
       await store().lock(KEY, async () => {
