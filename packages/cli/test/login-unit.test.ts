@@ -54,6 +54,25 @@ vi.mock('node:child_process', async (importOriginal) => {
   };
 });
 
+// A listen that fails otherwise than with a port in use: a port below 1024 for a user who is not root.
+const listening = vi.hoisted(() => ({ failure: undefined as NodeJS.ErrnoException | undefined }));
+vi.mock('node:http', async (importOriginal) => {
+  const original = await importOriginal<typeof import('node:http')>();
+  return {
+    ...original,
+    createServer: (...args: Parameters<typeof original.createServer>) => {
+      const server = original.createServer(...args);
+      const { failure } = listening;
+      if (failure)
+        server.listen = ((..._: unknown[]) => {
+          process.nextTick(() => server.emit('error', failure));
+          return server;
+        }) as typeof server.listen;
+      return server;
+    },
+  };
+});
+
 const TOKENS: Tokens = {
   accessToken: 'at-login-secret',
   tokenType: 'Bearer',
@@ -90,6 +109,7 @@ beforeEach(async () => {
 
 afterEach(() => {
   spawning.failure = undefined;
+  listening.failure = undefined;
   vi.unstubAllEnvs();
   vi.useRealTimers();
   rmSync(root, { recursive: true, force: true });
@@ -168,6 +188,11 @@ describe('before anything listens', () => {
       const error = await login('fdx', options({ port: edge, timeout: 0.001 }), () => {}).catch((e: CliError) => e);
       expect((error as CliError).code).not.toBe('invalid_port');
     }
+  });
+
+  it('any other failure to listen is passed on as it is', async () => {
+    listening.failure = Object.assign(new Error('listen EACCES: permission denied 127.0.0.1:80'), { code: 'EACCES' });
+    expect(await rejectionOf(login('fdx', options({ port: 80 }), () => {}))).toBe(listening.failure);
   });
 
   it('a port in use is port_in_use, naming it', async () => {
