@@ -28,6 +28,7 @@ import {
   assertReplaceable,
   discardRecovered,
   hasRecovered,
+  inConfigDir,
   loadTokensFile,
   readTokensFile,
   recoverTokens,
@@ -262,6 +263,14 @@ describe('recoverTokens', () => {
     expect(modeOf(join(temporary, `portico-${uid}`, 'recovered'))).toBe(0o700);
     expect(readJson(file)).toEqual(NEW);
     expect(hasRecovered(path)).toBe(true);
+    // Tokens whose file names no server need none named.
+    const { authBaseUrl: _, ...serverless } = NEW;
+    expect(recoverTokens(path, serverless, undefined, eperm).message).toMatch(new RegExp(`or pass --tokens ${file}$`));
+  });
+
+  it('the config directory itself is not a file in it', () => {
+    expect(inConfigDir(config)).toBe(false);
+    expect(inConfigDir(join(config, 'fdx.json'))).toBe(true);
   });
 
   it('removes its temporary file when the rename fails, and tries the next place', () => {
