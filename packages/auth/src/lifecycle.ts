@@ -106,6 +106,12 @@ interface Pending {
   written: boolean;
 }
 
+// A save in flight, and the pending tokens it saves.
+interface Flushing {
+  readonly pending: Pending | undefined;
+  readonly done: Promise<StoredTokens | undefined>;
+}
+
 // The lock for stores without one: good within this process.
 const localLocks = new WeakMap<TokenStore, MemoryTokenStore>();
 
@@ -126,6 +132,7 @@ function lockOf(store: TokenStore): NonNullable<TokenStore['lock']> {
 function renewalHold(deadline: AbortSignal): { signal: AbortSignal; saving(): void } {
   const controller = new AbortController();
   const onDeadline = () => controller.abort(deadline.reason);
+  // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal aborts once, so without `once` the listener still runs once; saving() removes it either way
   deadline.addEventListener('abort', onDeadline, { once: true });
   return { signal: controller.signal, saving: () => deadline.removeEventListener('abort', onDeadline) };
 }
@@ -171,7 +178,7 @@ export class TokenLifecycle implements Authenticator {
   readonly #options: LifecycleOptions;
   #inflight: Promise<StoredTokens> | undefined;
   #pending: Pending | undefined;
-  #flushing: Promise<StoredTokens | undefined> | undefined;
+  #flushing: Flushing | undefined;
   #cached: { entry: StoredTokens; until: number } | undefined;
   // Checking and copying a token set, and building its header, on every
   // request cost as much as the rest of the token lookup: done once per set.
@@ -257,8 +264,22 @@ export class TokenLifecycle implements Authenticator {
 
   /** `writeMs` bounds the store's write (default `timeoutMs`). */
   #flush(writeMs = this.#options.timeoutMs): Promise<StoredTokens | undefined> {
-    this.#flushing ??= this.#flushNow(writeMs).finally(() => (this.#flushing = undefined));
-    return this.#flushing;
+    const pending = this.#pending;
+    // Joined only for the same tokens: after end(), a renewal's new tokens
+    // must not ride on a save of the ended ones still in flight (that would
+    // hand out the ended tokens and leave the new ones unsaved). They wait
+    // for it, then are saved in their turn.
+    if (this.#flushing === undefined || this.#flushing.pending !== pending) {
+      const before = this.#flushing?.done.catch(() => undefined);
+      const flushing: Flushing = {
+        pending,
+        done: (before ? before.then(() => this.#flushNow(writeMs)) : this.#flushNow(writeMs)).finally(() => {
+          if (this.#flushing === flushing) this.#flushing = undefined;
+        }),
+      };
+      this.#flushing = flushing;
+    }
+    return this.#flushing.done;
   }
 
   // Writes the pending tokens (compare-and-set), then hands them to

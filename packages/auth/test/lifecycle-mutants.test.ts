@@ -512,6 +512,15 @@ describe('pending tokens (renewed, not yet saved or handed to onTokens)', () => 
     expect(handed.map((t) => t.accessToken)).toEqual(['renewed-1']);
   });
 
+  it('are saved once for calls that overlap: they share the one write and its result', async () => {
+    const { lc, store, handed } = await pendingAfterFailedSave();
+    const { get, set } = store.calls;
+    const [a, b, header] = await Promise.all([lc.current(), lc.current(), lc.getAuthorization()]);
+    expect([a?.accessToken, b?.accessToken, header]).toEqual(['renewed-1', 'renewed-1', bearer('renewed-1')]);
+    expect(store.calls).toMatchObject({ get, set: set + 1 });
+    expect(handed).toHaveLength(1);
+  });
+
   it('give way to newer tokens another instance stored meanwhile', async () => {
     const { lc, store, clock, handed } = await pendingAfterFailedSave();
     store.put(fresh(clock, 'from-elsewhere'));
@@ -597,6 +606,56 @@ describe('pending tokens (renewed, not yet saved or handed to onTokens)', () => 
     release();
     expect(await slow).toEqual(bearer('renewed-1'));
     expect(renewals).toHaveLength(1);
+  });
+});
+
+describe('end() while an earlier save still waits on onTokens', () => {
+  it('tokens renewed afterwards are saved and served, not the ended ones, and handed over only once their callback is done', async () => {
+    const store = new ProbeStore();
+    // Every onTokens call waits until the test lets the calls for its token return.
+    const events: string[] = [];
+    const waiting = new Map<string, (() => void)[]>();
+    const letReturn = (accessToken: string) => {
+      for (const resolve of waiting.get(accessToken) ?? []) resolve();
+    };
+    const { lc, clock, renewals } = lifecycle({
+      store,
+      renew: async (current, reason) => {
+        renewals.push({ current, reason });
+        // The first renewal's lease is lost right after its token request, so its failed write is not retried.
+        if (renewals.length === 1) store.endLease();
+        return tokens(`renewed-${renewals.length}`, { expiresAt: clock.time + HOUR });
+      },
+      onTokens: async (t) => {
+        events.push(`start ${t.accessToken}`);
+        await new Promise<void>((resolve) => waiting.set(t.accessToken, [...(waiting.get(t.accessToken) ?? []), resolve]));
+        events.push(`end ${t.accessToken}`);
+      },
+    });
+    store.put(fresh(clock));
+    store.beforeSet = () => {
+      throw new Error('the store is failing over');
+    };
+    await rejectionOf(lc.handleUnauthorized(bearer('stored-1').value));
+    store.beforeSet = undefined;
+    // The pending renewed-1 is written; its onTokens hangs on.
+    const saving = lc.current();
+    await vi.waitFor(() => expect(events).toEqual(['start renewed-1']));
+    await lc.end(async () => undefined);
+    const next = lc.getAuthorization();
+    await vi.waitFor(() => expect(renewals).toHaveLength(2));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['start renewed-1']);
+    letReturn('renewed-1');
+    await vi.waitFor(() => expect(events).toContain('start renewed-2'));
+    // A call meanwhile shares the save of renewed-2 under way.
+    const meanwhile = lc.current();
+    letReturn('renewed-2');
+    await saving;
+    expect(await next).toEqual(bearer('renewed-2'));
+    expect((await meanwhile)?.accessToken).toBe('renewed-2');
+    expect(store.entry?.tokens.accessToken).toBe('renewed-2');
+    expect(events).toEqual(['start renewed-1', 'end renewed-1', 'start renewed-2', 'end renewed-2']);
   });
 });
 
