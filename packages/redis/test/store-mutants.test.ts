@@ -513,7 +513,8 @@ describe('waiting for the lock', () => {
 });
 
 describe('a hold that ended leaves nothing behind', () => {
-  const LEASE_MS = 150;
+  // Renewed every 200 ms: long enough that a loaded machine does not let it run out mid-test.
+  const LEASE_MS = 600;
 
   it('no renewal goes out after it, its lease is never aborted after it, and the caller’s long-lived signal keeps no listener of it', async () => {
     const { connection, sent } = await seenThrough();
