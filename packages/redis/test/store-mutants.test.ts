@@ -109,8 +109,10 @@ describe('which clients the store takes, and how it calls each kind', () => {
     for (const client of [null, dressed, noSend, { ...noSend, sendCommand: 'HMGET' }, noConnect]) {
       expect(() => createRedisStore({ client: client as never })).toThrow(ConfigurationError);
     }
-    // The node-redis shapes themselves are taken.
+    // The node-redis shapes themselves are taken, and the store makes no client of its own beside the one given.
+    vi.mocked(createClient).mockClear();
     expect(() => createRedisStore({ client: kinds as never })).not.toThrow();
+    expect(vi.mocked(createClient)).not.toHaveBeenCalled();
   });
 
   it('a Sentinel client is sent every command as a write, so a replica never answers a read of what was just written', async () => {
