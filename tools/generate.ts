@@ -176,12 +176,12 @@ function renderClient(slug: string, doc: Json): string {
   const authTypes: string[] = [];
   const authImports = new Set<string>();
   const authValues = new Set<string>();
-  const runtimeTypes = new Set<string>(['ClientOptions', 'PorticoClient']);
+  const runtimeTypes = new Set<string>(['ClientOptions', 'MediaType', 'PorticoClient']);
   const runtimeValues = new Set<string>(['defineClient']);
   const specImports = new Set<string>(['spec']);
   const schemaImports = new Set<string>(['paths']);
   const runtimeErrors = [...RUNTIME_ERRORS];
-  const runtimeReexports = ['ClientOptions', 'Logger', 'LogLevel'];
+  const runtimeReexports = ['ClientOptions', 'ClientPathsWithMethod', 'Logger', 'LogLevel', 'MethodResponse', 'PathBasedClient'];
   const exports: string[] = [];
   // Pagination's type and error are exported only by a package whose spec paginates.
   const pages = renderPages(doc);
@@ -278,12 +278,12 @@ import { ${[...specImports].sort().join(', ')} } from './spec.js';
 export type Auth = ${uniqueAuth.join(' | ')};
 
 ${pages ? `${pages}\n\n` : ''}/** A typed client for ${commentText(doc.info.title)}, with the provider's auth, retries, timeouts, typed errors and pagination. */
-export const createClient: <Throw extends boolean = false>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, ${pagesType}, Throw> =
+export const createClient: <Throw extends boolean = false, Media extends MediaType = MediaType>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, ${pagesType}, Throw, Media> =
   /* @__PURE__ */ defineClient<paths, Auth, ${pagesType}${kind === 'oauth' ? '' : ', CredentialProfile'}>(${bound}, ${authenticate});
 ${exports.map((e) => `\n${e}\n`).join('')}
 export { ${[...authErrors(profile), 'MemoryTokenStore'].join(', ')} } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';
-export { ${runtimeErrors.join(', ')} } from '@portico/runtime';
+export { ${runtimeErrors.join(', ')}, wrapAsPathBasedClient } from '@portico/runtime';
 export type { ${runtimeReexports.join(', ')} } from '@portico/runtime';
 `;
 }

@@ -10,16 +10,19 @@ import {
 } from '@portico/auth';
 import { isSensitiveKey, resolvePointer, sleep } from '@portico/auth/internal';
 import createFetchClient, {
+  type Client,
   defaultBodySerializer,
   type ClientOptions as FetchClientOptions,
+  type FetchOptions,
   type FetchResponse,
   type HeadersOptions,
   type MaybeOptionalInit,
   type Middleware,
   mergeHeaders,
   type ParseAs,
+  wrapAsPathBasedClient as wrapFetchClient,
 } from 'openapi-fetch';
-import type { HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
+import type { FilterKeys, HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
 import { mediaTypeOf, missingXmlCodec, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
@@ -119,39 +122,57 @@ export type Init<Params, M> = (M extends keyof Params ? MaybeOptionalInit<Params
 type InitParam<I> =
   RequiredKeysOf<I> extends never ? [(I & RequestExtras & { [key: string]: unknown })?] : [I & RequestExtras & { [key: string]: unknown }];
 /** What a call resolves with: openapi-fetch's `{ data, error, response }`, or `{ data, response }` when errors throw. */
-export type OperationResult<Op, I, Throw extends boolean> =
+export type OperationResult<Op, I, Throw extends boolean, Media extends MediaType = MediaType> =
   // biome-ignore lint/suspicious/noExplicitAny: openapi-fetch's FetchResponse takes the same unconstrained record.
   Op extends Record<string | number, any>
     ? Throw extends true
-      ? { data: NonNullable<FetchResponse<Op, I, MediaType>['data']>; error?: never; response: Response }
-      : FetchResponse<Op, I, MediaType>
+      ? { data: NonNullable<FetchResponse<Op, I, Media>['data']>; error?: never; response: Response }
+      : FetchResponse<Op, I, Media>
     : never;
 type OpParams<Paths, P> = P extends keyof Paths ? Paths[P] : never;
+/**
+ * openapi-fetch's `MaybeOptionalInit`, and the operation, for a method that
+ * a path has: written as its own are, so that openapi-fetch's helper types
+ * (`MethodResponse`, `wrapAsPathBasedClient`) take a Portico client, and
+ * without its constraint that the method be a key, which paths typed `{}`
+ * (as openapi-fetch's clients take them) cannot show.
+ */
+type InitOf<Params, M> =
+  RequiredKeysOf<FetchOptions<FilterKeys<Params, M>>> extends never
+    ? FetchOptions<FilterKeys<Params, M>> | undefined
+    : FetchOptions<FilterKeys<Params, M>>;
 // Indexed the way openapi-fetch's own methods are, so tsc does the same work per call.
-type Method<Paths extends {}, M extends HttpMethod, Throw extends boolean> = <
+type Method<Paths extends {}, M extends HttpMethod, Throw extends boolean, Media extends MediaType> = <
   P extends PathsWithMethod<Paths, M>,
-  I extends MaybeOptionalInit<Paths[P], M & keyof Paths[P]>,
+  I extends InitOf<Paths[P], M>,
 >(
   url: P,
   ...init: InitParam<I>
-) => Promise<OperationResult<Paths[P][M & keyof Paths[P]], I, Throw>>;
+) => Promise<OperationResult<FilterKeys<Paths[P], M>, I, Throw, Media>>;
 
-/** The typed client: openapi-fetch's methods plus pagination. */
+/**
+ * The typed client: openapi-fetch's methods plus pagination. It is an
+ * openapi-fetch `Client<Paths, Media>` too, so code written for one (and
+ * `wrapAsPathBasedClient`) takes it. `Media` narrows what a response with
+ * several media types is typed as (openapi-fetch's second type parameter),
+ * e.g. `createClient<false, 'application/ld+json'>()`.
+ */
 // biome-ignore lint/complexity/noBannedTypes: `{}` as openapi-fetch's own clients constrain `paths` (any non-nullish type), and no pages by default.
-export interface PorticoClient<Paths extends {}, Pages = {}, Throw extends boolean = false> {
-  GET: Method<Paths, 'get', Throw>;
-  PUT: Method<Paths, 'put', Throw>;
-  POST: Method<Paths, 'post', Throw>;
-  DELETE: Method<Paths, 'delete', Throw>;
-  OPTIONS: Method<Paths, 'options', Throw>;
-  HEAD: Method<Paths, 'head', Throw>;
-  PATCH: Method<Paths, 'patch', Throw>;
-  TRACE: Method<Paths, 'trace', Throw>;
-  request<M extends HttpMethod, P extends PathsWithMethod<Paths, M>, I extends MaybeOptionalInit<Paths[P], M & keyof Paths[P]>>(
+export interface PorticoClient<Paths extends {}, Pages = {}, Throw extends boolean = false, Media extends MediaType = MediaType>
+  extends Client<Paths, Media> {
+  GET: Method<Paths, 'get', Throw, Media>;
+  PUT: Method<Paths, 'put', Throw, Media>;
+  POST: Method<Paths, 'post', Throw, Media>;
+  DELETE: Method<Paths, 'delete', Throw, Media>;
+  OPTIONS: Method<Paths, 'options', Throw, Media>;
+  HEAD: Method<Paths, 'head', Throw, Media>;
+  PATCH: Method<Paths, 'patch', Throw, Media>;
+  TRACE: Method<Paths, 'trace', Throw, Media>;
+  request<M extends HttpMethod, P extends PathsWithMethod<Paths, M>, I extends InitOf<Paths[P], M>>(
     method: M,
     url: P,
     ...init: InitParam<I>
-  ): Promise<OperationResult<Paths[P][M & keyof Paths[P]], I, Throw>>;
+  ): Promise<OperationResult<FilterKeys<Paths[P], M>, I, Throw, Media>>;
   /** Every item of a list operation, page after page, following the provider's own paging. */
   paginate<P extends keyof Pages & PathsWithMethod<Paths, 'get'>>(
     url: P,
@@ -160,6 +181,35 @@ export interface PorticoClient<Paths extends {}, Pages = {}, Throw extends boole
   ): AsyncIterableIterator<Pages[P]>;
   use(...middleware: Middleware[]): void;
   eject(...middleware: Middleware[]): void;
+}
+
+/** openapi-fetch's `ClientPathsWithMethod`, for a Portico client: the paths that have `M`. */
+export type ClientPathsWithMethod<C, M extends HttpMethod> =
+  C extends PorticoClient<infer Paths, infer _Pages, infer _Throw, infer _Media> ? PathsWithMethod<Paths, M> : never;
+
+/** openapi-fetch's `MethodResponse`, for a Portico client: the data a call (with `Options`, e.g. `parseAs`) resolves with. */
+export type MethodResponse<C, M extends HttpMethod, P extends ClientPathsWithMethod<C, M>, Options = Record<never, never>> =
+  C extends PorticoClient<infer Paths, infer _Pages, infer _Throw, infer Media>
+    ? NonNullable<OperationResult<FilterKeys<Paths[P & keyof Paths], M>, Options, false, Media>['data']>
+    : never;
+
+/** openapi-fetch's `PathBasedClient`, for a Portico client: `client['/posts/{id}'].GET(init)`. */
+export type PathBasedClient<Paths extends {}, Throw extends boolean = false, Media extends MediaType = MediaType> = {
+  [P in keyof Paths]: {
+    [M in keyof Paths[P] & HttpMethod as Uppercase<M>]: <I extends InitOf<Paths[P], M>>(
+      ...init: InitParam<I>
+    ) => Promise<OperationResult<FilterKeys<Paths[P], M>, I, Throw, Media>>;
+  };
+};
+
+/**
+ * openapi-fetch's path-based client over a Portico client: each path a key,
+ * its methods on it. Nothing of it ships to an app that does not import it.
+ */
+export function wrapAsPathBasedClient<Paths extends {}, Pages, Throw extends boolean, Media extends MediaType>(
+  client: PorticoClient<Paths, Pages, Throw, Media>,
+): PathBasedClient<Paths, Throw, Media> {
+  return wrapFetchClient(client as never) as never;
 }
 
 type Upper = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'TRACE';
@@ -653,9 +703,9 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
   // Passed in by the provider package (e.g. `authenticatorFor(clientCredentials)`), so a bundle carries only its own kinds of auth.
   authenticate: (profile: Profile, input: Auth, ctx: AuthenticatorContext) => Authenticator,
 ) {
-  return function createClient<Throw extends boolean = false>(
+  return function createClient<Throw extends boolean = false, Media extends MediaType = MediaType>(
     options: ClientOptions<Auth, Throw> = {},
-  ): PorticoClient<Paths, Pages, Throw> {
+  ): PorticoClient<Paths, Pages, Throw, Media> {
     // The URL as parsed, not as written: what the origin and scheme checks see is what requests go to.
     const base = URL.parse(options.baseUrl ?? spec.defaultBaseUrl);
     if (base === null) throw new ConfigurationError('baseUrl must be an absolute URL, e.g. https://api.example.com/v1');
@@ -728,6 +778,6 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       ...Object.fromEntries(METHODS.map((method) => [method, (path: string, init?: CallInit) => call(state, method, path, init)])),
     };
     // The methods' types come from Paths; the implementation takes any path string.
-    return client as unknown as PorticoClient<Paths, Pages, Throw>;
+    return client as unknown as PorticoClient<Paths, Pages, Throw, Media>;
   };
 }

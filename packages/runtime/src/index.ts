@@ -1,14 +1,18 @@
-export type { PathsWithMethod } from 'openapi-typescript-helpers';
+export type { MediaType, PathsWithMethod } from 'openapi-typescript-helpers';
 export {
   type ClientOptions,
+  type ClientPathsWithMethod,
   defineClient,
   type Envelope,
   type Init,
+  type MethodResponse,
   type OperationMeta,
   type OperationResult,
+  type PathBasedClient,
   type PorticoClient,
   type ProviderSpec,
   type RequestExtras,
+  wrapAsPathBasedClient,
 } from './client.js';
 export {
   ApiError,

@@ -4,10 +4,10 @@
 // metadata by tools/lib/meta.ts, the client by defineClient. Beside it, bare
 // openapi-fetch on the same types, and a fetch that answers from a handler
 // and notes what each client put on the wire.
-import createFetchClient from 'openapi-fetch';
+import createFetchClient, { wrapAsPathBasedClient as wrapFetchClient } from 'openapi-fetch';
 import { operationMeta } from '../../../../tools/lib/meta.ts';
 import { type CredentialInput, type CredentialProfile, createCredentialAuthenticator } from '../../../auth/src/index.ts';
-import { type ClientOptions, defineClient, type ProviderSpec } from '../../src/index.ts';
+import { type ClientOptions, defineClient, type ProviderSpec, wrapAsPathBasedClient } from '../../src/index.ts';
 
 const post = {
   type: 'object',
@@ -177,4 +177,10 @@ export const CLIENTS = {
   'openapi-fetch': (options: Options, fetch: typeof globalThis.fetch): AnyClient =>
     createFetchClient<paths>({ baseUrl: doc.servers[0].url, ...options, fetch: fetch as (input: Request) => Promise<Response> }),
   portico: (options: Options, fetch: typeof globalThis.fetch): AnyClient => createPorticoClient({ ...options, fetch }),
+};
+
+/** Each client's path-based form: openapi-fetch's own, and Portico's over its client. */
+export const PATH_BASED = {
+  'openapi-fetch': (client: AnyClient): AnyClient => wrapFetchClient(client),
+  portico: (client: AnyClient): AnyClient => wrapAsPathBasedClient(client),
 };

@@ -9,15 +9,16 @@ import { createRequire } from 'node:module';
 import type { Middleware } from 'openapi-fetch';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ConnectionError, ResponseParseError } from '../../src/index.ts';
-import { type AnyClient, CLIENTS, type Handler, type Options, observer, type Wire } from './fixture.ts';
+import { type AnyClient, CLIENTS, type Handler, type Options, observer, PATH_BASED, type Wire } from './fixture.ts';
 
-type Make = (options?: Options, handler?: Handler) => { client: AnyClient; wire: Wire[] };
+type Make = (options?: Options, handler?: Handler) => { client: AnyClient; wire: Wire[]; byPath: () => AnyClient };
 type Scenario = (make: Make) => Promise<unknown>;
 
 function maker(kind: keyof typeof CLIENTS): Make {
   return (options = {}, handler) => {
     const { wire, fetch } = observer(handler);
-    return { client: CLIENTS[kind](options, fetch), wire };
+    const client = CLIENTS[kind](options, fetch);
+    return { client, wire, byPath: () => PATH_BASED[kind](client) };
   };
 }
 
@@ -216,6 +217,14 @@ describe('path parameters and methods', () => {
     const { client, wire } = make();
     const result = await outcome(client.request('get', '/posts/{id}', one));
     return [wire[0]!.method, result.data];
+  });
+
+  same('a path-based client makes the same calls', async (make) => {
+    const { byPath, wire } = make();
+    const client = byPath();
+    const read = await outcome(client['/posts/{id}'].GET(one));
+    const written = await outcome(client['/posts/{id}'].PUT({ ...one, body: { id: 1, title: 'x' } }));
+    return [wire.map((w) => [w.method, w.url, w.body]), read.data, written.data];
   });
 
   same('path values are percent-encoded', async (make) => {
