@@ -66,6 +66,17 @@ export const doc = {
       },
     },
     '/vnd': { get: { responses: { 200: { content: { 'application/vnd.api+json': { schema: post } } } } } },
+    '/styles/{simple}/{.label}/{;matrix}/{list*}/{.labels*}/{;matrices*}': {
+      get: {
+        parameters: ['simple', 'label', 'matrix', 'list', 'labels', 'matrices'].map((name) => ({
+          name,
+          in: 'path',
+          required: true,
+          schema: { type: 'string' },
+        })),
+        responses: { 200: json(post) },
+      },
+    },
   },
 } as const;
 
@@ -100,6 +111,12 @@ export interface paths {
     };
   };
   '/vnd': { get: { responses: { 200: { content: { 'application/vnd.api+json': Post } } } } };
+  '/styles/{simple}/{.label}/{;matrix}/{list*}/{.labels*}/{;matrices*}': {
+    get: {
+      parameters: { path: Record<'simple' | 'label' | 'matrix' | 'list' | 'labels' | 'matrices', string | number | (string | number)[]> };
+      responses: { 200: Json<Post> };
+    };
+  };
 }
 
 const spec: ProviderSpec<CredentialProfile> = {
