@@ -132,11 +132,15 @@ function dispatch(fetch: Transport['fetch'], target: OutgoingRequest, deadline: 
 
 const NO_INIT: RequestInit = {};
 
+/** What a Request holds itself: an init beside it would override it, and the credential's headers and `redirect: 'manual'` are the transport's. */
+const REQUEST_BOUND = new Set(['method', 'headers', 'body', 'redirect', 'signal', 'url', 'duplex']);
+
 /**
  * fetch's init for a Request: openapi-fetch's `requestInitExt` (an undici
- * `dispatcher`, ...), and the options a Request has no place for, which
- * openapi-fetch leaves on it as properties of its own. A LeanRequest, the
- * init itself, takes those of `ext` it does not set.
+ * `dispatcher`, fetch's own `cache`, ...), and the options a Request has no
+ * place for, which openapi-fetch leaves on it as properties of its own; never
+ * what the Request holds itself. A LeanRequest, the init itself, takes those
+ * of `ext` it does not set.
  */
 function initFor(request: OutgoingRequest, ext: RequestInit | undefined): RequestInit {
   if (request instanceof LeanRequest) {
@@ -144,7 +148,10 @@ function initFor(request: OutgoingRequest, ext: RequestInit | undefined): Reques
       for (const key in ext) if (!(key in request)) (request as unknown as Record<string, unknown>)[key] = ext[key as keyof RequestInit];
     return NO_INIT;
   }
-  return { ...ext, ...request };
+  const init: Record<string, unknown> = {};
+  for (const source of [ext, request] as (Record<string, unknown> | undefined)[])
+    if (source) for (const key of Object.keys(source)) if (!REQUEST_BOUND.has(key)) init[key] = source[key];
+  return init;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

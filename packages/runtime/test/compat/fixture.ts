@@ -66,6 +66,7 @@ export const doc = {
       },
     },
     '/vnd': { get: { responses: { 200: { content: { 'application/vnd.api+json': { schema: post } } } } } },
+    '/private': { get: { security: [{ Token: [] }], responses: { 200: json(post) } } },
     '/styles/{simple}/{.label}/{;matrix}/{list*}/{.labels*}/{;matrices*}': {
       get: {
         parameters: ['simple', 'label', 'matrix', 'list', 'labels', 'matrices'].map((name) => ({
@@ -111,6 +112,7 @@ export interface paths {
     };
   };
   '/vnd': { get: { responses: { 200: { content: { 'application/vnd.api+json': Post } } } } };
+  '/private': { get: { responses: { 200: Json<Post> } } };
   '/styles/{simple}/{.label}/{;matrix}/{list*}/{.labels*}/{;matrices*}': {
     get: {
       parameters: { path: Record<'simple' | 'label' | 'matrix' | 'list' | 'labels' | 'matrices', string | number | (string | number)[]> };
@@ -144,6 +146,7 @@ export interface Wire {
   cache: RequestCache;
   mode: RequestMode;
   keepalive: boolean;
+  redirect: RequestRedirect;
   /** An undici option (openapi-fetch's `requestInitExt`, or a call's own), found in fetch's init or on the Request. */
   dispatcher: unknown;
   /** The class of the Request fetch was given, when it was given one. */
@@ -177,6 +180,7 @@ export function observer(handler: Handler = answer) {
       cache: request.cache,
       mode: request.mode,
       keepalive: request.keepalive,
+      redirect: request.redirect,
       dispatcher: own('dispatcher'),
       requestClass: input instanceof Request ? input.constructor.name : undefined,
       initKeys: [...Object.keys(init ?? {}), ...(input instanceof Request ? Object.keys(input) : [])],

@@ -626,6 +626,22 @@ describe('responses', () => {
 });
 
 describe('what the runtime keeps under openapi-fetch options', () => {
+  it("requestInitExt cannot take over what the transport sets: the credential's header, redirect: 'manual'", async () => {
+    for (const middleware of [false, true]) {
+      const { client, wire } = maker('portico')({
+        auth: { accessToken: 'static-token-0123456789' },
+        requestInitExt: { redirect: 'follow', headers: { authorization: 'Bearer other' }, method: 'DELETE' },
+      });
+      if (middleware) client.use({ onRequest: () => undefined });
+      await client.GET('/private');
+      expect(wire[0], middleware ? 'with middleware' : 'without').toMatchObject({
+        method: 'GET',
+        redirect: 'manual',
+        headers: { authorization: 'Bearer static-token-0123456789' },
+      });
+    }
+  });
+
   it('a client bodySerializer runs once a call: a retry sends the very body it made', async () => {
     let serialized = 0;
     let calls = 0;
