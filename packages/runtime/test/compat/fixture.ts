@@ -18,7 +18,7 @@ const problem = { type: 'object', required: ['code'], properties: { code: { type
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
 
-export const doc = {
+const doc = {
   openapi: '3.1.0',
   info: { title: 'Compat', version: '1' },
   servers: [{ url: 'https://api.example.test' }],
@@ -190,7 +190,7 @@ export function observer(handler: Handler = answer) {
   return { wire, fetch };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: one scenario drives both clients, whose types differ only in what a call resolves with.
+// One scenario drives both clients, whose types differ only in what a call resolves with.
 export type AnyClient = any;
 
 /** The two clients under test, each over its own observer. */
