@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { Middleware } from 'openapi-fetch';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ConnectionError, ResponseParseError } from '../../src/index.ts';
+import { expectNoSecretsIn, rejectionOf, renderings } from '../helpers.ts';
 import { type AnyClient, CLIENTS, type Handler, type Options, observer, PATH_BASED, type Wire } from './fixture.ts';
 
 type Make = (options?: Options, handler?: Handler) => { client: AnyClient; wire: Wire[]; byPath: () => AnyClient };
@@ -626,6 +627,29 @@ describe('responses', () => {
 });
 
 describe('what the runtime keeps under openapi-fetch options', () => {
+  it("a failure's cause keeps its class and codes, and no field of it shows the token", async () => {
+    const token = 'static-token-0123456789abcdef';
+    const failure = Object.assign(new TypeError(`fetch failed: bad header Bearer ${token}`), {
+      code: 'UND_ERR_INVALID_ARG',
+      header: `authorization: Bearer ${token}`,
+      request: { headers: { authorization: `Bearer ${token}` } },
+      cause: Object.assign(new Error(`socket hang up (${token})`), { code: 'ECONNRESET', errno: -104 }),
+    });
+    for (const middleware of [false, true]) {
+      const { client } = maker('portico')({ auth: { accessToken: token }, maxRetries: 0 }, () => {
+        throw failure;
+      });
+      if (middleware) client.use({ onRequest: () => undefined });
+      const error = await rejectionOf(client.GET('/private'));
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect((error as Error).cause).toBeInstanceOf(TypeError);
+      expect((error as Error).cause).toMatchObject({ code: 'UND_ERR_INVALID_ARG', cause: { code: 'ECONNRESET', errno: -104 } });
+      // An object field (here the request's headers) is not copied at all.
+      expect((error as { cause: { request?: unknown } }).cause.request).toBeUndefined();
+      expectNoSecretsIn(renderings(error), [token], 'the connection error');
+    }
+  });
+
   it("requestInitExt cannot take over what the transport sets: the credential's header, redirect: 'manual'", async () => {
     for (const middleware of [false, true]) {
       const { client, wire } = maker('portico')({
