@@ -49,6 +49,27 @@ vi.mock('node:crypto', async (importOriginal) => {
   return { ...original, randomBytes: (size: number) => random.fixed ?? original.randomBytes(size) };
 });
 
+// Another process (a login that drops the recovery file) acting between two
+// steps of this one: between the check that a file exists and its use.
+const race = vi.hoisted(() => ({
+  /** Paths that exist when asked, gone when used. */
+  vanishing: new Set<string>(),
+  /** Paths removed right after they are read. */
+  removedOnRead: new Set<string>(),
+}));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    existsSync: (path: string) => race.vanishing.has(path) || fs.existsSync(path),
+    readFileSync: (...args: Parameters<typeof fs.readFileSync>) => {
+      const text = fs.readFileSync(...args);
+      if (race.removedOnRead.delete(String(args[0]))) fs.rmSync(String(args[0]));
+      return text;
+    },
+  };
+});
+
 const SECRETS = ['at-old-secret', 'rt-old-secret', 'at-new-secret', 'rt-new-secret'];
 const OLD: TokensFile = {
   provider: 'fdx',
@@ -98,6 +119,8 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  race.vanishing.clear();
+  race.removedOnRead.clear();
   for (const path of frozen.splice(0)) thaw(path);
   vi.unstubAllEnvs();
   random.fixed = undefined;
@@ -235,12 +258,73 @@ describe('recoverTokens', () => {
 
   it('looking for recovery files creates nothing', () => {
     const path = tokensFile();
-    mkdirSync(join(temporary, `portico-${uid}-abc`));
+    mkdirSync(join(temporary, `portico-${uid}-abc`), { mode: 0o755 });
     expect(hasRecovered(path)).toBe(false);
     discardRecovered(path);
     expect(readdirSync(root).sort()).toEqual(['tmp', 'work']);
     expect(readdirSync(temporary)).toEqual([`portico-${uid}-abc`]);
     expect(readdirSync(join(temporary, `portico-${uid}-abc`))).toEqual([]);
+    expect(modeOf(join(temporary, `portico-${uid}-abc`))).toBe(0o755);
+    // Nor changes the mode of one it finds: only a directory created for a recovery file is closed.
+    mkdirSync(join(config, 'recovered'), { recursive: true, mode: 0o755 });
+    expect(hasRecovered(path)).toBe(false);
+    expect(modeOf(join(config, 'recovered'))).toBe(0o755);
+  });
+
+  it('without uids (Windows) nothing is chmodded or checked for an owner, and the temporary directory is portico-user', () => {
+    const getuid = process.getuid;
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    vi.stubEnv('APPDATA', join(root, 'appdata'));
+    try {
+      Object.defineProperty(process, 'platform', { value: 'win32' });
+      process.getuid = undefined;
+      const path = tokensFile();
+      const recovered = join(root, 'appdata', 'portico', 'recovered');
+      mkdirSync(recovered, { recursive: true, mode: 0o755 });
+      chownSync(recovered, 4242, 4242);
+      expect(recoverTokens(path, NEW, undefined, eperm).message).toContain(join(recovered, recoveryName(path)));
+      expect(modeOf(recovered)).toBe(0o755);
+      rmSync(join(root, 'appdata'), { recursive: true });
+      writeFileSync(join(root, 'appdata'), 'not a directory');
+      expect(recoverTokens(path, NEW, undefined, eperm).message).toContain(join(temporary, 'portico-user', 'recovered'));
+      expect(hasRecovered(path)).toBe(true);
+    } finally {
+      process.getuid = getuid;
+      Object.defineProperty(process, 'platform', platform);
+    }
+  });
+
+  it('a login dropping the recovery file between the check and its removal or use is no error', () => {
+    const path = tokensFile();
+    const file = join(config, 'recovered', recoveryName(path));
+    mkdirSync(join(config, 'recovered'), { recursive: true, mode: 0o700 });
+    race.vanishing.add(file);
+    expect(() => discardRecovered(path)).not.toThrow();
+    adoptRecovered(path, 'fdx');
+    expect(readJson(path)).toEqual(OLD);
+    race.vanishing.clear();
+    recoverTokens(path, NEW, tokensText(OLD), eperm);
+    race.removedOnRead.add(file);
+    adoptRecovered(path, 'fdx');
+    expect(readJson(path).tokens).toEqual(NEW.tokens);
+  });
+
+  it('never writes through a file planted under its temporary name: that place is skipped', () => {
+    const path = tokensFile();
+    random.fixed = Buffer.from('000000000000', 'hex');
+    const file = join(config, 'recovered', recoveryName(path));
+    mkdirSync(join(config, 'recovered'), { recursive: true });
+    writeFileSync(join(root, 'victim'), 'untouched');
+    symlinkSync(join(root, 'victim'), `${file}.000000000000.tmp`);
+    expect(recoverTokens(path, NEW, undefined, eperm).message).toContain(join(temporary, `portico-${uid}`, 'recovered'));
+    expect(readFileSync(join(root, 'victim'), 'utf8')).toBe('untouched');
+  });
+
+  it('a recovered/ directory that cannot be written is skipped', () => {
+    const path = tokensFile();
+    mkdirSync(join(config, 'recovered'), { recursive: true, mode: 0o700 });
+    frozenBy(join(config, 'recovered'));
+    expect(recoverTokens(path, NEW, undefined, eperm).message).toContain(join(temporary, `portico-${uid}`, 'recovered'));
   });
 
   it('closes a recovered/ directory left open to others', () => {
@@ -302,6 +386,15 @@ describe('recoverTokens', () => {
     recoverTokens(path, NEW, undefined, eperm);
     expect(readdirSync(join(temporary, `portico-${uid}`))).toEqual([]);
     expect(readdirSync(temporary).filter((name) => name.startsWith(`portico-${uid}-`))).toHaveLength(2);
+  });
+
+  it('names a squatted portico-<uid> among the failures as EPERM', () => {
+    const path = tokensFile();
+    mkdirSync(join(root, 'xdg'));
+    writeFileSync(config, 'not a directory');
+    symlinkSync(root, join(temporary, `portico-${uid}`));
+    frozenBy(temporary);
+    expect(recoverTokens(path, NEW, undefined, eperm).message).toContain('(ENOTDIR, EPERM, EPERM)');
   });
 
   it('says the tokens are lost, naming each failure and never a token, when no place can hold them', () => {
