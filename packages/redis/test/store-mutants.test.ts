@@ -274,6 +274,26 @@ describe('what is an outage (RedisUnavailableError) and what is Redis’s own an
     await once.close();
   });
 
+  it('a client of the user’s that is still connecting is not connected again (node-redis would refuse it): the call fails as not connected, and the next one, once it is up, goes through', async () => {
+    const mine = createClient({ url: redis.url });
+    mine.on('error', () => undefined);
+    cleanup.push(() => mine.close());
+    const up = mine.connect();
+    let connects = 0;
+    const counted = Object.assign(Object.create(mine) as object, {
+      connect: () => {
+        connects++;
+        return mine.connect();
+      },
+    });
+    const s = store({ client: counted as never });
+    expect(await rejectionOf(s.get('connecting'))).toMatchObject({ name: 'RedisUnavailableError', message: 'Redis is not connected' });
+    expect(connects).toBe(0);
+    await settles(up, 3_000);
+    await expect(s.get('connecting')).resolves.toBeUndefined();
+    expect(connects).toBe(0);
+  });
+
   it('once connected, a lost connection fails at once with "Redis is not connected"', async () => {
     const server = await startRedis();
     cleanup.push(() => server.close());
