@@ -5,7 +5,18 @@
 // command gives up when its tokens are not saved.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tokens } from '@portico/auth';
@@ -24,7 +35,14 @@ const hooks = vi.hoisted(() => ({
   readdir: undefined as ((path: string) => void) | undefined,
   /** What /proc/<pid>/stat reads as for the pids it names (undefined: unreadable, as under hidepid). */
   procStat: undefined as Map<number, string | undefined> | undefined,
+  /** No /proc at all, as on macOS. */
+  noProc: false,
+  /** Paths someone else removes just before this process does. */
+  removedFirst: new Set<string>(),
 }));
+const noProc = (path: unknown) => {
+  if (hooks.noProc && String(path).startsWith('/proc/')) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+};
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   return {
@@ -37,7 +55,16 @@ vi.mock('node:fs', async (importOriginal) => {
       hooks.mkdtemp?.(args[0]);
       return fs.mkdtempSync(...args);
     },
+    readlinkSync: (...args: Parameters<typeof fs.readlinkSync>) => {
+      noProc(args[0]);
+      return fs.readlinkSync(...args);
+    },
+    rmSync: (...args: Parameters<typeof fs.rmSync>) => {
+      if (hooks.removedFirst.delete(String(args[0]))) fs.rmSync(args[0]);
+      fs.rmSync(...args);
+    },
     readFileSync: (...args: Parameters<typeof fs.readFileSync>) => {
+      noProc(args[0]);
       const pid = Number(/^\/proc\/(\d+)\/stat$/.exec(String(args[0]))?.[1]);
       if (hooks.procStat?.has(pid)) {
         const stat = hooks.procStat.get(pid);
@@ -88,6 +115,8 @@ beforeEach(() => {
 
 afterEach(() => {
   hooks.rename = hooks.mkdtemp = hooks.readdir = hooks.procStat = undefined;
+  hooks.noProc = false;
+  hooks.removedFirst.clear();
   for (const target of frozen.splice(0)) thaw(target);
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
@@ -189,6 +218,7 @@ describe('the lock', () => {
       const entries = readdirSync(lockOf());
       expect(entries).toHaveLength(1);
       expect(entries[0]).toMatch(/^holder-[0-9a-f]{24}\.json$/);
+      expect(statSync(join(lockOf(), entries[0]!)).mode & 0o777).toBe(0o600);
       return JSON.parse(readFileSync(join(lockOf(), entries[0]!), 'utf8')) as Record<string, unknown>;
     });
     expect(seen).toMatchObject({ pid: process.pid, host: hostname(), start: expect.any(String) });
@@ -287,6 +317,65 @@ describe('the lock', () => {
     );
     expect(await pending).toBeDefined();
     expect(readJson(path).tokens).toEqual(NEW);
+  });
+
+  it('on a system without /proc (macOS) a holder names its pid and host only', async () => {
+    hooks.noProc = true;
+    // The holder's identity is read once per process: a fresh module reads it without /proc.
+    vi.resetModules();
+    const { TokensFileStore: Fresh } = await import('../src/file-store.js');
+    const holder = await new Fresh(path, OLD).lock(KEY, async () => {
+      const [entry] = readdirSync(lockOf());
+      return JSON.parse(readFileSync(join(lockOf(), entry!), 'utf8')) as unknown;
+    });
+    expect(holder).toEqual({ pid: process.pid, host: hostname() });
+  });
+
+  it('an aborted signal takes no lock at all, whatever the file', async () => {
+    const reason = new Error('gave up');
+    let attempts = 0;
+    hooks.mkdtemp = (prefix) => {
+      if (prefix.startsWith(lockOf())) attempts++;
+    };
+    expect(await rejectionOf(store().lock(KEY, vi.fn(), AbortSignal.abort(reason)))).toBe(reason);
+    expect(attempts).toBe(0);
+    rmSync(path);
+    expect(await rejectionOf(store().lock(KEY, vi.fn(), AbortSignal.abort(reason)))).toBe(reason);
+  });
+
+  it("a lease that ended with its call is not aborted later by the caller's signal", async () => {
+    const controller = new AbortController();
+    const lease = await store().lock(KEY, async (l) => l.signal, controller.signal);
+    controller.abort(new Error('later'));
+    expect(lease.aborted).toBe(false);
+  });
+
+  it('tokens for a file removed under the lock that cannot be written again go to a recovery file replacing nothing', async () => {
+    const s = store();
+    const error = await rejectionOf(
+      s.lock(KEY, async () => {
+        rmSync(path);
+        frozenBy(work);
+        await s.set(KEY, NEW, 0);
+      }),
+    );
+    expect(codeOf(error)).toBe('tokens_not_saved');
+    const recovered = join(root, 'xdg', 'portico', 'recovered');
+    const [file] = readdirSync(recovered);
+    expect(readJson(join(recovered, file!))).toEqual({ ...OLD, tokens: NEW });
+  });
+
+  it('a delete finding the file already removed, before it or while it holds the lock, is no error', async () => {
+    const s = store();
+    const { version } = (await s.get())!;
+    await s.lock(KEY, async () => {
+      rmSync(path);
+      await s.delete(KEY, version);
+      writeTokensFile(path, OLD);
+      hooks.removedFirst.add(path);
+      await s.delete(KEY, version);
+    });
+    expect(readdirSync(work)).toEqual([]);
   });
 
   it("another store's hold is not this one's: its write waits for the lock", async () => {
