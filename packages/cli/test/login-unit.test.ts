@@ -445,6 +445,7 @@ exec sleep \${BROWSER_LINGER:-0}
     expect(seen.argv).toHaveLength(1);
     expect(fileURLToPath(seen.argv[0]!)).toMatch(new RegExp(`^${join(root, 'tmp', 'portico-login-')}[^/]+/authorize\\.html$`));
     expect(seen.page).toBe(redirectPage(flow.request.url));
+    expect(seen.page).toContain('<title>Opening the authorization page</title>');
     expect(seen.modes).toEqual(['600', '700']);
     expect(seen.env).toContain(`BROWSER=${browser.script}`);
     expect(seen.env).not.toContain('client-secret-value');
