@@ -610,35 +610,62 @@ describe('who may take over a lock', () => {
     await takenOver();
   });
 
-  it('polls a held lock at 20 ms, doubling to at most 250 ms, and again at 20 ms once it took over an abandoned one', async () => {
-    leftLock({ ...here, pid: process.pid, start: startOf(process.pid) });
+  /** Counts the lock's attempts (each reads its directory) while fake timers stand still between them. */
+  function pollAttempts() {
     let attempts = 0;
     hooks.readdir = (dir) => {
       if (dir === lockOf()) attempts++;
     };
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    let ran = false;
-    const held = store().lock(KEY, async () => void (ran = true), AbortSignal.timeout(10_000));
-    await turnsUntil(() => attempts === 1 && vi.getTimerCount() === 1);
     // Until its sleep ends, an attempt has one timer pending and has not started.
     const waiting = (before: number) => expect([attempts, vi.getTimerCount()]).toEqual([before, 1]);
-    for (const delay of [20, 40, 80, 160, 250, 250]) {
-      const before = attempts;
-      await vi.advanceTimersByTimeAsync(delay - 1);
-      waiting(before);
-      await vi.advanceTimersByTimeAsync(1);
-      await turnsUntil(() => attempts === before + 1 && vi.getTimerCount() === 1);
-    }
+    return {
+      attempts: () => attempts,
+      waiting,
+      started: () => turnsUntil(() => attempts === 1 && vi.getTimerCount() === 1),
+      /** Ends a sleep of `delay` ms, not a millisecond early, and waits for the attempt after it. */
+      async next(delay: number) {
+        const before = attempts;
+        await vi.advanceTimersByTimeAsync(delay - 1);
+        waiting(before);
+        await vi.advanceTimersByTimeAsync(1);
+        await turnsUntil(() => attempts === before + 1 && vi.getTimerCount() === 1);
+      },
+    };
+  }
+
+  it('polls a held lock at 20 ms, doubling to at most 250 ms, and again at 20 ms once it took over an abandoned one', async () => {
+    leftLock({ ...here, pid: process.pid, start: startOf(process.pid) });
+    const poll = pollAttempts();
+    let ran = false;
+    const held = store().lock(KEY, async () => void (ran = true), AbortSignal.timeout(10_000));
+    await poll.started();
+    for (const delay of [20, 40, 80, 160, 250, 250]) await poll.next(delay);
     // Its holder exits: the next attempt removes the lock and the one after takes it without the long wait.
     writeFileSync(join(lockOf(), ENTRY), JSON.stringify({ ...here, pid: deadPid() }));
     await vi.advanceTimersByTimeAsync(250);
     await turnsUntil(() => !readdirSync(work).includes('fdx.json.lock') && vi.getTimerCount() === 1);
     await vi.advanceTimersByTimeAsync(19);
-    waiting(attempts);
+    poll.waiting(poll.attempts());
     expect(ran).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     await turnsUntil(() => ran);
     await held;
+  });
+
+  it('a lock it could not remove does not restart the poll at 20 ms', async () => {
+    leftLock({ ...here, pid: deadPid() });
+    // Something of another's in the lock directory: the holder's entry goes, the directory stays.
+    writeFileSync(join(lockOf(), 'other'), '');
+    const poll = pollAttempts();
+    const controller = new AbortController();
+    const held = store().lock(KEY, vi.fn(), controller.signal);
+    await poll.started();
+    expect(readdirSync(lockOf())).toEqual(['other']);
+    await poll.next(20);
+    await poll.next(40);
+    controller.abort(new Error('done'));
+    await rejectionOf(held);
   });
 
   it('finds the lock beside the real file when the tokens file is a symlink', async () => {
