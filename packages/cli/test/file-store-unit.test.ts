@@ -5,6 +5,7 @@
 // command gives up when its tokens are not saved.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import {
   mkdirSync,
   mkdtempSync,
@@ -470,6 +471,23 @@ describe('the lock', () => {
   it('releasing a lock directory that holds something else removes only its own entry', async () => {
     await store().lock(KEY, async () => writeFileSync(join(lockOf(), 'other'), ''));
     expect(readdirSync(lockOf())).toEqual(['other']);
+  });
+
+  it('a lock held when the process exits is removed by the exit handler, its holder entry first, or without one', async () => {
+    // proper-lockfile removes the locks a process holds from a signal-exit handler; it is called here without exiting.
+    const emitter = (process as unknown as { __signal_exit_emitter__: EventEmitter }).__signal_exit_emitter__;
+    const handlers = emitter.listeners('exit').filter((listener) => String(listener).includes('rmdirSync'));
+    expect(handlers).toHaveLength(1);
+    const onExit = handlers[0] as () => void;
+    await store().lock(KEY, async () => {
+      onExit();
+      expect(readdirSync(work)).toEqual(['fdx.json']);
+    });
+    await store().lock(KEY, async () => {
+      rmSync(join(lockOf(), readdirSync(lockOf())[0]!));
+      onExit();
+      expect(readdirSync(work)).toEqual(['fdx.json']);
+    });
   });
 
   it('a lock that cannot be removed keeps naming its holder, and the call still succeeds', async () => {
