@@ -677,6 +677,27 @@ describe('the save of renewed tokens', () => {
   });
 });
 
+describe('a store write that is slow or hangs', () => {
+  it('within a renewal, a slow write is waited for over what is left of the save window, not retried beside it', async () => {
+    const store = new ProbeStore();
+    const { lc } = lifecycle({ store, timeoutMs: 1000 });
+    store.beforeSet = () => new Promise((resolve) => setTimeout(resolve, 30));
+    expect(await lc.getAuthorization()).toEqual(bearer('renewed-1'));
+    expect(store.calls.set).toBe(1);
+  });
+
+  it('one that hangs is bounded, and the failure names the token store write', async () => {
+    const store = new ProbeStore();
+    const { lc } = lifecycle({ store, timeoutMs: 20 });
+    store.beforeSet = () => new Promise<void>(() => undefined);
+    await rejectionOf(lc.getAuthorization());
+    await store.idle();
+    const error = await rejectionOf(lc.current());
+    expect(error).toBeInstanceOf(TokenStoreError);
+    expect(((error as Error).cause as Error).message).toBe('the token store write did not finish within 20 ms');
+  });
+});
+
 describe('renewal', () => {
   it('asks for tokens as missing when none are stored, and as rejected after a 401 on the current token', async () => {
     const { lc, renewals } = lifecycle();
