@@ -482,6 +482,32 @@ describe('waiting for the lock', () => {
     expect(await rejectionOf(s.lock('pre-aborted', async () => 'ran', AbortSignal.abort(reason)))).toBe(reason);
   });
 
+  it('a wait that ends while the SET that takes the lock is in flight: fn never runs, the lock is given back, and the call rejects with why the wait ended', async () => {
+    const controller = new AbortController();
+    const reason = new Error('gave up while the lock was being taken');
+    let slow = false;
+    const { connection } = await seenThrough(async (args) => {
+      if (args[0] !== 'SET') return undefined;
+      // The caller's signal aborts, or (without one) the default wait runs out, before Redis answers the SET.
+      if (slow) await new Promise((resolve) => setTimeout(resolve, DEFAULT_WAIT_MS + 100));
+      else controller.abort(reason);
+      return undefined;
+    });
+    const s = store({ client: connection });
+    const { key, lockKey } = fresh('aborted-while-taking');
+    let ran = false;
+    const fn = async () => {
+      ran = true;
+      return 'ran';
+    };
+    expect(await settles(rejectionOf(s.lock(key, fn, controller.signal)), 3_000)).toBe(reason);
+    expect(await client.get(lockKey)).toBeNull();
+    slow = true;
+    expect(await settles(rejectionOf(s.lock(key, fn)), DEFAULT_WAIT_MS + 3_000)).toBeInstanceOf(TokenTimeoutError);
+    expect(await client.get(lockKey)).toBeNull();
+    expect(ran).toBe(false);
+  });
+
   it('without a signal, the wait ends with TokenTimeoutError', async () => {
     const [a, b] = [store(), store()];
     const { key } = fresh('default-wait');
