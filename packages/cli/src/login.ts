@@ -87,6 +87,7 @@ function openBrowser(url: string): () => void {
   const remove = () => rmSync(directory, { recursive: true, force: true });
   try {
     const page = join(directory, 'authorize.html');
+    // Stryker disable next-line StringLiteral: the directory was just made by mkdtemp, owner-only, so no file can be there for 'wx' to refuse
     writeFileSync(page, redirectPage(url), { mode: 0o600, flag: 'wx' });
     const child = spawn(command, [pathToFileURL(page).href], { stdio: 'ignore', detached: true, env: withoutSecrets(process.env) });
     child.on('error', () => {});

@@ -248,7 +248,11 @@ describe('the loopback listener', () => {
     expect((await callback(withState())).status).toBe(404);
     finish();
     const answer = await answered;
-    expect([answer.status, answer.headers.get('cache-control')]).toEqual([200, 'no-store']);
+    expect([answer.status, answer.headers.get('cache-control'), answer.headers.get('content-type')]).toEqual([
+      200,
+      'no-store',
+      'text/html; charset=utf-8',
+    ]);
     expect(await answer.text()).toBe(page('Logged in', 'You can close this tab and return to the terminal.'));
     await run.done;
     expect(flow.exchanges).toEqual([
@@ -266,7 +270,11 @@ describe('the loopback listener', () => {
     const run = start();
     await run.printed;
     const answer = await callback(withState());
-    expect([answer.status, answer.headers.get('cache-control')]).toEqual([400, 'no-store']);
+    expect([answer.status, answer.headers.get('cache-control'), answer.headers.get('content-type')]).toEqual([
+      400,
+      'no-store',
+      'text/html; charset=utf-8',
+    ]);
     expect(await answer.text()).toBe(page('Login failed', 'See the terminal for the reason.'));
     expect(await rejectionOf(run.done)).toBe(failure);
     expect(readdirSync(root)).not.toContain('out');
@@ -412,6 +420,7 @@ stat -c %a "$page" "$(dirname "$page")" > ${seen}/modes
 echo $$ > ${seen}/pid
 fds=$(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2)
 printf '%s\n' "$fds" > ${seen}/fds
+[ -n "$BROWSER_REMOVES_PAGE" ] && rm -rf "$(dirname "$page")"
 touch ${seen}/done
 exec sleep \${BROWSER_LINGER:-0}
 `,
@@ -509,6 +518,18 @@ exec sleep \${BROWSER_LINGER:-0}
     } finally {
       Object.defineProperty(process, 'platform', platform);
     }
+  });
+
+  it('a page directory removed meanwhile (a temporary files cleaner) does not fail the login', async () => {
+    const browser = recordingBrowser();
+    vi.stubEnv('BROWSER', browser.script);
+    vi.stubEnv('BROWSER_REMOVES_PAGE', '1');
+    const run = start({ open: true });
+    await run.printed;
+    await browser.seen();
+    expect(pages()).toEqual([]);
+    await callback(withState());
+    await run.done;
   });
 
   it('the page goes when the login fails too', async () => {
