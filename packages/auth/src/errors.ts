@@ -92,30 +92,65 @@ const described = (message: string, description: string | undefined) => (descrip
  * none of them.
  */
 function sanitizeError(error: unknown, secrets: readonly string[], depth = 0): Error {
-  if (error instanceof PorticoError) return error;
-  const source = error instanceof Error ? error : new Error(String(error));
-  const copy: Error = Object.create(Object.getPrototypeOf(source));
-  const own = (name: string, value: unknown) =>
+  // Any read of a foreign value may run its code (a getter, a Proxy trap, a toString) and throw: each falls back.
+  if (safely(() => error instanceof PorticoError, false)) return error as PorticoError;
+  if (!safely(() => error instanceof Error, false))
+    return new Error(
+      redactSecrets(
+        safely(() => String(error), '[a thrown value that cannot be printed]'),
+        secrets,
+      ),
+    );
+  const source = error as Error;
+  const copy: Error = Object.create(safely(() => Object.getPrototypeOf(source) as object | null, null) ?? Error.prototype);
+  const own = (name: string | symbol, value: unknown, enumerable = false) =>
     Object.defineProperty(copy, name, {
       value: typeof value === 'string' ? redactSecrets(value, secrets) : value,
       writable: true,
       configurable: true,
-      enumerable: Object.prototype.propertyIsEnumerable.call(source, name),
+      enumerable,
     });
-  for (const name of Object.getOwnPropertyNames(source)) {
+  for (const name of safely(() => Object.getOwnPropertyNames(source), [] as string[])) {
     // Data properties only: a getter is code of the thrower's, run by nobody here.
-    const value = Object.getOwnPropertyDescriptor(source, name)?.value;
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) own(name, value);
+    const field = safely(() => Object.getOwnPropertyDescriptor(source, name), undefined);
+    const value = field?.value;
+    const scalar =
+      field !== undefined && 'value' in field && (value === null || (typeof value !== 'object' && typeof value !== 'function'));
+    // A field named with a secret is left out, name and all.
+    if (scalar && redactSecrets(name, secrets) === name) own(name, value, field.enumerable);
   }
   // Read through the source and set on the copy: a DOMException keeps these
   // in getters that throw on any object but a real DOMException.
-  own('name', source.name);
-  own('message', source.message);
-  own('stack', source.stack ?? `${source.name}: ${source.message}`);
-  const code = (source as { code?: unknown }).code;
-  if (typeof code === 'string' || typeof code === 'number') own('code', code);
-  if (depth < 5 && source.cause !== undefined) own('cause', sanitizeError(source.cause, secrets, depth + 1));
+  const text = (read: () => unknown, fallback: string) => {
+    const value = safely(read, fallback);
+    return typeof value === 'string' ? value : fallback;
+  };
+  const name = text(() => source.name, 'Error');
+  const message = text(() => source.message, '');
+  own('name', name);
+  own('message', message);
+  own(
+    'stack',
+    text(() => source.stack, `${name}: ${message}`),
+  );
+  const code = safely(() => (source as { code?: unknown }).code, undefined);
+  if (typeof code === 'string' || typeof code === 'number') own('code', code, true);
+  const cause = safely(() => source.cause, undefined);
+  if (depth < 5 && cause !== undefined) own('cause', sanitizeError(cause, secrets, depth + 1));
+  // The class's own printing and serializing would run on a copy without the
+  // original's private state: the copy is printed and serialized as data.
+  own(inspectCustom, undefined);
+  own('toJSON', undefined);
   return copy;
+}
+
+/** `read()`, or `fallback` if it throws. */
+function safely<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
 }
 
 /**

@@ -32,6 +32,9 @@ export interface ParseOptions {
   orText?: boolean;
 }
 
+/** What a ResponseTooLargeError of an API call suggests. */
+export const MAX_BYTES_HINT = 'raise the limit in createClient({ maxResponseBytes }) if this is expected';
+
 /** `type/subtype` of a Content-Type, lowercased, without parameters. */
 export function mediaTypeOf(contentType: string): string {
   const semicolon = contentType.indexOf(';');
@@ -46,7 +49,7 @@ export function mediaTypeOf(contentType: string): string {
  */
 export async function parseBody(response: Response, options: ParseOptions): Promise<unknown> {
   const contentType = response.headers.get('content-type') ?? '';
-  const bytes = await readLimited(response, options.maxBytes, 'raise the limit in createClient({ maxResponseBytes }) if this is expected');
+  const bytes = await readLimited(response, options.maxBytes, MAX_BYTES_HINT);
   if (bytes.length === 0) return undefined;
   const fail = (body: string, reason: string): string => {
     if (options.orText) return body;

@@ -8,7 +8,7 @@ import {
   type OutgoingRequest,
   PorticoError,
 } from '@portico/auth';
-import { isSensitiveKey, resolvePointer, sleep } from '@portico/auth/internal';
+import { isSensitiveKey, readLimited, resolvePointer, sleep } from '@portico/auth/internal';
 import createFetchClient, {
   type Client,
   defaultBodySerializer,
@@ -23,7 +23,7 @@ import createFetchClient, {
   wrapAsPathBasedClient as wrapFetchClient,
 } from 'openapi-fetch';
 import type { FilterKeys, HttpMethod, MediaType, PathsWithMethod, RequiredKeysOf } from 'openapi-typescript-helpers';
-import { mediaTypeOf, missingXmlCodec, parseBody, serializeForm } from './body.js';
+import { MAX_BYTES_HINT, mediaTypeOf, missingXmlCodec, parseBody, serializeForm } from './body.js';
 import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, ResponseValidationError, TimeoutError } from './errors.js';
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
@@ -302,8 +302,10 @@ interface PreparedCall {
   readonly userSignal: AbortSignal | undefined;
   /** The caller reads the body through openapi-fetch (`parseAs`): it is not parsed or checked here. */
   readonly callerParses: boolean;
-  /** Middleware (the client's or the call's) sees this call's attempts. */
-  readonly middleware: boolean;
+  /** The call's own middleware, after the client's. */
+  readonly ownMiddleware: Middleware[] | undefined;
+  /** The call's own `Request` class. */
+  readonly ownRequest: unknown;
   /** Credentials an error message must not show; walked only when an error is built. */
   readonly secrets: () => readonly string[];
 }
@@ -432,8 +434,7 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     replayable,
     fetch: init.fetch as CallPlan['fetch'],
   };
-  const ownMiddleware = init.middleware as Middleware[] | undefined;
-  const middleware = state.middleware.length > 0 || (ownMiddleware !== undefined && ownMiddleware.length > 0);
+
   // Parsed here, within maxResponseBytes and by content type (see `read`), unless the caller asked openapi-fetch to.
   const fetchInit: Record<string, unknown> = {
     params,
@@ -441,11 +442,10 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     body,
     bodySerializer: sendAsIs,
     parseAs: init.parseAs ?? 'stream',
+    // Set by each attempt (see `send`).
     fetch: undefined,
-    // Unset, openapi-fetch makes real Requests with the client's class (or the global one).
-    Request: init.Request ?? (middleware || state.ownRequest ? undefined : LeanRequest),
-    // The settling middleware is the client's first while it has any; a call's own comes after the client's.
-    middleware: middleware && state.middleware.length === 0 ? [settle, ...ownMiddleware!] : ownMiddleware,
+    Request: undefined,
+    middleware: undefined,
   };
   // The caller's other options, copied one by one: a rest pattern and spreads
   // made slow-mode objects, and copying them took a tenth of a stubbed call.
@@ -463,7 +463,8 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
     timeoutMs: init.timeout ?? state.timeoutMs,
     userSignal: init.signal ?? state.signal,
     callerParses: init.parseAs !== undefined,
-    middleware,
+    ownMiddleware: init.middleware as Middleware[] | undefined,
+    ownRequest: init.Request,
     secrets: () => [...state.ownSecrets, ...state.transport.sent, ...credentialValues([init.body, init.params, init.headers])],
   };
 }
@@ -493,12 +494,14 @@ function forOpenapiFetch(response: Response, callerParses: boolean): Response | 
 }
 
 /**
- * One attempt as middleware sees it: `received` from the API, a copy of it
- * `handed` to the middleware (which may read its body), and the response
- * the middleware `settled` on, which the caller gets.
+ * One attempt as middleware sees it: the response `received` from the API,
+ * its body read within maxResponseBytes (`bytes`, unless the caller parses),
+ * the copy of it `handed` to the middleware, and the response the middleware
+ * `settled` on, which the caller gets.
  */
 interface Seen {
   received?: Response;
+  bytes?: Uint8Array;
   handed?: Response;
   settled?: Response;
   readonly callerParses: boolean;
@@ -507,23 +510,73 @@ interface Seen {
 /** The fetch openapi-fetch is given for an attempt that middleware sees: its `options.fetch`, by which `settle` finds the attempt. */
 type SeenFetch = ((request: OutgoingRequest, ext?: RequestInit) => Promise<Response>) & { readonly seen: Seen };
 
+/** A response with `bytes` for its body and `from`'s status, headers and URL. */
+function withBody(from: Response, bytes: Uint8Array): Response {
+  // RFC 9110 §15.3.5, §15.4.5: these carry no content, and the Response constructor refuses any.
+  const empty = from.status === 204 || from.status === 205 || from.status === 304;
+  const copy = new Response(empty ? null : (bytes as Uint8Array<ArrayBuffer>), {
+    status: from.status,
+    statusText: from.statusText,
+    headers: from.headers,
+  });
+  Object.defineProperty(copy, 'url', { value: from.url });
+  return copy;
+}
+
 /**
  * The client's first middleware while it has any, so its onResponse runs
- * after every other: it notes the response they settled on (the one the
- * API sent when none replaced it, its body unread), and gives openapi-fetch
- * what `forOpenapiFetch` lets it see of that.
+ * after every other: it notes the response they settled on (a fresh copy of
+ * the received one when they returned none and read, or hold a reader on,
+ * the copy they were handed), and gives openapi-fetch what
+ * `forOpenapiFetch` lets it see of that.
  */
 const settle: Middleware = {
   onResponse({ response, options }) {
-    const { seen } = options.fetch as unknown as SeenFetch;
-    const untouched = response === seen.handed;
-    const settled = untouched ? seen.received! : response;
-    // Middleware that did not read the copy leaves it to be dropped.
-    if (untouched || seen.handed?.bodyUsed === false) seen.handed?.body?.cancel().catch(() => undefined);
-    seen.settled = settled;
-    return forOpenapiFetch(settled, seen.callerParses);
+    const { seen } = options.fetch as unknown as Partial<SeenFetch>;
+    // An attempt that began before the client had middleware has nothing to settle.
+    if (seen === undefined) return undefined;
+    const spent = response === seen.handed && seen.bytes !== undefined && (response.bodyUsed || response.body?.locked === true);
+    seen.settled = spent ? withBody(seen.received!, seen.bytes!) : response;
+    return forOpenapiFetch(seen.settled, seen.callerParses);
   },
 };
+
+/** One of Portico's errors; `instanceof` itself throws on some foreign values (a revoked Proxy). */
+function isOwn(error: unknown): boolean {
+  try {
+    return error instanceof PorticoError;
+  } catch {
+    return false;
+  }
+}
+
+/** A body read cut off by the network (fetch's TypeError) is a ConnectionError; a timeout or an oversized body is itself. */
+function bodyFailure(call: PreparedCall, error: unknown, response: Response | undefined): unknown {
+  if (error instanceof TypeError) return new ConnectionError(call.plan.method, call.plan.path, error, call.secrets());
+  // openapi-fetch parsing a body a caller asked it to (`parseAs: 'json'`) that is not JSON: typed, as Portico's own parsing is.
+  if (error instanceof SyntaxError && response !== undefined)
+    return new ResponseParseError({
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      body: '',
+      reason: 'the body is not valid JSON',
+    });
+  return error;
+}
+
+/** A body, within maxResponseBytes and the attempt's deadline. */
+function readWhole(state: ClientState, call: PreparedCall, deadline: Deadline, response: Response): Promise<Uint8Array> {
+  return deadline
+    .race(() => readLimited(response, state.maxBytes, MAX_BYTES_HINT))
+    .catch((error: unknown) => {
+      throw deadline.timedOut ?? bodyFailure(call, error, response);
+    });
+}
+
+/** openapi-fetch reads this body itself (a caller's `parseAs`): all but a 2xx stream, handed over as it comes. */
+function readByOpenapiFetch(call: PreparedCall, response: Response): boolean {
+  return call.callerParses && response.status <= 599 && !(call.fetchInit.parseAs === 'stream' && response.ok);
+}
 
 /** Step 2: one attempt through openapi-fetch, with the transport as its fetch; resolves once the headers are in. */
 async function send(state: ClientState, call: PreparedCall, deadline: Deadline, attempt: number): Promise<Sent> {
@@ -532,30 +585,59 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
   let received: Response | undefined;
   const deliverOnce = async (request: OutgoingRequest, ext?: RequestInit) => {
     try {
+      // A middleware's Request, or one of a custom class, is rebuilt before it
+      // carries the credential: as fetch reads it (its URL, not what a getter
+      // says), and never to be redirected by fetch itself. What it carried
+      // beside the request (an undici dispatcher, say) goes along.
+      if (call.plan.requiresAuth && transport.authenticator && !(request instanceof LeanRequest)) {
+        ext = { ...ext, ...request };
+        const { replayBody } = call.plan;
+        request = new Request(
+          request as Request,
+          replayBody === undefined ? { redirect: 'manual' } : { redirect: 'manual', body: replayBody },
+        );
+      }
       received = await deliver(transport, request, call.plan, deadline, ext);
     } catch (error) {
       // Token errors (re-authorization needed, a rejected grant) are not transport failures: they reach the caller as they are.
-      throw deadline.aborted || error instanceof PorticoError ? error : new ConnectionError(method, path, error, call.secrets());
+      throw deadline.aborted || isOwn(error) ? error : new ConnectionError(method, path, error, call.secrets());
     }
     return received;
   };
-  const seen: Seen | undefined = call.middleware ? { callerParses: call.callerParses } : undefined;
-  call.fetchInit.fetch = seen
+  // Decided per attempt, as openapi-fetch takes its middleware list: `use` or `eject` during a retry's wait counts from the next attempt.
+  const { ownMiddleware } = call;
+  const middleware = state.middleware.length > 0 || (ownMiddleware !== undefined && ownMiddleware.length > 0);
+  const { fetchInit } = call;
+  // Unset, openapi-fetch makes real Requests with the client's class (or the global one).
+  fetchInit.Request = call.ownRequest ?? (middleware || state.ownRequest ? undefined : LeanRequest);
+  // The settling middleware is the client's first while it has any; a call's own comes after the client's.
+  fetchInit.middleware = middleware && state.middleware.length === 0 ? [settle, ...ownMiddleware!] : ownMiddleware;
+  const seen: Seen | undefined = middleware ? { callerParses: call.callerParses } : undefined;
+  fetchInit.fetch = seen
     ? Object.assign(
         async (request: OutgoingRequest, ext?: RequestInit) => {
-          seen.received = await deliverOnce(request, ext);
-          // A copy, so that middleware reading the body (as openapi-fetch's docs show) leaves the original for `read`.
-          seen.handed = seen.received.clone();
+          const response = await deliverOnce(request, ext);
+          seen.received = response;
+          // A stream the caller takes as it comes, and a status of 600 or more that `settle` refuses, are handed over unread.
+          if (response.status > 599 || (call.callerParses && !readByOpenapiFetch(call, response))) return response;
+          // Read first: middleware that reads the copy, or holds a reader on it, then costs nothing.
+          seen.bytes = await readWhole(state, call, deadline, response);
+          seen.handed = withBody(response, seen.bytes);
           return seen.handed;
         },
         { seen },
       )
-    : async (request: OutgoingRequest, ext?: RequestInit) => forOpenapiFetch(await deliverOnce(request, ext), call.callerParses);
+    : async (request: OutgoingRequest, ext?: RequestInit) => {
+        const response = await deliverOnce(request, ext);
+        return readByOpenapiFetch(call, response)
+          ? withBody(response, await readWhole(state, call, deadline, response))
+          : forOpenapiFetch(response, call.callerParses);
+      };
   // Guarded: the fields object alone is a cost every call would pay with logging off.
   const started = transport.log ? Date.now() : 0;
   if (transport.log) emit(transport.log, 'debug', 'request', { method, path, attempt: attempt + 1 });
   try {
-    const raw = await state.fetchClient.request(method, path, call.fetchInit);
+    const raw = await state.fetchClient.request(method, path, fetchInit);
     // A request middleware may answer without calling fetch; an error middleware, with a response of its own.
     const response = seen?.settled ?? received ?? raw.response;
     if (transport.log)
@@ -568,7 +650,7 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
       return received === undefined ? { failure: deadline.timedOut, retryable: true } : { failure: deadline.timedOut, retryable: false };
     if (received === undefined)
       return error instanceof ConnectionError ? { failure: error, retryable: true } : { failure: error, retryable: false };
-    return { failure: error instanceof TypeError ? new ConnectionError(method, path, error, call.secrets()) : error, retryable: false };
+    return { failure: bodyFailure(call, error, received), retryable: false };
   }
 }
 
@@ -618,7 +700,8 @@ async function exchange(state: ClientState, call: PreparedCall): Promise<Raw> {
       const delay = attempt < call.maxRetries ? retryDelayAfter(state.transport, call.plan, sent.response, attempt) : undefined;
       if (delay === undefined) return await read(state, call, sent.raw, sent.response, deadline);
       deadline.stop();
-      await sent.response.body?.cancel();
+      // Not awaited: a body a middleware still holds a reader on would never finish cancelling.
+      sent.response.body?.cancel().catch(() => undefined);
       await backOff(state, call, delay, { status: sent.response.status, attempt: attempt + 1 });
     } finally {
       deadline.stop();
@@ -637,20 +720,44 @@ function check(state: ClientState, call: PreparedCall, raw: Raw): Raw | Promise<
   if (envelopeFailure(state.spec.envelope, raw.data)) return { error: raw.data, response };
   if (raw.data === undefined || !state.validate) return raw;
   const status = String(response.status);
-  const own = checkOf(call.meta.shapes, status, response);
+  const own = checkOf(call.meta.shapes, status, response, call.meta);
   if (own !== undefined || !state.spec.validation) return validated(call, raw, own);
-  if (state.shapes !== undefined) return validated(call, raw, checkOf(state.shapes[call.key], status, response));
-  return validationShapes(state).then((shapes) => validated(call, raw, checkOf(shapes[call.key], status, response)));
+  if (state.shapes !== undefined) return validated(call, raw, checkOf(state.shapes[call.key], status, response, call.meta));
+  return validationShapes(state).then((shapes) => validated(call, raw, checkOf(shapes[call.key], status, response, call.meta)));
 }
 
-/** The check of a 2xx body: its status's, or where the spec negotiates content, its status's for the media type that came back. */
-function checkOf(shapes: Readonly<Record<string, Shape>> | undefined, status: string, response: Response): Shape | undefined {
-  return shapes?.[status] ?? shapes?.[`${status} ${mediaTypeOf(response.headers.get('content-type') ?? '')}`];
+/**
+ * The checks of a 2xx body: its status's; where the spec negotiates
+ * content, its status's for the media type that came back, or, when that
+ * type has none (missing, unlisted, several), all of that status's, of which
+ * the body must pass one: a server does not get to turn validation off.
+ */
+function checkOf(
+  shapes: Readonly<Record<string, Shape>> | undefined,
+  status: string,
+  response: Response,
+  meta: OperationMeta,
+): Shape | readonly Shape[] | undefined {
+  if (shapes === undefined) return undefined;
+  const type = mediaTypeOf(response.headers.get('content-type') ?? '');
+  const own = shapes[status] ?? shapes[`${status} ${type}`];
+  // A body of a non-JSON type the operation declares (text, say) is checked by none of the JSON schemas.
+  if (own !== undefined || meta.accepts?.includes(type)) return own;
+  const negotiated = Object.keys(shapes)
+    .filter((key) => key.startsWith(`${status} `))
+    .map((key) => shapes[key]!);
+  return negotiated.length > 0 ? negotiated : undefined;
 }
 
-function validated(call: PreparedCall, raw: Raw, shape: Shape | undefined): Raw {
-  const problems = shape === undefined ? undefined : shapeProblems(raw.data, shape);
-  if (problems?.length) throw new ResponseValidationError(raw.response.status, call.plan.method, call.plan.path, problems);
+const NO_SHAPES: readonly Shape[] = [];
+
+function validated(call: PreparedCall, raw: Raw, checks: Shape | readonly Shape[] | undefined): Raw {
+  if (checks === undefined) return raw;
+  // One shape is nearly every check: no array made for it.
+  const all: readonly Shape[] = Array.isArray(checks) ? checks : NO_SHAPES;
+  let problems = all.length === 0 ? shapeProblems(raw.data, checks as Shape) : shapeProblems(raw.data, all[0]!);
+  for (let i = 1; problems.length > 0 && i < all.length; i++) if (shapeProblems(raw.data, all[i]!).length === 0) problems = [];
+  if (problems.length) throw new ResponseValidationError(raw.response.status, call.plan.method, call.plan.path, problems);
   return raw;
 }
 
