@@ -1,19 +1,15 @@
 // GitHub's published OpenAPI document (1,223 operations, OpenAPI 3.0, not
 // held to Portico's lint) generates, builds, type-checks a consumer's calls
 // (and refuses wrong ones), and calls a loopback API with a static token.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, LoopbackServer } from '../../packages/testing/src/http.ts';
 import { GITHUB_CALLS, type GithubTree, generateGithub } from '../github-spec.ts';
-import { ROOT } from '../lib/specs.ts';
+import { bin, run, typecheckConsumer } from './scratch-tree.ts';
 
-const run = promisify(execFile);
-const tsc = join(ROOT, 'node_modules/.bin/tsc');
 let tree: GithubTree;
 
 beforeAll(() => {
@@ -44,30 +40,13 @@ export async function wrong() {
 
 describe("GitHub's OpenAPI document (@octokit/openapi)", () => {
   it('builds with tsc', async () => {
-    await run(tsc, ['-p', join(tree.pkg, 'tsconfig.json')], { cwd: tree.pkg, maxBuffer: 64 * 2 ** 20 });
+    await run(bin('tsc'), ['-p', join(tree.pkg, 'tsconfig.json')], { cwd: tree.pkg, timeout: 600_000 });
   }, 600_000);
 
   it('type-checks a handful of typed calls, and refuses wrong ones', async () => {
-    writeFileSync(join(tree.pkg, 'consumer.ts'), CONSUMER);
-    writeFileSync(
-      join(tree.pkg, 'tsconfig.consumer.json'),
-      JSON.stringify({
-        extends: '../../tsconfig.base.json',
-        compilerOptions: { noEmit: true, noUnusedLocals: false },
-        files: ['consumer.ts'],
-      }),
-    );
-    const result = await run(tsc, ['-p', join(tree.pkg, 'tsconfig.consumer.json')], { cwd: tree.pkg, maxBuffer: 64 * 2 ** 20 }).then(
-      () => '',
-      (e: { stdout: string }) => e.stdout,
-    );
-    expect(result).toBe('');
+    expect(await typecheckConsumer(tree.pkg, CONSUMER)).toBe('');
     // Each @ts-expect-error above must be needed: without them, every wrong call is an error.
-    writeFileSync(join(tree.pkg, 'consumer.ts'), CONSUMER.replace(/\/\/ @ts-expect-error.*\n/g, ''));
-    const errors = await run(tsc, ['-p', join(tree.pkg, 'tsconfig.consumer.json')], { cwd: tree.pkg, maxBuffer: 64 * 2 ** 20 }).then(
-      () => '',
-      (e: { stdout: string }) => e.stdout,
-    );
+    const errors = await typecheckConsumer(tree.pkg, CONSUMER.replace(/\/\/ @ts-expect-error.*\n/g, ''));
     expect(errors.match(/consumer\.ts\(\d+,\d+\): error/g)).toHaveLength(6);
   }, 600_000);
 

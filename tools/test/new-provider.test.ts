@@ -4,23 +4,15 @@
 // the size budget new-provider wrote. Everything happens in a scratch copy of
 // the tree (PORTICO_ROOT) in the OS temp dir, removed in afterAll whatever
 // happened: nothing is written to the repository and no turbo cache is involved.
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { json, LoopbackServer, type RecordedRequest } from '../../packages/testing/src/http.ts';
 import { ROOT } from '../lib/specs.ts';
-
-const execFileAsync = promisify(execFile);
-// Every step is bounded: a hung compiler or bundler fails the test instead of holding it.
-const run = (cmd: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) =>
-  execFileAsync(cmd, args, { timeout: 90_000, ...options });
-const bin = (name: string) => join(ROOT, 'node_modules/.bin', name);
-const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
+import { bin, env, run, scaffold, scratchTree, typecheckConsumer, writeSpec } from './scratch-tree.ts';
 
 type Flavour = 'api-key-header' | 'api-key-query' | 'api-key-cookie' | 'basic' | 'bearer';
 const SCHEMES: Record<Flavour, object> = {
@@ -162,13 +154,7 @@ async function size(slug: string): Promise<{ passed: boolean; limit: number }> {
 }
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'portico-new-provider-'));
-  for (const f of ['package.json', 'redocly.yaml', '.size-limit.js', 'LICENSE', 'tsconfig.base.json', 'packages/runtime/package.json']) {
-    mkdirSync(join(tmp, f, '..'), { recursive: true });
-    copyFileSync(join(ROOT, f), join(tmp, f));
-  }
-  // The workspace's tools (size-limit and its plugins), as `pnpm install` would have them.
-  symlinkSync(join(ROOT, 'node_modules'), join(tmp, 'node_modules'));
+  tmp = scratchTree('portico-new-provider-');
   api = await new CheckingApi().start();
 });
 afterAll(async () => {
@@ -181,21 +167,11 @@ describe('pnpm new-provider, for each credential flavour', () => {
     '%s: lints, scaffolds, builds, fits its size budget and calls the API with the credential on the wire',
     async (flavour) => {
       const slug = `widgets-${flavour}`;
-      const file = join(tmp, 'specs', slug, 'openapi.yaml');
-      mkdirSync(join(file, '..'), { recursive: true });
-      writeFileSync(file, stringify(spec(flavour)));
-      expect(await lint(file)).toBeUndefined();
+      expect(await lint(writeSpec(tmp, slug, stringify(spec(flavour))))).toBeUndefined();
 
-      await run(bin('tsx'), [join(ROOT, 'tools/new-provider.ts'), slug, '--skip-install'], {
-        cwd: ROOT,
-        env: { ...env, PORTICO_ROOT: tmp },
-      });
-      const pkg = join(tmp, 'packages', slug);
+      const pkg = await scaffold(tmp, slug);
       expect(readFileSync(join(tmp, 'redocly.yaml'), 'utf8')).toContain(`root: specs/${slug}/openapi.yaml`);
       expect(readFileSync(join(tmp, '.size-limit.js'), 'utf8')).toMatch(new RegExp(`'${slug}': '[\\d.]+ kB',`));
-      // What `pnpm install` would link: the workspace's runtime and auth.
-      mkdirSync(join(pkg, 'node_modules', '@portico'), { recursive: true });
-      for (const dep of ['auth', 'runtime']) symlinkSync(join(ROOT, 'packages', dep), join(pkg, 'node_modules', '@portico', dep));
       await run(bin('tsc'), ['-p', join(pkg, 'tsconfig.json')], { cwd: pkg });
       expect(await size(slug)).toEqual({ passed: true, limit: largestBudget });
 
@@ -221,15 +197,12 @@ describe('pnpm new-provider, for each credential flavour', () => {
       });
       // The input type is the flavour's: another flavour's credential does not compile.
       const other = flavour === 'bearer' ? '{ apiKey: "k" }' : '{ accessToken: "t" }';
-      writeFileSync(
-        join(pkg, 'consumer.ts'),
-        `import { createClient } from './dist/index.js';\ncreateClient({ auth: ${JSON.stringify(AUTH[flavour])} });\n// @ts-expect-error another flavour's credential\ncreateClient({ auth: ${other} });\n`,
-      );
-      writeFileSync(
-        join(pkg, 'tsconfig.consumer.json'),
-        JSON.stringify({ extends: join(tmp, 'tsconfig.base.json'), compilerOptions: { noEmit: true }, files: ['consumer.ts'] }),
-      );
-      await run(bin('tsc'), ['-p', join(pkg, 'tsconfig.consumer.json')], { cwd: pkg });
+      expect(
+        await typecheckConsumer(
+          pkg,
+          `import { createClient } from './dist/index.js';\ncreateClient({ auth: ${JSON.stringify(AUTH[flavour])} });\n// @ts-expect-error another flavour's credential\ncreateClient({ auth: ${other} });\n`,
+        ),
+      ).toBe('');
     },
   );
 
