@@ -717,6 +717,13 @@ describe('renewal', () => {
     expect(renewals).toEqual([{ current: expect.objectContaining({ accessToken: 'due-one' }), reason: 'expiring' }]);
   });
 
+  it('a token request that hangs is bounded: a TokenTimeoutError that names the token renewal', async () => {
+    const { lc } = lifecycle({ timeoutMs: 20, renew: () => new Promise<Tokens>(() => undefined) });
+    const error = await rejectionOf(lc.getAuthorization());
+    expect(error).toBeInstanceOf(TokenTimeoutError);
+    expect((error as Error).message).toBe('the token renewal did not finish within 20 ms');
+  });
+
   it('a renew that hands back the current set keeps it: no write, no onTokens', async () => {
     const store = new ProbeStore();
     const { lc, clock, handed } = lifecycle({ store, renew: async (current) => current! });
