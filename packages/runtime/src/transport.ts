@@ -407,6 +407,7 @@ export class Deadline {
     this.#onTimeout = onTimeout;
     this.#userSignal = userSignal;
     if (userSignal?.aborted) this.#abort(userSignal.reason);
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal fires 'abort' once, and stop() removes the listener
     else if (userSignal) userSignal.addEventListener('abort', (this.#onUserAbort = () => this.#abort(userSignal.reason)), { once: true });
     clock.add(this, timeoutMs);
   }

@@ -306,6 +306,61 @@ describe('when an answer is retried, and after how long', () => {
   });
 });
 
+describe('Retry-After as an HTTP-date (RFC 9110 §5.6.7)', () => {
+  const NOW = Date.UTC(1994, 10, 6, 8, 49, 0);
+  const after = (value: string) => retryAfterMs(new Headers({ 'retry-after': value }), NOW);
+
+  it.each([
+    'sun, 06 Nov 1994 08:49:37 GMT',
+    'SUN, 06 NOV 1994 08:49:37 GMT',
+    'Sun, 6 Nov 1994 08:49:37 GMT',
+    'Sun, 06 Nov 94 08:49:37 GMT',
+    'Sun, 06 Nov 1994 8:49:37 GMT',
+    'Sun, 06 November 1994 08:49:37 GMT',
+    'Sun 06 Nov 1994 08:49:37 GMT',
+    'Sun,  06 Nov 1994 08:49:37 GMT',
+    'Sun, 06 Nov 1994 08:49:37  GMT',
+    'Sun, 06 Nov 1994 08:49:37.5 GMT',
+    'Sun, 06 Nov 1994 08:49:37 gmt',
+    'On Sun, 06 Nov 1994 08:49:37 GMT',
+    'Sund, 06-Nov-94 08:49:37 GMT',
+    'Satur, 05-Nov-94 08:49:37 GMT',
+    'Wednesdayy, 09-Nov-94 08:49:37 GMT',
+    'Sunday, 06-Nov-1994 08:49:37 GMT',
+    'Sunday, 6-Nov-94 08:49:37 GMT',
+    'Sunday 06-Nov-94 08:49:37 GMT',
+    'Sunday, 06-nov-94 08:49:37 GMT',
+    'x Sunday, 06-Nov-94 08:49:37 GMT',
+    'Sunday, 06-Nov-94 08:49:37 GMT+0100',
+    'Sun Nov 6 08:49:37 1994',
+    'sun Nov  6 08:49:37 1994',
+    'Sun Nov  6 08:49:37 94',
+    'Sun Nov  6 8:49:37 1994',
+    'Sun Nov  6 08:49:37 1994 GMT',
+    'Sun Nov  6 08:49:37 1994 +0100',
+  ])('%j, which Date.parse reads, is not one of its three forms: ignored', (value) => {
+    expect(after(value)).toBeUndefined();
+  });
+
+  it.each([
+    ['Wednesday, 09-Nov-94 08:49:00 GMT', 3 * 86_400_000],
+    ['Sun Nov 06 08:49:37 1994', 37_000],
+  ] as const)('%j waits %i ms', (value, ms) => {
+    expect(after(value)).toBe(ms);
+  });
+
+  it("an asctime date, which has no zone, is GMT whatever the machine's time zone", () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(after('Sun Nov  6 08:49:37 1994')).toBe(37_000);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+});
+
 describe("fetch's init", () => {
   it("a LeanRequest carries fetch's other options the caller gave, and takes those of requestInitExt it does not set", async () => {
     const { arrivals, fetch } = server(() => new Response('ok'));
