@@ -95,6 +95,17 @@ function run(modules, node) {
 }
 
 const lineOf = (mutant) => mutant.location.start.line;
+
+// Survivors that no test can kill, or that were killed after their module's
+// run, each with the reason: matched by mutator, replacement and the start of
+// the source line, so an explanation outlives a change of line numbers.
+const EXPLAINED = JSON.parse(readFileSync(join(ROOT, 'tools', 'mutation-survivors.json'), 'utf8'));
+function whyOf(file, mutant, source) {
+  const text = source[lineOf(mutant) - 1]?.trim() ?? '';
+  return (EXPLAINED[file] ?? []).find(
+    (e) => e.mutator === mutant.mutatorName && e.replacement === (mutant.replacement ?? '') && text.startsWith(e.line),
+  )?.why;
+}
 const oneLine = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 80);
 
 function summarize() {
@@ -107,6 +118,7 @@ function summarize() {
     .sort()) {
     if (!existsSync(reportOf(file))) continue;
     const { commit, date, projects, mutants } = JSON.parse(readFileSync(reportOf(file), 'utf8'));
+    const source = execFileSync('git', ['show', `${commit}:${file}`], { cwd: ROOT, encoding: 'utf8' }).split('\n');
     runs.push(`- ${file}: commit ${commit}, ${date}; tests: ${projects.join(', ')}`);
     const count = (set) => mutants.filter((m) => set.has(m.status)).length;
     const detected = count(DETECTED);
@@ -117,7 +129,10 @@ function summarize() {
     );
     for (const m of mutants.sort((a, b) => lineOf(a) - lineOf(b))) {
       const where = `${file}:${lineOf(m)}`;
-      if (UNDETECTED.has(m.status)) survivors.push(`| ${where} | ${m.mutatorName} | \`${oneLine(m.replacement ?? '')}\` | ${m.status} |`);
+      if (UNDETECTED.has(m.status))
+        survivors.push(
+          `| ${where} | ${m.mutatorName} | \`${oneLine(m.replacement ?? '')}\` | ${m.status} | ${whyOf(file, m, source) ?? 'not yet killed or explained'} |`,
+        );
       if (m.status === 'Ignored') ignored.push(`| ${where} | ${m.mutatorName} | ${oneLine(m.statusReason ?? '')} |`);
     }
   }
@@ -136,7 +151,9 @@ ${rows.join('\n')}
 
 ## Surviving mutants
 
-${survivors.length === 0 ? 'None.' : `| where | mutator | replacement | status |\n| --- | --- | --- | --- |\n${survivors.join('\n')}`}
+Each is equivalent (no test could tell it apart, and a marker on its line would also hide mutants that are killed), or was killed after its module's run; [tools/mutation-survivors.json](tools/mutation-survivors.json) holds the reasons.
+
+${survivors.length === 0 ? 'None.' : `| where | mutator | replacement | status | why it survives |\n| --- | --- | --- | --- | --- |\n${survivors.join('\n')}`}
 
 ## Equivalent mutants, and why
 
