@@ -474,6 +474,18 @@ describe('when a write gives up', () => {
   });
 });
 
+/** `store` holding the lock on `key` until `letGo` is called: `held` settles after. */
+async function holding(store: RedisTokenStore, key: string) {
+  let letGo!: () => void;
+  let inside = false;
+  const held = store.lock(key, () => {
+    inside = true;
+    return new Promise<void>((resolve) => (letGo = resolve));
+  });
+  await until(() => inside);
+  return { held, letGo };
+}
+
 describe('waiting for the lock', () => {
   it('an already aborted signal rejects with its reason before Redis is asked (even a closed store’s)', async () => {
     const s = createRedisStore({ url: redis.url });
@@ -511,13 +523,7 @@ describe('waiting for the lock', () => {
   it('without a signal, the wait ends with TokenTimeoutError', async () => {
     const [a, b] = [store(), store()];
     const { key } = fresh('default-wait');
-    let letGo!: () => void;
-    let inside = false;
-    const held = a.lock(key, () => {
-      inside = true;
-      return new Promise<void>((resolve) => (letGo = resolve));
-    });
-    await until(() => inside);
+    const { held, letGo } = await holding(a, key);
     try {
       const error = await settles(rejectionOf(b.lock(key, async () => 'ran')), DEFAULT_WAIT_MS + 3_000);
       expect(error).toBeInstanceOf(TokenTimeoutError);
@@ -531,13 +537,7 @@ describe('waiting for the lock', () => {
   it('a waiter polls with jitter, backing off from a few ms to 25–75 ms between tries: it neither hammers Redis nor sleeps past a release', async () => {
     const [a, b] = [store(), store()];
     const { key } = fresh('backoff');
-    let letGo!: () => void;
-    let inside = false;
-    const held = a.lock(key, () => {
-      inside = true;
-      return new Promise<void>((resolve) => (letGo = resolve));
-    });
-    await until(() => inside);
+    const { held, letGo } = await holding(a, key);
     const naps = vi.mocked(sleep);
     naps.mockClear();
     // Jitter fixed low (×0.6) so that the bounds are met by one run, not by chance.
