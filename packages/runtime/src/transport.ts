@@ -392,6 +392,7 @@ export class Deadline {
   at = 0;
   prev: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
+  // Stryker disable next-line BooleanLiteral: the constructor puts it on its clock, which sets this, before anything reads it
   listed = false;
   // Made with the signal: a stubbed or signal-less fetch needs neither.
   #controller: AbortController | undefined;

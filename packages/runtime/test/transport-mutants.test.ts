@@ -532,6 +532,8 @@ describe("a deadline and the caller's signal", () => {
     const { deadline } = deadlineOf();
     const early = deadline.signal();
     expect(early.aborted).toBe(false);
+    // One signal for the attempt: what fetch watches and what a later reader gets abort together.
+    expect(deadline.signal()).toBe(early);
     await vi.advanceTimersByTimeAsync(10);
     expect(early.reason).toBeInstanceOf(TimeoutError);
     const late = deadlineOf();
