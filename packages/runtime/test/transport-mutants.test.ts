@@ -56,17 +56,13 @@ const inTurn =
     responses[index] ?? new Response('done');
 
 /** An authenticator handing out `Bearer tok-1`, `Bearer tok-2`, ... one per getAuthorization. */
-function tokens(options: { refreshes?: boolean } = {}) {
+function tokens() {
   let issued = 0;
-  const unauthorized: string[] = [];
   const authenticator: Authenticator = {
     getAuthorization: async () => ({ name: 'authorization', value: `Bearer tok-${++issued}` }),
-    handleUnauthorized: async (sent) => {
-      unauthorized.push(sent);
-      return options.refreshes ?? true;
-    },
+    handleUnauthorized: async () => true,
   };
-  return { authenticator, unauthorized };
+  return { authenticator };
 }
 
 function transportOf(fetch: Transport['fetch'], authenticator?: Authenticator, log?: Transport['log']): Transport {
