@@ -125,29 +125,34 @@ export class LeanRequest implements OutgoingRequest {
  * Either way the signal is in fetch's init, not on a Request: a Request that
  * follows a signal costs Node 20 tens of µs (undici links the two).
  */
-function dispatch(fetch: Transport['fetch'], target: OutgoingRequest, deadline: Deadline, init: RequestInit): Promise<Response> {
+function dispatch(
+  fetch: Transport['fetch'],
+  target: OutgoingRequest,
+  deadline: Deadline,
+  init: RequestInit | undefined,
+): Promise<Response> {
   if (target instanceof LeanRequest) return deadline.race(() => fetch(target.url, target.sentUnder(deadline)));
   return deadline.race(() => fetch(target as Request, { ...init, signal: deadline.signal() }));
 }
 
-const NO_INIT: RequestInit = {};
-
 /** What a Request holds itself: an init beside it would override it, and the credential's headers and `redirect: 'manual'` are the transport's. */
 const REQUEST_BOUND = new Set(['method', 'headers', 'body', 'redirect', 'signal', 'url', 'duplex']);
 
+/** A LeanRequest is fetch's init itself: it takes the options of `ext` (openapi-fetch's `requestInitExt`) it does not set. */
+function mergeExt(request: LeanRequest, ext: RequestInit | undefined): void {
+  if (ext)
+    for (const key in ext) if (!(key in request)) (request as unknown as Record<string, unknown>)[key] = ext[key as keyof RequestInit];
+}
+
 /**
- * fetch's init for a Request: openapi-fetch's `requestInitExt` (an undici
- * `dispatcher`, fetch's own `cache`, ...), and the options a Request has no
- * place for, which openapi-fetch leaves on it as properties of its own; never
- * what the Request holds itself. A LeanRequest, the init itself, takes those
- * of `ext` it does not set.
+ * fetch's init for a Request sent in place of `request` (a middleware's, or
+ * one rebuilt for a redirect, a replay or a query credential):
+ * openapi-fetch's `requestInitExt` (an undici `dispatcher`, fetch's own
+ * `cache`, ...), and the options a Request has no place for, which
+ * openapi-fetch leaves on it (or a LeanRequest holds) as properties of its
+ * own; never what a Request holds itself.
  */
 function initFor(request: OutgoingRequest, ext: RequestInit | undefined): RequestInit {
-  if (request instanceof LeanRequest) {
-    if (ext)
-      for (const key in ext) if (!(key in request)) (request as unknown as Record<string, unknown>)[key] = ext[key as keyof RequestInit];
-    return NO_INIT;
-  }
   const init: Record<string, unknown> = {};
   for (const source of [ext, request] as (Record<string, unknown> | undefined)[])
     if (source) for (const key of Object.keys(source)) if (!REQUEST_BOUND.has(key)) init[key] = source[key];
@@ -241,9 +246,11 @@ export async function deliver(
 ): Promise<Response> {
   const authenticator = transport.authenticator;
   const fetch = plan.fetch ?? transport.fetch;
-  // Read once from the request as openapi-fetch made it: a redirect or a replay rebuilds the Request, and they go along.
-  const init = initFor(request, ext);
-  const send = (target: OutgoingRequest) => dispatch(fetch, target, deadline, init);
+  if (request instanceof LeanRequest) mergeExt(request, ext);
+  // Made when a Request is first sent: a redirect's hop, a replay or a query credential's rebuilt Request carries the same options.
+  let init: RequestInit | undefined;
+  const send = (target: OutgoingRequest) =>
+    dispatch(fetch, target, deadline, target instanceof LeanRequest ? undefined : (init ??= initFor(request, ext)));
   // The client's base URL is normalised (and so is a Request's URL), so an
   // origin check is a prefix check, up to the `/` that ends the origin; a
   // call's own unnormalised `baseUrl` at worst goes without the credential.

@@ -252,3 +252,27 @@ describe('a body the caller has openapi-fetch parse (parseAs)', () => {
     expect(await rejectionOf(client.GET('/posts/{id}', { ...one, parseAs: 'json' }))).toBeInstanceOf(ResponseParseError);
   });
 });
+
+describe('requestInitExt on every hop', () => {
+  it('a redirect on the API origin, followed by the transport, goes through the same dispatcher, with or without middleware', async () => {
+    const dispatcher = { name: 'pinned-tls-agent' };
+    for (const middleware of [false, true]) {
+      const { client, wire } = clientAnswering(
+        [
+          (request) =>
+            new URL(request.url).search === '' ? new Response(null, { status: 307, headers: { location: '/private?hop=1' } }) : post(),
+        ],
+        { auth: { accessToken: TOKEN }, requestInitExt: { dispatcher } },
+      );
+      if (middleware) client.use({ onRequest: () => undefined });
+      await client.GET('/private');
+      expect(
+        wire.map((w) => [new URL(w.url).search, w.dispatcher === dispatcher, w.headers.authorization]),
+        middleware ? 'with middleware' : 'without',
+      ).toEqual([
+        ['', true, `Bearer ${TOKEN}`],
+        ['?hop=1', true, `Bearer ${TOKEN}`],
+      ]);
+    }
+  });
+});
