@@ -414,9 +414,11 @@ export class Deadline {
     this.#clock = clock;
     this.#onTimeout = onTimeout;
     this.#userSignal = userSignal;
+    // A comment before an else is no marker to StrykerJS: this pair holds { once: true } only.
+    // Stryker disable ObjectLiteral,BooleanLiteral: a signal fires 'abort' once, and stop() removes the listener
     if (userSignal?.aborted) this.#abort(userSignal.reason);
-    // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal fires 'abort' once, and stop() removes the listener
     else if (userSignal) userSignal.addEventListener('abort', (this.#onUserAbort = () => this.#abort(userSignal.reason)), { once: true });
+    // Stryker restore ObjectLiteral,BooleanLiteral
     clock.add(this, timeoutMs);
   }
 
