@@ -31,21 +31,25 @@
 // by type and dot segment, every origin-bound header and a query credential
 // dropped on a cross-origin redirect, a foreign 401 renewing nothing, paging
 // loops found by cursor or content, and webhook tolerances checked.
-// Raised after issue 22 (openapi-fetch drop-in), measured 2026-12-07: dapi
-// 16.33, dexero-fd 20.17, expertfile 18.75, fdx 21.04, finexer 22.26. Up about
-// 0.8 kB for every package: openapi-fetch's options reach it (the list of
+// Raised after issue 22 (openapi-fetch drop-in), measured 2026-12-07 after its
+// review's fixes: dapi 16.97, dexero-fd 20.84, expertfile 19.41, fdx 21.70,
+// finexer 22.96 (16.33-22.26 before the review). Up about 1.5 kB for every
+// package: openapi-fetch's options reach it (the list of
 // Portico's own that must not), middleware is handed a copy of the response
 // and the one it settles on is the caller's, fetch gets requestInitExt and a
 // call's own options with or without middleware, 2xx checks by media type,
-// foreign errors copied with their class and codes; and the path-based client
+// foreign errors copied with their class and codes (every read guarded: a
+// getter, a Proxy trap or an inspect hook of the thrower never runs), bodies
+// read within the limit before middleware or a caller's parseAs sees them, a
+// credential-carrying Request rebuilt; and the path-based client
 // each package now exports (openapi-fetch's wrapper), which a bundle that
 // imports only createClient does not carry.
 export const budgets = {
-  dapi: '17 kB',
-  'dexero-fd': '21 kB',
-  expertfile: '19.5 kB',
-  fdx: '21.5 kB',
-  finexer: '23 kB',
+  dapi: '17.5 kB',
+  'dexero-fd': '21.5 kB',
+  expertfile: '20 kB',
+  fdx: '22.5 kB',
+  finexer: '24 kB',
 };
 
 export default Object.entries(budgets).map(([slug, limit]) => ({
