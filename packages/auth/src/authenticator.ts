@@ -1,5 +1,5 @@
 import { base64url } from './base64url.js';
-import { credentialText } from './credentials.js';
+import { credentialText, heldAuthenticator, writtenCredentials } from './credentials.js';
 import { ConfigurationError } from './errors.js';
 import { clientConfig, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
 import { type Authenticator, authorizationHeader, createLifecycle } from './lifecycle.js';
@@ -37,8 +37,8 @@ export interface StaticTokenInput {
   tokenType?: string;
 }
 
-/** A session from `oauth().session()` is an Authenticator too. */
-export type AuthInput = ClientCredentialsInput | StaticTokenInput | Authenticator;
+/** A session from `oauth().session()` is an Authenticator too; the fields of one of the profile's `credentials` (typed by the provider package) are the last kind. */
+export type AuthInput = ClientCredentialsInput | StaticTokenInput | Authenticator | Readonly<Record<string, string>>;
 
 export interface AuthenticatorContext {
   /** The API base URL; resolves relative profile URLs unless `authBaseUrl` is given. */
@@ -66,7 +66,7 @@ function isAuthenticator(input: AuthInput): input is Authenticator {
  */
 export interface AuthKind {
   /** The input as the user writes it, for the error listing what a client takes. */
-  readonly written: string;
+  readonly written: string | ((profile: AuthProfile) => string);
   /** The Authenticator for `input`, or undefined when `input` is another kind. */
   build(profile: AuthProfile, input: AuthInput, ctx: AuthenticatorContext): Authenticator | undefined;
 }
@@ -90,8 +90,9 @@ export const staticToken: AuthKind = {
 /** `{ clientId, clientSecret }`: the client_credentials grant, renewed by the client itself. */
 export const clientCredentials: AuthKind = {
   written: '{ clientId, clientSecret }',
-  build(profile, input, ctx) {
-    if (!('clientId' in input && 'clientSecret' in input)) return undefined;
+  build(profile, written, ctx) {
+    if (!('clientId' in written && 'clientSecret' in written)) return undefined;
+    const input = written as ClientCredentialsInput;
     // An unset environment variable is undefined here: say so now, not as a failed key derivation or a 401 later.
     const clientSecret = credentialText(input, 'clientSecret', 'the client secret');
     credentialText(input, 'clientId', 'the client id');
@@ -119,6 +120,12 @@ export const clientCredentials: AuthKind = {
       onTokens: ctx.onTokens,
     });
   },
+};
+
+/** The fields of one of the profile's `credentials` (e.g. a personal access token instead of a grant): sent as they are, never renewed. */
+export const heldCredentials: AuthKind = {
+  written: (profile) => writtenCredentials(profile.credentials ?? []),
+  build: (profile, input) => (profile.credentials ? heldAuthenticator(profile.credentials, input) : undefined),
 };
 
 /**
@@ -153,7 +160,7 @@ export function authenticatorFor(
       if (authenticator) return authenticator;
     }
     throw new ConfigurationError(
-      `auth must be ${kinds.map((kind) => `${kind.written}, `).join('')}or an Authenticator (a session from oauth().session() is one)`,
+      `auth must be ${kinds.map((kind) => `${typeof kind.written === 'string' ? kind.written : kind.written(profile)}, `).join('')}or an Authenticator (a session from oauth().session() is one)`,
     );
   };
 }

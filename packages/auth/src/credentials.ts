@@ -3,8 +3,8 @@
 // where the spec's security scheme says.
 import type { StaticTokenInput } from './authenticator.js';
 import { ConfigurationError } from './errors.js';
-import type { Authenticator, OutgoingRequest } from './lifecycle.js';
-import type { CredentialProfile } from './profile.js';
+import type { Authenticator, Credential, OutgoingRequest } from './lifecycle.js';
+import type { CredentialProfile, CredentialRules, HeldCredentials } from './profile.js';
 import { assertSecureUrl } from './url.js';
 
 /** `createClient({ auth: { apiKey } })` for an API-key provider. */
@@ -37,51 +37,106 @@ function basic(username: string, password: string): string {
   return `Basic ${btoa(binary)}`;
 }
 
-/**
- * Builds the authenticator for a profile with no grant. The credential is
- * fixed, so a 401 is the caller's to handle (`handleUnauthorized` says no).
- */
-export function createCredentialAuthenticator(profile: CredentialProfile, input: CredentialInput, ctx: { baseUrl: string }): Authenticator {
-  assertSecureUrl(ctx.baseUrl);
-  if (typeof (input as Partial<Authenticator>).getAuthorization === 'function') return input as Authenticator;
-  const rules = profile.credential;
-  let applied: { name: string; value: string };
-  if (rules.type === 'apiKey') {
-    if (!('apiKey' in input)) throw new ConfigurationError('auth must be { apiKey } for this provider');
-    const key = credentialText(input, 'apiKey', 'the API key');
-    // RFC 6265 cookie-octets: no space, quote, comma, semicolon or backslash.
-    if (rules.in === 'cookie' && /[\s",;\\]/.test(key))
-      throw new ConfigurationError('auth.apiKey cannot be sent as a cookie: it contains a space, quote, comma, semicolon or backslash');
-    applied = { name: rules.name, value: key };
-  } else if (rules.type === 'basic') {
-    if (!('username' in input && 'password' in input))
-      throw new ConfigurationError('auth must be { username, password } for this provider');
+/** What one scheme of a held credential puts on a request. */
+interface Part {
+  readonly where: 'header' | 'query' | 'cookie';
+  readonly name: string;
+  readonly value: string;
+}
+
+/** The `auth` fields a scheme is passed in. */
+function inputsOf(rules: CredentialRules): string[] {
+  if (rules.type === 'basic') return ['username', 'password'];
+  return [rules.input ?? (rules.type === 'apiKey' ? 'apiKey' : 'accessToken')];
+}
+
+function partOf(rules: CredentialRules, input: object): Part {
+  if (rules.type === 'basic') {
     const username = credentialText(input, 'username', 'the user id');
     if (username.includes(':')) throw new ConfigurationError('auth.username must not contain ":" (RFC 7617)');
-    applied = { name: 'Authorization', value: basic(username, credentialText(input, 'password', 'the password')) };
-  } else {
-    if (!('accessToken' in input)) throw new ConfigurationError('auth must be { accessToken } for this provider');
-    const token = credentialText(input, 'accessToken', 'the token');
-    applied = { name: rules.header, value: rules.scheme ? `${rules.scheme} ${token}` : token };
+    return { where: 'header', name: 'Authorization', value: basic(username, credentialText(input, 'password', 'the password')) };
   }
-  const authorization = Promise.resolve(applied);
-  const where = rules.type === 'apiKey' ? rules.in : 'header';
-  // The value lives only in this closure: the object prints and serializes as nothing.
+  const field = inputsOf(rules)[0]!;
+  if (rules.type === 'bearer') {
+    const token = credentialText(input, field, 'the token');
+    return { where: 'header', name: rules.header, value: rules.scheme ? `${rules.scheme} ${token}` : token };
+  }
+  const key = credentialText(input, field, 'the API key');
+  // RFC 6265 cookie-octets: no space, quote, comma, semicolon or backslash.
+  if (rules.in === 'cookie' && /[\s",;\\]/.test(key))
+    throw new ConfigurationError(`auth.${field} cannot be sent as a cookie: it contains a space, quote, comma, semicolon or backslash`);
+  return { where: rules.in, name: rules.name, value: rules.prefix ? `${rules.prefix} ${key}` : key };
+}
+
+/** How the user writes each alternative, for the error that lists them. */
+export function writtenCredentials(credentials: HeldCredentials): string {
+  return credentials.map((alternative) => `{ ${Object.values(alternative).flatMap(inputsOf).join(', ')} }`).join(', ');
+}
+
+/**
+ * The Authenticator of the alternative `input` is written for (the one whose
+ * fields it has, the one with most fields first), or undefined when it has
+ * the fields of none.
+ */
+export function heldAuthenticator(credentials: HeldCredentials, input: object): Authenticator | undefined {
+  let chosen: Readonly<Record<string, CredentialRules>> | undefined;
+  let most = 0;
+  for (const alternative of credentials) {
+    const fields = Object.values(alternative).flatMap(inputsOf);
+    if (fields.length > most && fields.every((field) => field in input)) [chosen, most] = [alternative, fields.length];
+  }
+  if (!chosen) return undefined;
+  const parts = new Map(Object.entries(chosen).map(([scheme, rules]) => [scheme, partOf(rules, input)]));
+  const selected = new Map<string, Authenticator>();
+  const held = sending([...parts.values()]);
+  held.select = (security) => {
+    const requirement = security.find((schemes) => schemes.length && schemes.every((scheme) => parts.has(scheme)));
+    if (!requirement) return undefined;
+    const key = requirement.join('\0');
+    let authenticator = selected.get(key);
+    if (!authenticator) selected.set(key, (authenticator = sending(requirement.map((scheme) => parts.get(scheme)!))));
+    return authenticator;
+  };
+  return held;
+}
+
+/**
+ * Sends `parts`, every one. The credential is fixed, so a 401 is the
+ * caller's to handle (`handleUnauthorized` says no). The values live only in
+ * this closure: the object prints and serializes as nothing.
+ */
+function sending(parts: readonly Part[]): Authenticator {
+  const [first, ...rest] = parts as [Part, ...Part[]];
+  const credential: Credential = {
+    name: first.name,
+    value: first.value,
+    ...(rest.length ? { also: rest.map(({ name, value }) => ({ name, value })) } : {}),
+  };
+  const authorization = Promise.resolve(credential);
   return {
     getAuthorization: () => authorization,
-    cachedAuthorization: () => applied,
+    cachedAuthorization: () => credential,
     handleUnauthorized: async () => false,
-    attach: (request, credential, body) => withCredential(request, credential, where, body),
+    attach: (request, _credential, body) => parts.reduce((out, part) => withCredential(out, part, body), request),
   };
 }
 
+/** Builds the authenticator for a profile with no grant: an Authenticator of the user's own as it is, else the alternative `input` is written for. */
+export function createCredentialAuthenticator(
+  profile: CredentialProfile,
+  input: CredentialInput | Readonly<Record<string, string>>,
+  ctx: { baseUrl: string },
+): Authenticator {
+  assertSecureUrl(ctx.baseUrl);
+  if (typeof (input as Partial<Authenticator>).getAuthorization === 'function') return input as Authenticator;
+  const held = heldAuthenticator(profile.credentials, input);
+  if (!held) throw new ConfigurationError(`auth must be ${writtenCredentials(profile.credentials)} for this provider`);
+  return held;
+}
+
 // The caller's own query parameter or cookie of the credential's name is replaced, never sent beside it.
-function withCredential(
-  request: OutgoingRequest,
-  c: { name: string; value: string },
-  where: string,
-  body: BodyInit | null | undefined,
-): OutgoingRequest {
+function withCredential(request: OutgoingRequest, c: Part, body: BodyInit | null | undefined): OutgoingRequest {
+  const where = c.where;
   if (where === 'header') {
     request.headers.set(c.name, c.value);
     return request;

@@ -5,22 +5,42 @@ import { sleep } from './sleep.js';
 import { type Lease, MemoryTokenStore, peekMemoryStore, type StoredTokens, type TokenStore } from './store.js';
 import { type Tokens, toTokens } from './tokens.js';
 
+/**
+ * What goes on a request: a header (or query parameter, or cookie) `name`
+ * with `value`; `also`, the other parts of a credential made of several
+ * (a client id and a secret, each in its own header), which the runtime
+ * leaves behind on another origin as it does the first.
+ */
+export interface Credential {
+  readonly name: string;
+  readonly value: string;
+  readonly also?: readonly { readonly name: string; readonly value: string }[];
+}
+
 export interface Authenticator {
-  getAuthorization(signal?: AbortSignal): Promise<{ name: string; value: string }>;
+  getAuthorization(signal?: AbortSignal): Promise<Credential>;
   /**
    * What getAuthorization would resolve with, when that is known without
    * waiting on anything (a cached token, not due for renewal); undefined
    * otherwise. Spares each request a round of promises for the common case.
    */
-  cachedAuthorization?(): { name: string; value: string } | undefined;
+  cachedAuthorization?(): Credential | undefined;
   handleUnauthorized(sentValue: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * For an operation whose `security` lists the schemes it takes (OpenAPI
+   * security requirements, each a non-empty list of scheme names): the
+   * Authenticator of the first requirement this one holds every scheme of,
+   * sending those schemes only; undefined when it holds none.
+   * Without it, an Authenticator stands for the profile's `securityScheme`.
+   */
+  select?(security: readonly (readonly string[])[]): Authenticator | undefined;
   /**
    * Puts the credential on `request` when setting the header `name` is not
    * enough (a query parameter, a cookie). `body` is the serialized body, for a
    * request that has to be rebuilt with a new URL. The runtime follows
    * redirects itself and leaves the credential behind on another origin.
    */
-  attach?(request: OutgoingRequest, credential: { name: string; value: string }, body: BodyInit | null | undefined): OutgoingRequest;
+  attach?(request: OutgoingRequest, credential: Credential, body: BodyInit | null | undefined): OutgoingRequest;
 }
 
 /**

@@ -127,10 +127,12 @@ export interface ApplyRules {
 }
 
 /** The `x-portico-auth` extension of a provider spec. */
-export interface AuthProfile {
+export interface AuthProfile extends ProfileHeaders {
   description?: string;
-  /** The spec's security scheme; the generator reads it, generated code leaves it out. */
+  /** The OAuth security scheme: kept in generated code only beside `credentials`, where operations name the scheme they take. */
   securityScheme?: string;
+  /** The other ways in: credentials the user holds instead of a grant (e.g. a personal access token). */
+  credentials?: HeldCredentials;
   /** In the order a client should prefer them. */
   grants: GrantType[];
   authorization?: AuthorizationEndpoint;
@@ -146,17 +148,32 @@ export interface AuthProfile {
  * How a credential the user already holds goes on a request. The generator
  * derives it from the spec's security scheme: an `apiKey` scheme gives `in`
  * and `name`; `http` `basic` gives Basic; `http` `bearer` gives the header and
- * prefix (`apply` in the profile, else `Authorization: Bearer`).
+ * prefix (`apply` in the profile, else `Authorization: Bearer`). `input` names
+ * the `createClient({ auth })` field that carries it where it is not the
+ * default (`apiKey`, `accessToken`; Basic always takes `username` and
+ * `password`); `prefix` goes before an API key with one space.
  */
 export type CredentialRules =
-  | { type: 'apiKey'; in: 'header' | 'query' | 'cookie'; name: string }
+  | { type: 'apiKey'; in: 'header' | 'query' | 'cookie'; name: string; prefix?: string; input?: string }
   | { type: 'basic' }
-  | { type: 'bearer'; header: string; scheme: string };
+  | { type: 'bearer'; header: string; scheme: string; input?: string };
 
-/** An `x-portico-auth` profile with no grant: an API key, HTTP Basic or a static bearer token, with its rules from the security scheme. */
-export interface CredentialProfile {
+/**
+ * Credentials the user already holds, as OpenAPI security requirements: each
+ * alternative maps security scheme names to their rules, and every scheme of
+ * the alternative the user passes is sent.
+ */
+export type HeldCredentials = readonly Readonly<Record<string, CredentialRules>>[];
+
+/** What both kinds of profile may add: constant headers the provider requires on every request. */
+interface ProfileHeaders {
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** An `x-portico-auth` profile with no grant: API keys, HTTP Basic or static bearer tokens, with their rules from the security schemes. */
+export interface CredentialProfile extends ProfileHeaders {
   description?: string;
   /** The spec's security scheme; the generator reads it, generated code leaves it out. */
   securityScheme?: string;
-  credential: CredentialRules;
+  credentials: HeldCredentials;
 }

@@ -28,12 +28,29 @@ import { apiErrorFor, ConnectionError, EnvelopeError, ResponseParseError, Respon
 import { createLog, emit, type Logger, type LogLevel } from './log.js';
 import type { PaginateOptions, Pagination, paginate } from './pagination.js';
 import { type Representation, type Shape, shapeProblems, type XmlCodec } from './shape.js';
-import { backoffMs, type CallPlan, Deadline, DeadlineClock, deliver, LeanRequest, retryDelayAfter, type Transport } from './transport.js';
+import {
+  backoffMs,
+  type CallPlan,
+  Deadline,
+  DeadlineClock,
+  deliver,
+  LeanRequest,
+  remember,
+  retryDelayAfter,
+  type Transport,
+} from './transport.js';
 
 /** What the runtime needs to know about one operation, generated from the spec. */
 export interface OperationMeta {
   /** Requires the token the auth profile describes. */
   readonly requiresAuth?: true;
+  /**
+   * The operation's OpenAPI security requirements a credential meets, as
+   * lists of scheme names, where the profile has more than one scheme: the
+   * credential sent is that of the first requirement the client holds every
+   * scheme of.
+   */
+  readonly security?: readonly (readonly string[])[];
   /** A POST that only reads (`x-portico-retry-safe`), so it may be retried. */
   readonly retrySafe?: true;
   /** Request body is form-encoded. */
@@ -402,6 +419,19 @@ function checkedPath(path: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The credential an operation with `security` takes: the client's own
+ * Authenticator chooses among the schemes it holds; one without `select`
+ * (OAuth's, a session) stands for the profile's OAuth scheme.
+ */
+function chosenFor(state: ClientState, security: readonly (readonly string[])[]): Authenticator | undefined {
+  const held = state.transport.authenticator;
+  if (!held) return undefined;
+  if (held.select) return held.select(security);
+  const scheme = (state.spec.auth as { securityScheme?: string }).securityScheme;
+  return security.some((schemes) => schemes.length === 1 && schemes[0] === scheme) ? held : undefined;
+}
+
 /** Step 1: everything a call's attempts share, from the spec's metadata and the caller's options. */
 function prepare(state: ClientState, method: string, path: string, init: CallInit): PreparedCall {
   const key = `${method} ${path}`;
@@ -426,10 +456,12 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
   }
   const body = init.body === undefined ? undefined : serializeBody(state, meta, init, headers, xmlType);
   const replayable = !(body instanceof ReadableStream);
+  const authenticator = meta.security && chosenFor(state, meta.security);
   const plan: CallPlan = {
     method,
     path,
-    requiresAuth: meta.requiresAuth === true,
+    requiresAuth: meta.security ? authenticator !== undefined : meta.requiresAuth === true,
+    authenticator,
     replayBody: replayable ? body : undefined,
     replayable,
     fetch: init.fetch as CallPlan['fetch'],
@@ -453,7 +485,7 @@ function prepare(state: ClientState, method: string, path: string, init: CallIni
   // A redirect would carry the token to wherever it points, with any header
   // a custom fetch keeps: requests that carry one are never redirected by
   // fetch, and the transport follows them itself.
-  if (plan.requiresAuth && state.transport.authenticator) fetchInit.redirect = 'manual';
+  if (plan.requiresAuth && (authenticator ?? state.transport.authenticator)) fetchInit.redirect = 'manual';
   return {
     key,
     meta,
@@ -589,7 +621,7 @@ async function send(state: ClientState, call: PreparedCall, deadline: Deadline, 
       // carries the credential: as fetch reads it (its URL, not what a getter
       // says), and never to be redirected by fetch itself. What it carried
       // beside the request (an undici dispatcher, say) goes along.
-      if (call.plan.requiresAuth && transport.authenticator && !(request instanceof LeanRequest)) {
+      if (call.plan.requiresAuth && (call.plan.authenticator ?? transport.authenticator) && !(request instanceof LeanRequest)) {
         ext = { ...ext, ...request };
         const { replayBody } = call.plan;
         request = new Request(
@@ -821,6 +853,9 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
     // openapi-fetch's options go to it as they are; never Portico's, since it copies what it does not know into every request.
     const fetchOptions: Record<string, unknown> = { baseUrl, fetch: baseFetch };
     for (const option of Object.keys(options)) if (!OWN_OPTIONS.has(option)) fetchOptions[option] = options[option as keyof typeof options];
+    // The provider's constant headers (an API version) go first, so a client's own header of the same name wins.
+    const constant = spec.auth.headers;
+    if (constant) fetchOptions.headers = mergeHeaders(constant, options.headers);
     // Paths are typed where the user calls PorticoClient's methods; inside, a path is any string.
     const fetchClient = createFetchClient<Paths>(fetchOptions) as unknown as FetchClient;
     const state: ClientState = {
@@ -837,7 +872,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       fetchClient,
       middleware: [],
       ownRequest: options.Request !== undefined,
-      headers: options.headers,
+      headers: fetchOptions.headers as ClientOptions<Auth>['headers'],
       bodySerializer: options.bodySerializer as CallInit['bodySerializer'],
       signal: options.signal ?? undefined,
       maxRetries: options.maxRetries ?? 2,
@@ -847,6 +882,9 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       throwOnError: options.throwOnError === true,
       ownSecrets: credentialValues([options.auth, options.headers]),
     };
+    // A credential known now (one the user holds, under whatever field name) is redacted from the start, not from its first send.
+    const known = state.transport.authenticator?.cachedAuthorization?.();
+    if (known) remember(state.transport, known);
     const client = {
       use: (...middleware: Middleware[]) => {
         const added = middleware.filter(Boolean);

@@ -3,7 +3,7 @@
 // client's own origin), redirects, one replay after a 401, a per-attempt
 // deadline; and the retry policy (which answers, how long to wait) that the
 // client's call loop follows between attempts.
-import type { Authenticator, OutgoingRequest } from '@portico/auth';
+import type { Authenticator, Credential, OutgoingRequest } from '@portico/auth';
 import type { TimeoutError } from './errors.js';
 import { emit, type Log } from './log.js';
 
@@ -16,17 +16,22 @@ export interface Transport {
   log: Log;
   /** The Authorization values (and their tokens) lately sent, for redaction: a server may echo them. */
   sent: Set<string>;
-  lastSent?: string;
+  lastSent?: Credential;
 }
 
 const REMEMBERED = 8;
 
-function remember(transport: Transport, headerValue: string): void {
-  if (transport.lastSent === headerValue) return;
-  transport.lastSent = headerValue;
-  for (const value of [headerValue, headerValue.slice(headerValue.indexOf(' ') + 1)]) {
-    transport.sent.delete(value);
-    transport.sent.add(value);
+const partsOf = (credential: Credential) => (credential.also ? [credential, ...credential.also] : [credential]);
+
+// An authenticator hands out one object per credential (per token set): the same object is remembered already.
+export function remember(transport: Transport, credential: Credential): void {
+  if (transport.lastSent === credential) return;
+  transport.lastSent = credential;
+  for (const { value: headerValue } of partsOf(credential)) {
+    for (const value of [headerValue, headerValue.slice(headerValue.indexOf(' ') + 1)]) {
+      transport.sent.delete(value);
+      transport.sent.add(value);
+    }
   }
   // Tokens renew for as long as the client lives; the oldest no longer matter.
   while (transport.sent.size > REMEMBERED) transport.sent.delete(transport.sent.values().next().value!);
@@ -38,6 +43,8 @@ export interface CallPlan {
   /** The path template, for errors and logs. */
   readonly path: string;
   readonly requiresAuth: boolean;
+  /** The credential this operation takes, where its `security` chose one of the client's (else the client's own). */
+  readonly authenticator?: Authenticator;
   /**
    * The serialized body, kept to send again after a 401 or along a redirect;
    * undefined without a body, and for a one-shot stream (never replayed).
@@ -195,7 +202,7 @@ async function redirected(
   send: (target: OutgoingRequest) => Promise<Response>,
   request: OutgoingRequest,
   response: Response,
-  credential: { name: string; value: string },
+  credential: Credential,
   plan: CallPlan,
 ): Promise<Followed> {
   let current = request;
@@ -211,8 +218,11 @@ async function redirected(
     if (!asGet && plan.replayBody === undefined && current.body !== null) break;
     const headers = new Headers(current.headers);
     if (target.origin !== transport.ownOrigin) {
-      for (const name of [credential.name, ...ORIGIN_BOUND_HEADERS]) headers.delete(name);
-      dropFromQuery(target, credential.value);
+      for (const part of partsOf(credential)) {
+        headers.delete(part.name);
+        dropFromQuery(target, part.value);
+      }
+      for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
       carried = false;
     }
     if (asGet)
@@ -244,7 +254,7 @@ export async function deliver(
   deadline: Deadline,
   ext?: RequestInit,
 ): Promise<Response> {
-  const authenticator = transport.authenticator;
+  const authenticator = plan.authenticator ?? transport.authenticator;
   const fetch = plan.fetch ?? transport.fetch;
   if (request instanceof LeanRequest) mergeExt(request, ext);
   // Made when a Request is first sent: a redirect's hop, a replay or a query credential's rebuilt Request carries the same options.
@@ -258,8 +268,8 @@ export async function deliver(
   // Raced, not given the signal: a token request is shared by every call
   // waiting for it, so one call's deadline only stops that call's wait.
   const header = authenticator.cachedAuthorization?.() ?? (await deadline.race(() => authenticator.getAuthorization()));
-  remember(transport, header.value);
-  const attach = (target: OutgoingRequest, credential: { name: string; value: string }) => {
+  remember(transport, header);
+  const attach = (target: OutgoingRequest, credential: Credential) => {
     if (authenticator.attach) return authenticator.attach(target, credential, plan.replayBody);
     target.headers.set(credential.name, credential.value);
     return target;
@@ -281,7 +291,7 @@ export async function deliver(
         ? new Request(request as Request)
         : new Request(request as Request, { body: plan.replayBody });
   const fresh = await deadline.race(() => authenticator.getAuthorization());
-  remember(transport, fresh.value);
+  remember(transport, fresh);
   await response.body?.cancel();
   emit(transport.log, 'debug', 'replaying after 401 with a new token', { method: plan.method, path: plan.path });
   const sentReplay = attach(replay, fresh);

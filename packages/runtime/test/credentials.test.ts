@@ -48,7 +48,7 @@ function clientFor(
   const spec: ProviderSpec<CredentialProfile> = {
     slug: 'throwaway',
     defaultBaseUrl: api.url,
-    auth: { securityScheme: 'Key', credential },
+    auth: { credentials: [{ Key: credential }] },
     operations: { 'GET /items': { requiresAuth: true }, 'POST /items': { requiresAuth: true }, 'GET /public': {} },
   };
   const create = defineClient<any, CredentialInput, Record<never, never>, CredentialProfile>(spec, createCredentialAuthenticator);
@@ -241,7 +241,7 @@ describe('static bearer token', () => {
     const spec: ProviderSpec<CredentialProfile> = {
       slug: 't',
       defaultBaseUrl: 'http://api.example.com',
-      auth: { securityScheme: 'B', credential: BEARER },
+      auth: { credentials: [{ B: BEARER }] },
       operations: {},
     };
     expect(() =>
@@ -278,7 +278,7 @@ describe('redaction', () => {
       expectNoSecretsIn(renderings(error), secrets, 'the error');
       expectNoSecretsIn(logger.texts(), secrets, 'the log');
       expectNoSecretsIn([inspect(c, { depth: Infinity, showHidden: true }), JSON.stringify(c) ?? ''], secrets, 'the client');
-      const authenticator = createCredentialAuthenticator({ securityScheme: 'K', credential: rules }, auth, { baseUrl: api.url });
+      const authenticator = createCredentialAuthenticator({ credentials: [{ K: rules }] }, auth, { baseUrl: api.url });
       expectNoSecretsIn(
         [inspect(authenticator, { depth: Infinity, showHidden: true }), JSON.stringify(authenticator)],
         secrets,

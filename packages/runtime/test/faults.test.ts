@@ -344,7 +344,7 @@ describe('fault injection: 503 then success, and where retries are allowed', () 
         const spec = {
           slug: 'patchable',
           defaultBaseUrl: server.url,
-          auth: { securityScheme: 'Key', credential: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } as CredentialProfile,
+          auth: { credentials: [{ Key: { type: 'apiKey', in: 'header', name: 'X-API-Key' } }] } as CredentialProfile,
           operations: {},
         };
         const create = defineClient<any, CredentialInput, Record<never, never>, CredentialProfile>(spec, createCredentialAuthenticator);

@@ -124,7 +124,7 @@ export interface paths {
 const spec: ProviderSpec<CredentialProfile> = {
   slug: 'compat',
   defaultBaseUrl: doc.servers[0].url,
-  auth: { securityScheme: 'Token', credential: { type: 'bearer', header: 'Authorization', scheme: 'Bearer' } },
+  auth: { credentials: [{ Token: { type: 'bearer', header: 'Authorization', scheme: 'Bearer' } }] },
   operations: operationMeta(doc).meta,
 };
 
