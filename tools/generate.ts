@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pointerTokens } from '../packages/auth/src/pointer.ts';
-import { flavour, runtimeProfile } from './lib/auth.ts';
+import { credentials, runtimeProfile } from './lib/auth.ts';
+import { fieldsOf } from './lib/credential-rules.js';
 import { commentText, features, jsSource, literal, operationMeta, propertyKey, sharedMeta } from './lib/meta.ts';
 import { renderReadme } from './lib/readme.ts';
 import { defaultServerUrl, deref, type Json, listProviders, loadSpec, operations, packageName, ROOT, specPath } from './lib/specs.ts';
@@ -49,7 +50,7 @@ function renderSpec(slug: string, doc: Json, { meta, validation }: ReturnType<ty
     ...(doc['x-portico-webhook-signature'] ? ['WebhookSignature'] : []),
     ...(doc['x-portico-user-input'] ? ['UserInputRules'] : []),
   ];
-  const oauth = flavour(doc) === 'oauth';
+  const oauth = doc['x-portico-auth'].grants !== undefined;
   const profile = runtimeProfile(doc);
   // The authorization-code flow's own endpoints are bound to `oauth` alone:
   // a createClient bundle, which takes a session or a token, does without them.
@@ -169,10 +170,17 @@ const RUNTIME_ERRORS = [
   'ResponseValidationError',
 ];
 
+/** Alternatives whose fields match an input type @portico/auth exports, by their fields. */
+const NAMED_INPUTS: Record<string, string> = {
+  apiKey: 'ApiKeyInput',
+  'username,password': 'BasicAuthInput',
+  accessToken: 'StaticTokenInput',
+};
+
 function renderClient(slug: string, doc: Json): string {
   const profile = doc['x-portico-auth'];
   const grants: string[] = profile.grants ?? [];
-  const kind = flavour(doc);
+  const oauth = grants.length > 0;
   const authTypes: string[] = [];
   const authImports = new Set<string>();
   const authValues = new Set<string>();
@@ -191,10 +199,15 @@ function renderClient(slug: string, doc: Json): string {
     runtimeReexports.push('PaginateOptions');
     if (pages.includes('components[')) schemaImports.add('components');
   }
-  if (kind !== 'oauth') {
-    const input = { apiKey: 'ApiKeyInput', basic: 'BasicAuthInput', bearer: 'StaticTokenInput' }[kind];
-    authTypes.push(input);
-    authImports.add(input).add('CredentialProfile');
+  const held = credentials(doc);
+  for (const alternative of held) {
+    const fields = Object.values(alternative).flatMap(fieldsOf);
+    const named = NAMED_INPUTS[fields.join(',')];
+    if (named) authImports.add(named);
+    authTypes.push(named ?? `{ ${fields.map((f) => `${propertyKey(f)}: string`).join('; ')} }`);
+  }
+  if (!oauth) {
+    authImports.add('CredentialProfile');
     authValues.add('createCredentialAuthenticator');
   }
   if (grants.includes('client_credentials')) {
@@ -253,7 +266,9 @@ export const withUserInput = /* @__PURE__ */ defineWithUserInput<paths, ${pagesT
   const uniqueAuth = [...new Set(authTypes)];
   // The kinds of `auth` input createClient takes, so that a bundle carries their code only: every
   // OAuth client takes a token obtained elsewhere; only a client-credentials one requests tokens.
-  const authKinds = kind === 'oauth' ? [...(grants.includes('client_credentials') ? ['clientCredentials'] : []), 'staticToken'] : [];
+  const authKinds = oauth
+    ? [...(grants.includes('client_credentials') ? ['clientCredentials'] : []), 'staticToken', ...(held.length ? ['heldCredentials'] : [])]
+    : [];
   if (authKinds.length) for (const value of ['authenticatorFor', ...authKinds]) authValues.add(value);
   const authenticate = authKinds.length ? `/* @__PURE__ */ authenticatorFor(${authKinds.join(', ')})` : 'createCredentialAuthenticator';
   // The XML codec and pagination are bound only where the spec uses them, so other bundles do without.
@@ -279,7 +294,7 @@ export type Auth = ${uniqueAuth.join(' | ')};
 
 ${pages ? `${pages}\n\n` : ''}/** A typed client for ${commentText(doc.info.title)}, with the provider's auth, retries, timeouts, typed errors and pagination. */
 export const createClient: <Throw extends boolean = false, Media extends MediaType = MediaType>(options?: ClientOptions<Auth, Throw>) => PorticoClient<paths, ${pagesType}, Throw, Media> =
-  /* @__PURE__ */ defineClient<paths, Auth, ${pagesType}${kind === 'oauth' ? '' : ', CredentialProfile'}>(${bound}, ${authenticate});
+  /* @__PURE__ */ defineClient<paths, Auth, ${pagesType}${oauth ? '' : ', CredentialProfile'}>(${bound}, ${authenticate});
 ${exports.map((e) => `\n${e}\n`).join('')}
 export { ${[...authErrors(profile), 'MemoryTokenStore'].join(', ')} } from '@portico/auth';
 export type { Tokens, TokenStore } from '@portico/auth';

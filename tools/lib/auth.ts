@@ -1,17 +1,18 @@
 // What kind of credential a spec's `x-portico-auth` describes, and the rules
 // the runtime applies it by. Shared by the generator, the README and lint.
 
-import { credentialRules } from './credential-rules.js';
+import { heldCredentials, profileSchemes } from './credential-rules.js';
 import type { Json } from './specs.ts';
 
-export type Flavour = 'oauth' | 'apiKey' | 'basic' | 'bearer';
-
-export function flavour(doc: Json): Flavour {
-  if (doc['x-portico-auth'].grants) return 'oauth';
-  const rules = credentialRules(doc);
-  if (typeof rules === 'string') throw new Error(rules);
-  return rules.type;
+/** The credentials the user may hold instead of (or beside) a grant, as alternatives: scheme name -> rules. */
+export function credentials(doc: Json): Json[] {
+  const held = heldCredentials(doc);
+  if (typeof held === 'string') throw new Error(held);
+  return held;
 }
+
+/** The profile sends more than one scheme, so each operation says which it takes. */
+const multiScheme = (doc: Json) => profileSchemes(doc).size > 1;
 
 /**
  * Fields of `x-portico-auth` that are for people and lint (which scheme the
@@ -38,10 +39,19 @@ function withoutUnread(profile: Json): Json {
   return out;
 }
 
-/** The profile as the runtime reads it: OAuth as written; otherwise with the scheme's rules under `credential`. */
+/**
+ * The profile as the runtime reads it: OAuth as written, with the held
+ * credentials' rules under `credentials`; the OAuth scheme's name is kept
+ * where operations name the scheme they take.
+ */
 export function runtimeProfile(doc: Json): Json {
   const profile = withoutUnread(doc['x-portico-auth']);
-  if (profile.grants) return profile;
-  const { apply: _apply, ...rest } = profile;
-  return { ...rest, credential: credentialRules(doc) };
+  const held = credentials(doc);
+  if (profile.grants) {
+    const { credentials: _written, ...rest } = profile;
+    if (!held.length) return rest;
+    return { ...rest, ...(multiScheme(doc) ? { securityScheme: doc['x-portico-auth'].securityScheme } : {}), credentials: held };
+  }
+  const { apply: _apply, credentials: _written, ...rest } = profile;
+  return { ...rest, credentials: held };
 }

@@ -1,5 +1,6 @@
 // The constants a provider package's runtime reads: per-operation metadata
 // and compact response shapes, derived from the spec.
+import { profileSchemes } from './credential-rules.js';
 import { deref, type Json, operations } from './specs.ts';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
@@ -91,13 +92,17 @@ const LAZY_VALIDATION_CHARS = 16_384;
  * (`validation`), which the package ships in a module of their own.
  */
 export function operationMeta(doc: Json): { meta: Record<string, Json>; validation: Record<string, Json> } {
-  const scheme = doc['x-portico-auth'].securityScheme as string;
+  const schemes = profileSchemes(doc);
+  const perOperation = schemes.size > 1;
   const meta: Record<string, Json> = {};
   const validation: Record<string, Json> = {};
   for (const { method, path, op, pathItem } of operations(doc)) {
     const m: Json = {};
-    const security: Json[] = op.security ?? doc.security ?? [];
-    if (security.some((alt) => scheme in alt)) m.requiresAuth = true;
+    // The requirements a client can meet with a credential: of its schemes only, and not the anonymous `{}`.
+    const security = (op.security ?? doc.security ?? [])
+      .map(Object.keys)
+      .filter((names: string[]) => names.length && names.every((n) => schemes.has(n)));
+    if (security.length) Object.assign(m, perOperation ? { security } : { requiresAuth: true });
     if (op['x-portico-retry-safe'] === true) m.retrySafe = true;
     const body = deref(doc, op.requestBody)?.content ?? {};
     const bodyTypes = Object.keys(body);
@@ -175,9 +180,10 @@ export function operationMeta(doc: Json): { meta: Record<string, Json>; validati
  */
 export function sharedMeta(meta: Record<string, Json>): { defaults: Json | undefined; operations: Record<string, Json> } {
   const counts = new Map<string, number>();
-  // Only flags are shared (requiresAuth, retrySafe, formBody): shapes are deduplicated where they are written.
+  // Only flags and the schemes an operation takes are shared (requiresAuth, security, retrySafe, formBody): shapes are deduplicated where they are written.
   for (const m of Object.values(meta))
-    if (Object.values(m).every((v) => v === true)) counts.set(JSON.stringify(m), (counts.get(JSON.stringify(m)) ?? 0) + 1);
+    if (Object.entries(m).every(([k, v]) => v === true || k === 'security'))
+      counts.set(JSON.stringify(m), (counts.get(JSON.stringify(m)) ?? 0) + 1);
   const [common, n] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? ['{}', 0];
   if (common === '{}' || n < 2) return { defaults: undefined, operations: meta };
   return {

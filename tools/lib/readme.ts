@@ -1,7 +1,8 @@
 // The provider package README, generated from the spec so its install line,
 // auth snippet and first call never drift from the code.
 
-import { flavour } from './auth.ts';
+import { credentials } from './auth.ts';
+import { fieldsOf } from './credential-rules.js';
 import { deref, type Json, type Operation, operations, packageName } from './specs.ts';
 
 function envName(slug: string, what: string): string {
@@ -115,16 +116,29 @@ function runtimeSnippet(slug: string, doc: Json): string {
   return lines.join('\n');
 }
 
+const ENV_SUFFIX: Record<string, string> = { apiKey: 'API_KEY', username: 'USERNAME', password: 'PASSWORD', accessToken: 'TOKEN' };
+
+/** `{ field: process.env.SLUG_FIELD! }` for one alternative of the credentials a user holds. */
+function heldInput(slug: string, alternative: Json): string {
+  const fields = Object.values(alternative).flatMap(fieldsOf);
+  return `{ ${fields.map((f) => `${f}: process.env.${envName(slug, ENV_SUFFIX[f] ?? f.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())}!`).join(', ')} }`;
+}
+
 export function authSnippet(slug: string, doc: Json): string {
+  const snippet = oauthSnippet(slug, doc);
+  const held = credentials(doc);
+  if (!snippet)
+    return `import { createClient } from '${packageName(slug)}';\n\nconst client = createClient({ auth: ${heldInput(slug, held[0]!)} });`;
+  const others = held.map(
+    (alternative) => `// or, with a credential you hold:\n// const client = createClient({ auth: ${heldInput(slug, alternative)} });`,
+  );
+  return [snippet, ...others].join('\n');
+}
+
+function oauthSnippet(slug: string, doc: Json): string | undefined {
   const profile = doc['x-portico-auth'];
   const grants: string[] = profile.grants ?? [];
-  const credential = {
-    oauth: '',
-    apiKey: `{ apiKey: process.env.${envName(slug, 'API_KEY')}! }`,
-    basic: `{ username: process.env.${envName(slug, 'USERNAME')}!, password: process.env.${envName(slug, 'PASSWORD')}! }`,
-    bearer: `{ accessToken: process.env.${envName(slug, 'TOKEN')}! }`,
-  }[flavour(doc)];
-  if (credential) return `import { createClient } from '${packageName(slug)}';\n\nconst client = createClient({ auth: ${credential} });`;
+  if (!grants.length) return undefined;
   if (grants.includes('client_credentials')) {
     return `import { createClient } from '${packageName(slug)}';
 

@@ -3,7 +3,7 @@
 // malformed auth profile fails lint instead of failing a user at runtime.
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { credentialRules } from '../lib/credential-rules.js';
+import { heldCredentials } from '../lib/credential-rules.js';
 
 const load = (name) => JSON.parse(readFileSync(new URL(`../schema/${name}`, import.meta.url), 'utf8'));
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -63,9 +63,16 @@ const AuthProfile = () => {
             message: `x-portico-auth.securityScheme names \`${profile.securityScheme}\`, which is not in components.securitySchemes.`,
             location: at.child(['securityScheme']),
           });
-        } else if (profile.securityScheme && profile.grants === undefined) {
-          const rules = credentialRules(root);
-          if (typeof rules === 'string') report({ message: rules, location: at.child(['securityScheme']) });
+        } else if (profile.credentials !== undefined && profile.securityScheme && profile.grants === undefined) {
+          report({
+            message:
+              'x-portico-auth.securityScheme names the OAuth scheme of `grants`; without grants, list every credential under `credentials`.',
+            location: at.child(['securityScheme']),
+          });
+        } else if (profile.credentials !== undefined || (profile.securityScheme && profile.grants === undefined)) {
+          const held = heldCredentials(root);
+          if (typeof held === 'string')
+            report({ message: held, location: at.child([profile.credentials ? 'credentials' : 'securityScheme']) });
         }
         for (const part of ['authorization', 'token', 'revocation']) {
           const id = profile[part]?.operationId;
