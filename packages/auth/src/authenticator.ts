@@ -1,5 +1,5 @@
 import { base64url } from './base64url.js';
-import { credentialText, heldAuthenticator, writtenCredentials } from './credentials.js';
+import { type CredentialInput, credentialText, heldAuthenticator, writtenCredentials } from './credentials.js';
 import { ConfigurationError } from './errors.js';
 import { clientConfig, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
 import { type Authenticator, authorizationHeader, createLifecycle } from './lifecycle.js';
@@ -37,8 +37,12 @@ export interface StaticTokenInput {
   tokenType?: string;
 }
 
-/** A session from `oauth().session()` is an Authenticator too; the fields of one of the profile's `credentials` (typed by the provider package) are the last kind. */
-export type AuthInput = ClientCredentialsInput | StaticTokenInput | Authenticator | Readonly<Record<string, string>>;
+/**
+ * A session from `oauth().session()` is an Authenticator too. The fields of one
+ * of the profile's `credentials` are named inputs or, for names of the
+ * provider's own, a record (typed by the provider package).
+ */
+export type AuthInput = ClientCredentialsInput | CredentialInput | Readonly<Record<string, string>>;
 
 export interface AuthenticatorContext {
   /** The API base URL; resolves relative profile URLs unless `authBaseUrl` is given. */
