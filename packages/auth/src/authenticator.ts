@@ -158,14 +158,18 @@ export function authenticatorFor(
 ): (profile: AuthProfile, input: AuthInput, ctx: AuthenticatorContext) => Authenticator {
   return (profile, input, ctx) => {
     assertSecureUrl(ctx.baseUrl);
+    const refused = () =>
+      new ConfigurationError(
+        `auth must be ${kinds.map((kind) => `${typeof kind.written === 'string' ? kind.written : kind.written(profile)}, `).join('')}or an Authenticator (a session from oauth().session() is one)`,
+      );
+    // `auth: process.env.TOKEN` is a string: never let a TypeError from `in` quote it.
+    if (typeof input !== 'object' || input === null) throw refused();
     if (isAuthenticator(input)) return input;
     for (const kind of kinds) {
       const authenticator = kind.build(profile, input, ctx);
       if (authenticator) return authenticator;
     }
-    throw new ConfigurationError(
-      `auth must be ${kinds.map((kind) => `${typeof kind.written === 'string' ? kind.written : kind.written(profile)}, `).join('')}or an Authenticator (a session from oauth().session() is one)`,
-    );
+    throw refused();
   };
 }
 

@@ -5,6 +5,7 @@ import type { StaticTokenInput } from './authenticator.js';
 import { ConfigurationError } from './errors.js';
 import type { Authenticator, Credential, OutgoingRequest } from './lifecycle.js';
 import type { CredentialProfile, CredentialRules, HeldCredentials } from './profile.js';
+import { isHeaderToken } from './tokens.js';
 import { assertSecureUrl } from './url.js';
 
 /** `createClient({ auth: { apiKey } })` for an API-key provider. */
@@ -27,8 +28,14 @@ export function credentialText(input: object, key: string, what: string): string
   // A header or cookie value cannot carry these; a query value could, but a
   // credential with a line break is a paste error, not a credential.
   if (/[\r\n\0]/.test(value)) throw new ConfigurationError(`auth.${key} must not contain line breaks or NUL`);
+  // Half a surrogate pair has no UTF-8 form: it would go out as U+FFFD, and could not be redacted from an echo.
+  if (LONE_SURROGATE.test(value)) throw new ConfigurationError(`auth.${key} must be well-formed Unicode (it holds half a surrogate pair)`);
   return value;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// RFC 9110 §5.5 field-value: visible ASCII, space, tab and obs-text bytes; fetch refuses the rest.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 // RFC 7617 section 2.1: user-pass is UTF-8, base64-encoded; btoa takes one byte per char.
 function basic(username: string, password: string): string {
@@ -59,12 +66,17 @@ function partOf(rules: CredentialRules, input: object): Part {
   const field = inputsOf(rules)[0]!;
   if (rules.type === 'bearer') {
     const token = credentialText(input, field, 'the token');
+    if (!isHeaderToken(token))
+      throw new ConfigurationError(`auth.${field} must be a token of visible ASCII characters only (RFC 6750 §2.1)`);
     return { where: 'header', name: rules.header, value: rules.scheme ? `${rules.scheme} ${token}` : token };
   }
   const key = credentialText(input, field, 'the API key');
   // RFC 6265 cookie-octets: no space, quote, comma, semicolon or backslash.
   if (rules.in === 'cookie' && /[\s",;\\]/.test(key))
     throw new ConfigurationError(`auth.${field} cannot be sent as a cookie: it contains a space, quote, comma, semicolon or backslash`);
+  // Refused here rather than by fetch at the first call, where it would look like a network error and be retried.
+  if (rules.in !== 'query' && !FIELD_VALUE.test(key))
+    throw new ConfigurationError(`auth.${field} cannot be sent in a header: it holds control characters or characters beyond Latin-1`);
   return { where: rules.in, name: rules.name, value: rules.prefix ? `${rules.prefix} ${key}` : key };
 }
 
@@ -83,7 +95,8 @@ export function heldAuthenticator(credentials: HeldCredentials, input: object): 
   let most = 0;
   for (const alternative of credentials) {
     const fields = Object.values(alternative).flatMap(inputsOf);
-    if (fields.length > most && fields.every((field) => field in input)) [chosen, most] = [alternative, fields.length];
+    // Own fields only: a field named like an Object.prototype member must be given, not inherited.
+    if (fields.length > most && fields.every((field) => Object.hasOwn(input, field))) [chosen, most] = [alternative, fields.length];
   }
   if (!chosen) return undefined;
   const parts = new Map(Object.entries(chosen).map(([scheme, rules]) => [scheme, partOf(rules, input)]));
@@ -128,9 +141,12 @@ export function createCredentialAuthenticator(
   ctx: { baseUrl: string },
 ): Authenticator {
   assertSecureUrl(ctx.baseUrl);
+  const refused = () => new ConfigurationError(`auth must be ${writtenCredentials(profile.credentials)} for this provider`);
+  // `auth: process.env.KEY` is a string: never let a TypeError quote it.
+  if (typeof input !== 'object' || input === null) throw refused();
   if (typeof (input as Partial<Authenticator>).getAuthorization === 'function') return input as Authenticator;
   const held = heldAuthenticator(profile.credentials, input);
-  if (!held) throw new ConfigurationError(`auth must be ${writtenCredentials(profile.credentials)} for this provider`);
+  if (!held) throw refused();
   return held;
 }
 

@@ -38,7 +38,16 @@ function redactValue(value: unknown, seen: WeakSet<object>): unknown {
 // secret can take on the wire.
 function spellings(secret: string): string[] {
   const form = new URLSearchParams({ v: secret }).toString().slice(2);
-  return [secret, encodeURIComponent(secret), form, JSON.stringify(secret).slice(1, -1)];
+  return [secret, percentEncoded(secret) ?? form, form, JSON.stringify(secret).slice(1, -1)];
+}
+
+// encodeURIComponent throws URIError on half a surrogate pair: such a value has no percent-encoding to find.
+function percentEncoded(secret: string): string | undefined {
+  try {
+    return encodeURIComponent(secret);
+  } catch {
+    return undefined;
+  }
 }
 
 // Shorter values are not credentials worth hiding, and cutting every

@@ -336,6 +336,11 @@ describe('redactSecrets and redact, case by case', () => {
     expect(redactSecrets(`x ${long} y`, [long, short])).toBe('x [redacted] y');
   });
 
+  it('a secret holding half a surrogate pair (no percent-encoding) is still cut, never a URIError', () => {
+    const lone = 'half-\ud800-pair-0123';
+    expect(redactSecrets(`before ${lone} after`, [lone])).toBe('before [redacted] after');
+  });
+
   it('leaves values under 8 characters alone, so a message is not shredded', () => {
     expect(redactSecrets('use a short key here', ['short', 'a'])).toBe('use a short key here');
   });

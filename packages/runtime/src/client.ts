@@ -429,7 +429,8 @@ function chosenFor(state: ClientState, security: readonly (readonly string[])[])
   if (!held) return undefined;
   if (held.select) return held.select(security);
   const scheme = (state.spec.auth as { securityScheme?: string }).securityScheme;
-  return security.some((schemes) => schemes.length === 1 && schemes[0] === scheme) ? held : undefined;
+  // Without an OAuth scheme (a profile of held credentials only), the user's own Authenticator answers for every requirement.
+  return scheme === undefined || security.some((schemes) => schemes.length === 1 && schemes[0] === scheme) ? held : undefined;
 }
 
 /** Step 1: everything a call's attempts share, from the spec's metadata and the caller's options. */

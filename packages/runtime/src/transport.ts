@@ -4,6 +4,7 @@
 // deadline; and the retry policy (which answers, how long to wait) that the
 // client's call loop follows between attempts.
 import type { Authenticator, Credential, OutgoingRequest } from '@portico/auth';
+import { redactSecrets } from '@portico/auth/internal';
 import type { TimeoutError } from './errors.js';
 import { emit, type Log } from './log.js';
 
@@ -23,18 +24,21 @@ const REMEMBERED = 8;
 
 const partsOf = (credential: Credential) => (credential.also ? [credential, ...credential.also] : [credential]);
 
+/** Each part's value as sent, and the secret after its scheme or prefix (`Bearer <token>`, `Bot <key>`). */
+const secretsOf = (credential: Credential) =>
+  partsOf(credential).flatMap(({ value }) => [value, value.slice(value.indexOf(' ') + 1)]);
+
 // An authenticator hands out one object per credential (per token set): the same object is remembered already.
 export function remember(transport: Transport, credential: Credential): void {
   if (transport.lastSent === credential) return;
   transport.lastSent = credential;
-  for (const { value: headerValue } of partsOf(credential)) {
-    for (const value of [headerValue, headerValue.slice(headerValue.indexOf(' ') + 1)]) {
-      transport.sent.delete(value);
-      transport.sent.add(value);
-    }
+  const values = secretsOf(credential);
+  for (const value of values) {
+    transport.sent.delete(value);
+    transport.sent.add(value);
   }
-  // Tokens renew for as long as the client lives; the oldest no longer matter.
-  while (transport.sent.size > REMEMBERED) transport.sent.delete(transport.sent.values().next().value!);
+  // Tokens renew for as long as the client lives; the oldest no longer matter, but every part of the one held now does.
+  while (transport.sent.size > Math.max(REMEMBERED, values.length)) transport.sent.delete(transport.sent.values().next().value!);
 }
 
 /** What the transport needs to know about one call, fixed before its first attempt. */
@@ -204,6 +208,7 @@ async function redirected(
   response: Response,
   credential: Credential,
   plan: CallPlan,
+  attach: (target: OutgoingRequest, credential: Credential, body: BodyInit | undefined) => OutgoingRequest,
 ): Promise<Followed> {
   let current = request;
   let carried = true;
@@ -217,11 +222,16 @@ async function redirected(
       ((response.status === 301 || response.status === 302) && current.method === 'POST');
     if (!asGet && plan.replayBody === undefined && current.body !== null) break;
     const headers = new Headers(current.headers);
-    if (target.origin !== transport.ownOrigin) {
+    const leaving = target.origin !== transport.ownOrigin;
+    if (leaving) {
       for (const part of partsOf(credential)) {
         headers.delete(part.name);
         dropFromQuery(target, part.value);
       }
+      // A server that writes the credential into the Location any other way
+      // (a path segment, a `return_to` URL, encoded): the 3xx is the answer,
+      // not a request carrying it elsewhere.
+      if (redactSecrets(target.href, secretsOf(credential)) !== target.href) break;
       for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
       carried = false;
     }
@@ -235,6 +245,8 @@ async function redirected(
       body: asGet ? null : (plan.replayBody ?? null),
       redirect: 'manual',
     });
+    // Within the API's origin the whole credential goes along, a query part included, which the new Location may lack.
+    if (carried && !leaving) current = attach(current, credential, asGet ? undefined : plan.replayBody);
     response = await send(current);
   }
   return { response, carried };
@@ -269,20 +281,24 @@ export async function deliver(
   // waiting for it, so one call's deadline only stops that call's wait.
   const header = authenticator.cachedAuthorization?.() ?? (await deadline.race(() => authenticator.getAuthorization()));
   remember(transport, header);
-  const attach = (target: OutgoingRequest, credential: Credential) => {
-    if (authenticator.attach) return authenticator.attach(target, credential, plan.replayBody);
+  // `body`: what a rebuilt Request (a query credential) sends; undefined keeps the target's own.
+  const attach = (target: OutgoingRequest, credential: Credential, body: BodyInit | undefined) => {
+    if (authenticator.attach) return authenticator.attach(target, credential, body);
     target.headers.set(credential.name, credential.value);
     return target;
   };
-  const sent = attach(request, header);
+  const asked = request.url;
+  const sent = attach(request, header, plan.replayBody);
+  // A credential in the query would show in the response's `url` (util.inspect, a logging middleware's line).
+  const shown = sent.url === asked ? (r: Response) => r : unexposed;
   let response = await send(sent);
   let carried = true;
-  if (REDIRECTS.has(response.status)) ({ response, carried } = await redirected(transport, send, sent, response, header, plan));
+  if (REDIRECTS.has(response.status)) ({ response, carried } = await redirected(transport, send, sent, response, header, plan, attach));
   // Only the API's own answer to the credential says anything about it: a
   // 401 from where a redirect took the request without it must not make a
   // foreign host decide how often a refresh token is spent.
-  if (response.status !== 401 || !carried || !plan.replayable) return response;
-  if (!(await deadline.race(() => authenticator.handleUnauthorized(header.value)))) return response;
+  if (response.status !== 401 || !carried || !plan.replayable) return shown(response, header);
+  if (!(await deadline.race(() => authenticator.handleUnauthorized(header.value)))) return shown(response, header);
   // A LeanRequest's body is the replayable one itself, and the fresh credential replaces the stale one on it.
   const replay =
     request instanceof LeanRequest
@@ -294,9 +310,22 @@ export async function deliver(
   remember(transport, fresh);
   await response.body?.cancel();
   emit(transport.log, 'debug', 'replaying after 401 with a new token', { method: plan.method, path: plan.path });
-  const sentReplay = attach(replay, fresh);
+  const sentReplay = attach(replay, fresh, plan.replayBody);
   const replayed = await send(sentReplay);
-  return REDIRECTS.has(replayed.status) ? (await redirected(transport, send, sentReplay, replayed, fresh, plan)).response : replayed;
+  return shown(
+    REDIRECTS.has(replayed.status) ? (await redirected(transport, send, sentReplay, replayed, fresh, plan, attach)).response : replayed,
+    fresh,
+  );
+}
+
+/** `response` with a `url` that holds no part of `credential`: the query parameters that carry one are left out. */
+function unexposed(response: Response, credential: Credential): Response {
+  const secrets = secretsOf(credential);
+  if (redactSecrets(response.url, secrets) === response.url) return response;
+  const url = new URL(response.url);
+  for (const part of partsOf(credential)) dropFromQuery(url, part.value);
+  Object.defineProperty(response, 'url', { value: redactSecrets(url.href, secrets) });
+  return response;
 }
 
 /**

@@ -314,3 +314,145 @@ describe('redaction', () => {
     expectNoSecretsIn(renderings(error), [secret], 'the error');
   });
 });
+
+// Found by the adversarial review of this change (probes against the built packages).
+describe('what a review broke', () => {
+  const refusal = (make: () => unknown) => {
+    try {
+      make();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('auth given as a bare string or null is a ConfigurationError that never quotes it', () => {
+    const key = 'sk_live_STRINGKEY_0123456789';
+    for (const input of [key, null, 42] as unknown as Record<string, string>[]) {
+      const error = refusal(() => clientWith(PAIR, input));
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as Error).message).toBe('auth must be { clientId, clientSecret }, { username, password } for this provider');
+      const viaKinds = refusal(() =>
+        defineClient<any, AuthInput, Record<never, never>>(
+          {
+            slug: 'oauth-held',
+            defaultBaseUrl: api.url,
+            auth: { credentials: PAIR.credentials } as unknown as AuthProfile,
+            operations: OPERATIONS,
+          },
+          authenticatorFor(staticToken, heldCredentials),
+        )({ auth: input as unknown as AuthInput }),
+      );
+      expect(viaKinds).toBeInstanceOf(ConfigurationError);
+      expectNoSecretsIn([...renderings(error), ...renderings(viaKinds)], [key], 'the error');
+    }
+  });
+
+  it("a query part is not in the response's url, nor in its inspect", async () => {
+    const profile: CredentialProfile = { credentials: [{ Id: ID, Secret: SIGNED }] };
+    const result = await clientWith(profile, { clientId: 'client-id-0123456789', signature: 'sig-0123456789' }).GET('/both');
+    expect(api.requests[0]!.query.get('sig')).toBe('sig-0123456789');
+    expect(result.response.url).toBe(`${api.url}/both`);
+    expectNoSecretsIn([inspect(result, { depth: Infinity }), result.response.url], ['sig-0123456789'], 'the result');
+  });
+
+  it('a Location that carries the credential to another origin in any other form is not followed', async () => {
+    const profile: CredentialProfile = { credentials: [{ Id: ID, Secret: SIGNED }] };
+    const input = { clientId: 'client-id-0123456789', signature: 'signature-0123456789' };
+    const locations = [
+      `${other.url}/landing?return_to=${encodeURIComponent(`${api.url}/both?sig=${input.signature}`)}`,
+      `${other.url}/landing/${input.signature}`,
+      `${other.url}/landing?next=${encodeURIComponent(`sig=${input.signature}`)}`,
+      `${other.url}/landing?id=${input.clientId}x`,
+    ];
+    for (const location of locations) {
+      api.inject('GET /both', { status: 302, headers: { location } });
+      const { response } = await clientWith(profile, input).GET('/both');
+      expect(response.status).toBe(302);
+    }
+    expect(other.requests).toEqual([]);
+  });
+
+  it('a same-origin redirect keeps every part, the query part included', async () => {
+    const profile: CredentialProfile = { credentials: [{ Id: ID, Secret: SIGNED }] };
+    api.inject('GET /both', { status: 307, headers: { location: `${api.url}/id-only` } });
+    await clientWith(profile, { clientId: 'client-id-0123456789', signature: 'sig-0123456789' }).GET('/both');
+    const hop = api.requests[1]!;
+    expect(hop.path).toBe('/id-only');
+    expect(hop.headers['x-client-id']).toBe('client-id-0123456789');
+    expect(hop.query.get('sig')).toBe('sig-0123456789');
+  });
+
+  it('values a header cannot carry, or a bearer token outside RFC 6750, are refused at createClient', () => {
+    const bearer: CredentialProfile = { credentials: [{ Token: { type: 'bearer', header: 'Authorization', scheme: 'Bearer' } }] };
+    const cases: [CredentialProfile, Record<string, string>, string][] = [
+      [
+        PAIR,
+        { clientId: 'id-\ud800-0123456789', clientSecret: 's-0123456789' },
+        'auth.clientId must be well-formed Unicode (it holds half a surrogate pair)',
+      ],
+      [
+        PAIR,
+        { clientId: 'id-\u0100-0123456789', clientSecret: 's-0123456789' },
+        'auth.clientId cannot be sent in a header: it holds control characters or characters beyond Latin-1',
+      ],
+      [
+        PAIR,
+        { clientId: 'id-\u007f-0123456789', clientSecret: 's-0123456789' },
+        'auth.clientId cannot be sent in a header: it holds control characters or characters beyond Latin-1',
+      ],
+      [bearer, { accessToken: 'tok en-0123456789' }, 'auth.accessToken must be a token of visible ASCII characters only (RFC 6750 §2.1)'],
+    ];
+    for (const [profile, input, message] of cases) expect(() => clientWith(profile, input)).toThrow(new ConfigurationError(message));
+    // A query value may hold any well-formed text: it is percent-encoded.
+    expect(() => clientWith({ credentials: [{ Secret: SIGNED }] }, { signature: 'sig-\u0100-0123456789' })).not.toThrow();
+  });
+
+  it('every part of a credential with many parts is redacted from an echo', async () => {
+    const names = [0, 1, 2, 3, 4].map((i) => `Part${i}`);
+    const profile: CredentialProfile = {
+      credentials: [
+        Object.fromEntries(
+          names.map((name, i) => [name, { type: 'apiKey', in: 'header', name: `X-${name}`, prefix: 'Key', input: `part${i}` }]),
+        ),
+      ],
+    };
+    const input = Object.fromEntries(names.map((_, i) => [`part${i}`, `part-value-${i}-0123456789`]));
+    const spec: ProviderSpec<CredentialProfile> = {
+      slug: 'many',
+      defaultBaseUrl: api.url,
+      auth: profile,
+      operations: { 'GET /both': { security: [names] } },
+    };
+    api.inject('GET /both', (r) => json(401, { seen: r.headers }));
+    const c = defineClient<any, Record<string, string>, Record<never, never>, CredentialProfile>(
+      spec,
+      createCredentialAuthenticator,
+    )({
+      auth: input,
+      throwOnError: true,
+    }) as any;
+    const error = await c.GET('/both').catch((e: unknown) => e);
+    expect(api.requests[0]!.headers['x-part0']).toBe('Key part-value-0-0123456789');
+    expectNoSecretsIn(renderings(error), Object.values(input), 'the error');
+  });
+
+  it("a user's own Authenticator answers every requirement of a profile of held credentials", async () => {
+    const own = {
+      getAuthorization: async () => ({ name: 'X-Own', value: 'own-credential-0123456789' }),
+      handleUnauthorized: async () => false,
+    };
+    await clientWith(PAIR, own as unknown as Record<string, string>).GET('/both');
+    await clientWith(PAIR, own as unknown as Record<string, string>).GET('/public');
+    expect(api.requests.map((r) => r.headers['x-own'])).toEqual(['own-credential-0123456789', undefined]);
+  });
+
+  it('an input named like an Object.prototype member must be given, not inherited', () => {
+    const profile: CredentialProfile = {
+      credentials: [{ Id: { type: 'apiKey', in: 'header', name: 'X-Ctor', input: 'constructor' } }, { Basic: BASIC }],
+    };
+    expect(() => clientWith(profile, { apiKey: 'stray-0123456789' })).toThrow(
+      new ConfigurationError('auth must be { constructor }, { username, password } for this provider'),
+    );
+  });
+});
