@@ -25,8 +25,7 @@ const REMEMBERED = 8;
 const partsOf = (credential: Credential) => (credential.also ? [credential, ...credential.also] : [credential]);
 
 /** Each part's value as sent, and the secret after its scheme or prefix (`Bearer <token>`, `Bot <key>`). */
-const secretsOf = (credential: Credential) =>
-  partsOf(credential).flatMap(({ value }) => [value, value.slice(value.indexOf(' ') + 1)]);
+const secretsOf = (credential: Credential) => partsOf(credential).flatMap(({ value }) => [value, value.slice(value.indexOf(' ') + 1)]);
 
 // An authenticator hands out one object per credential (per token set): the same object is remembered already.
 export function remember(transport: Transport, credential: Credential): void {
