@@ -4,7 +4,18 @@
 // OAuth's own createClient inputs: a held credential taking these fields would be read as a grant or a token.
 const OAUTH_FIELDS = ['accessToken', 'clientId', 'clientSecret'];
 // A constant header may not stand in for a credential, nor a header fetch or the runtime owns.
-const RESERVED_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'host'];
+const RESERVED_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'expect',
+];
 
 /**
  * The rules one scheme of a held credential is sent by, or a message saying why there are none.
