@@ -69,6 +69,16 @@ export function defaultServerUrl(doc: Json): string {
   });
 }
 
+/**
+ * A spec imported by `pnpm new-provider <slug> --from` carries
+ * `x-portico-imported` (its source and SHA-256); it is linted with the imported
+ * rule set and may lack what the house rules require (examples, summaries, 4xx).
+ */
+export const isImported = (doc: Json): boolean => doc['x-portico-imported'] !== undefined;
+
+/** The rule set an imported spec's redocly.yaml entry extends, relative to the tree. */
+export const IMPORTED_RULES = 'tools/redocly/imported.yaml';
+
 export function packageName(slug: string): string {
   return `@portico/${slug}`;
 }

@@ -24,6 +24,8 @@ export function scratchTree(prefix: string): string {
   }
   // The workspace's tools (size-limit and its plugins), as `pnpm install` would have them.
   symlinkSync(join(ROOT, 'node_modules'), join(tmp, 'node_modules'));
+  // What the tree's redocly.yaml names: the Portico lint plugin and the imported rule set.
+  symlinkSync(join(ROOT, 'tools'), join(tmp, 'tools'));
   return tmp;
 }
 
@@ -38,11 +40,36 @@ export function writeSpec(tree: string, slug: string, spec: string): string {
 /** Runs `pnpm new-provider <slug>` in the tree on the spec written there; returns packages/<slug>, linked to the workspace's runtime and auth. */
 export async function scaffold(tree: string, slug: string): Promise<string> {
   await run(bin('tsx'), [join(ROOT, 'tools/new-provider.ts'), slug, '--skip-install'], { cwd: ROOT, env: { ...env, PORTICO_ROOT: tree } });
+  return linkWorkspace(tree, slug);
+}
+
+/** What `pnpm install` would link into packages/<slug>: the workspace's runtime and auth. Returns packages/<slug>. */
+export function linkWorkspace(tree: string, slug: string): string {
   const pkg = join(tree, 'packages', slug);
-  // What `pnpm install` would link: the workspace's runtime and auth.
   mkdirSync(join(pkg, 'node_modules', '@portico'), { recursive: true });
   for (const dep of ['auth', 'runtime']) symlinkSync(join(ROOT, 'packages', dep), join(pkg, 'node_modules', '@portico', dep));
   return pkg;
+}
+
+/** `pnpm new-provider` in the tree with these arguments (`--skip-install` added): its exit code and output, whether it fails or not. */
+export async function newProvider(
+  tree: string,
+  args: string[],
+  timeout = 300_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(bin('tsx'), [join(ROOT, 'tools/new-provider.ts'), ...args, '--skip-install'], {
+    cwd: ROOT,
+    env: { ...env, PORTICO_ROOT: tree },
+    timeout,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code?: number | string; stdout: string; stderr: string; message: string }) => ({
+      // A string code is a spawn error or the timeout's kill: never 0.
+      code: typeof e.code === 'number' ? e.code : -1,
+      stdout: e.stdout ?? '',
+      stderr: `${e.stderr ?? ''}${typeof e.code === 'number' ? '' : e.message}`,
+    }),
+  );
 }
 
 /** tsc's errors on `source`, a consumer of the built package at `pkg` (it imports './dist/index.js'); '' when it compiles. */

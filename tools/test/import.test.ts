@@ -1,0 +1,537 @@
+// `pnpm new-provider <slug> --from <path or URL>` (tools/lib/import.ts): the
+// x-portico-auth derived from each shape of security a published document
+// has, the file written (YAML keeps its comments, JSON stays JSON), reading
+// from a file or a loopback HTTP server within a time and size bound, the
+// one-line error and the untouched tree for each bad input, and whole imports
+// in a scratch tree (PORTICO_ROOT) that lint, generate, build and then send
+// the credential on the wire. The fixtures are small documents written for
+// this test in tools/test/fixtures/import/, shaped like the published ones.
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseDocument, stringify } from 'yaml';
+import { parseBasic } from '../../packages/testing/src/http.ts';
+import { heldCredentials } from '../lib/credential-rules.js';
+import { deriveAuth, ImportError, importedText, importMarker, parseSource, readSource } from '../lib/import.ts';
+import { IMPORTED_RULES, type Json, ROOT } from '../lib/specs.ts';
+import { linkWorkspace, newProvider, scratchTree } from './scratch-tree.ts';
+
+const FIXTURES = join(ROOT, 'tools/test/fixtures/import');
+const fixturePath = (name: string) => join(FIXTURES, name);
+const fixture = (name: string) => parseSource(name, readFileSync(fixturePath(name)));
+const validateProfile = new Ajv2020({ allErrors: true, strict: false }).compile(
+  JSON.parse(readFileSync(join(ROOT, 'tools/schema/x-portico-auth.schema.json'), 'utf8')),
+);
+
+/** The profile is valid by the schema and by the credential rules lint and the generator apply. */
+function expectSendable(doc: Json, profile: Json): void {
+  expect(validateProfile(profile), JSON.stringify(validateProfile.errors)).toBe(true);
+  expect(heldCredentials({ ...doc, 'x-portico-auth': profile })).not.toEqual(expect.any(String));
+}
+
+describe('deriveAuth: x-portico-auth from the security schemes', () => {
+  it('client credentials with a relative token URL: grants, the URL as the document has it, no scope asked for; openIdConnect left out', () => {
+    const { doc } = fixture('orders-3.0.yaml');
+    const { profile, uncovered, leftOut } = deriveAuth(doc, 'orders');
+    expect(profile).toMatchObject({
+      securityScheme: 'Oauth2',
+      grants: ['client_credentials'],
+      token: {
+        url: '/v1/oauth2/token',
+        clientAuthentication: 'client_secret_basic',
+        bodyFormat: 'form',
+        grants: { client_credentials: { parameters: { grant_type: 'client_credentials', scope: '{scope}' } } },
+        response: { accessToken: '/access_token', tokenType: '/token_type', scope: '/scope', expiresIn: '/expires_in' },
+      },
+      scope: { separator: ' ' },
+      apply: { header: 'Authorization', scheme: 'Bearer' },
+    });
+    // RFC 6749 §3.3: the server's default scope, not every scope the flow lists.
+    expect(profile.scope.default).toBeUndefined();
+    expect(profile).not.toHaveProperty('authorization');
+    expect(profile).not.toHaveProperty('refresh');
+    expect(profile).not.toHaveProperty('credentials');
+    expect(profile.description).toMatch(/^Unconfirmed: /);
+    expect(profile.description).toContain('https://uri.orders.example/services/refunds');
+    // The server has no path: where the runtime sends it is where RFC 3986 would.
+    expect(profile.description).not.toContain('is relative');
+    expect(leftOut).toEqual(['Oidc: openIdConnect (not sent by Portico)']);
+    expect(uncovered).toEqual(['GET /v2/sso (sso): Oidc']);
+    expectSendable(doc, profile);
+  });
+
+  it('a relative token URL on a server with a path: the description says where the runtime sends it', () => {
+    const { doc } = fixture('orders-3.0.yaml');
+    doc.servers = [{ url: 'https://api.orders.example/api/' }];
+    const { profile } = deriveAuth(doc, 'orders');
+    expect(profile.token.url).toBe('/v1/oauth2/token');
+    expect(profile.description).toContain(
+      "The token URL /v1/oauth2/token is relative: the runtime appends it to the base URL's path (https://api.orders.example/api/v1/oauth2/token)",
+    );
+  });
+
+  it('authorization code (the oauth2 scheme most operations name alone) and a personal token beside it; a second oauth2 scheme left out', () => {
+    const { doc } = fixture('gadgets-3.1.json');
+    const { profile, uncovered, leftOut } = deriveAuth(doc, 'gadgets');
+    expect(profile).toMatchObject({
+      securityScheme: 'OAuth2',
+      grants: ['authorization_code', 'refresh_token'],
+      authorization: {
+        url: 'https://www.gadgets.example/oauth',
+        pkce: 'supported',
+        state: 'recommended',
+        parameters: { response_type: 'code', code_challenge: '{codeChallenge}', code_challenge_method: 'S256' },
+      },
+      token: {
+        url: 'https://api.gadgets.example/v1/oauth/token',
+        grants: {
+          authorization_code: { parameters: { grant_type: 'authorization_code', code: '{code}', code_verifier: '{codeVerifier}' } },
+          refresh_token: { url: 'https://api.gadgets.example/v1/oauth/refresh', parameters: { grant_type: 'refresh_token' } },
+        },
+        response: { refreshToken: '/refresh_token' },
+      },
+      refresh: { rotation: 'optional' },
+      credentials: [{ PersonalToken: {} }],
+    });
+    expect(profile.token.grants).not.toHaveProperty('client_credentials');
+    expect(profile.description).toMatch(
+      /^Unconfirmed: .*PKCE supported, not required.*Also accepted: PersonalToken \(apiKey in header X-Gadget-Token\)\.$/,
+    );
+    expect(leftOut).toEqual(["OrgOAuth2: a second oauth2 scheme (the profile is OAuth2's)"]);
+    expect(uncovered).toEqual(['GET /activity (getActivity): OrgOAuth2']);
+    expectSendable(doc, profile);
+  });
+
+  it('a refresh URL equal to the token URL is not repeated', () => {
+    const { doc } = fixture('gadgets-3.1.json');
+    const flow = doc.components.securitySchemes.OAuth2.flows.authorizationCode;
+    flow.refreshUrl = flow.tokenUrl;
+    expect(deriveAuth(doc, 'gadgets').profile.token.grants.refresh_token).not.toHaveProperty('url');
+  });
+
+  it('Basic or an API key as alternatives; two headers sent together as one, each with its own input; mutualTLS left out', () => {
+    const { doc } = fixture('payments-3.1.yaml');
+    const { profile, uncovered, leftOut } = deriveAuth(doc, 'payments');
+    expect(profile.credentials).toEqual([
+      { BasicAuth: {} },
+      { ApiKeyAuth: {} },
+      { ReportKeyId: { input: 'reportKeyId' }, ReportKeySecret: { input: 'reportKeySecret' } },
+    ]);
+    expect(profile).not.toHaveProperty('securityScheme');
+    expect(profile).not.toHaveProperty('grants');
+    expect(profile.description).toContain('`ReportKeyId` is passed as `reportKeyId`.');
+    expect(leftOut).toEqual(['TerminalTls: mutualTLS (not sent by Portico)']);
+    expect(uncovered).toEqual(['GET /terminals (get-terminals): TerminalTls']);
+    expectSendable(doc, profile);
+  });
+
+  it('one bearer scheme for the whole document: the short form', () => {
+    const { doc } = fixture('mail-3.0.yaml');
+    const { profile, uncovered, leftOut } = deriveAuth(doc, 'mail');
+    expect(profile).toEqual({
+      description: "From the document's security scheme: bearerAuth (http bearer).",
+      securityScheme: 'bearerAuth',
+    });
+    expect([uncovered, leftOut]).toEqual([[], []]);
+    expectSendable(doc, profile);
+  });
+
+  it("a bearer token beside grants takes its own input (accessToken is OAuth's)", () => {
+    const { doc } = fixture('gadgets-3.1.json');
+    doc.components.securitySchemes.PersonalToken = { type: 'http', scheme: 'bearer' };
+    const { profile } = deriveAuth(doc, 'gadgets');
+    expect(profile.credentials).toEqual([{ PersonalToken: { input: 'personalToken' } }]);
+    expectSendable(doc, profile);
+  });
+
+  it('nothing Portico can send: an ImportError saying what each scheme is', () => {
+    const { doc } = fixture('orders-3.0.yaml');
+    delete doc.components.securitySchemes.Oauth2;
+    for (const path of Object.values<Json>(doc.paths)) for (const op of Object.values<Json>(path)) op.security = [{ Oidc: [] }];
+    expect(() => deriveAuth(doc, 'orders')).toThrow(ImportError);
+    expect(() => deriveAuth(doc, 'orders')).toThrow(
+      /^no security scheme Portico can send \(Oidc: openIdConnect \(not sent by Portico\)\): write x-portico-auth in specs\/orders\/openapi.yaml by hand/,
+    );
+    // An oauth2 scheme without a token URL is no profile either: what is left is the personal token.
+    const gadgets = fixture('gadgets-3.1.json').doc;
+    for (const name of ['OAuth2', 'OrgOAuth2']) delete gadgets.components.securitySchemes[name].flows.authorizationCode.tokenUrl;
+    const { profile, leftOut } = deriveAuth(gadgets, 'gadgets');
+    expect(profile).toEqual({
+      description: "From the document's security scheme: PersonalToken (apiKey in header X-Gadget-Token).",
+      securityScheme: 'PersonalToken',
+    });
+    expect(leftOut).toContain(
+      'OAuth2: oauth2 with authorizationCode flows (none is an authorizationCode or clientCredentials flow with its URLs)',
+    );
+  });
+});
+
+describe('importedText: the file written', () => {
+  const marker = { source: 'orders-3.0.yaml', sha256: '0'.repeat(64) };
+
+  it('YAML: the original text, comments and layout included, with the marker and profile after info', () => {
+    const parsed = fixture('orders-3.0.yaml');
+    const profile = deriveAuth(parsed.doc, 'orders').profile;
+    const out = importedText(parsed, marker, profile);
+    const added = stringify({ 'x-portico-imported': marker, 'x-portico-auth': profile });
+    expect(out.replace(added, '')).toBe(parsed.text);
+    // Before the comment that leads into `servers`, not between them.
+    expect(out).toContain(`${added}# The server has no path`);
+    const doc = parse(out);
+    expect(Object.keys(doc).slice(0, 5)).toEqual(['openapi', 'info', 'x-portico-imported', 'x-portico-auth', 'servers']);
+    expect(doc['x-portico-auth']).toEqual(profile);
+    expect(doc['x-portico-imported']).toEqual(marker);
+  });
+
+  it('JSON stays JSON, with its own indentation, every other key as it was', () => {
+    const parsed = fixture('gadgets-3.1.json');
+    const profile = deriveAuth(parsed.doc, 'gadgets').profile;
+    const out = importedText(parsed, marker, profile);
+    expect(out).toBe(`${JSON.stringify(JSON.parse(out), null, 2)}\n`);
+    for (const indent of ['    ', '\t']) {
+      const text = JSON.stringify(parsed.doc, null, indent);
+      expect(importedText({ ...parsed, text }, marker, profile)).toBe(`${JSON.stringify(JSON.parse(out), null, indent)}\n`);
+    }
+    const doc = JSON.parse(out);
+    expect(Object.keys(doc)).toEqual(['openapi', 'info', 'x-portico-imported', 'x-portico-auth', 'servers', 'paths', 'components']);
+    const { 'x-portico-imported': m, 'x-portico-auth': p, ...rest } = doc;
+    expect([m, p, rest]).toEqual([marker, profile, parsed.doc]);
+  });
+
+  it('a document with its own x-portico-auth keeps it; a re-import replaces the marker', () => {
+    const parsed = fixture('mail-3.0.yaml');
+    const own = { description: 'Its own.', securityScheme: 'bearerAuth' };
+    const withOwn = parseSource('mail', Buffer.from(importedText(parsed, marker, own)));
+    const again = parse(importedText(withOwn, { ...marker, sha256: '1'.repeat(64) }, undefined));
+    expect(again['x-portico-auth']).toEqual(own);
+    expect(again['x-portico-imported'].sha256).toBe('1'.repeat(64));
+  });
+
+  it('the marker: the source and the SHA-256 of the bytes read', () => {
+    const bytes = readFileSync(fixturePath('mail-3.0.yaml'));
+    expect(importMarker({ source: 'mail-3.0.yaml', bytes })).toEqual({
+      source: 'mail-3.0.yaml',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+  });
+});
+
+describe('parseSource: what is an importable document', () => {
+  const laughs = [
+    'l0: &l0 [x, x, x, x, x, x, x, x, x, x]',
+    ...Array.from({ length: 10 }, (_, i) => `l${i + 1}: &l${i + 1} [${Array(10).fill(`*l${i}`).join(', ')}]`),
+  ].join('\n');
+  const parseText = (text: string | Buffer) => () => parseSource('doc.yaml', Buffer.isBuffer(text) ? text : Buffer.from(text));
+  it.each([
+    ['openapi: [3.0', /^doc\.yaml is neither JSON nor YAML: /],
+    ['{"openapi": "3.1.0", ', /^doc\.yaml is neither JSON nor YAML: /],
+    ['- 1\n- 2\n', /^doc\.yaml is not an OpenAPI document: its top level is not an object$/],
+    ['title: Not an API\n', /^doc\.yaml is not an OpenAPI document: it has no `openapi` version field$/],
+    [
+      '{"swagger": "2.0", "info": {}, "paths": {}}',
+      /^doc\.yaml is Swagger 2\.0 \(OpenAPI 2\): only OpenAPI 3\.0 and 3\.1 are imported; convert it first/,
+    ],
+    ['openapi: 3.2.0\ninfo: {}\npaths: {}\n', /^doc\.yaml is OpenAPI 3\.2\.0: only OpenAPI 3\.0 and 3\.1 are imported$/],
+    [
+      'openapi: 3.1.0\ninfo: {title: x, version: "1"}\n',
+      /^doc\.yaml is not a complete OpenAPI 3\.1\.0 document: it needs `info` and `paths`$/,
+    ],
+    [Buffer.from([0x6f, 0x70, 0xff, 0xfe]), /^doc\.yaml is not UTF-8 text/],
+    // A billion laughs: ten levels of ten aliases each.
+    [laughs, /^doc\.yaml: Excessive alias count/],
+  ])('%#: refused with one line', (text, message) => {
+    expect(parseText(text)).toThrow(ImportError);
+    expect(parseText(text)).toThrow(message);
+    try {
+      parseText(text)();
+    } catch (e) {
+      expect((e as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('YAML starting with a flow mapping is YAML, and is written as a block (loadSpec reads a leading `{` as JSON); a byte-order mark is skipped', () => {
+    const parsed = parseSource('doc.yaml', Buffer.from('\uFEFF{openapi: 3.0.3, info: {title: x, version: "1"}, paths: {}}\n'));
+    expect([parsed.doc.openapi, parsed.format]).toEqual(['3.0.3', 'yaml']);
+    const out = importedText(parsed, { source: 'doc.yaml', sha256: '0'.repeat(64) }, undefined);
+    expect(out).toMatch(/^openapi: 3\.0\.3\n/);
+    expect(parse(out)).toEqual({ ...parsed.doc, 'x-portico-imported': { source: 'doc.yaml', sha256: '0'.repeat(64) } });
+    expect(parseSource('doc.json', Buffer.from('{"openapi": "3.0.3", "info": {}, "paths": {}}')).format).toBe('json');
+  });
+});
+
+// A loopback server for --from <URL>: a document, one that never answers, one
+// too large (declared, and streamed without a length), and a 404.
+let server: Server;
+let base: string;
+const requests: string[] = [];
+const MAIL = readFileSync(fixturePath('mail-3.0.yaml'));
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (path === '/mail.yaml') res.writeHead(200, { 'content-type': 'application/yaml' }).end(MAIL);
+    else if (path === '/slow.yaml') res.writeHead(200, { 'content-type': 'application/yaml' }).write('openapi: 3.0.3\n');
+    else if (path === '/declared.yaml') res.writeHead(200, { 'content-length': String(2 ** 20) }).write('openapi: 3.0.3\n');
+    else if (path === '/streamed.yaml') {
+      res.writeHead(200, { 'content-type': 'application/yaml' });
+      // 64 KiB chunks until the reader gives up: never more than a bound.
+      const chunk = `# ${'x'.repeat(64 * 1024 - 3)}\n`;
+      let sent = 0;
+      const more = () => {
+        while (sent < 64 && !res.destroyed && res.write(chunk)) sent++;
+        if (sent < 64 && !res.destroyed) res.once('drain', more);
+        else res.end();
+      };
+      more();
+    } else res.writeHead(404, { 'content-type': 'text/plain' }).end('no such document');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('readSource: a file or an http(s) URL, bounded', () => {
+  it('a URL: its bytes, recorded without the query (a signed link or token stays out of the spec)', async () => {
+    const { source, bytes } = await readSource(`${base}/mail.yaml?token=s3cret#frag`, ROOT);
+    expect(source).toBe(`${base}/mail.yaml`);
+    expect(bytes.equals(MAIL)).toBe(true);
+  });
+
+  it.each([
+    ['/missing.yaml', {}, /^http:\/\/127\.0\.0\.1:\d+\/missing\.yaml answered 404 Not Found, not a document$/],
+    ['/slow.yaml', { timeoutMs: 300 }, /^http:\/\/127\.0\.0\.1:\d+\/slow\.yaml did not answer within 0\.3 s$/],
+    ['/declared.yaml', { maxBytes: 1024 }, /^http:\/\/127\.0\.0\.1:\d+\/declared\.yaml is more than the 1 KiB an import reads$/],
+    ['/streamed.yaml', { maxBytes: 2 ** 20 }, /^http:\/\/127\.0\.0\.1:\d+\/streamed\.yaml is more than the 1 MiB an import reads$/],
+  ])('%s: refused', async (path, options, message) => {
+    const error = await readSource(`${base}${path}?key=s3cret`, ROOT, options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImportError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('s3cret');
+  });
+
+  it('a URL with credentials, or another scheme, is not fetched', async () => {
+    const before = requests.length;
+    await expect(readSource(`http://user:s3cret@127.0.0.1:1/x.yaml`, ROOT)).rejects.toThrow(/a URL with credentials in it is not fetched/);
+    await expect(readSource('ftp://127.0.0.1/x.yaml', ROOT)).rejects.toThrow(/only http and https URLs can be imported/);
+    expect(requests.length).toBe(before);
+  });
+
+  it('a file in the tree is recorded by its path from the root; one outside by its name only', async () => {
+    expect((await readSource(fixturePath('mail-3.0.yaml'), ROOT)).source).toBe('tools/test/fixtures/import/mail-3.0.yaml');
+    const outside = mkdtempSync(join(tmpdir(), 'portico-import-source-'));
+    try {
+      copyFileSync(fixturePath('mail-3.0.yaml'), join(outside, 'mail.yaml'));
+      const { source, bytes } = await readSource(join(outside, 'mail.yaml'), ROOT);
+      expect(source).toBe('mail.yaml');
+      expect(bytes.equals(MAIL)).toBe(true);
+      // A relative path is the user's: from INIT_CWD, where pnpm was run, not the workspace root it runs scripts in.
+      const saved = process.env.INIT_CWD;
+      process.env.INIT_CWD = outside;
+      try {
+        expect((await readSource('mail.yaml', ROOT)).bytes.equals(MAIL)).toBe(true);
+      } finally {
+        if (saved === undefined) delete process.env.INIT_CWD;
+        else process.env.INIT_CWD = saved;
+      }
+      await expect(readSource(join(outside, 'none.yaml'), ROOT)).rejects.toThrow(/^cannot read .*none\.yaml: no such file$/);
+      await expect(readSource(outside, ROOT)).rejects.toThrow(/ is not a file$/);
+      await expect(readSource(join(outside, 'mail.yaml'), ROOT, { maxBytes: 100 })).rejects.toThrow(
+        /mail\.yaml is 1\.\d KiB, more than the 100 bytes an import reads$/,
+      );
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Every file under the tree (not the linked node_modules and tools) with its SHA-256: what a failed import must leave as it was. */
+function snapshot(tree: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(tree, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (!entry.isFile() || /\/(node_modules|tools)(\/|$)/.test(path.slice(tree.length))) continue;
+    out[path.slice(tree.length + 1)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+  }
+  return out;
+}
+
+describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
+  let tree: string;
+  let bad: string;
+  beforeAll(() => {
+    tree = scratchTree('portico-import-');
+    bad = mkdtempSync(join(tmpdir(), 'portico-import-bad-'));
+    writeFileSync(join(bad, 'garbage.yaml'), 'openapi: [3.0\n  paths: }\n');
+    writeFileSync(join(bad, 'notes.yaml'), 'title: Not an API\nitems: [1, 2]\n');
+    writeFileSync(join(bad, 'swagger.json'), JSON.stringify({ swagger: '2.0', info: { title: 'x', version: '1' }, paths: {} }));
+    // A valid-looking document whose $ref goes nowhere: lint's error, not the generator's.
+    writeFileSync(
+      join(bad, 'broken-ref.yaml'),
+      MAIL.toString().replace('schema:\n            type: string', "schema:\n            $ref: '#/components/schemas/Missing'"),
+    );
+  });
+  afterAll(() => {
+    rmSync(tree, { recursive: true, force: true });
+    rmSync(bad, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['a missing file', () => join(bad, 'none.yaml'), /^new-provider: cannot read .*none\.yaml: no such file$/],
+    ['neither YAML nor JSON', () => join(bad, 'garbage.yaml'), /^new-provider: .*garbage\.yaml is neither JSON nor YAML: /],
+    [
+      'not OpenAPI',
+      () => join(bad, 'notes.yaml'),
+      /^new-provider: .*notes\.yaml is not an OpenAPI document: it has no `openapi` version field$/,
+    ],
+    [
+      'Swagger 2.0',
+      () => join(bad, 'swagger.json'),
+      /^new-provider: .*swagger\.json is Swagger 2\.0 \(OpenAPI 2\): only OpenAPI 3\.0 and 3\.1/,
+    ],
+    [
+      'a 404',
+      () => `${base}/missing.yaml`,
+      /^new-provider: http:\/\/127\.0\.0\.1:\d+\/missing\.yaml answered 404 Not Found, not a document$/,
+    ],
+  ])('%s: one line, a nonzero exit, nothing written', async (_, from, message) => {
+    const before = snapshot(tree);
+    const { code, stdout, stderr } = await newProvider(tree, ['wrong', '--from', from()]);
+    expect(code).not.toBe(0);
+    expect(stderr.trim().split('\n'), stderr).toHaveLength(1);
+    expect(stderr.trim()).toMatch(message);
+    expect(stdout).toBe('');
+    expect(snapshot(tree)).toEqual(before);
+  });
+
+  it('an existing spec without --force: one line, nothing written', async () => {
+    mkdirSync(join(tree, 'specs/kept'), { recursive: true });
+    writeFileSync(join(tree, 'specs/kept/openapi.yaml'), 'openapi: 3.1.0\n');
+    const before = snapshot(tree);
+    const { code, stderr } = await newProvider(tree, ['kept', '--from', fixturePath('mail-3.0.yaml')]);
+    expect(code).not.toBe(0);
+    expect(stderr.trim()).toBe('new-provider: specs/kept/ already exists: pass --force to replace its openapi.yaml with the import');
+    expect(snapshot(tree)).toEqual(before);
+    rmSync(join(tree, 'specs/kept'), { recursive: true });
+  });
+
+  it("a lint error stops the import with lint's own report on the terminal, before anything is generated", async () => {
+    const { code, stdout, stderr } = await newProvider(tree, ['broken', '--from', join(bad, 'broken-ref.yaml')]);
+    expect(code).not.toBe(0);
+    expect(`${stdout}${stderr}`).toMatch(/error +no-unresolved-refs +Can't resolve \$ref/);
+    expect(stderr).toMatch(
+      /^new-provider: specs\/broken\/openapi.yaml is written and registered, but lint \(the imported rule set\) finds the problems above: fix them there, then run `pnpm new-provider broken`$/m,
+    );
+    expect(existsSync(join(tree, 'packages/broken'))).toBe(false);
+    expect(
+      parseDocument(readFileSync(join(tree, 'redocly.yaml'), 'utf8'))
+        .getIn(['apis', 'broken', 'extends'])
+        ?.toString(),
+    ).toContain(IMPORTED_RULES);
+  });
+
+  it('from a URL (bearer): lints, generates, builds and budgets; the client sends the token', async () => {
+    linkWorkspace(tree, 'mail');
+    const { code, stdout, stderr } = await newProvider(tree, ['mail', '--from', `${base}/mail.yaml?token=s3cret`]);
+    expect(code, `${stdout}${stderr}`).toBe(0);
+    const text = readFileSync(join(tree, 'specs/mail/openapi.yaml'), 'utf8');
+    expect(text).not.toContain('s3cret');
+    expect(text).toContain('# Mail API: one bearer token');
+    expect(parse(text)['x-portico-imported']).toEqual({
+      source: `${base}/mail.yaml`,
+      sha256: createHash('sha256').update(MAIL).digest('hex'),
+    });
+    expect(readFileSync(join(tree, '.size-limit.js'), 'utf8')).toMatch(/ {2}mail: '[\d.]+ kB',/);
+    expect(stdout).toContain('@portico/mail is generated and built from the imported specs/mail/openapi.yaml.');
+
+    const api = await apiServer();
+    try {
+      const { createClient } = await import(pathToFileURL(join(tree, 'packages/mail/dist/index.js')).href);
+      const client = createClient({ baseUrl: api.url, auth: { accessToken: 'mail-token' } });
+      expect((await client.GET('/emails/{email_id}', { params: { path: { email_id: 'e_1' } } })).data).toEqual({ id: 'e_1' });
+      expect(api.seen).toEqual([{ route: 'GET /emails/e_1', authorization: 'Bearer mail-token' }]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('client credentials with a relative token URL: the token comes from the API origin, then goes on the call', async () => {
+    linkWorkspace(tree, 'orders');
+    const { code, stdout, stderr } = await newProvider(tree, ['orders', '--from', fixturePath('orders-3.0.yaml')]);
+    expect(code, `${stdout}${stderr}`).toBe(0);
+    expect(stdout).toContain('Left out of x-portico-auth:\n  - Oidc: openIdConnect (not sent by Portico)');
+    expect(stdout).toContain(
+      '1 operation(s) will go without a credential (their security names only schemes left out):\n  - GET /v2/sso (sso): Oidc',
+    );
+    // The fixture is outside the scratch tree: its name only.
+    expect(parse(readFileSync(join(tree, 'specs/orders/openapi.yaml'), 'utf8'))['x-portico-imported'].source).toBe('orders-3.0.yaml');
+
+    const api = await apiServer();
+    try {
+      const { createClient } = await import(pathToFileURL(join(tree, 'packages/orders/dist/index.js')).href);
+      const client = createClient({ baseUrl: api.url, auth: { clientId: 'orders-client', clientSecret: 'orders-secret' } });
+      expect((await client.GET('/v2/orders/{order_id}', { params: { path: { order_id: 'o_1' } } })).data).toEqual({ id: 'o_1' });
+      expect(api.seen).toEqual([
+        {
+          route: 'POST /v1/oauth2/token',
+          authorization: `Basic ${Buffer.from('orders-client:orders-secret').toString('base64')}`,
+          body: 'grant_type=client_credentials',
+        },
+        { route: 'GET /v2/orders/o_1', authorization: 'Bearer orders-access' },
+      ]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('JSON 3.1 with a 3.0 keyword (nullable): lint warns and goes on; the spec stays JSON; --force re-imports', async () => {
+    linkWorkspace(tree, 'gadgets');
+    const first = await newProvider(tree, ['gadgets', '--from', fixturePath('gadgets-3.1.json')]);
+    expect(first.code, `${first.stdout}${first.stderr}`).toBe(0);
+    expect(`${first.stdout}${first.stderr}`).toMatch(/warning +struct +Property `nullable` is not expected here/);
+    const text = readFileSync(join(tree, 'specs/gadgets/openapi.yaml'), 'utf8');
+    expect(JSON.parse(text)['x-portico-auth'].grants).toEqual(['authorization_code', 'refresh_token']);
+    const again = await newProvider(tree, ['gadgets', '--from', fixturePath('gadgets-3.1.json'), '--force']);
+    expect(again.code, `${again.stdout}${again.stderr}`).toBe(0);
+    expect(readFileSync(join(tree, 'specs/gadgets/openapi.yaml'), 'utf8')).toBe(text);
+  });
+});
+
+/** The API the built clients call: a token endpoint and two reads, each request recorded with its credential. */
+async function apiServer(): Promise<{ url: string; seen: Json[]; close: () => Promise<void> }> {
+  const seen: Json[] = [];
+  const api = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on('end', () => {
+      const route = `${req.method} ${req.url}`;
+      seen.push({ route, authorization: req.headers.authorization, ...(body ? { body } : {}) });
+      if (route === 'POST /v1/oauth2/token' && parseBasic(req.headers.authorization)?.secret === 'orders-secret') {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ access_token: 'orders-access', token_type: 'Bearer', expires_in: 3600 }));
+      } else if (route === 'GET /emails/e_1' || route === 'GET /v2/orders/o_1') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: route.split('/').at(-1) }));
+      } else res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+    seen,
+    close: () => {
+      api.closeAllConnections();
+      return new Promise((resolve) => api.close(() => resolve()));
+    },
+  };
+}
