@@ -318,6 +318,7 @@ const CLEAN: [string, object, string[]][] = [
   ['the short form: an apiKey header', { securityScheme: 'Id' }, ['Id']],
   ['the short form: a query apiKey', { securityScheme: 'QueryKey' }, ['QueryKey']],
   ['the short form: http basic', { securityScheme: 'Basic' }, ['Basic']],
+  ['the short form with a constant version header', { securityScheme: 'Id', headers: { 'Gadgets-Version': '2024-01-01' } }, ['Id']],
   [
     'the short form: a bearer token with apply',
     { securityScheme: 'Token', apply: { header: 'Authorization', scheme: 'token' } },
