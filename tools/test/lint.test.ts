@@ -307,6 +307,23 @@ const REFUSED: [string, object, string[], string | string[]][] = [
     `${PROFILE}: x-portico-auth.securityScheme names the OAuth scheme of \`grants\`; without grants, list every credential under \`credentials\`.`,
   ],
   [
+    'neither securityScheme nor credentials',
+    { headers: { 'Gadgets-Version': '1' } },
+    ['Id'],
+    [
+      `${SCHEMA} must have required property 'securityScheme'`,
+      `${SCHEMA} must have required property 'credentials'`,
+      `${SCHEMA} must match a schema in anyOf`,
+    ],
+  ],
+  [
+    'grants with held credentials but without the OAuth securityScheme',
+    { ...(({ securityScheme: _, ...rest }) => rest)(OAUTH), credentials: [{ Id: { input: 'personalToken' } }] },
+    ['Id', 'OAuth'],
+    `${SCHEMA} must have properties token, apply, securityScheme when property grants is present`,
+  ],
+  ['an empty alternative', { credentials: [{ Id: {} }, {}] }, ['Id'], `${SCHEMA}/credentials/1 must NOT have fewer than 1 properties`],
+  [
     'an input that is not an identifier',
     { credentials: [{ Id: { input: 'client-id' } }] },
     ['Id'],
