@@ -177,11 +177,26 @@ const NAMED_INPUTS: Record<string, string> = {
   accessToken: 'StaticTokenInput',
 };
 
+/**
+ * The union of the kinds of `auth` input, each refusing the others' fields
+ * (`?: never`): a plain union would take `{ apiKey, accessToken }`, of which
+ * the runtime would quietly use one. With one kind with fields, the union as it is.
+ */
+function exclusive(kinds: { type: string; fields: string[] }[]): string[] {
+  const unique = [...new Map(kinds.map((k) => [k.type, k])).values()];
+  const all = new Set(unique.flatMap((k) => k.fields));
+  return unique.map(({ type, fields }) => {
+    const others = [...all].filter((f) => !fields.includes(f));
+    return fields.length && others.length ? `(${type} & { ${others.map((f) => `${propertyKey(f)}?: never`).join('; ')} })` : type;
+  });
+}
+
 function renderClient(slug: string, doc: Json): string {
   const profile = doc['x-portico-auth'];
   const grants: string[] = profile.grants ?? [];
   const oauth = grants.length > 0;
-  const authTypes: string[] = [];
+  // Each kind of `auth` input, with the fields that tell it apart (none for a Session, an object of its own).
+  const authTypes: { type: string; fields: string[] }[] = [];
   const authImports = new Set<string>();
   const authValues = new Set<string>();
   const runtimeTypes = new Set<string>(['ClientOptions', 'MediaType', 'PorticoClient']);
@@ -204,19 +219,19 @@ function renderClient(slug: string, doc: Json): string {
     const fields = Object.values(alternative).flatMap(fieldsOf);
     const named = NAMED_INPUTS[fields.join(',')];
     if (named) authImports.add(named);
-    authTypes.push(named ?? `{ ${fields.map((f) => `${propertyKey(f)}: string`).join('; ')} }`);
+    authTypes.push({ type: named ?? `{ ${fields.map((f) => `${propertyKey(f)}: string`).join('; ')} }`, fields });
   }
   if (!oauth) {
     authImports.add('CredentialProfile');
     authValues.add('createCredentialAuthenticator');
   }
   if (grants.includes('client_credentials')) {
-    authTypes.push('ClientCredentialsInput<Scope>');
+    authTypes.push({ type: 'ClientCredentialsInput<Scope>', fields: ['clientId', 'clientSecret'] });
     specImports.add('type Scope');
     authImports.add('ClientCredentialsInput');
   }
   if (hasOAuthFlow(doc)) {
-    authTypes.push('Session', 'StaticTokenInput');
+    authTypes.push({ type: 'Session', fields: [] }, { type: 'StaticTokenInput', fields: ['accessToken'] });
     authImports.add('Session').add('StaticTokenInput');
     authValues.add('defineOAuth');
     exports.push(`/**
@@ -227,7 +242,7 @@ export const oauth = /* @__PURE__ */ defineOAuth<Scope>({ auth: authProfile });`
     specImports.add('type Scope').add('authProfile');
   }
   if (grants.includes('access_code_exchange')) {
-    authTypes.push('StaticTokenInput');
+    authTypes.push({ type: 'StaticTokenInput', fields: ['accessToken'] });
     authImports.add('StaticTokenInput').add('Tokens').add('StandaloneRequestOptions');
     authValues.add('exchangeAccessCode');
     const inputs: string[] = profile.token.grants.access_code_exchange.inputs ?? [];
@@ -263,7 +278,7 @@ export type UserInput = components['schemas'][${JSON.stringify(userInput.schema)
 /** Calls a POST operation, answering the provider's questions with \`answer\` until it is done or fails. */
 export const withUserInput = /* @__PURE__ */ defineWithUserInput<paths, ${pagesType}, UserInput>(userInput);`);
   }
-  const uniqueAuth = [...new Set(authTypes)];
+  const uniqueAuth = exclusive(authTypes);
   // The kinds of `auth` input createClient takes, so that a bundle carries their code only: every
   // OAuth client takes a token obtained elsewhere; only a client-credentials one requests tokens.
   const authKinds = oauth

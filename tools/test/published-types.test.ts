@@ -133,6 +133,8 @@ createClient({ auth: { username: 'parcel-user' } });
 createClient({ auth: { accountId: 'acct_1', apiToken: 42 } });
 // @ts-expect-error the default apiKey field is not this provider's
 createClient({ auth: { apiKey: 'k' } });
+// @ts-expect-error both alternatives whole: the runtime would quietly use one
+createClient({ auth: { accountId: 'acct_1', apiToken: 'tok_1', username: 'parcel-user', password: 'parcel-password' } });
 `,
     );
   });
@@ -153,12 +155,14 @@ createClient({ auth: { personalToken: 42 } });
 createClient({ auth: { apiKey: 'pt_1' } });
 // @ts-expect-error OAuth without a token is no input
 createClient({ auth: { clientId: 'id' } });
+// @ts-expect-error a token and the personal token: one or the other
+createClient({ auth: { accessToken: 'at_1', personalToken: 'pt_1' } });
 `,
     );
   });
 
   it.each([
-    ['credentials-pair', 0],
+    ['credentials-pair', 1],
     ['credentials-oauth', 1],
   ] as const)("%s: the README's auth snippet compiles, with its %i commented-out alternatives uncommented", async (slug, commented) => {
     const pkg = await builtPackage(slug);

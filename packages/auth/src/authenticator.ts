@@ -42,7 +42,7 @@ export interface StaticTokenInput {
  * of the profile's `credentials` are named inputs or, for names of the
  * provider's own, a record (typed by the provider package).
  */
-export type AuthInput = ClientCredentialsInput | CredentialInput | Readonly<Record<string, string>>;
+export type AuthInput = ClientCredentialsInput | CredentialInput | Readonly<Record<string, string | undefined>>;
 
 export interface AuthenticatorContext {
   /** The API base URL; resolves relative profile URLs unless `authBaseUrl` is given. */

@@ -137,7 +137,7 @@ function sending(parts: readonly Part[]): Authenticator {
 /** Builds the authenticator for a profile with no grant: an Authenticator of the user's own as it is, else the alternative `input` is written for. */
 export function createCredentialAuthenticator(
   profile: CredentialProfile,
-  input: CredentialInput | Readonly<Record<string, string>>,
+  input: CredentialInput | Readonly<Record<string, string | undefined>>,
   ctx: { baseUrl: string },
 ): Authenticator {
   assertSecureUrl(ctx.baseUrl);
