@@ -68,19 +68,28 @@ if ((options.from === undefined && (options.force || timeout !== undefined)) || 
 try {
   await main(slug);
 } catch (e) {
-  // One line, never a stack: what went wrong and, where there is one, what to do.
-  console.error(`new-provider: ${(e as Error).message.split('\n')[0]}`);
-  process.exit(e instanceof ImportError ? e.exitCode : 1);
+  // A problem with the input or a step: one line, what went wrong and, where there is one, what to do.
+  // Anything else is a bug here: its stack, not a message that reads like the user's problem.
+  if (!(e instanceof ImportError)) throw e;
+  console.error(`new-provider: ${e.message.split('\n')[0]}`);
+  process.exit(e.exitCode);
 }
 
 async function main(slug: string): Promise<void> {
-  const imported = options.from === undefined ? undefined : await importSpec(slug, options.from);
+  const fresh = options.from === undefined ? undefined : await importSpec(slug, options.from);
   if (!existsSync(specPath(slug))) {
     console.error(`specs/${slug}/openapi.yaml does not exist: write the spec first, or import one with --from (see specs/README.md).`);
     process.exit(2);
   }
-  const doc = loadSpec(slug);
-  register(slug, isImported(doc));
+  let doc: Record<string, any>;
+  try {
+    doc = loadSpec(slug);
+  } catch (e) {
+    throw new ImportError(`specs/${slug}/openapi.yaml cannot be read: ${(e as Error).message.split('\n')[0]}`);
+  }
+  // An imported spec takes the import's road on a later run too (after fixing what lint found).
+  const imported = isImported(doc);
+  register(slug, imported);
   if (imported) {
     run(
       'lint',
@@ -111,7 +120,7 @@ async function main(slug: string): Promise<void> {
   run(`building ${packageName(slug)}`, process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')]);
   console.log(`built packages/${slug}/dist`);
   await budget(slug, measure(slug));
-  console.log(nextSteps(slug, imported));
+  console.log(nextSteps(slug, fresh ?? { uncovered: [], leftOut: [], ownProfile: false }));
 }
 
 interface Imported {
@@ -221,7 +230,7 @@ async function budget(slug: string, limit: string | undefined): Promise<void> {
     `export const budgets = {\n${entries.map(([name, value]) => `  ${/^[a-z_$][\w$]*$/i.test(name) ? name : `'${name}'`}: '${value}',`).join('\n')}\n};`,
   );
   if (!/export const budgets = \{[^}]*\};/.test(before))
-    throw new Error('.size-limit.js has no `export const budgets = { ... };` to add the budget to');
+    throw new ImportError('.size-limit.js has no `export const budgets = { ... };` to add the budget to');
   if (text === before) return;
   writeFileSync(sizePath, text);
   console.log(
@@ -294,7 +303,7 @@ function nextSteps(slug: string, { uncovered, leftOut, ownProfile }: Imported): 
           : auth.grants
             ? 'x-portico-auth: what the document is silent on (its description says what was assumed): token client authentication, PKCE required or not, refresh rotation, revocation, scope defaults'
             : 'x-portico-auth: check the credential inputs against the provider, and add `headers` for a constant header it requires',
-        'examples on parameters and bodies (samples and the wire test generate values where there are none)',
+        'examples on parameters and bodies: the README and the reference samples call with them, and the wire test takes the spec once promoted',
         'x-portico-pagination on list operations, x-portico-retry-safe on POSTs that only read',
         `to hold it to the house rules: remove x-portico-imported from the spec and \`extends\` from its redocly.yaml entry, then \`pnpm lint\``,
       ],

@@ -121,11 +121,11 @@ export interface Parsed {
 export function parseSource(label: string, bytes: Buffer): Parsed {
   let text: string;
   try {
+    // A byte-order mark is dropped here (TextDecoder's default), so JSON.parse sees the `{`.
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new ImportError(`${label} is not UTF-8 text, so neither YAML nor JSON`);
   }
-  text = text.replace(/^\uFEFF/, '');
   let doc: unknown;
   let format: Parsed['format'] = 'yaml';
   if (/^\s*[{[]/.test(text)) {
@@ -329,9 +329,11 @@ export function deriveAuth(doc: Json, slug: string): DerivedAuth {
     for (const n of names) {
       const s = schemeOf(n);
       if (s.unusable) why.set(n, s.unusable);
-      else if (s.kind === 'oauth2' && oauthName !== undefined && n !== oauthName)
-        why.set(n, `a second oauth2 scheme (the profile is ${oauthName}'s)`);
-      else if (s.kind === 'oauth2') why.set(n, 'an oauth2 scheme named only beside other schemes');
+      else if (s.kind === 'oauth2' && n !== oauthName)
+        why.set(
+          n,
+          alone.has(n) ? `a second oauth2 scheme (the profile is ${oauthName}'s)` : 'an oauth2 scheme named only beside other schemes',
+        );
     }
     uncovered.push(
       `${method.toUpperCase()} ${path}${op.operationId ? ` (${op.operationId})` : ''}: ${requirements.map((r) => key(r) || '{}').join(' or ')}`,

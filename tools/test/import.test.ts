@@ -150,6 +150,71 @@ describe('deriveAuth: x-portico-auth from the security schemes', () => {
     expectSendable(doc, profile);
   });
 
+  it('alternatives are ordered by how many operations take them; the document-wide list orders ties only', () => {
+    const { doc } = fixture('payments-3.1.yaml');
+    const pair = { ReportKeyId: [], ReportKeySecret: [] };
+    doc.paths['/terminals'].get.security = [pair];
+    doc.paths['/shopper'].post.security = [pair];
+    expect(deriveAuth(doc, 'payments').profile.credentials.map(Object.keys)).toEqual([
+      ['ReportKeyId', 'ReportKeySecret'],
+      ['BasicAuth'],
+      ['ApiKeyAuth'],
+    ]);
+    // ApiKeyAuth: first in the document's list, but one operation (/shopper, which inherits it) against Basic's two.
+    const inherited = fixture('payments-3.1.yaml').doc;
+    inherited.security = [{ ApiKeyAuth: [] }];
+    for (const path of ['/payments', '/refunds']) inherited.paths[path].post.security = [{ BasicAuth: [] }];
+    expect(deriveAuth(inherited, 'payments').profile.credentials.map(Object.keys)).toEqual([
+      ['BasicAuth'],
+      ['ApiKeyAuth'],
+      ['ReportKeyId', 'ReportKeySecret'],
+    ]);
+  });
+
+  it('one alternative of two schemes is no short form; a second Basic scheme is left out, never renamed', () => {
+    const { doc } = fixture('payments-3.1.yaml');
+    for (const path of Object.values<Json>(doc.paths))
+      for (const op of Object.values<Json>(path)) op.security = [{ ReportKeyId: [], ReportKeySecret: [] }];
+    const { profile } = deriveAuth(doc, 'payments');
+    expect(profile).not.toHaveProperty('securityScheme');
+    expect(profile.credentials).toEqual([{ ReportKeyId: { input: 'reportKeyId' }, ReportKeySecret: { input: 'reportKeySecret' } }]);
+    expectSendable(doc, profile);
+
+    const basic = fixture('payments-3.1.yaml').doc;
+    basic.components.securitySchemes.PartnerBasic = { type: 'http', scheme: 'basic' };
+    basic.paths['/terminals'].get.security = [{ PartnerBasic: [] }];
+    const derived = deriveAuth(basic, 'payments');
+    expect(derived.profile.credentials.map(Object.keys)).toEqual([['BasicAuth'], ['ApiKeyAuth'], ['ReportKeyId', 'ReportKeySecret']]);
+    expect(derived.leftOut).toContain('PartnerBasic: takes the same createClient fields as BasicAuth');
+    expectSendable(basic, derived.profile);
+  });
+
+  it('an oauth2 scheme named only beside another scheme is not the profile', () => {
+    const { doc } = fixture('gadgets-3.1.json');
+    for (const path of ['/me', '/files/{key}']) doc.paths[path].get.security = [{ OAuth2: [], PersonalToken: [] }];
+    const { profile, leftOut } = deriveAuth(doc, 'gadgets');
+    expect(profile.securityScheme).toBe('OrgOAuth2');
+    expect(leftOut).toContain('OAuth2: an oauth2 scheme named only beside other schemes');
+  });
+
+  it('both flows on one scheme: every grant, and the client credentials token URL where it differs', () => {
+    const { doc } = fixture('gadgets-3.1.json');
+    const flows = doc.components.securitySchemes.OAuth2.flows;
+    flows.clientCredentials = { tokenUrl: 'https://api.gadgets.example/v1/oauth/client-token', scopes: {} };
+    const { profile } = deriveAuth(doc, 'gadgets');
+    expect(profile.grants).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
+    expect(profile.token.grants.client_credentials.url).toBe('https://api.gadgets.example/v1/oauth/client-token');
+    expectSendable(doc, profile);
+    flows.clientCredentials.tokenUrl = flows.authorizationCode.tokenUrl;
+    expect(deriveAuth(doc, 'gadgets').profile.token.grants.client_credentials).not.toHaveProperty('url');
+  });
+
+  it('a token URL relative without a leading slash is written as a path', () => {
+    const { doc } = fixture('orders-3.0.yaml');
+    doc.components.securitySchemes.Oauth2.flows.clientCredentials.tokenUrl = './v1/oauth2/token';
+    expect(deriveAuth(doc, 'orders').profile.token.url).toBe('/v1/oauth2/token');
+  });
+
   it('nothing Portico can send: an ImportError saying what each scheme is', () => {
     const { doc } = fixture('orders-3.0.yaml');
     delete doc.components.securitySchemes.Oauth2;
@@ -261,7 +326,7 @@ describe('parseSource: what is an importable document', () => {
     const out = importedText(parsed, { source: 'doc.yaml', sha256: '0'.repeat(64) }, undefined);
     expect(out).toMatch(/^openapi: 3\.0\.3\n/);
     expect(parse(out)).toEqual({ ...parsed.doc, 'x-portico-imported': { source: 'doc.yaml', sha256: '0'.repeat(64) } });
-    expect(parseSource('doc.json', Buffer.from('{"openapi": "3.0.3", "info": {}, "paths": {}}')).format).toBe('json');
+    expect(parseSource('doc.json', Buffer.from('\uFEFF{"openapi": "3.0.3", "info": {}, "paths": {}}')).format).toBe('json');
   });
 });
 
@@ -322,6 +387,7 @@ describe('readSource: a file or an http(s) URL, bounded', () => {
   it('a URL with credentials, or another scheme, is not fetched', async () => {
     const before = requests.length;
     await expect(readSource(`http://user:s3cret@127.0.0.1:1/x.yaml`, ROOT)).rejects.toThrow(/a URL with credentials in it is not fetched/);
+    await expect(readSource(`http://:s3cret@127.0.0.1:1/x.yaml`, ROOT)).rejects.toThrow(/a URL with credentials in it is not fetched/);
     await expect(readSource('ftp://127.0.0.1/x.yaml', ROOT)).rejects.toThrow(/only http and https URLs can be imported/);
     expect(requests.length).toBe(before);
   });
@@ -386,30 +452,47 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
   });
 
   it.each([
-    ['a missing file', () => join(bad, 'none.yaml'), /^new-provider: cannot read .*none\.yaml: no such file$/],
-    ['neither YAML nor JSON', () => join(bad, 'garbage.yaml'), /^new-provider: .*garbage\.yaml is neither JSON nor YAML: /],
+    ['a missing file', () => ['--from', join(bad, 'none.yaml')], /^new-provider: cannot read .*none\.yaml: no such file$/],
+    ['neither YAML nor JSON', () => ['--from', join(bad, 'garbage.yaml')], /^new-provider: .*garbage\.yaml is neither JSON nor YAML: /],
     [
       'not OpenAPI',
-      () => join(bad, 'notes.yaml'),
+      () => ['--from', join(bad, 'notes.yaml')],
       /^new-provider: .*notes\.yaml is not an OpenAPI document: it has no `openapi` version field$/,
     ],
     [
       'Swagger 2.0',
-      () => join(bad, 'swagger.json'),
+      () => ['--from', join(bad, 'swagger.json')],
       /^new-provider: .*swagger\.json is Swagger 2\.0 \(OpenAPI 2\): only OpenAPI 3\.0 and 3\.1/,
     ],
     [
       'a 404',
-      () => `${base}/missing.yaml`,
+      () => ['--from', `${base}/missing.yaml`],
       /^new-provider: http:\/\/127\.0\.0\.1:\d+\/missing\.yaml answered 404 Not Found, not a document$/,
     ],
-  ])('%s: one line, a nonzero exit, nothing written', async (_, from, message) => {
+    [
+      'a URL that does not answer within --timeout',
+      () => ['--from', `${base}/slow.yaml`, '--timeout', '0.3'],
+      /^new-provider: http:\/\/127\.0\.0\.1:\d+\/slow\.yaml did not answer within 0\.3 s$/,
+    ],
+  ])('%s: one line, a nonzero exit, nothing written', async (_, args, message) => {
     const before = snapshot(tree);
-    const { code, stdout, stderr } = await newProvider(tree, ['wrong', '--from', from()]);
+    const { code, stdout, stderr } = await newProvider(tree, ['wrong', ...args()]);
     expect(code).not.toBe(0);
     expect(stderr.trim().split('\n'), stderr).toHaveLength(1);
     expect(stderr.trim()).toMatch(message);
     expect(stdout).toBe('');
+    expect(snapshot(tree)).toEqual(before);
+  });
+
+  it.each([
+    ['--timeout 0', ['--from', 'x.yaml', '--timeout', '0']],
+    ['--force without --from', ['--force']],
+    ['two slugs', ['other', '--from', 'x.yaml']],
+  ])('%s: the usage, exit 2, nothing written', async (_, args) => {
+    const before = snapshot(tree);
+    const { code, stderr } = await newProvider(tree, ['wrong', ...args]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^usage: pnpm new-provider <slug> \[--from <path or http\(s\) URL>/m);
     expect(snapshot(tree)).toEqual(before);
   });
 
@@ -424,7 +507,7 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
     rmSync(join(tree, 'specs/kept'), { recursive: true });
   });
 
-  it("a lint error stops the import with lint's own report on the terminal, before anything is generated", async () => {
+  it("a lint error stops the import with lint's own report on the terminal, before anything is generated; fixed, a run without --from goes on", async () => {
     const { code, stdout, stderr } = await newProvider(tree, ['broken', '--from', join(bad, 'broken-ref.yaml')]);
     expect(code).not.toBe(0);
     expect(`${stdout}${stderr}`).toMatch(/error +no-unresolved-refs +Can't resolve \$ref/);
@@ -437,6 +520,14 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
         .getIn(['apis', 'broken', 'extends'])
         ?.toString(),
     ).toContain(IMPORTED_RULES);
+    // What the message says to do: fix the spec, run the command again (no --from); the import's road goes on.
+    const spec = join(tree, 'specs/broken/openapi.yaml');
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace("$ref: '#/components/schemas/Missing'", 'type: string'));
+    linkWorkspace(tree, 'broken');
+    const again = await newProvider(tree, ['broken']);
+    expect(again.code, `${again.stdout}${again.stderr}`).toBe(0);
+    expect(again.stdout).toContain('@portico/broken is generated and built from the imported specs/broken/openapi.yaml.');
+    expect(existsSync(join(tree, 'packages/broken/dist/index.js'))).toBe(true);
   });
 
   it('from a URL (bearer): lints, generates, builds and budgets; the client sends the token', async () => {
