@@ -44,6 +44,8 @@ export default defineConfig({
         testTimeout: 120_000,
         hookTimeout: 600_000,
       }),
+      // Five providers' published OpenAPI documents, each imported, built, type-checked and called through Prism.
+      project({ name: 'published', include: ['test/published/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000 }),
       project({ name: 'cli', include: ['packages/cli/test/**/*.test.ts'], testTimeout: 60_000 }),
       // Real headless Chromium: the docs site, and `portico login` through oidc-provider's own pages.
       project({ name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 300_000 }),
