@@ -5,11 +5,9 @@
 // of issue 15 (generation <= 5 s, createClient <= 25 kB min+gz).
 //   node --import tsx bench/github.ts
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { GITHUB_CALLS, generateGithub } from '../tools/github-spec.ts';
+import { bareHead, bundle, entryChunks, typecheckMs } from './lib/package.ts';
 import { type Figure, fmt, ROOT, WORK, writeResult } from './lib/results.ts';
 
 const started = performance.now();
@@ -23,56 +21,17 @@ if (built.status !== 0) throw new Error(`tsc failed:\n${built.stdout}`);
 const buildMs = performance.now() - build0;
 
 // The same calls on a Portico client and on bare openapi-fetch over the same generated paths.
-const consumers = {
-  portico: `import { createClient } from './dist/index.js';\nconst client = createClient({ auth: { accessToken: 'ghp_example' } });\n${GITHUB_CALLS}`,
-  bare: `import createClient from 'openapi-fetch';\nimport type { paths } from './dist/generated/schema.js';\nconst client = createClient<paths>({ baseUrl: 'https://api.github.com' });\n${GITHUB_CALLS}`,
+const checkMs = {
+  portico: typecheckMs(
+    tree.pkg,
+    'portico',
+    `import { createClient } from './dist/index.js';\nconst client = createClient({ auth: { accessToken: 'ghp_example' } });\n${GITHUB_CALLS}`,
+  ),
+  bare: typecheckMs(tree.pkg, 'bare', `${bareHead('https://api.github.com')}\n${GITHUB_CALLS}`),
 };
-const checkMs: Record<string, number> = {};
-for (const [name, source] of Object.entries(consumers)) {
-  writeFileSync(join(tree.pkg, `${name}.ts`), source);
-  writeFileSync(
-    join(tree.pkg, `tsconfig.${name}.json`),
-    JSON.stringify({
-      extends: '../../tsconfig.base.json',
-      compilerOptions: {
-        noEmit: true,
-        declaration: false,
-        declarationMap: false,
-        baseUrl: '.',
-        paths: { 'openapi-fetch': [join(ROOT, 'node_modules', 'openapi-fetch')] },
-      },
-      files: [`${name}.ts`],
-    }),
-  );
-  const t0 = performance.now();
-  const r = spawnSync(tsc, ['-p', join(tree.pkg, `tsconfig.${name}.json`)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  checkMs[name] = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${name} consumer does not type-check:\n${r.stdout}`);
-}
 
 // What a user's bundler ships: the entry chunk, and the validation chunk it imports on demand.
-async function bundle(dir: string, splitting: boolean) {
-  const r = await build({
-    stdin: { contents: `export { createClient } from './dist/index.js';`, resolveDir: dir, loader: 'js' },
-    bundle: true,
-    splitting,
-    outdir: join(WORK, 'github-bundle'),
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  return r.outputFiles.map((f) => ({
-    name: f.path.split('/').pop()!,
-    min: f.contents.byteLength,
-    gz: gzipSync(f.contents, { level: 9 }).byteLength,
-  }));
-}
-const split = await bundle(tree.pkg, true);
-const entry = split.find((f) => f.name === 'stdin.js')!;
-const lazy = split.filter((f) => f !== entry);
+const { entry, lazy } = await entryChunks(tree.pkg);
 const [whole] = await bundle(tree.pkg, false);
 // The same runtime with next to no operations: what the per-operation bytes are measured from.
 const [small] = await bundle(join(ROOT, 'packages', 'dexero-fd'), false);

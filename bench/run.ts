@@ -26,6 +26,7 @@ const SECTIONS: { n: number; file: string; node?: string[] }[] = [
   { n: 4, file: 'generation.ts' },
   { n: 5, file: 'typecheck.ts' },
   { n: 9, file: 'github.ts' },
+  { n: 10, file: 'published.ts' },
 ];
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', REDOCLY_TELEMETRY: 'off' };
 const ran: { n: number; file: string; ms: number; load: [number, number] }[] = [];
@@ -49,7 +50,7 @@ for (const s of SECTIONS) {
 const totalMs = performance.now() - t0;
 
 const results: SectionResult[] = [];
-for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
   const file = join(WORK, 'results', `${n}.json`);
   if (existsSync(file)) results.push(JSON.parse(readFileSync(file, 'utf8')));
 }
