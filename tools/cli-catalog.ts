@@ -4,6 +4,7 @@
 // parameter before any request. `--check` fails when the file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { profileSchemes } from './lib/credential-rules.js';
 import { deref, type Json, listProviders, loadSpec, operations, packageName, ROOT } from './lib/specs.ts';
 
 export function renderCatalog(): string {
@@ -11,12 +12,14 @@ export function renderCatalog(): string {
     const doc = loadSpec(slug);
     const profile = doc['x-portico-auth'];
     const scheme = doc.components?.securitySchemes?.[profile.securityScheme];
+    // The OAuth scheme and every held one (an API key, a token, Basic): an operation naming any of them takes a credential.
+    const sent = profileSchemes(doc);
     return {
       slug,
       title: doc.info.title,
       auth: {
         description: profile.description ?? '',
-        grants: profile.grants,
+        grants: profile.grants ?? [],
         pkce: profile.authorization ? profile.authorization.pkce !== 'none' : false,
         scopes: Object.keys(scheme?.flows?.authorizationCode?.scopes ?? scheme?.flows?.clientCredentials?.scopes ?? {}),
         relativeEndpoints: String(profile.authorization?.url ?? '').startsWith('/'),
@@ -24,7 +27,7 @@ export function renderCatalog(): string {
       operations: operations(doc).map(({ method, path, op, pathItem }) => ({
         method: method.toUpperCase(),
         path,
-        operationId: op.operationId,
+        operationId: op.operationId ?? '',
         summary: op.summary ?? '',
         params: [...(pathItem.parameters ?? []), ...(op.parameters ?? [])]
           .map((p: Json) => deref(doc, p))
@@ -34,7 +37,7 @@ export function renderCatalog(): string {
             required: p.in === 'path' ? p.schema?.default === undefined : Boolean(p.required),
           })),
         body: Boolean(op.requestBody),
-        secured: (op.security ?? doc.security ?? []).some((alt: Json) => profile.securityScheme in alt),
+        secured: (op.security ?? doc.security ?? []).some((alt: Json) => Object.keys(alt).some((name) => sent.has(name))),
       })),
     };
   });

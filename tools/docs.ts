@@ -73,7 +73,8 @@ ${released}`,
 
 /** The terminal route for authorization-code providers: a token set without writing a web server. */
 function cliQuickStart(slug: string, doc: Json): string {
-  if (!doc['x-portico-auth'].grants.includes('authorization_code')) return '';
+  // A provider without grants (a key or token the user holds) has no login to try.
+  if (!doc['x-portico-auth'].grants?.includes('authorization_code')) return '';
   const read = operations(doc).find((o) => o.method === 'get' && !o.path.includes('{') && (o.op.security ?? doc.security ?? []).length > 0);
   return `<p>Or try it from the terminal first: log in once in your browser, then call the API.</p>
 <pre><code>export ${slug.replace(/-/g, '_').toUpperCase()}_CLIENT_SECRET=…   # never on the command line
@@ -111,7 +112,7 @@ try {
 <p class="meta"><code>${escapeHtml(pkg.name)}</code> version <span class="version">${escapeHtml(pkg.version)}</span> · API ${escapeHtml(String(doc.info.version))} · ${operations(doc).length} operations ·
 <a href="./${slug}/index.html">API reference</a><a href="./${slug}/changelog.html">Changelog</a></p>
 <p>${escapeHtml(summary)}</p>
-<p><strong>Auth:</strong> ${escapeHtml(String(doc['x-portico-auth'].description ?? doc['x-portico-auth'].grants.join(', ')))}</p>
+<p><strong>Auth:</strong> ${escapeHtml(String(doc['x-portico-auth'].description ?? doc['x-portico-auth'].grants?.join(', ') ?? ''))}</p>
 <pre><code>npm install ${packageName(slug)}</code></pre>
 <pre><code>${escapeHtml(`${authSnippet(slug, doc)}\n${firstCall(doc)}`)}</code></pre>
 ${cliQuickStart(slug, doc)}

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeToken, type Tokens } from '../../packages/auth/src/index.ts';
 import { flavour } from '../../tools/lib/auth.ts';
-import { deref, type Json, listProviders, loadSpec, type Operation, operations } from '../../tools/lib/specs.ts';
+import { deref, isImported, type Json, listProviders, loadSpec, type Operation, operations } from '../../tools/lib/specs.ts';
 import { type Prism, startPrism } from './prism.ts';
 
 const CLIENT = { clientId: 'wire-client', clientSecret: 'wire-secret' };
@@ -69,7 +69,9 @@ function expectAccepted(exchange: Pick<Exchange, 'status' | 'violations'> | unde
 let exercised = 0;
 let total = 0;
 
-for (const slug of listProviders()) {
+// An imported spec (x-portico-imported) has no examples to call with and its OAuth
+// endpoints are not operations of the document: it joins once promoted to the house rules.
+for (const slug of listProviders().filter((slug) => !isImported(loadSpec(slug)))) {
   describe(`wire: ${slug}`, () => {
     const doc = loadSpec(slug);
     const auth: Json = doc['x-portico-auth'];

@@ -31,8 +31,9 @@ describe('API reference site', () => {
   it.each(listProviders())('%s page exists, names every operation and loads Redoc locally', (slug) => {
     const page = readFileSync(join(site, slug, 'index.html'), 'utf8');
     for (const { op } of operations(loadSpec(slug))) {
-      expect(page, op.operationId).toContain(op.operationId);
-      expect(page, op.summary).toContain(op.summary);
+      // An imported spec may leave either out (its lint does not ask for them).
+      if (op.operationId) expect(page, op.operationId).toContain(op.operationId);
+      if (op.summary) expect(page, op.summary).toContain(op.summary);
     }
     expect(page).toContain('../assets/redoc.standalone.js');
     expect(page).not.toContain('cdn.redocly.com');

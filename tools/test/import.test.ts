@@ -20,7 +20,8 @@ import { parseBasic } from '../../packages/testing/src/http.ts';
 import { heldCredentials } from '../lib/credential-rules.js';
 import { deriveAuth, ImportError, importedText, importMarker, parseSource, readSource } from '../lib/import.ts';
 import { IMPORTED_RULES, type Json, ROOT } from '../lib/specs.ts';
-import { linkWorkspace, newProvider, scratchTree } from './scratch-tree.ts';
+import { bin, env, linkWorkspace, newProvider, run, scratchTree } from './scratch-tree.ts';
+import { typecheck } from './typecheck.ts';
 
 const FIXTURES = join(ROOT, 'tools/test/fixtures/import');
 const fixturePath = (name: string) => join(FIXTURES, name);
@@ -594,6 +595,35 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
     const again = await newProvider(tree, ['gadgets', '--from', fixturePath('gadgets-3.1.json'), '--force']);
     expect(again.code, `${again.stdout}${again.stderr}`).toBe(0);
     expect(readFileSync(join(tree, 'specs/gadgets/openapi.yaml'), 'utf8')).toBe(text);
+  });
+
+  // Runs after the imports above: a bearer short form (mail, broken), client credentials (orders), OAuth with a personal token (gadgets).
+  it('the tools that read every provider take the imported ones: the docs site and the CLI catalog', async () => {
+    mkdirSync(join(tree, '.changeset'), { recursive: true });
+    const site = join(tree, 'site');
+    const docs = await run(bin('tsx'), [join(ROOT, 'tools/docs.ts'), '--out', site], { cwd: ROOT, env: { ...env, PORTICO_ROOT: tree } });
+    expect(docs.stdout).toContain('site/mail/index.html');
+    const index = readFileSync(join(site, 'index.html'), 'utf8');
+    for (const slug of ['broken', 'gadgets', 'mail', 'orders']) expect(index).toContain(`href="./${slug}/index.html"`);
+    // The login quick start is for authorization-code providers only.
+    expect(index).toContain('npx @portico/cli login gadgets');
+    expect(index).not.toContain('npx @portico/cli login mail');
+
+    const render = `import { renderCatalog } from ${JSON.stringify(join(ROOT, 'tools/cli-catalog.ts'))};\nprocess.stdout.write(renderCatalog());\n`;
+    const { stdout: catalog } = await run(bin('tsx'), ['--eval', render], { cwd: ROOT, env: { ...env, PORTICO_ROOT: tree } });
+    const provider = (slug: string) => JSON.parse(`{${new RegExp(`^ {2}\\{("slug":"${slug}".*),$`, 'm').exec(catalog)![1]}}`);
+    expect(provider('mail').grants).toBeUndefined();
+    expect(provider('mail').auth.grants).toEqual([]);
+    const operation = (path: string) =>
+      JSON.parse(new RegExp(`^ {6}(\\{"method":"GET","path":"${path}".*\\}),$`, 'm').exec(catalog)![1]!) as { secured: boolean };
+    // Only the personal token (a held credential, not the OAuth scheme) opens /tokens: it still takes a credential.
+    expect(operation('/tokens').secured).toBe(true);
+    expect(operation('/v2/status').secured).toBe(false);
+    expect(operation('/emails/\\{email_id\\}').secured).toBe(true);
+    // What the CLI compiles: the catalog against its own Catalog type.
+    const file = join(ROOT, 'packages/cli/src/generated/catalog.imported-check.ts');
+    const problems = typecheck({ [file]: catalog.replace(/export const packages = \{[\s\S]*\} as const;\n/, '') });
+    expect(problems, problems.join('\n')).toEqual([]);
   });
 });
 
