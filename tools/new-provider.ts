@@ -6,7 +6,8 @@
 // JSON) as specs/<slug>/openapi.yaml, with an x-portico-auth derived from its
 // security schemes (tools/lib/import.ts), lints it with the imported rule set
 // (tools/redocly/imported.yaml), and after generating builds the package and
-// budgets its measured size. --force replaces an existing specs/<slug>/openapi.yaml.
+// budgets its measured size; a spec it marked (x-portico-imported) takes that
+// road again on a run without --from. --force replaces an existing specs/<slug>/openapi.yaml.
 // --skip-install leaves `pnpm install` to you (a scratch copy of the tree, a CI step of your own).
 
 import { execFileSync } from 'node:child_process';
@@ -60,8 +61,12 @@ if (!slug || !/^[a-z0-9][a-z0-9-]*$/.test(slug)) {
   process.exit(2);
 }
 const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
-if ((options.from === undefined && (options.force || timeout !== undefined)) || (timeout !== undefined && !(timeout > 0))) {
-  console.error(`new-provider: --force and --timeout <seconds> (a positive number) go with --from\n${USAGE}`);
+// AbortSignal.timeout takes up to 2^31-1 ms: an hour is more than any document needs.
+if (
+  (options.from === undefined && (options.force || timeout !== undefined)) ||
+  (timeout !== undefined && !(timeout > 0 && timeout <= 3600))
+) {
+  console.error(`new-provider: --force and --timeout <seconds> (more than 0, at most 3600) go with --from\n${USAGE}`);
   process.exit(2);
 }
 
@@ -135,7 +140,8 @@ async function importSpec(slug: string, from: string): Promise<Imported> {
   if (existsSync(target) && !options.force)
     throw new ImportError(`specs/${slug}/ already exists: pass --force to replace its openapi.yaml with the import`);
   const source = await readSource(from, ROOT, timeout === undefined ? {} : { timeoutMs: timeout * 1000 });
-  const parsed = parseSource(from, source.bytes);
+  // Named as recorded: a URL without its query, where a token would be.
+  const parsed = parseSource(source.source, source.bytes);
   const own = parsed.doc['x-portico-auth'] !== undefined;
   const derived = own ? undefined : deriveAuth(parsed.doc, slug);
   mkdirSync(target, { recursive: true });

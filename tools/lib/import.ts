@@ -66,16 +66,17 @@ export async function readSource(
 }
 
 async function fetchSource(from: string, timeoutMs: number, maxBytes: number): Promise<Source> {
+  // Messages name the URL without its user info, query and fragment, where a secret would be.
   let url: URL;
   try {
     url = new URL(from);
   } catch {
-    throw new ImportError(`${from} is not a valid URL`);
+    throw new ImportError('the --from URL is not a valid URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ImportError(`${from}: only http and https URLs can be imported`);
-  if (url.username || url.password) throw new ImportError(`${from}: a URL with credentials in it is not fetched (they would be recorded)`);
+  const what = `${url.protocol}//${url.host}${url.pathname}`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ImportError(`${what}: only http and https URLs can be imported`);
+  if (url.username || url.password) throw new ImportError(`${what}: a URL with credentials in it is not fetched (they would be recorded)`);
   const signal = AbortSignal.timeout(timeoutMs);
-  const what = `${url.origin}${url.pathname}`;
   const failed = (e: unknown): never => {
     if (signal.aborted) throw new ImportError(`${what} did not answer within ${timeoutMs / 1000} s`);
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;

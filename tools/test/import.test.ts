@@ -343,6 +343,7 @@ beforeAll(async () => {
     requests.push(req.url ?? '');
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (path === '/mail.yaml') res.writeHead(200, { 'content-type': 'application/yaml' }).end(MAIL);
+    else if (path === '/notes.yaml') res.writeHead(200, { 'content-type': 'application/yaml' }).end('title: Not an API\n');
     else if (path === '/slow.yaml') res.writeHead(200, { 'content-type': 'application/yaml' }).write('openapi: 3.0.3\n');
     else if (path === '/declared.yaml') res.writeHead(200, { 'content-length': String(2 ** 20) }).write('openapi: 3.0.3\n');
     else if (path === '/streamed.yaml') {
@@ -385,8 +386,13 @@ describe('readSource: a file or an http(s) URL, bounded', () => {
     expect((error as Error).message).not.toContain('s3cret');
   });
 
-  it('a URL with credentials, or another scheme, is not fetched', async () => {
+  it('a URL with credentials, or another scheme, is not fetched; no message repeats a secret of the URL', async () => {
     const before = requests.length;
+    for (const from of ['http://user:s3cret@127.0.0.1:1/x.yaml', 'ftp://127.0.0.1/x.yaml?key=s3cret', 'http://[s3cret/x.yaml']) {
+      const error = await readSource(from, ROOT).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ImportError);
+      expect((error as Error).message).not.toContain('s3cret');
+    }
     await expect(readSource(`http://user:s3cret@127.0.0.1:1/x.yaml`, ROOT)).rejects.toThrow(/a URL with credentials in it is not fetched/);
     await expect(readSource(`http://:s3cret@127.0.0.1:1/x.yaml`, ROOT)).rejects.toThrow(/a URL with credentials in it is not fetched/);
     await expect(readSource('ftp://127.0.0.1/x.yaml', ROOT)).rejects.toThrow(/only http and https URLs can be imported/);
@@ -471,6 +477,11 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
       /^new-provider: http:\/\/127\.0\.0\.1:\d+\/missing\.yaml answered 404 Not Found, not a document$/,
     ],
     [
+      'a URL whose document is not OpenAPI (named without its query)',
+      () => ['--from', `${base}/notes.yaml?token=s3cret`],
+      /^new-provider: http:\/\/127\.0\.0\.1:\d+\/notes\.yaml is not an OpenAPI document: it has no `openapi` version field$/,
+    ],
+    [
       'a URL that does not answer within --timeout',
       () => ['--from', `${base}/slow.yaml`, '--timeout', '0.3'],
       /^new-provider: http:\/\/127\.0\.0\.1:\d+\/slow\.yaml did not answer within 0\.3 s$/,
@@ -487,6 +498,7 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
 
   it.each([
     ['--timeout 0', ['--from', 'x.yaml', '--timeout', '0']],
+    ['--timeout Infinity', ['--from', 'x.yaml', '--timeout', 'Infinity']],
     ['--force without --from', ['--force']],
     ['two slugs', ['other', '--from', 'x.yaml']],
   ])('%s: the usage, exit 2, nothing written', async (_, args) => {
