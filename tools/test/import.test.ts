@@ -238,6 +238,16 @@ describe('deriveAuth: x-portico-auth from the security schemes', () => {
   });
 });
 
+describe('the imported rule set', () => {
+  it('names every house rule of redocly.yaml (the root rules reach an API with its own extends)', () => {
+    const house = Object.keys(parse(readFileSync(join(ROOT, 'redocly.yaml'), 'utf8')).rules);
+    const imported = parse(readFileSync(join(ROOT, IMPORTED_RULES), 'utf8')).rules;
+    expect(house.filter((rule) => !(rule in imported))).toEqual([]);
+    // Kept: what the generator and @portico/auth read.
+    expect(house.filter((rule) => imported[rule] !== 'off')).toEqual(['portico/auth-profile', 'portico/operation-extensions']);
+  });
+});
+
 describe('importedText: the file written', () => {
   const marker = { source: 'orders-3.0.yaml', sha256: '0'.repeat(64) };
 
