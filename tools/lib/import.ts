@@ -465,9 +465,12 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
     };
   }
   const clientScopes = Object.keys(client?.scopes ?? {});
+  const endpoint = tokenOperation(doc, url(tokenUrl));
+  // The document's own token operation taking client_secret in its body says client_secret_post (Box's does).
+  const post = endpoint?.fields.includes('client_id') && endpoint.fields.includes('client_secret');
   const assumed = [
-    'client authentication client_secret_basic (RFC 6749 §2.3.1 requires servers to support it)',
-    'a form body with RFC 6749 parameter names, and the response fields access_token, token_type, expires_in, scope' +
+    ...(post ? [] : ['client authentication client_secret_basic (RFC 6749 §2.3.1 requires servers to support it)']),
+    `${endpoint?.format ? '' : 'a form body with '}RFC 6749 parameter names, and the response fields access_token, token_type, expires_in, scope` +
       (code ? ' and refresh_token' : ''),
     'space-separated scopes',
     ...(code ? ['PKCE supported, not required (S256 is always sent)', 'state recommended', 'refresh tokens that may rotate'] : []),
@@ -493,7 +496,7 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
       ? ` The token URL ${url(tokenUrl)} is relative: the runtime appends it to the base URL's path (${server.origin}${server.pathname.replace(/\/+$/, '')}${url(tokenUrl)}), where RFC 3986 would resolve it against the host alone; check which the provider means.`
       : '';
   const profile: Json = {
-    description: `Unconfirmed: imported from the document's security scheme \`${name}\` (${Object.keys(scheme.flows).join(', ')}), which gives only its URLs and scopes. Assumed: ${assumed.join('; ')}.${relativeNote}${heldText ? ` Also accepted: ${heldText}.` : ''}`,
+    description: `Unconfirmed: imported from the document's security scheme \`${name}\` (${Object.keys(scheme.flows).join(', ')})${endpoint ? ` and its token operation ${endpoint.operationId ? `\`${endpoint.operationId}\`` : `POST ${endpoint.path}`} (a ${endpoint.format ?? 'form'} body${post ? ' taking client_id and client_secret: client_secret_post' : ''})` : ', which gives only its URLs and scopes'}. Assumed: ${assumed.join('; ')}.${relativeNote}${heldText ? ` Also accepted: ${heldText}.` : ''}`,
     securityScheme: name,
     grants,
   };
@@ -515,8 +518,9 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
   }
   profile.token = {
     url: url(tokenUrl),
-    clientAuthentication: 'client_secret_basic',
-    bodyFormat: 'form',
+    ...(endpoint?.operationId ? { operationId: endpoint.operationId } : {}),
+    clientAuthentication: post ? 'client_secret_post' : 'client_secret_basic',
+    bodyFormat: endpoint?.format ?? 'form',
     grants: requests,
     response: {
       accessToken: '/access_token',
@@ -531,6 +535,43 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
   if (code) profile.refresh = { rotation: 'optional' };
   profile.apply = { header: 'Authorization', scheme: 'Bearer' };
   return profile;
+}
+
+/**
+ * The POST operation the document publishes at the token URL (a relative one
+ * taken as the runtime takes it, on the first server), with the body format
+ * and fields it takes; a path with a `#` (Box's `/oauth2/token#refresh`, the
+ * same URL described again) is not the endpoint.
+ */
+function tokenOperation(
+  doc: Json,
+  tokenUrl: string,
+): { operationId?: string; path: string; format?: 'form' | 'json'; fields: string[] } | undefined {
+  const absolute = (server: Json | undefined, path: string) => {
+    const base = String(server?.url ?? '').replace(/\{([^}]+)\}/g, (_, v: string) => String(server?.variables?.[v]?.default ?? ''));
+    return `${base.replace(/\/+$/, '')}${path}`.replace(/\/+$/, '');
+  };
+  const target = tokenUrl.startsWith('/') ? absolute(doc.servers?.[0], tokenUrl) : tokenUrl.replace(/\/+$/, '');
+  const found = operations(doc).find(
+    ({ method, path, op, pathItem }) =>
+      method === 'post' &&
+      !path.includes('#') &&
+      (op.servers ?? pathItem.servers ?? doc.servers ?? []).some((server: Json) => absolute(server, path) === target),
+  );
+  if (!found) return undefined;
+  const content: Json = deref(doc, found.op.requestBody)?.content ?? {};
+  const type =
+    Object.keys(content).find((t) => /^application\/x-www-form-urlencoded$/i.test(t)) ?? Object.keys(content).find((t) => /json$/i.test(t));
+  const schema: Json = deref(doc, type ? content[type].schema : undefined) ?? {};
+  const fields = [schema, ...(Array.isArray(schema.allOf) ? schema.allOf : [])].flatMap((part: Json) =>
+    Object.keys(deref<Json>(doc, part)?.properties ?? {}),
+  );
+  return {
+    ...(typeof found.op.operationId === 'string' ? { operationId: found.op.operationId } : {}),
+    path: found.path,
+    ...(type ? { format: /json$/i.test(type) ? ('json' as const) : ('form' as const) } : {}),
+    fields,
+  };
 }
 
 // ---------------------------------------------------------------------------

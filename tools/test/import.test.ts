@@ -109,6 +109,42 @@ describe('deriveAuth: x-portico-auth from the security schemes', () => {
     expectSendable(doc, profile);
   });
 
+  it("the document's own token operation: its operationId, and client_secret_post when its body takes the client secret", () => {
+    const { doc } = fixture('gadgets-3.1.json');
+    const body = (properties: string[]) => ({
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: { type: 'object', properties: Object.fromEntries(properties.map((p) => [p, { type: 'string' }])) },
+        },
+      },
+    });
+    // The same URL described again under a `#` path (as Box does) is not the endpoint.
+    doc.paths['/oauth/token#refresh'] = { post: { operationId: 'refreshToken', security: [], requestBody: body(['grant_type']) } };
+    doc.paths['/oauth/token'] = {
+      post: { operationId: 'getToken', security: [], requestBody: body(['grant_type', 'code', 'client_id', 'client_secret']) },
+    };
+    const { profile } = deriveAuth(doc, 'gadgets');
+    expect(profile.token).toMatchObject({ operationId: 'getToken', clientAuthentication: 'client_secret_post', bodyFormat: 'form' });
+    expect(profile.description).toContain(
+      'and its token operation `getToken` (a form body taking client_id and client_secret: client_secret_post)',
+    );
+    expect(profile.description).not.toContain('client_secret_basic');
+    expectSendable(doc, profile);
+
+    doc.paths['/oauth/token'].post.requestBody = {
+      content: { 'application/json': { schema: { type: 'object', properties: { code: {} } } } },
+    };
+    expect(deriveAuth(doc, 'gadgets').profile.token).toMatchObject({
+      operationId: 'getToken',
+      clientAuthentication: 'client_secret_basic',
+      bodyFormat: 'json',
+    });
+    // A relative token URL is matched on the first server, as the runtime resolves it.
+    const orders = fixture('orders-3.0.yaml').doc;
+    orders.paths['/v1/oauth2/token'] = { post: { operationId: 'token', security: [], requestBody: body(['client_id', 'client_secret']) } };
+    expect(deriveAuth(orders, 'orders').profile.token).toMatchObject({ operationId: 'token', clientAuthentication: 'client_secret_post' });
+  });
+
   it('a refresh URL equal to the token URL is not repeated', () => {
     const { doc } = fixture('gadgets-3.1.json');
     const flow = doc.components.securitySchemes.OAuth2.flows.authorizationCode;
