@@ -15,25 +15,58 @@ function paramsArg(doc: Json, pathItem: Json, op: Json): string {
   for (const p of [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((x) => deref(doc, x))) {
     if (p.in !== 'path' && !p.required) continue;
     if (p.in === 'path' && p.schema?.default !== undefined) continue;
-    (params[p.in] ??= {})[p.name] =
-      p.example ?? Object.values<Json>(p.examples ?? {})[0]?.value ?? exampleValue(deref(doc, p.schema), p.name);
+    (params[p.in] ??= {})[p.name] = p.example ?? Object.values<Json>(p.examples ?? {})[0]?.value ?? exampleValue(doc, p.schema, p.name);
   }
   return Object.keys(params).length ? `, { params: ${literal(params)} }` : '';
 }
 
 /**
- * A value of the parameter's type where the spec gives no example (published
+ * A value of the schema's type where the spec gives no example (published
  * documents often do not), so the call still type-checks: its own example,
- * default or first enum value, else a placeholder named after the parameter.
+ * default or first enum value; an object's required properties; the first
+ * variant of a oneOf or anyOf; else a placeholder named after the parameter.
+ * Bounded in depth, for schemas that refer to themselves.
  */
-function exampleValue(schema: Json | undefined, name: string): unknown {
+function exampleValue(doc: Json, at: Json | undefined, name: string, depth = 0): unknown {
+  const schema = deref(doc, at);
   const given = schema?.example ?? schema?.examples?.[0] ?? schema?.default ?? schema?.enum?.[0] ?? schema?.const;
-  if (given !== undefined) return given;
-  const type = [schema?.type].flat().find((t) => t !== 'null');
+  if (given !== undefined || depth > 8) return given;
+  const variant = schema?.oneOf?.[0] ?? schema?.anyOf?.[0];
+  if (variant) return exampleValue(doc, variant, name, depth + 1);
+  const parts = [schema, ...(schema?.allOf ?? []).map((part: Json) => deref(doc, part))];
+  const properties = Object.assign({}, ...parts.map((part) => part?.properties ?? {}));
+  const types = parts.flatMap((part) => [part?.type].flat()).filter((t) => t && t !== 'null');
+  if (types.includes('object') || Object.keys(properties).length)
+    return Object.fromEntries(
+      [...new Set(parts.flatMap((part) => part?.required ?? []))]
+        .filter((key: string) => key in properties)
+        .map((key: string) => [key, exampleValue(doc, properties[key], key, depth + 1)]),
+    );
+  const type = types[0];
   if (type === 'integer' || type === 'number') return schema?.minimum ?? 1;
   if (type === 'boolean') return true;
-  if (type === 'array') return [exampleValue(schema?.items, name)];
+  if (type === 'array') return [exampleValue(doc, schema?.items, name, depth + 1)];
   return name;
+}
+
+/**
+ * Whether `value` has only properties its schema declares, all the way down
+ * (what TypeScript's excess-property check asks of a literal), and each enum
+ * value among its schema's. Bounded in depth like `exampleValue`.
+ */
+function fits(doc: Json, at: Json, value: unknown, depth = 0): boolean {
+  const schema = deref(doc, at);
+  if (!schema || depth > 8) return true;
+  const variants = schema.oneOf ?? schema.anyOf;
+  if (variants) return variants.some((variant: Json) => fits(doc, variant, value, depth + 1));
+  if (schema.enum && !schema.enum.includes(value)) return false;
+  if (Array.isArray(value)) return !schema.items || value.every((item) => fits(doc, schema.items, item, depth + 1));
+  if (value === null || typeof value !== 'object') return true;
+  const parts = [schema, ...(schema.allOf ?? []).map((part: Json) => deref(doc, part))];
+  if (parts.some((part) => part.oneOf || part.anyOf || part.patternProperties || (part.additionalProperties ?? false) !== false))
+    return true;
+  const properties = Object.assign({}, ...parts.map((part) => part.properties ?? {}));
+  return Object.entries(value).every(([key, item]) => key in properties && fits(doc, properties[key], item, depth + 1));
 }
 
 /** A value as a TypeScript literal, the way a person would write it. */
@@ -51,7 +84,8 @@ function literal(value: unknown): string {
   return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : JSON.stringify(value);
 }
 
-const authenticated =
+/** True for an operation that takes one of the profile's credentials. */
+export const authenticated =
   (doc: Json) =>
   ({ op }: Operation) =>
     (op.security ?? doc.security ?? []).some((a: Json) => Object.keys(a).some((name) => profileSchemes(doc).has(name)));
@@ -59,8 +93,17 @@ const authenticated =
 /** `, { params: ..., body: ... }` from the spec's examples: what a call needs to be valid. */
 export function requestArg(doc: Json, { pathItem, op }: Operation): string {
   const params = paramsArg(doc, pathItem, op);
-  const media = Object.values<Json>(deref(doc, op.requestBody)?.content ?? {})[0];
-  const example = media?.example ?? Object.values<Json>(media?.examples ?? {})[0]?.value;
+  const body = deref(doc, op.requestBody);
+  const media = Object.values<Json>(body?.content ?? {})[0];
+  // A required body without an example gets one built from its schema: the call must have a body to compile.
+  const given = media?.example ?? Object.values<Json>(media?.examples ?? {})[0]?.value;
+  // A published document's example may have drifted from its schema (a property the schema lost): built from the schema then.
+  const example =
+    given !== undefined && (!media?.schema || fits(doc, media.schema, given))
+      ? given
+      : body?.required && media?.schema
+        ? exampleValue(doc, media.schema, 'body')
+        : undefined;
   if (example === undefined) return params;
   return params ? params.replace(/ }$/, `, body: ${literal(example)} }`) : `, { body: ${literal(example)} }`;
 }
@@ -132,12 +175,11 @@ function runtimeSnippet(slug: string, doc: Json): string {
   return lines.join('\n');
 }
 
-const ENV_SUFFIX: Record<string, string> = { apiKey: 'API_KEY', username: 'USERNAME', password: 'PASSWORD', accessToken: 'TOKEN' };
-
 /** `{ field: process.env.SLUG_FIELD! }` for one alternative of the credentials a user holds. */
 function heldInput(slug: string, alternative: Json): string {
   const fields = Object.values(alternative).flatMap(fieldsOf);
-  return `{ ${fields.map((f) => `${f}: process.env.${envName(slug, ENV_SUFFIX[f] ?? f.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())}!`).join(', ')} }`;
+  // The variable `portico call` reads the field from: apiKey -> SLUG_API_KEY.
+  return `{ ${fields.map((f) => `${f}: process.env.${envName(slug, f.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())}!`).join(', ')} }`;
 }
 
 export function authSnippet(slug: string, doc: Json): string {
@@ -241,6 +283,6 @@ repository root writes it to \`site/${slug}/index.html\`.
 
 | method | path | operation |
 | --- | --- | --- |
-${ops.map(({ method, path, op }) => `| ${method.toUpperCase()} | \`${path}\` | ${op.operationId}: ${op.summary} |`).join('\n')}
+${ops.map(({ method, path, op }) => `| ${method.toUpperCase()} | \`${path}\` | ${[op.operationId, op.summary].filter(Boolean).join(': ')} |`).join('\n')}
 `;
 }

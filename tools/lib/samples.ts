@@ -5,7 +5,7 @@
 // compiles every one against the built packages.
 
 import { pointerTokens } from '../../packages/auth/src/pointer.ts';
-import { authSnippet, requestArg } from './readme.ts';
+import { authenticated, authSnippet, requestArg } from './readme.ts';
 import { deref, type Json, type Operation, operations, packageName } from './specs.ts';
 
 interface CodeSample {
@@ -48,7 +48,9 @@ function allRequired(doc: Json, schema: Json): string[] {
 function promisedField(doc: Json, schema: Json | undefined): string | undefined {
   if (!schema || schema.oneOf || schema.anyOf) return undefined;
   const required = allRequired(doc, schema);
-  return required.find((name) => name in allProperties(doc, schema));
+  const properties = allProperties(doc, schema);
+  // A property that is always null (`type: 'null'`) says nothing worth printing.
+  return required.find((name) => name in properties && deref(doc, properties[name]).type !== 'null');
 }
 
 /** The lines after `createClient`: the typed call and what it does with `data`. */
@@ -92,7 +94,7 @@ export function codeSample(slug: string, doc: Json, operation: Operation): strin
   if (authEndpoint(doc, op)) {
     return `// ${packageName(slug)} calls this endpoint for you: authenticate like this.\n${authSnippet(slug, doc)}`;
   }
-  const secured = (op.security ?? doc.security ?? []).some((alt: Json) => doc['x-portico-auth'].securityScheme in alt);
+  const secured = authenticated(doc)(operation);
   const setup = secured ? authSnippet(slug, doc) : `import { createClient } from '${packageName(slug)}';\n\nconst client = createClient();`;
   return `${setup}\n\n${callLines(doc, operation).join('\n')}\n`;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { listProviders, ROOT, specPath } from '../lib/specs.ts';
+import { isImported, listProviders, loadSpec, ROOT, specPath } from '../lib/specs.ts';
 
 const run = promisify(execFile);
 const redocly = join(ROOT, 'node_modules/.bin/redocly');
@@ -27,7 +27,8 @@ describe('spec lint (recommended-strict + repo rules)', () => {
   it.each(listProviders())('%s passes with no problems', async (slug) => {
     const { ok, output } = await lint(slug);
     expect(ok, output).toBe(true);
-    expect(output).not.toMatch(/^\s*\d+:\d+\s+warning/m);
+    // An imported spec keeps the warnings its provider's document carries (tools/redocly/imported.yaml says which) until it is promoted.
+    if (!isImported(loadSpec(slug))) expect(output).not.toMatch(/^\s*\d+:\d+\s+warning/m);
   });
 
   it('rejects an auth profile that does not match its JSON Schema, naming the field', async () => {
