@@ -4,7 +4,8 @@
 // parameter before any request. `--check` fails when the file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { profileSchemes } from './lib/credential-rules.js';
+import { credentials } from './lib/auth.ts';
+import { fieldsOf, profileSchemes } from './lib/credential-rules.js';
 import { deref, type Json, listProviders, loadSpec, operations, packageName, ROOT } from './lib/specs.ts';
 
 export function renderCatalog(): string {
@@ -23,6 +24,8 @@ export function renderCatalog(): string {
         pkce: profile.authorization ? profile.authorization.pkce !== 'none' : false,
         scopes: Object.keys(scheme?.flows?.authorizationCode?.scopes ?? scheme?.flows?.clientCredentials?.scopes ?? {}),
         relativeEndpoints: String(profile.authorization?.url ?? '').startsWith('/'),
+        // The fields of each credential the user may hold instead of (or without) a grant, for `portico call` to read from the environment.
+        credentials: credentials(doc).map((alternative) => Object.values(alternative).flatMap(fieldsOf)),
       },
       operations: operations(doc).map(({ method, path, op, pathItem }) => ({
         method: method.toUpperCase(),

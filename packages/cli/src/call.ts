@@ -70,8 +70,18 @@ function trustedAuthUrl(info: CatalogProvider, path: string, saved: TokensFile, 
 }
 
 /** The `auth` createClient takes: the login's session, the client's own credentials, or a token from the environment. */
-async function authFor(info: CatalogProvider, options: CallOptions): Promise<unknown> {
+/** `SLUG_API_KEY` for `apiKey`: the variable a held credential's field is read from (the provider README names the same). */
+const fieldVariable = (slug: string, field: string) => envName(slug, field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase());
+
+export async function authFor(info: CatalogProvider, options: CallOptions): Promise<unknown> {
   const { slug, auth } = info;
+  // A credential the user holds, when every variable of one of them is set; else the provider's grant.
+  const held = auth.credentials.find((fields) => fields.every((field) => process.env[fieldVariable(slug, field)]));
+  if (held) return Object.fromEntries(held.map((field) => [field, process.env[fieldVariable(slug, field)]]));
+  if (!auth.grants.length) {
+    const ways = auth.credentials.map((fields) => fields.map((field) => fieldVariable(slug, field)).join(' and '));
+    throw new CliError('missing_credentials', `set ${ways.join(', or ')}`);
+  }
   if (auth.grants.includes('authorization_code')) {
     const path = options.tokens ?? defaultTokensPath(slug);
     await adoptPendingRecovery(path, slug);

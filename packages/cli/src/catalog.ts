@@ -22,7 +22,7 @@ interface CatalogOperation {
 export interface CatalogProvider {
   slug: string;
   title: string;
-  auth: { description: string; grants: string[]; pkce: boolean; scopes: string[]; relativeEndpoints: boolean };
+  auth: { description: string; grants: string[]; pkce: boolean; scopes: string[]; relativeEndpoints: boolean; credentials: string[][] };
   operations: CatalogOperation[];
 }
 

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../testing/src/util.js';
-import { providers, resolveCall } from '../src/catalog.js';
+import { authFor } from '../src/call.js';
+import { type CatalogProvider, providers, resolveCall } from '../src/catalog.js';
 import { main } from '../src/cli.js';
 import { CliError } from '../src/errors.js';
 import { redirectPage } from '../src/login.js';
@@ -230,5 +231,39 @@ describe('the page portico login opens in the browser', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('portico call: a credential the user holds, from the environment', () => {
+  // A provider of held credentials only (HTTP Basic or an API key, like Adyen's published document).
+  const held: CatalogProvider = {
+    slug: 'acme-pay',
+    title: 'Acme Pay',
+    auth: {
+      description: '',
+      grants: [],
+      pkce: false,
+      scopes: [],
+      relativeEndpoints: false,
+      credentials: [['username', 'password'], ['apiKey']],
+    },
+    operations: [],
+  };
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('reads each field of the first alternative whose variables are all set', async () => {
+    vi.stubEnv('ACME_PAY_API_KEY', 'acme-key-0123456789');
+    vi.stubEnv('ACME_PAY_USERNAME', 'acme-user');
+    expect(await authFor(held, {})).toEqual({ apiKey: 'acme-key-0123456789' });
+    vi.stubEnv('ACME_PAY_PASSWORD', 'acme-password-0123');
+    expect(await authFor(held, {})).toEqual({ username: 'acme-user', password: 'acme-password-0123' });
+  });
+
+  it('with none set, a missing_credentials error names every way, and no value', async () => {
+    vi.stubEnv('ACME_PAY_USERNAME', 'acme-user');
+    const error = await authFor(held, {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).code).toBe('missing_credentials');
+    expect((error as Error).message).toBe('set ACME_PAY_USERNAME and ACME_PAY_PASSWORD, or ACME_PAY_API_KEY');
   });
 });

@@ -2,7 +2,7 @@
 import type { Catalog } from '../catalog.js';
 
 export const catalog: Catalog = [
-  {"slug":"dapi","title":"Dapi API","auth":{"description":"Custom exchange of a Connect access code (valid 30 minutes) for a permanent access token; no expiry, no refresh; DelinkUser ends it.","grants":["access_code_exchange"],"pkce":false,"scopes":[],"relativeEndpoints":false},
+  {"slug":"dapi","title":"Dapi API","auth":{"description":"Custom exchange of a Connect access code (valid 30 minutes) for a permanent access token; no expiry, no refresh; DelinkUser ends it.","grants":["access_code_exchange"],"pkce":false,"scopes":[],"relativeEndpoints":false,"credentials":[]},
     "operations": [
       {"method":"POST","path":"/auth/ExchangeToken","operationId":"exchangeToken","summary":"Exchange a Connect access code for an access token","params":[],"body":true,"secured":false},
       {"method":"POST","path":"/users/DelinkUser","operationId":"delinkUser","summary":"Delink a user and invalidate the access token","params":[],"body":true,"secured":true},
@@ -20,7 +20,7 @@ export const catalog: Catalog = [
       {"method":"POST","path":"/operation/get","operationId":"getOperationStatus","summary":"Get the status of an operation","params":[],"body":true,"secured":true},
     ]
   },
-  {"slug":"dexero-fd","title":"Dexero FD API","auth":{"description":"OAuth 2.0 client credentials; client authenticated with HTTP Basic; form body scope=read&grant_type=client_credentials.","grants":["client_credentials"],"pkce":false,"scopes":["read"],"relativeEndpoints":false},
+  {"slug":"dexero-fd","title":"Dexero FD API","auth":{"description":"OAuth 2.0 client credentials; client authenticated with HTTP Basic; form body scope=read&grant_type=client_credentials.","grants":["client_credentials"],"pkce":false,"scopes":["read"],"relativeEndpoints":false,"credentials":[]},
     "operations": [
       {"method":"GET","path":"/records.{format}","operationId":"listRecords","summary":"List records","params":[{"name":"format","in":"path","required":false}],"body":false,"secured":true},
       {"method":"POST","path":"/records.{format}","operationId":"createRecord","summary":"Create a record","params":[{"name":"format","in":"path","required":false}],"body":true,"secured":true},
@@ -29,7 +29,7 @@ export const catalog: Catalog = [
       {"method":"POST","path":"/oauth/token.action","operationId":"requestAccessToken","summary":"Exchange client credentials for an access token","params":[],"body":true,"secured":false},
     ]
   },
-  {"slug":"expertfile","title":"ExpertFile Public API","auth":{"description":"Client credentials in the form body; the response is an envelope {success, data} with an ISO-8601 absolute expiry; tokens last 30 days; success false is an error.","grants":["client_credentials"],"pkce":false,"scopes":[],"relativeEndpoints":false},
+  {"slug":"expertfile","title":"ExpertFile Public API","auth":{"description":"Client credentials in the form body; the response is an envelope {success, data} with an ISO-8601 absolute expiry; tokens last 30 days; success false is an error.","grants":["client_credentials"],"pkce":false,"scopes":[],"relativeEndpoints":false,"credentials":[]},
     "operations": [
       {"method":"POST","path":"/oauth/token","operationId":"requestAccessToken","summary":"Request an access token","params":[],"body":true,"secured":false},
       {"method":"GET","path":"/organization/{corporation}/expert","operationId":"listExperts","summary":"List and search experts","params":[{"name":"corporation","in":"path","required":true},{"name":"q","in":"query","required":false},{"name":"access","in":"query","required":false},{"name":"status","in":"query","required":false},{"name":"page_size","in":"query","required":false},{"name":"page_from","in":"query","required":false},{"name":"countries","in":"query","required":false},{"name":"topics","in":"query","required":false},{"name":"industries","in":"query","required":false},{"name":"category","in":"query","required":false},{"name":"tag","in":"query","required":false},{"name":"companies","in":"query","required":false},{"name":"fields","in":"query","required":false},{"name":"sort","in":"query","required":false},{"name":"searchfield","in":"query","required":false}],"body":false,"secured":true},
@@ -48,7 +48,7 @@ export const catalog: Catalog = [
       {"method":"POST","path":"/organization/{corporation}/inquiry/{type}","operationId":"createInquiry","summary":"Send an inquiry to an expert","params":[{"name":"corporation","in":"path","required":true},{"name":"type","in":"path","required":true}],"body":true,"secured":true},
     ]
   },
-  {"slug":"fdx","title":"FDX API 4.6 (MX Data Access authorization)","auth":{"description":"Authorization code with PKCE (S256 only), client_secret_basic, refresh tokens that rotate on every use and last 30 days, RFC 7009 revocation.","grants":["authorization_code","refresh_token"],"pkce":true,"scopes":["openid","customers","accounts","transactions","statements"],"relativeEndpoints":true},
+  {"slug":"fdx","title":"FDX API 4.6 (MX Data Access authorization)","auth":{"description":"Authorization code with PKCE (S256 only), client_secret_basic, refresh tokens that rotate on every use and last 30 days, RFC 7009 revocation.","grants":["authorization_code","refresh_token"],"pkce":true,"scopes":["openid","customers","accounts","transactions","statements"],"relativeEndpoints":true,"credentials":[]},
     "operations": [
       {"method":"GET","path":"/oauth2/v4/authorize","operationId":"authorize","summary":"Start the authorization code flow","params":[{"name":"client_id","in":"query","required":true},{"name":"redirect_uri","in":"query","required":true},{"name":"response_type","in":"query","required":true},{"name":"code_challenge","in":"query","required":true},{"name":"code_challenge_method","in":"query","required":true},{"name":"scope","in":"query","required":true},{"name":"state","in":"query","required":false}],"body":false,"secured":false},
       {"method":"POST","path":"/oauth2/v4/token","operationId":"requestToken","summary":"Get or refresh an access token","params":[],"body":true,"secured":false},
@@ -59,7 +59,7 @@ export const catalog: Catalog = [
       {"method":"GET","path":"/accounts/{accountId}/transactions","operationId":"listTransactions","summary":"List an account's transactions","params":[{"name":"accountId","in":"path","required":true},{"name":"startTime","in":"query","required":false},{"name":"endTime","in":"query","required":false},{"name":"offset","in":"query","required":false},{"name":"limit","in":"query","required":false}],"body":false,"secured":true},
     ]
   },
-  {"slug":"finexer","title":"Finexer API","auth":{"description":"Authorization code with state (no PKCE); client credentials in the form body; scopes comma-separated; refresh tokens kept unless a new one arrives; revocation ends the whole grant with 204.","grants":["authorization_code","refresh_token"],"pkce":false,"scopes":["customer_read","customer_write"],"relativeEndpoints":false},
+  {"slug":"finexer","title":"Finexer API","auth":{"description":"Authorization code with state (no PKCE); client credentials in the form body; scopes comma-separated; refresh tokens kept unless a new one arrives; revocation ends the whole grant with 204.","grants":["authorization_code","refresh_token"],"pkce":false,"scopes":["customer_read","customer_write"],"relativeEndpoints":false,"credentials":[]},
     "operations": [
       {"method":"GET","path":"/","operationId":"authorize","summary":"Start the OAuth connection flow","params":[{"name":"client_id","in":"query","required":true},{"name":"response_type","in":"query","required":false},{"name":"redirect_uri","in":"query","required":false},{"name":"scope","in":"query","required":false},{"name":"state","in":"query","required":false}],"body":false,"secured":false},
       {"method":"POST","path":"/oauth/token","operationId":"requestAccessToken","summary":"Exchange an authorization code (or refresh token) for tokens","params":[],"body":true,"secured":false},
