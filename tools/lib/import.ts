@@ -447,7 +447,7 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
   const { code, client } = oauthFlows(scheme);
   const tokenUrl = String((code ?? client)!.tokenUrl);
   const grants = [...(code ? ['authorization_code', 'refresh_token'] : []), ...(client ? ['client_credentials'] : [])];
-  const url = (u: string) => (/^[a-z][a-z0-9+.-]*:/i.test(u) || u.startsWith('/') ? u : `/${u.replace(/^\.\//, '')}`);
+  const url = (u: string) => profileUrl(doc, u);
   const requests: Json = {};
   if (code) {
     requests.authorization_code = {
@@ -483,20 +483,8 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
         ]
       : []),
   ];
-  const server = (() => {
-    try {
-      const s = doc.servers?.[0]?.url;
-      return s ? new URL(s) : undefined;
-    } catch {
-      return undefined;
-    }
-  })();
-  const relativeNote =
-    url(tokenUrl).startsWith('/') && server && server.pathname.replace(/\/+$/, '') !== ''
-      ? ` The token URL ${url(tokenUrl)} is relative: the runtime appends it to the base URL's path (${server.origin}${server.pathname.replace(/\/+$/, '')}${url(tokenUrl)}), where RFC 3986 would resolve it against the host alone; check which the provider means.`
-      : '';
   const profile: Json = {
-    description: `Unconfirmed: imported from the document's security scheme \`${name}\` (${Object.keys(scheme.flows).join(', ')})${endpoint ? ` and its token operation ${endpoint.operationId ? `\`${endpoint.operationId}\`` : `POST ${endpoint.path}`} (a ${endpoint.format ?? 'form'} body${post ? ' taking client_id and client_secret: client_secret_post' : ''})` : ', which gives only its URLs and scopes'}. Assumed: ${assumed.join('; ')}.${relativeNote}${heldText ? ` Also accepted: ${heldText}.` : ''}`,
+    description: `Unconfirmed: imported from the document's security scheme \`${name}\` (${Object.keys(scheme.flows).join(', ')})${endpoint ? ` and its token operation ${endpoint.operationId ? `\`${endpoint.operationId}\`` : `POST ${endpoint.path}`} (a ${endpoint.format ?? 'form'} body${post ? ' taking client_id and client_secret: client_secret_post' : ''})` : ', which gives only its URLs and scopes'}. Assumed: ${assumed.join('; ')}.${heldText ? ` Also accepted: ${heldText}.` : ''}`,
     securityScheme: name,
     grants,
   };
@@ -537,6 +525,29 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
   return profile;
 }
 
+/** A server's URL with each variable at its default. */
+const serverUrl = (server: Json | undefined) =>
+  String(server?.url ?? '').replace(/\{([^}]+)\}/g, (_, v: string) => String(server?.variables?.[v]?.default ?? ''));
+
+/**
+ * An OAuth URL of the document as a profile URL. OpenAPI resolves a relative
+ * one against the server URL by RFC 3986 (`/token` on `https://h/v2` is
+ * `https://h/token`); the runtime appends a profile's path to the base URL's
+ * path instead, so that a client's own baseUrl (a sandbox) moves it too. The
+ * path is kept where both read the same URL, else the URL is written whole.
+ */
+function profileUrl(doc: Json, written: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(written)) return written;
+  const base = URL.parse(serverUrl(doc.servers?.[0]));
+  if (!base) return written.startsWith('/') ? written : `/${written.replace(/^\.\//, '')}`;
+  const resolved = URL.parse(written, base);
+  if (!resolved) return written;
+  const prefix = base.pathname.replace(/\/+$/, '');
+  return resolved.origin === base.origin && resolved.pathname.startsWith(`${prefix}/`)
+    ? `${resolved.pathname.slice(prefix.length)}${resolved.search}`
+    : resolved.href;
+}
+
 /**
  * The POST operation the document publishes at the token URL (a relative one
  * taken as the runtime takes it, on the first server), with the body format
@@ -547,10 +558,7 @@ function tokenOperation(
   doc: Json,
   tokenUrl: string,
 ): { operationId?: string; path: string; format?: 'form' | 'json'; fields: string[] } | undefined {
-  const absolute = (server: Json | undefined, path: string) => {
-    const base = String(server?.url ?? '').replace(/\{([^}]+)\}/g, (_, v: string) => String(server?.variables?.[v]?.default ?? ''));
-    return `${base.replace(/\/+$/, '')}${path}`.replace(/\/+$/, '');
-  };
+  const absolute = (server: Json | undefined, path: string) => `${serverUrl(server).replace(/\/+$/, '')}${path}`.replace(/\/+$/, '');
   const target = tokenUrl.startsWith('/') ? absolute(doc.servers?.[0], tokenUrl) : tokenUrl.replace(/\/+$/, '');
   const found = operations(doc).find(
     ({ method, path, op, pathItem }) =>

@@ -67,14 +67,22 @@ describe('deriveAuth: x-portico-auth from the security schemes', () => {
     expectSendable(doc, profile);
   });
 
-  it('a relative token URL on a server with a path: the description says where the runtime sends it', () => {
+  it('a relative token URL is resolved by RFC 3986 against the server URL, as OpenAPI says, and kept a path where the runtime reads it the same', () => {
     const { doc } = fixture('orders-3.0.yaml');
-    doc.servers = [{ url: 'https://api.orders.example/api/' }];
-    const { profile } = deriveAuth(doc, 'orders');
-    expect(profile.token.url).toBe('/v1/oauth2/token');
-    expect(profile.description).toContain(
-      "The token URL /v1/oauth2/token is relative: the runtime appends it to the base URL's path (https://api.orders.example/api/v1/oauth2/token)",
-    );
+    const tokenUrl = (server: string, written: string) => {
+      doc.servers = [{ url: server }];
+      doc.components.securitySchemes.Oauth2.flows.clientCredentials.tokenUrl = written;
+      return deriveAuth(doc, 'orders').profile.token.url;
+    };
+    // An absolute path replaces the server's path: the runtime would append it, so it is written whole.
+    expect(tokenUrl('https://api.orders.example/api/', '/v1/oauth2/token')).toBe('https://api.orders.example/v1/oauth2/token');
+    // Under the server's path, a path the runtime appends to a client's own baseUrl (a sandbox) too.
+    expect(tokenUrl('https://api.orders.example/api/', 'oauth2/token')).toBe('/oauth2/token');
+    expect(tokenUrl('https://api.orders.example/api', '/api/oauth2/token')).toBe('/oauth2/token');
+    expect(tokenUrl('https://{region}.orders.example/api/', 'token')).toBe('/token');
+    // Another host, even written relative to the scheme, is written whole for the user to see.
+    expect(tokenUrl('https://api.orders.example/api/', '//login.orders.example/token')).toBe('https://login.orders.example/token');
+    expect(deriveAuth(doc, 'orders').profile.description).not.toContain('is relative');
   });
 
   it('authorization code (the oauth2 scheme most operations name alone) and a personal token beside it; a second oauth2 scheme left out', () => {
