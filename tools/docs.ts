@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cliQuickStart, escapeHtml } from './lib/quickstart.ts';
 import { authSnippet, firstCall } from './lib/readme.ts';
 import { withCodeSamples } from './lib/samples.ts';
 import { type Json, listProviders, loadSpec, operations, packageName, ROOT } from './lib/specs.ts';
@@ -33,7 +34,6 @@ writeFileSync(
   '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="16" viewBox="0 0 80 16"><text x="0" y="13" font-family="sans-serif" font-size="13" fill="#d41f1c">Redocly</text></svg>\n',
 );
 
-const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const CSS = `body{font:16px/1.55 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1b1b1f}
 h1{margin-bottom:.25rem}h2{margin:2.5rem 0 .25rem;border-top:1px solid #ddd;padding-top:1.5rem}
 pre{background:#f5f5f7;border:1px solid #e3e3e8;border-radius:6px;padding:.75rem 1rem;overflow:auto;font-size:14px}
@@ -72,16 +72,6 @@ ${released}`,
 }
 
 /** The terminal route for authorization-code providers: a token set without writing a web server. */
-function cliQuickStart(slug: string, doc: Json): string {
-  // A provider without grants (a key or token the user holds) has no login to try.
-  if (!doc['x-portico-auth'].grants?.includes('authorization_code')) return '';
-  const read = operations(doc).find((o) => o.method === 'get' && !o.path.includes('{') && (o.op.security ?? doc.security ?? []).length > 0);
-  return `<p>Or try it from the terminal first: log in once in your browser, then call the API.</p>
-<pre><code>export ${slug.replace(/-/g, '_').toUpperCase()}_CLIENT_SECRET=…   # never on the command line
-npx @portico/cli login ${slug} --client-id YOUR_CLIENT_ID${String(doc['x-portico-auth'].authorization?.url).startsWith('/') ? ' --auth-url https://auth.your-bank.example' : ''}
-npx @portico/cli call ${slug} GET ${read?.path ?? '/'}</code></pre>`;
-}
-
 const sections: string[] = [];
 const work = mkdtempSync(join(tmpdir(), 'portico-docs-'));
 try {

@@ -3,6 +3,8 @@
 
 // OAuth's own createClient inputs: a held credential taking these fields would be read as a grant or a token.
 const OAUTH_FIELDS = ['accessToken', 'clientId', 'clientSecret'];
+// Reserved headers a key may still travel in.
+const KEY_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 // A constant header may not stand in for a credential, nor a header fetch or the runtime owns.
 const RESERVED_HEADERS = [
   'authorization',
@@ -37,6 +39,9 @@ function schemeRules(doc, name, held, apply) {
       return 'x-portico-auth.apply does not go with an apiKey scheme: its `in` and `name` say where the key goes (a prefix such as `Bot` goes under `credentials`: `- <scheme>: { prefix: Bot }`).';
     if (held.prefix !== undefined && scheme.in !== 'header')
       return `security scheme \`${name}\` sends its key in the ${scheme.in}: a prefix goes only before a header's value.`;
+    // fetch owns these (Host is dropped, Content-Length hangs a call); Authorization and Cookie are where keys belong.
+    if (scheme.in === 'header' && RESERVED_HEADERS.includes(scheme.name.toLowerCase()) && !KEY_HEADERS.includes(scheme.name.toLowerCase()))
+      return `security scheme \`${name}\` sends its key in the \`${scheme.name}\` header, which fetch sets itself: a key cannot go there.`;
     return { type: 'apiKey', in: scheme.in, name: scheme.name, ...(held.prefix === undefined ? {} : { prefix: held.prefix }), ...input };
   }
   const http = scheme.type === 'http' ? String(scheme.scheme).toLowerCase() : undefined;

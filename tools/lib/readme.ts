@@ -9,13 +9,18 @@ function envName(slug: string, what: string): string {
   return `${slug.replace(/-/g, '_').toUpperCase()}_${what}`;
 }
 
+const PARAMETER_IN = new Set(['path', 'query', 'header', 'cookie']);
+
 /** `, { params: ... }` built from the spec's examples for an operation's required (and path) parameters. */
 function paramsArg(doc: Json, pathItem: Json, op: Json): string {
   const params: Record<string, Record<string, unknown>> = {};
   for (const p of [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((x) => deref(doc, x))) {
+    // `in` is the spec's: only OpenAPI's four are keys here (`__proto__` would write to Object.prototype).
+    if (!PARAMETER_IN.has(p.in)) continue;
     if (p.in !== 'path' && !p.required) continue;
     if (p.in === 'path' && p.schema?.default !== undefined) continue;
-    (params[p.in] ??= {})[p.name] = p.example ?? Object.values<Json>(p.examples ?? {})[0]?.value ?? exampleValue(doc, p.schema, p.name);
+    (params[p.in] ??= Object.create(null))[p.name] =
+      p.example ?? Object.values<Json>(p.examples ?? {})[0]?.value ?? exampleValue(doc, p.schema, p.name);
   }
   return Object.keys(params).length ? `, { params: ${literal(params)} }` : '';
 }
@@ -69,19 +74,33 @@ function fits(doc: Json, at: Json, value: unknown, depth = 0): boolean {
   return Object.entries(value).every(([key, item]) => key in properties && fits(doc, properties[key], item, depth + 1));
 }
 
+/**
+ * A string as a single-quoted TypeScript literal. Every character the spec
+ * gives is escaped as JSON escapes it (a published document's text is
+ * someone else's: a quote or a line break must not end the string).
+ */
+export const str = (s: string) => `'${JSON.stringify(s).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+
+/** Text from the spec on one line of a comment or a Markdown table: no line breaks, no HTML, no cell break. */
+export const oneLine = (s: unknown) =>
+  String(s)
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
+    .replace(/[<|`]/g, (c) => ({ '<': '&lt;', '|': '\\|', '`': "'" })[c]!);
+
+/** An object literal's key: `__proto__`, bare or quoted, would set the prototype; computed, it is a property. */
+const key = (k: string) => (k === '__proto__' ? `[${str(k)}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? k : str(k));
+
 /** A value as a TypeScript literal, the way a person would write it. */
 function literal(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
   if (value && typeof value === 'object') {
     // Credentials come from the reader's own variables, never from an example value.
     const entries = Object.entries(value).map(([k, v]) =>
-      /secret|token|password/i.test(k) && /^[A-Za-z_$][\w$]*$/.test(k)
-        ? k
-        : `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : `'${k}'`}: ${literal(v)}`,
+      /secret|token|password/i.test(k) && /^[A-Za-z_$][\w$]*$/.test(k) ? k : `${key(k)}: ${literal(v)}`,
     );
     return entries.length ? `{ ${entries.join(', ')} }` : '{}';
   }
-  return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : JSON.stringify(value);
+  return typeof value === 'string' ? str(value) : JSON.stringify(value);
 }
 
 /** True for an operation that takes one of the profile's credentials. */
@@ -113,7 +132,7 @@ export function firstCall(doc: Json): string {
   const ops = operations(doc).filter(authenticated(doc));
   const candidate = ops.find((o) => o.method === 'get') ?? ops.find((o) => o.op['x-portico-retry-safe']);
   return candidate
-    ? `const { data, error } = await client.${candidate.method.toUpperCase()}('${candidate.path}'${requestArg(doc, candidate)});`
+    ? `const { data, error } = await client.${candidate.method.toUpperCase()}(${str(candidate.path)}${requestArg(doc, candidate)});`
     : '';
 }
 
@@ -136,7 +155,7 @@ function runtimeSnippet(slug: string, doc: Json): string {
     const withTimeout = request ? request.replace(/ }$/, ', timeout: 5_000 }') : ', { timeout: 5_000 }';
     lines.push(
       'try {',
-      `  const { data } = await strict.${read.method.toUpperCase()}('${read.path}'${withTimeout});`,
+      `  const { data } = await strict.${read.method.toUpperCase()}(${str(read.path)}${withTimeout});`,
       '} catch (err) {',
       '  if (err instanceof NotFoundError) console.log(err.status, err.body, err.requestId);',
       '  else if (err instanceof RateLimitError) console.log(`retried ${err.method} ${err.path} and gave up`);',
@@ -147,7 +166,7 @@ function runtimeSnippet(slug: string, doc: Json): string {
   if (paged) {
     lines.push('', '// Every item of a list, page after page, with a bound and an abort signal.');
     lines.push(
-      `for await (const item of client.paginate('${paged.path}'${paramsArg(doc, paged.pathItem, paged.op) || ', {}'}, { maxPages: 10, signal })) {`,
+      `for await (const item of client.paginate(${str(paged.path)}${paramsArg(doc, paged.pathItem, paged.op) || ', {}'}, { maxPages: 10, signal })) {`,
       '  console.log(item);',
       '}',
     );
@@ -155,12 +174,12 @@ function runtimeSnippet(slug: string, doc: Json): string {
   if (doc['x-portico-user-input']) {
     const input = ops.find((o) => o.op['x-portico-retry-safe']) ?? ops[0]!;
     lines.push('', '// When the bank asks the user something (OTP, a question), answer and resume.');
-    lines.push(`const result = await withUserInput(client, '${input.path}', { body: { appSecret, userSecret } }, async (questions) =>`);
+    lines.push(`const result = await withUserInput(client, ${str(input.path)}, { body: { appSecret, userSecret } }, async (questions) =>`);
     lines.push('  questions.map((q) => ({ ...q, answer: askTheUser(q.query) })),', ');');
     lines[0] = `import { NotFoundError, RateLimitError, withUserInput } from '${packageName(slug)}';`;
   }
   if (doc['x-portico-webhook-signature']) {
-    lines.push('', `// Webhooks: check the ${doc['x-portico-webhook-signature'].header} signature and get the typed event.`);
+    lines.push('', `// Webhooks: check the ${oneLine(doc['x-portico-webhook-signature'].header)} signature and get the typed event.`);
     lines.push('const event = await verifyWebhook(rawBody, request.headers, signingSecret);');
     lines.push("if (event.type === 'consent.accepted') console.log(event.data.object);");
     lines[0] = `import { NotFoundError, RateLimitError, verifyWebhook } from '${packageName(slug)}';`;
@@ -170,7 +189,7 @@ function runtimeSnippet(slug: string, doc: Json): string {
   );
   if (representation) {
     lines.push('', '// JSON by default; ask for XML and get the same typed result.');
-    lines.push(`const { data: fromXml } = await client.GET('${representation.path}', { params: { path: { format: 'xml' } } });`);
+    lines.push(`const { data: fromXml } = await client.GET(${str(representation.path)}, { params: { path: { format: 'xml' } } });`);
   }
   return lines.join('\n');
 }
@@ -207,10 +226,7 @@ const client = createClient({
   }
   if (grants.includes('authorization_code')) {
     const scope = doc.components?.securitySchemes?.[profile.securityScheme]?.flows?.authorizationCode?.scopes ?? {};
-    const some = Object.keys(scope)
-      .slice(0, 2)
-      .map((s) => `'${s}'`)
-      .join(', ');
+    const some = Object.keys(scope).slice(0, 2).map(str).join(', ');
     const base = profile.authorization?.url?.startsWith('/') ? `, baseUrl: 'https://auth.your-bank.example'` : '';
     return `import { createClient, oauth } from '${packageName(slug)}';
 
@@ -236,7 +252,7 @@ export function renderReadme(slug: string, doc: Json, pkg: Json): string {
   return `<!-- Generated by tools/generate.ts from specs/${slug}/openapi.yaml. Do not edit. -->
 # ${pkg.name}
 
-Typed client for the **${info.title}** (API version ${info.version}), generated from ${isImported(doc) ? "the provider's published" : 'a hand-written'}
+Typed client for the **${oneLine(info.title)}** (API version ${oneLine(info.version)}), generated from ${isImported(doc) ? "the provider's published" : 'a hand-written'}
 OpenAPI ${String(doc.openapi).split('.').slice(0, 2).join('.')} description by [Portico](../../README.md). ${ops.length} operations, full request and
 response types, and the provider's auth handled for you.
 
@@ -283,6 +299,6 @@ repository root writes it to \`site/${slug}/index.html\`.
 
 | method | path | operation |
 | --- | --- | --- |
-${ops.map(({ method, path, op }) => `| ${method.toUpperCase()} | \`${path}\` | ${[op.operationId, op.summary].filter(Boolean).join(': ')} |`).join('\n')}
+${ops.map(({ method, path, op }) => `| ${method.toUpperCase()} | \`${oneLine(path)}\` | ${oneLine([op.operationId, op.summary].filter(Boolean).join(': '))} |`).join('\n')}
 `;
 }

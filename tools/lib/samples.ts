@@ -5,7 +5,7 @@
 // compiles every one against the built packages.
 
 import { pointerTokens } from '../../packages/auth/src/pointer.ts';
-import { authenticated, authSnippet, requestArg } from './readme.ts';
+import { authenticated, authSnippet, requestArg, str } from './readme.ts';
 import { deref, type Json, type Operation, operations, packageName } from './specs.ts';
 
 interface CodeSample {
@@ -63,7 +63,7 @@ function callLines(doc: Json, operation: Operation): string[] {
     const field = promisedField(doc, item?.items ? deref(doc, item.items) : undefined);
     return [
       '// Every item, page after page; `maxPages` bounds the walk.',
-      `for await (const item of client.paginate('${path}'${request || ', {}'}, { maxPages: 10 })) {`,
+      `for await (const item of client.paginate(${str(path)}${request || ', {}'}, { maxPages: 10 })) {`,
       `  console.log(item${field ? member(field) : ''});`,
       '}',
     ];
@@ -75,8 +75,8 @@ function callLines(doc: Json, operation: Operation): string[] {
   const read = (name: string) => (maybe ? `data?.${IDENTIFIER.test(name) ? name : `[${JSON.stringify(name)}]`}` : `data${member(name)}`);
   const use = schema?.type === 'array' ? read('length') : field ? read(field) : 'data';
   return [
-    `const { data, error } = await client.${method.toUpperCase()}('${path}'${request});`,
-    `if (error) throw new Error(\`${op.operationId} failed: \${JSON.stringify(error)}\`);`,
+    `const { data, error } = await client.${method.toUpperCase()}(${str(path)}${request});`,
+    `if (error) throw new Error(${str(`${op.operationId ?? `${method.toUpperCase()} ${path}`} failed: `)} + JSON.stringify(error));`,
     `console.log(${use});`,
   ];
 }

@@ -31,6 +31,23 @@ describe('spec lint (recommended-strict + repo rules)', () => {
     if (!isImported(loadSpec(slug))) expect(output).not.toMatch(/^\s*\d+:\d+\s+warning/m);
   });
 
+  it.each([
+    ['userinfo', 'https://client:secret@auth.example/token'],
+    ['a scheme-relative URL, another host', '//evil.example/token'],
+    ['a backslash, which WHATWG URL reads as a slash', '/\\evil.example/token'],
+    ['whitespace', '/ //evil.example/token'],
+  ])('refuses a token URL with %s (found by the review of the import)', async (_, url) => {
+    const doc = parse(readFileSync(specPath('dapi'), 'utf8'));
+    doc['x-portico-auth'].token.url = url;
+    const dir = mkdtempSync(join(tmpdir(), 'portico-lint-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'openapi.yaml');
+    writeFileSync(file, stringify(doc));
+    const { ok, output } = await lint(file);
+    expect(ok).toBe(false);
+    expect(output).toContain('x-portico-auth/token/url');
+  });
+
   it('rejects an auth profile that does not match its JSON Schema, naming the field', async () => {
     const doc = parse(readFileSync(specPath('dapi'), 'utf8'));
     doc['x-portico-auth'].token.bodyFormat = 'xml';
@@ -56,6 +73,7 @@ const SCHEMES: Record<string, object> = {
   Bot: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'A bot token: Authorization: Bot <token>.' },
   QueryKey: { type: 'apiKey', in: 'query', name: 'key', description: 'A key in the query.' },
   Session: { type: 'apiKey', in: 'cookie', name: 'session', description: 'A session cookie.' },
+  HostKey: { type: 'apiKey', in: 'header', name: 'Host', description: 'A key in a header fetch sets itself.' },
   Basic: { type: 'http', scheme: 'basic', description: 'Username and password.' },
   Token: { type: 'http', scheme: 'bearer', description: 'A personal access token.' },
   OAuth: {
@@ -240,6 +258,12 @@ const REFUSED: [string, object, string[], string | string[]][] = [
     { credentials: [{ OAuth: {} }] },
     ['OAuth'],
     `${PROFILE}: a credential the user holds needs an apiKey, http basic or http bearer scheme; \`OAuth\` is oauth2 (add grants for OAuth).`,
+  ],
+  [
+    'an API key in a header fetch sets itself (found by the review of the import)',
+    { credentials: [{ HostKey: {} }] },
+    ['HostKey'],
+    `${PROFILE}: security scheme \`HostKey\` sends its key in the \`Host\` header, which fetch sets itself: a key cannot go there.`,
   ],
   [
     'a constant header that is a held apiKey header, in another case',
