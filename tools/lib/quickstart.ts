@@ -6,7 +6,7 @@ import { type Json, operations } from './specs.ts';
 export const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A word a POSIX shell reads as it is: single-quoted unless it is made of safe characters only. */
-export const shellWord = (s: string) => (/^[\w/{}.,:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+const shellWord = (s: string) => (/^[\w/{}.,:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
 
 /** Log in once in the browser, then call the API: for a provider with an authorization-code grant, else nothing. */
 export function cliQuickStart(slug: string, doc: Json): string {

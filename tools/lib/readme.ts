@@ -82,7 +82,7 @@ function fits(doc: Json, at: Json, value: unknown, depth = 0): boolean {
 export const str = (s: string) => `'${JSON.stringify(s).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
 
 /** Text from the spec on one line of a comment or a Markdown table: no line breaks, no HTML, no cell break. */
-export const oneLine = (s: unknown) =>
+const oneLine = (s: unknown) =>
   String(s)
     .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
     .replace(/[<|`]/g, (c) => ({ '<': '&lt;', '|': '\\|', '`': "'" })[c]!);
