@@ -11,18 +11,18 @@
 // --skip-install leaves `pnpm install` to you (a scratch copy of the tree, a CI step of your own).
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
-import { deriveAuth, ImportError, importedText, importMarker, parseSource, readSource } from './lib/import.ts';
-import { IMPORTED_RULES, isImported, loadSpec, packageName, ROOT, specPath } from './lib/specs.ts';
+import { deriveAuth, ImportError, importedText, importMarker, importWarnings, parseSource, printable, readSource } from './lib/import.ts';
+import { defaultServerUrl, IMPORTED_RULES, isImported, loadSpec, packageName, ROOT, specPath } from './lib/specs.ts';
 
 const USAGE =
-  'usage: pnpm new-provider <slug> [--from <path or http(s) URL> [--force] [--timeout <seconds>]] [--skip-install]   (slug: lowercase letters, digits and dashes)';
+  'usage: pnpm new-provider <slug> [--from <path or http(s) URL> [--force] [--timeout <seconds>]] [--skip-install]   (slug: at most 64 lowercase letters, digits and dashes)';
 const TOOLS = fileURLToPath(new URL('.', import.meta.url));
 const bin = (name: string) => join(TOOLS, '..', 'node_modules', '.bin', name);
 const REDOCLY_ENV = { REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
@@ -56,7 +56,8 @@ try {
   console.error(`new-provider: ${(e as Error).message.split('\n')[0]}\n${USAGE}`);
   process.exit(2);
 }
-if (!slug || !/^[a-z0-9][a-z0-9-]*$/.test(slug)) {
+// 64: a directory and package name on every file system, and more than any provider's name needs.
+if (!slug || !/^[a-z0-9][a-z0-9-]{0,63}$/.test(slug)) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -76,7 +77,8 @@ try {
   // A problem with the input or a step: one line, what went wrong and, where there is one, what to do.
   // Anything else is a bug here: its stack, not a message that reads like the user's problem.
   if (!(e instanceof ImportError)) throw e;
-  console.error(`new-provider: ${e.message.split('\n')[0]}`);
+  // The message may quote the document: printed with its control characters escaped, on one line.
+  console.error(`new-provider: ${printable(e.message)}`);
   process.exit(e.exitCode);
 }
 
@@ -125,18 +127,25 @@ async function main(slug: string): Promise<void> {
   run(`building ${packageName(slug)}`, process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')]);
   console.log(`built packages/${slug}/dist`);
   await budget(slug, measure(slug));
-  console.log(nextSteps(slug, fresh ?? { uncovered: [], leftOut: [], ownProfile: false }));
+  console.log(nextSteps(slug, fresh ?? { uncovered: [], leftOut: [], ownProfile: false, extensions: [] }));
 }
 
 interface Imported {
   uncovered: string[];
   leftOut: string[];
   ownProfile: boolean;
+  /** The document's own x-portico-* keys, kept as it wrote them. */
+  extensions: string[];
 }
 
 /** Reads, checks and writes the document as specs/<slug>/openapi.yaml; nothing is written unless all of it succeeds. */
 async function importSpec(slug: string, from: string): Promise<Imported> {
   const target = join(ROOT, 'specs', slug);
+  // --force writes through neither: a link would put the spec (and what is generated from it) outside specs/.
+  for (const path of [target, specPath(slug)]) {
+    if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink())
+      throw new ImportError(`${path.slice(ROOT.length + 1)} is a symbolic link: the import writes only into specs/ itself`);
+  }
   if (existsSync(target) && !options.force)
     throw new ImportError(`specs/${slug}/ already exists: pass --force to replace its openapi.yaml with the import`);
   const source = await readSource(from, ROOT, timeout === undefined ? {} : { timeoutMs: timeout * 1000 });
@@ -147,9 +156,12 @@ async function importSpec(slug: string, from: string): Promise<Imported> {
   mkdirSync(target, { recursive: true });
   writeFileSync(specPath(slug), importedText(parsed, importMarker(source), derived?.profile));
   console.log(
-    `wrote specs/${slug}/openapi.yaml (OpenAPI ${parsed.doc.openapi}, ${parsed.format === 'json' ? 'JSON' : 'YAML'}) from ${source.source}${own ? ', keeping its own x-portico-auth' : ''}`,
+    printable(
+      `wrote specs/${slug}/openapi.yaml (OpenAPI ${parsed.doc.openapi}, ${parsed.format === 'json' ? 'JSON' : 'YAML'}) from ${source.source}${own ? ', keeping its own x-portico-auth' : ''}`,
+    ),
   );
-  return { uncovered: derived?.uncovered ?? [], leftOut: derived?.leftOut ?? [], ownProfile: own };
+  for (const warning of importWarnings(source.source, parsed.doc)) console.log(printable(`warning: ${warning}`));
+  return { uncovered: derived?.uncovered ?? [], leftOut: derived?.leftOut ?? [], ownProfile: own, extensions: parsed.extensions };
 }
 
 /** The spec's redocly.yaml entry: an imported spec (x-portico-imported) is linted with the imported rule set, the others with the house rules. */
@@ -289,14 +301,58 @@ function addToCli(slug: string): boolean {
   return true;
 }
 
+/**
+ * Where the client sends requests and credentials: the API's origin (the first
+ * server), and that of each OAuth URL of the profile, flagged where it is
+ * another: a document can name any host, so the user checks it is the provider's.
+ */
+function origins(spec: Record<string, any>): string[] {
+  let api: string;
+  try {
+    api = new URL(defaultServerUrl(spec)).origin;
+  } catch {
+    return [];
+  }
+  const auth = spec['x-portico-auth'] ?? {};
+  const urls: [string, unknown][] = [
+    ['authorization URL', auth.authorization?.url],
+    ['token URL', auth.token?.url],
+    ...Object.entries<any>(auth.token?.grants ?? {}).map(([grant, request]): [string, unknown] => [`${grant} URL`, request?.url]),
+    ['revocation URL', auth.revocation?.url],
+  ];
+  return [
+    `API: ${api}`,
+    ...urls
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      .map(([what, url]) => {
+        // A path is appended to the client's base URL: the API's origin.
+        const origin = url.startsWith('/') ? api : (URL.parse(url)?.origin ?? url);
+        return origin === api
+          ? `${what}: ${origin}`
+          : `${what}: ${origin}, not the API's origin: credentials go to ${origin}: check it is the provider's`;
+      }),
+  ];
+}
+
 /** What the import could not know, and what to do next. */
-function nextSteps(slug: string, { uncovered, leftOut, ownProfile }: Imported): string {
+function nextSteps(slug: string, { uncovered, leftOut, ownProfile, extensions }: Imported): string {
   const name = packageName(slug);
+  // Each item may quote the document: on one line, its control characters escaped.
   const list = (items: string[], max = 10) =>
-    [...items.slice(0, max), ...(items.length > max ? [`... and ${items.length - max} more`] : [])].map((l) => `  - ${l}`).join('\n');
-  const auth = loadSpec(slug)['x-portico-auth'];
+    [...items.slice(0, max), ...(items.length > max ? [`... and ${items.length - max} more`] : [])]
+      .map((l) => `  - ${printable(l)}`)
+      .join('\n');
+  const spec = loadSpec(slug);
+  const auth = spec['x-portico-auth'];
+  const where = origins(spec);
   return [
     `\n${name} is generated and built from the imported specs/${slug}/openapi.yaml.`,
+    ...(where.length ? [`Where it sends requests and credentials:\n${list(where, 99)}`] : []),
+    ...(extensions.length
+      ? [
+          `Kept from the document: its own x-portico-* extensions (review each; the generator and runtime act on them):\n${list(extensions, 99)}`,
+        ]
+      : []),
     ...(leftOut.length ? [`Left out of x-portico-auth:\n${list(leftOut)}`] : []),
     ...(uncovered.length
       ? [`${uncovered.length} operation(s) will go without a credential (their security names only schemes left out):\n${list(uncovered)}`]

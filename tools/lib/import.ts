@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
-import { deref, type Json, operations } from './specs.ts';
+import { defaultServerUrl, deref, type Json, operations } from './specs.ts';
 
 /** A problem with what the user asked to import: one line, and the exit code it ends the command with. */
 export class ImportError extends Error {
@@ -19,6 +19,16 @@ export class ImportError extends Error {
     super(message);
   }
 }
+
+// C0, DEL and C1 (ESC's 8-bit forms, CSI and OSC among them), the bidi
+// controls and the line separators: the characters packages/cli/src/terminal.ts
+// keeps off the terminal too. In the document's text (an operationId, a
+// scheme's name, a path) they would be commands to the user's terminal.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is its purpose.
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text from the document for the terminal, on one line: each hidden character written as its `\uXXXX` escape. */
+export const printable = (text: string) => text.replace(HIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Larger than any published document seen (GitHub's is 13 MB), small enough to hold in memory. */
 const MAX_BYTES = 64 * 2 ** 20;
@@ -65,27 +75,60 @@ export async function readSource(
   return { source, bytes: readFileSync(path) };
 }
 
+/** Redirects followed at most: a moved document takes one or two. */
+const MAX_REDIRECTS = 5;
+
+/** `url` as messages and the marker name it: without its user info, query and fragment, where a secret would be. */
+const urlLabel = (url: URL) => `${url.protocol}//${url.host}${url.pathname}`;
+
+/**
+ * The URL checked before it is fetched, the first one and each redirect's
+ * alike: http(s) only, and no credentials in it (they would be recorded).
+ */
+function fetchable(url: URL): void {
+  const what = urlLabel(url);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ImportError(`${what}: only http and https URLs can be imported`);
+  if (url.username || url.password) throw new ImportError(`${what}: a URL with credentials in it is not fetched (they would be recorded)`);
+}
+
 async function fetchSource(from: string, timeoutMs: number, maxBytes: number): Promise<Source> {
-  // Messages name the URL without its user info, query and fragment, where a secret would be.
   let url: URL;
   try {
     url = new URL(from);
   } catch {
     throw new ImportError('the --from URL is not a valid URL');
   }
-  const what = `${url.protocol}//${url.host}${url.pathname}`;
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ImportError(`${what}: only http and https URLs can be imported`);
-  if (url.username || url.password) throw new ImportError(`${what}: a URL with credentials in it is not fetched (they would be recorded)`);
+  fetchable(url);
+  // One time bound for every hop and the body.
   const signal = AbortSignal.timeout(timeoutMs);
+  let what = urlLabel(url);
   const failed = (e: unknown): never => {
     if (signal.aborted) throw new ImportError(`${what} did not answer within ${timeoutMs / 1000} s`);
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new ImportError(`cannot fetch ${what}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   };
-  const response = await fetch(url, { signal, headers: { accept: 'application/yaml, application/json;q=0.9, */*;q=0.5' } }).catch(failed);
+  let response: Response;
+  // Redirects are followed here, not by fetch: each target is checked as the first URL was, and the last is the one recorded.
+  for (let hops = 0; ; hops++) {
+    response = await fetch(url, {
+      signal,
+      redirect: 'manual',
+      headers: { accept: 'application/yaml, application/json;q=0.9, */*;q=0.5' },
+    }).catch(failed);
+    const location = response.headers.get('location');
+    if (![301, 302, 303, 307, 308].includes(response.status) || location === null) break;
+    await response.body?.cancel().catch(() => {});
+    if (hops === MAX_REDIRECTS) throw new ImportError(`${what} redirects more than ${MAX_REDIRECTS} times`);
+    const next = URL.parse(location, url);
+    if (!next) throw new ImportError(`${what} redirects to an invalid URL`);
+    fetchable(next);
+    url = next;
+    what = urlLabel(url);
+  }
+  // The status code only: the reason phrase is the server's text.
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
-    throw new ImportError(`${what} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}, not a document`);
+    throw new ImportError(`${what} answered ${response.status}, not a document`);
   }
   const declared = Number(response.headers.get('content-length'));
   const tooLarge = () => new ImportError(`${what} is more than the ${sizeOf(maxBytes)} an import reads`);
@@ -112,10 +155,35 @@ async function fetchSource(from: string, timeoutMs: number, maxBytes: number): P
   return { source: what, bytes: Buffer.concat(chunks) };
 }
 
+/** Where an http URL goes in clear text: anywhere but this machine. */
+function plainHttp(url: string): boolean {
+  const parsed = URL.parse(url);
+  if (parsed?.protocol !== 'http:') return false;
+  const host = parsed.hostname;
+  return !(host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host));
+}
+
+/**
+ * What the user is warned of, one line each: a document read over plain http
+ * (anyone on the way could have changed it) and a first server on plain http
+ * (the runtime refuses such a base URL).
+ */
+export function importWarnings(source: string, doc: Json): string[] {
+  const server = doc.servers?.[0] === undefined ? undefined : defaultServerUrl(doc);
+  return [
+    ...(plainHttp(source) ? [`${source} was read over plain http: anyone on the way could have changed it`] : []),
+    ...(server !== undefined && plainHttp(server)
+      ? [`the first server, ${server}, is plain http: the runtime refuses it; use its https URL`]
+      : []),
+  ];
+}
+
 export interface Parsed {
   doc: Json;
   format: 'json' | 'yaml';
   text: string;
+  /** The document's own x-portico-* keys below its top level, each as `<JSON pointer of its object> <key>`: for the user to review. */
+  extensions: string[];
 }
 
 /** The document, parsed: JSON or YAML text whose top level is an OpenAPI 3.0 or 3.1 document. */
@@ -152,7 +220,86 @@ export function parseSource(label: string, bytes: Buffer): Parsed {
   if (!/^3\.[01]\.\d+$/.test(version)) throw new ImportError(`${label} is OpenAPI ${version}: only OpenAPI 3.0 and 3.1 are imported`);
   if (!(doc as Json).info || typeof (doc as Json).paths !== 'object')
     throw new ImportError(`${label} is not a complete OpenAPI ${version} document: it needs \`info\` and \`paths\``);
-  return { doc: doc as Json, format, text };
+  const extensions = walk(label, doc as Json);
+  if ((doc as Json).servers?.[0] !== undefined) {
+    try {
+      defaultServerUrl(doc as Json);
+    } catch (e) {
+      throw new ImportError(`${label}: the first server's URL: ${(e as Error).message}`);
+    }
+  }
+  return { doc: doc as Json, format, text, extensions };
+}
+
+/**
+ * Nesting deeper than any published document's (GitHub's goes to about 30)
+ * and shallow enough for every recursive reader after this one (JSON.stringify,
+ * Redocly, openapi-typescript).
+ */
+const MAX_DEPTH = 256;
+
+const pointerOf = (path: string[]) => path.map((k) => `/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+
+/**
+ * One pass over the whole document, with a stack of its own (a deep document
+ * would overflow the call stack). Refuses what the tools after the import
+ * would follow or choke on: a `$ref` to anything but this document (Redocly
+ * and openapi-typescript would read a local file into the package or fetch
+ * any URL), nesting deeper than MAX_DEPTH, and a YAML alias inside the node
+ * it names (a cycle). Returns the x-portico-* keys below the top level.
+ */
+function walk(label: string, doc: Json): string[] {
+  interface Frame {
+    value: Json;
+    key: string;
+    parent?: Frame;
+    depth: number;
+    /** Set once its children are on the stack: popped again, it leaves the path. */
+    left?: boolean;
+  }
+  const path = (frame: Frame | undefined): string[] => {
+    const keys: string[] = [];
+    for (let f = frame; f?.parent; f = f.parent) keys.push(f.key);
+    return keys.reverse();
+  };
+  const extensions: string[] = [];
+  // An alias makes one object reachable from several places (allowed) or from inside itself (a cycle).
+  const onPath = new Set<object>();
+  const deepest = new Map<object, number>();
+  const stack: Frame[] = [{ value: doc, key: '', depth: 0 }];
+  while (stack.length) {
+    const frame = stack.pop()!;
+    if (frame.left) {
+      onPath.delete(frame.value);
+      continue;
+    }
+    const { value, depth } = frame;
+    if (onPath.has(value))
+      throw new ImportError(`${label}: a YAML alias at ${printable(pointerOf(path(frame)))} repeats a node that contains it (a cycle)`);
+    // Seen before no deeper: nothing new below it.
+    if ((deepest.get(value) ?? -1) >= depth) continue;
+    deepest.set(value, depth);
+    if (depth > MAX_DEPTH)
+      throw new ImportError(`${label} nests deeper than ${MAX_DEPTH} levels (at ${printable(pointerOf(path(frame)).slice(0, 200))}...)`);
+    onPath.add(value);
+    stack.push({ ...frame, left: true });
+    const entries = Object.entries(value);
+    for (const [k, v] of entries) {
+      if (k === '$ref' && typeof v === 'string' && !v.startsWith('#'))
+        throw new ImportError(
+          `${label}: the $ref at ${printable(pointerOf(path(frame)))} points outside the document (${printable(v.slice(0, 200))}); bundle the document into one file first (e.g. npx @redocly/cli bundle)`,
+        );
+      // Its own x-portico-auth is announced as such; a marker is replaced.
+      if (k.startsWith('x-portico-') && !(depth === 0 && (k === 'x-portico-auth' || k === 'x-portico-imported')))
+        extensions.push(`${pointerOf(path(frame)) || '/'} ${k}`);
+    }
+    // Last in, first out: pushed backwards, visited in the document's order.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, v] = entries[i]!;
+      if (v && typeof v === 'object') stack.push({ value: v, key: k, parent: frame, depth: depth + 1 });
+    }
+  }
+  return extensions;
 }
 
 const firstLine = (s: string) => s.split('\n')[0]!.trim();
@@ -446,26 +593,29 @@ const STANDARD_ERROR = { code: '/error', description: '/error_description', uri:
 function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): Json {
   const { code, client } = oauthFlows(scheme);
   const tokenUrl = String((code ?? client)!.tokenUrl);
+  const tokenField = code ? 'authorizationCode.tokenUrl' : 'clientCredentials.tokenUrl';
   const grants = [...(code ? ['authorization_code', 'refresh_token'] : []), ...(client ? ['client_credentials'] : [])];
-  const url = (u: string) => profileUrl(doc, u);
+  const url = (u: string, field: string) => profileUrl(doc, u, `${name}'s flows.${field}`);
   const requests: Json = {};
   if (code) {
     requests.authorization_code = {
       parameters: { grant_type: 'authorization_code', code: '{code}', redirect_uri: '{redirectUri}', code_verifier: '{codeVerifier}' },
     };
     requests.refresh_token = {
-      ...(code.refreshUrl && code.refreshUrl !== code.tokenUrl ? { url: url(code.refreshUrl) } : {}),
+      ...(code.refreshUrl && code.refreshUrl !== code.tokenUrl
+        ? { url: url(String(code.refreshUrl), 'authorizationCode.refreshUrl') }
+        : {}),
       parameters: { grant_type: 'refresh_token', refresh_token: '{refreshToken}' },
     };
   }
   if (client) {
     requests.client_credentials = {
-      ...(code && client.tokenUrl !== code.tokenUrl ? { url: url(String(client.tokenUrl)) } : {}),
+      ...(code && client.tokenUrl !== code.tokenUrl ? { url: url(String(client.tokenUrl), 'clientCredentials.tokenUrl') } : {}),
       parameters: { grant_type: 'client_credentials', scope: '{scope}' },
     };
   }
   const clientScopes = Object.keys(client?.scopes ?? {});
-  const endpoint = tokenOperation(doc, url(tokenUrl));
+  const endpoint = tokenOperation(doc, url(tokenUrl, tokenField));
   // The document's own token operation taking client_secret in its body says client_secret_post (Box's does).
   const post = endpoint?.fields.includes('client_id') && endpoint.fields.includes('client_secret');
   const assumed = [
@@ -490,7 +640,7 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
   };
   if (code) {
     profile.authorization = {
-      url: url(String(code.authorizationUrl)),
+      url: url(String(code.authorizationUrl), 'authorizationCode.authorizationUrl'),
       pkce: 'supported',
       state: 'recommended',
       parameters: {
@@ -505,7 +655,7 @@ function oauthProfile(doc: Json, name: string, scheme: Json, heldText: string): 
     };
   }
   profile.token = {
-    url: url(tokenUrl),
+    url: url(tokenUrl, tokenField),
     ...(endpoint?.operationId ? { operationId: endpoint.operationId } : {}),
     clientAuthentication: post ? 'client_secret_post' : 'client_secret_basic',
     bodyFormat: endpoint?.format ?? 'form',
@@ -536,11 +686,19 @@ const serverUrl = (server: Json | undefined) =>
  * path instead, so that a client's own baseUrl (a sandbox) moves it too. The
  * path is kept where both read the same URL, else the URL is written whole.
  */
-function profileUrl(doc: Json, written: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(written)) return written;
+function profileUrl(doc: Json, written: string, field: string): string {
+  const refuse = (why: string) =>
+    new ImportError(`${printable(field)} is ${printable(JSON.stringify(written))}, ${why}: not a URL to send credentials to`);
+  // A backslash is a slash to a URL parser (`\\evil.example\token` is another host); whitespace and
+  // controls make it read as other than it is.
+  if (/[\\\s]/.test(written) || printable(written) !== written) throw refuse('with a backslash, whitespace or a control character');
   const base = URL.parse(serverUrl(doc.servers?.[0]));
+  const absolute = /^[a-z][a-z0-9+.-]*:/i.test(written);
+  const resolved = URL.parse(written, base ?? undefined);
+  // `https://api.example.com@evil.example/` is evil.example's.
+  if (resolved && (resolved.username || resolved.password)) throw refuse('with user info (`user@`) in it');
+  if (absolute) return written;
   if (!base) return written.startsWith('/') ? written : `/${written.replace(/^\.\//, '')}`;
-  const resolved = URL.parse(written, base);
   if (!resolved) return written;
   const prefix = base.pathname.replace(/\/+$/, '');
   return resolved.origin === base.origin && resolved.pathname.startsWith(`${prefix}/`)

@@ -58,13 +58,26 @@ export function deref<T = Json>(doc: Json, value: any): T {
   return v as T;
 }
 
-/** The spec's first server with its variables at their defaults. */
+/**
+ * The spec's first server with its variables at their defaults. A default
+ * with a character that ends a URL's host or path (`/ ? # @ \ :`, whitespace)
+ * is refused: in `https://{tenant}.api.example.com` the default `evil.example/`
+ * would move the host, while the URL reads as the provider's. A variable that
+ * is the whole URL, or all of it before a path (`{baseUrl}/v2`), names its host
+ * in plain sight and may hold a URL.
+ */
 export function defaultServerUrl(doc: Json): string {
   const server = doc.servers?.[0];
   if (!server) throw new Error('the spec has no servers');
-  return String(server.url).replace(/\{([^}]+)\}/g, (_: string, name: string) => {
+  const url = String(server.url);
+  return url.replace(/\{([^}]+)\}/g, (whole: string, name: string, at: number) => {
     const v = server.variables?.[name]?.default;
     if (v === undefined) throw new Error(`server variable ${name} has no default`);
+    const wholeUrl = at === 0 && /^(\/|$)/.test(url.slice(whole.length));
+    if (!wholeUrl && /[/?#@\\:\s]/.test(String(v)))
+      throw new Error(
+        `server variable ${JSON.stringify(name)} has the default ${JSON.stringify(String(v))}, with one of / ? # @ \\ : or whitespace, which could move the URL's host`,
+      );
     return String(v);
   });
 }

@@ -7,7 +7,7 @@
 // the credential on the wire. The fixtures are small documents written for
 // this test in tools/test/fixtures/import/, shaped like the published ones.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseDocument, stringify } from 'yaml';
 import { parseBasic } from '../../packages/testing/src/http.ts';
 import { heldCredentials } from '../lib/credential-rules.js';
-import { deriveAuth, ImportError, importedText, importMarker, parseSource, readSource } from '../lib/import.ts';
-import { IMPORTED_RULES, type Json, ROOT } from '../lib/specs.ts';
+import { deriveAuth, ImportError, importedText, importMarker, importWarnings, parseSource, printable, readSource } from '../lib/import.ts';
+import { defaultServerUrl, IMPORTED_RULES, type Json, ROOT } from '../lib/specs.ts';
 import { bin, env, linkWorkspace, newProvider, run, scratchTree } from './scratch-tree.ts';
 import { typecheck } from './typecheck.ts';
 
@@ -83,6 +83,35 @@ describe('deriveAuth: x-portico-auth from the security schemes', () => {
     // Another host, even written relative to the scheme, is written whole for the user to see.
     expect(tokenUrl('https://api.orders.example/api/', '//login.orders.example/token')).toBe('https://login.orders.example/token');
     expect(deriveAuth(doc, 'orders').profile.description).not.toContain('is relative');
+  });
+
+  it('an OAuth URL with a backslash, whitespace, a control character or user info is refused, naming the scheme and the field', () => {
+    const { doc } = fixture('orders-3.0.yaml');
+    const flow = doc.components.securitySchemes.Oauth2.flows.clientCredentials;
+    for (const written of [
+      '\\\\evil.example\\token',
+      '/v1\\oauth2/token',
+      'https://api.orders.example/oauth2/ token',
+      'https://api.orders.example/oauth2/token\u00a0',
+      'https://api.orders.example/\u001b[2Ktoken',
+      'https://api.orders.example/\u009btoken',
+      'https://api.orders.example@evil.example/token',
+      '//user:pw@api.orders.example/token',
+    ]) {
+      flow.tokenUrl = written;
+      expect(() => deriveAuth(doc, 'orders'), written).toThrow(ImportError);
+      expect(() => deriveAuth(doc, 'orders'), written).toThrow(
+        /^Oauth2's flows\.clientCredentials\.tokenUrl is ".*", with (a backslash, whitespace or a control character|user info \(`user@`\) in it): not a URL to send credentials to$/,
+      );
+    }
+    const gadgets = fixture('gadgets-3.1.json').doc;
+    gadgets.components.securitySchemes.OAuth2.flows.authorizationCode.refreshUrl = 'https://api.gadgets.example/\trefresh';
+    expect(() => deriveAuth(gadgets, 'gadgets')).toThrow(
+      /^OAuth2's flows\.authorizationCode\.refreshUrl is "https:\/\/api\.gadgets\.example\/\\trefresh", with a backslash/,
+    );
+    // Another host, in plain characters, is the user's to check: written whole (and announced by new-provider).
+    flow.tokenUrl = '//login.orders.example/token';
+    expect(deriveAuth(doc, 'orders').profile.token.url).toBe('https://login.orders.example/token');
   });
 
   it('authorization code (the oauth2 scheme most operations name alone) and a personal token beside it; a second oauth2 scheme left out', () => {
@@ -342,6 +371,9 @@ describe('importedText: the file written', () => {
   });
 });
 
+/** The least document parseSource takes, for a test to add to. */
+const DOC = 'openapi: 3.0.3\ninfo: {title: x, version: "1"}\npaths: {}\n';
+
 describe('parseSource: what is an importable document', () => {
   const laughs = [
     'l0: &l0 [x, x, x, x, x, x, x, x, x, x]',
@@ -365,6 +397,35 @@ describe('parseSource: what is an importable document', () => {
     [Buffer.from([0x6f, 0x70, 0xff, 0xfe]), /^doc\.yaml is not UTF-8 text/],
     // A billion laughs: ten levels of ten aliases each.
     [laughs, /^doc\.yaml: Excessive alias count/],
+    // $refs outside the document: a file beside it, any file, any URL (Redocly and openapi-typescript would read or fetch them).
+    ...['../../secret.yaml', '/etc/passwd', 'secret.yaml#/Leak', 'http://127.0.0.1:1/hang', 'https://schemas.example/a.json#/b'].map(
+      (ref): [string, RegExp] => [
+        `${DOC}components:\n  schemas:\n    Leak:\n      $ref: '${ref}'\n`,
+        new RegExp(
+          `^doc\\.yaml: the \\$ref at /components/schemas/Leak points outside the document \\(${ref.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\); bundle the document into one file first \\(e\\.g\\. npx @redocly/cli bundle\\)$`,
+        ),
+      ],
+    ),
+    // Deeper than any reader after the import takes (JSON.stringify overflowed at about 10,000).
+    [
+      `{"openapi": "3.0.3", "info": {}, "paths": {}, "x-deep": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
+      /^doc\.yaml nests deeper than 256 levels \(at \/x-deep\/0\/0\/0/,
+    ],
+    [`${DOC}x-deep: ${'['.repeat(300)}${']'.repeat(300)}\n`, /^doc\.yaml nests deeper than 256 levels/],
+    // One node under an alias: within the bound where it is first met, beyond it where the alias repeats it deeper.
+    [
+      `${DOC}x-first: &s ${'['.repeat(100)}${']'.repeat(100)}\nx-again: ${'['.repeat(200)}*s${']'.repeat(200)}\n`,
+      /^doc\.yaml nests deeper than 256 levels \(at \/x-again\/0\/0/,
+    ],
+    // An alias inside the node it names: a cycle, which Redocly fails on with "Something went wrong".
+    [`${DOC}x-cycle: &c\n  self: [1, *c]\n`, /^doc\.yaml: a YAML alias at \/x-cycle\/self\/1 repeats a node that contains it \(a cycle\)$/],
+    // A server variable default that moves the host (https://evil.example/.api.example.com).
+    ...['evil.example/', 'evil.example?', 'evil.example#', 'me@evil.example', 'evil.example\\', 'evil.example:1', 'a b'].map(
+      (value): [string, RegExp] => [
+        `${DOC}servers:\n  - url: 'https://{tenant}.api.example.com/v1'\n    variables:\n      tenant: { default: ${JSON.stringify(value)} }\n`,
+        /^doc\.yaml: the first server's URL: server variable "tenant" has the default ".*", with one of \/ \? # @ \\ : or whitespace, which could move the URL's host$/,
+      ],
+    ),
   ])('%#: refused with one line', (text, message) => {
     expect(parseText(text)).toThrow(ImportError);
     expect(parseText(text)).toThrow(message);
@@ -373,6 +434,55 @@ describe('parseSource: what is an importable document', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('\n');
     }
+  });
+
+  it('one object reached by several aliases is no cycle; local $refs and 256 levels pass; the x-portico-* keys it brought are listed', () => {
+    const parsed = parseSource(
+      'doc.yaml',
+      Buffer.from(
+        `${DOC}x-shared: &s { type: string }\nx-uses: [*s, *s, { deeper: [*s] }]\nx-deep: ${'['.repeat(255)}${']'.repeat(255)}\n` +
+          `x-portico-envelope: { data: /data }\ncomponents:\n  schemas:\n    A: { $ref: '#/components/schemas/B' }\n    B: { type: string, x-portico-note: 1 }\n` +
+          `x-portico-auth: { securityScheme: key }\nx-portico-imported: { source: x }\n`,
+      ),
+    );
+    expect(parsed.doc['x-uses'][2].deeper[0]).toBe(parsed.doc['x-shared']);
+    expect(parsed.extensions).toEqual(['/ x-portico-envelope', '/components/schemas/B x-portico-note']);
+    expect(fixture('mail-3.0.yaml').extensions).toEqual([]);
+    const own = parseSource('own.yaml', readFileSync(fixturePath('steered-3.0.json')));
+    expect(own.extensions).toEqual(['/paths/~1payments/post x-portico-retry-safe']);
+  });
+
+  it('a server variable: moving the host is refused, a whole URL or a path segment is not', () => {
+    const server = (url: string, value: string) => () => defaultServerUrl({ servers: [{ url, variables: { v: { default: value } } }] });
+    expect(server('{v}', 'https://api.fi.com/fdx/v4')()).toBe('https://api.fi.com/fdx/v4');
+    expect(server('{v}/v2', 'https://api.example.com')()).toBe('https://api.example.com/v2');
+    expect(server('https://fd.example.com/services/v{v}/rest', '6')()).toBe('https://fd.example.com/services/v6/rest');
+    expect(server('https://{v}.api.example.com', 'eu')()).toBe('https://eu.api.example.com');
+    expect(server('https://{v}.api.example.com', 'evil.example/')).toThrow(/server variable "v" has the default "evil\.example\/"/);
+    expect(server('{v}://api.example.com', 'https://evil.example/?')).toThrow(/could move the URL's host/);
+    expect(server('https://x{v}', 'https://evil.example')).toThrow(/could move the URL's host/);
+  });
+
+  it('what reaches the terminal from the document: control characters, C1 and bidi escaped; plain http that is not loopback named', () => {
+    expect(printable('op\u001b[2K\r\nALL GOOD \u001b]52;c;x\u0007 \u009b31m \u202eevil \u007f')).toBe(
+      'op\\u001b[2K\\u000d\\u000aALL GOOD \\u001b]52;c;x\\u0007 \\u009b31m \\u202eevil \\u007f',
+    );
+    expect(printable('café, 日本, tab-free')).toBe('café, 日本, tab-free');
+    const warned = (source: string, server: string) => importWarnings(source, { servers: [{ url: server }] });
+    expect(warned('http://docs.example/a.yaml', 'HTTP://api.example.com/v1')).toEqual([
+      'http://docs.example/a.yaml was read over plain http: anyone on the way could have changed it',
+      'the first server, HTTP://api.example.com/v1, is plain http: the runtime refuses it; use its https URL',
+    ]);
+    expect(warned('http://10.0.0.1/a.yaml', 'https://api.example.com')).toHaveLength(1);
+    for (const loopback of [
+      'http://127.0.0.1:8080/a.yaml',
+      'http://localhost/a.yaml',
+      'http://[::1]:1/a.yaml',
+      'https://docs.example/a.yaml',
+      'a.yaml',
+    ])
+      expect(warned(loopback, loopback.replace('a.yaml', 'v1'))).toEqual([]);
+    expect(importWarnings('a.yaml', {})).toEqual([]);
   });
 
   it('YAML starting with a flow mapping is YAML, and is written as a block (loadSpec reads a leading `{` as JSON); a byte-order mark is skipped', () => {
@@ -411,7 +521,16 @@ beforeAll(async () => {
         else res.end();
       };
       more();
-    } else res.writeHead(404, { 'content-type': 'text/plain' }).end('no such document');
+    } else if (path === '/moved.yaml') res.writeHead(302, { location: '/again.yaml?sig=s3cret' }).end();
+    else if (path === '/again.yaml') res.writeHead(307, { location: `${base}/mail.yaml?sig=s3cret#frag` }).end();
+    else if (path.startsWith('/loop/')) res.writeHead(301, { location: `/loop/${Number(path.slice(6)) + 1}` }).end();
+    else if (path === '/to-file.yaml') res.writeHead(302, { location: 'file:///etc/passwd' }).end();
+    else if (path === '/to-credentials.yaml') res.writeHead(302, { location: `http://user:s3cret@127.0.0.1:1/mail.yaml` }).end();
+    else if (path === '/to-slow.yaml') res.writeHead(303, { location: '/slow.yaml' }).end();
+    else if (path === '/to-streamed.yaml') res.writeHead(308, { location: '/streamed.yaml' }).end();
+    // The reason phrase is the server's to write: never repeated.
+    else if (path === '/failing.yaml') res.writeHead(500, 'Internal s3cret', { 'content-type': 'text/plain' }).end('x');
+    else res.writeHead(404, { 'content-type': 'text/plain' }).end('no such document');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -429,7 +548,14 @@ describe('readSource: a file or an http(s) URL, bounded', () => {
   });
 
   it.each([
-    ['/missing.yaml', {}, /^http:\/\/127\.0\.0\.1:\d+\/missing\.yaml answered 404 Not Found, not a document$/],
+    ['/missing.yaml', {}, /^http:\/\/127\.0\.0\.1:\d+\/missing\.yaml answered 404, not a document$/],
+    ['/failing.yaml', {}, /^http:\/\/127\.0\.0\.1:\d+\/failing\.yaml answered 500, not a document$/],
+    ['/loop/0', {}, /^http:\/\/127\.0\.0\.1:\d+\/loop\/5 redirects more than 5 times$/],
+    ['/to-file.yaml', {}, /^file:\/\/\/etc\/passwd: only http and https URLs can be imported$/],
+    ['/to-credentials.yaml', {}, /^http:\/\/127\.0\.0\.1:1\/mail\.yaml: a URL with credentials in it is not fetched/],
+    // The bounds hold across redirects.
+    ['/to-slow.yaml', { timeoutMs: 300 }, /^http:\/\/127\.0\.0\.1:\d+\/slow\.yaml did not answer within 0\.3 s$/],
+    ['/to-streamed.yaml', { maxBytes: 2 ** 20 }, /^http:\/\/127\.0\.0\.1:\d+\/streamed\.yaml is more than the 1 MiB an import reads$/],
     ['/slow.yaml', { timeoutMs: 300 }, /^http:\/\/127\.0\.0\.1:\d+\/slow\.yaml did not answer within 0\.3 s$/],
     ['/declared.yaml', { maxBytes: 1024 }, /^http:\/\/127\.0\.0\.1:\d+\/declared\.yaml is more than the 1 KiB an import reads$/],
     ['/streamed.yaml', { maxBytes: 2 ** 20 }, /^http:\/\/127\.0\.0\.1:\d+\/streamed\.yaml is more than the 1 MiB an import reads$/],
@@ -438,6 +564,15 @@ describe('readSource: a file or an http(s) URL, bounded', () => {
     expect(error).toBeInstanceOf(ImportError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('s3cret');
+  });
+
+  it('redirects are followed (at most 5) and the last URL is recorded, without its query', async () => {
+    const { source, bytes } = await readSource(`${base}/moved.yaml?token=s3cret`, ROOT);
+    expect(source).toBe(`${base}/mail.yaml`);
+    expect(bytes.equals(MAIL)).toBe(true);
+    const before = requests.length;
+    await expect(readSource(`${base}/loop/0`, ROOT)).rejects.toThrow(/redirects more than 5 times/);
+    expect(requests.slice(before)).toEqual(['/loop/0', '/loop/1', '/loop/2', '/loop/3', '/loop/4', '/loop/5']);
   });
 
   it('a URL with credentials, or another scheme, is not fetched; no message repeats a secret of the URL', async () => {
@@ -501,6 +636,17 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
     writeFileSync(join(bad, 'garbage.yaml'), 'openapi: [3.0\n  paths: }\n');
     writeFileSync(join(bad, 'notes.yaml'), 'title: Not an API\nitems: [1, 2]\n');
     writeFileSync(join(bad, 'swagger.json'), JSON.stringify({ swagger: '2.0', info: { title: 'x', version: '1' }, paths: {} }));
+    // Nothing Portico can send, under a name that is a terminal command (set the window title, ring the bell).
+    writeFileSync(
+      join(bad, 'escapes.json'),
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'x', version: '1' },
+        security: [{ 'oidc\u001b]0;pwn\u0007': [] }],
+        paths: {},
+        components: { securitySchemes: { 'oidc\u001b]0;pwn\u0007': { type: 'openIdConnect', openIdConnectUrl: 'https://x.example' } } },
+      }),
+    );
     // A valid-looking document whose $ref goes nowhere: lint's error, not the generator's.
     writeFileSync(
       join(bad, 'broken-ref.yaml'),
@@ -526,9 +672,14 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
       /^new-provider: .*swagger\.json is Swagger 2\.0 \(OpenAPI 2\): only OpenAPI 3\.0 and 3\.1/,
     ],
     [
+      "the document's escape sequences in a message",
+      () => ['--from', join(bad, 'escapes.json')],
+      /^new-provider: no security scheme Portico can send \(oidc\\u001b\]0;pwn\\u0007: openIdConnect \(not sent by Portico\)\)/,
+    ],
+    [
       'a 404',
       () => ['--from', `${base}/missing.yaml`],
-      /^new-provider: http:\/\/127\.0\.0\.1:\d+\/missing\.yaml answered 404 Not Found, not a document$/,
+      /^new-provider: http:\/\/127\.0\.0\.1:\d+\/missing\.yaml answered 404, not a document$/,
     ],
     [
       'a URL whose document is not OpenAPI (named without its query)',
@@ -561,6 +712,73 @@ describe('pnpm new-provider <slug> --from, in a scratch tree', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/^usage: pnpm new-provider <slug> \[--from <path or http\(s\) URL>/m);
     expect(snapshot(tree)).toEqual(before);
+  });
+
+  it('a slug longer than 64 characters: the usage, exit 2, nothing written (not a raw ENAMETOOLONG)', async () => {
+    const before = snapshot(tree);
+    for (const slug of ['a'.repeat(65), 'a'.repeat(300)]) {
+      const { code, stderr } = await newProvider(tree, [slug, '--from', fixturePath('mail-3.0.yaml')]);
+      expect(code).toBe(2);
+      expect(stderr.trim()).toMatch(/^usage: pnpm new-provider <slug> .*\(slug: at most 64 lowercase letters, digits and dashes\)$/);
+    }
+    expect(snapshot(tree)).toEqual(before);
+  });
+
+  it('specs/<slug> or its openapi.yaml a symbolic link: refused even with --force, nothing written through it', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'portico-import-outside-'));
+    try {
+      mkdirSync(join(tree, 'specs/filelink'), { recursive: true });
+      writeFileSync(join(outside, 'kept.yaml'), 'kept\n');
+      symlinkSync(outside, join(tree, 'specs/dirlink'));
+      symlinkSync(join(outside, 'kept.yaml'), join(tree, 'specs/filelink/openapi.yaml'));
+      const before = snapshot(tree);
+      for (const [slug, link] of [
+        ['dirlink', 'specs/dirlink'],
+        ['filelink', 'specs/filelink/openapi.yaml'],
+      ]) {
+        const { code, stdout, stderr } = await newProvider(tree, [slug!, '--from', fixturePath('mail-3.0.yaml'), '--force']);
+        expect(code).not.toBe(0);
+        expect(stdout).toBe('');
+        expect(stderr.trim()).toBe(`new-provider: ${link} is a symbolic link: the import writes only into specs/ itself`);
+      }
+      expect(readdirSync(outside)).toEqual(['kept.yaml']);
+      expect(readFileSync(join(outside, 'kept.yaml'), 'utf8')).toBe('kept\n');
+      expect(snapshot(tree)).toEqual(before);
+    } finally {
+      rmSync(join(tree, 'specs/dirlink'), { force: true });
+      rmSync(join(tree, 'specs/filelink'), { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('what the user must check is said: plain http, where credentials go, the extensions the document brought; its escape sequences never reach the terminal', async () => {
+    linkWorkspace(tree, 'steered');
+    const { code, stdout, stderr } = await newProvider(tree, ['steered', '--from', fixturePath('steered-3.0.json')]);
+    expect(code, `${stdout}${stderr}`).toBe(0);
+    // No ESC, CSI, OSC or BEL of the document's: each written as its escape.
+    expect(`${stdout}${stderr}`.split('\n').filter((line) => printable(line) !== line)).toEqual([]);
+    expect(stdout).toContain(
+      'warning: the first server, http://api.steered.example/v1, is plain http: the runtime refuses it; use its https URL',
+    );
+    expect(stdout).toContain(
+      [
+        'Where it sends requests and credentials:',
+        '  - API: http://api.steered.example',
+        "  - authorization URL: https://login.steered.example, not the API's origin: credentials go to https://login.steered.example: check it is the provider's",
+        '  - token URL: http://api.steered.example',
+        "  - refresh_token URL: https://tokens.elsewhere.example, not the API's origin: credentials go to https://tokens.elsewhere.example: check it is the provider's",
+      ].join('\n'),
+    );
+    expect(stdout).toContain(
+      'Kept from the document: its own x-portico-* extensions (review each; the generator and runtime act on them):\n  - /paths/~1payments/post x-portico-retry-safe',
+    );
+    expect(stdout).toContain('  - Digest: http digest\\u001b[31mRED\\u001b[0m (Portico sends basic and bearer)');
+    expect(stdout).toContain(
+      '  - GET /digest (op\\u001b[2K\\u001b[1A\\u001b[2K\\u000dALL GOOD \\u001b]52;c;ZWNobyBwd25lZA==\\u001b\\): Digest',
+    );
+    expect(parse(readFileSync(join(tree, 'specs/steered/openapi.yaml'), 'utf8')).paths['/payments'].post['x-portico-retry-safe']).toBe(
+      true,
+    );
   });
 
   it('an existing spec without --force: one line, nothing written', async () => {
