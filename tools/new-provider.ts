@@ -10,7 +10,7 @@
 // road again on a run without --from. --force replaces an existing specs/<slug>/openapi.yaml.
 // --skip-install leaves `pnpm install` to you (a scratch copy of the tree, a CI step of your own).
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -28,18 +28,27 @@ const bin = (name: string) => join(TOOLS, '..', 'node_modules', '.bin', name);
 const REDOCLY_ENV = { REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
 
 /**
- * Runs one step with its output on the terminal. When it fails, `failed` (or
- * "<what> failed") says so; a step that could not start says why instead,
- * since then there is no output above.
+ * Runs one step with its output on the terminal. The output quotes the
+ * document (lint names its keys, the compiler its identifiers), so it is
+ * shown with control characters escaped (tabs and line breaks kept), once the
+ * step is done. When it fails, `failed` (or "<what> failed") says so; a step
+ * that could not start says why instead, since then there is no output above.
  */
 function run(what: string, command: string, args: string[], env?: NodeJS.ProcessEnv, failed?: string): void {
-  try {
-    execFileSync(command, args, { cwd: ROOT, stdio: 'inherit', ...(env ? { env: { ...process.env, ...env } } : {}) });
-  } catch (e) {
-    const status = (e as { status?: number | null }).status;
-    if (status == null) throw new ImportError(`${what} could not run: ${(e as Error).message.split('\n')[0]}`);
-    throw new ImportError(failed ?? `${what} failed (exit ${status}); its output is above`);
-  }
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    stdio: ['inherit', 'pipe', 'pipe'],
+    maxBuffer: 256 * 2 ** 20,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
+  const show = (out: Buffer | null, to: NodeJS.WriteStream) => {
+    if (out?.length) to.write(out.toString().replace(/[^\t\n]+/g, printable));
+  };
+  show(result.stdout, process.stdout);
+  show(result.stderr, process.stderr);
+  if (result.error || result.status === null)
+    throw new ImportError(`${what} could not run: ${(result.error?.message ?? `killed by ${result.signal}`).split('\n')[0]}`);
+  if (result.status !== 0) throw new ImportError(failed ?? `${what} failed (exit ${result.status}); its output is above`);
 }
 
 let options: { from?: string; force?: boolean; timeout?: string; 'skip-install'?: boolean };
