@@ -50,9 +50,11 @@
 // credential of several parts, each operation choosing what its security
 // takes, a Location that carries a part not followed, response.url without a
 // query credential, header values refused at createClient. The budgets hold,
-// with under 1% to spare for dapi, dexero-fd and expertfile.
+// with under 1% to spare for dapi, dexero-fd and expertfile. dapi's raised
+// to 18 kB (measured 17.72): it now exports revokeGrant, the revocation its
+// profile declares (DelinkUser), which had no function in the package.
 export const budgets = {
-  dapi: '17.5 kB',
+  dapi: '18 kB',
   'dexero-fd': '21.5 kB',
   expertfile: '20 kB',
   fdx: '22.5 kB',

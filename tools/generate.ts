@@ -253,6 +253,19 @@ export function exchangeToken(
 ): Promise<Tokens> {
   return exchangeAccessCode(spec.auth, inputs, { ...options, baseUrl: options.baseUrl ?? spec.defaultBaseUrl });
 }`);
+    // The revocation the profile declares, as a function of the package (an OAuth flow has its own `revoke`).
+    const revocation = profile.revocation;
+    if (revocation) {
+      const revokeInputs: string[] = revocation.inputs ?? [];
+      authValues.add('revokeToken');
+      exports.push(`/** Ends the grant at the provider (${commentText(`POST ${revocation.url}`)}): its tokens stop working. */
+export function revokeGrant(
+  tokens: Tokens,${revokeInputs.length ? `\n  inputs: { ${revokeInputs.map((i) => `${propertyKey(i)}: string`).join('; ')} },` : ''}
+  options: { baseUrl?: string } & StandaloneRequestOptions = {},
+): Promise<void> {
+  return revokeToken(spec.auth, tokens, { ...options,${revokeInputs.length ? ' inputs,' : ''} baseUrl: options.baseUrl ?? spec.defaultBaseUrl });
+}`);
+    }
   }
   if (doc['x-portico-webhook-signature']) {
     runtimeValues.add('defineVerifyWebhook');

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, exchangeToken, type UserInput, withUserInput } from '../../packages/dapi/src/index.ts';
+import { createClient, exchangeToken, revokeGrant, type UserInput, withUserInput } from '../../packages/dapi/src/index.ts';
 
 const client = createClient({ auth: { accessToken: 'token' } });
 
@@ -48,5 +48,16 @@ describe('@portico/dapi user-input binding', () => {
     await withUserInput(client, '/data/accounts/get', { body: { appSecret: 'a' } }, (inputs) => inputs);
     // @ts-expect-error: answers are the provider's UserInput objects
     await withUserInput(client, '/data/accounts/get', { body }, () => ['123456']);
+  });
+});
+
+describe('revokeGrant: the revocation the profile declares (DelinkUser)', () => {
+  it('takes the tokens and both secrets', async () => {
+    const tokens = await exchangeToken({ appSecret: 'a', accessCode: 'c', connectionID: 'n' });
+    expectTypeOf(await revokeGrant(tokens, { appSecret: 'a', userSecret: 'u' })).toEqualTypeOf<void>();
+    // @ts-expect-error: DelinkUser needs the user secret
+    await revokeGrant(tokens, { appSecret: 'a' });
+    // @ts-expect-error: tokens, not an access token string
+    await revokeGrant('token', { appSecret: 'a', userSecret: 'u' });
   });
 });

@@ -242,6 +242,25 @@ const tokens = await exchangeToken({ ${inputs.join(', ')} });
 const client = createClient({ auth: { accessToken: tokens.accessToken } });`;
 }
 
+/**
+ * Signing in, then ending the grant at the revocation endpoint the profile
+ * declares: the flow's `revoke`, or the package's `revokeGrant` beside a
+ * token from an exchange. Undefined where the profile declares none.
+ */
+export function revocationSnippet(slug: string, doc: Json): string | undefined {
+  const profile = doc['x-portico-auth'];
+  if (!profile.revocation) return undefined;
+  const ends = `// When the user disconnects: end the grant (${oneLine(`POST ${profile.revocation.url}`)}).`;
+  if (profile.grants?.includes('authorization_code')) return `${authSnippet(slug, doc)}\n\n${ends}\nawait flow.revoke(tokens);`;
+  const exchange: string[] = profile.token.grants.access_code_exchange?.inputs ?? [];
+  const inputs: string[] = profile.revocation.inputs ?? [];
+  return `import { exchangeToken, revokeGrant } from '${packageName(slug)}';
+
+const tokens = await exchangeToken({ ${exchange.join(', ')} });
+${ends}
+await revokeGrant(tokens${inputs.length ? `, { ${inputs.join(', ')} }` : ''});`;
+}
+
 export function renderReadme(slug: string, doc: Json, pkg: Json): string {
   const ops = operations(doc);
   const info = doc.info;

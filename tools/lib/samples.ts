@@ -5,7 +5,7 @@
 // compiles every one against the built packages.
 
 import { pointerTokens } from '../../packages/auth/src/pointer.ts';
-import { authenticated, authSnippet, requestArg, str } from './readme.ts';
+import { authenticated, authSnippet, requestArg, revocationSnippet, str } from './readme.ts';
 import { deref, type Json, type Operation, operations, packageName } from './specs.ts';
 
 interface CodeSample {
@@ -81,17 +81,20 @@ function callLines(doc: Json, operation: Operation): string[] {
   ];
 }
 
-/** True for the operations the auth layer calls itself (authorize, token, revoke). */
-function authEndpoint(doc: Json, op: Json): boolean {
+/** Which of the endpoints the auth layer calls itself (authorize, token, revoke) `op` is, if any. */
+function authEndpoint(doc: Json, op: Json): 'authorization' | 'token' | 'revocation' | undefined {
   const profile = doc['x-portico-auth'] ?? {};
-  return [profile.authorization, profile.token, profile.revocation].some(
-    (endpoint) => endpoint?.operationId && endpoint.operationId === op.operationId,
+  return (['authorization', 'token', 'revocation'] as const).find(
+    (part) => profile[part]?.operationId && profile[part].operationId === op.operationId,
   );
 }
 
 export function codeSample(slug: string, doc: Json, operation: Operation): string {
   const { op } = operation;
-  if (authEndpoint(doc, op)) {
+  const endpoint = authEndpoint(doc, op);
+  // The call that revokes, not the sign-in: the package has a function for every revocation its profile declares.
+  if (endpoint === 'revocation') return `${revocationSnippet(slug, doc)}\n`;
+  if (endpoint) {
     return `// ${packageName(slug)} calls this endpoint for you: authenticate like this.\n${authSnippet(slug, doc)}`;
   }
   const secured = authenticated(doc)(operation);

@@ -21,6 +21,22 @@ describe('reference code samples', () => {
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
+  it("a revocation endpoint's sample calls the package's function that revokes, not the sign-in", () => {
+    const revoking: string[] = [];
+    for (const slug of listProviders()) {
+      const doc = loadSpec(slug);
+      const revocation = doc['x-portico-auth'].revocation?.operationId;
+      for (const operation of operations(doc).filter((o) => revocation && o.op.operationId === revocation)) {
+        const sample = codeSample(slug, doc, operation);
+        expect(sample, slug).toMatch(/await (flow\.revoke\(tokens\)|revokeGrant\(tokens)/);
+        expect(sample, slug).not.toContain('calls this endpoint for you');
+        revoking.push(slug);
+      }
+    }
+    // Every provider whose profile declares a revocation the spec publishes as an operation.
+    expect(revoking.filter((slug) => ['dapi', 'fdx', 'finexer'].includes(slug)).sort()).toEqual(['dapi', 'fdx', 'finexer']);
+  });
+
   it('paginated operations iterate with client.paginate', () => {
     for (const slug of listProviders()) {
       const doc = loadSpec(slug);

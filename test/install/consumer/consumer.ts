@@ -3,7 +3,7 @@
 // `tsc --strict` (nodenext and bundler resolution) and runs it against the
 // providers' loopback emulators, whose addresses and test credentials it gets
 // as `Config`.
-import { createClient as dapiClient, exchangeToken } from '@portico/dapi';
+import { createClient as dapiClient, exchangeToken, revokeGrant } from '@portico/dapi';
 import { createClient as dexeroFdClient } from '@portico/dexero-fd';
 import { createClient as expertFileClient } from '@portico/expertfile';
 import { createClient as fdxClient, oauth as fdxOAuth } from '@portico/fdx';
@@ -59,13 +59,22 @@ export async function run(c: Config): Promise<Record<string, string>> {
   const experts = await ef.GET('/organization/{corporation}/expert', { params: { path: { corporation: c.expertfile.organization } } });
   out['@portico/expertfile'] = `${experts.response.status} total=${experts.data.data.total}`;
 
-  const { accessToken } = await exchangeToken(
+  const dapiTokens = await exchangeToken(
     { appSecret: c.dapi.appSecret, accessCode: c.dapi.accessCode, connectionID: c.dapi.connectionID },
     { baseUrl: c.dapi.apiBaseUrl },
   );
-  const dapi = dapiClient({ baseUrl: c.dapi.apiBaseUrl, throwOnError: true, auth: { accessToken } });
-  const identity = await dapi.POST('/data/identity/get', { body: { appSecret: c.dapi.appSecret, userSecret: c.dapi.userSecret } });
-  out['@portico/dapi'] = `${identity.response.status} status=${identity.data.status}`;
+  const dapiSecrets = { appSecret: c.dapi.appSecret, userSecret: c.dapi.userSecret };
+  const dapi = dapiClient({ baseUrl: c.dapi.apiBaseUrl, throwOnError: true, auth: { accessToken: dapiTokens.accessToken } });
+  const identity = await dapi.POST('/data/identity/get', { body: dapiSecrets });
+  // The grant ends at the provider (DelinkUser): the same token is refused afterwards.
+  await revokeGrant(dapiTokens, dapiSecrets, { baseUrl: c.dapi.apiBaseUrl });
+  const delinked = await dapiClient({ baseUrl: c.dapi.apiBaseUrl, auth: { accessToken: dapiTokens.accessToken } }).POST(
+    '/data/identity/get',
+    {
+      body: dapiSecrets,
+    },
+  );
+  out['@portico/dapi'] = `${identity.response.status} status=${identity.data.status}; after revokeGrant ${delinked.response.status}`;
 
   const fx = finexerOAuth({
     clientId: c.finexer.clientId,
