@@ -20,6 +20,7 @@ export const GROUPS = {
     modules: [
       'packages/auth/src/lifecycle.ts',
       'packages/auth/src/endpoint.ts',
+      'packages/auth/src/credentials.ts',
       'packages/auth/src/redact.ts',
       'packages/auth/src/pkce.ts',
     ],

@@ -456,3 +456,19 @@ describe('what a review broke', () => {
     );
   });
 });
+
+// Pins what a StrykerJS mutant of src/transport.ts changed without any other test noticing.
+describe("the response's url of a query credential", () => {
+  it('a fetch plugged in that answers with no url (a stub, a cache) gives its response as it came', async () => {
+    const profile: CredentialProfile = { credentials: [{ Id: ID, Secret: SIGNED }] };
+    const fetch = async () => new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
+    const spec: ProviderSpec<CredentialProfile> = { slug: 'stubbed', defaultBaseUrl: api.url, auth: profile, operations: OPERATIONS };
+    const c = defineClient<any, Record<string, string>, Record<never, never>, CredentialProfile>(
+      spec,
+      createCredentialAuthenticator,
+    )({ auth: { clientId: 'client-id-0123456789', signature: 'sig-0123456789' }, fetch }) as any;
+    const result = await c.GET('/both');
+    expect(result.data).toEqual({ ok: true });
+    expect(result.response.url).toBe('');
+  });
+});
