@@ -6,7 +6,6 @@
 // type-check its typed calls and fail on its wrong ones, and one call goes
 // through Prism (which checks the request and its security against the same
 // document) behind a recorder that reads the exact credential off the wire.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../tools/lib/specs.ts';
 import { bin, env, run, scratchTree, typecheckConsumer } from '../../tools/test/scratch-tree.ts';
+import { type Prism, startPrism } from '../wire/prism.ts';
 import { consumerOf, DOCUMENTS, PUBLISHED_SPECS as PUBLISHED, type PublishedDocument } from './documents.ts';
 
 interface Seen {
@@ -114,46 +114,6 @@ const CASES: Case[] = [
 ];
 const PAYPAL_TOKEN = 'A21AA-paypal-canary-0123456789';
 
-/** A free loopback port for Prism (which takes no port 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Mock {
-  process: ChildProcess;
-  url: string;
-  ready: Promise<void>;
-}
-
-/** `prism mock` on the published document, ready once it says it listens (bounded: Figma's takes about a minute). */
-async function startPrism(file: string): Promise<Mock> {
-  const port = await freePort();
-  const child = spawn(bin('prism'), ['mock', '-h', '127.0.0.1', '-p', String(port), file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`prism did not listen within 240 s on ${file}:\n${output.slice(-2000)}`)), 240_000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/Prism is listening/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`prism exited (${code}) on ${file}:\n${output.slice(-2000)}`));
-    });
-  });
-  ready.catch(() => {});
-  return { process: child, url: `http://127.0.0.1:${port}`, ready };
-}
-
 /**
  * What the client sends, recorded, then passed on to Prism. It answers the
  * OAuth token request itself (Prism has no token endpoint: it is not in the
@@ -197,7 +157,7 @@ async function recorder(upstream: string): Promise<{ url: string; seen: Seen[]; 
 }
 
 let tree = '';
-const mocks = new Map<string, Mock>();
+const mocks = new Map<string, Promise<Prism>>();
 
 beforeAll(async () => {
   if (!existsSync(join(PUBLISHED, 'SOURCES.md')))
@@ -205,12 +165,16 @@ beforeAll(async () => {
       `${PUBLISHED} is missing: the published documents sit beside the checkout in ../shared/published-specs (or set PORTICO_PUBLISHED_SPECS)`,
     );
   // Prism parses each document for a while (Figma's about a minute): all start now, while the imports run.
-  for (const c of CASES) mocks.set(c.slug, await startPrism(join(PUBLISHED, c.file)));
+  for (const c of CASES) {
+    const mock = startPrism(join(PUBLISHED, c.file), { errors: false, timeoutMs: 240_000 });
+    mock.catch(() => {}); // awaited, and reported, by the case's own wire test
+    mocks.set(c.slug, mock);
+  }
   tree = scratchTree('portico-published-');
 });
 
-afterAll(() => {
-  for (const mock of mocks.values()) mock.process.kill('SIGKILL');
+afterAll(async () => {
+  await Promise.all([...mocks.values()].map((mock) => mock.then((m) => m.stop()).catch(() => {})));
   if (tree) rmSync(tree, { recursive: true, force: true });
 });
 
@@ -249,9 +213,7 @@ describe.each(CASES)('a package from $file, published as is', (c) => {
   });
 
   it('sends the exact credential the document asks for, through Prism', async () => {
-    const mock = mocks.get(c.slug)!;
-    await mock.ready;
-    const front = await recorder(mock.url);
+    const front = await recorder((await mocks.get(c.slug)!).baseUrl);
     try {
       const { createClient } = await import(pathToFileURL(join(pkg, 'dist', 'index.js')).href);
       const withAuth = (auth: Record<string, string>) => createClient({ auth, baseUrl: front.url, maxRetries: 0 });

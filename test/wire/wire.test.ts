@@ -5,19 +5,15 @@
 // exercised only when Prism finds no violation and answers 2xx: a redirect is
 // not a success.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeToken, type Tokens } from '../../packages/auth/src/index.ts';
-import { flavour } from '../../tools/lib/auth.ts';
-import { deref, isImported, type Json, listProviders, loadSpec, type Operation, operations } from '../../tools/lib/specs.ts';
+import type { Tokens } from '../../packages/auth/src/index.ts';
+import { credentials } from '../../tools/lib/auth.ts';
+import { fieldsOf } from '../../tools/lib/credential-rules.js';
+import { deref, isImported, type Json, listProviders, loadSpec, type Operation, operations, specPath } from '../../tools/lib/specs.ts';
 import { type Prism, startPrism } from './prism.ts';
 
 const CLIENT = { clientId: 'wire-client', clientSecret: 'wire-secret' };
 const REDIRECT_URI = 'https://app.example/callback';
 // A credential the user already holds (no token request to make): any value of the right kind.
-const HELD = {
-  apiKey: { apiKey: 'wire-api-key' },
-  basic: { username: 'wire-user', password: 'wire-password' },
-  bearer: { accessToken: 'wire-token' },
-};
 
 const firstExample = (media: Json | undefined): unknown => {
   if (!media) return undefined;
@@ -106,7 +102,7 @@ for (const slug of listProviders().filter((slug) => !isImported(loadSpec(slug)))
       exchanges.find((e) => e.method === authOps.get(part)!.method.toUpperCase() && e.path === authOps.get(part)!.path);
 
     beforeAll(async () => {
-      prism = await startPrism(slug);
+      prism = await startPrism(specPath(slug));
       const pkg = await import(`../../packages/${slug}/src/index.ts`);
       const options = { baseUrl: prism.baseUrl, fetch: recording };
       const grants: string[] = auth.grants ?? [];
@@ -136,14 +132,16 @@ for (const slug of listProviders().filter((slug) => !isImported(loadSpec(slug)))
         const tokens: Tokens = await pkg.exchangeToken(example, options);
         client = pkg.createClient({ ...options, auth: { accessToken: tokens.accessToken } });
         if (authOps.has('revocation')) {
-          const { spec } = await import(`../../packages/${slug}/src/generated/spec.ts`);
+          // The package's own function for the revocation its profile declares.
           const inputs = requestExample(doc, authOps.get('revocation')!.op);
-          revoke = () => revokeToken(spec.auth, tokens, { ...options, inputs });
+          revoke = () => pkg.revokeGrant(tokens, inputs, options);
         }
       } else {
-        const kind = flavour(doc);
-        if (kind === 'oauth') throw new Error(`${slug}: grants ${grants.join(', ')}: teach the wire test to obtain their token`);
-        client = pkg.createClient({ ...options, auth: HELD[kind] });
+        // A credential the user holds: the first alternative, each of its fields a made-up value.
+        const [alternative] = credentials(doc);
+        if (!alternative) throw new Error(`${slug}: grants ${grants.join(', ')}: teach the wire test to obtain their token`);
+        const fields = Object.values(alternative).flatMap(fieldsOf);
+        client = pkg.createClient({ ...options, auth: Object.fromEntries(fields.map((field) => [field, `wire-${field}-0123456789`])) });
       }
     });
     afterAll(() => prism?.stop());

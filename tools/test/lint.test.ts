@@ -23,6 +23,17 @@ async function lint(target: string): Promise<{ ok: boolean; output: string }> {
   }
 }
 
+/** Lints a copy of Dapi's spec changed by `change`, in a temp dir removed when the test ends. */
+async function lintDapiWith(change: (doc: any) => void) {
+  const doc = parse(readFileSync(specPath('dapi'), 'utf8'));
+  change(doc);
+  const dir = mkdtempSync(join(tmpdir(), 'portico-lint-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'openapi.yaml');
+  writeFileSync(file, stringify(doc));
+  return lint(file);
+}
+
 describe('spec lint (recommended-strict + repo rules)', () => {
   it.each(listProviders())('%s passes with no problems', async (slug) => {
     const { ok, output } = await lint(slug);
@@ -37,26 +48,18 @@ describe('spec lint (recommended-strict + repo rules)', () => {
     ['a backslash, which WHATWG URL reads as a slash', '/\\evil.example/token'],
     ['whitespace', '/ //evil.example/token'],
   ])('refuses a token URL with %s (found by the review of the import)', async (_, url) => {
-    const doc = parse(readFileSync(specPath('dapi'), 'utf8'));
-    doc['x-portico-auth'].token.url = url;
-    const dir = mkdtempSync(join(tmpdir(), 'portico-lint-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'openapi.yaml');
-    writeFileSync(file, stringify(doc));
-    const { ok, output } = await lint(file);
+    const { ok, output } = await lintDapiWith((doc) => {
+      doc['x-portico-auth'].token.url = url;
+    });
     expect(ok).toBe(false);
     expect(output).toContain('x-portico-auth/token/url');
   });
 
   it('rejects an auth profile that does not match its JSON Schema, naming the field', async () => {
-    const doc = parse(readFileSync(specPath('dapi'), 'utf8'));
-    doc['x-portico-auth'].token.bodyFormat = 'xml';
-    delete doc.paths['/auth/ExchangeToken'].post.security;
-    const dir = mkdtempSync(join(tmpdir(), 'portico-lint-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'openapi.yaml');
-    writeFileSync(file, stringify(doc));
-    const { ok, output } = await lint(file);
+    const { ok, output } = await lintDapiWith((doc) => {
+      doc['x-portico-auth'].token.bodyFormat = 'xml';
+      delete doc.paths['/auth/ExchangeToken'].post.security;
+    });
     expect(ok).toBe(false);
     expect(output).toContain('x-portico-auth/token/bodyFormat');
     expect(output).toContain('portico/operation-security');
