@@ -3,7 +3,7 @@
 
 import { credentials } from './auth.ts';
 import { fieldsOf, profileSchemes } from './credential-rules.js';
-import { deref, isImported, type Json, type Operation, operations, packageName } from './specs.ts';
+import { allProperties, allRequired, deref, isImported, type Json, type Operation, operations, packageName } from './specs.ts';
 
 function envName(slug: string, what: string): string {
   return `${slug.replace(/-/g, '_').toUpperCase()}_${what}`;
@@ -39,11 +39,11 @@ function exampleValue(doc: Json, at: Json | undefined, name: string, depth = 0):
   const variant = schema?.oneOf?.[0] ?? schema?.anyOf?.[0];
   if (variant) return exampleValue(doc, variant, name, depth + 1);
   const parts = [schema, ...(schema?.allOf ?? []).map((part: Json) => deref(doc, part))];
-  const properties = Object.assign({}, ...parts.map((part) => part?.properties ?? {}));
+  const properties = schema ? allProperties(doc, schema) : {};
   const types = parts.flatMap((part) => [part?.type].flat()).filter((t) => t && t !== 'null');
   if (types.includes('object') || Object.keys(properties).length)
     return Object.fromEntries(
-      [...new Set(parts.flatMap((part) => part?.required ?? []))]
+      [...new Set(allRequired(doc, schema))]
         .filter((key: string) => key in properties)
         .map((key: string) => [key, exampleValue(doc, properties[key], key, depth + 1)]),
     );
@@ -70,7 +70,7 @@ function fits(doc: Json, at: Json, value: unknown, depth = 0): boolean {
   const parts = [schema, ...(schema.allOf ?? []).map((part: Json) => deref(doc, part))];
   if (parts.some((part) => part.oneOf || part.anyOf || part.patternProperties || (part.additionalProperties ?? false) !== false))
     return true;
-  const properties = Object.assign({}, ...parts.map((part) => part.properties ?? {}));
+  const properties = allProperties(doc, schema);
   return Object.entries(value).every(([key, item]) => key in properties && fits(doc, properties[key], item, depth + 1));
 }
 

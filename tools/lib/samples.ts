@@ -6,7 +6,7 @@
 
 import { pointerTokens } from '../../packages/auth/src/pointer.ts';
 import { authenticated, authSnippet, requestArg, revocationSnippet, str } from './readme.ts';
-import { deref, type Json, type Operation, operations, packageName } from './specs.ts';
+import { allProperties, allRequired, deref, type Json, type Operation, operations, packageName } from './specs.ts';
 
 interface CodeSample {
   lang: 'TypeScript';
@@ -34,14 +34,6 @@ function schemaAt(doc: Json, schema: Json | undefined, pointer: string): Json | 
   let at = schema;
   for (const key of pointerTokens(pointer)) at = at && deref(doc, allProperties(doc, at)[key]);
   return at;
-}
-
-function allProperties(doc: Json, schema: Json): Json {
-  return Object.assign({}, ...[schema, ...(schema.allOf ?? [])].map((part: Json) => deref(doc, part).properties ?? {}));
-}
-
-function allRequired(doc: Json, schema: Json): string[] {
-  return [schema, ...(schema.allOf ?? [])].flatMap((part: Json) => deref(doc, part).required ?? []);
 }
 
 /** A property the spec promises (a required one), so reading it type-checks without `?.`. */

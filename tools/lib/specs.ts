@@ -95,3 +95,13 @@ export const IMPORTED_RULES = 'tools/redocly/imported.yaml';
 export function packageName(slug: string): string {
   return `@portico/${slug}`;
 }
+
+/** A schema's properties with those of its allOf parts. */
+export function allProperties(doc: Json, schema: Json): Json {
+  return Object.assign({}, ...[schema, ...(schema.allOf ?? [])].map((part: Json) => deref(doc, part)?.properties ?? {}));
+}
+
+/** A schema's required names with those of its allOf parts. */
+export function allRequired(doc: Json, schema: Json): string[] {
+  return [schema, ...(schema.allOf ?? [])].flatMap((part: Json) => deref(doc, part)?.required ?? []);
+}
