@@ -123,7 +123,19 @@ export interface ClientOptions<Auth, Throw extends boolean = false> extends Omit
   throwOnError?: Throw;
   logger?: Logger;
   logLevel?: LogLevel;
+  /**
+   * OpenTelemetry traces and metrics of every call: `openTelemetry()` from
+   * `@portico/runtime/telemetry`. Without it, none of that code is in a
+   * bundle or on a call's path.
+   */
+  telemetry?: Instrumentation;
 }
+
+/**
+ * Instruments a new client: made by `openTelemetry()` (`@portico/runtime/telemetry`),
+ * which wraps the client's methods and its transport's fetch, authenticator and log.
+ */
+export type Instrumentation = (client: Record<string, unknown>, state: ClientState) => void;
 
 /** Per-request options, beside openapi-fetch's. */
 export interface RequestExtras {
@@ -232,7 +244,7 @@ export function wrapAsPathBasedClient<Paths extends {}, Pages, Throw extends boo
 type Upper = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'TRACE';
 const METHODS: readonly Upper[] = ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE'];
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
-const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-correlation-id', 'x-amzn-requestid'];
+export const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-correlation-id', 'x-amzn-requestid'];
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 /** The options the runtime takes beside openapi-fetch's (`RequestExtras`): not passed on. */
 const EXTRAS = new Set(['timeout', 'maxRetries']);
@@ -251,6 +263,7 @@ const OWN_OPTIONS = new Set([
   'throwOnError',
   'logger',
   'logLevel',
+  'telemetry',
 ]);
 
 /** What a call resolves with before its types are applied: openapi-fetch's `{ data, error, response }`. */
@@ -276,7 +289,7 @@ interface FetchClient {
 }
 
 /** A client's settings and parts, fixed by createClient. */
-interface ClientState {
+export interface ClientState {
   readonly spec: ProviderSpec<AuthProfile | CredentialProfile>;
   readonly transport: Transport;
   /** Times out the attempts of this client's calls. */
@@ -334,7 +347,7 @@ type Sent =
   | { readonly failure: unknown; readonly retryable: false };
 
 /** Values of credential-named fields (clientSecret, appSecret, api_key, ...) anywhere in `value`: what a server echo must not carry into an error. */
-function credentialValues(value: unknown, out: string[] = [], depth = 0): string[] {
+export function credentialValues(value: unknown, out: string[] = [], depth = 0): string[] {
   if (depth > 8 || !value || typeof value !== 'object' || value instanceof ReadableStream || ArrayBuffer.isView(value)) return out;
   const entries = value instanceof Headers ? [...value.entries()] : Object.entries(value);
   for (const [key, item] of entries) {
@@ -923,6 +936,7 @@ export function defineClient<Paths extends {}, Auth = AuthInput, Pages = {}, Pro
       },
       ...Object.fromEntries(METHODS.map((method) => [method, (path: string, init?: CallInit) => call(state, method, path, init)])),
     };
+    options.telemetry?.(client, state);
     // The methods' types come from Paths; the implementation takes any path string.
     return client as unknown as PorticoClient<Paths, Pages, Throw, Media>;
   };
