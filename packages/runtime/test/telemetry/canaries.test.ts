@@ -1,0 +1,214 @@
+// Issue 25: no secret in any exported telemetry. Canaries are planted in
+// every input a call has (the client secret, the tokens the token endpoint
+// issues, API keys in the query and in a header, an authorization code and a
+// PKCE verifier, body fields, a header of the caller's), and a hostile API
+// answers with fast-check's choice of statuses, waits, redirects and echoes
+// of everything it knows into bodies, error codes, request ids and Location.
+// Every span name, attribute, event and status, and every metric attribute
+// the real SDK exports, is searched for every canary in every spelling.
+import { type AuthInput, authenticatorFor, type CredentialProfile, clientCredentials, createCredentialAuthenticator } from '@portico/auth';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineClient, type ProviderSpec } from '../../src/index.ts';
+import { canary, expectNoSecretsIn, json, type RecordedRequest, type Reply, startServer, type TestServer } from '../helpers.ts';
+import { registerGlobals, Telemetry } from './otel.ts';
+
+registerGlobals();
+const otel = new Telemetry();
+let api: TestServer;
+let other: TestServer;
+
+const CANARIES = {
+  clientSecret: canary('client-secret'),
+  accessToken: canary('access-token'),
+  refreshToken: canary('refresh-token'),
+  queryKey: canary('query-api-key'),
+  headerKey: canary('header-api-key'),
+  code: canary('authorization-code'),
+  verifier: canary('pkce-verifier'),
+  body: canary('body-field'),
+  header: canary('caller-header'),
+};
+const ALL = Object.values(CANARIES);
+
+type Answer = 'ok' | 'error' | 'unauthorized' | 'retry' | 'redirect-away' | 'redirect-home' | 'reset';
+let script: Answer[] = [];
+
+/** The token requests of this run: the same hostile host issues the tokens, and so knows the client secret. */
+let tokenRequests: string[] = [];
+
+/** The canaries a request carried (anywhere: headers, query, body), and what its token requests did. */
+function carried(request: RecordedRequest): string[] {
+  const text = `${JSON.stringify(request.headers)} ${request.query} ${decodeURIComponent(request.body)} ${tokenRequests.join(' ')}`;
+  return ALL.filter((value) => text.includes(value));
+}
+
+/** The hostile API: it answers as the script says and echoes every canary its request carried, wherever it can. */
+function answer(request: RecordedRequest): Reply {
+  const next = script.shift() ?? 'ok';
+  const got = carried(request);
+  const pick = (i: number) => got[i % got.length] ?? 'req-1';
+  const echo = { 'x-request-id': pick(0), 'request-id': pick(1), 'x-correlation-id': pick(2), 'x-amzn-requestid': pick(3) };
+  const body = { code: pick(4), error: pick(5), error_code: pick(6), message: request.body, echoed: got };
+  switch (next) {
+    case 'ok':
+      return json(200, { items: got, next: null, id: 7 }, echo);
+    case 'error':
+      return json(400, body, echo);
+    case 'unauthorized':
+      return json(401, body, echo);
+    case 'retry':
+      return json(503, body, { ...echo, 'retry-after': '0' });
+    case 'redirect-away':
+      return { status: 302, headers: { ...echo, location: `${other.url}/landing?${request.query}` } };
+    case 'redirect-home':
+      return { status: 307, headers: { ...echo, location: `/items/7?${request.query}` } };
+    case 'reset':
+      return { status: 200, reset: true };
+  }
+}
+
+beforeAll(async () => {
+  api = await startServer();
+  other = await startServer();
+  api.on('POST /oauth/token', (request) => {
+    tokenRequests.push(decodeURIComponent(request.body));
+    return json(200, { access_token: CANARIES.accessToken, refresh_token: CANARIES.refreshToken, token_type: 'Bearer', expires_in: 3600 });
+  });
+  for (const route of ['GET /items/7', 'GET /items', 'POST /items']) api.on(route, answer);
+  other.on('GET /landing', (request) => json(200, { echoed: carried(request) }, { 'x-request-id': carried(request).at(-1)! }));
+});
+afterAll(() => Promise.all([api.close(), other.close()]));
+
+const operations = {
+  'GET /items': {
+    requiresAuth: true as const,
+    pagination: { style: 'cursor' as const, items: '/items', cursorParam: 'cursor', nextCursor: '/next' },
+  },
+  'POST /items': { requiresAuth: true as const, formBody: true as const, retrySafe: true as const },
+};
+
+function oauthClient() {
+  const spec: ProviderSpec = {
+    slug: 'canaries',
+    defaultBaseUrl: api.url,
+    auth: {
+      grants: ['client_credentials'],
+      token: {
+        url: `${api.url}/oauth/token`,
+        clientAuthentication: 'client_secret_post',
+        bodyFormat: 'form',
+        grants: { client_credentials: { parameters: { grant_type: 'client_credentials' } } },
+        response: { accessToken: '/access_token', refreshToken: '/refresh_token', tokenType: '/token_type', expiresIn: '/expires_in' },
+        error: { code: '/error', description: '/error_description' },
+      },
+      apply: { header: 'Authorization', scheme: 'Bearer' },
+    },
+    operations,
+    operationDefaults: { requiresAuth: true },
+  };
+  return defineClient<any, AuthInput>(
+    spec,
+    authenticatorFor(clientCredentials),
+  )({
+    auth: { clientId: 'canary-client', clientSecret: CANARIES.clientSecret, tokenUrl: `${api.url}/oauth/token` },
+    headers: { 'X-Caller-Secret': CANARIES.header },
+    maxRetries: 2,
+    telemetry: otel.instrumentation(),
+  });
+}
+
+function keyClient() {
+  const profile: CredentialProfile = {
+    credentials: [
+      {
+        Query: { type: 'apiKey', in: 'query', name: 'api_key', input: 'queryKey' },
+        Header: { type: 'apiKey', in: 'header', name: 'X-Api-Key', input: 'headerKey' },
+      },
+    ],
+  };
+  const spec: ProviderSpec<CredentialProfile> = {
+    slug: 'canary-keys',
+    defaultBaseUrl: api.url,
+    auth: profile,
+    operations,
+    operationDefaults: { requiresAuth: true },
+  };
+  return defineClient<any, Record<string, string>, Record<never, never>, CredentialProfile>(
+    spec,
+    createCredentialAuthenticator,
+  )({
+    auth: { queryKey: CANARIES.queryKey, headerKey: CANARIES.headerKey },
+    maxRetries: 2,
+    telemetry: otel.instrumentation({ propagateToOtherOrigins: true }),
+  });
+}
+
+type Call = 'get' | 'post' | 'walk';
+async function run(client: any, call: Call): Promise<void> {
+  const query = { code_verifier: CANARIES.verifier, q: 'plain' };
+  const attempt = async () => {
+    if (call === 'get')
+      return client.GET('/items/{id}', { params: { path: { id: 7 }, query }, headers: { Authorization2: CANARIES.header } });
+    if (call === 'post')
+      return client.POST('/items', {
+        body: { code: CANARIES.code, code_verifier: CANARIES.verifier, note: CANARIES.body },
+        params: { query },
+      });
+    for await (const _ of client.paginate('/items', { params: { query } }, { maxPages: 2 }));
+  };
+  await attempt().catch(() => undefined);
+}
+
+/** Everything the SDK exported, as text. */
+async function exported(): Promise<string[]> {
+  const spans = otel.spans().map((span) =>
+    JSON.stringify({
+      name: span.name,
+      attributes: span.attributes,
+      events: span.events.map((e) => ({ name: e.name, attributes: e.attributes })),
+      status: span.status,
+      links: span.links,
+    }),
+  );
+  const points = (await otel.points()).map((p) => JSON.stringify({ name: p.name, attributes: p.attributes }));
+  return [...spans, ...points];
+}
+
+describe('no secret in exported telemetry', () => {
+  it('whatever the API answers, no canary reaches a span, an event or a metric', async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('oauth', 'keys'),
+        fc.constantFrom<Call>('get', 'post', 'walk'),
+        fc.array(fc.constantFrom<Answer>('ok', 'error', 'unauthorized', 'retry', 'redirect-away', 'redirect-home', 'reset'), {
+          maxLength: 4,
+        }),
+        async (who, call, answers) => {
+          runs++;
+          otel.reset();
+          script = [...answers];
+          tokenRequests = [];
+          await run(who === 'oauth' ? oauthClient() : keyClient(), call);
+          const texts = await exported();
+          expect(texts.length).toBeGreaterThan(0);
+          expectNoSecretsIn(texts, ALL, `telemetry (${who}, ${call}, ${answers.join(' ')})`);
+        },
+      ),
+      { numRuns: 40, seed: 25 },
+    );
+    console.log(`telemetry canaries: ${runs} runs`);
+  });
+
+  it('what is recorded of an honest answer stays: the request id, the provider code and the query names', async () => {
+    otel.reset();
+    api.inject('GET /items/7', json(400, { code: 'bad_item' }, { 'x-request-id': 'req-abc-123' }));
+    await run(keyClient(), 'get');
+    const request = otel.spans().find((s) => s.attributes['url.full'] !== undefined)!;
+    expect(request.attributes['http.response.header.x-request-id']).toEqual(['req-abc-123']);
+    expect(request.attributes['url.full']).toBe(`${api.url}/items/7?code_verifier=REDACTED&q=plain&api_key=REDACTED`);
+    const call = otel.spans().find((s) => s.attributes['portico.provider.error_code'] !== undefined)!;
+    expect(call.attributes['portico.provider.error_code']).toBe('bad_item');
+  });
+});
