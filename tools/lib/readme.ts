@@ -3,7 +3,8 @@
 
 import { credentials } from './auth.ts';
 import { fieldsOf, profileSchemes } from './credential-rules.js';
-import { allProperties, allRequired, deref, isImported, type Json, type Operation, operations, packageName } from './specs.ts';
+import { exampleValue } from '../../packages/mock/src/values.ts';
+import { allProperties, deref, isImported, type Json, type Operation, operations, packageName } from './specs.ts';
 
 function envName(slug: string, what: string): string {
   return `${slug.replace(/-/g, '_').toUpperCase()}_${what}`;
@@ -23,35 +24,6 @@ function paramsArg(doc: Json, pathItem: Json, op: Json): string {
       p.example ?? Object.values<Json>(p.examples ?? {})[0]?.value ?? exampleValue(doc, p.schema, p.name);
   }
   return Object.keys(params).length ? `, { params: ${literal(params)} }` : '';
-}
-
-/**
- * A value of the schema's type where the spec gives no example (published
- * documents often do not), so the call still type-checks: its own example,
- * default or first enum value; an object's required properties; the first
- * variant of a oneOf or anyOf; else a placeholder named after the parameter.
- * Bounded in depth, for schemas that refer to themselves.
- */
-function exampleValue(doc: Json, at: Json | undefined, name: string, depth = 0): unknown {
-  const schema = deref(doc, at);
-  const given = schema?.example ?? schema?.examples?.[0] ?? schema?.default ?? schema?.enum?.[0] ?? schema?.const;
-  if (given !== undefined || depth > 8) return given;
-  const variant = schema?.oneOf?.[0] ?? schema?.anyOf?.[0];
-  if (variant) return exampleValue(doc, variant, name, depth + 1);
-  const parts = [schema, ...(schema?.allOf ?? []).map((part: Json) => deref(doc, part))];
-  const properties = schema ? allProperties(doc, schema) : {};
-  const types = parts.flatMap((part) => [part?.type].flat()).filter((t) => t && t !== 'null');
-  if (types.includes('object') || Object.keys(properties).length)
-    return Object.fromEntries(
-      [...new Set(allRequired(doc, schema))]
-        .filter((key: string) => key in properties)
-        .map((key: string) => [key, exampleValue(doc, properties[key], key, depth + 1)]),
-    );
-  const type = types[0];
-  if (type === 'integer' || type === 'number') return schema?.minimum ?? 1;
-  if (type === 'boolean') return true;
-  if (type === 'array') return [exampleValue(doc, schema?.items, name, depth + 1)];
-  return name;
 }
 
 /**

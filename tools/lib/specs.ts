@@ -4,13 +4,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORE_SCHEMA, load } from 'js-yaml';
-import { pointerTokens } from '../../packages/auth/src/pointer.ts';
+import type { Json } from '../../packages/mock/src/values.ts';
 
 /** The repository; PORTICO_ROOT points the tools at another tree (the drift check's own test uses it). */
 export const ROOT = process.env.PORTICO_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-export type Json = Record<string, any>;
+// Reading schemas lives with the mock, which needs it at run time; the tools read it from there.
+export { allProperties, allRequired, deref, type Json } from '../../packages/mock/src/values.ts';
 
 export interface Operation {
   method: (typeof HTTP_METHODS)[number];
@@ -49,15 +50,6 @@ export function operations(doc: Json): Operation[] {
   return out;
 }
 
-/** Resolves a local `#/...` reference; other values pass through. */
-export function deref<T = Json>(doc: Json, value: any): T {
-  let v = value;
-  for (let i = 0; v && typeof v === 'object' && typeof v.$ref === 'string' && i < 32; i++) {
-    v = pointerTokens(v.$ref.replace(/^#/, '')).reduce((o: any, k: string) => o?.[k], doc);
-  }
-  return v as T;
-}
-
 /**
  * The spec's first server with its variables at their defaults. A default
  * with a character that ends a URL's host or path (`/ ? # @ \ :`, whitespace)
@@ -94,14 +86,4 @@ export const IMPORTED_RULES = 'tools/redocly/imported.yaml';
 
 export function packageName(slug: string): string {
   return `@portico/${slug}`;
-}
-
-/** A schema's properties with those of its allOf parts. */
-export function allProperties(doc: Json, schema: Json): Json {
-  return Object.assign({}, ...[schema, ...(schema.allOf ?? [])].map((part: Json) => deref(doc, part)?.properties ?? {}));
-}
-
-/** A schema's required names with those of its allOf parts. */
-export function allRequired(doc: Json, schema: Json): string[] {
-  return [schema, ...(schema.allOf ?? [])].flatMap((part: Json) => deref(doc, part)?.required ?? []);
 }

@@ -1,0 +1,119 @@
+// startMock: a mock on a loopback port (node:http), for clients and apps that
+// reach it over HTTP. node:http is imported when a mock starts, so the rest
+// of the package runs where there is no Node (Deno, Bun, workerd, browsers).
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { MockError } from './errors.js';
+import { createMock, type Mock, type MockOptions, type ProviderSlug } from './mock.js';
+
+export interface StartOptions extends Omit<MockOptions, 'baseUrl'> {
+  /** The port on 127.0.0.1 (default 0: any free port). */
+  port?: number;
+}
+
+/** A mock serving on 127.0.0.1. */
+export interface RunningMock<Slug extends ProviderSlug = ProviderSlug>
+  extends Pick<Mock<Slug>, 'slug' | 'client' | 'clientOptions' | 'authOptions' | 'controller' | 'handle'> {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** Stops serving: hung requests end, connections close. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Request bodies past this are refused (413): a test's requests are small, and a runaway one must not fill memory. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export async function startMock<Slug extends ProviderSlug>(slug: Slug, options: StartOptions = {}): Promise<RunningMock<Slug>> {
+  const { port = 0, ...rest } = options;
+  if ('baseUrl' in options) throw new MockError('invalid_option', 'startMock serves at its own URL: leave baseUrl out');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new MockError('invalid_option', 'port must be a whole number from 0 to 65535');
+  // Checked before a port is taken: a bad option is an error, not a listening server.
+  createMock(slug, rest).close();
+  const { createServer } = await import('node:http');
+  let mock: Mock<Slug> | undefined;
+  const server: Server = createServer((req, res) => {
+    if (mock) serve(mock, req, res);
+    else res.writeHead(503).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new MockError('invalid_option', `cannot listen on 127.0.0.1:${port}: ${error.code ?? error.message}`)),
+    );
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+  mock = createMock(slug, { ...rest, baseUrl: url });
+  const running = mock;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => {
+      running.close();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }));
+  return {
+    slug,
+    url,
+    get client() {
+      return running.client;
+    },
+    get clientOptions() {
+      return running.clientOptions;
+    },
+    get authOptions() {
+      return running.authOptions;
+    },
+    controller: running.controller,
+    handle: (request) => running.handle(request),
+    close,
+    [Symbol.asyncDispose]: close,
+    [Symbol.for('nodejs.util.inspect.custom')]: () => `RunningMock ${JSON.stringify({ provider: slug, url })}`,
+  } as RunningMock<Slug>;
+}
+
+function serve(mock: Mock, req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const aborted = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) aborted.abort();
+  });
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      res.writeHead(413, { 'content-type': 'text/plain' }).end('request body too large');
+      req.destroy();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (res.headersSent) return;
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      for (const v of [value ?? []].flat()) headers.append(name, String(v));
+    }
+    const method = req.method ?? 'GET';
+    const body = method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks);
+    const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`), {
+      method,
+      headers,
+      ...(body ? { body } : {}),
+      signal: aborted.signal,
+    });
+    mock.handle(request).then(
+      async (response) => {
+        const out: Record<string, string> = {};
+        response.headers.forEach((value, name) => {
+          out[name] = value;
+        });
+        const payload = Buffer.from(await response.arrayBuffer());
+        res.writeHead(response.status, out).end(payload);
+      },
+      // A hung request released, or an aborted one: the connection ends without an answer.
+      () => res.destroy(),
+    );
+  });
+}
