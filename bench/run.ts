@@ -19,6 +19,7 @@ const load0 = loadavg();
 const SECTIONS: { n: number; file: string; node?: string[] }[] = [
   { n: 1, file: 'overhead.ts', node: ['--expose-gc'] },
   { n: 2, file: 'loopback.ts' },
+  { n: 11, file: 'telemetry.ts' },
   { n: 3, file: 'singleflight.ts' },
   { n: 8, file: 'redis-store.ts' },
   { n: 7, file: 'memory.ts', node: ['--expose-gc'] },
@@ -50,7 +51,7 @@ for (const s of SECTIONS) {
 const totalMs = performance.now() - t0;
 
 const results: SectionResult[] = [];
-for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) {
   const file = join(WORK, 'results', `${n}.json`);
   if (existsSync(file)) results.push(JSON.parse(readFileSync(file, 'utf8')));
 }

@@ -75,7 +75,6 @@ interface Call {
   readonly context: Context;
   readonly method: string;
   readonly template: string;
-  readonly started: number;
   readonly secrets: Secrets;
   /** The first request's URL: later requests to it are the operation's, a redirect's are not. */
   url?: string;
@@ -92,7 +91,6 @@ interface Walk {
   readonly span: Span;
   readonly context: Context;
   readonly template: string;
-  readonly started: number;
   readonly secrets: Secrets;
   page?: Call;
   pages: number;
@@ -148,20 +146,33 @@ function strings(value: unknown, out: string[] = [], depth = 0): string[] {
 
 /** `url` as `url.full` shows it: no user info, every credential-named, signature or credential-valued query parameter `REDACTED`. */
 function shownUrl(url: URL, secrets: readonly string[]): string {
-  const shown = new URL(url.href);
-  if (shown.username !== '' || shown.password !== '') {
-    shown.username = REDACTED;
-    shown.password = REDACTED;
+  // Rewritten only when there is something to hide: most URLs are shown as they are.
+  const hidden = [...url.searchParams].map(([key, value]) => isSensitiveKey(key) || SIGNED.has(key) || secrets.includes(value));
+  let href = url.href;
+  if (url.username !== '' || url.password !== '' || hidden.includes(true)) {
+    const shown = new URL(href);
+    if (shown.username !== '' || shown.password !== '') {
+      shown.username = REDACTED;
+      shown.password = REDACTED;
+    }
+    if (hidden.includes(true))
+      shown.search = new URLSearchParams([...shown.searchParams].map(([key, value], i) => [key, hidden[i] ? REDACTED : value])).toString();
+    href = shown.href;
   }
-  if (shown.search !== '')
-    shown.search = new URLSearchParams(
-      [...shown.searchParams].map(([key, value]) => [
-        key,
-        isSensitiveKey(key) || SIGNED.has(key) || secrets.includes(value) ? REDACTED : value,
-      ]),
-    ).toString();
-  // A credential anywhere else (a path segment a server's Location put it in).
-  return redactSecrets(shown.href, secrets);
+  // A credential anywhere else (a path segment a server's Location put it in), in any spelling; looked for in the decoded URL first.
+  const decoded = /[%+]/.test(href) ? safeDecode(href) : href;
+  return secrets.some((secret) => secret.length >= 8 && (href.includes(secret) || decoded.includes(secret)))
+    ? redactSecrets(href, secrets)
+    : href;
+}
+
+/** The URL with its percent-escapes decoded (and `+` as a space, as a query has it), or as it is where one is malformed. */
+function safeDecode(href: string): string {
+  try {
+    return decodeURIComponent(href.replace(/\+/g, ' '));
+  } catch {
+    return href;
+  }
 }
 
 /** The provider's own error code in an error body (`code`, `error_code`, `error` as RFC 6749 has it, `error.code`), when it is an identifier. */
@@ -189,7 +200,6 @@ function requestIds(headers: Headers, secrets: Secrets): Attributes {
 interface Instruments {
   readonly tracer: Tracer;
   readonly requestDuration: Histogram;
-  readonly callDuration: Histogram;
   readonly retries: Counter;
   readonly authWait: Histogram;
   readonly renewals: Counter;
@@ -203,10 +213,6 @@ function instruments(options: TelemetryOptions): Instruments {
   return {
     tracer: (options.tracerProvider ?? trace.getTracerProvider()).getTracer(NAME),
     requestDuration: seconds('http.client.request.duration', 'Duration of HTTP client requests.'),
-    callDuration: seconds(
-      'portico.client.call.duration',
-      'Duration of Portico calls: every attempt, wait and renewal, and reading the body.',
-    ),
     retries: meter.createCounter('portico.client.retries', {
       unit: '{retry}',
       description: 'Requests sent again after a retryable answer or failure.',
@@ -236,7 +242,9 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
   const own = URL.parse(transport.ownOrigin);
   const server: Attributes = own === null ? {} : { 'server.address': own.hostname, 'server.port': portOf(own) };
   const secretsFor = (init: unknown): Secrets => {
-    const credentials = () => [...state.ownSecrets, ...transport.sent, ...credentialValues(init)];
+    // The call's own are read once; the client's are read as they are now (a renewal adds a token).
+    let own: readonly string[] | undefined;
+    const credentials = () => [...state.ownSecrets, ...transport.sent, ...(own ??= credentialValues(init))];
     return { credentials, echoes: () => [...credentials(), ...strings(init)] };
   };
 
@@ -247,7 +255,7 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
   function startCall(method: string, template: string, parent: Context, secrets: Secrets, extra?: Attributes): Call {
     const attributes: Attributes = { 'http.request.method': methodOf(method), 'url.template': template, ...server, ...extra };
     const span = tracer.startSpan(spanName(method, template), { kind: SpanKind.INTERNAL, attributes }, parent);
-    const call = { span, method, template, started: performance.now(), secrets, sends: 0, askedWait: false } as Call & { context: Context };
+    const call = { span, method, template, secrets, sends: 0, askedWait: false } as Call & { context: Context };
     call.context = trace.setSpan(parent, span).setValue(SCOPE, call);
     return call;
   }
@@ -255,17 +263,15 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
   /** Ends a call's span with how it ended: a response (whose error, if any, `failed` names), or a thrown error. */
   function endCall(call: Call, outcome: { status?: number; failed?: string; thrown?: unknown; body?: unknown }): void {
     call.wait?.end();
+    // Method, template and server were set at the start.
     const status = outcome.status ?? call.status;
-    const attributes: Attributes = { 'http.request.method': methodOf(call.method), 'url.template': call.template, ...server };
-    if (status !== undefined) attributes['http.response.status_code'] = status;
+    if (status !== undefined) call.span.setAttribute('http.response.status_code', status);
     const type = 'thrown' in outcome ? errorType(outcome.thrown) : outcome.failed;
-    if (type !== undefined) attributes['error.type'] = type;
-    call.span.setAttributes(attributes);
+    if (type !== undefined) call.span.setAttribute('error.type', type);
     const code = providerCode(outcome.body, call.secrets);
     if (code !== undefined) call.span.setAttribute('portico.provider.error_code', code);
     if (type !== undefined) call.span.setStatus({ code: SpanStatusCode.ERROR });
     call.span.end();
-    made.callDuration.record((performance.now() - call.started) / 1000, attributes);
   }
 
   /** What a call that returned ended with: the error the throwing style would have raised, by its code. */
@@ -538,7 +544,7 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
       { kind: SpanKind.INTERNAL, attributes: { 'http.request.method': 'GET', 'url.template': path, ...server } },
       parent,
     );
-    const walk = { span, template: path, started: performance.now(), secrets, pages: 0 } as Walk & { context: Context };
+    const walk = { span, template: path, secrets, pages: 0 } as Walk & { context: Context };
     walk.context = trace.setSpan(parent, span).setValue(SCOPE, walk);
     return walk;
   }
