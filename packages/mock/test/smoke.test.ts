@@ -7,7 +7,10 @@ test('the fdx package signs in through startMock and pages /accounts to the end'
   await using mock = await startMock('fdx');
   const flow = oauth({ ...mock.client, ...mock.authOptions });
   const request = await flow.authorizationUrl({ scope: ['customers', 'accounts'] });
-  const tokens = await flow.exchangeCode(mock.controller.approve(request.url), { state: request.state, codeVerifier: request.codeVerifier! });
+  const tokens = await flow.exchangeCode(mock.controller.approve(request.url), {
+    state: request.state,
+    codeVerifier: request.codeVerifier!,
+  });
   const client = createClient({ ...mock.clientOptions, auth: flow.session(tokens), throwOnError: true });
   expect((await client.GET('/customers/current')).data.customerId).toBeTruthy();
   const items = [];
