@@ -9,6 +9,7 @@ import { call } from './call.js';
 import { providers } from './catalog.js';
 import { CliError } from './errors.js';
 import { login } from './login.js';
+import { mock } from './mock.js';
 import { jsonText, oneLine, printable } from './terminal.js';
 
 export interface Io {
@@ -115,6 +116,17 @@ const COMMANDS: Record<string, CommandSpec> = {
         ...(last(options['auth-url']) ? { authUrl: last(options['auth-url'])! } : {}),
       });
       io.out(jsonText(data));
+    },
+  },
+  mock: {
+    args: ['provider'],
+    summary: "Serve a provider's fake (@portico/mock) on 127.0.0.1, for local development and tests",
+    options: {
+      port: { type: 'string', value: 'port', help: 'Port on 127.0.0.1 (default: any free one); the mock never listens elsewhere' },
+    },
+    examples: ['portico mock fdx', 'portico mock finexer --port 4010'],
+    async run([provider], options, io) {
+      await mock(provider!, last(options.port), io.out);
     },
   },
   providers: {

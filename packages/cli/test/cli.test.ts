@@ -97,7 +97,7 @@ describe('portico call checks before it sends', () => {
   it('an unknown command or option is one line and exit 2', async () => {
     expect(await run(['frobnicate'])).toMatchObject({
       code: 2,
-      err: 'portico: CliError [unknown_command]: unknown command "frobnicate"; commands: login, call, providers (see portico --help)',
+      err: 'portico: CliError [unknown_command]: unknown command "frobnicate"; commands: login, call, mock, providers (see portico --help)',
     });
     const unknown = await run(['call', 'fdx', 'GET', '/accounts', '--client-secret', 'hunter2']);
     expect(unknown.code).toBe(2);
