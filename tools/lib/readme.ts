@@ -1,10 +1,11 @@
 // The provider package README, generated from the spec so its install line,
 // auth snippet and first call never drift from the code.
 
+import { exampleValue } from '../../packages/mock/src/values.ts';
 import { credentials } from './auth.ts';
 import { fieldsOf, profileSchemes } from './credential-rules.js';
-import { exampleValue } from '../../packages/mock/src/values.ts';
 import { allProperties, deref, isImported, type Json, type Operation, operations, packageName } from './specs.ts';
+import { testingSnippet } from './testing.ts';
 
 function envName(slug: string, what: string): string {
   return `${slug.replace(/-/g, '_').toUpperCase()}_${what}`;
@@ -233,6 +234,32 @@ ${ends}
 await revokeGrant(tokens${inputs.length ? `, { ${inputs.join(', ')} }` : ''});`;
 }
 
+/** "Testing your integration": a vitest file against the provider's fake, where @portico/mock serves the provider. */
+function testingSection(slug: string, doc: Json): string {
+  const snippet = testingSnippet(slug, doc);
+  if (!snippet) return '';
+  return `## Testing your integration
+
+\`\`\`sh
+npm install --save-dev @portico/mock vitest
+\`\`\`
+
+[\`@portico/mock\`](../mock/README.md) is this provider as a fake, built from the same spec: its auth as
+the provider does it, answers valid against the spec's schemas, and faults on demand. No account, no
+network: a test signs in and calls as your app does.
+
+\`\`\`ts
+${snippet}
+\`\`\`
+
+\`mock.controller\` also expires and revokes tokens, queues answers, fails any operation (5xx,
+slow, hung, malformed, oversized) and keeps a log of the requests, credentials redacted.${doc['x-portico-webhook-signature'] ? '\nIt signs webhook deliveries as the provider does (`signWebhook`).' : ''}
+\`mswHandlers(mock)\` from \`@portico/mock/msw\` answers at the provider's real URLs for MSW, and
+\`npx @portico/cli mock ${slug}\` serves the fake to any language from the terminal.
+
+`;
+}
+
 export function renderReadme(slug: string, doc: Json, pkg: Json): string {
   const ops = operations(doc);
   const info = doc.info;
@@ -283,7 +310,7 @@ transport (\`ConnectionError\`, \`TimeoutError\`) and bodies that are not what t
 \`logger\` (and \`logLevel\`) to see requests, retries and failures; headers, bodies and query
 strings are never logged.
 
-## Reference
+${testingSection(slug, doc)}## Reference
 
 The API reference for every operation is built from the same spec: \`pnpm docs\` at the
 repository root writes it to \`site/${slug}/index.html\`.
