@@ -150,7 +150,16 @@ export class AuthorizationServer {
     const route = this.#provider.endpoint('authorization');
     const wire = wireNames(authorization.parameters);
     const q = url.searchParams;
-    const refuse = (message: string) => this.#replies.error(route, 400, message);
+    // An error page, in the documented 400's shape, with the code and description where the profile's error map reads them.
+    const refuse = (description: string) => {
+      const reply = this.#replies.error(route, 400, description);
+      const errorMap = this.#profile.token.error;
+      if (reply.body !== null && typeof reply.body === 'object') {
+        if (errorMap?.code && valueAt(reply.body, errorMap.code) !== undefined) setAt(reply.body, errorMap.code, 'invalid_request');
+        if (errorMap?.description) setAt(reply.body, errorMap.description, description);
+      }
+      return reply;
+    };
     const clientId = wire.clientId ? q.get(wire.clientId) : this.#options.client.clientId;
     if (clientId !== this.#options.client.clientId) return refuse('unknown client_id');
     const givenRedirect = wire.redirectUri ? q.get(wire.redirectUri) : null;
@@ -372,8 +381,15 @@ export class AuthorizationServer {
   #tokenReply(route: Route | undefined, grant: Grant, withRefresh: boolean): Reply {
     const { response } = this.#profile.token;
     const now = this.#options.now();
-    const never = this.#profile.expiry?.never === true;
-    const lifetime = this.#options.accessTokenLifetimeSeconds ?? this.#profile.expiry?.accessTokenLifetimeSeconds ?? DEFAULT_LIFETIME_S;
+    const status = String(this.#successStatus(route));
+    const media = route ? (this.#replies.mediaFor(route, status) ?? 'application/json') : 'application/json';
+    const template = route ? examplesOf(this.#provider.doc, this.#provider.responseOf(route, status)?.content?.[media])[0] : undefined;
+    // Expiry fields go out where the provider's documented answer has them (Finexer's has none: its tokens say nothing of their lifetime).
+    const documentsExpiry =
+      template === undefined || [response.expiresIn, response.expiresAt].some((p) => p !== undefined && valueAt(template, p) !== undefined);
+    const configured = this.#options.accessTokenLifetimeSeconds ?? this.#profile.expiry?.accessTokenLifetimeSeconds;
+    const never = this.#profile.expiry?.never === true || (!documentsExpiry && configured === undefined);
+    const lifetime = configured ?? DEFAULT_LIFETIME_S;
     const accessToken = this.#options.random('at');
     this.#options.remember(accessToken);
     this.#access.set(accessToken, { grant, expiresAt: never ? Number.POSITIVE_INFINITY : now + lifetime * 1000 });
@@ -387,9 +403,6 @@ export class AuthorizationServer {
       grant.refreshExpiresAt = typeof days === 'number' ? now + days * 1000 : Number.POSITIVE_INFINITY;
     }
     // The documented success body, so fields the profile does not map (Finexer's account_id) are there too.
-    const status = String(this.#successStatus(route));
-    const media = route ? (this.#replies.mediaFor(route, status) ?? 'application/json') : 'application/json';
-    const template = route ? examplesOf(this.#provider.doc, this.#provider.responseOf(route, status)?.content?.[media])[0] : undefined;
     const body: Json = template !== null && typeof template === 'object' ? structuredClone(template) : {};
     for (const pointer of [response.refreshToken, response.expiresIn, response.expiresAt, response.scope])
       if (pointer) deleteAt(body, pointer);
@@ -405,8 +418,8 @@ export class AuthorizationServer {
     }
     if (withRefresh && response.refreshToken) setAt(body, response.refreshToken, grant.refreshToken);
     if (response.scope && grant.scope.length) setAt(body, response.scope, grant.scope.join(this.#profile.scope?.separator ?? ' '));
-    if (!never && response.expiresIn) setAt(body, response.expiresIn, lifetime);
-    if (!never && response.expiresAt) setAt(body, response.expiresAt, new Date(now + lifetime * 1000).toISOString());
+    if (!never && documentsExpiry && response.expiresIn) setAt(body, response.expiresIn, lifetime);
+    if (!never && documentsExpiry && response.expiresAt) setAt(body, response.expiresAt, new Date(now + lifetime * 1000).toISOString());
     return { status: Number(status), body, media, headers: NO_STORE };
   }
 
@@ -438,11 +451,15 @@ export class AuthorizationServer {
           authProblem.kind === 'invalid_client' && revocation.clientAuthentication === 'client_secret_basic',
         );
     }
+    const values = valuesOf(revocation.parameters, form);
+    // The hint names the kind of token: one this server does not revoke is unsupported_token_type (RFC 7009 §2.2.1), before the body's other checks.
+    const hint = values.tokenTypeHint;
+    if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token')
+      return error('unsupported_token_type', `token_type_hint ${hint} is not supported`);
     if (route) {
       const problems = this.#bodyProblems(route, form, revocation.bodyFormat);
       if (problems.length) return error('invalid_request', problems.join('; '));
     }
-    const values = valuesOf(revocation.parameters, form);
     for (const name of clientInputs(this.#profile)) {
       if ((revocation.inputs ?? []).includes(name) && values[name] !== this.#options.client.inputs[name])
         return error('invalid_client', `${name} is not the client's`);
@@ -461,9 +478,6 @@ export class AuthorizationServer {
       this.#end(bearerGrant);
       return done();
     }
-    const hint = values.tokenTypeHint;
-    if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token')
-      return error('unsupported_token_type', `token_type_hint ${hint} is not supported`);
     const presented = values.refreshToken ?? values.token ?? values.accessToken ?? '';
     const grant = this.#refresh.get(presented) ?? this.#spent.get(presented);
     const access = this.#access.get(presented);

@@ -1,0 +1,163 @@
+// Secrets never reach the request log, util.inspect or JSON of the mock and
+// its controller, nor a MockError: fast-check plants client secrets and app
+// secrets of any visible characters, and every token, code and verifier the
+// flows carry is looked for in every spelling (raw, percent-, form- and
+// JSON-encoded).
+import { inspect } from 'node:util';
+import * as dapi from '@portico/dapi';
+import * as dexeroFd from '@portico/dexero-fd';
+import * as expertfile from '@portico/expertfile';
+import * as fdx from '@portico/fdx';
+import * as finexer from '@portico/finexer';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createMock, type Mock, MockError, type ProviderSlug } from '../src/index.js';
+
+// Visible ASCII with the characters that encodings change (% + : / = & ? "), at least 12 long.
+const secret = fc.stringMatching(/^[\x21-\x7e]{12,40}$/).filter((s) => !s.includes('\\'));
+
+/** Every spelling of a secret on the wire. */
+const spellings = (value: string) => [
+  value,
+  encodeURIComponent(value),
+  new URLSearchParams({ v: value }).toString().slice(2),
+  JSON.stringify(value).slice(1, -1),
+];
+
+function expectNone(mock: Mock, secrets: readonly string[], extra: unknown[] = []): void {
+  const texts = [
+    JSON.stringify(mock.controller.requests),
+    inspect(mock.controller.requests, { depth: Number.POSITIVE_INFINITY }),
+    inspect(mock, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+    inspect(mock.controller, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+    JSON.stringify(mock),
+    JSON.stringify(mock.controller),
+    ...extra.map((e) => `${inspect(e, { depth: Number.POSITIVE_INFINITY })} ${JSON.stringify(e)} ${(e as Error)?.message}`),
+  ];
+  for (const value of secrets.filter((s) => s.length >= 8)) {
+    for (const spelling of spellings(value)) for (const text of texts) expect(text).not.toContain(spelling);
+  }
+}
+
+/** A fetch that hands requests straight to the mock's handler. */
+const through = (mock: Mock) => ((input: RequestInfo | URL, init?: RequestInit) => mock.handle(new Request(input, init))) as typeof fetch;
+
+/** Each provider's flow: sign in, call, renew, end; returns every secret the client held. */
+const flows: Record<ProviderSlug, (mock: Mock, planted: string) => Promise<string[]>> = {
+  fdx: async (mock, planted) => {
+    const f = fdx.oauth({ ...mock.client, ...(mock.authOptions as object), fetch: through(mock) });
+    const request = await f.authorizationUrl({ scope: ['customers'] });
+    const callback = mock.controller.approve(request.url);
+    const tokens = await f.exchangeCode(callback, { state: request.state, codeVerifier: request.codeVerifier! });
+    const rotated = await f.refresh(tokens);
+    await fdx.createClient({ ...mock.clientOptions, fetch: through(mock), auth: f.session(rotated) }).GET('/customers/current');
+    await f.refresh(tokens).catch(() => undefined);
+    await f.revoke(rotated);
+    return [
+      planted,
+      request.codeVerifier!,
+      new URL(callback).searchParams.get('code')!,
+      tokens.accessToken,
+      tokens.refreshToken!,
+      rotated.accessToken,
+      rotated.refreshToken!,
+    ];
+  },
+  finexer: async (mock, planted) => {
+    const f = finexer.oauth({ ...mock.client, ...(mock.authOptions as object), fetch: through(mock) });
+    const request = await f.authorizationUrl({ scope: ['customer_read'] });
+    const callback = mock.controller.approve(request.url);
+    const tokens = await f.exchangeCode(callback, { state: request.state });
+    await finexer.createClient({ ...mock.clientOptions, fetch: through(mock), auth: f.session(tokens) }).GET('/customers');
+    await f.revoke(tokens);
+    const signed = await mock.controller.signWebhook('consent.accepted');
+    return [
+      planted,
+      mock.client.webhookSecret!,
+      new URL(callback).searchParams.get('code')!,
+      tokens.accessToken,
+      tokens.refreshToken!,
+      signed.headers['fx-signature']!,
+    ];
+  },
+  'dexero-fd': async (mock, planted) => {
+    const client = dexeroFd.createClient({
+      ...mock.clientOptions,
+      fetch: through(mock),
+      auth: { ...mock.client, ...(mock.authOptions as object) } as never,
+    });
+    await client.GET('/records.{format}', { params: { path: { format: 'xml' } } });
+    await dexeroFd
+      .createClient({
+        ...mock.clientOptions,
+        fetch: through(mock),
+        auth: { ...mock.client, ...(mock.authOptions as object), clientSecret: `${planted}x` } as never,
+      })
+      .GET('/records.{format}', { params: { path: { format: 'json' } } })
+      .catch((error: unknown) => expectNone(mock, [planted], [error]));
+    return [planted];
+  },
+  expertfile: async (mock, planted) => {
+    const client = expertfile.createClient({
+      ...mock.clientOptions,
+      fetch: through(mock),
+      auth: { ...mock.client, ...(mock.authOptions as object) } as never,
+    });
+    await client.GET('/organization/{corporation}/expert', { params: { path: { corporation: 1 } } });
+    return [planted];
+  },
+  dapi: async (mock, planted) => {
+    const linked = mock.controller.connect();
+    const options = { ...(mock.authOptions as object), fetch: through(mock) };
+    const tokens = await dapi.exchangeToken({ appSecret: planted, ...linked }, options);
+    const client = dapi.createClient({ ...mock.clientOptions, fetch: through(mock), auth: { accessToken: tokens.accessToken } });
+    await client.POST('/data/identity/get', { body: { appSecret: planted, userSecret: linked.userSecret } });
+    await dapi.revokeGrant(tokens, { appSecret: planted, userSecret: linked.userSecret }, options);
+    return [planted, tokens.accessToken, linked.accessCode, linked.userSecret];
+  },
+};
+
+describe('the request log, inspect and JSON carry no secret', () => {
+  for (const slug of Object.keys(flows) as ProviderSlug[]) {
+    it(`${slug}: planted client secrets and every token of the flow`, async () => {
+      let runs = 0;
+      await fc.assert(
+        fc.asyncProperty(secret, async (planted) => {
+          runs += 1;
+          const field = slug === 'dapi' ? 'appSecret' : 'clientSecret';
+          const mock = createMock(slug, { client: { [field]: planted } });
+          const secrets = await flows[slug](mock, planted);
+          expectNone(mock, secrets);
+        }),
+        { numRuns: 15, seed: 24 },
+      );
+      console.log(`${slug}: ${runs} planted secrets, none in the log, inspect or JSON`);
+    });
+  }
+
+  it('a MockError about bad options never quotes the value it refuses', () => {
+    fc.assert(
+      fc.property(secret, (planted) => {
+        const attempts = [
+          () => createMock('fdx', { client: { clientSecret: `${planted}\n` } }),
+          () => createMock('fdx', { baseUrl: `http://u:${planted}@127.0.0.1` }),
+          () => createMock(planted as ProviderSlug),
+          () => createMock('fdx').controller.respond(planted as never),
+        ];
+        for (const attempt of attempts) {
+          let thrown: unknown;
+          try {
+            attempt();
+          } catch (error) {
+            thrown = error;
+          }
+          expect(thrown).toBeInstanceOf(MockError);
+          // The provider name is echoed (shortened), as it is no secret; nothing else is.
+          if (attempt !== attempts[2] && attempt !== attempts[3])
+            expect(`${(thrown as Error).message} ${inspect(thrown)}`).not.toContain(planted);
+        }
+      }),
+      { numRuns: 50, seed: 24 },
+    );
+  });
+});
