@@ -190,23 +190,27 @@ class ProviderMock {
   /** One request at `path` (the path below the mock's base, which is the path on the provider's own host). */
   async #dispatch(request: Request, path: string): Promise<Response | undefined> {
     if (this.#closed) return new Response('the mock is closed', { status: 503 });
-    const text = await request.text();
     const url = new URL(request.url);
     const { route, values, methods } = this.#provider.match(request.method, path);
+    // Taken as the request arrives, before its body is read: a fault is the next request's, not whichever finishes reading first.
+    const fault = route
+      ? this.#control.takeFault([route.operationId, ...(route === this.#provider.endpoint('token') ? ['token'] : []), '*'])
+      : undefined;
+    // And released by the reset() or close() that comes after it arrived.
+    const released = this.#released.signal;
+    const text = await request.text();
     this.#log.add(request, text, this.#now(), route?.operationId);
     if (!route) {
       if (!methods.length) return undefined;
       const reply = this.#replies.error(undefined, 405, `${request.method} is not allowed here`);
       return this.#replies.toResponse(undefined, { ...reply, headers: { allow: methods.join(', ') } });
     }
-    const targets = [route.operationId, ...(route === this.#provider.endpoint('token') ? ['token'] : []), '*'];
-    const fault = this.#control.takeFault(targets);
     if (fault) {
-      const faulted = await this.#fault(fault, route, request, values ?? {});
+      const faulted = await this.#fault(fault, route, request, values ?? {}, released);
       if (faulted) return faulted;
     }
     const reply = await this.#answer(route, request, url, values ?? {}, text);
-    if (reply.delay) await this.#wait(reply.delay, request.signal);
+    if (reply.delay) await this.#wait(reply.delay, request.signal, released);
     return this.#replies.toResponse(route, reply);
   }
 
@@ -218,14 +222,20 @@ class ProviderMock {
   }
 
   /** A fault's answer; undefined for a slow one, after its delay (the usual answer follows). */
-  async #fault(fault: Fault, route: Route, request: Request, values: Record<string, string>): Promise<Response | undefined> {
+  async #fault(
+    fault: Fault,
+    route: Route,
+    request: Request,
+    values: Record<string, string>,
+    released: AbortSignal,
+  ): Promise<Response | undefined> {
     const want = this.#api.wanted(route, values);
     switch (fault.kind) {
       case 'slow':
-        await this.#wait(fault.delayMs, request.signal);
+        await this.#wait(fault.delayMs, request.signal, released);
         return undefined;
       case 'hang':
-        await this.#wait(Number.POSITIVE_INFINITY, request.signal);
+        await this.#wait(Number.POSITIVE_INFINITY, request.signal, released);
         throw new MockError('closed', 'the hung request was released');
       case 'rate-limit': {
         const reply = this.#replies.error(route, 429, 'too many requests', want);
@@ -245,8 +255,7 @@ class ProviderMock {
   }
 
   /** Resolves after `ms`; rejects when the request aborts or the mock is reset or closed. */
-  #wait(ms: number, signal: AbortSignal): Promise<void> {
-    const released = this.#released.signal;
+  #wait(ms: number, signal: AbortSignal, released: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const stop = () => {
         clearTimeout(timer);
