@@ -192,8 +192,9 @@ export class Api {
     const sent = body !== null && typeof body === 'object' ? (body as Json) : {};
     const open = this.#rounds.get(route.operationId);
     const resumed = sent[rules.request.operationId];
-    if (resumed !== undefined) {
-      if (!open || open.id !== resumed)
+    // An operation id with no round open is an ordinary field (getOperationStatus takes one): answered as usual.
+    if (resumed !== undefined && open) {
+      if (open.id !== resumed)
         return this.#replies.error(route, 400, `${rules.request.operationId} ${String(resumed)} is not an operation waiting for input`);
       const answers: Json[] = Array.isArray(sent[rules.request.inputs]) ? sent[rules.request.inputs] : [];
       const unanswered = open.inputs.filter((q) => !answers.some((a) => a?.id === q.id && typeof a.answer === 'string' && a.answer !== ''));

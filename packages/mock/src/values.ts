@@ -160,6 +160,10 @@ export function generateValue(doc: Json, at: Json | undefined, name: string, n =
     case 'null':
       return null;
     default: {
+      if (typeof schema.pattern === 'string') {
+        const matching = fromPattern(schema.pattern, n) ?? [own, ...(schema.examples ?? [])].find((v) => typeof v === 'string');
+        if (matching !== undefined) return matching;
+      }
       let text = formatted(schema.format, name, n) ?? `${slugOf(name)}-${n + 1}`;
       if (schema.minLength !== undefined && text.length < schema.minLength) text = text.padEnd(schema.minLength, 'x');
       if (schema.maxLength !== undefined && text.length > schema.maxLength) text = text.slice(0, schema.maxLength);
@@ -182,3 +186,42 @@ function objectOf(doc: Json, schema: Json, n: number, depth: number): Json {
 }
 
 const isRecord = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * A string matching a simple pattern, the n-th of its kind: literals and
+ * character classes with `{n}`, `{n,m}`, `?`, `*` or `+`, anchored (`^[A-Z]{3}$`).
+ * Undefined for anything else (groups, alternatives): the caller falls back
+ * to the schema's example.
+ */
+function fromPattern(pattern: string, n: number): string | undefined {
+  const body = /^\^(.*)\$$/.exec(pattern)?.[1];
+  if (body === undefined) return undefined;
+  const atom = /(\[(?:\\.|[^\]])+\]|\\.|[^\\[\](){}|?*+.^$])(\{(\d+)(?:,\d*)?\}|[?*+])?/gy;
+  let out = '';
+  let at = 0;
+  for (let match = atom.exec(body); match; match = atom.exec(body)) {
+    at = atom.lastIndex;
+    const [, unit, quantifier, count] = match as unknown as [string, string, string | undefined, string | undefined];
+    const times = count !== undefined ? Number(count) : quantifier === '+' ? 1 : 0;
+    const repeat = quantifier === undefined ? 1 : times;
+    const choices = unit.startsWith('[') ? classChars(unit.slice(1, -1)) : [unit.replace(/^\\/, '')];
+    if (!choices?.length) return undefined;
+    for (let i = 0; i < repeat; i++) out += choices[(n + i) % choices.length];
+  }
+  return at === body.length && new RegExp(pattern, 'u').test(out) ? out : undefined;
+}
+
+/** The characters a `[...]` class allows (ranges expanded), or undefined for a negated class. */
+function classChars(spec: string): string[] | undefined {
+  if (spec.startsWith('^')) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < spec.length; i++) {
+    const c = spec[i] === '\\' ? spec[++i]! : spec[i]!;
+    if (spec[i + 1] === '-' && i + 2 < spec.length) {
+      const end = spec[i + 2]!;
+      for (let code = c.charCodeAt(0); code <= end.charCodeAt(0); code++) out.push(String.fromCharCode(code));
+      i += 2;
+    } else out.push(c);
+  }
+  return out;
+}
