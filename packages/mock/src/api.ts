@@ -168,8 +168,7 @@ export class Api {
         continue;
       }
       if (!param.schema) continue;
-      const holder = { value: raw };
-      const problems = this.#schemas.problems(pointer, holder.value, true);
+      const problems = this.#schemas.problems(pointer, raw, true);
       if (problems.length) return { problem: `${param.in} parameter ${param.name}: ${problems[0]}` };
     }
     const requestBody = deref<Json | undefined>(this.#provider.doc, route.op.requestBody);

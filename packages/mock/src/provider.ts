@@ -155,7 +155,7 @@ export class Provider {
     return [...new Set(this.routes.map((route) => route.origin))];
   }
 
-  /** The schema of a response (by status, else `default`) in `media`, with the media type it is written in. */
+  /** The response object an operation documents for a status (its `$ref` followed). */
   responseOf(route: Route, status: string): Json | undefined {
     const responses = route.op.responses ?? {};
     return deref(this.doc, responses[status] ?? undefined);

@@ -176,3 +176,27 @@ describe('the handler on its own', () => {
     expect((await mock.handle(new Request('http://127.0.0.1/v2/oauth/token', { method: 'POST' }))).status).toBe(503);
   });
 });
+
+describe('lifetimes on the mock clock', () => {
+  it("an access token lives as long as the options say, a refresh token as long as the profile's 30 days", async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const mock = createMock('fdx', { now: () => now, accessTokenLifetimeSeconds: 60 });
+    const { oauth, ReauthorizationRequiredError } = await import('@portico/fdx');
+    const f = oauth({ ...mock.client, ...mock.authOptions, fetch: through(mock), now: () => now });
+    const request = await f.authorizationUrl({ scope: ['customers'] });
+    const tokens = await f.exchangeCode(mock.controller.approve(request.url), {
+      state: request.state,
+      codeVerifier: request.codeVerifier!,
+    });
+    expect(tokens.expiresAt).toBe(now + 60_000);
+    const call = () =>
+      mock.handle(
+        new Request(`${mock.clientOptions.baseUrl}/customers/current`, { headers: { authorization: `Bearer ${tokens.accessToken}` } }),
+      );
+    expect((await call()).status).toBe(200);
+    now += 61_000;
+    expect((await call()).status).toBe(401);
+    now += 30 * 24 * 3600_000;
+    await expect(f.refresh(tokens)).rejects.toBeInstanceOf(ReauthorizationRequiredError);
+  });
+});
