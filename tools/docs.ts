@@ -1,6 +1,7 @@
 // Builds the static API reference into site/: one Redoc page per provider,
 // with a TypeScript sample on every operation, a changelog page per package,
-// and an index that takes a newcomer from install to first call. Everything
+// an index that takes a newcomer from install to first call, and "Testing
+// your integration" (the provider fakes of @portico/mock). Everything
 // is served from site/ itself: the pages make no request to another host.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,6 +13,7 @@ import { cliQuickStart, escapeHtml } from './lib/quickstart.ts';
 import { authSnippet, firstCall } from './lib/readme.ts';
 import { withCodeSamples } from './lib/samples.ts';
 import { type Json, listProviders, loadSpec, operations, packageName, ROOT } from './lib/specs.ts';
+import { testingSnippet } from './lib/testing.ts';
 
 const outAt = process.argv.indexOf('--out');
 const site = outAt > 0 && process.argv[outAt + 1] ? process.argv[outAt + 1]! : join(ROOT, 'site');
@@ -113,13 +115,70 @@ ${cliQuickStart(slug, doc)}
   rmSync(work, { recursive: true, force: true });
 }
 
+/** One provider's tests against its fake: through startMock, and through MSW where the client can keep the provider's URLs. */
+function testingSection(slug: string, title: string): string {
+  const doc = loadSpec(slug);
+  const ways = (['startMock', 'msw'] as const).flatMap((via) => {
+    const code = testingSnippet(slug, doc, via);
+    return code ? [[via, code] as const] : [];
+  });
+  if (!ways.length) return '';
+  return `<section id="test-${slug}">
+<h2>${escapeHtml(title)}</h2>
+${ways
+  .map(
+    ([via, code]) =>
+      `<h3>${via === 'startMock' ? 'On a loopback port (<code>startMock</code>)' : 'Through MSW, at the provider&#39;s own URLs'}</h3>
+<pre><code class="language-ts">${escapeHtml(code)}</code></pre>`,
+  )
+  .join('\n')}
+<p>Or from the terminal, for an app in any language: <code>npx @portico/cli mock ${escapeHtml(slug)}</code>.</p>
+</section>`;
+}
+
+const TESTING = `<nav><a href="./index.html">All packages</a></nav>
+<h1>Testing your integration</h1>
+<p><code>@portico/mock</code> is each provider as a fake, built from the same spec as its package: your app signs in
+and calls it as it will call the provider, with no account and no network, and your tests drive it into the cases
+a sandbox cannot reach.</p>
+<pre><code>npm install --save-dev @portico/mock vitest</code></pre>
+<ul>
+<li><strong>Auth as the provider does it</strong>, from its profile: the client authentication method, PKCE S256 where
+required, the state echoed, scopes and their separator, token lifetimes, refresh tokens that rotate (a rotated one
+spent again ends the grant), revocation, enveloped token responses, permanent tokens, Dapi's access-code exchange.
+The consent page approves at once (<code>controller.approve(url)</code>), or denies when told to.</li>
+<li><strong>Answers from the spec</strong>: the documented examples, else values built from the schemas, always
+valid against them (XML where the provider answers in XML); lists that page to an end; a request the spec would
+refuse gets the provider's documented error.</li>
+<li><strong>A controller for each test</strong>: <code>respond(operationId, …)</code> queues answers;
+<code>fail(operationId, fault)</code> injects a 429 with <code>Retry-After</code>, a 5xx, a slow or hung answer, a
+malformed or oversized body; <code>expireAccessTokens()</code>, <code>revokeGrants()</code>;
+<code>signWebhook(event)</code> signs a delivery as the provider signs it; <code>requests</code> is the log of what
+your app sent, credentials redacted; <code>reset()</code> between tests.</li>
+<li><strong>Three ways to run it</strong>: <code>startMock()</code> on a loopback port (point <code>createClient</code>
+at <code>mock.clientOptions</code>), MSW handlers that answer at the provider's real URLs
+(<code>mswHandlers(createMock(…))</code> from <code>@portico/mock/msw</code>; add <code>msw</code> to your dev
+dependencies), and <code>npx @portico/cli mock &lt;provider&gt;</code> in a terminal, which prints the URL and the
+test credentials it accepts.</li>
+</ul>
+<p>Each file below is a complete vitest file: it signs in, makes a first call, then makes it again through a 429.</p>
+<nav>${listProviders()
+  .map((slug) => `<a href="#test-${slug}">${escapeHtml(loadSpec(slug).info.title)}</a>`)
+  .join('')}</nav>
+${listProviders()
+  .map((slug) => testingSection(slug, loadSpec(slug).info.title))
+  .join('\n')}`;
+writeFileSync(join(site, 'testing.html'), page('Testing your integration with @portico/mock', TESTING));
+console.log('site/testing.html');
+
 writeFileSync(
   join(site, 'index.html'),
   page(
     'Portico: typed clients for real provider APIs',
     `<h1>Portico</h1>
 <p>Typed TypeScript clients generated from hand-written OpenAPI documents, with each provider's auth handled:
-tokens fetched, cached, refreshed and revoked for you. Pick a provider, install it, and make a first call.</p>
+tokens fetched, cached, refreshed and revoked for you. Pick a provider, install it, and make a first call.
+Then <a href="./testing.html">test your integration</a> against the provider's fake.</p>
 <nav>${listProviders()
       .map((slug) => `<a href="#${slug}">${escapeHtml(loadSpec(slug).info.title)}</a>`)
       .join('')}</nav>

@@ -1,6 +1,7 @@
 // The API reference as a reader's browser shows it: every page renders with no
 // console error and no request off the serving host, every operation and its
-// TypeScript sample are on the page, and every link of the index resolves.
+// TypeScript sample are on the page, every link of the index resolves, and
+// the testing page's vitest files compile as the reader copies them.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, loopbackOnly, serveDirectory } from '../../packages/testing/src/index.ts';
 import { listProviders, loadSpec, operations, ROOT } from '../../tools/lib/specs.ts';
+import { testingSnippet } from '../../tools/lib/testing.ts';
+import { typecheck } from '../../tools/test/typecheck.ts';
 
 const site = mkdtempSync(join(tmpdir(), 'portico-site-'));
 let server: Awaited<ReturnType<typeof serveDirectory>>;
@@ -105,6 +108,30 @@ describe('docs site in Chromium', () => {
       await page.close();
     },
   );
+
+  it("testing page: each provider's vitest files, as the browser shows them, compile on their own", async () => {
+    const { page, problems } = await open('/testing.html');
+    const shown = await page.$$eval('section[id^="test-"]', (sections) =>
+      sections.map((s) => ({ id: s.id, code: [...s.querySelectorAll('pre code')].map((c) => c.textContent ?? '') })),
+    );
+    const expected = listProviders().filter((slug) => testingSnippet(slug, loadSpec(slug)));
+    expect(shown.map((s) => s.id)).toEqual(expected.map((slug) => `test-${slug}`));
+    const files: Record<string, string> = {};
+    for (const { id, code } of shown) {
+      const slug = id.slice('test-'.length);
+      expect(code.length, slug).toBeGreaterThan(0);
+      for (const [i, source] of code.entries()) {
+        for (const from of ["from '@portico/mock", "from 'vitest'", `from '@portico/${slug}'`])
+          expect(source, `${slug} ${i}`).toContain(from);
+        // Resolved from packages/mock, which has msw, every provider package and itself (by name) to hand.
+        files[join(ROOT, 'packages/mock', `${slug}.docs-${i}.test.ts`)] = source;
+      }
+    }
+    const errors = typecheck(files);
+    expect(errors, errors.join('\n')).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 
   it('index: no console error or off-host request, and every link resolves', async () => {
     const { page, problems } = await open('/index.html');

@@ -12,8 +12,25 @@ function testedCall(doc: Json): Operation | undefined {
   return ops.find((o) => o.method === 'get') ?? ops.find((o) => o.op['x-portico-retry-safe']);
 }
 
+/** How the test's client reaches the mock: pointed at startMock's URL, or left at the provider's real URLs for MSW to answer. */
+interface Target {
+  client: string;
+  spread: string;
+  argument: string;
+}
+
+const TARGETS: Record<'startMock' | 'msw', Target> = {
+  startMock: { client: '...mock.clientOptions, ', spread: ', ...mock.authOptions', argument: ', mock.authOptions' },
+  msw: { client: '', spread: '', argument: '' },
+};
+
 /** `async function signIn()` as the provider's grant goes, returning the client and what the call needs from the user's link. */
-function signIn(doc: Json, call: string, held: readonly string[]): { imports: string[]; lines: string[]; returns: string[] } | undefined {
+function signIn(
+  doc: Json,
+  call: string,
+  held: readonly string[],
+  at: Target,
+): { imports: string[]; lines: string[]; returns: string[] } | undefined {
   const profile = doc['x-portico-auth'];
   const grants: string[] = profile.grants ?? [];
   if (grants.includes('authorization_code')) {
@@ -26,11 +43,11 @@ function signIn(doc: Json, call: string, held: readonly string[]): { imports: st
       lines: [
         '/** Signs in as a user of your app would; the mock plays the consent page. */',
         'async function signIn() {',
-        '  const flow = oauth({ ...mock.client, ...mock.authOptions });',
+        `  const flow = oauth({ ...mock.client${at.spread} });`,
         `  const { url, state${pkce} } = await flow.authorizationUrl({ scope: [${scope}] });`,
         '  // Where the consent page sends the browser back to: your redirect URI with a code and the state.',
         `  const tokens = await flow.exchangeCode(mock.controller.approve(url), { state${pkce} });`,
-        '  return { client: createClient({ ...mock.clientOptions, auth: flow.session(tokens) }) };',
+        `  return { client: createClient({ ${at.client}auth: flow.session(tokens) }) };`,
         '}',
       ],
     };
@@ -40,9 +57,9 @@ function signIn(doc: Json, call: string, held: readonly string[]): { imports: st
       imports: ['createClient'],
       returns: [],
       lines: [
-        "/** Your app with the credentials the mock accepts, its token endpoint the mock's. */",
+        `/** Your app with the credentials the mock accepts${at.spread ? ", its token endpoint the mock's" : ''}. */`,
         'async function signIn() {',
-        '  return { client: createClient({ ...mock.clientOptions, auth: { ...mock.client, ...mock.authOptions } }) };',
+        `  return { client: createClient({ ${at.client}auth: { ...mock.client${at.spread} } }) };`,
         '}',
       ],
     };
@@ -60,8 +77,8 @@ function signIn(doc: Json, call: string, held: readonly string[]): { imports: st
         "/** A user links their account (the mock plays the provider's Connect layer); your app exchanges the code. */",
         'async function signIn() {',
         `  const { ${brought.join(', ')} } = mock.controller.connect();`,
-        `  const tokens = await exchangeToken({ ${exchanged.map((name) => (own.has(name) && !held.includes(name) ? `${name}: mock.client.${name}` : name)).join(', ')} }, mock.authOptions);`,
-        `  return { client: createClient({ ...mock.clientOptions, auth: { accessToken: tokens.accessToken } })${returns.map((r) => `, ${r}`).join('')} };`,
+        `  const tokens = await exchangeToken({ ${exchanged.map((name) => (own.has(name) && !held.includes(name) ? `${name}: mock.client.${name}` : name)).join(', ')} }${at.argument});`,
+        `  return { client: createClient({ ${at.client}auth: { accessToken: tokens.accessToken } })${returns.map((r) => `, ${r}`).join('')} };`,
         '}',
       ],
     };
@@ -74,28 +91,51 @@ function signIn(doc: Json, call: string, held: readonly string[]): { imports: st
  * makes it again through a 429 with `Retry-After`. Undefined for a provider
  * the mock does not serve (no grant in its profile) or with no call to make.
  */
-export function testingSnippet(slug: string, doc: Json): string | undefined {
+export function testingSnippet(slug: string, doc: Json, via: keyof typeof TARGETS = 'startMock'): string | undefined {
   const profile = doc['x-portico-auth'];
   const operation = testedCall(doc);
   // The mock serves the profiles that have grants (a key the user holds needs no fake authorization server).
   if (!operation || !profile.grants?.length) return undefined;
+  // Through MSW the client keeps the provider's URLs: an authorization server each institution hosts (FDX) has none to keep.
+  if (via === 'msw' && String(profile.authorization?.url ?? '').startsWith('/')) return undefined;
   const call = `client.${operation.method.toUpperCase()}(${str(operation.path)}${requestArg(doc, operation)})`;
   // The call's own variables from the client's credentials (Dapi's appSecret), once for the file.
   const held = clientInputs(profile).filter((name) => new RegExp(`\\b${name}\\b`).test(call));
-  const auth = signIn(doc, call, held);
+  const auth = signIn(doc, call, held, TARGETS[via]);
   if (!auth) return undefined;
   const got = ['client', ...auth.returns].join(', ');
   const id = str(String(operation.op.operationId));
+  const setup =
+    via === 'startMock'
+      ? [
+          "import { startMock } from '@portico/mock';",
+          "import { afterAll, beforeEach, expect, it } from 'vitest';",
+          `import { ${auth.imports.join(', ')} } from '${packageName(slug)}';`,
+          '',
+          '// The provider as a fake on a loopback port: its auth, answers from its spec, faults on demand.',
+          `const mock = await startMock(${str(slug)});`,
+          'afterAll(() => mock.close());',
+          'beforeEach(() => mock.controller.reset());',
+        ]
+      : [
+          "import { createMock } from '@portico/mock';",
+          "import { mswHandlers, releaseMockedBodies } from '@portico/mock/msw';",
+          "import { setupServer } from 'msw/node';",
+          "import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';",
+          `import { ${auth.imports.join(', ')} } from '${packageName(slug)}';`,
+          '',
+          "// The fake answers at the provider's own URLs, through MSW: the client is created as in production.",
+          `const mock = createMock(${str(slug)});`,
+          'const server = setupServer(...mswHandlers(mock));',
+          '// msw 2 on Node: a response body the client cancels (a retried 429) would never settle without it.',
+          'releaseMockedBodies(server);',
+          "beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));",
+          'afterAll(() => server.close());',
+          'beforeEach(() => mock.controller.reset());',
+        ];
   return [
-    "import { startMock } from '@portico/mock';",
-    "import { afterAll, beforeEach, expect, it } from 'vitest';",
-    `import { ${auth.imports.join(', ')} } from '${packageName(slug)}';`,
-    '',
-    '// The provider as a fake on a loopback port: its auth, answers from its spec, faults on demand.',
-    `const mock = await startMock(${str(slug)});`,
+    ...setup,
     ...(held.length ? [`const { ${held.join(', ')} } = mock.client;`] : []),
-    'afterAll(() => mock.close());',
-    'beforeEach(() => mock.controller.reset());',
     '',
     ...auth.lines,
     '',
