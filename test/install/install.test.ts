@@ -4,7 +4,11 @@
 // build, publish every package), then `npm install` the five provider
 // packages into a fresh project, type-check a consumer with `tsc --strict`
 // under nodenext and bundler resolution, and run it against the loopback
-// emulators of @portico/testing. Then a second round: one spec changes, the
+// emulators of @portico/testing. For each provider, a fresh project installs
+// it with @portico/mock, vitest and msw from the same registry and runs a
+// vitest suite of its own (test/install/consumer/mock-*.spec.ts) against
+// startMock and against MSW; no provider's installed tree holds
+// @portico/mock. Then a second round: one spec changes, the
 // spec-semver check demands a changeset, the changeset is added, the release
 // runs again and the consumer upgrades to the new version and its changelog.
 //
@@ -25,17 +29,19 @@ import {
   startFdx,
   startFinexer,
 } from '../../packages/testing/src/index.ts';
-import { ROOT } from '../../tools/lib/specs.ts';
+import { loadSpec, operations, ROOT } from '../../tools/lib/specs.ts';
 import { PROVIDERS, PUBLISHED, plainCopy, thirdPartyDependencies } from './packing.ts';
 import { type Registry, startVerdaccio } from './verdaccio.ts';
 
 const started = Date.now();
+const MOCK = '@portico/mock';
 
 let work: string;
 let repo: string;
 let consumer: string;
 let registry: Registry | undefined;
 let env: NodeJS.ProcessEnv;
+let seeded: string[] = [];
 
 interface Ran {
   code: number;
@@ -123,23 +129,39 @@ async function copyRepository() {
   await ok(repo, 'pnpm', 'install', '--frozen-lockfile', '--offline');
 }
 
+/** What a user installs beside the packages to test with @portico/mock (vitest, msw), seeded from this workspace's copies. */
+const TOOLS = ['vitest', 'msw', '@types/node'];
+
 /**
  * The registry has no uplink, so the third-party packages the published ones
- * depend on (openapi-fetch and what it needs) are published to it from this
- * workspace's installed copies.
+ * depend on (openapi-fetch and what it needs, ajv for the mock) and the
+ * tools a user installs beside them are published to it from this
+ * workspace's installed copies, four at a time.
  */
 async function seedDependencies(): Promise<string[]> {
   const seed = join(work, 'seed');
   mkdirSync(seed);
   writeFileSync(join(seed, '.npmrc'), registry!.npmrc);
   // The CLI is installed too (its file lock comes from proper-lockfile).
-  const found = thirdPartyDependencies([...PUBLISHED, '@portico/cli']);
+  const found = thirdPartyDependencies([...PUBLISHED, '@portico/cli', MOCK], TOOLS);
+  // Versions of one name go one after another: two publishes of one package at once would race on its document.
+  const byName = new Map<string, [string, string][]>();
   for (const [id, dir] of found) {
-    const [packed] = JSON.parse(
-      await ok(seed, 'npm', 'pack', plainCopy(id, dir, seed), '--ignore-scripts', '--json', '--pack-destination', seed),
-    );
-    await ok(seed, 'npm', 'publish', join(seed, packed.filename), '--ignore-scripts', '--tag', 'latest');
+    const name = id.slice(0, id.lastIndexOf('@'));
+    byName.set(name, [...(byName.get(name) ?? []), [id, dir]]);
   }
+  const queue = [...byName.values()];
+  const publishNext = async (): Promise<void> => {
+    for (let versions = queue.shift(); versions; versions = queue.shift()) {
+      for (const [id, dir] of versions) {
+        const [packed] = JSON.parse(
+          await ok(seed, 'npm', 'pack', plainCopy(id, dir, seed), '--ignore-scripts', '--json', '--pack-destination', seed),
+        );
+        await ok(seed, 'npm', 'publish', join(seed, packed.filename), '--ignore-scripts', '--tag', 'latest');
+      }
+    }
+  };
+  await Promise.all([publishNext(), publishNext(), publishNext(), publishNext()]);
   return [...found.keys()];
 }
 
@@ -222,6 +244,43 @@ function writeConsumer() {
   tsconfig('tsconfig.modified-since.json', { module: 'nodenext', moduleResolution: 'nodenext', noEmit: true }, ['modified-since.ts']);
 }
 
+/**
+ * A fresh project of a user who tests their integration with `slug`: its
+ * package.json, its suite (test/install/consumer/mock-<slug>.spec.ts and its
+ * helper) and a strict tsconfig, as they would write them.
+ */
+function writeMockProject(slug: string): string {
+  const dir = join(work, `mock-${slug}`);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `tests-with-${slug}`, private: true, type: 'module', scripts: { test: 'vitest run' } }, null, 2),
+  );
+  writeFileSync(join(dir, '.npmrc'), registry!.npmrc);
+  const files = ['mock-fake.ts', `mock-${slug}.spec.ts`];
+  for (const file of files) cpSync(join(ROOT, 'test/install/consumer', file), join(dir, file));
+  const compilerOptions = {
+    strict: true,
+    target: 'es2022',
+    lib: ['es2022', 'dom'],
+    types: ['node'],
+    module: 'nodenext',
+    noEmit: true,
+    skipLibCheck: true,
+  };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }, null, 2));
+  return dir;
+}
+
+interface Tree {
+  version?: string;
+  dependencies?: Record<string, Tree>;
+}
+
+/** Every package name in an `npm ls --all --json` subtree. */
+const namesIn = (tree: Tree | undefined): string[] =>
+  Object.entries(tree?.dependencies ?? {}).flatMap(([name, sub]) => [name, ...namesIn(sub)]);
+
 /** The spec change of the second round: an optional filter on listRecords, a minor change. */
 function addModifiedSince() {
   const file = join(repo, 'specs/dexero-fd/openapi.yaml');
@@ -248,9 +307,9 @@ beforeAll(async () => {
   registry = await startVerdaccio(join(work, 'registry'));
   writeFileSync(join(work, 'npmrc'), registry.npmrc);
   env = isolatedEnv();
-  const [seeded] = await Promise.all([seedDependencies(), copyRepository()]);
-  console.log(`install: Verdaccio at ${registry.url}, seeded with ${seeded.join(', ')}`);
-}, 180_000);
+  [seeded] = await Promise.all([seedDependencies(), copyRepository()]);
+  console.log(`install: Verdaccio at ${registry.url}, seeded with ${seeded.length} third-party packages`);
+}, 300_000);
 
 // Removing the built copy of the workspace (its node_modules included) took over 30 s on two busy cores.
 afterAll(async () => {
@@ -280,6 +339,8 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
       expect(out).toContain(`New tag:  ${name}@0.1.0`);
       expect(await latest(name), name).toBe('0.1.0');
     }
+    expect(out).toContain(`New tag:  ${MOCK}@${repoVersion(MOCK)}`);
+    expect(await latest(MOCK)).toBe(repoVersion(MOCK));
   });
 
   it('npm install gets the five provider packages from the registry', async () => {
@@ -298,6 +359,66 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
     for (const name of PROVIDERS) expect(providers).toMatch(new RegExp(`^${name.split('/')[1]} `, 'm'));
     expect(await ok(consumer, join(consumer, 'node_modules/.bin/portico'), '--version')).toContain('0.1.0');
   });
+
+  it("the size rule: no provider package's installed dependency tree holds @portico/mock (the CLI's does)", async () => {
+    const tree: Tree = JSON.parse(await ok(consumer, 'npm', 'ls', '--all', '--json'));
+    for (const name of PROVIDERS) {
+      expect(tree.dependencies?.[name], name).toBeDefined();
+      expect(namesIn(tree.dependencies?.[name]), name).not.toContain(MOCK);
+    }
+    // The walk sees @portico/mock where it is: under the CLI, which serves it (portico mock).
+    expect(namesIn(tree.dependencies?.['@portico/cli'])).toContain(MOCK);
+  });
+
+  it.each(PROVIDERS)(
+    '%s: a fresh project installs it with @portico/mock, vitest and msw, and its own suite passes against startMock and MSW',
+    async (name) => {
+      const slug = name.split('/')[1]!;
+      const dir = writeMockProject(slug);
+      await ok(dir, 'npm', 'install', name, MOCK);
+      await ok(dir, 'npm', 'install', '--save-dev', ...TOOLS);
+      expect(version(dir, MOCK)).toBe(repoVersion(MOCK));
+      expect(version(dir, name)).toBe(repoVersion(name));
+      // The versions this workspace tests with, the only ones the registry has.
+      for (const tool of TOOLS) expect(seeded, tool).toContain(`${tool}@${version(dir, tool)}`);
+      const tree: Tree = JSON.parse(await ok(dir, 'npm', 'ls', '--all', '--json'));
+      expect(namesIn(tree.dependencies?.[name])).not.toContain(MOCK);
+
+      const types = await sh(dir, process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+      expect(types.out).toBe('');
+      expect(types.code).toBe(0);
+
+      const run = await sh(dir, join(dir, 'node_modules/.bin/vitest'), ['run', '--reporter=json', '--outputFile=results.json']);
+      const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
+        numPassedTests: number;
+        numFailedTests: number;
+        testResults: { assertionResults: { fullName: string; status: string; failureMessages: string[] }[] }[];
+      };
+      const tests = results.testResults.flatMap((file) => file.assertionResults);
+      const failed = tests.filter((t) => t.status !== 'passed');
+      expect(
+        failed.map((t) => `${t.fullName}: ${t.failureMessages.join(' ').slice(0, 600)}`),
+        run.out.slice(-3000),
+      ).toEqual([]);
+      expect(run.code).toBe(0);
+      // Every test ran both ways, and the suite covers what the provider has.
+      for (const way of ['startMock', 'msw'])
+        expect(tests.filter((t) => t.fullName.includes(`through ${way}`)).length, way).toBe(tests.length / 2);
+      const covered = (pattern: RegExp) => tests.some((t) => pattern.test(t.fullName));
+      expect(covered(/signs in/)).toBe(true);
+      expect(covered(/429 and its Retry-After/)).toBe(true);
+      const doc = loadSpec(slug);
+      if (doc['x-portico-auth'].grants.includes('refresh_token')) {
+        expect(covered(/refresh token rotates/)).toBe(true);
+        expect(covered(/revoked grant ends in ReauthorizationRequiredError/)).toBe(true);
+      }
+      if (operations(doc).some((o) => o.op['x-portico-pagination'])) expect(covered(/pages to the end/)).toBe(true);
+      if (doc['x-portico-webhook-signature']) expect(covered(/verifies a webhook/)).toBe(true);
+      console.log(
+        `install: ${name} with ${MOCK}: ${results.numPassedTests} tests passed (${tests.length / 2} each through startMock and MSW)`,
+      );
+    },
+  );
 
   it('the consumer type-checks with tsc --strict under nodenext and bundler resolution', async () => {
     const [nodenext, bundler, future] = await Promise.all([

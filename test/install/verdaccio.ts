@@ -41,6 +41,8 @@ packages:
     unpublish: $authenticated
 web:
   enable: false
+# A platform's prebuilt binary (rolldown's, which vitest needs through vite) is over the default 10 MB.
+max_body_size: 100mb
 log: { type: stdout, format: json, level: warn }
 `,
   );
