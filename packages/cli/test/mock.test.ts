@@ -16,7 +16,13 @@ import { portico, type Run } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'portico-cli-mock-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const env = { PATH: process.env.PATH, HOME: work, XDG_CONFIG_HOME: join(work, 'xdg') };
+// Real secrets in the environment, as on a developer's machine: the mock needs none, reads none, prints none.
+const REAL = {
+  FDX_CLIENT_SECRET: 'real-fdx-secret-0123456789',
+  PORTICO_CLIENT_SECRET: 'real-portico-secret-0123456789',
+  DAPI_ACCESS_TOKEN: 'real-dapi-token-0123456789',
+};
+const env = { PATH: process.env.PATH, HOME: work, XDG_CONFIG_HOME: join(work, 'xdg'), ...REAL };
 
 async function run(argv: string[]) {
   const out: string[] = [];
@@ -69,8 +75,9 @@ const accepts = (host: string, port: number) =>
   });
 
 describe('portico mock', () => {
-  it('serves FDX to curl: authorize with PKCE, the code exchange, a call, a rotating refresh, and reuse detection', async () => {
+  it('serves FDX to curl: authorize with PKCE, the code exchange, a call, a rotating refresh, and reuse detection; logs none of it', async () => {
     const { cli, printed } = await started('fdx');
+    const issued: string[] = [];
     try {
       const profile = loadSpec('fdx')['x-portico-auth'];
       const authServer = printed.options['oauth() options']!.baseUrl!;
@@ -143,16 +150,27 @@ describe('portico mock', () => {
         expect(code).toBe('400');
         expect(JSON.parse(body!)).toMatchObject({ error: 'invalid_grant' });
       }
+      issued.push(
+        verifier,
+        callback.searchParams.get('code')!,
+        exchange.access_token,
+        exchange.refresh_token,
+        rotated.access_token,
+        rotated.refresh_token,
+      );
     } finally {
       const exit = await stop(cli);
       expect(exit.code, exit.stderr).toBe(0);
       expect(exit.stdout).toMatch(/^portico mock: SIGTERM, stopping after \d+ requests$/m);
       expect(exit.stderr).toBe('');
+      // It logs no request: no code, verifier or token of the flow reaches its output.
+      expect(issued).toHaveLength(6);
+      for (const secret of issued) expect(exit.stdout).not.toContain(secret);
     }
   });
 
   it.each(['dapi', 'dexero-fd', 'expertfile', 'fdx', 'finexer'])(
-    '%s: what it prints is what its package needs to sign in and make a call',
+    '%s: what it prints is all its package needs to sign in and call, and no secret of the environment is printed',
     async (slug) => {
       const { cli, printed } = await started(slug);
       try {
@@ -183,7 +201,9 @@ describe('portico mock', () => {
         }
         expect((await call()).response.status).toBe(200);
       } finally {
-        expect((await stop(cli, 'SIGINT')).code).toBe(0);
+        const exit = await stop(cli, 'SIGINT');
+        expect(exit.code).toBe(0);
+        for (const secret of Object.values(REAL)) expect(exit.stdout + exit.stderr).not.toContain(secret);
       }
     },
   );
