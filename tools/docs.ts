@@ -10,10 +10,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliQuickStart, escapeHtml } from './lib/quickstart.ts';
-import { authSnippet, firstCall } from './lib/readme.ts';
+import { authSnippet, firstCall, testingSnippet } from './lib/readme.ts';
 import { withCodeSamples } from './lib/samples.ts';
 import { type Json, listProviders, loadSpec, operations, packageName, ROOT } from './lib/specs.ts';
-import { testingSnippet } from './lib/testing.ts';
 
 const outAt = process.argv.indexOf('--out');
 const site = outAt > 0 && process.argv[outAt + 1] ? process.argv[outAt + 1]! : join(ROOT, 'site');

@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, loopbackOnly, serveDirectory } from '../../packages/testing/src/index.ts';
+import { testingSnippet } from '../../tools/lib/readme.ts';
 import { listProviders, loadSpec, operations, ROOT } from '../../tools/lib/specs.ts';
-import { testingSnippet } from '../../tools/lib/testing.ts';
 import { typecheck } from '../../tools/test/typecheck.ts';
 
 const site = mkdtempSync(join(tmpdir(), 'portico-site-'));
