@@ -223,13 +223,20 @@ function scaffold(slug: string, doc: Record<string, any>): string {
     dependencies: { '@portico/auth': 'workspace:^', '@portico/runtime': 'workspace:^' },
   });
   write('tsconfig.json', { extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'] });
-  // Generation's real inputs: this provider's spec and the generator itself.
+  // Generation's real inputs: this provider's spec and the generator itself, with the two mock modules its README code reads.
   write('turbo.json', {
     $schema: 'https://turbo.build/schema.json',
     extends: ['//'],
     tasks: {
       generate: {
-        inputs: [`$TURBO_ROOT$/specs/${slug}/**`, '$TURBO_ROOT$/tools/generate.ts', '$TURBO_ROOT$/tools/lib/**', 'package.json'],
+        inputs: [
+          `$TURBO_ROOT$/specs/${slug}/**`,
+          '$TURBO_ROOT$/tools/generate.ts',
+          '$TURBO_ROOT$/tools/lib/**',
+          '$TURBO_ROOT$/packages/mock/src/facts.ts',
+          '$TURBO_ROOT$/packages/mock/src/values.ts',
+          'package.json',
+        ],
         outputs: ['src/generated/**', 'src/index.ts', 'README.md'],
       },
     },
