@@ -47,5 +47,5 @@ export {
 export type { Authenticator, Credential, OutgoingRequest } from './lifecycle.js';
 export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';
 export type * from './profile.js';
-export { type Lease, MemoryTokenStore, type StoredTokens, type TokenStore } from './store.js';
+export { type Lease, MemoryTokenStore, type SpendingMark, type StoredTokens, type TokenStore } from './store.js';
 export type { Tokens } from './tokens.js';

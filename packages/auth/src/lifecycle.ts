@@ -1,8 +1,17 @@
+import { base64url } from './base64url.js';
 import { abortable, DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { ReauthorizationRequiredError, TokenStoreError } from './errors.js';
 import type { ApplyRules } from './profile.js';
 import { sleep } from './sleep.js';
-import { type Lease, MemoryTokenStore, peekMemoryStore, type StoredTokens, type TokenStore } from './store.js';
+import {
+  type Lease,
+  MemoryTokenStore,
+  peekMemoryStore,
+  type SpendingMark,
+  type StoredTokens,
+  type TokenStore,
+  toSpending,
+} from './store.js';
 import { type Tokens, toTokens } from './tokens.js';
 
 /**
@@ -124,12 +133,47 @@ interface Pending {
   /** Before the write: the version it replaces; after: the version written. */
   version: number;
   written: boolean;
+  /** The refresh token spent for them under this instance's spending mark: the others wait on it for this write. */
+  spent?: string | undefined;
 }
+
+/**
+ * A spending mark's beat (see SpendingMark): how often a holder whose lease
+ * was lost with its refresh token out rewrites its mark; it retries the
+ * write of its rotated tokens every half beat.
+ */
+const BEAT_MS = 1_000;
+/** Beats another instance's mark must stand unchanged, watched without a gap, before it is taken as abandoned. */
+const QUIET_BEATS = 3;
+
+/** A stored set, checked field by field, as the lifecycle's own copy. */
+function copyOf(stored: StoredTokens): StoredTokens {
+  const entry: StoredTokens = { tokens: toTokens(stored.tokens), version: stored.version };
+  const spending = toSpending(stored.spending);
+  if (spending !== undefined) entry.spending = spending;
+  return entry;
+}
+
+/** Whether `stored` is what a write of `tokens` left: the same access and refresh token. */
+const holds = (stored: StoredTokens, tokens: Tokens): boolean =>
+  stored.tokens.accessToken === tokens.accessToken && stored.tokens.refreshToken === tokens.refreshToken;
 
 // A save in flight, and the pending tokens it saves.
 interface Flushing {
   readonly pending: Pending | undefined;
   readonly done: Promise<StoredTokens | undefined>;
+}
+
+// Rotated tokens that lifecycles hold but could not save yet, by the store they go to.
+const unsaved = new WeakMap<TokenStore, Set<Promise<void>>>();
+
+/**
+ * Resolves once the lifecycles sharing `store` have written (or given way
+ * on, or given up on) the rotated tokens they could not save yet: a store's
+ * `close()` waits for it, as they are the only copy of a new refresh token.
+ */
+export async function unsavedWritten(store: TokenStore): Promise<void> {
+  await Promise.all(unsaved.get(store) ?? []);
 }
 
 // The lock for stores without one: good within this process.
@@ -205,6 +249,10 @@ export class TokenLifecycle implements Authenticator {
   #seen: Seen | undefined;
   #key: string | undefined;
   #keying: Promise<string> | undefined;
+  // Whose spending marks are this instance's: random, made at its first mark.
+  #owner: string | undefined;
+  // Another instance's spending mark, as this one has watched it stand.
+  #watch: { version: number; since: number; seen: number } | undefined;
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
@@ -234,7 +282,7 @@ export class TokenLifecycle implements Authenticator {
   async #read(forHeader = false): Promise<StoredTokens | undefined> {
     const stored = await this.#store('read the tokens', (store, key) => store.get(key));
     if (stored === undefined) return this.#remember(undefined);
-    return this.#remember(forHeader ? this.#checked(stored) : { tokens: toTokens(stored.tokens), version: stored.version });
+    return this.#remember(forHeader ? this.#checked(stored) : copyOf(stored));
   }
 
   #checked(stored: StoredTokens): StoredTokens {
@@ -308,16 +356,29 @@ export class TokenLifecycle implements Authenticator {
     const pending = this.#pending;
     if (pending === undefined) return undefined;
     if (!pending.written) {
-      // Bounded, though a store's calls must settle: one that never does
-      // would hold the renewal's lock, and every later call, for good.
-      let version = await this.#store(
-        'save renewed tokens (they are kept in memory and saved on the next call)',
-        (store, key) => withDeadline('token store write', writeMs, undefined, () => store.set(key, pending.tokens, pending.version)),
-        secretsOf(pending.tokens),
-      );
-      // Refused: another instance won, or an earlier try that failed (a store
-      // that stalled, then answered) wrote these very tokens after all.
-      if (version === undefined) version = await this.#landed(pending.tokens);
+      let version: number | undefined;
+      // Twice at most: a refused write is tried again only over a late beat of this instance's own mark.
+      for (let tries = 0; tries < 2; tries++) {
+        // Bounded, though a store's calls must settle: one that never does
+        // would hold the renewal's lock, and every later call, for good.
+        version = await this.#store(
+          'save renewed tokens (they are kept in memory and saved on the next call)',
+          (store, key) => withDeadline('token store write', writeMs, undefined, () => store.set(key, pending.tokens, pending.version)),
+          secretsOf(pending.tokens),
+        );
+        if (version !== undefined) break;
+        // Refused: another instance won, or an earlier try that failed (a store
+        // that stalled, then answered) wrote these very tokens after all, or
+        // a beat of this instance's mark landed late and moved the version on.
+        const stored = await this.#store('read the tokens', (store, key) => store.get(key));
+        if (stored === undefined) break;
+        if (holds(stored, pending.tokens)) {
+          version = stored.version;
+          break;
+        }
+        if (pending.spent === undefined || stored.spending?.owner !== this.#owner || stored.tokens.refreshToken !== pending.spent) break;
+        pending.version = stored.version;
+      }
       if (version === undefined) {
         this.#pending = undefined;
         return undefined;
@@ -339,14 +400,6 @@ export class TokenLifecycle implements Authenticator {
     }
     if (this.#pending === pending) this.#pending = undefined;
     return this.#remember({ tokens: pending.tokens, version: pending.version });
-  }
-
-  /** The stored version, when what is stored is `tokens` (the same access and refresh token). */
-  async #landed(tokens: Tokens): Promise<number | undefined> {
-    const stored = await this.#store('read the tokens', (store, key) => store.get(key));
-    return stored !== undefined && stored.tokens.accessToken === tokens.accessToken && stored.tokens.refreshToken === tokens.refreshToken
-      ? stored.version
-      : undefined;
   }
 
   #needsRenewal(tokens: Tokens): boolean {
@@ -420,12 +473,30 @@ export class TokenLifecycle implements Authenticator {
     deadline: AbortSignal,
     saving: () => void,
   ): Promise<StoredTokens> {
-    const { renew, now } = this.#options;
+    const { renew, now, store } = this.#options;
     // Under the lock, the store may show that another client already renewed.
-    const current = (this.#pending !== undefined ? await this.#flush() : undefined) ?? (await this.#read());
-    if (current !== undefined && current.tokens.accessToken !== staleAccessToken && !this.#needsRenewal(current.tokens)) return current;
-    // A lease the store has ended is no licence to spend a refresh token.
-    lease.signal.throwIfAborted();
+    const renewed = (stored: StoredTokens | undefined): boolean =>
+      stored !== undefined && stored.tokens.accessToken !== staleAccessToken && !this.#needsRenewal(stored.tokens);
+    let current = (this.#pending !== undefined ? await this.#flush() : undefined) ?? (await this.#read());
+    let marked = false;
+    // Decided again on whatever another instance wrote meanwhile.
+    for (;;) {
+      if (renewed(current)) return current!;
+      current = await this.#unlessSpent(current, deadline);
+      if (renewed(current)) return current!;
+      // A lease the store has ended is no licence to spend a refresh token.
+      lease.signal.throwIfAborted();
+      if (current?.tokens.refreshToken === undefined || !store.spendingMarks) break;
+      const spending = this.#spending();
+      const version = await this.#mark(current.tokens, current.version, spending);
+      if (version !== undefined) {
+        current = { tokens: current.tokens, version, spending };
+        marked = true;
+        break;
+      }
+      current = await this.#read();
+    }
+    const beating = marked ? this.#beat(current!, lease, deadline) : undefined;
     let next: Tokens;
     try {
       next = await renew(
@@ -434,26 +505,120 @@ export class TokenLifecycle implements Authenticator {
         deadline,
       );
     } catch (error) {
-      if (!(error instanceof ReauthorizationRequiredError) || current === undefined) throw error;
+      if (beating) current = { ...current!, version: await beating.stop() };
+      if (!(error instanceof ReauthorizationRequiredError) || current === undefined) {
+        // Not spent, or not known to be: the mark is taken off, so the others need not wait it out.
+        if (marked) await this.#mark(current!.tokens, current!.version).catch(() => undefined);
+        throw error;
+      }
       // Another instance may have rotated meanwhile (e.g. while this one's
       // lease had lapsed): its tokens are good, the grant is not lost.
       const latest = await this.#read();
       if (latest !== undefined && latest.version !== current.version) return latest;
       this.#cached = undefined;
-      await this.#store('delete the rejected tokens', (store, key) => store.delete(key, current.version));
+      await this.#store('delete the rejected tokens', (store, key) => store.delete(key, current!.version));
       throw error;
     }
-    if (next === current?.tokens) return current;
+    if (beating) current = { ...current!, version: await beating.stop() };
+    if (next === current?.tokens) {
+      if (marked) await this.#mark(current.tokens, current.version).catch(() => undefined);
+      return current;
+    }
     saving();
-    this.#pending = { tokens: toTokens({ ...next, issuedAt: next.issuedAt ?? now() }), version: current?.version ?? 0, written: false };
+    this.#pending = {
+      tokens: toTokens({ ...next, issuedAt: next.issuedAt ?? now() }),
+      version: current?.version ?? 0,
+      written: false,
+      spent: marked ? current!.tokens.refreshToken : undefined,
+    };
     return (await this.#save(lease, Date.now() + 2 * this.#options.timeoutMs)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
+  }
+
+  #spending(): SpendingMark {
+    return { owner: (this.#owner ??= base64url(globalThis.crypto.getRandomValues(new Uint8Array(16)))), beatMs: BEAT_MS };
+  }
+
+  /**
+   * `tokens` written again over `expected`, with `spending` (write-ahead,
+   * before their refresh token goes out) or without it (taken off, once it
+   * did not go out). Resolves with the new version, or undefined when
+   * another instance wrote first.
+   */
+  #mark(tokens: Tokens, expected: number, spending?: SpendingMark): Promise<number | undefined> {
+    return this.#store(
+      'mark the tokens as being renewed',
+      (store, key) =>
+        withDeadline('token store write', this.#options.timeoutMs, undefined, () => store.set(key, tokens, expected, spending)),
+      secretsOf(tokens),
+    );
+  }
+
+  /**
+   * Waits while another instance's spending mark stands on the set: it may
+   * have spent the refresh token and be about to write the new one. A mark
+   * is taken as abandoned once it has stood unchanged for three of its beats,
+   * read at least once a beat: a gap (the store not answering, this instance
+   * busy elsewhere) starts the count again, as its owner may not have been
+   * able to write meanwhile either. Resolves with the set as last read
+   * (watching needs no lease: only spending does).
+   */
+  async #unlessSpent(current: StoredTokens | undefined, deadline: AbortSignal): Promise<StoredTokens | undefined> {
+    for (;;) {
+      const mark = current?.spending;
+      if (current === undefined || mark === undefined || mark.owner === this.#owner) return current;
+      const now = performance.now();
+      let watch = this.#watch;
+      if (watch?.version === current.version && now - watch.seen <= mark.beatMs) watch.seen = now;
+      else this.#watch = watch = { version: current.version, since: now, seen: now };
+      if (now - watch.since >= QUIET_BEATS * mark.beatMs) return current;
+      await sleep(mark.beatMs / 4, deadline);
+      current = await this.#read();
+    }
+  }
+
+  /**
+   * While the token request under this instance's mark is out: once the
+   * lease is lost (the store stopped answering, so another instance may get
+   * the lock), the mark is written again every beat, until the request
+   * settles or its deadline passes, so that whoever reads it waits for this
+   * one. `stop` resolves with the version of the mark as last written.
+   */
+  #beat(marked: StoredTokens, lease: Lease, deadline: AbortSignal): { stop(): Promise<number> } {
+    let version = marked.version;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let beat: Promise<void> | undefined;
+    const next = () => {
+      if (stopped || deadline.aborted) return;
+      timer = setTimeout(() => {
+        beat = this.#mark(marked.tokens, version, marked.spending).then(
+          // Refused: another instance took the mark over; this one's write will be refused too.
+          (written) => (written === undefined ? void (stopped = true) : void (version = written)),
+          // Not answered: the next beat tries again.
+          () => undefined,
+        );
+        void beat.then(next);
+      }, BEAT_MS);
+    };
+    if (lease.signal.aborted) next();
+    else lease.signal.addEventListener('abort', next, { once: true });
+    return {
+      stop: async () => {
+        stopped = true;
+        clearTimeout(timer);
+        lease.signal.removeEventListener('abort', next);
+        await beat;
+        return version;
+      },
+    };
   }
 
   // The write of freshly rotated tokens is retried while the lease holds, so
   // no other instance can renew from the old ones meanwhile, past the
   // caller's deadline (the caller has its TokenTimeoutError by then): for
   // twice the timeout, long enough for a store's failover. After that they
-  // stay pending in memory, written on the next call, and the lock passes on.
+  // stay pending in memory, written on the next call, and the lock passes on
+  // (those spent under a spending mark keep being written meanwhile).
   async #save(lease: Lease, until: number): Promise<StoredTokens | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -461,10 +626,38 @@ export class TokenLifecycle implements Authenticator {
         return await this.#flush(Math.max(1, until - Date.now()));
       } catch (error) {
         const pending = this.#pending;
-        if (pending === undefined || pending.written || lease.signal.aborted || Date.now() >= until) throw error;
+        if (pending === undefined || pending.written) throw error;
+        if (lease.signal.aborted || Date.now() >= until) {
+          if (pending.spent !== undefined) this.#keepSaving(pending);
+          throw error;
+        }
       }
       await sleep(Math.min(25 * 2 ** attempt, 250));
     }
+  }
+
+  // Rotated tokens spent under this instance's mark are the only copy of the
+  // new refresh token, and the others wait on the mark for them: once the
+  // renewal gave up saving them, they are written as soon as the store
+  // answers again, not only on this instance's next call. Every half beat,
+  // until written or given way, for as long again as the renewal's save
+  // window; a store that closes meanwhile waits for it (unsavedWritten).
+  #keepSaving(pending: Pending): void {
+    const until = Date.now() + 2 * this.#options.timeoutMs;
+    const saving = (async () => {
+      while (this.#pending === pending && !pending.written && Date.now() < until) {
+        await new Promise<void>((resolve) => {
+          // Keeps no process alive: a process that ends takes its tokens along, unless its store's close() waits.
+          const timer: ReturnType<typeof setTimeout> & { unref?(): unknown } = setTimeout(resolve, BEAT_MS / 2);
+          timer.unref?.();
+        });
+        await this.#flush().catch(() => undefined);
+      }
+    })();
+    const all = unsaved.get(this.#options.store) ?? new Set();
+    unsaved.set(this.#options.store, all);
+    all.add(saving);
+    void saving.finally(() => all.delete(saving));
   }
 
   /** Runs `finish` on the current tokens (after any renewal in flight), then forgets them even if `finish` fails. */

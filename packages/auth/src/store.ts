@@ -1,11 +1,43 @@
 import { abortable } from './deadline.js';
+import { ConfigurationError } from './errors.js';
 import type { Tokens } from './tokens.js';
+
+/**
+ * Written with a token set, before its refresh token is spent (a
+ * write-ahead mark): who is spending it. Once the spender's lease is lost
+ * (the store stopped answering), it rewrites the mark every `beatMs` until
+ * its token request settles, and retries the write of the rotated tokens
+ * every half beat, so another instance that reads the mark waits for that
+ * write instead of spending the same refresh token. Only a mark that stood
+ * unchanged for three beats, watched without a gap while the store answered,
+ * is taken as abandoned (its spender died).
+ */
+export interface SpendingMark {
+  /** Random, one per token lifecycle. */
+  readonly owner: string;
+  readonly beatMs: number;
+}
 
 /** A token set as stored, with the version its next compare-and-set write must name. */
 export interface StoredTokens {
   tokens: Tokens;
   /** Positive, and different after every write; 0 in `set` means "nothing stored yet". */
   version: number;
+  /** Present while an instance spends this set's refresh token (a store with `spendingMarks`). */
+  spending?: SpendingMark;
+}
+
+/** Beats are a second today; a mark asking for more than a minute is not one this code wrote. */
+const MOST_BEAT_MS = 60_000;
+
+/** `value`, checked as a spending mark read from a store; a ConfigurationError naming the field otherwise. */
+export function toSpending(value: unknown): SpendingMark | undefined {
+  if (value === undefined) return undefined;
+  const { owner, beatMs } = (value ?? {}) as Partial<Record<keyof SpendingMark, unknown>>;
+  if (typeof owner !== 'string' || owner === '') throw new ConfigurationError('a stored spending mark needs a non-empty owner string');
+  if (!(typeof beatMs === 'number' && beatMs > 0 && beatMs <= MOST_BEAT_MS))
+    throw new ConfigurationError(`a stored spending mark needs a beatMs from 1 to ${MOST_BEAT_MS}`);
+  return { owner, beatMs };
 }
 
 /**
@@ -34,8 +66,10 @@ export interface TokenStore {
    * Compare-and-set: writes `tokens` only if the stored version is
    * `expected` (0: nothing stored). Resolves with the new version, or
    * undefined when refused; rejects only when the store itself failed.
+   * A store with `spendingMarks` keeps `spending` with the set (`get`
+   * returns it) and a write without one clears it.
    */
-  set(key: string, tokens: Tokens, expected: number): Promise<number | undefined>;
+  set(key: string, tokens: Tokens, expected: number, spending?: SpendingMark): Promise<number | undefined>;
   /** Deletes the key; given a version, only while that version is stored. */
   delete(key: string, expected?: number): Promise<void>;
   /**
@@ -55,6 +89,17 @@ export interface TokenStore {
    * delays noticing another instance's new access token. Default 0.
    */
   readonly cacheMs?: number;
+  /**
+   * True when `set` keeps the spending mark it is given (see SpendingMark).
+   * Then a set is marked before its refresh token is spent, and the others
+   * wait on the mark: rotated tokens that a holder could not save before its
+   * lease ended (a store that stopped answering for longer than the lease)
+   * are written once the store answers, and the refresh token they replace
+   * is not spent again. Without it, nothing is marked (one write fewer per
+   * renewal), and after such an outage another instance may spend that
+   * refresh token again: a provider that detects the reuse revokes the grant.
+   */
+  readonly spendingMarks?: boolean;
 }
 
 let entryOf: (store: MemoryTokenStore, key: string) => StoredTokens | undefined;
@@ -77,6 +122,7 @@ export class MemoryTokenStore implements TokenStore {
   readonly #entries = new Map<string, StoredTokens>();
   readonly #locks = new Map<string, Promise<void>>();
   readonly #leaseMs: number | undefined;
+  readonly spendingMarks = true;
   #versions = 0;
 
   /** `leaseMs` bounds how long a holder keeps the lock (default: until it is done), for tests of lease expiry. */
@@ -88,10 +134,10 @@ export class MemoryTokenStore implements TokenStore {
     return this.#entries.get(key);
   }
 
-  async set(key: string, tokens: Tokens, expected: number): Promise<number | undefined> {
+  async set(key: string, tokens: Tokens, expected: number, spending?: SpendingMark): Promise<number | undefined> {
     if ((this.#entries.get(key)?.version ?? 0) !== expected) return undefined;
     const version = ++this.#versions;
-    this.#entries.set(key, { tokens, version });
+    this.#entries.set(key, spending === undefined ? { tokens, version } : { tokens, version, spending });
     return version;
   }
 

@@ -7,8 +7,8 @@
 import { rejectionOf } from '@portico/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, ReauthorizationRequiredError, TokenStoreError, TokenTimeoutError } from '../src/errors.js';
-import { createLifecycle, type LifecycleInit, type RenewReason, underLock } from '../src/lifecycle.js';
-import { type Lease, MemoryTokenStore, type StoredTokens, type TokenStore } from '../src/store.js';
+import { createLifecycle, type LifecycleInit, type RenewReason, underLock, unsavedWritten } from '../src/lifecycle.js';
+import { type Lease, MemoryTokenStore, type SpendingMark, type StoredTokens, type TokenStore } from '../src/store.js';
 import type { Tokens } from '../src/tokens.js';
 import { FakeClock } from './helpers.js';
 
@@ -28,7 +28,7 @@ class ProbeStore implements TokenStore {
   entry: StoredTokens | undefined;
   readonly calls = { get: 0, set: 0, delete: 0, lock: 0 };
   beforeGet: (() => void | Promise<void>) | undefined;
-  beforeSet: ((tokens: Tokens) => void | Promise<void>) | undefined;
+  beforeSet: ((tokens: Tokens, spending?: SpendingMark) => void | Promise<void>) | undefined;
   beforeDelete: (() => void | Promise<void>) | undefined;
   beforeLock: (() => void | Promise<void>) | undefined;
   #versions = 0;
@@ -37,9 +37,9 @@ class ProbeStore implements TokenStore {
 
   constructor(readonly cacheMs?: number) {}
 
-  /** Writes `tokens` as another instance sharing the store would. */
-  put(tokens: Tokens): void {
-    this.entry = { tokens, version: ++this.#versions };
+  /** Writes `tokens` (marked as `spending`, if given) as another instance sharing the store would. */
+  put(tokens: Tokens, spending?: SpendingMark): void {
+    this.entry = spending === undefined ? { tokens, version: ++this.#versions } : { tokens, version: ++this.#versions, spending };
   }
 
   /** Ends the current holder's lease, as a store does whose lock expired. */
@@ -58,11 +58,11 @@ class ProbeStore implements TokenStore {
     return this.entry;
   }
 
-  async set(_key: string, tokens: Tokens, expected: number): Promise<number | undefined> {
+  async set(_key: string, tokens: Tokens, expected: number, spending?: SpendingMark): Promise<number | undefined> {
     this.calls.set++;
-    await this.beforeSet?.(tokens);
+    await this.beforeSet?.(tokens, spending);
     if ((this.entry?.version ?? 0) !== expected) return undefined;
-    this.put(tokens);
+    this.put(tokens, spending);
     return this.entry?.version;
   }
 
@@ -282,20 +282,22 @@ describe('cachedAuthorization with a memory store', () => {
 
   it('defers while renewed tokens wait to be saved, though the store still holds the old, rejected set', async () => {
     class FlakyMemoryStore extends MemoryTokenStore {
-      failing = false;
+      failing = () => false;
       override async set(key: string, tokens: Tokens, expected: number): Promise<number | undefined> {
-        if (this.failing) throw new Error('the store is failing over');
+        if (this.failing()) throw new Error('the store is failing over');
         return super.set(key, tokens, expected);
       }
     }
     const store = new FlakyMemoryStore();
     // A short timeout: the save gives up after twice it, and the lock passes on.
-    const { lc } = lifecycle({ store, timeoutMs: 20 });
+    const { lc, renewals } = lifecycle({ store, timeoutMs: 20 });
     const rejected = await lc.getAuthorization();
-    store.failing = true;
+    // Failing from when the second token request is out: the set was marked, the renewed tokens cannot be saved.
+    store.failing = () => renewals.length > 1;
     await rejectionOf(lc.handleUnauthorized(rejected.value));
     await store.lock(KEY, async () => undefined);
     expect(lc.cachedAuthorization()).toBeUndefined();
+    store.failing = () => false;
   });
 });
 
@@ -787,5 +789,292 @@ describe('end', () => {
     const error = await rejectionOf(lifecycle({ store }).lc.end(async () => undefined));
     expect(error).toBeInstanceOf(TokenStoreError);
     expect((error as Error).message).toBe('the token store failed to delete the tokens');
+  });
+});
+
+/** A ProbeStore that keeps spending marks, as MemoryTokenStore and the Redis store do. */
+class MarkingStore extends ProbeStore {
+  readonly spendingMarks = true;
+}
+
+describe('spending marks', () => {
+  const due = (clock: FakeClock) => fresh(clock, 'due', { expiresAt: clock.time + 1000 });
+
+  it('a set is marked by a write of its own before its refresh token is spent, and the renewed tokens replace the mark', async () => {
+    const store = new MarkingStore();
+    const seen: (SpendingMark | undefined)[] = [];
+    const { lc, clock, renewals } = lifecycle({
+      store,
+      renew: async () => {
+        seen.push(store.entry?.spending);
+        renewals.push({ current: undefined, reason: 'expiring' });
+        return tokens('renewed-1', { refreshToken: 'refresh-1', expiresAt: clock.time + HOUR });
+      },
+    });
+    store.put(due(clock));
+    expect(await lc.getAuthorization()).toEqual(bearer('renewed-1'));
+    expect(seen).toEqual([{ owner: expect.stringMatching(/^[\w-]{22}$/), beatMs: 1_000 }]);
+    expect(store.calls.set).toBe(2);
+    expect(store.entry).toEqual({ tokens: expect.objectContaining({ accessToken: 'renewed-1' }), version: 3 });
+  });
+
+  it('a store without spendingMarks, or a set without a refresh token, is renewed without one', async () => {
+    for (const [store, stored] of [
+      [new ProbeStore(), (clock: FakeClock) => due(clock)],
+      [new MarkingStore(), (clock: FakeClock) => fresh(clock, 'due', { refreshToken: undefined, expiresAt: clock.time + 1000 })],
+    ] as const) {
+      const { lc, clock } = lifecycle({ store });
+      store.put(stored(clock));
+      expect(await lc.getAuthorization()).toEqual(bearer('renewed-1'));
+      expect(store.calls.set).toBe(1);
+    }
+  });
+
+  it("another instance's mark is waited out: its refresh token is spent only after three beats unchanged, read at least each beat", async () => {
+    vi.useFakeTimers();
+    const store = new MarkingStore();
+    const { lc, clock, renewals } = lifecycle({ store });
+    store.put(due(clock), { owner: 'elsewhere', beatMs: 100 });
+    const renewing = lc.getAuthorization();
+    await vi.advanceTimersByTimeAsync(299);
+    expect(renewals).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(renewals).toHaveLength(1);
+    expect(await renewing).toEqual(bearer('renewed-1'));
+    // Read every quarter beat while waiting.
+    expect(store.calls.get).toBeGreaterThanOrEqual(12);
+  });
+
+  it('a beat (a new version of the mark) starts the count again; new tokens in its place end the wait', async () => {
+    vi.useFakeTimers();
+    const store = new MarkingStore();
+    const { lc, clock, renewals } = lifecycle({ store });
+    const mark = { owner: 'elsewhere', beatMs: 100 };
+    store.put(due(clock), mark);
+    const renewing = lc.getAuthorization();
+    for (let beat = 0; beat < 5; beat++) {
+      await vi.advanceTimersByTimeAsync(250);
+      store.put(due(clock), mark);
+    }
+    expect(renewals).toHaveLength(0);
+    store.put(fresh(clock, 'from-elsewhere'));
+    await vi.advanceTimersByTimeAsync(25);
+    expect(await renewing).toEqual(bearer('from-elsewhere'));
+    expect(renewals).toHaveLength(0);
+  });
+
+  it('a gap of more than a beat between reads (a renewal that timed out, the store not answering) starts the count again', async () => {
+    vi.useFakeTimers();
+    const store = new MarkingStore();
+    const { lc, clock, renewals } = lifecycle({ store, timeoutMs: 250 });
+    store.put(due(clock), { owner: 'elsewhere', beatMs: 100 });
+    // Watched for 250 of the 300 ms, then the caller's deadline.
+    const first = rejectionOf(lc.getAuthorization());
+    await vi.advanceTimersByTimeAsync(250);
+    expect(await first).toBeInstanceOf(TokenTimeoutError);
+    await vi.advanceTimersByTimeAsync(150);
+    // A new renewal after a gap: three more beats, not the 50 ms left; its own 250 ms are not enough.
+    const second = rejectionOf(lc.getAuthorization());
+    await vi.advanceTimersByTimeAsync(250);
+    expect(await second).toBeInstanceOf(TokenTimeoutError);
+    expect(renewals).toHaveLength(0);
+    // The next one, at once, goes on counting.
+    const third = lc.getAuthorization();
+    await vi.advanceTimersByTimeAsync(75);
+    expect(renewals).toHaveLength(1);
+    expect(await third).toEqual(bearer('renewed-1'));
+  });
+
+  it('watched across renewals without a gap, the count goes on', async () => {
+    vi.useFakeTimers();
+    const store = new MarkingStore();
+    const { lc, clock, renewals } = lifecycle({ store, timeoutMs: 250 });
+    store.put(due(clock), { owner: 'elsewhere', beatMs: 100 });
+    const first = rejectionOf(lc.getAuthorization());
+    await vi.advanceTimersByTimeAsync(250);
+    expect(await first).toBeInstanceOf(TokenTimeoutError);
+    const second = lc.getAuthorization();
+    await vi.advanceTimersByTimeAsync(75);
+    expect(renewals).toHaveLength(1);
+    expect(await second).toEqual(bearer('renewed-1'));
+  });
+
+  it("this instance's own mark (left by a renewal whose token request failed) is no reason to wait", async () => {
+    vi.useFakeTimers();
+    const store = new MarkingStore();
+    let fail = true;
+    const { lc, clock, renewals } = lifecycle({
+      store,
+      renew: async () => {
+        renewals.push({ current: undefined, reason: 'expiring' });
+        if (fail) throw new Error('fetch failed');
+        return tokens('renewed', { refreshToken: 'refresh', expiresAt: clock.time + HOUR });
+      },
+    });
+    store.put(due(clock));
+    // The mark cannot be taken off: the write without it fails.
+    store.beforeSet = (_tokens, spending) => {
+      if (spending === undefined) throw new Error('the store is failing over');
+    };
+    await rejectionOf(lc.getAuthorization());
+    expect(store.entry?.spending?.beatMs).toBe(1_000);
+    fail = false;
+    store.beforeSet = undefined;
+    const again = lc.getAuthorization();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await again).toEqual(bearer('renewed'));
+    expect(renewals).toHaveLength(2);
+  });
+
+  it('is taken off when the token request fails or hands back the set, so that no one waits it out', async () => {
+    const store = new MarkingStore();
+    let answer: 'fail' | 'same' = 'fail';
+    const { lc, clock } = lifecycle({
+      store,
+      renew: async (current) => {
+        if (answer === 'fail') throw new Error('fetch failed');
+        return current!;
+      },
+    });
+    store.put(due(clock));
+    await rejectionOf(lc.getAuthorization());
+    expect(store.entry).toMatchObject({ version: 3, tokens: { accessToken: 'due' } });
+    expect(store.entry?.spending).toBeUndefined();
+    answer = 'same';
+    expect(await lc.getAuthorization()).toEqual(bearer('due'));
+    expect(store.entry).toMatchObject({ version: 5, tokens: { accessToken: 'due' } });
+    expect(store.entry?.spending).toBeUndefined();
+  });
+
+  it('invalid_grant after marking: another instance writing over the mark counts as its rotation; otherwise the marked set is deleted', async () => {
+    const refused = new ReauthorizationRequiredError('invalid_grant');
+    const store = new MarkingStore();
+    let elsewhere = true;
+    const { lc, clock } = lifecycle({
+      store,
+      renew: async () => {
+        if (elsewhere) store.put(fresh(clock, 'from-elsewhere'));
+        throw refused;
+      },
+    });
+    store.put(due(clock));
+    expect(await lc.getAuthorization()).toEqual(bearer('from-elsewhere'));
+    elsewhere = false;
+    store.put(due(clock));
+    expect(await rejectionOf(lc.getAuthorization())).toBe(refused);
+    expect(store.entry).toBeUndefined();
+  });
+
+  it('a holder that lost its lease while its refresh token is out writes its mark again every beat, until the request settles', async () => {
+    vi.useFakeTimers();
+    const store = new MarkingStore();
+    let answer!: (t: Tokens) => void;
+    const { lc, clock } = lifecycle({ store, timeoutMs: 10_000, renew: () => new Promise<Tokens>((resolve) => (answer = resolve)) });
+    store.put(due(clock));
+    const renewing = lc.getAuthorization();
+    await vi.advanceTimersByTimeAsync(1);
+    const marked = store.entry!;
+    expect(marked.spending).toBeDefined();
+    // Not while the lease holds: no one else can take the lock to read it.
+    await vi.advanceTimersByTimeAsync(2_500);
+    expect(store.entry).toBe(marked);
+    store.endLease();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(store.entry).toBe(marked);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(store.entry).toEqual({ ...marked, version: marked.version + 1 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(store.entry?.version).toBe(marked.version + 2);
+    answer(tokens('renewed', { refreshToken: 'refresh', expiresAt: clock.time + HOUR }));
+    expect(await renewing).toEqual(bearer('renewed'));
+    // Written over the last beat's version; no beat after it.
+    expect(store.entry).toEqual({ tokens: expect.objectContaining({ accessToken: 'renewed' }), version: marked.version + 3 });
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(store.entry?.version).toBe(marked.version + 3);
+  });
+
+  it('rotated tokens that a lost lease left unsaved are written every half beat, without a call, until they land', async () => {
+    vi.useFakeTimers();
+    const store = new MarkingStore();
+    const { lc, clock, renewals } = lifecycle({
+      store,
+      timeoutMs: 1_000,
+      renew: async () => {
+        renewals.push({ current: undefined, reason: 'expiring' });
+        store.endLease();
+        return tokens('renewed', { refreshToken: 'refresh', expiresAt: clock.time + HOUR });
+      },
+    });
+    store.put(due(clock));
+    const writes: number[] = [];
+    store.beforeSet = (t) => {
+      if (t.accessToken !== 'renewed') return;
+      writes.push(Date.now());
+      if (writes.length < 4) throw new Error('the store is failing over');
+    };
+    const call = rejectionOf(lc.getAuthorization());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await call).toBeInstanceOf(TokenStoreError);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(writes.map((t) => t - writes[0]!)).toEqual([0, 500, 1_000, 1_500]);
+    expect(store.entry?.tokens.accessToken).toBe('renewed');
+    expect(renewals).toHaveLength(1);
+  });
+
+  it('a store that closes waits for them (unsavedWritten): until they land, or twice the timeout after the renewal gave up', async () => {
+    vi.useFakeTimers();
+    for (const recovers of [true, false]) {
+      const store = new MarkingStore();
+      const { lc, clock } = lifecycle({
+        store,
+        timeoutMs: 1_000,
+        renew: async () => {
+          store.endLease();
+          return tokens('renewed', { refreshToken: 'refresh', expiresAt: clock.time + HOUR });
+        },
+      });
+      store.put(due(clock));
+      store.beforeSet = (t) => {
+        if (t.accessToken === 'renewed') throw new Error('the store is failing over');
+      };
+      await rejectionOf(lc.getAuthorization());
+      let written = false;
+      void unsavedWritten(store).then(() => (written = true));
+      await vi.advanceTimersByTimeAsync(1_500);
+      expect(written).toBe(false);
+      if (recovers) store.beforeSet = undefined;
+      await vi.advanceTimersByTimeAsync(recovers ? 500 : 499);
+      expect(written).toBe(recovers);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(written).toBe(true);
+      expect(store.entry?.tokens.accessToken).toBe(recovers ? 'renewed' : 'due');
+    }
+    await expect(unsavedWritten(new MemoryTokenStore())).resolves.toBeUndefined();
+  });
+
+  it("a refused write over this instance's own mark, moved on by a late beat, is written again over it; over another's mark, it gives way", async () => {
+    for (const owner of ['own', 'elsewhere'] as const) {
+      const store = new MarkingStore();
+      const { lc, clock } = lifecycle({
+        store,
+        renew: async () => tokens('renewed', { refreshToken: 'refresh', expiresAt: clock.time + HOUR }),
+      });
+      store.put(due(clock));
+      store.beforeSet = (t) => {
+        if (t.accessToken !== 'renewed') return;
+        store.beforeSet = undefined;
+        // The store applies a write the lifecycle had given up on, just before this one.
+        const spending = owner === 'own' ? store.entry!.spending! : { owner, beatMs: 1_000 };
+        store.put(store.entry!.tokens, spending);
+      };
+      const header = await lc.getAuthorization();
+      if (owner === 'own') {
+        expect(header).toEqual(bearer('renewed'));
+        expect(store.entry?.tokens.accessToken).toBe('renewed');
+      } else {
+        expect(store.entry?.spending?.owner).toBe('elsewhere');
+        expect(store.calls.set).toBe(2);
+      }
+    }
   });
 });

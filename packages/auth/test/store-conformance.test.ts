@@ -20,6 +20,6 @@ it('runs under node:test as well: the suite depends on no runner', async () => {
       (error, stdout, stderr) => (error ? reject(new Error(`${stdout}${stderr}`)) : resolve(stdout)),
     ),
   );
-  expect(out).toMatch(/# pass 9\b/);
+  expect(out).toMatch(/# pass 10\b/);
   expect(out).toMatch(/# fail 0\b/);
 });

@@ -4,7 +4,7 @@
 // hang every call, and token calls outside a flow that had no deadline.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type DexeroFdEmulator, loadProfile, startDexeroFd } from '@portico/testing';
+import { type DexeroFdEmulator, expiredRotatingTokens, loadProfile, startDexeroFd, startRotatingTokenServer } from '@portico/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createAuthenticator,
@@ -208,48 +208,8 @@ describe('MemoryTokenStore.lock: a waiter whose signal aborts as the lock passes
   });
 });
 
-/** The first token set of a rotating grant, already expired: the next call refreshes RT1. */
-const expiredTokens = () => ({
-  accessToken: 'AT1-0123456789',
-  tokenType: 'Bearer',
-  refreshToken: 'RT1-0123456789',
-  expiresAt: Date.now() - 1_000,
-  raw: {},
-});
-
-/** A token endpoint that rotates refresh tokens and revokes the grant when one is presented twice, counting each. */
-async function rotatingServer(delayMs = 0) {
-  const presented = new Map<string, number>();
-  let n = 1;
-  let current = 'RT1-0123456789';
-  let revoked = false;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', async () => {
-      const rt = new URLSearchParams(body).get('refresh_token') ?? '';
-      presented.set(rt, (presented.get(rt) ?? 0) + 1);
-      res.setHeader('content-type', 'application/json');
-      if (rt !== current || revoked) {
-        revoked = true;
-        res.statusCode = 400;
-        return res.end(JSON.stringify({ error: 'invalid_grant' }));
-      }
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      current = `RT${++n}-0123456789`;
-      res.end(JSON.stringify({ access_token: `AT${n}-0123456789`, token_type: 'Bearer', refresh_token: current, expires_in: 3600 }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    spentTwice: () => [...presented].filter(([, count]) => count > 1).map(([rt]) => rt),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('a renewal whose deadline passes while its rotated tokens are being saved keeps the lock until they are', () => {
-  const expired = expiredTokens();
+  const expired = expiredRotatingTokens();
   const twoSessions = async (store: TokenStore, tokenUrl: string) => {
     const flow = createOAuthFlow(loadProfile('finexer').profile, {
       clientId: 'cid',
@@ -264,7 +224,7 @@ describe('a renewal whose deadline passes while its rotated tokens are being sav
   };
 
   it('a store write that stalls past the deadline (within twice the timeout): the other instance waits, and RT1 is presented once', async () => {
-    const server = await rotatingServer();
+    const server = await startRotatingTokenServer();
     const store = new MemoryTokenStore();
     const set = store.set.bind(store);
     store.set = async (key, tokens, expected) => {
@@ -287,7 +247,7 @@ describe('a renewal whose deadline passes while its rotated tokens are being sav
   });
 
   it('a slow token endpoint, then writes that fail for a while: retried under the lock past the deadline, RT1 presented once', async () => {
-    const server = await rotatingServer(200);
+    const server = await startRotatingTokenServer(200);
     const store = new MemoryTokenStore();
     const set = store.set.bind(store);
     let failures = 4;
@@ -309,7 +269,7 @@ describe('a renewal whose deadline passes while its rotated tokens are being sav
 
 describe('a store write that never settles (a store that breaks the rule that its calls settle)', () => {
   it('after a rotation: bounded all the same; the lock passes on, and a call with its own signal stops with it', async () => {
-    const server = await rotatingServer();
+    const server = await startRotatingTokenServer();
     const store = new MemoryTokenStore();
     const set = store.set.bind(store);
     store.set = (key, tokens, expected) =>
@@ -321,7 +281,7 @@ describe('a store write that never settles (a store that breaks the rule that it
       tokenUrl: `${server.url}/token`,
       timeoutMs: 150,
     });
-    const expired = expiredTokens();
+    const expired = expiredRotatingTokens();
     const session = flow.session(expired, { store, key: 'k' });
     await session.tokens();
     expect(await rejectionOf(session.getAuthorization())).toMatchObject({ code: expect.stringMatching(/^token_(timeout|store_error)$/) });
@@ -378,14 +338,14 @@ describe('client credentials that cannot make a store key are a ConfigurationErr
 
 describe('an error about tokens being saved never quotes them', () => {
   it('a store or onTokens error that quotes the rotated tokens: not in the message, inspect, JSON or cause', async () => {
-    const server = await rotatingServer();
+    const server = await startRotatingTokenServer();
     const flow = createOAuthFlow(loadProfile('finexer').profile, {
       clientId: 'cid',
       clientSecret: 'secret-0123456789',
       redirectUri: 'https://app.example/cb',
       tokenUrl: `${server.url}/token`,
     });
-    const expired = expiredTokens();
+    const expired = expiredRotatingTokens();
     const session = flow.session(expired, {
       onTokens: (tokens) => {
         throw new Error(`INSERT failed for ('${tokens.refreshToken}', '${tokens.accessToken}')`);

@@ -1,13 +1,15 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { ConfigurationError, type Tokens } from '@portico/auth';
-import { toTokens } from '@portico/auth/internal';
+import { ConfigurationError, type SpendingMark, type StoredTokens, type Tokens } from '@portico/auth';
+import { toSpending, toTokens } from '@portico/auth/internal';
 import { TokenDecryptionError } from './errors.js';
 
 // Stored values are JSON with a format number, so a later release can read
 // (or refuse) what an older one wrote: { f: 1, tokens } in the clear, or
 // { f: 2, k: keyId, iv, tag, data } sealed with AES-256-GCM for one Redis key
 // and one version. Sealed values of format 1 (bound to the key only) are
-// still read, so upgrading loses no grant; see `aad`.
+// still read, so upgrading loses no grant; see `aad`. A spending mark rides
+// beside the tokens, in the clear (`spending`): it holds no secret, and a
+// release that knows no marks reads the value as before.
 const PLAIN = 1;
 const KEY_BOUND = 1;
 const VERSION_BOUND = 2;
@@ -21,10 +23,13 @@ interface Key {
   bytes: Buffer;
 }
 
+/** What a stored value holds: the token set, and the spending mark it was written with. */
+type Opened = Omit<StoredTokens, 'version'>;
+
 export interface Sealer {
   /** `version`: the one the compare-and-set script will store the value under. */
-  seal(storageKey: string, version: number, tokens: Tokens): string;
-  open(storageKey: string, version: number, value: string): Tokens;
+  seal(storageKey: string, version: number, tokens: Tokens, spending?: SpendingMark): string;
+  open(storageKey: string, version: number, value: string): Opened;
 }
 
 // What a sealed value is bound to. The version makes an older value of the
@@ -58,11 +63,12 @@ function parseJson(text: string): unknown {
 // Checked as the token lifecycle will check it (toTokens), so that garbage
 // fields (a scope that is no list, a numeric tokenType) are this store's
 // typed error, which the lifecycle never writes over, not a failure later.
-function tokenSet(value: unknown): Tokens {
+function opened(tokens: unknown, spending: unknown): Opened {
   try {
-    return toTokens(value as Tokens);
+    const mark = toSpending(spending);
+    return mark === undefined ? { tokens: toTokens(tokens as Tokens) } : { tokens: toTokens(tokens as Tokens), spending: mark };
   } catch (error) {
-    // toTokens' messages name the field, never its value.
+    // toTokens' and toSpending's messages name the field, never its value.
     if (error instanceof ConfigurationError) throw new TokenDecryptionError(`the stored value holds no valid token set: ${error.message}`);
     throw error;
   }
@@ -76,9 +82,9 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
   const byId = new Map(keys.map((key) => [key.id, key]));
 
   return {
-    seal(storageKey, version, tokens) {
+    seal(storageKey, version, tokens, spending) {
       const key = keys[0];
-      if (key === undefined) return JSON.stringify({ f: PLAIN, tokens });
+      if (key === undefined) return JSON.stringify({ f: PLAIN, tokens, spending });
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
       // Bound to its Redis key (a value copied under another user's key does not open) and version (nor an older one put back).
@@ -91,11 +97,20 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
         iv: iv.toString('base64'),
         tag: cipher.getAuthTag().toString('base64'),
         data: data.toString('base64'),
+        spending,
       });
     },
 
     open(storageKey, version, value) {
-      const parsed = parseJson(value) as { f?: unknown; k?: unknown; iv?: unknown; tag?: unknown; data?: unknown; tokens?: unknown } | null;
+      const parsed = parseJson(value) as {
+        f?: unknown;
+        k?: unknown;
+        iv?: unknown;
+        tag?: unknown;
+        data?: unknown;
+        tokens?: unknown;
+        spending?: unknown;
+      } | null;
       const format = parsed?.f;
       if (parsed === null || (format !== PLAIN && format !== VERSION_BOUND)) {
         const named = typeof format === 'number' ? format : 'unknown';
@@ -107,7 +122,7 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
       if (parsed.k === undefined && format === PLAIN) {
         // Plaintext where encryption is on would let whoever can write to Redis plant tokens.
         if (keys.length > 0) throw new TokenDecryptionError('the stored tokens are not encrypted, but an encryptionKey is set');
-        return tokenSet(parsed.tokens);
+        return opened(parsed.tokens, parsed.spending);
       }
       if (keys.length === 0) throw new TokenDecryptionError('the stored tokens are encrypted, but no encryptionKey is set');
       const key = byId.get(String(parsed.k));
@@ -130,7 +145,7 @@ export function createSealer(encryptionKey: string | readonly string[] | undefin
           'the stored tokens do not decrypt: altered, put back from an older version, or sealed for another key',
         );
       }
-      return tokenSet(parseJson(text));
+      return opened(parseJson(text), parsed.spending);
     },
   };
 }

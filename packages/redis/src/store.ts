@@ -3,12 +3,13 @@ import {
   ConfigurationError,
   DEFAULT_TOKEN_TIMEOUT_MS,
   type Lease,
+  type SpendingMark,
   type StoredTokens,
   type TokenStore,
   type Tokens,
   TokenTimeoutError,
 } from '@portico/auth';
-import { abortable, sleep } from '@portico/auth/internal';
+import { abortable, sleep, unsavedWritten } from '@portico/auth/internal';
 import { createClient, createCluster } from '@redis/client';
 import { createSealer, type Sealer } from './crypto.js';
 import { LockLostError, RedisUnavailableError, TokenDecryptionError } from './errors.js';
@@ -216,6 +217,7 @@ class RedisStore implements RedisTokenStore {
   readonly #lockTtlMs: number;
   readonly #timeoutMs: number;
   readonly cacheMs: number;
+  readonly spendingMarks = true;
   #connecting: Promise<unknown> | undefined;
   #closed = false;
 
@@ -305,10 +307,10 @@ class RedisStore implements RedisTokenStore {
     const [version, value] = await this.#command<[string | null, string | null]>(storageKey, ['HMGET', storageKey, 'version', 'value']);
     if (value === null) return undefined;
     if (version === null || !/^[1-9]\d{0,14}$/.test(version)) throw new TokenDecryptionError('the stored token value has no valid version');
-    return { tokens: this.#sealer.open(storageKey, Number(version), value), version: Number(version) };
+    return { ...this.#sealer.open(storageKey, Number(version), value), version: Number(version) };
   }
 
-  async set(key: string, tokens: Tokens, expected: number): Promise<number | undefined> {
+  async set(key: string, tokens: Tokens, expected: number, spending?: SpendingMark): Promise<number | undefined> {
     if (!Number.isSafeInteger(expected) || expected < 0)
       throw new ConfigurationError('the expected version must be a whole number, 0 or more');
     const storageKey = this.#keys(key).tokens;
@@ -317,7 +319,7 @@ class RedisStore implements RedisTokenStore {
     // Twice at most: the first try of a write after a delete learns the tombstone's version; a
     // second refusal means another instance wrote (or deleted) in between, which is a conflict.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const value = this.#sealer.seal(storageKey, version, tokens);
+      const value = this.#sealer.seal(storageKey, version, tokens, spending);
       const stored = Number(await this.#eval<number>(SCRIPTS.set, storageKey, [String(expected), value, ttl, String(version)]));
       if (stored >= 0) return stored === 0 ? undefined : stored;
       version = -stored;
@@ -417,6 +419,16 @@ class RedisStore implements RedisTokenStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Rotated tokens that a session could not save while Redis was away are
+    // the only copy of the new refresh token: they are written first (each
+    // session retries for at most twice its timeoutMs). A promise being
+    // awaited keeps no process alive, so a timer does meanwhile.
+    const alive = setInterval(() => undefined, 1_000);
+    try {
+      await unsavedWritten(this);
+    } finally {
+      clearInterval(alive);
+    }
     this.#closed = true;
     const owned = this.#owned;
     if (owned === undefined || !owned.isOpen) return;

@@ -84,7 +84,7 @@ describe('encryptionKey: the base64 of exactly 32 bytes', () => {
     expect(JSON.parse(sealed)).toMatchObject({ f: 2, k: A.id });
     const bare = A.text.replace(/=+$/, '');
     for (const spelling of [A.text, bare, `${bare}==`, `${bare}===`, `${A.text}\n`, `  ${A.text}\r\n`, `\t${bare}=== `]) {
-      expect(createSealer(spelling).open(STORAGE_KEY, 3, sealed), JSON.stringify(spelling)).toEqual(TOKENS);
+      expect(createSealer(spelling).open(STORAGE_KEY, 3, sealed), JSON.stringify(spelling)).toEqual({ tokens: TOKENS });
       expect(JSON.parse(createSealer(spelling).seal(STORAGE_KEY, 3, TOKENS)).k).toBe(A.id);
     }
   });
@@ -148,9 +148,9 @@ describe('which key seals and which open', () => {
     const fromOld = oldOnly.seal(STORAGE_KEY, 3, TOKENS);
     const fromRolling = rolling.seal(STORAGE_KEY, 3, TOKENS);
     expect(JSON.parse(fromRolling).k).toBe(B.id);
-    expect(rolling.open(STORAGE_KEY, 3, fromOld)).toEqual(TOKENS);
-    expect(rolling.open(STORAGE_KEY, 3, fromRolling)).toEqual(TOKENS);
-    expect(createSealer([A.text, B.text]).open(STORAGE_KEY, 3, fromRolling)).toEqual(TOKENS);
+    expect(rolling.open(STORAGE_KEY, 3, fromOld)).toEqual({ tokens: TOKENS });
+    expect(rolling.open(STORAGE_KEY, 3, fromRolling)).toEqual({ tokens: TOKENS });
+    expect(createSealer([A.text, B.text]).open(STORAGE_KEY, 3, fromRolling)).toEqual({ tokens: TOKENS });
 
     const error = decryptionError(() => oldOnly.open(STORAGE_KEY, 3, fromRolling));
     expect(error.message).toBe(`the stored tokens were encrypted with key id ${B.id}, which is not in encryptionKey`);
@@ -169,7 +169,7 @@ describe('which key seals and which open', () => {
     );
     const plain = createSealer(undefined).seal(STORAGE_KEY, 3, TOKENS);
     expect(JSON.parse(plain)).toEqual({ f: 1, tokens: TOKENS });
-    expect(createSealer(undefined).open(STORAGE_KEY, 3, plain)).toEqual(TOKENS);
+    expect(createSealer(undefined).open(STORAGE_KEY, 3, plain)).toEqual({ tokens: TOKENS });
     expect(decryptionError(() => createSealer(A.text).open(STORAGE_KEY, 3, plain)).message).toBe(
       'the stored tokens are not encrypted, but an encryptionKey is set',
     );
@@ -185,11 +185,11 @@ describe('the seal: AES-256-GCM with a 12-byte IV and a 16-byte tag, bound to th
     expect(Buffer.from(parsed.iv, 'base64')).toHaveLength(12);
     expect(Buffer.from(parsed.tag, 'base64')).toHaveLength(16);
     expect(value).not.toContain('secret');
-    expect(sealer.open(STORAGE_KEY, 3, value)).toEqual(TOKENS);
-    expect(sealer.open(STORAGE_KEY, 3, handSealed())).toEqual(TOKENS);
+    expect(sealer.open(STORAGE_KEY, 3, value)).toEqual({ tokens: TOKENS });
+    expect(sealer.open(STORAGE_KEY, 3, handSealed())).toEqual({ tokens: TOKENS });
     // The previous release's format: bound to the Redis key only.
-    expect(sealer.open(STORAGE_KEY, 3, handSealed({ format: 1, aad: STORAGE_KEY }))).toEqual(TOKENS);
-    expect(sealer.open(STORAGE_KEY, 9, handSealed({ format: 1, aad: STORAGE_KEY }))).toEqual(TOKENS);
+    expect(sealer.open(STORAGE_KEY, 3, handSealed({ format: 1, aad: STORAGE_KEY }))).toEqual({ tokens: TOKENS });
+    expect(sealer.open(STORAGE_KEY, 9, handSealed({ format: 1, aad: STORAGE_KEY }))).toEqual({ tokens: TOKENS });
   });
 
   it('another Redis key, another version, or a format relabelled does not open', () => {
@@ -316,6 +316,35 @@ describe('formats and garbage: a typed TokenDecryptionError that never shows a t
     }
   });
 
+  it('a spending mark rides beside the tokens, outside the seal: it opens with them, and a value without one (an older release wrote it) opens as before', () => {
+    const mark = { owner: 'instance-a', beatMs: 1_000 };
+    for (const sealer of [createSealer(undefined), createSealer(A.text)]) {
+      const value = sealer.seal(STORAGE_KEY, 3, TOKENS, mark);
+      expect(JSON.parse(value)).toMatchObject({ spending: mark });
+      expect(sealer.open(STORAGE_KEY, 3, value)).toEqual({ tokens: TOKENS, spending: mark });
+      // An older release's reader takes what it knows: the tokens are where they were.
+      const { spending: _, ...withoutMark } = JSON.parse(value) as Record<string, unknown>;
+      expect(sealer.open(STORAGE_KEY, 3, JSON.stringify(withoutMark))).toEqual({ tokens: TOKENS });
+      expect(JSON.parse(sealer.seal(STORAGE_KEY, 3, TOKENS))).not.toHaveProperty('spending');
+    }
+    const bad: [unknown, string][] = [
+      [null, 'a stored spending mark needs a non-empty owner string'],
+      [{ owner: '', beatMs: 1_000 }, 'a stored spending mark needs a non-empty owner string'],
+      [{ owner: 'a', beatMs: 0 }, 'a stored spending mark needs a beatMs from 1 to 60000'],
+      [{ owner: 'a', beatMs: 60_001 }, 'a stored spending mark needs a beatMs from 1 to 60000'],
+      [{ owner: 'a', beatMs: '1000' }, 'a stored spending mark needs a beatMs from 1 to 60000'],
+    ];
+    for (const [spending, reason] of bad) {
+      const value = JSON.stringify({ f: 1, tokens: TOKENS, spending });
+      expect(decryptionError(() => createSealer(undefined).open(STORAGE_KEY, 3, value)).message).toBe(
+        `the stored value holds no valid token set: ${reason}`,
+      );
+      expect(decryptionError(() => createSealer(A.text).open(STORAGE_KEY, 3, handSealed({ fields: { spending } }))).message).toBe(
+        `the stored value holds no valid token set: ${reason}`,
+      );
+    }
+  });
+
   it('a failure in the token check that is no ConfigurationError (a bug, not bad data) is not relabelled as bad data', () => {
     const sealer = createSealer(undefined);
     const value = sealer.seal(STORAGE_KEY, 3, TOKENS);
@@ -326,6 +355,6 @@ describe('formats and garbage: a typed TokenDecryptionError that never shows a t
     } finally {
       failure.error = undefined;
     }
-    expect(sealer.open(STORAGE_KEY, 3, value)).toEqual(TOKENS);
+    expect(sealer.open(STORAGE_KEY, 3, value)).toEqual({ tokens: TOKENS });
   });
 });

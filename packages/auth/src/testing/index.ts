@@ -82,7 +82,8 @@ async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
 
 /**
  * Registers tests that any TokenStore must pass: get/set/delete round trips,
- * compare-and-set versions (fencing), lock exclusion under concurrency,
+ * compare-and-set versions (fencing), spending marks kept with their set
+ * (for a store that says it keeps them), lock exclusion under concurrency,
  * abortable lock waits, a holder's signal ending its hold and, given
  * `lease`, lease expiry. Pass your runner's
  * `describe` and `it`.
@@ -148,6 +149,23 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
         check((await store.set(key, sample(3), 0)) !== undefined, 'set with expected 0 after a delete');
         await store.delete(key);
         same(await peer.get(key), undefined, 'delete without a version');
+      }));
+
+    it('spending marks (a store with spendingMarks): a set keeps the mark it was given, and a set without one clears it', () =>
+      withStore(async (store, peer) => {
+        if (!store.spendingMarks) return;
+        const key = freshKey();
+        const mark = { owner: 'instance-a', beatMs: 1_000 };
+        const v1 = (await store.set(key, sample(1), 0))!;
+        const v2 = await store.set(key, sample(1), v1, mark);
+        check(typeof v2 === 'number' && v2 > 0 && v2 !== v1, 'a marked set is written as a new version');
+        same(await peer.get(key), { tokens: sample(1), version: v2!, spending: mark }, 'get after a marked set');
+        check(
+          (await peer.set(key, sample(2), v1, { owner: 'instance-b', beatMs: 1_000 })) === undefined,
+          'a marked set is compare-and-set',
+        );
+        const v3 = await peer.set(key, sample(2), v2!);
+        same(await store.get(key), { tokens: sample(2), version: v3! }, 'get after a set without a mark');
       }));
 
     it('lock: one holder at a time under concurrency, and the result or error of fn comes back', () =>
