@@ -223,11 +223,34 @@ describe('portico mock', () => {
     expect(await accepts('127.0.0.1', port)).toBe(true);
     // An idle keep-alive connection, as a client's pool holds one: closing must not wait for it.
     const idle = connect({ host: '127.0.0.1', port });
+    // Closing resets it: the reset is expected, not an error of the test.
+    idle.on('error', () => undefined);
     await new Promise((resolve) => idle.once('connect', resolve));
     const exit = await stop(cli);
     idle.destroy();
     expect(exit.code).toBe(0);
     expect(await accepts('127.0.0.1', port)).toBe(false);
+  });
+
+  it('a request it cannot read (a Host past port 65535) is answered, and it serves on', async () => {
+    const { cli, printed } = await started('fdx');
+    try {
+      const socket = connect({ host: '127.0.0.1', port: Number(new URL(printed.url).port) });
+      const answer = new Promise<string>((resolve) => {
+        let text = '';
+        socket.setTimeout(5_000, () => socket.destroy());
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(text.split('\r\n')[0]!));
+      });
+      socket.write('GET /fdx/v4/accounts HTTP/1.1\r\nHost: 127.0.0.1:99999\r\nConnection: close\r\n\r\n');
+      expect(await answer).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(await curl('--output', '/dev/null', '--write-out', '%{http_code}', `${printed.url}/fdx/v4/accounts`)).toBe('401');
+    } finally {
+      const exit = await stop(cli);
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toBe('');
+    }
   });
 
   it('a port in use is one line on stderr: port_in_use, exit 1', async () => {

@@ -33,7 +33,7 @@ export async function startMock<Slug extends ProviderSlug>(slug: Slug, options: 
   const { createServer } = await import('node:http');
   let mock: Mock<Slug> | undefined;
   const server: Server = createServer((req, res) => {
-    if (mock) serve(mock, req, res);
+    if (mock) serve(mock, url, req, res);
     else res.writeHead(503).end();
   });
   await new Promise<void>((resolve, reject) => {
@@ -73,7 +73,21 @@ export async function startMock<Slug extends ProviderSlug>(slug: Slug, options: 
   } as RunningMock<Slug>;
 }
 
-function serve(mock: Mock, req: IncomingMessage, res: ServerResponse): void {
+/** Methods fetch's Request refuses (the Fetch standard's forbidden methods); no provider operation uses one. */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/** A short answer of the server itself, for a request that never reaches the mock. */
+function refuse(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(text);
+}
+
+/**
+ * One HTTP request, as a fetch Request to the mock. Its URL is the server's
+ * own origin and the request's path: never the Host header, which a client
+ * writes as it likes (a port past 65535, a space) and which would otherwise
+ * end the process in `new URL`.
+ */
+function serve(mock: Mock, origin: string, req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
   let size = 0;
   const aborted = new AbortController();
@@ -91,18 +105,23 @@ function serve(mock: Mock, req: IncomingMessage, res: ServerResponse): void {
   });
   req.on('end', () => {
     if (res.headersSent) return;
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      for (const v of [value ?? []].flat()) headers.append(name, String(v));
-    }
     const method = req.method ?? 'GET';
-    const body = method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks);
-    const request = new Request(new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`), {
-      method,
-      headers,
-      ...(body ? { body } : {}),
-      signal: aborted.signal,
-    });
+    if (FORBIDDEN_METHODS.has(method.toUpperCase())) return refuse(res, 405, `${method} is not served here`);
+    // Origin-form only ("/path?query"): an absolute URL or "*" names no path of the mock.
+    const target = req.url ?? '/';
+    if (!target.startsWith('/')) return refuse(res, 400, 'the request target must be a path');
+    let request: Request;
+    try {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        for (const v of [value ?? []].flat()) headers.append(name, String(v));
+      }
+      const body = method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks);
+      request = new Request(`${origin}${target}`, { method, headers, ...(body ? { body } : {}), signal: aborted.signal });
+    } catch {
+      // What node:http parses but fetch refuses (a header value or method fetch cannot carry).
+      return refuse(res, 400, 'the request cannot be read');
+    }
     mock.handle(request).then(
       async (response) => {
         const out: Record<string, string> = {};
