@@ -259,7 +259,7 @@ export class AuthorizationServer {
     const values = valuesOf(parameters, form);
     for (const [name, template] of Object.entries(parameters)) {
       const key = templateName(template);
-      if (key && key !== 'scope' && key !== 'state' && !(name in form)) return error('invalid_request', `${name} is required`);
+      if (key && key !== 'scope' && key !== 'state' && !Object.hasOwn(form, name)) return error('invalid_request', `${name} is required`);
     }
     if (values.clientId !== undefined && values.clientId !== this.#options.client.clientId)
       return error('invalid_request', 'client_id is not the authenticated client');
@@ -473,7 +473,7 @@ export class AuthorizationServer {
     };
     if (bearerGrant) {
       const user = bearerGrant.user ?? {};
-      const wrong = (revocation.inputs ?? []).filter((name) => name in user && values[name] !== user[name]);
+      const wrong = (revocation.inputs ?? []).filter((name) => Object.hasOwn(user, name) && values[name] !== user[name]);
       if (wrong.length) return error('invalid_grant', `${wrong.join(', ')} do not belong to this token's user`);
       this.#end(bearerGrant);
       return done();
@@ -568,7 +568,8 @@ export class AuthorizationServer {
     const client = this.#options.client;
     const header = request.headers.get('authorization');
     if (method === 'client_secret_basic') {
-      if ('client_secret' in form) return { kind: 'invalid_request', description: 'send the client secret in the Basic header only' };
+      if (Object.hasOwn(form, 'client_secret'))
+        return { kind: 'invalid_request', description: 'send the client secret in the Basic header only' };
       const basic = parseBasic(header);
       if (!basic || basic.id !== client.clientId || basic.secret !== client.clientSecret)
         return { kind: 'invalid_client', description: 'client authentication failed' };

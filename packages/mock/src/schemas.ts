@@ -101,23 +101,30 @@ export interface ReadBody {
   problem?: string;
 }
 
-/** A form body as an object: `a[]` (or a repeated key) is a list, `a[b]` a nested object, unless the schema names the key as it is. */
+/**
+ * A form body as an object: `a[]` (or a repeated key) is a list, `a[b]` a
+ * nested object, unless the schema names the key as it is. The objects have
+ * no prototype, so a field named `__proto__` (or `__proto__[x]`) is a field
+ * like any other, for the schema to judge, never a write to Object.prototype.
+ */
 export function formObject(doc: Json, schema: Json | undefined, params: URLSearchParams): Json {
   const properties = schema ? allProperties(doc, deref(doc, schema)) : {};
-  const out: Json = {};
-  const isList = (key: string) => deref<Json>(doc, properties[key])?.type === 'array' || key.endsWith('[]');
+  const named = (key: string) => Object.hasOwn(properties, key);
+  const out: Json = Object.create(null);
+  const isList = (key: string) => (named(key) && deref<Json>(doc, properties[key])?.type === 'array') || key.endsWith('[]');
   for (const [key, value] of params) {
     const nested = /^([^[\]]+)\[([^[\]]+)\]$/.exec(key);
-    if (!(key in properties) && nested) {
+    if (!named(key) && nested) {
       const [, name, sub] = nested as unknown as [string, string, string];
-      const parent = (out[name] ??= {});
+      const parent = Object.hasOwn(out, name) ? out[name] : (out[name] = Object.create(null));
       if (typeof parent === 'object' && !Array.isArray(parent)) parent[sub] = value;
       continue;
     }
-    const name = key in properties || !key.endsWith('[]') ? key : key.slice(0, -2) in properties ? key.slice(0, -2) : key;
-    if (isList(key) || isList(name)) (out[name] ??= []).push(value);
-    else if (name in out) out[name] = [out[name], value].flat();
-    else out[name] = value;
+    const name = named(key) || !key.endsWith('[]') ? key : named(key.slice(0, -2)) ? key.slice(0, -2) : key;
+    const have = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (Array.isArray(have)) have.push(value);
+    else if (have !== undefined) out[name] = [have, value];
+    else out[name] = isList(key) || isList(name) ? [value] : value;
   }
   return out;
 }
@@ -127,7 +134,7 @@ export function readBody(provider: Provider, route: Route, text: string, content
   const media = contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
   if (text === '') return { media, value: undefined };
   const content: Json = deref(provider.doc, route.op.requestBody)?.content ?? {};
-  if (media === undefined || !(media in content)) {
+  if (media === undefined || !Object.hasOwn(content, media)) {
     return {
       media,
       value: undefined,
