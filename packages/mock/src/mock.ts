@@ -324,6 +324,7 @@ class ProviderMock {
       throw new MockError('invalid_option', 'status must be a whole number from 200 to 599');
     if (reply.delayMs !== undefined && !(Number.isFinite(reply.delayMs) && reply.delayMs >= 0))
       throw new MockError('invalid_option', 'delayMs must be 0 or more');
+    if (reply.headers !== undefined) checkHeaders(reply.headers);
     if (reply.body !== undefined) {
       const key = statuses.includes(String(status)) ? String(status) : 'default';
       const media = this.#replies.mediaFor(route, key);
@@ -392,6 +393,26 @@ class ProviderMock {
 
   toJSON(): object {
     return { provider: this.slug, baseUrl: redactSecrets(this.#base.href, [...this.#secrets]), requests: this.#log.entries.length };
+  }
+}
+
+// RFC 9110 §5.1 and §5.5: a field name is a token; a value holds no control character but tab (obs-text, 0x80-0xff, is
+// allowed). These are node:http's rules as well as fetch's: a header one of them refuses ends the answer, not the test.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Headers a test queues: each one a Response and node:http can both send, else MockError invalid_option (naming the header, never its value). */
+function checkHeaders(headers: unknown): void {
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers))
+    throw new MockError('invalid_option', 'headers must be an object of header names to string values');
+  for (const [name, value] of Object.entries(headers)) {
+    const shown = JSON.stringify(name.slice(0, 40));
+    if (!HEADER_NAME.test(name)) throw new MockError('invalid_option', `header name ${shown} is not an HTTP token`);
+    if (typeof value !== 'string' || !HEADER_VALUE.test(value))
+      throw new MockError(
+        'invalid_option',
+        `header ${shown} must be a string without control characters (tab aside) or characters past U+00FF`,
+      );
   }
 }
 

@@ -122,17 +122,22 @@ function serve(mock: Mock, origin: string, req: IncomingMessage, res: ServerResp
       // What node:http parses but fetch refuses (a header value or method fetch cannot carry).
       return refuse(res, 400, 'the request cannot be read');
     }
-    mock.handle(request).then(
-      async (response) => {
-        const out: Record<string, string> = {};
-        response.headers.forEach((value, name) => {
-          out[name] = value;
-        });
-        const payload = Buffer.from(await response.arrayBuffer());
-        res.writeHead(response.status, out).end(payload);
-      },
-      // A hung request released, or an aborted one: the connection ends without an answer.
-      () => res.destroy(),
-    );
+    answer(mock, request, res).catch(() => res.destroy());
   });
+}
+
+/**
+ * Writes the mock's answer. Any failure (a hung request released, an aborted
+ * one, a header node:http refuses) rejects, and the caller ends the
+ * connection: nothing here may become an unhandled rejection that ends the
+ * process serving the mock.
+ */
+async function answer(mock: Mock, request: Request, res: ServerResponse): Promise<void> {
+  const response = await mock.handle(request);
+  const out: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  const payload = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, out).end(payload);
 }

@@ -2,8 +2,9 @@
 // every request gets an answer or a closed connection, never the end of the
 // process serving the mock.
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { startMock } from '../src/index.js';
+import { MockError, startMock } from '../src/index.js';
 
 /** Writes `raw` on a fresh connection and reads until the server closes it (bounded): the status line, or what ended it. */
 function rawRequest(url: string, raw: string | Buffer): Promise<string> {
@@ -36,5 +37,49 @@ describe('startMock survives what a client writes', () => {
     ];
     for (const [raw, status] of cases) expect(await rawRequest(mock.url, raw), raw.split('\r\n')[0]).toMatch(status);
     expect((await fetch(`${mock.url}/fdx/v4/accounts`)).status).toBe(401);
+  });
+});
+
+describe('a header queued with respond()', () => {
+  // Any characters, and the ones where fetch and node:http disagree: control characters, CR and LF, U+0080-U+00FF, past U+00FF.
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.constantFrom('a\nb', 'a\rb', 'a\u0001b', 'a\u007fb', '\u00e9t\u00e9', 'a\u0100b', ' x ', 'a\tb', '', 'x-trace', 'x trace', 'x:y'),
+  );
+
+  it('is refused with invalid_option, or answered as queued by the handler and by the server alike', async () => {
+    await using mock = await startMock('expertfile');
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const { clientId, clientSecret } = mock.client;
+    const signIn = await fetch(`${mock.url}/v2/oauth/token`, {
+      method: 'POST',
+      headers: form,
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+    });
+    const bearer = { authorization: `Bearer ${((await signIn.json()) as { data: { accessToken: string } }).data.accessToken}` };
+    const url = `${mock.url}/v2/organization/1/expert`;
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/), text), text, async (name, value) => {
+        try {
+          mock.controller.respond('listExperts', { headers: { [name]: value } }, { times: 2 });
+        } catch (error) {
+          expect(error).toBeInstanceOf(MockError);
+          expect(error).toMatchObject({ code: 'invalid_option' });
+          refused += 1;
+          return;
+        }
+        const direct = await mock.handle(new Request(url, { headers: bearer }));
+        const served = await fetch(url, { headers: bearer });
+        for (const response of [direct, served]) {
+          expect(response.status).toBe(200);
+          expect(response.headers.get(name)).toBe(value.trim());
+        }
+      }),
+      { numRuns: 200, seed: 3 },
+    );
+    // Both kinds ran.
+    expect(refused).toBeGreaterThan(10);
+    expect(refused).toBeLessThan(190);
   });
 });
