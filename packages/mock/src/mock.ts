@@ -198,13 +198,15 @@ class ProviderMock {
       : undefined;
     // And released by the reset() or close() that comes after it arrived.
     const released = this.#released.signal;
-    const text = await request.text();
-    this.#log.add(request, text, this.#now(), route?.operationId);
     if (!route) {
+      // Its body is not read: not the mock's to log, and under MSW the next handler's to read.
+      this.#log.add(request, '', this.#now(), undefined);
       if (!methods.length) return undefined;
       const reply = this.#replies.error(undefined, 405, `${request.method} is not allowed here`);
       return this.#replies.toResponse(undefined, { ...reply, headers: { allow: methods.join(', ') } });
     }
+    const text = await request.text();
+    this.#log.add(request, text, this.#now(), route.operationId);
     if (fault) {
       const faulted = await this.#fault(fault, route, request, values ?? {}, released);
       if (faulted) return faulted;

@@ -6,17 +6,18 @@ import { http } from 'msw';
 import { MockError } from './errors.js';
 import { internals, type Mock } from './mock.js';
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** One handler per host of the provider; a request to a path the provider does not serve falls through to your other handlers. */
+/**
+ * One handler per host of the provider, matching the paths of its
+ * operations only: a request to any other path (a typo, an endpoint of your
+ * own on the same host) falls through to your other handlers, then to
+ * `onUnhandledRequest`, never silently to the network.
+ */
 export function mswHandlers(mock: Pick<Mock, 'handle'>): ReturnType<typeof http.all>[] {
   const inner = internals.get(mock);
   if (!inner) throw new MockError('invalid_option', 'mswHandlers takes a mock from createMock()');
   return inner.provider
-    .origins()
-    .map((origin) =>
-      http.all(new RegExp(`^${escapeRegExp(origin)}/`), async ({ request }) => inner.dispatch(request, new URL(request.url).pathname)),
-    );
+    .served()
+    .map(({ pattern }) => http.all(pattern, async ({ request }) => inner.dispatch(request, new URL(request.url).pathname)));
 }
 
 /** The part of msw's `setupServer()` (or `setupWorker()`) that `releaseMockedBodies` uses. */

@@ -150,9 +150,17 @@ export class Provider {
     return this.apiPath();
   }
 
-  /** The real origins the spec serves from (for MSW). */
-  origins(): string[] {
-    return [...new Set(this.routes.map((route) => route.origin))];
+  /**
+   * Each real origin the spec serves from, with a pattern of the URLs
+   * (origin and path, no query) of its operations: what MSW's handlers
+   * match, so any other URL on the provider's host is left to the user's
+   * handlers and to MSW's unhandled-request check.
+   */
+  served(): { origin: string; pattern: RegExp }[] {
+    return [...new Set(this.routes.map((route) => route.origin))].map((origin) => {
+      const paths = this.routes.filter((route) => route.origin === origin).map((route) => route.pattern.source.slice(1, -1));
+      return { origin, pattern: new RegExp(`^${escapeRegExp(origin)}(?:${[...new Set(paths)].join('|')})$`) };
+    });
   }
 
   /** The response object an operation documents for a status (its `$ref` followed). */
