@@ -5,7 +5,7 @@
 // secret value the mock knows (issued tokens, codes, the client's secrets)
 // wherever else it appears.
 import type { AuthProfile } from '@portico/auth';
-import { isSensitiveKey, redact, redactSecrets } from '@portico/auth/internal';
+import { isSensitiveKey, redactSecrets } from '@portico/auth/internal';
 import { templatesOf } from './facts.js';
 
 /** One request as the mock received it, with its credentials redacted. */
@@ -64,7 +64,8 @@ export class RequestLog {
   }
 
   add(request: Request, body: string, at: number, operationId: string | undefined): void {
-    const secret = (name: string) => this.#names.has(name) || isSensitiveKey(name);
+    // A bracketed name (a form's `user[appSecret]`) is a secret's when its last part is.
+    const secret = (name: string) => [name, /\[([^[\]]*)\]$/.exec(name)?.[1] ?? name].some((n) => this.#names.has(n) || isSensitiveKey(n));
     const url = new URL(request.url);
     for (const name of new Set(url.searchParams.keys())) {
       if (secret(name)) url.searchParams.set(name, REDACTED);
@@ -80,33 +81,103 @@ export class RequestLog {
       url: clean(url.href),
       ...(operationId === undefined ? {} : { operationId }),
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, clean(v)])),
-      ...(body === '' ? {} : { body: clean(redactBody(body, request.headers.get('content-type'), secret)) }),
+      ...(body === '' ? {} : { body: clean(redactBody(body, secret)) }),
       at,
     };
     this.#entries.push(Object.freeze(entry));
   }
 }
 
-/** A body with the values of secret fields replaced, as JSON or a form; other text as it is (the known secrets are cut after). */
-function redactBody(body: string, contentType: string | null, secret: (name: string) => boolean): string {
-  const media = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (media === 'application/x-www-form-urlencoded') {
-    const form = new URLSearchParams(body);
-    for (const name of new Set(form.keys())) if (secret(name)) form.set(name, REDACTED);
-    return form.toString();
+/**
+ * A body with the values of secret-named fields cut: read as JSON, as a
+ * form and as XML alike, whatever its content type says, and without parsing
+ * it, so a body that does not parse (a trailing comma, nesting deeper than
+ * any stack, a form sent as text/plain or with no type) is cut all the same.
+ */
+function redactBody(body: string, secret: (name: string) => boolean): string {
+  return redactXml(redactForm(redactJson(body, secret), secret), secret);
+}
+
+const QUOTED_REDACTED = JSON.stringify(REDACTED);
+
+/** Every `"name": value` whose name is a secret's, its value (a string, a scalar, or a whole object or array) replaced; one pass, no recursion. */
+function redactJson(text: string, secret: (name: string) => boolean): string {
+  let out = '';
+  let kept = 0;
+  for (let i = text.indexOf('"'); i >= 0 && i < text.length; i = text.indexOf('"', i)) {
+    const end = stringEnd(text, i);
+    let colon = end;
+    while (/\s/.test(text[colon] ?? '')) colon += 1;
+    if (text[colon] !== ':' || !secret(jsonString(text.slice(i, end)))) {
+      i = end;
+      continue;
+    }
+    let start = colon + 1;
+    while (/\s/.test(text[start] ?? '')) start += 1;
+    const stop = valueEnd(text, start);
+    out += text.slice(kept, start) + QUOTED_REDACTED;
+    kept = stop;
+    i = stop;
   }
+  return out + text.slice(kept);
+}
+
+/** Where the JSON string starting at `i` ends (after its closing quote; the text's end if it has none). */
+function stringEnd(text: string, i: number): number {
+  for (let at = i + 1; at < text.length; at += 1) {
+    if (text[at] === '\\') at += 1;
+    else if (text[at] === '"') return at + 1;
+  }
+  return text.length;
+}
+
+const SCALAR_END = /[,}\]\s]/g;
+
+/** Where the JSON value starting at `i` ends: a string, an object or array with all it holds, else a scalar; the text's end if it does not. */
+function valueEnd(text: string, i: number): number {
+  const first = text[i];
+  if (first === '"') return stringEnd(text, i);
+  if (first !== '{' && first !== '[') {
+    SCALAR_END.lastIndex = i;
+    return SCALAR_END.exec(text)?.index ?? text.length;
+  }
+  let depth = 0;
+  for (let at = i; at < text.length; at += 1) {
+    const c = text[at];
+    if (c === '"') at = stringEnd(text, at) - 1;
+    else if (c === '{' || c === '[') depth += 1;
+    else if ((c === '}' || c === ']') && --depth === 0) return at + 1;
+  }
+  return text.length;
+}
+
+/** A JSON string literal's text (escapes read), or what is between its quotes when it does not parse. */
+function jsonString(literal: string): string {
   try {
-    const value: unknown = JSON.parse(body);
-    return JSON.stringify(redactNames(redact(value), secret));
+    return JSON.parse(literal) as string;
   } catch {
-    return body;
+    return literal.slice(1, -1);
   }
 }
 
-function redactNames(value: unknown, secret: (name: string) => boolean): unknown {
-  if (Array.isArray(value)) return value.map((item) => redactNames(item, secret));
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [key, secret(key) && item !== null ? REDACTED : redactNames(item, secret)]),
+/** Every `name=value` (a form, a query) whose name, form-decoded, is a secret's. */
+function redactForm(text: string, secret: (name: string) => boolean): string {
+  return text.replace(/(^|[&?;\s])([^=&?;\s]+)=([^&\r\n]*)/g, (pair, before: string, name: string) =>
+    secret(formDecode(name)) ? `${before}${name}=${REDACTED}` : pair,
+  );
+}
+
+function formDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/** Every `<name>value</name>` whose (local) name is a secret's. */
+function redactXml(text: string, secret: (name: string) => boolean): string {
+  return text.replace(/<([A-Za-z_][\w.:-]*)(\s[^<>]*)?>([^<]*)<\/\1\s*>/g, (element, name: string, attributes = '') =>
+    secret(name.slice(name.lastIndexOf(':') + 1)) ? `<${name}${attributes}>${REDACTED}</${name}>` : element,
   );
 }

@@ -16,7 +16,7 @@ describe.each(MODES)('expertfile through %s', (mode) => {
     });
     expect(data.success).toBe(true);
     const token = t.mock.controller.requests.find((r) => r.operationId === 'requestAccessToken')!;
-    expect(token.body).toContain('client_secret=%5Bredacted%5D');
+    expect(token.body).toContain('client_secret=[redacted]');
   });
 
   it('pages the expert list by page_from to data.total', async () => {
