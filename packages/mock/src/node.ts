@@ -53,24 +53,57 @@ export async function startMock<Slug extends ProviderSlug>(slug: Slug, options: 
       server.closeAllConnections();
       server.close(() => resolve());
     }));
-  return {
-    slug,
-    url,
-    get client() {
-      return running.client;
-    },
-    get clientOptions() {
-      return running.clientOptions;
-    },
-    get authOptions() {
-      return running.authOptions;
-    },
-    controller: running.controller,
-    handle: (request) => running.handle(request),
-    close,
-    [Symbol.asyncDispose]: close,
-    [Symbol.for('nodejs.util.inspect.custom')]: () => `RunningMock ${JSON.stringify({ provider: slug, url })}`,
-  } as RunningMock<Slug>;
+  return new ServedMock(running, url, close) as unknown as RunningMock<Slug>;
+}
+
+/**
+ * What startMock returns. Its own fields are the provider, the URL, the
+ * controller and two bound functions (`const { close } = await startMock()`
+ * works); the client and the options that carry its secrets are getters of
+ * the class, so a spread, Object.entries or a test runner's printer never
+ * meets them, and JSON and util.inspect show the provider, URL and request
+ * count only.
+ */
+class ServedMock {
+  readonly slug: string;
+  readonly url: string;
+  readonly controller: Mock['controller'];
+  readonly handle: (request: Request) => Promise<Response>;
+  readonly close: () => Promise<void>;
+  readonly #mock: Mock;
+
+  constructor(mock: Mock, url: string, close: () => Promise<void>) {
+    this.#mock = mock;
+    this.slug = mock.slug;
+    this.url = url;
+    this.controller = mock.controller;
+    this.handle = (request) => mock.handle(request);
+    this.close = close;
+  }
+
+  get client(): Mock['client'] {
+    return this.#mock.client;
+  }
+
+  get clientOptions(): Mock['clientOptions'] {
+    return this.#mock.clientOptions;
+  }
+
+  get authOptions(): Mock['authOptions'] {
+    return this.#mock.authOptions;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `RunningMock ${JSON.stringify(this.toJSON())}`;
+  }
+
+  toJSON(): object {
+    return { provider: this.slug, url: this.url, requests: this.controller.requests.length };
+  }
 }
 
 /** Methods fetch's Request refuses (the Fetch standard's forbidden methods); no provider operation uses one. */

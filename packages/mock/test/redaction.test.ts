@@ -11,7 +11,7 @@ import * as fdx from '@portico/fdx';
 import * as finexer from '@portico/finexer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMock, type Mock, MockError, type ProviderSlug } from '../src/index.js';
+import { createMock, type Mock, MockError, type ProviderSlug, startMock } from '../src/index.js';
 
 // Visible ASCII with the characters that encodings change (% + : / = & ? "), at least 12 long.
 const secret = fc.stringMatching(/^[\x21-\x7e]{12,40}$/).filter((s) => !s.includes('\\'));
@@ -206,6 +206,28 @@ describe('the request log, inspect and JSON carry no secret', () => {
       console.log(`${slug}: ${runs} planted secrets, none in the log, inspect or JSON`);
     });
   }
+
+  it("startMock's running mock: JSON, inspect, a spread and Object.entries show no secret", async () => {
+    const planted = 'CANARY-client-secret-7f3a9b2c';
+    await using running = await startMock('finexer', { client: { clientSecret: planted } });
+    const { webhookSecret } = running.client;
+    expect(running.client.clientSecret).toBe(planted);
+    const texts = [
+      JSON.stringify(running),
+      inspect(running, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+      JSON.stringify({ ...running }),
+      inspect({ ...running }, { depth: Number.POSITIVE_INFINITY }),
+      JSON.stringify(Object.entries(running)),
+      JSON.stringify(Object.fromEntries(Object.keys(running).map((key) => [key, (running as unknown as Record<string, unknown>)[key]]))),
+    ];
+    for (const text of texts) for (const secret of [planted, webhookSecret!]) expect(text).not.toContain(secret);
+    expect(JSON.parse(JSON.stringify(running))).toEqual({ provider: 'finexer', url: running.url, requests: 0 });
+    // What it always did: the getters and the bound functions.
+    const { handle, close } = running;
+    expect((await handle(new Request(`${running.url}/customers`))).status).toBe(401);
+    expect(running.clientOptions.baseUrl).toBe(running.url);
+    expect(typeof close).toBe('function');
+  });
 
   it('a MockError about bad options never quotes the value it refuses', () => {
     fc.assert(
