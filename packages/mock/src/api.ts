@@ -83,6 +83,10 @@ export class Api {
     if (denied) return denied;
     const checked = this.#check(route, request, url, values, text, want);
     if ('problem' in checked) return this.#replies.error(route, 400, checked.problem, want);
+    // A field the spec's own data names as the client's or the user's is checked as the grant's: the documented 400 when not.
+    const token = this.#oauth.bearer(request);
+    const inputProblem = token === undefined ? undefined : this.#oauth.inputProblem(token, checked.body);
+    if (inputProblem) return this.#replies.error(route, 400, inputProblem, want);
     const queued = this.#control.takeQueued(route.operationId);
     if (queued) {
       const status = String(queued.status);

@@ -513,6 +513,24 @@ export class AuthorizationServer {
     return this.#access.get(token)?.grant.scope ?? [];
   }
 
+  /**
+   * Where an API request's body carries the client's own inputs or a user's
+   * (Dapi sends `appSecret` and `userSecret` with every data and payment
+   * call), why it is refused: one that is not the client's, or not the user's
+   * who holds `token`.
+   */
+  inputProblem(token: string, body: unknown): string | undefined {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+    const sent = body as Record<string, unknown>;
+    for (const name of clientInputs(this.#profile))
+      if (Object.hasOwn(sent, name) && sent[name] !== this.#options.client.inputs[name]) return `${name} is not the client's`;
+    const user = this.#access.get(token)?.grant.user ?? {};
+    for (const name of userInputs(this.#profile))
+      if (Object.hasOwn(sent, name) && Object.hasOwn(user, name) && sent[name] !== user[name])
+        return `${name} does not belong to this access token's user`;
+    return undefined;
+  }
+
   /** Every access token now expired (a permanent one never expires). */
   expireAccessTokens(): void {
     const now = this.#options.now();

@@ -16,7 +16,21 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 type Json = Record<string, any>;
 const through = (mock: Mock) => ((input: RequestInfo | URL, init?: RequestInit) => mock.handle(new Request(input, init))) as typeof fetch;
 
-/** An access token with every scope the spec documents. */
+/**
+ * An access token with every scope the spec documents, and the values that
+ * are this client's and this user's (Dapi's appSecret and userSecret), which
+ * a request body carries in place of the spec's example values.
+ */
+async function signIn(slug: ProviderSlug, mock: Mock): Promise<{ token: string; own: Record<string, string> }> {
+  if (slug === 'dapi') {
+    const linked = mock.controller.connect() as Record<string, string>;
+    const own = { appSecret: mock.client.appSecret!, ...linked };
+    const token = (await dapi.exchangeToken(own as never, { ...(mock.authOptions as object), fetch: through(mock) })).accessToken;
+    return { token, own };
+  }
+  return { token: await tokenFor(slug, mock), own: {} };
+}
+
 async function tokenFor(slug: ProviderSlug, mock: Mock): Promise<string> {
   switch (slug) {
     case 'fdx': {
@@ -30,13 +44,6 @@ async function tokenFor(slug: ProviderSlug, mock: Mock): Promise<string> {
       const request = await f.authorizationUrl({ scope: ['customer_read', 'customer_write'] });
       return (await f.exchangeCode(mock.controller.approve(request.url), { state: request.state })).accessToken;
     }
-    case 'dapi':
-      return (
-        await dapi.exchangeToken(
-          { appSecret: mock.client.appSecret!, ...mock.controller.connect() },
-          { ...(mock.authOptions as object), fetch: through(mock) },
-        )
-      ).accessToken;
     default: {
       const response = await mock.handle(
         new Request(String((mock.authOptions as { tokenUrl: string }).tokenUrl), {
@@ -102,7 +109,7 @@ for (const slug of Object.keys(providers) as ProviderSlug[]) {
         for (const format of formats) {
           it(`${op.operationId}${format ? ` (${format})` : ''}`, async () => {
             const mock = createMock(slug, { listLength: 5 });
-            const token = await tokenFor(slug, mock);
+            const { token, own } = await signIn(slug, mock);
             let url = `http://127.0.0.1${base}${path}`;
             const query = new URLSearchParams();
             for (const p of params) {
@@ -116,7 +123,11 @@ for (const slug of Object.keys(providers) as ProviderSlug[]) {
                 ? 'application/xml'
                 : Object.keys(body.content)[0]!
               : undefined;
-            const example = media ? exampleOf(doc, body!.content[media]) : undefined;
+            const documented = media ? exampleOf(doc, body!.content[media]) : undefined;
+            const example =
+              documented !== null && typeof documented === 'object' && !Array.isArray(documented)
+                ? Object.fromEntries(Object.entries(documented).map(([k, v]) => [k, Object.hasOwn(own, k) ? own[k] : v]))
+                : documented;
             const encoded =
               media === undefined || example === undefined
                 ? undefined

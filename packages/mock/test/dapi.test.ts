@@ -79,6 +79,27 @@ describe.each(MODES)('dapi through %s', (mode) => {
     await expect(other.client.POST('/data/identity/get', { body: other.body })).rejects.toBeInstanceOf(AuthenticationError);
   });
 
+  it("a data or payment call with a wrong appSecret, or another user's userSecret, is the documented 400", async () => {
+    const alice = await signIn();
+    const bob = await signIn();
+    const transfer = { senderID: 'acc-1', amount: 1, receiverID: 'ben-1' };
+    const wrong: [object, RegExp][] = [
+      [{ ...alice.body, appSecret: 'not-the-app-secret' }, /^appSecret is not the client's$/],
+      [{ ...alice.body, userSecret: bob.linked.userSecret }, /^userSecret does not belong to this access token's user$/],
+    ];
+    for (const [body, msg] of wrong) {
+      const refused = { status: 400, body: { success: false, msg: expect.stringMatching(msg) } };
+      await expect(alice.client.POST('/data/accounts/get', { body: body as typeof alice.body })).rejects.toMatchObject(refused);
+      await expect(
+        alice.client.POST('/payment/transfer/create', { body: { ...(body as typeof alice.body), ...transfer } }),
+      ).rejects.toMatchObject(refused);
+    }
+    // Each their own: answered.
+    await alice.client.POST('/data/accounts/get', { body: alice.body });
+    await alice.client.POST('/payment/transfer/create', { body: { ...alice.body, ...transfer } });
+    await bob.client.POST('/data/accounts/get', { body: bob.body });
+  });
+
   it('a request the spec refuses is the documented envelope error', async () => {
     const { body, client } = await signIn();
     await expect(
