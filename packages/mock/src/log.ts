@@ -2,8 +2,9 @@
 // cut out. Three layers: headers that carry credentials, parameters and body
 // fields whose name is a credential's (by the usual names, and by the
 // profile's own: Dapi's `appSecret`, an authorization `code`), and then every
-// secret value the mock knows (issued tokens, codes, the client's secrets)
-// wherever else it appears.
+// secret value the mock knows (the client's secrets, in every spelling; the
+// tokens, codes and user secrets it issued, by their shape) wherever else it
+// appears.
 import type { AuthProfile } from '@portico/auth';
 import { isSensitiveKey, redactSecrets } from '@portico/auth/internal';
 import { templatesOf } from './facts.js';
@@ -48,11 +49,14 @@ export function secretNames(profile: AuthProfile): Set<string> {
 export class RequestLog {
   readonly #entries: LoggedRequest[] = [];
   readonly #names: Set<string>;
-  readonly #secrets: () => readonly string[];
+  readonly #secrets: readonly string[];
+  readonly #issued: RegExp;
 
-  constructor(names: Set<string>, secrets: () => readonly string[]) {
+  /** `secrets`: values cut in every spelling; `issued`: the shape of the values the mock issues, cut wherever they appear. */
+  constructor(names: Set<string>, secrets: readonly string[], issued: RegExp) {
     this.#names = names;
     this.#secrets = secrets;
+    this.#issued = issued;
   }
 
   get entries(): LoggedRequest[] {
@@ -74,8 +78,7 @@ export class RequestLog {
     request.headers.forEach((value, name) => {
       headers[name] = SECRET_HEADERS.has(name) || isSensitiveKey(name) ? REDACTED : value;
     });
-    const known = this.#secrets();
-    const clean = (text: string) => redactSecrets(text, known);
+    const clean = (text: string) => redactSecrets(text, this.#secrets).replace(this.#issued, REDACTED);
     const entry: LoggedRequest = {
       method: request.method,
       url: clean(url.href),

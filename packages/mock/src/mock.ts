@@ -6,7 +6,7 @@ import type { WebhookSignature } from '@portico/runtime';
 import { Api } from './api.js';
 import { type ControllerHost, ControlState, type Fault, MockController, type RespondWith, type UserInputQuestion } from './controller.js';
 import { MockError } from './errors.js';
-import { authOptionNames, clientFields, clientInputs, ENDPOINTS } from './facts.js';
+import { authOptionNames, clientFields, clientInputs, ENDPOINTS, userInputs } from './facts.js';
 import { type Providers, providers } from './generated/index.js';
 import { RequestLog, secretNames } from './log.js';
 import { AuthorizationServer, type MockClient } from './oauth.js';
@@ -84,6 +84,7 @@ class ProviderMock {
   readonly #webhookSecret: string | undefined;
   readonly #now: () => number;
   readonly #random: (prefix: string) => string;
+  /** The client's own secrets and the webhook secret: fixed for the mock's life. */
   readonly #secrets = new Set<string>();
   readonly #replies: Replies;
   readonly #schemas: Schemas;
@@ -140,10 +141,11 @@ class ProviderMock {
       random: this.#random,
       accessTokenLifetimeSeconds: lifetime,
       rotateRefreshTokens: options.rotateRefreshTokens ?? rotation !== 'none',
-      remember: (secret) => this.#secrets.add(secret),
     });
     this.#api = new Api(this.#provider, this.#schemas, this.#replies, this.#oauth, this.#control, { listLength, random: this.#random });
-    this.#log = new RequestLog(secretNames(profile), () => [...this.#secrets]);
+    // The client's secrets are few and fixed; what the mock issues (codes, tokens, a linked user's values) is cut by its shape, so
+    // neither memory nor the work per logged request grows with the tokens issued, and reset() leaves nothing behind.
+    this.#log = new RequestLog(secretNames(profile), [...this.#secrets], issuedPattern(['code', 'at', 'rt', ...userInputs(profile)]));
     this.controller = new MockController(this.#host(), this.#control);
     internals.set(this, { dispatch: (request, path) => this.#dispatch(request, path), provider: this.#provider });
   }
@@ -437,7 +439,12 @@ function checkClock(now: (() => number) | undefined): () => number {
   return now ?? Date.now;
 }
 
-/** Unguessable values by default; with a seed, the same values every run (for snapshot tests). */
+/** The values `randomness` makes with these prefixes, wherever they appear (no encoding changes their letters, digits and `_`). */
+function issuedPattern(prefixes: readonly string[]): RegExp {
+  return new RegExp(`mock_(?:${prefixes.map((p) => p.replace(/[^\w]/g, '')).join('|')})_[0-9a-f]{32}`, 'g');
+}
+
+/** Unguessable values by default (`mock_<prefix>_<32 hex digits>`); with a seed, the same values every run (for snapshot tests). */
 function randomness(seed: number | undefined): (prefix: string) => string {
   if (seed === undefined) return (prefix) => `mock_${prefix}_${crypto.randomUUID().replace(/-/g, '')}`;
   if (!Number.isInteger(seed)) throw new MockError('invalid_option', 'seed must be an integer');

@@ -81,7 +81,6 @@ export interface OAuthOptions {
   random: (prefix: string) => string;
   accessTokenLifetimeSeconds: number | undefined;
   rotateRefreshTokens: boolean;
-  remember: (secret: string) => void;
 }
 
 export class AuthorizationServer {
@@ -366,7 +365,6 @@ export class AuthorizationServer {
   connect(): Record<string, string> {
     const names = userInputs(this.#profile);
     const values = Object.fromEntries(names.map((name) => [name, this.#options.random(name)]));
-    for (const value of Object.values(values)) this.#options.remember(value);
     this.#users.push({ values, expiresAt: this.#options.now() + CODE_LIFETIME_MS });
     return values;
   }
@@ -391,13 +389,11 @@ export class AuthorizationServer {
     const never = this.#profile.expiry?.never === true || (!documentsExpiry && configured === undefined);
     const lifetime = configured ?? DEFAULT_LIFETIME_S;
     const accessToken = this.#options.random('at');
-    this.#options.remember(accessToken);
     this.#access.set(accessToken, { grant, expiresAt: never ? Number.POSITIVE_INFINITY : now + lifetime * 1000 });
     grant.accessTokens.add(accessToken);
     this.stats.tokensIssued += 1;
     if (withRefresh) {
       grant.refreshToken = this.#options.random('rt');
-      this.#options.remember(grant.refreshToken);
       this.#refresh.set(grant.refreshToken, grant);
       const days = (this.#provider.doc['x-portico-auth'] as Json).refresh?.refreshTokenLifetimeSeconds;
       grant.refreshExpiresAt = typeof days === 'number' ? now + days * 1000 : Number.POSITIVE_INFINITY;

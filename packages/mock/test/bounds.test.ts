@@ -1,0 +1,45 @@
+// What a mock keeps, and the work it does per request, stay bounded however
+// long it runs (`portico mock` never resets): the secrets its log redacts,
+// the log itself, and every wait.
+import { redactSecrets } from '@portico/auth/internal';
+import { describe, expect, it, vi } from 'vitest';
+import { createMock } from '../src/index.js';
+
+// The real redaction, watched: how many secrets each logged request is searched for.
+vi.mock('@portico/auth/internal', async (original) => {
+  const real = await original<typeof import('@portico/auth/internal')>();
+  return { ...real, redactSecrets: vi.fn(real.redactSecrets) };
+});
+const searched = () => Math.max(...vi.mocked(redactSecrets).mock.calls.map(([, secrets]) => secrets.length));
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+describe('the secrets the log redacts', () => {
+  it("are the client's few, however many tokens were issued and resets done; an issued one is still cut", async () => {
+    const mock = createMock('expertfile');
+    const { clientId, clientSecret } = mock.client;
+    const signIn = () =>
+      mock.handle(
+        new Request('http://127.0.0.1/v2/oauth/token', {
+          method: 'POST',
+          headers: FORM,
+          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId!, client_secret: clientSecret! }),
+        }),
+      );
+    await signIn();
+    vi.mocked(redactSecrets).mockClear();
+    await signIn();
+    const fresh = searched();
+    let token = '';
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 100; i++) token = ((await (await signIn()).json()) as { data: { accessToken: string } }).data.accessToken;
+      mock.controller.reset();
+    }
+    vi.mocked(redactSecrets).mockClear();
+    // A token issued before the reset, in a header the log keeps and in a query: cut by its shape.
+    await mock.handle(new Request(`http://127.0.0.1/v2/organization/1/expert?echo=${token}`, { headers: { 'x-debug': token } }));
+    expect(searched()).toBe(fresh);
+    expect(fresh).toBeLessThanOrEqual(2);
+    expect(JSON.stringify(mock.controller.requests)).not.toContain(token);
+  });
+});
