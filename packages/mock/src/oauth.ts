@@ -159,6 +159,10 @@ export class AuthorizationServer {
       }
       return reply;
     };
+    // RFC 6749 §3.1: no parameter is sent twice. A repeated client or redirect URI gets the error page: the mock cannot tell which one to redirect to.
+    const repeated = repeatedNames(q);
+    for (const name of [wire.clientId, wire.redirectUri])
+      if (name !== undefined && repeated.includes(name)) return refuse(`${name} is repeated`);
     const clientId = wire.clientId ? q.get(wire.clientId) : this.#options.client.clientId;
     if (clientId !== this.#options.client.clientId) return refuse('unknown client_id');
     const givenRedirect = wire.redirectUri ? q.get(wire.redirectUri) : null;
@@ -178,6 +182,7 @@ export class AuthorizationServer {
     const fail = (error: string, description: string) =>
       finish({ [callback.error ?? 'error']: error, [callback.errorDescription ?? 'error_description']: description });
 
+    if (repeated.length) return fail('invalid_request', `${repeated.join(', ')} must not be repeated`);
     // Literal parameters (response_type=code, code_challenge_method=S256) must be as the profile sends them; `plain` is refused.
     for (const [name, value] of Object.entries(authorization.parameters)) {
       if (templateName(value) !== undefined) continue;
@@ -241,6 +246,8 @@ export class AuthorizationServer {
     const error = (kind: ErrorKind, description: string, basic = false) => this.#error('token', route, kind, description, basic);
     const form = this.#readParams(body, request.headers.get('content-type'), token.bodyFormat);
     if (!form) return error('invalid_request', `the body must be ${token.bodyFormat === 'form' ? FORM_TYPE : 'JSON'}`);
+    const repeated = token.bodyFormat === 'form' ? repeatedNames(new URLSearchParams(body)) : [];
+    if (repeated.length) return error('invalid_request', `${repeated.join(', ')} must not be repeated`);
     const authProblem = this.#authenticate(token.clientAuthentication, request, form);
     if (authProblem)
       return error(
@@ -433,6 +440,8 @@ export class AuthorizationServer {
     const error = (kind: ErrorKind, description: string, basic = false) => this.#error('revocation', route, kind, description, basic);
     const form = this.#readParams(body, request.headers.get('content-type'), revocation.bodyFormat);
     if (!form) return error('invalid_request', `the body must be ${revocation.bodyFormat === 'form' ? FORM_TYPE : 'JSON'}`);
+    const repeated = revocation.bodyFormat === 'form' ? repeatedNames(new URLSearchParams(body)) : [];
+    if (repeated.length) return error('invalid_request', `${repeated.join(', ')} must not be repeated`);
     let bearerGrant: Grant | undefined;
     if (revocation.clientAuthentication === 'bearer') {
       const token = this.#access.get(this.bearer(request) ?? '');
@@ -637,6 +646,14 @@ export class AuthorizationServer {
 }
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+/** The names a query or form gives more than once (RFC 6749 §3.1 and §3.2: a parameter MUST NOT be included more than once). */
+function repeatedNames(params: URLSearchParams): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const name of params.keys()) (seen.has(name) ? repeated : seen).add(name);
+  return [...repeated];
+}
 
 /** Template name -> wire name, of one parameter map. */
 function wireNames(parameters: ParameterMap): Record<string, string> {

@@ -1,0 +1,89 @@
+// The authorization server's rules from the RFCs where the spec is silent:
+// a parameter sent twice (RFC 6749 §3.1, §3.2).
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createMock, type Mock } from '../src/index.js';
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** FDX's authorize endpoint with these query parameters, in order (a name may come twice); the mock consents at once. */
+async function authorize(mock: Mock, params: [string, string][]) {
+  const response = await mock.handle(
+    new Request(`http://127.0.0.1/oauth2/v4/authorize?${new URLSearchParams(params)}`, { redirect: 'manual' }),
+  );
+  const location = response.headers.get('location');
+  return { status: response.status, location: location === null ? undefined : new URL(location) };
+}
+
+function fdxParams(mock: Mock, challenge = pkce().challenge): [string, string][] {
+  return [
+    ['client_id', mock.client.clientId!],
+    ['redirect_uri', mock.client.redirectUri!],
+    ['response_type', 'code'],
+    ['code_challenge', challenge],
+    ['code_challenge_method', 'S256'],
+    ['scope', 'openid accounts'],
+    ['state', 'state-1'],
+  ];
+}
+
+const basic = (mock: Mock) => ({ authorization: `Basic ${btoa(`${mock.client.clientId}:${mock.client.clientSecret}`)}` });
+
+describe('a parameter sent twice (RFC 6749 §3.1)', () => {
+  it('authorize: a second code_challenge_method or state is invalid_request; a second client_id or redirect_uri the error page', async () => {
+    const mock = createMock('fdx');
+    const base = fdxParams(mock);
+    for (const extra of [
+      ['code_challenge_method', 'plain'],
+      ['state', 'state-2'],
+      ['scope', 'openid'],
+    ] as [string, string][]) {
+      const { status, location } = await authorize(mock, [...base, extra]);
+      expect(status, extra[0]).toBe(302);
+      expect(location?.searchParams.get('error'), extra[0]).toBe('invalid_request');
+      expect(location?.searchParams.get('code'), extra[0]).toBeNull();
+    }
+    for (const extra of [
+      ['redirect_uri', 'https://elsewhere.example/cb'],
+      ['client_id', 'another-client'],
+    ] as [string, string][]) {
+      const { status, location } = await authorize(mock, [...base, extra]);
+      expect(status, extra[0]).toBe(400);
+      expect(location, extra[0]).toBeUndefined();
+    }
+    // Once each: a code.
+    expect((await authorize(mock, base)).location?.searchParams.get('code')).toMatch(/^mock_code_/);
+  });
+
+  it('token and revocation: a repeated parameter is invalid_request', async () => {
+    const mock = createMock('fdx');
+    const { verifier, challenge } = pkce();
+    const code = (await authorize(mock, fdxParams(mock, challenge))).location!.searchParams.get('code')!;
+    const post = (path: string, params: [string, string][]) =>
+      mock.handle(
+        new Request(`http://127.0.0.1${path}`, { method: 'POST', headers: { ...FORM, ...basic(mock) }, body: new URLSearchParams(params) }),
+      );
+    const exchange: [string, string][] = [
+      ['grant_type', 'authorization_code'],
+      ['client_id', mock.client.clientId!],
+      ['code', code],
+      ['redirect_uri', mock.client.redirectUri!],
+      ['code_verifier', verifier],
+    ];
+    const twice = await post('/oauth2/v4/token', [...exchange, ['code_verifier', pkce().verifier]]);
+    expect(twice.status).toBe(400);
+    expect(await twice.json()).toMatchObject({ error: 'invalid_request' });
+    const tokens = (await (await post('/oauth2/v4/token', exchange)).json()) as { refresh_token: string };
+    const revoke = await post('/oauth2/v4/revoke', [
+      ['token', tokens.refresh_token],
+      ['token', 'mock_rt_another'],
+    ]);
+    expect(revoke.status).toBe(400);
+    expect(await revoke.json()).toMatchObject({ error: 'invalid_request' });
+  });
+});
