@@ -230,7 +230,7 @@ async function redirected(
       // A server that writes the credential into the Location any other way
       // (a path segment, a `return_to` URL, encoded): the 3xx is the answer,
       // not a request carrying it elsewhere.
-      if (redactSecrets(target.href, secretsOf(credential)) !== target.href) break;
+      if (carries(target.href, secretsOf(credential))) break;
       for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
       carried = false;
     }
@@ -249,6 +249,24 @@ async function redirected(
     response = await send(current);
   }
   return { response, carried };
+}
+
+// Percent-escapes of ASCII undone (at most 4 rounds: `%2574` is `%74` is `t`),
+// so a credential escaped any way a URL allows is still seen. Credentials
+// are header-safe ASCII, so the bytes above 0x7f never need decoding.
+function unescapedAscii(text: string): string {
+  for (let round = 0; round < 4; round++) {
+    const next = text.replace(/%([0-7][0-9a-f])/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    if (next === text) break;
+    text = next;
+  }
+  return text;
+}
+
+/** Whether `href` holds any of `secrets`, as written or with its escapes undone. */
+function carries(href: string, secrets: readonly string[]): boolean {
+  const plain = unescapedAscii(href);
+  return redactSecrets(href, secrets) !== href || redactSecrets(plain, secrets) !== plain;
 }
 
 /**

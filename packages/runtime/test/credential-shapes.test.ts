@@ -364,6 +364,11 @@ describe('what a review broke', () => {
       `${other.url}/landing/${input.signature}`,
       `${other.url}/landing?next=${encodeURIComponent(`sig=${input.signature}`)}`,
       `${other.url}/landing?id=${input.clientId}x`,
+      // Escaped as a URL allows: one character, every character, lower-case hex, escaped twice.
+      `${other.url}/landing/%73${input.signature.slice(1)}`,
+      `${other.url}/landing/${[...input.signature].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('')}`,
+      `${other.url}/landing/${input.signature.slice(0, 9)}%2d${input.signature.slice(10)}`,
+      `${other.url}/landing/%2573${input.signature.slice(1)}`,
     ];
     for (const location of locations) {
       api.inject('GET /both', { status: 302, headers: { location } });
