@@ -180,7 +180,7 @@ export class MockController<Operation extends string = string, Connect = Record<
     return fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
   }
 
-  /** The requests received so far, oldest first, credentials redacted. */
+  /** The requests received (the last 1000), oldest first, credentials redacted. */
   get requests(): LoggedRequest[] {
     return this.#host.requests();
   }

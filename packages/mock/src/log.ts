@@ -17,13 +17,16 @@ export interface LoggedRequest {
   /** The spec's operationId it reached, if any. */
   readonly operationId?: string;
   readonly headers: Readonly<Record<string, string>>;
-  /** The body as text, secret fields redacted; undefined when empty. */
+  /** The body as text, secret fields redacted, its first 64 KiB; undefined when empty or when no operation took it. */
   readonly body?: string;
   /** When it arrived, on the mock's clock. */
   readonly at: number;
 }
 
 const REDACTED = '[redacted]';
+/** A mock that runs for long (`portico mock` never resets) keeps this many requests, and this much of each body: a bounded log. */
+const MAX_ENTRIES = 1000;
+const MAX_BODY = 64 * 1024;
 // Template names whose values are credentials (as in @portico/auth's endpoint requests).
 const SECRET_TEMPLATES = new Set(['clientSecret', 'code', 'codeVerifier', 'refreshToken', 'accessToken', 'token']);
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
@@ -84,12 +87,17 @@ export class RequestLog {
       url: clean(url.href),
       ...(operationId === undefined ? {} : { operationId }),
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, clean(v)])),
-      ...(body === '' ? {} : { body: clean(redactBody(body, secret)) }),
+      ...(body === '' ? {} : { body: truncated(clean(redactBody(body, secret))) }),
       at,
     };
     this.#entries.push(Object.freeze(entry));
+    if (this.#entries.length > MAX_ENTRIES) this.#entries.shift();
   }
 }
+
+/** Cut after redaction, so no secret is half shown. */
+const truncated = (text: string) =>
+  text.length <= MAX_BODY ? text : `${text.slice(0, MAX_BODY)}... [${text.length - MAX_BODY} more characters not logged]`;
 
 /**
  * A body with the values of secret-named fields cut: read as JSON, as a

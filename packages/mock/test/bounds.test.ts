@@ -43,3 +43,26 @@ describe('the secrets the log redacts', () => {
     expect(JSON.stringify(mock.controller.requests)).not.toContain(token);
   });
 });
+
+describe('the request log', () => {
+  it('keeps the last 1000 requests, the first 64 KiB of a body, and no body of a request no operation took', async () => {
+    const mock = createMock('finexer');
+    for (let i = 0; i < 1001; i++) await mock.handle(new Request(`http://127.0.0.1/customers?n=${i}`));
+    const kept = mock.controller.requests;
+    expect(kept).toHaveLength(1000);
+    expect(kept[0]!.url).toMatch(/\?n=1$/);
+    expect(kept.at(-1)!.url).toMatch(/\?n=1000$/);
+
+    const big = 'x'.repeat(1024 * 1024);
+    await mock.handle(new Request('http://127.0.0.1/customers', { method: 'POST', headers: FORM, body: `name=${big}` }));
+    const logged = mock.controller.requests.at(-1)!.body!;
+    expect(logged.length).toBeLessThan(64 * 1024 + 100);
+    expect(logged).toMatch(/^name=x+\.\.\. \[\d+ more characters not logged\]$/);
+
+    await mock.handle(
+      new Request('http://127.0.0.1/nothing-here', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: big }),
+    );
+    expect(mock.controller.requests.at(-1)).toMatchObject({ method: 'POST', url: 'http://127.0.0.1/nothing-here' });
+    expect(mock.controller.requests.at(-1)!.body).toBeUndefined();
+  });
+});
