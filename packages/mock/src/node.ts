@@ -115,6 +115,30 @@ function refuse(res: ServerResponse, status: number, text: string): void {
 }
 
 /**
+ * Whether a request comes from a client on this machine that meant this
+ * server: its Host names 127.0.0.1 or localhost at the server's port, and a
+ * browser page that sent it (Origin) is on a loopback host. A page on
+ * another site that rebinds its name to 127.0.0.1 sends its own name in
+ * both, and is refused before the mock sees the request (it could take a
+ * test's queued answers and faults, or fill its log).
+ */
+function fromHere(req: IncomingMessage, port: string): { status: number; text: string } | undefined {
+  const host = req.headers.host?.toLowerCase();
+  if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`)
+    return { status: 421, text: `this server answers for 127.0.0.1:${port} and localhost:${port} only` };
+  const origin = req.headers.origin;
+  if (origin !== undefined && !isLoopbackOrigin(origin)) return { status: 403, text: 'a page on another host may not call the mock' };
+  return undefined;
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  const { protocol, hostname } = new URL(origin);
+  if (protocol !== 'http:' && protocol !== 'https:') return false;
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
  * One HTTP request, as a fetch Request to the mock. Its URL is the server's
  * own origin and the request's path: never the Host header, which a client
  * writes as it likes (a port past 65535, a space) and which would otherwise
@@ -139,6 +163,8 @@ function serve(mock: Mock, origin: string, req: IncomingMessage, res: ServerResp
   req.on('end', () => {
     if (res.headersSent) return;
     const method = req.method ?? 'GET';
+    const foreign = fromHere(req, new URL(origin).port);
+    if (foreign) return refuse(res, foreign.status, foreign.text);
     if (FORBIDDEN_METHODS.has(method.toUpperCase())) return refuse(res, 405, `${method} is not served here`);
     // Origin-form only ("/path?query"): an absolute URL or "*" names no path of the mock.
     const target = req.url ?? '/';

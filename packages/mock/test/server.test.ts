@@ -1,6 +1,7 @@
 // startMock's server against what a local process can write on its socket:
 // every request gets an answer or a closed connection, never the end of the
 // process serving the mock.
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -25,15 +26,16 @@ function rawRequest(url: string, raw: string | Buffer): Promise<string> {
 describe('startMock survives what a client writes', () => {
   it('a Host it cannot parse, a TRACE, an absolute or "*" target: an answer each, and it serves on', async () => {
     await using mock = await startMock('fdx');
+    const { host } = new URL(mock.url);
     const cases: [string, RegExp][] = [
-      ['GET /fdx/v4/accounts HTTP/1.1\r\nHost: 127.0.0.1:99999\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 401 /],
-      ['GET /fdx/v4/accounts HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 401 /],
-      ['TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 405 /],
+      ['GET /fdx/v4/accounts HTTP/1.1\r\nHost: 127.0.0.1:99999\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 421 /],
+      ['GET /fdx/v4/accounts HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 421 /],
+      [`TRACE / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.1 405 /],
       // A method node:http does not know is its own 400.
-      ['TRACK / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 /],
-      ['GET http://elsewhere.example/fdx/v4/accounts HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 /],
-      ['OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 /],
-      ['GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: \xff\xfe\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 404 /],
+      [`TRACK / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.1 400 /],
+      [`GET http://elsewhere.example/fdx/v4/accounts HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.1 400 /],
+      [`OPTIONS * HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.1 400 /],
+      [`GET / HTTP/1.1\r\nHost: ${host}\r\nX-A: \xff\xfe\r\nConnection: close\r\n\r\n`, /^HTTP\/1\.1 404 /],
     ];
     for (const [raw, status] of cases) expect(await rawRequest(mock.url, raw), raw.split('\r\n')[0]).toMatch(status);
     expect((await fetch(`${mock.url}/fdx/v4/accounts`)).status).toBe(401);
@@ -81,5 +83,35 @@ describe('a header queued with respond()', () => {
     // Both kinds ran.
     expect(refused).toBeGreaterThan(10);
     expect(refused).toBeLessThan(190);
+  });
+});
+
+describe('a request from a page on another host (DNS rebinding)', () => {
+  /** A request with the Host and Origin a browser would send; the status it got. */
+  const send = (url: string, path: string, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const { port } = new URL(url);
+      request({ host: '127.0.0.1', port, path, headers }, (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      })
+        .on('error', reject)
+        .end();
+    });
+
+  it('is refused (421 for a foreign Host, 403 for a foreign Origin), reaches no fault or log, and loopback pages are served', async () => {
+    await using mock = await startMock('finexer');
+    const { port } = new URL(mock.url);
+    mock.controller.fail('listCustomers', { kind: 'server-error' });
+    expect(await send(mock.url, '/customers', { host: `evil.example:${port}`, origin: `http://evil.example:${port}` })).toBe(421);
+    expect(await send(mock.url, '/customers', { host: `127.0.0.1:${port}`, origin: 'https://evil.example' })).toBe(403);
+    expect(await send(mock.url, '/customers', { host: `127.0.0.1:${port}`, origin: 'null' })).toBe(403);
+    expect(await send(mock.url, '/customers', { host: `127.0.0.1.evil.example:${port}` })).toBe(421);
+    expect(mock.controller.requests).toEqual([]);
+    // The test's own request still meets the fault it queued.
+    expect((await fetch(`${mock.url}/customers`)).status).toBe(500);
+    for (const origin of ['http://localhost:3000', 'http://127.0.0.1:5173', 'https://app.localhost', 'http://[::1]:8080'])
+      expect(await send(mock.url, '/customers', { host: `localhost:${port}`, origin }), origin).toBe(401);
+    expect(mock.controller.requests).toHaveLength(5);
   });
 });
