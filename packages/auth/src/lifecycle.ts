@@ -571,7 +571,8 @@ export class TokenLifecycle implements Authenticator {
       if (watch?.version === current.version && now - watch.seen <= mark.beatMs) watch.seen = now;
       else this.#watch = watch = { version: current.version, since: now, seen: now };
       if (now - watch.since >= QUIET_BEATS * mark.beatMs) return current;
-      await sleep(mark.beatMs / 4, deadline);
+      // Often: the callers waiting on this renewal get the new tokens as soon as they are written.
+      await sleep(mark.beatMs / 20, deadline);
       current = await this.#read();
     }
   }
