@@ -204,6 +204,9 @@ export class MockController<Operation extends string = string, Connect = Record<
   }
 }
 
+/** The longest wait a timer can hold (setTimeout's 32-bit limit): a longer one would fire at once. */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+
 function checkFault(fault: Fault): void {
   const bad = (what: string) => new MockError('invalid_option', `fault ${fault?.kind}: ${what}`);
   const positive = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
@@ -216,7 +219,7 @@ function checkFault(fault: Fault): void {
         throw bad('status must be a 5xx');
       return;
     case 'slow':
-      if (!positive(fault.delayMs)) throw bad('delayMs must be a number of milliseconds, 0 or more');
+      if (!positive(fault.delayMs) || fault.delayMs > MAX_DELAY_MS) throw bad(`delayMs must be from 0 to ${MAX_DELAY_MS} milliseconds`);
       return;
     case 'oversized':
       if (!Number.isInteger(fault.bytes) || fault.bytes < 1 || fault.bytes > 512 * 1024 * 1024)

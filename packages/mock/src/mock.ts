@@ -4,7 +4,15 @@ import type { AuthProfile } from '@portico/auth';
 import { redactSecrets } from '@portico/auth/internal';
 import type { WebhookSignature } from '@portico/runtime';
 import { Api } from './api.js';
-import { type ControllerHost, ControlState, type Fault, MockController, type RespondWith, type UserInputQuestion } from './controller.js';
+import {
+  type ControllerHost,
+  ControlState,
+  type Fault,
+  MAX_DELAY_MS,
+  MockController,
+  type RespondWith,
+  type UserInputQuestion,
+} from './controller.js';
 import { MockError } from './errors.js';
 import { authOptionNames, clientFields, clientInputs, ENDPOINTS, userInputs } from './facts.js';
 import { type Providers, providers } from './generated/index.js';
@@ -207,7 +215,11 @@ class ProviderMock {
       const reply = this.#replies.error(undefined, 405, `${request.method} is not allowed here`);
       return this.#replies.toResponse(undefined, { ...reply, headers: { allow: methods.join(', ') } });
     }
-    const text = await request.text();
+    const text = await readText(request, released);
+    if (text === undefined) {
+      this.#log.add(request, '', this.#now(), route.operationId);
+      return this.#replies.toResponse(route, this.#replies.error(route, 413, 'the request body is too large'));
+    }
     this.#log.add(request, text, this.#now(), route.operationId);
     if (fault) {
       const faulted = await this.#fault(fault, route, request, values ?? {}, released);
@@ -252,8 +264,8 @@ class ProviderMock {
         return new Response(media.includes('xml') ? '<unclosed>' : '{"truncated": ', { status: 200, headers: { 'content-type': media } });
       }
       case 'oversized': {
-        const padding = 'x'.repeat(Math.max(0, fault.bytes - '{"padding":""}'.length));
-        return new Response(`{"padding":"${padding}"}`, { status: 200, headers: { 'content-type': 'application/json' } });
+        const { body, length } = padded(fault.bytes);
+        return new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'content-length': String(length) } });
       }
     }
   }
@@ -326,8 +338,8 @@ class ProviderMock {
     const status = reply.status ?? Number(statuses.find((s) => /^2\d\d$/.test(s)) ?? 200);
     if (!Number.isInteger(status) || status < 200 || status > 599)
       throw new MockError('invalid_option', 'status must be a whole number from 200 to 599');
-    if (reply.delayMs !== undefined && !(Number.isFinite(reply.delayMs) && reply.delayMs >= 0))
-      throw new MockError('invalid_option', 'delayMs must be 0 or more');
+    if (reply.delayMs !== undefined && !(Number.isFinite(reply.delayMs) && reply.delayMs >= 0 && reply.delayMs <= MAX_DELAY_MS))
+      throw new MockError('invalid_option', `delayMs must be from 0 to ${MAX_DELAY_MS} (about 24.8 days)`);
     if (reply.headers !== undefined) checkHeaders(reply.headers);
     if (reply.body !== undefined) {
       const key = statuses.includes(String(status)) ? String(status) : 'default';
@@ -437,6 +449,62 @@ function checkClock(now: (() => number) | undefined): () => number {
   if (now !== undefined && typeof now !== 'function')
     throw new MockError('invalid_option', 'now must be a function returning milliseconds');
   return now ?? Date.now;
+}
+
+/** Request bodies past this are refused (413): a test's requests are small, and a runaway one must not fill memory. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A request's body as text; undefined past MAX_BODY_BYTES. It rejects with
+ * MockError `closed` when the request aborts or the mock is reset or closed
+ * meanwhile: a body that never ends holds nothing for good.
+ */
+async function readText(request: Request, released: AbortSignal): Promise<string | undefined> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const signals = [request.signal, released];
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  for (const signal of signals) signal.addEventListener('abort', cancel, { once: true });
+  try {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      if (signals.some((signal) => signal.aborted)) throw new MockError('closed', 'the request was aborted, or the mock reset or closed');
+      const { done, value } = await reader.read();
+      if (signals.some((signal) => signal.aborted)) throw new MockError('closed', 'the request was aborted, or the mock reset or closed');
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        cancel();
+        return undefined;
+      }
+      chunks.push(value);
+    }
+    return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
+  } finally {
+    for (const signal of signals) signal.removeEventListener('abort', cancel);
+  }
+}
+
+/** A JSON body of `bytes` (at least its 14 bytes of frame), streamed in chunks: no string of that size is ever built. */
+function padded(bytes: number): { body: ReadableStream<Uint8Array>; length: number } {
+  const encoder = new TextEncoder();
+  const parts = [encoder.encode('{"padding":"'), encoder.encode('"}')] as const;
+  let left = Math.max(0, bytes - parts[0].length - parts[1].length);
+  let step = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (step++ === 0) return controller.enqueue(parts[0]);
+      if (left > 0) {
+        const size = Math.min(left, 64 * 1024);
+        left -= size;
+        return controller.enqueue(new Uint8Array(size).fill(0x78));
+      }
+      controller.enqueue(parts[1]);
+      controller.close();
+    },
+  });
+  return { body, length: parts[0].length + left + parts[1].length };
 }
 
 /** The values `randomness` makes with these prefixes, wherever they appear (no encoding changes their letters, digits and `_`). */

@@ -3,7 +3,7 @@
 // of the package runs where there is no Node (Deno, Bun, workerd, browsers).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { MockError } from './errors.js';
-import { createMock, type Mock, type MockOptions, type ProviderSlug } from './mock.js';
+import { createMock, MAX_BODY_BYTES, type Mock, type MockOptions, type ProviderSlug } from './mock.js';
 
 export interface StartOptions extends Omit<MockOptions, 'baseUrl'> {
   /** The port on 127.0.0.1 (default 0: any free port). */
@@ -19,9 +19,6 @@ export interface RunningMock<Slug extends ProviderSlug = ProviderSlug>
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-/** Request bodies past this are refused (413): a test's requests are small, and a runaway one must not fill memory. */
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export async function startMock<Slug extends ProviderSlug>(slug: Slug, options: StartOptions = {}): Promise<RunningMock<Slug>> {
   const { port = 0, ...rest } = options;
@@ -197,6 +194,25 @@ async function answer(mock: Mock, request: Request, res: ServerResponse): Promis
   response.headers.forEach((value, name) => {
     out[name] = value;
   });
-  const payload = Buffer.from(await response.arrayBuffer());
-  res.writeHead(response.status, out).end(payload);
+  res.writeHead(response.status, out);
+  // Streamed as the client takes it (an oversized fault's hundreds of MiB are never held at once).
+  const reader = response.body?.getReader();
+  for (;;) {
+    const chunk = await reader?.read();
+    if (!chunk || chunk.done) break;
+    if (!res.write(chunk.value)) await drained(res);
+    if (res.destroyed) return void reader?.cancel().catch(() => undefined);
+  }
+  res.end();
+}
+
+/** Resolves when `res` can take more, or is closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
 }

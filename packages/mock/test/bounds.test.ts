@@ -3,7 +3,7 @@
 // the log itself, and every wait.
 import { redactSecrets } from '@portico/auth/internal';
 import { describe, expect, it, vi } from 'vitest';
-import { createMock } from '../src/index.js';
+import { createMock, startMock } from '../src/index.js';
 
 // The real redaction, watched: how many secrets each logged request is searched for.
 vi.mock('@portico/auth/internal', async (original) => {
@@ -64,5 +64,76 @@ describe('the request log', () => {
     );
     expect(mock.controller.requests.at(-1)).toMatchObject({ method: 'POST', url: 'http://127.0.0.1/nothing-here' });
     expect(mock.controller.requests.at(-1)!.body).toBeUndefined();
+  });
+});
+
+describe('every wait and size', () => {
+  /** A request whose body sends its first bytes and never ends. */
+  const endless = (signal?: AbortSignal) =>
+    new Request('http://127.0.0.1/v2/oauth/token', {
+      method: 'POST',
+      headers: FORM,
+      body: new ReadableStream({ start: (controller) => controller.enqueue(new TextEncoder().encode('grant_type=')) }),
+      duplex: 'half',
+      ...(signal ? { signal } : {}),
+    } as RequestInit);
+
+  it('a request body that never ends is released by reset(), close() and its own signal', async () => {
+    const mock = createMock('expertfile');
+    const pending = mock.handle(endless());
+    mock.controller.reset();
+    await expect(pending).rejects.toMatchObject({ name: 'MockError', code: 'closed' });
+    const aborted = new AbortController();
+    const own = mock.handle(endless(aborted.signal));
+    aborted.abort();
+    await expect(own).rejects.toMatchObject({ code: 'closed' });
+    const last = mock.handle(endless());
+    mock.close();
+    await expect(last).rejects.toMatchObject({ code: 'closed' });
+    // Bounded: before the fix each of these waited for good.
+  }, 10_000);
+
+  it('a body past 16 MiB is 413, without reading on', async () => {
+    const mock = createMock('expertfile');
+    const big = new Uint8Array(17 * 1024 * 1024).fill(0x61);
+    const response = await mock.handle(new Request('http://127.0.0.1/v2/oauth/token', { method: 'POST', headers: FORM, body: big }));
+    expect(response.status).toBe(413);
+  });
+
+  it('a delay a timer cannot hold is refused; the longest it can is taken', () => {
+    const mock = createMock('expertfile');
+    for (const delayMs of [2 ** 31, Number.MAX_SAFE_INTEGER]) {
+      expect(() => mock.controller.fail('*', { kind: 'slow', delayMs })).toThrow(expect.objectContaining({ code: 'invalid_option' }));
+      expect(() => mock.controller.respond('listExperts', { delayMs })).toThrow(expect.objectContaining({ code: 'invalid_option' }));
+    }
+    mock.controller.fail('*', { kind: 'slow', delayMs: 2 ** 31 - 1 });
+    mock.controller.respond('listExperts', { delayMs: 2 ** 31 - 1 });
+  });
+
+  it('an oversized answer of 512 MiB is streamed, from the handler and from the server', async () => {
+    const mock = createMock('expertfile');
+    mock.controller.fail('*', { kind: 'oversized', bytes: 512 * 1024 * 1024 });
+    const response = await mock.handle(new Request('http://127.0.0.1/v2/organization/1/expert'));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String(512 * 1024 * 1024));
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('{"padding":"');
+    await reader.cancel();
+
+    await using running = await startMock('expertfile');
+    running.controller.fail('*', { kind: 'oversized', bytes: 512 * 1024 * 1024 });
+    const served = await fetch(`${running.url}/v2/organization/1/expert`);
+    expect(served.headers.get('content-length')).toBe(String(512 * 1024 * 1024));
+    let read = 0;
+    for await (const chunk of served.body!) {
+      read += chunk.byteLength;
+      if (read > 1024 * 1024) break;
+    }
+    expect(read).toBeGreaterThan(1024 * 1024);
+    // A small one is whole and parses.
+    running.controller.fail('*', { kind: 'oversized', bytes: 100_000 });
+    const small = await (await fetch(`${running.url}/v2/organization/1/expert`)).text();
+    expect(small).toHaveLength(100_000);
+    expect(JSON.parse(small).padding).toMatch(/^x+$/);
   });
 });
