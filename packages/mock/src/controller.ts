@@ -124,15 +124,15 @@ export class MockController<Operation extends string = string, Connect = Record<
 
   /** The next answers of an operation (body checked against its schema). */
   respond(operationId: Operation, reply: RespondWith = {}, options: Times = {}): void {
-    const queued = this.#host.checkQueued(operationId, reply);
-    push(this.#state.queued, operationId, queued, options.times);
+    const queued = this.#host.checkQueued(operationId, objectArgument(reply, 'the reply'));
+    push(this.#state.queued, operationId, queued, objectArgument(options, 'options').times);
   }
 
   /** A fault for the next requests of an operation, of the token endpoint (`'token'`), or of every request (`'*'`). */
   fail(target: Operation | 'token' | '*', fault: Fault, options: Times = {}): void {
     this.#host.checkTarget(target);
     checkFault(fault);
-    push(this.#state.faults, target, fault, options.times);
+    push(this.#state.faults, target, { ...fault }, objectArgument(options, 'options').times);
   }
 
   /** Every access token issued so far is expired now (a permanent token stays valid). */
@@ -153,7 +153,7 @@ export class MockController<Operation extends string = string, Connect = Record<
    * MockError `authorization_refused`.
    */
   approve(authorizationUrl: string, options: { deny?: boolean } = {}): string {
-    return this.#host.approve(authorizationUrl, options.deny === true);
+    return this.#host.approve(authorizationUrl, objectArgument(options, 'options').deny === true);
   }
 
   /** What the provider's Connect layer hands the app when a user links (Dapi: accessCode, connectionID, userSecret). */
@@ -170,12 +170,14 @@ export class MockController<Operation extends string = string, Connect = Record<
   }
 
   /** A webhook delivery signed as the provider signs it: an event name (its documented example) or the event itself. */
-  signWebhook(payload: Webhook | object, options: { timestamp?: Date } = {}): Promise<SignedWebhook> {
-    return this.#host.sign(payload, options.timestamp);
+  async signWebhook(payload: Webhook | object, options: { timestamp?: Date } = {}): Promise<SignedWebhook> {
+    return this.#host.sign(payload, objectArgument(options, 'options').timestamp);
   }
 
   /** POSTs a signed delivery to `url` (your webhook endpoint) and returns its response. */
   async deliverWebhook(url: string, payload: Webhook | object, options: { timestamp?: Date } = {}): Promise<Response> {
+    if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+      throw new MockError('invalid_option', 'deliverWebhook takes the http(s) URL of your endpoint');
     const signed = await this.signWebhook(payload, options);
     return fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
   }
@@ -202,6 +204,12 @@ export class MockController<Operation extends string = string, Connect = Record<
   toJSON(): object {
     return { requests: this.#host.requests().length, ...this.#host.stats() };
   }
+}
+
+/** An options argument: an object, or left out. */
+function objectArgument<T extends object>(value: T, what: string): T {
+  if (value === null || typeof value !== 'object') throw new MockError('invalid_option', `${what} must be an object`);
+  return value;
 }
 
 /** The longest wait a timer can hold (setTimeout's 32-bit limit): a longer one would fire at once. */

@@ -69,12 +69,13 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** The fake of one provider, from its spec: `await mock.handle(request)`. */
 export function createMock<Slug extends ProviderSlug>(slug: Slug, options: MockOptions = {}): Mock<Slug> {
   if (typeof slug !== 'string' || !Object.hasOwn(providers, slug))
-    throw new MockError(
-      'unknown_provider',
-      `no provider ${JSON.stringify(String(slug)).slice(0, 60)}: one of ${Object.keys(providers).join(', ')}`,
-    );
+    throw new MockError('unknown_provider', `no provider ${shown(slug)}: one of ${Object.keys(providers).join(', ')}`);
+  if (options === null || typeof options !== 'object') throw new MockError('invalid_option', 'the options must be an object');
   return new ProviderMock(slug, options) as unknown as Mock<Slug>;
 }
+
+/** A name a caller gave, for a message: a string quoted and shortened, anything else by its type (never converted: it may not convert). */
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : `(a ${typeof value})`);
 
 /** The handler behind a mock and the paths it is reached at; `@portico/mock/msw` dispatches through it. */
 export const internals = new WeakMap<
@@ -119,8 +120,12 @@ class ProviderMock {
         `${slug} refresh tokens rotate ${rotation === 'always' ? 'on every use' : 'never'} (its profile): rotateRefreshTokens cannot change that`,
       );
     const lifetime = options.accessTokenLifetimeSeconds;
-    if (lifetime !== undefined && !(Number.isFinite(lifetime) && lifetime > 0))
-      throw new MockError('invalid_option', 'accessTokenLifetimeSeconds must be a positive number');
+    // At most 100 years: an expiry past what a Date holds (year 275760) would break every token answer that states it.
+    if (lifetime !== undefined && !(typeof lifetime === 'number' && lifetime > 0 && lifetime <= MAX_LIFETIME_S))
+      throw new MockError(
+        'invalid_option',
+        `accessTokenLifetimeSeconds must be a positive number of seconds, at most ${MAX_LIFETIME_S} (100 years)`,
+      );
     const listLength = options.listLength ?? 12;
     if (!Number.isInteger(listLength) || listLength < 0 || listLength > 10_000)
       throw new MockError('invalid_option', 'listLength must be a whole number from 0 to 10000');
@@ -325,7 +330,7 @@ class ProviderMock {
   }
 
   #unknown(operationId: string): MockError {
-    return new MockError('unknown_operation', `${this.slug} has no operation ${JSON.stringify(String(operationId)).slice(0, 80)}`);
+    return new MockError('unknown_operation', `${this.slug} has no operation ${shown(operationId)}`);
   }
 
   #checkQueued(
@@ -351,7 +356,7 @@ class ProviderMock {
     }
     return {
       status,
-      ...(reply.body === undefined ? {} : { body: structuredClone(reply.body) }),
+      ...(reply.body === undefined ? {} : { body: asJson(reply.body, 'invalid_body', 'the body') }),
       ...(reply.headers ? { headers: { ...reply.headers } } : {}),
       ...(reply.delayMs === undefined ? {} : { delayMs: reply.delayMs }),
     };
@@ -399,7 +404,8 @@ class ProviderMock {
     }
     if (timestamp !== undefined && !(timestamp instanceof Date && Number.isFinite(timestamp.getTime())))
       throw new MockError('invalid_option', 'timestamp must be a valid Date');
-    return signWebhook(rules, this.#webhookSecret, JSON.stringify(event), timestamp ?? new Date(this.#now()));
+    const body = JSON.stringify(asJson(event, 'invalid_option', 'the event'));
+    return signWebhook(rules, this.#webhookSecret, body, timestamp ?? new Date(this.#now()));
   }
 
   /** What `util.inspect` shows: which provider, where, how busy; never the client or its secrets. */
@@ -445,10 +451,27 @@ function parseBase(baseUrl: string | undefined): URL {
   return url;
 }
 
+const MAX_LIFETIME_S = 100 * 365.25 * 24 * 3600;
+
 function checkClock(now: (() => number) | undefined): () => number {
-  if (now !== undefined && typeof now !== 'function')
-    throw new MockError('invalid_option', 'now must be a function returning milliseconds');
-  return now ?? Date.now;
+  if (now === undefined) return Date.now;
+  if (typeof now !== 'function') throw new MockError('invalid_option', 'now must be a function returning milliseconds');
+  // Read as a Date reads milliseconds: a time no Date holds is the option's fault, said so, not a RangeError deep in a token answer.
+  return () => {
+    const time = now();
+    if (typeof time !== 'number' || !Number.isFinite(new Date(time).getTime()))
+      throw new MockError('invalid_option', 'now() must return milliseconds since 1970 that a Date can hold');
+    return time;
+  };
+}
+
+/** A copy of `value` as JSON has it (what goes on the wire); a value JSON cannot write (a BigInt, a cycle) is a MockError. */
+function asJson(value: unknown, code: 'invalid_body' | 'invalid_option', what: string): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value));
+  } catch {
+    throw new MockError(code, `${what} must be JSON: no BigInt, no cycle`);
+  }
 }
 
 /** Request bodies past this are refused (413): a test's requests are small, and a runaway one must not fill memory. */

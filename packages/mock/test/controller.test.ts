@@ -2,6 +2,7 @@
 // its own, and the options a mock refuses, each with its stable code.
 import { inspect } from 'node:util';
 import { createClient, ResponseParseError, ResponseTooLargeError, ServerError, TimeoutError } from '@portico/dexero-fd';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createMock, type Mock, MockError, startMock } from '../src/index.js';
 import { mswHandlers } from '../src/msw.js';
@@ -198,5 +199,102 @@ describe('lifetimes on the mock clock', () => {
     expect((await call()).status).toBe(401);
     now += 30 * 24 * 3600_000;
     await expect(f.refresh(tokens)).rejects.toBeInstanceOf(ReauthorizationRequiredError);
+  });
+});
+
+describe('any value a caller passes', () => {
+  // Anything, with the values the review found raw errors behind: a lifetime past what a Date holds, a BigInt, a cycle.
+  const cyclic: Record<string, unknown> = { id: 'evt_1' };
+  cyclic.self = cyclic;
+  const value = fc.oneof(
+    fc.anything({
+      withBigInt: true,
+      withNullPrototype: true,
+      withBoxedValues: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withSparseArray: true,
+    }),
+    fc.constantFrom(1e13, 2 ** 31, Number.MAX_VALUE, -0, Number.NaN, 1n, cyclic, { amount: 1n }, Symbol('s'), () => 1, null),
+  );
+  /** Settles as a result or a MockError, never a raw error; what it settled as. */
+  const outcome = async (call: () => unknown): Promise<'ok' | string> => {
+    try {
+      await call();
+      return 'ok';
+    } catch (error) {
+      expect(error, String((error as Error)?.message)).toBeInstanceOf(MockError);
+      return (error as MockError).code;
+    }
+  };
+  const signInRequest = (mock: Mock) =>
+    new Request('http://127.0.0.1/v2/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: mock.client.clientId!,
+        client_secret: mock.client.clientSecret!,
+      }),
+    });
+
+  it("createMock's options: a MockError, or a mock whose token answer works", async () => {
+    const options = fc.record(
+      {
+        accessTokenLifetimeSeconds: fc.oneof(value, fc.double(), fc.constantFrom(3_155_760_000, 3_155_760_001)),
+        listLength: value,
+        seed: value,
+        rotateRefreshTokens: value,
+        baseUrl: value,
+        client: fc.oneof(value, fc.record({ clientId: value, clientSecret: value, redirectUris: value }, { requiredKeys: [] })),
+        now: fc.oneof(
+          value,
+          fc.constantFrom(
+            () => Number.NaN,
+            () => 8.64e15 + 1,
+            () => 'soon',
+            () => Date.UTC(2026, 0, 1),
+          ),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(options, value), async (given) => {
+        let mock: Mock | undefined;
+        await outcome(() => {
+          mock = createMock('expertfile', given as never);
+        });
+        if (mock) await outcome(async () => (await mock!.handle(signInRequest(mock!))).status);
+      }),
+      { numRuns: 300, seed: 13 },
+    );
+  });
+
+  it('each controller method: a MockError or a result; an answer it queued is sent', async () => {
+    const mock = createMock('finexer');
+    const calls: Record<string, (a: unknown, b: unknown, c: unknown) => unknown> = {
+      respond: (a, b, c) => mock.controller.respond(a as never, b as never, c as never),
+      'respond listCustomers': (a, b) => mock.controller.respond('listCustomers', a as never, b as never),
+      fail: (a, b, c) => mock.controller.fail(a as never, b as never, c as never),
+      'fail listCustomers': (a, b) => mock.controller.fail('listCustomers', a as never, b as never),
+      approve: (a, b) => mock.controller.approve(a as never, b as never),
+      requireUserInput: (a, b) => mock.controller.requireUserInput(a as never, b as never),
+      signWebhook: (a, b) => mock.controller.signWebhook(a as never, b as never),
+      deliverWebhook: (a, b) => mock.controller.deliverWebhook(a as never, b as never),
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...Object.keys(calls)), value, value, value, async (method, a, b, c) => {
+        await outcome(() => calls[method]!(a, b, c));
+        // Whatever it accepted is answered, or its fault applied: the handler never fails with a raw error.
+        await outcome(async () => (await mock.handle(new Request('http://127.0.0.1/customers'))).status);
+        mock.controller.reset();
+      }),
+      { numRuns: 400, seed: 13 },
+    );
+    expect(await outcome(() => mock.controller.signWebhook({ amount: 1n }))).toBe('invalid_option');
+    expect(await outcome(() => mock.controller.signWebhook(cyclic))).toBe('invalid_option');
+    expect(await outcome(() => createMock('expertfile', { accessTokenLifetimeSeconds: 1e13 }))).toBe('invalid_option');
   });
 });
