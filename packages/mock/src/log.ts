@@ -58,7 +58,9 @@ export class RequestLog {
   /** `secrets`: values cut in every spelling; `issued`: the shape of the values the mock issues, cut wherever they appear. */
   constructor(names: Set<string>, secrets: readonly string[], issued: RegExp) {
     this.#names = names;
-    this.#secrets = secrets;
+    // Beside the spellings redactSecrets knows, the URL parser's: a secret written into a URL's path or query is kept by
+    // `new URL` in its own percent-encoding (a space as %20 in either, a quote as %22 in the query, `!` as it is).
+    this.#secrets = secrets.flatMap((secret) => [secret, ...urlSpellings(secret)]);
     this.#issued = issued;
   }
 
@@ -93,6 +95,13 @@ export class RequestLog {
     this.#entries.push(Object.freeze(entry));
     if (this.#entries.length > MAX_ENTRIES) this.#entries.shift();
   }
+}
+
+/** How `new URL` writes `text` in a path and in a query. */
+function urlSpellings(text: string): string[] {
+  const path = URL.canParse(`http://h/${text}`) ? new URL(`http://h/${text}`).pathname.slice(1) : text;
+  const query = URL.canParse(`http://h/?${text}`) ? new URL(`http://h/?${text}`).search.slice(1) : text;
+  return [path, query].filter((spelling) => spelling !== text);
 }
 
 /** Cut after redaction, so no secret is half shown. */

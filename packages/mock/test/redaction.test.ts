@@ -207,6 +207,36 @@ describe('the request log, inspect and JSON carry no secret', () => {
     });
   }
 
+  it('a client secret written into a URL, a header or a body is cut in the spelling the URL parser gives it', async () => {
+    // Visible ASCII and spaces; in a URL, without the characters that end a path or query (?, #) or that it rewrites (\\, /, %).
+    const planted = fc.stringMatching(/^[\x20-\x7e]{12,32}$/).filter((s) => s.trim() === s && !/[\\#?/%]/.test(s));
+    const where = fc.constantFrom('path', 'query', 'header', 'text body', 'json body');
+    const urlSpellings = (value: string) => [new URL(`http://h/${value}`).pathname.slice(1), new URL(`http://h/?${value}`).search.slice(1)];
+    await fc.assert(
+      fc.asyncProperty(planted, where, async (value, at) => {
+        const mock = createMock('fdx', { client: { clientSecret: value } });
+        const base = 'http://127.0.0.1/fdx/v4';
+        const request = {
+          path: () => new Request(`${base}/accounts/${value}`),
+          query: () => new Request(`${base}/accounts?filter=${value}`),
+          header: () => new Request(`${base}/accounts`, { headers: { 'x-debug': value } }),
+          'text body': () =>
+            new Request(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: `debug ${value}` }),
+          'json body': () =>
+            new Request(`${base}/accounts`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ note: value }),
+            }),
+        }[at]();
+        await mock.handle(request);
+        const logged = `${JSON.stringify(mock.controller.requests)} ${inspect(mock.controller.requests, { depth: Number.POSITIVE_INFINITY })}`;
+        for (const spelling of [...spellings(value), ...urlSpellings(value)]) expect(logged, at).not.toContain(spelling);
+      }),
+      { numRuns: 400, seed: 7 },
+    );
+  });
+
   it("startMock's running mock: JSON, inspect, a spread and Object.entries show no secret", async () => {
     const planted = 'CANARY-client-secret-7f3a9b2c';
     await using running = await startMock('finexer', { client: { clientSecret: planted } });
