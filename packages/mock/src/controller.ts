@@ -135,7 +135,11 @@ export class MockController<Operation extends string = string, Connect = Record<
     push(this.#state.faults, target, { ...fault }, objectArgument(options, 'options').times);
   }
 
-  /** Every access token issued so far is expired now (a permanent token stays valid). */
+  /**
+   * Every access token issued so far is expired now, also one whose lifetime
+   * the provider never states (Finexer's); a permanent one (the profile's
+   * `expiry.never`: Dapi's) stays valid.
+   */
   expireAccessTokens(): void {
     this.#host.expireAccessTokens();
   }

@@ -41,7 +41,10 @@ interface Grant {
 
 interface AccessToken {
   grant: Grant;
+  /** Infinity for a token whose lifetime nobody states (neither the profile, nor the token answer, nor the options). */
   expiresAt: number;
+  /** The profile says tokens never expire (`expiry.never`, Dapi's): expireAccessTokens() leaves it valid. */
+  permanent: boolean;
 }
 
 interface Code {
@@ -396,7 +399,11 @@ export class AuthorizationServer {
     const never = this.#profile.expiry?.never === true || (!documentsExpiry && configured === undefined);
     const lifetime = configured ?? DEFAULT_LIFETIME_S;
     const accessToken = this.#options.random('at');
-    this.#access.set(accessToken, { grant, expiresAt: never ? Number.POSITIVE_INFINITY : now + lifetime * 1000 });
+    this.#access.set(accessToken, {
+      grant,
+      expiresAt: never ? Number.POSITIVE_INFINITY : now + lifetime * 1000,
+      permanent: this.#profile.expiry?.never === true,
+    });
     grant.accessTokens.add(accessToken);
     this.stats.tokensIssued += 1;
     if (withRefresh) {
@@ -536,11 +543,14 @@ export class AuthorizationServer {
     return undefined;
   }
 
-  /** Every access token now expired (a permanent one never expires). */
+  /**
+   * Every access token now expired, also one whose lifetime the provider
+   * never states (Finexer's: it lives until this, or a revocation); a
+   * permanent one (the profile's `expiry.never`) stays valid.
+   */
   expireAccessTokens(): void {
     const now = this.#options.now();
-    for (const entry of this.#access.values())
-      if (entry.expiresAt !== Number.POSITIVE_INFINITY) entry.expiresAt = Math.min(entry.expiresAt, now);
+    for (const entry of this.#access.values()) if (!entry.permanent) entry.expiresAt = Math.min(entry.expiresAt, now);
   }
 
   /** Every grant ended: refresh tokens refused, access tokens refused. */

@@ -56,6 +56,24 @@ describe.each(MODES)('finexer through %s', (mode) => {
     await expect(other.GET('/customers/{id}', { params: { path: { id: 'cus_1' } } })).rejects.toBeInstanceOf(ReauthorizationRequiredError);
   });
 
+  it('expireAccessTokens() expires a token whose lifetime Finexer never states: the next call renews it', async () => {
+    const { f, tokens } = await signIn();
+    expect(tokens.expiresAt).toBeUndefined();
+    let saved = tokens;
+    const client = createClient({
+      ...t.clientOptions,
+      auth: f.session(tokens, { onTokens: (next) => void (saved = next) }),
+      throwOnError: true,
+    });
+    await client.GET('/customers');
+    t.mock.controller.expireAccessTokens();
+    await client.GET('/customers');
+    expect(saved.accessToken).not.toBe(tokens.accessToken);
+    // The call refused with the expired token, and replayed after the refresh.
+    expect(t.mock.controller.requests.filter((r) => r.operationId === 'listCustomers')).toHaveLength(3);
+    expect(t.mock.controller.requests.filter((r) => r.operationId === 'requestAccessToken')).toHaveLength(2);
+  });
+
   it('retries a 429 after its Retry-After, and gives up when told to', async () => {
     const { f, tokens } = await signIn();
     const client = createClient({ ...t.clientOptions, auth: f.session(tokens), throwOnError: true });
