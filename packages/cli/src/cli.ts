@@ -9,7 +9,6 @@ import { call } from './call.js';
 import { providers } from './catalog.js';
 import { CliError } from './errors.js';
 import { login } from './login.js';
-import { mock } from './mock.js';
 import { jsonText, oneLine, printable } from './terminal.js';
 
 export interface Io {
@@ -126,6 +125,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
     examples: ['portico mock fdx', 'portico mock finexer --port 4010'],
     async run([provider], options, io) {
+      // Loaded here only: login and call, which handle real tokens, never load the mock (nor its ajv).
+      const { mock } = await import('./mock.js');
       await mock(provider!, last(options.port), io.out);
     },
   },

@@ -2,8 +2,7 @@
 // interface, for local development and for apps not written in JavaScript.
 // It serves until SIGINT or SIGTERM, then closes every connection and
 // returns, so the process exits 0.
-import { createServer } from 'node:net';
-import { type RunningMock, startMock } from '@portico/mock';
+import { MockError, type RunningMock, startMock } from '@portico/mock';
 import { type CatalogProvider, findProvider } from './catalog.js';
 import { CliError } from './errors.js';
 
@@ -15,24 +14,18 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
-/**
- * Refuses a port that cannot be listened on, with the CLI's one line: the
- * mock's own error says only that its option was refused (MockError
- * invalid_option). Free a moment later, the port is the mock's.
- */
-async function checkPort(port: number): Promise<void> {
-  if (port === 0) return;
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE')
-        reject(new CliError('port_in_use', `port ${port} on 127.0.0.1 is in use; pass --port with a free one, or leave it out for any`));
-      else if (error.code === 'EACCES')
-        reject(new CliError('port_not_allowed', `port ${port} on 127.0.0.1 needs privileges; pass --port 1024 or above, or leave it out`));
-      else reject(error);
+/** A port startMock could not listen on, as the CLI's one line; any other error as it is. */
+function cliError(error: unknown, port: number): unknown {
+  if (!(error instanceof MockError)) return error;
+  if (error.code === 'port_in_use')
+    return new CliError('port_in_use', `port ${port} on 127.0.0.1 is in use; pass --port with a free one, or leave it out for any`, {
+      cause: error,
     });
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
+  if ((error.cause as NodeJS.ErrnoException | undefined)?.code === 'EACCES')
+    return new CliError('port_not_allowed', `port ${port} on 127.0.0.1 needs privileges; pass --port 1024 or above, or leave it out`, {
+      cause: error,
+    });
+  return error;
 }
 
 const object = (value: object) =>
@@ -80,8 +73,9 @@ export async function mock(slug: string, portText: string | undefined, print: (t
   // Caught from before the server starts: a signal while it starts still ends it cleanly.
   const stop = nextSignal();
   try {
-    await checkPort(port);
-    const running = await startMock(provider.slug, { port });
+    const running = await startMock(provider.slug, { port }).catch((error: unknown) => {
+      throw cliError(error, port);
+    });
     try {
       // What a provider's front end (Dapi Connect) hands the app when a user links: one linked user, ready to exchange.
       const link = provider.auth.grants.includes('access_code_exchange') ? running.controller.connect() : undefined;

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSpec } from '../../../tools/lib/specs.ts';
@@ -286,6 +287,26 @@ describe('portico mock', () => {
     expect((await run(['mock'])).err).toBe(
       'portico: CliError [invalid_arguments]: usage: portico mock <provider> [options] (see portico mock --help)',
     );
+  });
+
+  it('login and call do not load @portico/mock: only the mock command imports it', async () => {
+    const { build } = await import('esbuild');
+    const result = await build({
+      entryPoints: [fileURLToPath(new URL('../src/bin.ts', import.meta.url))],
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      conditions: ['@portico/source'],
+      outdir: join(work, 'bundle'),
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const [entry] = Object.values(result.metafile.outputs).filter((output) => output.entryPoint?.endsWith('src/bin.ts'));
+    const loaded = Object.keys(entry!.inputs);
+    expect(loaded.some((input) => input.endsWith('src/login.ts'))).toBe(true);
+    expect(loaded.filter((input) => /packages\/mock\/|node_modules\/.*\bajv\b|src\/mock\.ts$/.test(input))).toEqual([]);
   });
 
   it('is in the help', async () => {

@@ -35,7 +35,11 @@ export async function startMock<Slug extends ProviderSlug>(slug: Slug, options: 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new MockError('invalid_option', `cannot listen on 127.0.0.1:${port}: ${error.code ?? error.message}`)),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new MockError('port_in_use', `port ${port} on 127.0.0.1 is in use`, { cause: error })
+          : new MockError('invalid_option', `cannot listen on 127.0.0.1:${port}: ${error.code ?? error.message}`, { cause: error }),
+      ),
     );
     server.listen(port, '127.0.0.1', resolve);
   });

@@ -2,7 +2,7 @@
 // every request gets an answer or a closed connection, never the end of the
 // process serving the mock.
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MockError, startMock } from '../src/index.js';
@@ -113,5 +113,20 @@ describe('a request from a page on another host (DNS rebinding)', () => {
     for (const origin of ['http://localhost:3000', 'http://127.0.0.1:5173', 'https://app.localhost', 'http://[::1]:8080'])
       expect(await send(mock.url, '/customers', { host: `localhost:${port}`, origin }), origin).toBe(401);
     expect(mock.controller.requests).toHaveLength(5);
+  });
+});
+
+describe('startMock on a port another server holds', () => {
+  it('is MockError port_in_use, with the listen error as its cause', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const error = await startMock('fdx', { port }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MockError);
+      expect(error).toMatchObject({ code: 'port_in_use', message: `port ${port} on 127.0.0.1 is in use`, cause: { code: 'EADDRINUSE' } });
+    } finally {
+      taken.close();
+    }
   });
 });
