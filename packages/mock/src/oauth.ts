@@ -171,7 +171,7 @@ export class AuthorizationServer {
     const givenRedirect = wire.redirectUri ? q.get(wire.redirectUri) : null;
     const redirectUri =
       givenRedirect ?? (paramRequired(this.#provider, route, wire.redirectUri) ? null : this.#options.client.redirectUris[0]);
-    if (!redirectUri || !this.#options.client.redirectUris.includes(redirectUri))
+    if (!redirectUri || !this.#options.client.redirectUris.some((registered) => sameRedirect(registered, redirectUri)))
       return refuse('redirect_uri is not one the client registered');
 
     const callback = authorization.callback ?? {};
@@ -656,6 +656,24 @@ export class AuthorizationServer {
 }
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+/**
+ * Whether `given` is the registered redirect URI: the same string, or, for
+ * a loopback IP literal over http (127.0.0.1, [::1]), the same URI on any
+ * port. RFC 8252 §7.3: a native app's loopback redirect listens on a port
+ * the OS picks, and the server must allow any. Nothing else is relaxed.
+ */
+function sameRedirect(registered: string, given: string): boolean {
+  if (registered === given) return true;
+  const url = new URL(registered);
+  if (url.protocol !== 'http:' || (url.hostname !== '127.0.0.1' && url.hostname !== '[::1]') || !URL.canParse(given)) return false;
+  url.port = '';
+  // The same text but for a port after the host: no other normalisation (a trailing `#`, another case, a `..` are other URIs).
+  const origin = `http://${url.host}`;
+  const rest = url.href.slice(origin.length);
+  const port = given.slice(origin.length, given.length - rest.length);
+  return given.length >= origin.length + rest.length && given.startsWith(origin) && given.endsWith(rest) && /^(?::\d{1,5})?$/.test(port);
+}
 
 /** The names a query or form gives more than once (RFC 6749 §3.1 and §3.2: a parameter MUST NOT be included more than once). */
 function repeatedNames(params: URLSearchParams): string[] {

@@ -1,5 +1,6 @@
 // The authorization server's rules from the RFCs where the spec is silent:
-// a parameter sent twice (RFC 6749 §3.1, §3.2).
+// a parameter sent twice (RFC 6749 §3.1, §3.2), a loopback redirect URI on
+// any port (RFC 8252 §7.3).
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createMock, type Mock } from '../src/index.js';
@@ -85,5 +86,56 @@ describe('a parameter sent twice (RFC 6749 §3.1)', () => {
     ]);
     expect(revoke.status).toBe(400);
     expect(await revoke.json()).toMatchObject({ error: 'invalid_request' });
+  });
+});
+
+describe('a loopback redirect URI (RFC 8252 §7.3)', () => {
+  const registered = ['http://127.0.0.1/callback', 'http://[::1]/cb', 'https://app.example/cb', 'http://localhost/cb'];
+
+  it('is accepted on any port at authorize and token; any other difference, and any other URI, exactly as registered', async () => {
+    const mock = createMock('fdx', { client: { redirectUris: registered } });
+    const post = (params: [string, string][]) =>
+      mock.handle(
+        new Request('http://127.0.0.1/oauth2/v4/token', {
+          method: 'POST',
+          headers: { ...FORM, ...basic(mock) },
+          body: new URLSearchParams(params),
+        }),
+      );
+    for (const redirect of ['http://127.0.0.1:49152/callback', 'http://[::1]:8080/cb', 'http://127.0.0.1/callback']) {
+      const { verifier, challenge } = pkce();
+      const params = fdxParams(mock, challenge).map(([k, v]): [string, string] => [k, k === 'redirect_uri' ? redirect : v]);
+      const { status, location } = await authorize(mock, params);
+      expect(status, redirect).toBe(302);
+      expect(`${location!.origin}${location!.pathname}`, redirect).toBe(redirect);
+      const code = location!.searchParams.get('code')!;
+      const exchange = (uri: string): [string, string][] => [
+        ['grant_type', 'authorization_code'],
+        ['client_id', mock.client.clientId!],
+        ['code', code],
+        ['redirect_uri', uri],
+        ['code_verifier', verifier],
+      ];
+      // The token request names the same URI as the authorization request (RFC 6749 §4.1.3), port and all.
+      if (redirect.includes(':49152')) expect((await post(exchange('http://127.0.0.1:49153/callback'))).status).toBe(400);
+      expect((await post(exchange(redirect))).status, redirect).toBe(200);
+    }
+    for (const redirect of [
+      'http://127.0.0.1:49152/callback/x',
+      'http://127.0.0.1:49152/callback?x=1',
+      'http://127.0.0.1:49152/callback#',
+      'https://127.0.0.1:49152/callback',
+      'HTTP://127.0.0.1:49152/callback',
+      'http://127.0.0.1:99999/callback',
+      'http://127.0.0.1:49152/other/../callback',
+      'http://127.0.0.2:49152/callback',
+      'http://localhost:5000/cb',
+      'https://app.example:8443/cb',
+    ]) {
+      const params = fdxParams(mock).map(([k, v]): [string, string] => [k, k === 'redirect_uri' ? redirect : v]);
+      const { status, location } = await authorize(mock, params);
+      expect(status, redirect).toBe(400);
+      expect(location, redirect).toBeUndefined();
+    }
   });
 });
