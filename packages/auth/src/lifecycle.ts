@@ -164,16 +164,25 @@ interface Flushing {
   readonly done: Promise<StoredTokens | undefined>;
 }
 
-// Rotated tokens that lifecycles hold but could not save yet, by the store they go to.
-const unsaved = new WeakMap<TokenStore, Set<Promise<void>>>();
+// Renewals in flight on stores with spending marks, and rotated tokens not
+// saved yet, with the store and the mark owner they go with.
+const unsaved = new Map<Promise<void>, { store: TokenStore; owner: string }>();
 
 /**
- * Resolves once the lifecycles sharing `store` have written (or given way
- * on, or given up on) the rotated tokens they could not save yet: a store's
- * `close()` waits for it, as they are the only copy of a new refresh token.
+ * Resolves once the renewals in flight through `store`, or under a mark of
+ * one of `owners` (those a store wrote, whatever wrapper the lifecycle was
+ * given), have ended, and their rotated tokens are written (or given way on,
+ * or given up on): a store's `close()` waits for it, as they are the only
+ * copy of a new refresh token. Again until none is left, as a renewal that
+ * ends may hand over to a background write; each is bounded by twice its
+ * lifecycle's timeoutMs.
  */
-export async function unsavedWritten(store: TokenStore): Promise<void> {
-  await Promise.all(unsaved.get(store) ?? []);
+export async function unsavedWritten(store: TokenStore, owners: { has(owner: string): boolean } = new Set()): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const waiting = [...unsaved].filter(([, of]) => of.store === store || owners.has(of.owner)).map(([done]) => done);
+    if (waiting.length === 0) return;
+    await Promise.all(waiting);
+  }
 }
 
 // The lock for stores without one: good within this process.
@@ -473,6 +482,25 @@ export class TokenLifecycle implements Authenticator {
     deadline: AbortSignal,
     saving: () => void,
   ): Promise<StoredTokens> {
+    if (!this.#options.store.spendingMarks) return this.#spendLocked(staleAccessToken, reason, lease, deadline, saving);
+    // From before the mark is written until the new tokens are saved or handed
+    // to #keepSaving, the refresh token may be out: a store's close() waits.
+    let settle = () => {};
+    this.#unsavedUntil(new Promise<void>((resolve) => (settle = resolve)));
+    try {
+      return await this.#spendLocked(staleAccessToken, reason, lease, deadline, saving);
+    } finally {
+      settle();
+    }
+  }
+
+  async #spendLocked(
+    staleAccessToken: string | undefined,
+    reason: RenewReason,
+    lease: Lease,
+    deadline: AbortSignal,
+    saving: () => void,
+  ): Promise<StoredTokens> {
     const { renew, now, store } = this.#options;
     // Under the lock, the store may show that another client already renewed.
     const renewed = (stored: StoredTokens | undefined): boolean =>
@@ -551,6 +579,11 @@ export class TokenLifecycle implements Authenticator {
         withDeadline('token store write', this.#options.timeoutMs, undefined, () => store.set(key, tokens, expected, spending)),
       secretsOf(tokens),
     );
+  }
+
+  #unsavedUntil(done: Promise<void>): void {
+    unsaved.set(done, { store: this.#options.store, owner: this.#spending().owner });
+    void done.finally(() => unsaved.delete(done));
   }
 
   /**
@@ -655,10 +688,7 @@ export class TokenLifecycle implements Authenticator {
         await this.#flush().catch(() => undefined);
       }
     })();
-    const all = unsaved.get(this.#options.store) ?? new Set();
-    unsaved.set(this.#options.store, all);
-    all.add(saving);
-    void saving.finally(() => all.delete(saving));
+    this.#unsavedUntil(saving);
   }
 
   /** Runs `finish` on the current tokens (after any renewal in flight), then forgets them even if `finish` fails. */

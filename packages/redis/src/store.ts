@@ -220,6 +220,8 @@ class RedisStore implements RedisTokenStore {
   readonly spendingMarks = true;
   #connecting: Promise<unknown> | undefined;
   #closed = false;
+  // The owner of the last spending mark this store wrote on each key, until a write without one lands.
+  readonly #spenders = new Map<string, string>();
 
   constructor(options: RedisStoreOptions) {
     if ([options.url, options.cluster, options.client].filter((x) => x !== undefined).length !== 1)
@@ -314,6 +316,8 @@ class RedisStore implements RedisTokenStore {
     if (!Number.isSafeInteger(expected) || expected < 0)
       throw new ConfigurationError('the expected version must be a whole number, 0 or more');
     const storageKey = this.#keys(key).tokens;
+    // Before it is sent: from then on the refresh token may be spent, and close() waits for its spender, wrapped store or not.
+    if (spending !== undefined) this.#spenders.set(key, spending.owner);
     const ttl = String(lifetimeMs(tokens, Date.now()));
     let version = expected + 1;
     // Twice at most: the first try of a write after a delete learns the tombstone's version; a
@@ -321,6 +325,7 @@ class RedisStore implements RedisTokenStore {
     for (let attempt = 0; attempt < 2; attempt++) {
       const value = this.#sealer.seal(storageKey, version, tokens, spending);
       const stored = Number(await this.#eval<number>(SCRIPTS.set, storageKey, [String(expected), value, ttl, String(version)]));
+      if (stored > 0 && spending === undefined) this.#spenders.delete(key);
       if (stored >= 0) return stored === 0 ? undefined : stored;
       version = -stored;
     }
@@ -425,7 +430,7 @@ class RedisStore implements RedisTokenStore {
     // awaited keeps no process alive, so a timer does meanwhile.
     const alive = setInterval(() => undefined, 1_000);
     try {
-      await unsavedWritten(this);
+      await unsavedWritten(this, { has: (owner) => [...this.#spenders.values()].includes(owner) });
     } finally {
       clearInterval(alive);
     }
