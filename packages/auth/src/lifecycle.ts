@@ -626,8 +626,15 @@ export class TokenLifecycle implements Authenticator {
       if (stopped || deadline.aborted) return;
       timer = setTimeout(() => {
         beat = this.#mark(marked.tokens, version, marked.spending).then(
-          // Refused: another instance took the mark over; this one's write will be refused too.
-          (written) => (written === undefined ? void (stopped = true) : void (version = written)),
+          async (written) => {
+            if (written !== undefined) return void (version = written);
+            // Refused: another instance took the mark over (this one's write will be refused too),
+            // or an earlier beat that timed out landed after all: then this mark stands, at a newer version.
+            const stored = await this.#store('read the tokens', (store, key) => store.get(key)).catch(() => undefined);
+            if (stored?.spending?.owner === this.#owner && stored?.tokens.refreshToken === marked.tokens.refreshToken)
+              version = stored!.version;
+            else stopped = true;
+          },
           // Not answered: the next beat tries again.
           () => undefined,
         );

@@ -116,3 +116,31 @@ describe('close() waits for the renewal in flight, from the mark on (review 10, 
     await spentOnce(b);
   });
 });
+
+describe('a beat that timed out and landed later (review 10, finding 2)', () => {
+  it('Redis stalls with the lease lost: the holder beats on from the version its late beat left, and B waits for RT2', async () => {
+    const { a, b } = await twoProcesses('stall', { timeoutMs: 20_000 });
+    server.hold();
+    const first = a.session.getAuthorization().catch((error: unknown) => error);
+    await vi.waitFor(() => expect(server.presented).toEqual(['RT1-0123456789']), { timeout: 5_000 });
+    // Stalled, not stopped: the connection stays open, the beat sent meanwhile times out and lands on resume.
+    process.kill(redis.pid!, 'SIGSTOP');
+    try {
+      await sleep(4_000);
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+    }
+    const releasing = sleep(6_000).then(() => server.release());
+    let answer: unknown;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      answer = await b.session.getAuthorization().catch((error: unknown) => error);
+      if ((answer as { cause?: { code?: string } }).cause?.code !== 'redis_unavailable') break;
+      await sleep(50);
+    }
+    await releasing;
+    await first;
+    expect(answer).toEqual({ name: 'Authorization', value: 'Bearer AT2-0123456789' });
+    expect(server.presented).toEqual(['RT1-0123456789']);
+    expect(server.spentTwice()).toEqual([]);
+  });
+});
