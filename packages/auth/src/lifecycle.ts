@@ -559,7 +559,7 @@ export class TokenLifecycle implements Authenticator {
       written: false,
       spent: marked ? current!.tokens.refreshToken : undefined,
     };
-    return (await this.#save(lease, Date.now() + 2 * this.#options.timeoutMs)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
+    return (await this.#save(lease, performance.now() + 2 * this.#options.timeoutMs)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
   }
 
   #spending(): SpendingMark {
@@ -664,11 +664,11 @@ export class TokenLifecycle implements Authenticator {
     for (let attempt = 1; ; attempt++) {
       try {
         // A write still in flight may yet land: it gets the whole of what is left of the window, not a retry beside it.
-        return await this.#flush(Math.max(1, until - Date.now()));
+        return await this.#flush(Math.max(1, until - performance.now()));
       } catch (error) {
         const pending = this.#pending;
         if (pending === undefined || pending.written) throw error;
-        if (lease.signal.aborted || Date.now() >= until) {
+        if (lease.signal.aborted || performance.now() >= until) {
           if (pending.spent !== undefined) this.#keepSaving(pending);
           throw error;
         }
@@ -684,9 +684,9 @@ export class TokenLifecycle implements Authenticator {
   // until written or given way, for as long again as the renewal's save
   // window; a store that closes meanwhile waits for it (unsavedWritten).
   #keepSaving(pending: Pending): void {
-    const until = Date.now() + 2 * this.#options.timeoutMs;
+    const until = performance.now() + 2 * this.#options.timeoutMs;
     const saving = (async () => {
-      while (this.#pending === pending && !pending.written && Date.now() < until) {
+      while (this.#pending === pending && !pending.written && performance.now() < until) {
         await new Promise<void>((resolve) => {
           // Keeps no process alive: a process that ends takes its tokens along, unless its store's close() waits.
           const timer: ReturnType<typeof setTimeout> & { unref?(): unknown } = setTimeout(resolve, BEAT_MS / 2);

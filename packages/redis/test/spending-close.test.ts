@@ -115,6 +115,32 @@ describe('close() waits for the renewal in flight, from the mark on (review 10, 
     }
     await spentOnce(b);
   });
+
+  it('the wall clock steps forward while close() waits: it still waits for RT2 (review 10, finding 4)', async () => {
+    const { a, b } = await twoProcesses('clock');
+    server.hold();
+    const first = a.session.getAuthorization().catch((error: unknown) => error);
+    await vi.waitFor(() => expect(server.presented).toEqual(['RT1-0123456789']), { timeout: 5_000 });
+    await redis.stop();
+    await sleep(LOCK_TTL_MS * 2);
+    server.release();
+    await first;
+    let closed = false;
+    const closing = a.store.close().then(() => (closed = true));
+    const wall = Date.now;
+    vi.spyOn(Date, 'now').mockImplementation(() => wall() + 120_000);
+    await sleep(500);
+    expect(closed).toBe(false);
+    await redis.start();
+    await closing;
+    vi.restoreAllMocks();
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const answer = await b.session.getAuthorization().catch((error: { cause?: { code?: string } }) => error);
+      if ((answer as { cause?: { code?: string } }).cause?.code !== 'redis_unavailable') break;
+      await sleep(50);
+    }
+    await spentOnce(b);
+  });
 });
 
 describe('a beat that timed out and landed later (review 10, finding 2)', () => {
