@@ -27,16 +27,17 @@ export interface StoredTokens {
   spending?: SpendingMark;
 }
 
-/** Beats are a second today; a mark asking for more than a minute is not one this code wrote. */
-const MOST_BEAT_MS = 60_000;
+/** Beats are a second today: a mark asking for a beat outside these is not one this code wrote (a waiter would wait it out for ever, or not at all). */
+const LEAST_BEAT_MS = 100;
+const MOST_BEAT_MS = 10_000;
 
 /** `value`, checked as a spending mark read from a store; a ConfigurationError naming the field otherwise. */
 export function toSpending(value: unknown): SpendingMark | undefined {
   if (value === undefined) return undefined;
   const { owner, beatMs } = (value ?? {}) as Partial<Record<keyof SpendingMark, unknown>>;
   if (typeof owner !== 'string' || owner === '') throw new ConfigurationError('a stored spending mark needs a non-empty owner string');
-  if (!(typeof beatMs === 'number' && beatMs > 0 && beatMs <= MOST_BEAT_MS))
-    throw new ConfigurationError(`a stored spending mark needs a beatMs from 1 to ${MOST_BEAT_MS}`);
+  if (!(typeof beatMs === 'number' && beatMs >= LEAST_BEAT_MS && beatMs <= MOST_BEAT_MS))
+    throw new ConfigurationError(`a stored spending mark needs a beatMs from ${LEAST_BEAT_MS} to ${MOST_BEAT_MS}`);
   return { owner, beatMs };
 }
 

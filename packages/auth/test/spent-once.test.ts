@@ -139,7 +139,7 @@ describe('a spending mark', () => {
     const store = new MemoryTokenStore();
     const { b, server } = await twoSessions(store);
     const { tokens, version } = (await store.get(KEY))!;
-    await store.set(KEY, tokens, version, { owner: 'a-process-that-died', beatMs: 50 });
+    await store.set(KEY, tokens, version, { owner: 'a-process-that-died', beatMs: 100 });
     expect(await b.getAuthorization()).toEqual(bearer(2));
     expect(server.presented).toEqual(['RT1-0123456789']);
     expect((await store.get(KEY))?.spending).toBeUndefined();
@@ -148,7 +148,7 @@ describe('a spending mark', () => {
   it('of a holder still beating keeps the others off its refresh token; once the beats stop, it is waited out and RT1 spent once', async () => {
     const store = new MemoryTokenStore();
     const { b, server } = await twoSessions(store);
-    const mark = { owner: 'a-holder-still-at-work', beatMs: 50 };
+    const mark = { owner: 'a-holder-still-at-work', beatMs: 100 };
     const { tokens, version: read } = (await store.get(KEY))!;
     let version = (await store.set(KEY, tokens, read, mark))!;
     const renewed = b.getAuthorization();

@@ -330,9 +330,13 @@ describe('formats and garbage: a typed TokenDecryptionError that never shows a t
     const bad: [unknown, string][] = [
       [null, 'a stored spending mark needs a non-empty owner string'],
       [{ owner: '', beatMs: 1_000 }, 'a stored spending mark needs a non-empty owner string'],
-      [{ owner: 'a', beatMs: 0 }, 'a stored spending mark needs a beatMs from 1 to 60000'],
-      [{ owner: 'a', beatMs: 60_001 }, 'a stored spending mark needs a beatMs from 1 to 60000'],
-      [{ owner: 'a', beatMs: '1000' }, 'a stored spending mark needs a beatMs from 1 to 60000'],
+      [{ owner: 'a', beatMs: 0 }, 'a stored spending mark needs a beatMs from 100 to 10000'],
+      // Planted: a waiter would take the mark as abandoned at once, or wait it out for minutes (review 10, finding 3).
+      [{ owner: 'a', beatMs: 1e-300 }, 'a stored spending mark needs a beatMs from 100 to 10000'],
+      [{ owner: 'a', beatMs: 99 }, 'a stored spending mark needs a beatMs from 100 to 10000'],
+      [{ owner: 'a', beatMs: 10_001 }, 'a stored spending mark needs a beatMs from 100 to 10000'],
+      [{ owner: 'a', beatMs: 60_000 }, 'a stored spending mark needs a beatMs from 100 to 10000'],
+      [{ owner: 'a', beatMs: '1000' }, 'a stored spending mark needs a beatMs from 100 to 10000'],
     ];
     for (const [spending, reason] of bad) {
       const value = JSON.stringify({ f: 1, tokens: TOKENS, spending });
