@@ -120,8 +120,8 @@ export class Api {
   /**
    * The operation's security requirements: met when one alternative is (an
    * empty one is public); the mock can check the OAuth scheme of the profile,
-   * with the scopes the requirement names. A 401 in the documented shape, or a
-   * 403 (where documented) for a token without the scope.
+   * with the scopes the requirement names. A 401 in the documented shape, or
+   * a 403 insufficient_scope for a valid token without the scope.
    */
   #authorize(route: Route, request: Request, want: string | undefined): Reply | undefined {
     const requirements: Json[] = route.op.security ?? this.#provider.doc.security ?? [];
@@ -140,8 +140,8 @@ export class Api {
     }
     const realm = `realm="${this.#provider.slug}"`;
     if (scopeMissing) {
-      const status = this.#replies.statuses(route).includes('403') ? 403 : 401;
-      const reply = this.#replies.error(route, status, 'the access token lacks a scope this operation needs', want);
+      // RFC 6750 §3.1: 403 insufficient_scope (no spec's data says otherwise); the body in the documented 403's shape where there is one.
+      const reply = this.#replies.error(route, 403, 'the access token lacks a scope this operation needs', want);
       return { ...reply, headers: { 'www-authenticate': `Bearer ${realm}, error="insufficient_scope"` } };
     }
     const reply = this.#replies.error(

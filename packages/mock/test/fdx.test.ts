@@ -38,8 +38,9 @@ describe.each(MODES)('fdx through %s', (mode) => {
     const { tokens } = await signIn(['customers']);
     const client = createClient({ ...t.clientOptions, auth: f.session(tokens) });
     const { response } = await client.GET('/accounts');
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toContain('insufficient_scope');
+    // RFC 6750 §3.1: a valid token without the scope is 403, not a 401 the client would answer by renewing.
+    expect(response.status).toBe(403);
+    expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
   });
 
   it('rotates the refresh token on every refresh', async () => {

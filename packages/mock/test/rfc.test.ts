@@ -1,7 +1,9 @@
 // The authorization server's rules from the RFCs where the spec is silent:
 // a parameter sent twice (RFC 6749 §3.1, §3.2), a loopback redirect URI on
-// any port (RFC 8252 §7.3).
+// any port (RFC 8252 §7.3), a token without the operation's scope (RFC 6750
+// §3.1).
 import { createHash, randomBytes } from 'node:crypto';
+import * as finexer from '@portico/finexer';
 import { describe, expect, it } from 'vitest';
 import { createMock, type Mock } from '../src/index.js';
 
@@ -137,5 +139,29 @@ describe('a loopback redirect URI (RFC 8252 §7.3)', () => {
       expect(status, redirect).toBe(400);
       expect(location, redirect).toBeUndefined();
     }
+  });
+});
+
+describe('a valid token without the scope an operation needs (RFC 6750 §3.1)', () => {
+  it('is 403 with WWW-Authenticate error="insufficient_scope"; with the scope, answered', async () => {
+    const mock = createMock('finexer');
+    const through = ((input: RequestInfo | URL, init?: RequestInit) => mock.handle(new Request(input, init))) as typeof fetch;
+    const flow = finexer.oauth({ ...(mock.client as never), ...(mock.authOptions as object), fetch: through });
+    const tokenFor = async (scope: string[]) => {
+      const request = await flow.authorizationUrl({ scope });
+      return (await flow.exchangeCode(mock.controller.approve(request.url), { state: request.state })).accessToken;
+    };
+    const create = (token: string) =>
+      mock.handle(
+        new Request('http://127.0.0.1/customers', {
+          method: 'POST',
+          headers: { ...FORM, authorization: `Bearer ${token}` },
+          body: new URLSearchParams({ name: 'Jane Smith', email: 'jane@example.com' }),
+        }),
+      );
+    const readOnly = await create(await tokenFor(['customer_read']));
+    expect(readOnly.status).toBe(403);
+    expect(readOnly.headers.get('www-authenticate')).toMatch(/^Bearer .*error="insufficient_scope"/);
+    expect((await create(await tokenFor(['customer_read', 'customer_write']))).status).toBe(200);
   });
 });
