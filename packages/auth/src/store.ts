@@ -68,7 +68,8 @@ export interface TokenStore {
    * `expected` (0: nothing stored). Resolves with the new version, or
    * undefined when refused; rejects only when the store itself failed.
    * A store with `spendingMarks` keeps `spending` with the set (`get`
-   * returns it) and a write without one clears it.
+   * returns it, to every instance over the same data) until the next write
+   * (one without a mark clears it), never dropping it after a while.
    */
   set(key: string, tokens: Tokens, expected: number, spending?: SpendingMark): Promise<number | undefined>;
   /** Deletes the key; given a version, only while that version is stored. */

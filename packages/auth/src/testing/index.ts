@@ -1,7 +1,7 @@
 // The conformance suite for TokenStore implementations. It depends on no
 // test runner: pass it the `describe` and `it` of yours (vitest, node:test,
 // jest and mocha all fit), and it fails a test by throwing.
-import type { Lease, StoredTokens, TokenStore } from '../store.js';
+import { type Lease, MemoryTokenStore, type StoredTokens, type TokenStore } from '../store.js';
 import type { Tokens } from '../tokens.js';
 
 /** The two functions of a test runner the suite uses. */
@@ -151,15 +151,27 @@ export function describeTokenStore(name: string, options: StoreConformanceOption
         same(await peer.get(key), undefined, 'delete without a version');
       }));
 
-    it('spending marks (a store with spendingMarks): a set keeps the mark it was given, and a set without one clears it', () =>
+    it('spending marks (a store with spendingMarks): a set keeps the mark it was given, for every instance and until the next write, and a set without one clears it', () =>
       withStore(async (store, peer) => {
         if (!store.spendingMarks) return;
+        // Marks are for other processes to read: one instance's view proves nothing, but for the in-process store.
+        check(
+          peer !== store || store instanceof MemoryTokenStore,
+          'a store with spendingMarks is tested with `peer`, another instance over the same data',
+        );
         const key = freshKey();
         const mark = { owner: 'instance-a', beatMs: 1_000 };
         const v1 = (await store.set(key, sample(1), 0))!;
         const v2 = await store.set(key, sample(1), v1, mark);
         check(typeof v2 === 'number' && v2 > 0 && v2 !== v1, 'a marked set is written as a new version');
         same(await peer.get(key), { tokens: sample(1), version: v2!, spending: mark }, 'get after a marked set');
+        // A waiter takes a mark as abandoned only after three of its beats unchanged: it must stand that long.
+        await sleep(3.5 * mark.beatMs);
+        same(
+          await peer.get(key),
+          { tokens: sample(1), version: v2!, spending: mark },
+          'get more than three beats after a marked set, with no write since',
+        );
         check(
           (await peer.set(key, sample(2), v1, { owner: 'instance-b', beatMs: 1_000 })) === undefined,
           'a marked set is compare-and-set',
