@@ -559,7 +559,9 @@ export class TokenLifecycle implements Authenticator {
       written: false,
       spent: marked ? current!.tokens.refreshToken : undefined,
     };
-    return (await this.#save(lease, performance.now() + 2 * this.#options.timeoutMs)) ?? (await this.#read()) ?? { tokens: next, version: 0 };
+    return (
+      (await this.#save(lease, performance.now() + 2 * this.#options.timeoutMs)) ?? (await this.#read()) ?? { tokens: next, version: 0 }
+    );
   }
 
   #spending(): SpendingMark {
