@@ -81,8 +81,9 @@ describe('faults and queued answers', () => {
 
   it('a slow answer comes after its delay, a queued one after its own', async () => {
     const mock = createMock('dexero-fd');
-    const client = dexero(mock, { timeout: 100, maxRetries: 0 });
-    mock.controller.fail('listRecords', { kind: 'slow', delayMs: 2_000 });
+    // Far apart, so a loaded machine cannot blur them: a 2 s attempt deadline against a 60 s delay.
+    const client = dexero(mock, { timeout: 2_000, maxRetries: 0 });
+    mock.controller.fail('listRecords', { kind: 'slow', delayMs: 60_000 });
     await expect(client.GET('/records.{format}', records)).rejects.toBeInstanceOf(TimeoutError);
     mock.controller.respond('listRecords', { delayMs: 5 });
     await expect(client.GET('/records.{format}', records)).resolves.toBeDefined();
