@@ -11,18 +11,26 @@
 // request id, checked), a body or a secret.
 import {
   type Attributes,
+  type AttributeValue,
   type Context,
   type Counter,
   context,
   createContextKey,
+  type Exception,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
+  type Link,
   type MeterProvider,
   metrics,
   propagation,
+  ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
+  type SpanStatus,
   SpanStatusCode,
   type TextMapSetter,
+  type TimeInput,
   type Tracer,
   type TracerProvider,
   trace,
@@ -68,50 +76,146 @@ const REDACTED = 'REDACTED';
 // A request id or provider code is an identifier: short, and of these characters; anything else is not recorded.
 const IDENTIFIER = /^[\w.:/+=@-]{1,128}$/;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// What a propagator may write: an RFC 9110 field name and a value of visible ASCII (no CR, LF or NUL), never a credential or what frames the body.
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+const UNSETTABLE = /^(authorization|proxy-authorization|cookie|host|content-.*)$/i;
+const settable = (name: unknown): name is string => typeof name === 'string' && FIELD_NAME.test(name) && !UNSETTABLE.test(name);
 
-/** One call, or one page of a walk: the span its requests and waits hang under. */
-interface Call {
-  readonly span: Span;
-  readonly context: Context;
-  readonly method: string;
-  readonly template: string;
-  readonly secrets: Secrets;
+/**
+ * A client's telemetry, on until a call to its tracer, meter or propagator
+ * throws: then off for good, so no fault of theirs changes a call's result,
+ * its retries or what is sent.
+ */
+class Switch {
+  on = true;
+
+  run<T>(work: () => T, otherwise: T): T {
+    if (!this.on) return otherwise;
+    try {
+      return work();
+    } catch {
+      this.on = false;
+      return otherwise;
+    }
+  }
+}
+
+/** A span whose every method goes through the client's switch: a throwing or junk span turns telemetry off, never fails a call. */
+class GuardedSpan implements Span {
+  constructor(
+    readonly inner: Span | undefined,
+    readonly guard: Switch,
+  ) {}
+
+  #do(work: (span: Span) => void): this {
+    this.guard.run(() => work(this.inner!), undefined);
+    return this;
+  }
+
+  spanContext(): SpanContext {
+    return this.guard.run(() => this.inner!.spanContext(), INVALID_SPAN_CONTEXT);
+  }
+  setAttribute(key: string, value: AttributeValue): this {
+    return this.#do((span) => span.setAttribute(key, value));
+  }
+  setAttributes(attributes: Attributes): this {
+    return this.#do((span) => span.setAttributes(attributes));
+  }
+  addEvent(name: string, attributes?: Attributes | TimeInput, time?: TimeInput): this {
+    return this.#do((span) => span.addEvent(name, attributes, time));
+  }
+  addLink(link: Link): this {
+    return this.#do((span) => span.addLink(link));
+  }
+  addLinks(links: Link[]): this {
+    return this.#do((span) => span.addLinks(links));
+  }
+  setStatus(status: SpanStatus): this {
+    return this.#do((span) => span.setStatus(status));
+  }
+  updateName(name: string): this {
+    return this.#do((span) => span.updateName(name));
+  }
+  end(time?: TimeInput): void {
+    this.#do((span) => span.end(time));
+  }
+  isRecording(): boolean {
+    return this.guard.run(() => this.inner!.isRecording() === true, false);
+  }
+  recordException(exception: Exception, time?: TimeInput): void {
+    this.#do((span) => span.recordException(exception, time));
+  }
+}
+
+/**
+ * One call, or one page of a walk: the span its requests and waits hang
+ * under. Its requests find it through the fetch the call is given, not
+ * through the active context, which costs a lookup per request.
+ */
+class Call {
+  /** The span's context, which holds the call itself: the waits a log line or the authenticator report find it there. */
+  context: Context = ROOT_CONTEXT;
   /** The first request's URL: later requests to it are the operation's, a redirect's are not. */
-  url?: string;
-  sends: number;
-  /** The last response's status, and whether it asked for a wait (Retry-After). */
-  status?: number;
-  askedWait: boolean;
+  url: string | undefined = undefined;
+  sends = 0;
+  /** The last response's status, and its headers: a retry reads its Retry-After only when there is one. */
+  status: number | undefined = undefined;
+  headers: Headers | undefined = undefined;
   /** A retry's wait, until the next request or the end of the call. */
-  wait?: Span;
+  wait: Span | undefined = undefined;
+  #own: readonly string[] | undefined;
+  #given: readonly string[] | undefined;
+
+  constructor(
+    readonly span: Span,
+    readonly method: string,
+    readonly template: string,
+    /** The options the caller gave: walked only when something is recorded that might repeat them. */
+    readonly init: unknown,
+  ) {}
+
+  /** The call's own credential-named inputs: cut from `url.full`. */
+  own(): readonly string[] {
+    this.#own ??= credentialValues(this.init);
+    return this.#own;
+  }
+
+  /** Every string the call was given: a request id or error code that repeats one is an echo, not recorded. */
+  given(): readonly string[] {
+    this.#given ??= strings(this.init);
+    return this.#given;
+  }
 }
 
 /** A `paginate` walk: its pages are calls under its span. */
-interface Walk {
-  readonly span: Span;
-  readonly context: Context;
-  readonly template: string;
-  readonly secrets: Secrets;
-  page?: Call;
-  pages: number;
+class Walk {
+  context: Context = ROOT_CONTEXT;
+  page: Call | undefined = undefined;
+  pages = 0;
+
+  constructor(
+    readonly span: Span,
+    readonly template: string,
+    readonly init: unknown,
+  ) {}
 }
 
-/** What a call's telemetry must not show, walked only when something is recorded. */
-interface Secrets {
-  /** The client's credentials and the call's credential-named inputs: cut from `url.full`. */
-  readonly credentials: () => readonly string[];
-  /** Those, and every string the call was given: a request id or error code that repeats one is an echo, not recorded. */
-  readonly echoes: () => readonly string[];
-}
-
+// A context key, not a map from spans: a WeakMap keyed by short-lived spans made every scavenge slower (ephemerons), most of the instrumentation's cost on a loopback call.
 const SCOPE = createContextKey('portico call');
-const scopeOf = (): Call | Walk | undefined => context.active().getValue(SCOPE) as Call | Walk | undefined;
-const currentCall = (): Call | undefined => {
-  const scope = scopeOf();
-  return scope !== undefined && 'pages' in scope ? scope.page : scope;
-};
+const scopeOf = (active: Context) => active.getValue(SCOPE) as Call | Walk | undefined;
 
-const headerSetter: TextMapSetter<Headers> = { set: (carrier, key, value) => carrier.set(key, value) };
+/** The call a wait belongs to: the active one, or the page a walk is on. */
+function currentCall(): Call | undefined {
+  const scope = scopeOf(context.active());
+  return scope instanceof Walk ? scope.page : scope;
+}
+
+const headerSetter: TextMapSetter<Headers> = {
+  set: (carrier, key, value) => {
+    if (settable(key) && typeof value === 'string' && FIELD_VALUE.test(value)) carrier.set(key, value);
+  },
+};
 
 const methodOf = (method: string) => (KNOWN_METHODS.has(method) ? method : '_OTHER');
 const spanName = (method: string, template?: string) => {
@@ -128,10 +232,10 @@ function errorType(error: unknown): string | undefined {
 }
 
 /** A value fit to record as an identifier: short, plain, repeating nothing the call was given. */
-function identifier(value: unknown, secrets: Secrets): string | undefined {
+function identifier(value: unknown, echoes: () => readonly string[]): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
   if (typeof value !== 'string' || !IDENTIFIER.test(value)) return undefined;
-  return redactSecrets(value, secrets.echoes()) === value ? value : undefined;
+  return redactSecrets(value, echoes()) === value ? value : undefined;
 }
 
 /** Every string in a call's options (params, headers, body), a few levels deep. */
@@ -144,26 +248,40 @@ function strings(value: unknown, out: string[] = [], depth = 0): string[] {
   return out;
 }
 
-/** `url` as `url.full` shows it: no user info, every credential-named, signature or credential-valued query parameter `REDACTED`. */
-function shownUrl(url: URL, secrets: readonly string[]): string {
+const hidden = (key: string, value: string, secrets: readonly string[]) =>
+  isSensitiveKey(key) || SIGNED.has(key) || secrets.includes(value);
+
+/**
+ * `href` as `url.full` shows it: no user info, every credential-named,
+ * signature or credential-valued query parameter `REDACTED`. `parsed` is
+ * the URL parsed, for one that may have user info (none does that starts
+ * with the client's own origin); otherwise only the query is read.
+ */
+function shownUrl(href: string, parsed: URL | null, secrets: readonly string[]): string {
+  let shown = href;
+  if (parsed !== null && (parsed.username !== '' || parsed.password !== '')) {
+    parsed.username = REDACTED;
+    parsed.password = REDACTED;
+    shown = parsed.href;
+  }
   // Rewritten only when there is something to hide: most URLs are shown as they are.
-  const hidden = [...url.searchParams].map(([key, value]) => isSensitiveKey(key) || SIGNED.has(key) || secrets.includes(value));
-  let href = url.href;
-  if (url.username !== '' || url.password !== '' || hidden.includes(true)) {
-    const shown = new URL(href);
-    if (shown.username !== '' || shown.password !== '') {
-      shown.username = REDACTED;
-      shown.password = REDACTED;
+  const query = shown.indexOf('?');
+  if (query !== -1) {
+    const end = shown.indexOf('#', query);
+    const params = new URLSearchParams(shown.slice(query + 1, end === -1 ? undefined : end));
+    let hide = false;
+    for (const [key, value] of params) hide ||= hidden(key, value, secrets);
+    if (hide) {
+      const kept = new URLSearchParams();
+      for (const [key, value] of params) kept.append(key, hidden(key, value, secrets) ? REDACTED : value);
+      shown = `${shown.slice(0, query + 1)}${kept}${end === -1 ? '' : shown.slice(end)}`;
     }
-    if (hidden.includes(true))
-      shown.search = new URLSearchParams([...shown.searchParams].map(([key, value], i) => [key, hidden[i] ? REDACTED : value])).toString();
-    href = shown.href;
   }
   // A credential anywhere else (a path segment a server's Location put it in), in any spelling; looked for in the decoded URL first.
-  const decoded = /[%+]/.test(href) ? safeDecode(href) : href;
-  return secrets.some((secret) => secret.length >= 8 && (href.includes(secret) || decoded.includes(secret)))
-    ? redactSecrets(href, secrets)
-    : href;
+  const decoded = /[%+]/.test(shown) ? safeDecode(shown) : shown;
+  return secrets.some((secret) => secret.length >= 8 && (shown.includes(secret) || decoded.includes(secret)))
+    ? redactSecrets(shown, secrets)
+    : shown;
 }
 
 /** The URL with its percent-escapes decoded (and `+` as a space, as a query has it), or as it is where one is malformed. */
@@ -176,25 +294,15 @@ function safeDecode(href: string): string {
 }
 
 /** The provider's own error code in an error body (`code`, `error_code`, `error` as RFC 6749 has it, `error.code`), when it is an identifier. */
-function providerCode(body: unknown, secrets: Secrets): string | undefined {
+function providerCode(body: unknown, echoes: () => readonly string[]): string | undefined {
   if (body === null || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
   const nested = b.error !== null && typeof b.error === 'object' ? (b.error as Record<string, unknown>).code : undefined;
   for (const value of [b.code, b.error_code, b.errorCode, typeof b.error === 'string' ? b.error : nested]) {
-    const code = identifier(value, secrets);
+    const code = identifier(value, echoes);
     if (code !== undefined) return code;
   }
   return undefined;
-}
-
-/** The response's request id headers (`x-request-id` and friends), as the conventions name a response header. */
-function requestIds(headers: Headers, secrets: Secrets): Attributes {
-  const out: Attributes = {};
-  for (const name of REQUEST_ID_HEADERS) {
-    const value = identifier(headers.get(name), secrets);
-    if (value !== undefined) out[`http.response.header.${name}`] = [value];
-  }
-  return out;
 }
 
 interface Instruments {
@@ -232,30 +340,52 @@ function instruments(options: TelemetryOptions): Instruments {
  * or `openTelemetry()` for the global providers an SDK registered.
  */
 export function openTelemetry(options: TelemetryOptions = {}): Instrumentation {
-  const made = instruments(options);
+  let made: Instruments;
+  try {
+    made = instruments(options);
+  } catch {
+    // A provider that fails at the start: the clients made with it are as without telemetry.
+    return () => {};
+  }
   return (client, state) => instrument(made, options, client, state);
 }
 
 function instrument(made: Instruments, options: TelemetryOptions, client: Record<string, unknown>, state: ClientState): void {
-  const { tracer } = made;
+  const guard = new Switch();
   const { transport } = state;
+  const startSpan = (name: string, options: Parameters<Tracer['startSpan']>[1], parent: Context): Span =>
+    new GuardedSpan(
+      guard.run(() => made.tracer.startSpan(name, options, parent), undefined),
+      guard,
+    );
+  const record = (histogram: Histogram, value: number, attributes: Attributes, parent: Context) =>
+    guard.run(() => histogram.record(value, attributes, parent), undefined);
+  const add = (counter: Counter, attributes: Attributes, parent: Context) => guard.run(() => counter.add(1, attributes, parent), undefined);
+  const plain = transport.fetch;
   const own = URL.parse(transport.ownOrigin);
-  const server: Attributes = own === null ? {} : { 'server.address': own.hostname, 'server.port': portOf(own) };
-  const secretsFor = (init: unknown): Secrets => {
-    // The call's own are read once; the client's are read as they are now (a renewal adds a token).
-    let own: readonly string[] | undefined;
-    const credentials = () => [...state.ownSecrets, ...transport.sent, ...(own ??= credentialValues(init))];
-    return { credentials, echoes: () => [...credentials(), ...strings(init)] };
+  // A request to the client's own origin (nearly all) needs no URL parsed: its server is this one, and it has no user info.
+  const ownPrefix = `${transport.ownOrigin}/`;
+  const address = own?.hostname;
+  const port = own === null ? undefined : portOf(own);
+  let walking = 0;
+
+  /** Every credential a URL must not show: the client's own, those lately sent (a renewal adds one), the call's. */
+  const credentials = (call: Call | undefined): readonly string[] => {
+    const known = [...state.ownSecrets, ...transport.sent];
+    return call === undefined ? known : known.concat(call.own());
   };
+  const echoes = (call: Call | undefined) => () => (call === undefined ? credentials(call) : credentials(call).concat(call.given()));
 
-  /** A span under the current call, or under whatever is active. */
-  const child = (name: string, attributes: Attributes, kind = SpanKind.INTERNAL) =>
-    tracer.startSpan(name, { kind, attributes }, currentCall()?.context ?? context.active());
+  const attributesOf = (method: string, template: string): Attributes =>
+    address === undefined
+      ? { 'http.request.method': methodOf(method), 'url.template': template }
+      : { 'http.request.method': methodOf(method), 'url.template': template, 'server.address': address, 'server.port': port };
 
-  function startCall(method: string, template: string, parent: Context, secrets: Secrets, extra?: Attributes): Call {
-    const attributes: Attributes = { 'http.request.method': methodOf(method), 'url.template': template, ...server, ...extra };
-    const span = tracer.startSpan(spanName(method, template), { kind: SpanKind.INTERNAL, attributes }, parent);
-    const call = { span, method, template, secrets, sends: 0, askedWait: false } as Call & { context: Context };
+  function startCall(method: string, template: string, parent: Context, init: unknown, page?: number): Call {
+    const attributes = attributesOf(method, template);
+    if (page !== undefined) attributes['portico.page'] = page;
+    const span = startSpan(spanName(method, template), { kind: SpanKind.INTERNAL, attributes }, parent);
+    const call = new Call(span, method, template, init);
     call.context = trace.setSpan(parent, span).setValue(SCOPE, call);
     return call;
   }
@@ -268,7 +398,7 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
     if (status !== undefined) call.span.setAttribute('http.response.status_code', status);
     const type = 'thrown' in outcome ? errorType(outcome.thrown) : outcome.failed;
     if (type !== undefined) call.span.setAttribute('error.type', type);
-    const code = providerCode(outcome.body, call.secrets);
+    const code = providerCode(outcome.body, echoes(call));
     if (code !== undefined) call.span.setAttribute('portico.provider.error_code', code);
     if (type !== undefined) call.span.setStatus({ code: SpanStatusCode.ERROR });
     call.span.end();
@@ -299,67 +429,96 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
     });
   }
 
-  // Physical requests: one CLIENT span each, resends counted (the conventions' http.request.resend_count).
-  const traced =
-    (fetch: Transport['fetch']): Transport['fetch'] =>
-    async (input, init) => {
-      const call = currentCall();
-      const request = typeof input === 'string' ? undefined : input;
-      const url = new URL(request?.url ?? (input as string));
-      const method = (request ?? init).method?.toUpperCase() ?? 'GET';
-      const secrets = call?.secrets ?? secretsFor(undefined);
-      call?.wait?.end();
-      if (call !== undefined) call.url ??= url.href;
-      const templated = call !== undefined && call.url === url.href;
-      const attributes: Attributes = {
-        'http.request.method': methodOf(method),
-        'server.address': url.hostname,
-        'server.port': portOf(url),
-        'url.full': shownUrl(url, secrets.credentials()),
-      };
-      if (templated) attributes['url.template'] = call.template;
-      if (call !== undefined && call.sends > 0) attributes['http.request.resend_count'] = call.sends;
-      if (call !== undefined) call.sends++;
-      const span = tracer.startSpan(
-        spanName(method, templated ? call.template : undefined),
-        { kind: SpanKind.CLIENT, attributes },
-        call?.context ?? context.active(),
-      );
-      propagate(span, url, request?.headers ?? (init.headers as Headers | undefined), (request ?? init).redirect);
+  /**
+   * A physical request: one CLIENT span, resends counted (the conventions'
+   * http.request.resend_count), and its duration. `call` is the call it
+   * belongs to; without one it hangs under the active span.
+   */
+  function request(call: Call | undefined, fetch: Transport['fetch'], input: Request | string, init: RequestInit): Promise<Response> {
+    const traced = guard.run(() => started(call, input, init), undefined);
+    if (traced === undefined) return fetch(input, init);
+    let response: Promise<Response>;
+    try {
+      response = fetch(input, init);
+    } catch (error) {
+      response = Promise.reject(error);
+    }
+    return response.then(
+      (response) => {
+        guard.run(() => traced.answered(response), undefined);
+        return response;
+      },
+      (error: unknown) => {
+        guard.run(() => traced.failed(error), undefined);
+        throw error;
+      },
+    );
+  }
+
+  /** A request's CLIENT span started, its context put on the request, and how to end it. */
+  function started(call: Call | undefined, input: Request | string, init: RequestInit) {
+    const sent = typeof input === 'string' ? undefined : input;
+    const href = sent === undefined ? (input as string) : sent.url;
+    const method = (sent ?? init).method?.toUpperCase() ?? 'GET';
+    const ours = address !== undefined && href.startsWith(ownPrefix);
+    const url = ours ? null : URL.parse(href);
+    let templated = false;
+    if (call !== undefined) {
+      call.wait?.end();
+      call.wait = undefined;
+      call.url ??= href;
+      templated = call.url === href;
+    }
+    const attributes: Attributes = {
+      'http.request.method': methodOf(method),
+      'server.address': ours ? address : (url?.hostname ?? ''),
+      'server.port': ours ? port : url === null ? undefined : portOf(url),
+      'url.full': shownUrl(href, url, credentials(call)),
+    };
+    if (templated) attributes['url.template'] = call!.template;
+    if (call !== undefined && call.sends++ > 0) attributes['http.request.resend_count'] = call.sends - 1;
+    const parent = call?.context ?? context.active();
+    const span = startSpan(spanName(method, templated ? call!.template : undefined), { kind: SpanKind.CLIENT, attributes }, parent);
+    propagate(span, parent, ours, sent?.headers ?? (init.headers as Headers | undefined), (sent ?? init).redirect);
+    const start = performance.now();
+    const ended = (status: number | undefined, type: string | undefined) => {
+      if (type !== undefined) {
+        span.setAttribute('error.type', type);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
       const metric: Attributes = {
         'http.request.method': attributes['http.request.method'],
-        ...pick(attributes, 'server.address', 'server.port', 'url.template'),
+        'server.address': attributes['server.address'],
+        'server.port': attributes['server.port'],
       };
-      const started = performance.now();
-      try {
-        const response = await fetch(input, init);
-        metric['http.response.status_code'] = response.status;
-        span.setAttributes({ 'http.response.status_code': response.status, ...requestIds(response.headers, secrets) });
-        if (response.status >= 400) {
-          metric['error.type'] = String(response.status);
-          span.setAttribute('error.type', String(response.status));
-          span.setStatus({ code: SpanStatusCode.ERROR });
+      if (templated) metric['url.template'] = call!.template;
+      if (status !== undefined) metric['http.response.status_code'] = status;
+      if (type !== undefined) metric['error.type'] = type;
+      record(made.requestDuration, (performance.now() - start) / 1000, metric, parent);
+    };
+    return {
+      answered(response: Response): void {
+        const { status } = response;
+        span.setAttribute('http.response.status_code', status);
+        for (const name of REQUEST_ID_HEADERS) {
+          const value = response.headers.get(name);
+          const id = value === null ? undefined : identifier(value, echoes(call));
+          if (id !== undefined) span.setAttribute(`http.response.header.${name}`, [id]);
         }
         if (call !== undefined) {
-          call.status = response.status;
-          call.askedWait = retryAfterMs(response.headers) !== undefined;
-          if (REDIRECTS.has(response.status)) call.span.addEvent('portico.redirect', { 'http.response.status_code': response.status });
+          call.status = status;
+          call.headers = response.headers;
+          if (REDIRECTS.has(status)) call.span.addEvent('portico.redirect', { 'http.response.status_code': status });
         }
-        return response;
-      } catch (error) {
+        ended(status, status >= 400 ? String(status) : undefined);
+      },
+      failed(error: unknown): void {
         // Fetch reports a network failure as a TypeError: the call reports a ConnectionError for it.
-        const type = error instanceof TypeError ? 'connection_error' : errorType(error);
-        if (type !== undefined) {
-          metric['error.type'] = type;
-          span.setAttribute('error.type', type);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-        }
-        throw error;
-      } finally {
-        span.end();
-        made.requestDuration.record((performance.now() - started) / 1000, metric);
-      }
+        ended(undefined, error instanceof TypeError ? 'connection_error' : errorType(error));
+      },
     };
+  }
 
   /**
    * The W3C trace context, when the user's propagator is set (the global
@@ -367,35 +526,41 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
    * that Portico follows redirects of itself, unless allowed everywhere. A
    * hop elsewhere loses what an earlier hop was given.
    */
-  function propagate(span: Span, url: URL, headers: Headers | undefined, redirect: RequestRedirect | undefined): void {
+  function propagate(
+    span: Span,
+    parent: Context,
+    ours: boolean,
+    headers: Headers | undefined,
+    redirect: RequestRedirect | undefined,
+  ): void {
     if (headers === undefined) return;
-    const allowed =
-      options.propagateToOtherOrigins === true || (url.origin === transport.ownOrigin && redirect !== 'follow' && redirect !== undefined);
-    if (allowed) propagation.inject(trace.setSpan(context.active(), span), headers, headerSetter);
-    else for (const field of propagation.fields()) headers.delete(field);
+    if (options.propagateToOtherOrigins === true || (ours && redirect !== 'follow' && redirect !== undefined)) {
+      // Into a scratch carrier first: what the propagator writes is copied only where it is a valid field that is neither a credential nor the body's framing.
+      const scratch = new Headers();
+      propagation.inject(trace.setSpan(parent, span), scratch, headerSetter);
+      for (const [name, value] of scratch) headers.set(name, value);
+    } else for (const field of propagation.fields()) if (settable(field)) headers.delete(field);
   }
-
-  transport.fetch = traced(transport.fetch);
 
   // The waits Portico adds: a retry's (backoff or Retry-After) from the log
   // hook's `retrying`, and each page of a walk from its first `request`.
   const log: Log = transport.log;
   transport.log = (level, message, fields) => {
-    if (message === 'retrying') retrying(fields);
-    else if (message === 'request' && fields.attempt === 1) nextPage();
+    if (message === 'retrying') guard.run(() => retrying(fields), undefined);
+    else if (walking > 0 && message === 'request' && fields.attempt === 1) guard.run(nextPage, undefined);
     log?.(level, message, fields);
   };
 
   function retrying(fields: Record<string, unknown>): void {
     const call = currentCall();
     if (call === undefined) return;
-    const asked = call.askedWait && typeof fields.status === 'number';
+    const asked = typeof fields.status === 'number' && call.headers !== undefined && retryAfterMs(call.headers) !== undefined;
     // Why: the status that came back, or the failure's code (a timeout, a lost connection).
     const why: Attributes = { 'portico.retry.reason': asked ? 'retry_after' : 'backoff' };
     if (typeof fields.status === 'number') why['http.response.status_code'] = fields.status;
     if (typeof fields.reason === 'string') why['error.type'] = fields.reason;
     call.wait?.end();
-    call.wait = tracer.startSpan(
+    call.wait = startSpan(
       'portico.retry.wait',
       {
         kind: SpanKind.INTERNAL,
@@ -403,15 +568,15 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
       },
       call.context,
     );
-    made.retries.add(1, { 'http.request.method': methodOf(call.method), 'url.template': call.template, ...why });
+    add(made.retries, { 'http.request.method': methodOf(call.method), 'url.template': call.template, ...why }, call.context);
   }
 
   function nextPage(): void {
-    const walk = scopeOf();
-    if (walk === undefined || !('pages' in walk)) return;
+    const walk = scopeOf(context.active());
+    if (!(walk instanceof Walk)) return;
     if (walk.page !== undefined) settledPage(walk.page);
     walk.pages++;
-    walk.page = startCall('GET', walk.template, walk.context, walk.secrets, { 'portico.page': walk.pages });
+    walk.page = startCall('GET', walk.template, walk.context, walk.init, walk.pages);
   }
 
   const settledPage = (page: Call) =>
@@ -431,11 +596,11 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
         return cached === undefined ? waited('token', () => inner.getAuthorization(signal)) : Promise.resolve(cached);
       },
       handleUnauthorized: (sent, signal) =>
-        waited('unauthorized', async (span) => {
+        waited('unauthorized', async (span, parent) => {
           const replay = await inner.handleUnauthorized(sent, signal);
           const outcome = replay ? 'replayed' : 'refused';
           span.setAttribute('portico.auth.outcome', outcome);
-          made.renewals.add(1, { 'portico.auth.outcome': outcome });
+          add(made.renewals, { 'portico.auth.outcome': outcome }, parent);
           return replay;
         }),
     };
@@ -451,46 +616,55 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
     return outer;
   }
 
-  async function waited<T>(trigger: 'token' | 'unauthorized', work: (span: Span) => Promise<T>): Promise<T> {
-    const span = child('portico.auth.wait', { 'portico.auth.trigger': trigger });
+  async function waited<T>(trigger: 'token' | 'unauthorized', work: (span: Span, parent: Context) => Promise<T>): Promise<T> {
+    const parent = currentCall()?.context ?? context.active();
+    const span = startSpan('portico.auth.wait', { kind: SpanKind.INTERNAL, attributes: { 'portico.auth.trigger': trigger } }, parent);
     const started = performance.now();
     const attributes: Attributes = { 'portico.auth.trigger': trigger };
     try {
-      return await context.with(trace.setSpan(currentCall()?.context ?? context.active(), span), () => work(span));
+      return await context.with(trace.setSpan(parent, span), () => work(span, parent));
     } catch (error) {
       const type = errorType(error);
       if (type !== undefined) {
         attributes['error.type'] = type;
         span.setAttribute('error.type', type);
         span.setStatus({ code: SpanStatusCode.ERROR });
-        if (type === 'token_store_error' || type === 'token_callback_failed') made.storeErrors.add(1, { 'error.type': type });
-        if (trigger === 'unauthorized') made.renewals.add(1, { 'portico.auth.outcome': type });
+        if (type === 'token_store_error' || type === 'token_callback_failed') add(made.storeErrors, { 'error.type': type }, parent);
+        if (trigger === 'unauthorized') add(made.renewals, { 'portico.auth.outcome': type }, parent);
       }
       throw error;
     } finally {
       span.end();
-      made.authWait.record((performance.now() - started) / 1000, attributes);
+      record(made.authWait, (performance.now() - started) / 1000, attributes, parent);
     }
   }
 
   if (transport.authenticator !== undefined) transport.authenticator = tracedAuth(transport.authenticator);
 
-  // Calls: one span each, the scope of everything above.
-  const withFetch = (init: unknown) => {
-    const given = init as { fetch?: Transport['fetch'] } | undefined;
-    return given?.fetch === undefined ? init : { ...given, fetch: traced(given.fetch) };
+  /** The call's options, with a fetch that tells its requests which call they belong to: the caller's own fetch, or the client's. */
+  const boundTo = (init: unknown, call: () => Call | undefined) => {
+    const given = (init as { fetch?: Transport['fetch'] } | undefined)?.fetch ?? plain;
+    return { ...(init as object), fetch: (input: Request | string, sent: RequestInit) => request(call(), given, input, sent) };
   };
+
+  // Calls: one span each, the scope of everything above.
   const run = (method: string, path: string, init: unknown, send: (init: unknown) => Promise<unknown>) => {
-    const call = startCall(method, path, context.active(), secretsFor(init));
+    const call = guard.run(() => startCall(method, path, context.active(), init), undefined);
+    if (call === undefined) return send(init);
     return context
-      .with(call.context, () => send(withFetch(init)))
+      .with(
+        call.context,
+        send,
+        undefined,
+        boundTo(init, () => call),
+      )
       .then(
         (raw) => {
-          settled(call, raw as { error?: unknown; response?: Response });
+          guard.run(() => settled(call, raw as { error?: unknown; response?: Response }), undefined);
           return raw;
         },
         (error: unknown) => {
-          thrown(call, error);
+          guard.run(() => thrown(call, error), undefined);
           throw error;
         },
       );
@@ -499,24 +673,35 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
     const original = client[name] as (...args: unknown[]) => Promise<unknown>;
     if (/^[A-Z]+$/.test(name)) client[name] = (path: string, init?: unknown) => run(name, path, init, (sent) => original(path, sent));
   }
-  const request = client.request as (method: string, path: string, init?: unknown) => Promise<unknown>;
+  const request_ = client.request as (method: string, path: string, init?: unknown) => Promise<unknown>;
   client.request = (method: string, path: string, init?: unknown) =>
-    run(method.toUpperCase(), path, init, (sent) => request(method, path, sent));
+    run(method.toUpperCase(), path, init, (sent) => request_(method, path, sent));
 
-  const paginate = client.paginate as (path: string, init: unknown, paging: unknown) => AsyncIterableIterator<unknown>;
+  // A spec's own paging may return a plain async iterator: `return` and `throw` are then absent.
+  const paginate = client.paginate as (
+    path: string,
+    init: unknown,
+    paging: unknown,
+  ) => Partial<AsyncGenerator<unknown>> & AsyncIterator<unknown>;
   client.paginate = (path: string, init: unknown, paging: unknown) => {
-    const pages = paginate(path, withFetch(init), paging);
+    if (!guard.on) return paginate(path, init, paging);
     let walk: Walk | undefined;
+    const pages = paginate(
+      path,
+      boundTo(init, () => walk?.page),
+      paging,
+    );
     let ended = false;
     const step = (next: () => Promise<IteratorResult<unknown>>): Promise<IteratorResult<unknown>> => {
       // After the walk's end, its iterator answers as it will: nothing more to record.
       if (ended) return next();
-      walk ??= startWalk(path, secretsFor(init));
+      walk ??= guard.run(() => startWalk(path, init), undefined);
+      if (walk === undefined) return next();
       const current = walk;
       const endOnce = (error?: unknown) => {
         if (ended) return;
         ended = true;
-        endWalk(current, error);
+        guard.run(() => endWalk(current, error), undefined);
       };
       return context.with(current.context, next).then(
         (result) => {
@@ -529,27 +714,28 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
         },
       );
     };
-    const walker: AsyncIterableIterator<unknown> = {
-      next: () => step(() => pages.next()),
-      return: (value?: unknown) => step(() => pages.return?.(value) ?? Promise.resolve({ done: true, value })),
-      [Symbol.asyncIterator]: () => walker,
-    };
+    // The walk's own generator underneath, as without telemetry: its prototype gives the AsyncGenerator's tag, iterator and disposal.
+    const own = (value: unknown) => ({ value, writable: true, configurable: true });
+    const walker = Object.create(Object.getPrototypeOf(pages) as object, {
+      next: own(() => step(() => pages.next())),
+      return: own((value?: unknown) => step(() => pages.return?.(value) ?? Promise.resolve({ done: true, value }))),
+      throw: own((error?: unknown) => step(() => pages.throw?.(error) ?? Promise.reject(error))),
+      [Symbol.asyncIterator]: own(() => walker),
+    }) as AsyncGenerator<unknown>;
     return walker;
   };
 
-  function startWalk(path: string, secrets: Secrets): Walk {
+  function startWalk(path: string, init: unknown): Walk {
     const parent = context.active();
-    const span = tracer.startSpan(
-      'portico.paginate',
-      { kind: SpanKind.INTERNAL, attributes: { 'http.request.method': 'GET', 'url.template': path, ...server } },
-      parent,
-    );
-    const walk = { span, template: path, secrets, pages: 0 } as Walk & { context: Context };
+    const span = startSpan('portico.paginate', { kind: SpanKind.INTERNAL, attributes: attributesOf('GET', path) }, parent);
+    const walk = new Walk(span, path, init);
     walk.context = trace.setSpan(parent, span).setValue(SCOPE, walk);
+    walking++;
     return walk;
   }
 
   function endWalk(walk: Walk, error?: unknown): void {
+    walking--;
     if (walk.page !== undefined) {
       if (error === undefined) settledPage(walk.page);
       else thrown(walk.page, error);
@@ -566,9 +752,3 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
 }
 
 const portOf = (url: URL) => (url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port));
-
-function pick(from: Attributes, ...keys: string[]): Attributes {
-  const out: Attributes = {};
-  for (const key of keys) if (from[key] !== undefined) out[key] = from[key];
-  return out;
-}
