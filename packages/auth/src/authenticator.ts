@@ -1,7 +1,7 @@
 import { base64url } from './base64url.js';
 import { type CredentialInput, credentialText, heldAuthenticator, writtenCredentials } from './credentials.js';
 import { ConfigurationError } from './errors.js';
-import { clientConfig, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
+import { clientConfig, clientSecretsOf, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
 import { type Authenticator, authorizationHeader, createLifecycle } from './lifecycle.js';
 import type { AuthProfile } from './profile.js';
 import type { TokenStore } from './store.js';
@@ -122,6 +122,7 @@ export const clientCredentials: AuthKind = {
       // Client credentials have no refresh token: a new grant is the renewal, for expiry and 401 alike.
       renew: (_current, _reason, signal) => requestTokens(config, 'client_credentials', { scope }, scopes, signal),
       onTokens: ctx.onTokens,
+      secrets: () => clientSecretsOf(config),
     });
   },
 };

@@ -54,6 +54,8 @@ export function fillParameters(parameters: ParameterMap, values: Values): [strin
 
 // RFC 6749 §2.3.1: id and secret are each application/x-www-form-urlencoded
 // before they are joined with ':' and Base64-encoded.
+export const basicCredentials = (id: string, secret: string): string => btoa(`${formEncode(id)}:${formEncode(secret)}`);
+
 function formEncode(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2);
 }
@@ -79,7 +81,7 @@ export async function callEndpoint(call: EndpointCall): Promise<EndpointResponse
     case 'client_secret_basic': {
       const id = need(call.values.clientId, 'clientId', call.what);
       const secret = need(call.values.clientSecret, 'clientSecret', call.what);
-      const credentials = btoa(`${formEncode(id)}:${formEncode(secret)}`);
+      const credentials = basicCredentials(id, secret);
       secrets.push(credentials);
       headers.authorization = `Basic ${credentials}`;
       break;

@@ -10,6 +10,7 @@ import {
 import {
   type ClientConfig,
   clientConfig,
+  clientSecretsOf,
   joinScope,
   refreshTokens,
   renewSession,
@@ -18,6 +19,7 @@ import {
   scopeList,
   tokenEndpointUrl,
 } from './grants.js';
+import { heldSecrets, holdSecrets } from './held.js';
 import { type Authenticator, createLifecycle, storeCall, type TokenLifecycle, underLock } from './lifecycle.js';
 import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENGTH, pkceChallenge, timingSafeEqual } from './pkce.js';
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
@@ -101,7 +103,7 @@ class UserSession implements Session {
   #initial: Tokens | undefined;
   #seeded: Promise<void> | undefined;
 
-  constructor(config: ClientConfig, tokens: Tokens, options: SessionOptions, timeoutMs: number) {
+  constructor(config: ClientConfig, tokens: Tokens, options: SessionOptions, timeoutMs: number, secrets: () => readonly string[]) {
     this.#config = config;
     this.#initial = toTokens(tokens);
     this.#key = options.key ?? `portico:session:${generateState()}`;
@@ -116,7 +118,10 @@ class UserSession implements Session {
       apply: config.profile.apply,
       onTokens: options.onTokens,
       renew: renewSession(config),
+      secrets,
     });
+    const lifecycle = this.#lifecycle;
+    holdSecrets(this, () => heldSecrets(lifecycle));
   }
 
   // The first write is a check-and-set under the lock: saved tokens from a
@@ -207,6 +212,8 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
     fetch: options.fetch,
     now: options.now,
   });
+  // The last code exchanged and its verifier: the sessions made from this flow hold them, for telemetry to refuse an echo of.
+  let exchanged: readonly string[] = [];
   // Resolved up front so a relative URL without a base, or http://, fails here.
   const authorizationEndpoint = resolveProfileUrl(options.authorizationUrl ?? authorization.url, options.baseUrl, 'authorization');
   tokenEndpointUrl(config, 'authorization_code');
@@ -302,6 +309,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
         assertCodeVerifier(check.codeVerifier);
         codeVerifier = check.codeVerifier;
       }
+      exchanged = codeVerifier === undefined ? [code] : [code, codeVerifier];
       return withDeadline('code exchange', timeoutMs, requestOptions.signal, (signal) =>
         requestTokens(config, 'authorization_code', { code, codeVerifier, redirectUri: options.redirectUri }, undefined, signal),
       );
@@ -313,7 +321,8 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
     revoke: (tokens, requestOptions = {}) =>
       withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
-    session: (tokens, sessionOptions = {}) => new UserSession(config, tokens, sessionOptions, timeoutMs),
+    session: (tokens, sessionOptions = {}) =>
+      new UserSession(config, tokens, sessionOptions, timeoutMs, () => [...clientSecretsOf(config), ...exchanged]),
   };
   return flow;
 }

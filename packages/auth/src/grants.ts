@@ -1,4 +1,12 @@
-import { callEndpoint, type EndpointResponse, extractError, parseTokenResponse, RFC6749_ERROR, type Values } from './endpoint.js';
+import {
+  basicCredentials,
+  callEndpoint,
+  type EndpointResponse,
+  extractError,
+  parseTokenResponse,
+  RFC6749_ERROR,
+  type Values,
+} from './endpoint.js';
 import {
   ConfigurationError,
   ConnectionError,
@@ -37,6 +45,12 @@ export function clientConfig(
   // stub) is used, and it is called unbound (Workers refuse another `this`).
   return { ...options, profile, fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)), now: options.now ?? Date.now };
 }
+
+/** The client's own secrets: its secret, and the Basic value client_secret_basic sends. */
+export const clientSecretsOf = (config: ClientConfig): string[] =>
+  config.clientSecret === undefined
+    ? []
+    : [config.clientSecret, ...(config.clientId === undefined ? [] : [basicCredentials(config.clientId, config.clientSecret)])];
 
 /**
  * The scopes to request: the caller's (a list, or a string split on spaces

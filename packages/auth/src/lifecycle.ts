@@ -1,6 +1,7 @@
 import { base64url } from './base64url.js';
 import { abortable, DEFAULT_TOKEN_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { ReauthorizationRequiredError, TokenStoreError } from './errors.js';
+import { holdSecrets } from './held.js';
 import type { ApplyRules } from './profile.js';
 import { sleep } from './sleep.js';
 import {
@@ -81,6 +82,8 @@ export interface LifecycleOptions {
   renew(current: Tokens | undefined, reason: RenewReason, signal: AbortSignal): Promise<Tokens>;
   /** Told every new token set once it is stored; bounded by `timeoutMs`, and called again on the next call when it fails. */
   onTokens?: ((tokens: Tokens) => void | Promise<void>) | undefined;
+  /** What else this lifecycle holds for telemetry to refuse: the client secret, the flow's last code and verifier. */
+  secrets?: (() => readonly string[]) | undefined;
 }
 
 /** Renew this long before the expiry, so a request never leaves with a token that expires on the way. */
@@ -262,10 +265,19 @@ export class TokenLifecycle implements Authenticator {
   #owner: string | undefined;
   // Another instance's spending mark, as this one has watched it stand.
   #watch: { version: number; since: number; seen: number } | undefined;
+  // The refresh tokens lately held: the current one and the one it replaced (a server may echo the spent one).
+  #refreshTokens: string[] = [];
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
     if (typeof options.key === 'string') this.#key = options.key;
+    holdSecrets(this, () => [...(options.secrets?.() ?? []), ...this.#refreshTokens]);
+  }
+
+  #held(tokens: Tokens | undefined): void {
+    const refresh = tokens?.refreshToken;
+    if (refresh === undefined || this.#refreshTokens.at(-1) === refresh) return;
+    this.#refreshTokens = [...this.#refreshTokens.slice(-1), refresh];
   }
 
   #keyed(): string | Promise<string> {
@@ -297,6 +309,7 @@ export class TokenLifecycle implements Authenticator {
   #checked(stored: StoredTokens): StoredTokens {
     if (this.#seen !== undefined && sameSet(this.#seen, stored)) return this.#seen.entry;
     const entry = { tokens: toTokens(stored.tokens), version: stored.version };
+    this.#held(entry.tokens);
     const { accessToken, expiresAt, issuedAt } = stored.tokens;
     const header = Object.freeze(authorizationHeader(this.#options.apply, entry.tokens.accessToken));
     this.#seen = { version: stored.version, accessToken, expiresAt, issuedAt, entry, header };
@@ -553,6 +566,8 @@ export class TokenLifecycle implements Authenticator {
       return current;
     }
     saving();
+    this.#held(current?.tokens);
+    this.#held(next);
     this.#pending = {
       tokens: toTokens({ ...next, issuedAt: next.issuedAt ?? now() }),
       version: current?.version ?? 0,

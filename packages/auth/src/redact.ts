@@ -36,7 +36,7 @@ function redactValue(value: unknown, seen: WeakSet<object>): unknown {
 
 // Servers echo what they received, often encoded: cut every spelling a
 // secret can take on the wire.
-function spellings(secret: string): string[] {
+export function spellings(secret: string): string[] {
   const form = new URLSearchParams({ v: secret }).toString().slice(2);
   return [secret, percentEncoded(secret) ?? form, form, JSON.stringify(secret).slice(1, -1)];
 }

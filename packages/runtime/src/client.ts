@@ -346,15 +346,55 @@ type Sent =
   | { readonly failure: TimeoutError | ConnectionError; readonly retryable: true }
   | { readonly failure: unknown; readonly retryable: false };
 
-/** Values of credential-named fields (clientSecret, appSecret, api_key, ...) anywhere in `value`: what a server echo must not carry into an error. */
-export function credentialValues(value: unknown, out: string[] = [], depth = 0): string[] {
-  if (depth > 8 || !value || typeof value !== 'object' || value instanceof ReadableStream || ArrayBuffer.isView(value)) return out;
-  const entries = value instanceof Headers ? [...value.entries()] : Object.entries(value);
-  for (const [key, item] of entries) {
+// How much of a call's options a walk reads: a body may be large, or point back at itself.
+const WALK_NODES = 10_000;
+const WALK_CHARS = 1 << 20;
+
+/**
+ * Each string in `value` (a call's params, headers, body), a few levels
+ * deep, with the key it is under; each object once. False when the walk
+ * stopped at its budget: what it missed may be anything, so a check that
+ * needed all of it fails closed.
+ */
+export function walkStrings(value: unknown, visit: (key: string, text: string) => void): boolean {
+  const seen = new WeakSet<object>();
+  let nodes = 0;
+  let chars = 0;
+  const walk = (key: string, item: unknown, depth: number): boolean => {
+    if (++nodes > WALK_NODES) return false;
     if (typeof item === 'string') {
-      if (isSensitiveKey(key)) out.push(item);
-    } else credentialValues(item, out, depth + 1);
-  }
+      chars += item.length;
+      if (chars > WALK_CHARS) return false;
+      visit(key, item);
+      return true;
+    }
+    if (
+      depth > 8 ||
+      item === null ||
+      typeof item !== 'object' ||
+      item instanceof ReadableStream ||
+      ArrayBuffer.isView(item) ||
+      seen.has(item)
+    )
+      return true;
+    seen.add(item);
+    if (item instanceof Headers || item instanceof URLSearchParams) {
+      for (const [name, text] of item) if (!walk(name, text, depth + 1)) return false;
+      return true;
+    }
+    // Keys first, each value read as the walk gets to it: past the budget the rest is never read.
+    for (const name of Object.keys(item)) if (!walk(name, (item as Record<string, unknown>)[name], depth + 1)) return false;
+    return true;
+  };
+  return walk('', value, 0);
+}
+
+/** Values of credential-named fields (clientSecret, appSecret, api_key, ...) anywhere in `value`: what a server echo must not carry into an error. */
+function credentialValues(value: unknown): string[] {
+  const out: string[] = [];
+  walkStrings(value, (key, text) => {
+    if (isSensitiveKey(key)) out.push(text);
+  });
   return out;
 }
 

@@ -36,8 +36,8 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Authenticator } from '@portico/auth';
-import { isSensitiveKey, redactSecrets } from '@portico/auth/internal';
-import { type ClientState, credentialValues, type Instrumentation, REQUEST_ID_HEADERS } from './client.js';
+import { heldSecrets, isSensitiveKey, redactSecrets, spellings } from '@portico/auth/internal';
+import { type ClientState, type Instrumentation, REQUEST_ID_HEADERS, walkStrings } from './client.js';
 import { apiErrorFor } from './errors.js';
 import type { Log } from './log.js';
 import { retryAfterMs, type Transport } from './transport.js';
@@ -76,6 +76,9 @@ const REDACTED = 'REDACTED';
 // A request id or provider code is an identifier: short, and of these characters; anything else is not recorded.
 const IDENTIFIER = /^[\w.:/+=@-]{1,128}$/;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// An echo of a string under 8 characters is no secret; one over 128 cannot sit inside an identifier.
+const MIN_ECHO = 8;
+const MAX_ECHO = 128;
 // What a propagator may write: an RFC 9110 field name and a value of visible ASCII (no CR, LF or NUL), never a credential or what frames the body.
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
@@ -148,6 +151,30 @@ class GuardedSpan implements Span {
   }
 }
 
+/** What a call was given, walked once: its credential-named values, and the spellings of every string an identifier could repeat. */
+interface Inputs {
+  readonly own: readonly string[];
+  readonly echoes: readonly string[];
+  /** False when the walk stopped at its budget: an identifier is then never recorded (it might repeat what was not read). */
+  readonly complete: boolean;
+}
+
+function inputsOf(init: unknown): Inputs {
+  const own: string[] = [];
+  const given = new Set<string>();
+  const complete = walkStrings(init, (key, text) => {
+    if (isSensitiveKey(key)) own.push(text);
+    if (text.length >= MIN_ECHO && text.length <= MAX_ECHO) given.add(text);
+  });
+  return { own, echoes: needlesOf([...given]), complete };
+}
+
+/** Every spelling of `texts` short enough to sit inside an identifier. */
+const needlesOf = (texts: readonly string[]): string[] =>
+  texts
+    .filter((text) => text.length >= MIN_ECHO && text.length <= MAX_ECHO)
+    .flatMap((text) => spellings(text).filter((n) => n.length <= MAX_ECHO));
+
 /**
  * One call, or one page of a walk: the span its requests and waits hang
  * under. Its requests find it through the fetch the call is given, not
@@ -164,8 +191,7 @@ class Call {
   headers: Headers | undefined = undefined;
   /** A retry's wait, until the next request or the end of the call. */
   wait: Span | undefined = undefined;
-  #own: readonly string[] | undefined;
-  #given: readonly string[] | undefined;
+  #inputs: Inputs | undefined;
 
   constructor(
     readonly span: Span,
@@ -175,16 +201,10 @@ class Call {
     readonly init: unknown,
   ) {}
 
-  /** The call's own credential-named inputs: cut from `url.full`. */
-  own(): readonly string[] {
-    this.#own ??= credentialValues(this.init);
-    return this.#own;
-  }
-
-  /** Every string the call was given: a request id or error code that repeats one is an echo, not recorded. */
-  given(): readonly string[] {
-    this.#given ??= strings(this.init);
-    return this.#given;
+  /** The call's own credential-named inputs (cut from `url.full`), and what a request id or error code must not repeat. */
+  inputs(): Inputs {
+    this.#inputs ??= inputsOf(this.init);
+    return this.#inputs;
   }
 }
 
@@ -231,21 +251,12 @@ function errorType(error: unknown): string | undefined {
   return error instanceof Error && IDENTIFIER.test(error.name) ? error.name : '_OTHER';
 }
 
-/** A value fit to record as an identifier: short, plain, repeating nothing the call was given. */
-function identifier(value: unknown, echoes: () => readonly string[]): string | undefined {
+/** A value fit to record as an identifier: short, plain, repeating none of `echoes` (none at all when they are unknown). */
+function identifier(value: unknown, echoes: () => readonly string[] | undefined): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
   if (typeof value !== 'string' || !IDENTIFIER.test(value)) return undefined;
-  return redactSecrets(value, echoes()) === value ? value : undefined;
-}
-
-/** Every string in a call's options (params, headers, body), a few levels deep. */
-function strings(value: unknown, out: string[] = [], depth = 0): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (depth < 8 && value !== null && typeof value === 'object' && !(value instanceof ReadableStream) && !ArrayBuffer.isView(value)) {
-    const entries = value instanceof Headers || value instanceof URLSearchParams ? [...value.values()] : Object.values(value);
-    for (const item of entries) strings(item, out, depth + 1);
-  }
-  return out;
+  const needles = echoes();
+  return needles === undefined || needles.some((needle) => value.includes(needle)) ? undefined : value;
 }
 
 const hidden = (key: string, value: string, secrets: readonly string[]) =>
@@ -294,7 +305,7 @@ function safeDecode(href: string): string {
 }
 
 /** The provider's own error code in an error body (`code`, `error_code`, `error` as RFC 6749 has it, `error.code`), when it is an identifier. */
-function providerCode(body: unknown, echoes: () => readonly string[]): string | undefined {
+function providerCode(body: unknown, echoes: () => readonly string[] | undefined): string | undefined {
   if (body === null || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
   const nested = b.error !== null && typeof b.error === 'object' ? (b.error as Record<string, unknown>).code : undefined;
@@ -353,6 +364,7 @@ export function openTelemetry(options: TelemetryOptions = {}): Instrumentation {
 function instrument(made: Instruments, options: TelemetryOptions, client: Record<string, unknown>, state: ClientState): void {
   const guard = new Switch();
   const { transport } = state;
+  const authenticator = transport.authenticator;
   const startSpan = (name: string, options: Parameters<Tracer['startSpan']>[1], parent: Context): Span =>
     new GuardedSpan(
       guard.run(() => made.tracer.startSpan(name, options, parent), undefined),
@@ -369,12 +381,17 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
   const port = own === null ? undefined : portOf(own);
   let walking = 0;
 
-  /** Every credential a URL must not show: the client's own, those lately sent (a renewal adds one), the call's. */
+  /** Every credential a URL must not show: the client's own, those lately sent (a renewal adds one), those its authenticator holds, the call's. */
   const credentials = (call: Call | undefined): readonly string[] => {
-    const known = [...state.ownSecrets, ...transport.sent];
-    return call === undefined ? known : known.concat(call.own());
+    const known = [...state.ownSecrets, ...transport.sent, ...(authenticator === undefined ? [] : heldSecrets(authenticator))];
+    return call === undefined ? known : known.concat(call.inputs().own);
   };
-  const echoes = (call: Call | undefined) => () => (call === undefined ? credentials(call) : credentials(call).concat(call.given()));
+  /** What an identifier must not repeat: every credential, and all the call was given; undefined when that is not known in full (or the call is not). */
+  const echoes = (call: Call | undefined) => (): readonly string[] | undefined => {
+    if (call === undefined) return undefined;
+    const inputs = call.inputs();
+    return inputs.complete ? needlesOf(credentials(call)).concat(inputs.echoes) : undefined;
+  };
 
   const attributesOf = (method: string, template: string): Attributes =>
     address === undefined

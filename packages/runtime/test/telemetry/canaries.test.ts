@@ -6,10 +6,19 @@
 // of everything it knows into bodies, error codes, request ids and Location.
 // Every span name, attribute, event and status, and every metric attribute
 // the real SDK exports, is searched for every canary in every spelling.
-import { type AuthInput, authenticatorFor, type CredentialProfile, clientCredentials, createCredentialAuthenticator } from '@portico/auth';
+import {
+  type AuthInput,
+  type AuthProfile,
+  authenticatorFor,
+  type CredentialProfile,
+  clientCredentials,
+  createCredentialAuthenticator,
+  createOAuthFlow,
+} from '@portico/auth';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineClient, type ProviderSpec } from '../../src/index.ts';
+import { paginate } from '../../src/pagination.ts';
 import { canary, expectNoSecretsIn, json, type RecordedRequest, type Reply, startServer, type TestServer } from '../helpers.ts';
 import { registerGlobals, Telemetry } from './otel.ts';
 
@@ -22,6 +31,7 @@ const CANARIES = {
   clientSecret: canary('client-secret'),
   accessToken: canary('access-token'),
   refreshToken: canary('refresh-token'),
+  renewedRefreshToken: canary('renewed-refresh-token'),
   queryKey: canary('query-api-key'),
   headerKey: canary('header-api-key'),
   code: canary('authorization-code'),
@@ -31,7 +41,7 @@ const CANARIES = {
 };
 const ALL = Object.values(CANARIES);
 
-type Answer = 'ok' | 'error' | 'unauthorized' | 'retry' | 'redirect-away' | 'redirect-home' | 'reset';
+type Answer = 'ok' | 'error' | 'unauthorized' | 'retry' | 'redirect-away' | 'redirect-home' | 'redirect-echo' | 'reset';
 let script: Answer[] = [];
 
 /** The token requests of this run: the same hostile host issues the tokens, and so knows the client secret. */
@@ -63,6 +73,8 @@ function answer(request: RecordedRequest): Reply {
       return { status: 302, headers: { ...echo, location: `${other.url}/landing?${request.query}` } };
     case 'redirect-home':
       return { status: 307, headers: { ...echo, location: `/items/7?${request.query}` } };
+    case 'redirect-echo':
+      return { status: 307, headers: { ...echo, location: `/items/7?ref=${encodeURIComponent(pick(7))}` } };
     case 'reset':
       return { status: 200, reset: true };
   }
@@ -72,8 +84,16 @@ beforeAll(async () => {
   api = await startServer();
   other = await startServer();
   api.on('POST /oauth/token', (request) => {
-    tokenRequests.push(decodeURIComponent(request.body));
-    return json(200, { access_token: CANARIES.accessToken, refresh_token: CANARIES.refreshToken, token_type: 'Bearer', expires_in: 3600 });
+    const body = decodeURIComponent(request.body);
+    tokenRequests.push(`${body} ${request.headers.authorization ?? ''}`);
+    // A refresh rotates the refresh token: the server then knows the spent one and the new one.
+    const refreshed = body.includes('grant_type=refresh_token');
+    return json(200, {
+      access_token: refreshed ? `${CANARIES.accessToken}-renewed` : CANARIES.accessToken,
+      refresh_token: refreshed ? CANARIES.renewedRefreshToken : CANARIES.refreshToken,
+      token_type: 'Bearer',
+      expires_in: 3600,
+    });
   });
   for (const route of ['GET /items/7', 'GET /items', 'POST /items']) api.on(route, answer);
   other.on('GET /landing', (request) => json(200, { echoed: carried(request) }, { 'x-request-id': carried(request).at(-1)! }));
@@ -144,6 +164,71 @@ function keyClient() {
   });
 }
 
+/**
+ * A user's session (review 9, finding 1): the code exchanged with its PKCE
+ * verifier by the flow, the client secret sent as client_secret_basic, then
+ * `oauth().session()` given to the client, which renews by refresh. The
+ * client has no credential-named option: what the session holds is what
+ * telemetry must refuse. Resolves with the client and the secrets it made.
+ */
+async function sessionClient(): Promise<{ client: any; secrets: string[] }> {
+  const profile: AuthProfile = {
+    grants: ['authorization_code', 'refresh_token'],
+    authorization: {
+      url: `${api.url}/authorize`,
+      pkce: 'required',
+      state: 'required',
+      parameters: {
+        client_id: '{clientId}',
+        redirect_uri: '{redirectUri}',
+        response_type: 'code',
+        code_challenge: '{codeChallenge}',
+        code_challenge_method: 'S256',
+        state: '{state}',
+      },
+    },
+    token: {
+      url: `${api.url}/oauth/token`,
+      clientAuthentication: 'client_secret_basic',
+      bodyFormat: 'form',
+      grants: {
+        authorization_code: {
+          parameters: { grant_type: 'authorization_code', code: '{code}', code_verifier: '{codeVerifier}', redirect_uri: '{redirectUri}' },
+        },
+        refresh_token: { parameters: { grant_type: 'refresh_token', refresh_token: '{refreshToken}' } },
+      },
+      response: { accessToken: '/access_token', refreshToken: '/refresh_token', tokenType: '/token_type', expiresIn: '/expires_in' },
+      error: { code: '/error', description: '/error_description' },
+    },
+    apply: { header: 'Authorization', scheme: 'Bearer' },
+  };
+  const flow = createOAuthFlow(profile, {
+    clientId: 'canary-client',
+    clientSecret: CANARIES.clientSecret,
+    redirectUri: 'https://app.example.com/callback',
+    baseUrl: api.url,
+  });
+  const { state, codeVerifier } = await flow.authorizationUrl();
+  const tokens = await flow.exchangeCode({ code: CANARIES.code, state }, { state, codeVerifier });
+  const spec: ProviderSpec = {
+    slug: 'canary-session',
+    defaultBaseUrl: api.url,
+    auth: profile,
+    operations,
+    operationDefaults: { requiresAuth: true },
+    paginate,
+  };
+  const client = defineClient<any, AuthInput>(
+    spec,
+    authenticatorFor(),
+  )({
+    auth: flow.session(tokens),
+    maxRetries: 2,
+    telemetry: otel.instrumentation(),
+  });
+  return { client, secrets: [codeVerifier!, btoa(`canary-client:${CANARIES.clientSecret}`)] };
+}
+
 type Call = 'get' | 'post' | 'walk';
 async function run(client: any, call: Call): Promise<void> {
   const query = { code_verifier: CANARIES.verifier, q: 'plain' };
@@ -199,6 +284,26 @@ describe('no secret in exported telemetry', () => {
       { numRuns: 40, seed: 25 },
     );
     console.log(`telemetry canaries: ${runs} runs`);
+  });
+
+  it('a user session’s secrets, before and after a refresh, are refused wherever the API echoes them (review 9, finding 1)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Call>('get', 'post', 'walk'),
+        fc.array(fc.constantFrom<Answer>('ok', 'error', 'unauthorized', 'retry', 'redirect-home', 'redirect-echo'), { maxLength: 3 }),
+        async (call, answers) => {
+          otel.reset();
+          tokenRequests = [];
+          const { client, secrets } = await sessionClient();
+          // The first answer is a 401: the session spends its refresh token; the next ones echo the old and the new.
+          script = ['unauthorized', ...answers];
+          await run(client, call);
+          expect(tokenRequests.some((request) => request.includes('grant_type=refresh_token'))).toBe(true);
+          expectNoSecretsIn(await exported(), [...ALL, ...secrets], `telemetry (session, ${call}, ${answers.join(' ')})`);
+        },
+      ),
+      { numRuns: 25, seed: 9 },
+    );
   });
 
   it('what is recorded of an honest answer stays: the request id, the provider code and the query names', async () => {
