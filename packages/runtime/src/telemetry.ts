@@ -35,7 +35,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import type { Authenticator } from '@portico/auth';
+import { type Authenticator, PorticoError } from '@portico/auth';
 import { heldSecrets, isSensitiveKey, redactSecrets, spellings } from '@portico/auth/internal';
 import { type ClientState, type Instrumentation, REQUEST_ID_HEADERS, walkStrings } from './client.js';
 import { apiErrorFor } from './errors.js';
@@ -55,6 +55,13 @@ export interface TelemetryOptions {
    * requests whose redirects Portico follows hop by hop.
    */
   propagateToOtherOrigins?: boolean;
+  /**
+   * Show query values in `url.full`. Off by default: a query often carries
+   * personal data (an email, a name, an account id), so each value is
+   * `REDACTED` and only the names are kept. Credential-named and signature
+   * parameters stay `REDACTED` either way.
+   */
+  recordQueryValues?: boolean;
 }
 
 const NAME = '@portico/runtime';
@@ -243,12 +250,14 @@ const spanName = (method: string, template?: string) => {
   return template === undefined ? known : `${known} ${template}`;
 };
 
-/** The conventions' `error.type` for a failure: Portico's stable `code`; a caller's abort is no error. */
+/**
+ * The conventions' `error.type` for a failure: Portico's stable `code`, or
+ * `_OTHER`; a foreign error's name or code is the thrower's text, never
+ * copied. A caller's abort is no error.
+ */
 function errorType(error: unknown): string | undefined {
   if (error instanceof Error && error.name === 'AbortError') return undefined;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && IDENTIFIER.test(code)) return code;
-  return error instanceof Error && IDENTIFIER.test(error.name) ? error.name : '_OTHER';
+  return error instanceof PorticoError && IDENTIFIER.test(error.code) ? error.code : '_OTHER';
 }
 
 /** A value fit to record as an identifier: short, plain, repeating none of `echoes` (none at all when they are unknown). */
@@ -263,12 +272,13 @@ const hidden = (key: string, value: string, secrets: readonly string[]) =>
   isSensitiveKey(key) || SIGNED.has(key) || secrets.includes(value);
 
 /**
- * `href` as `url.full` shows it: no user info, every credential-named,
- * signature or credential-valued query parameter `REDACTED`. `parsed` is
- * the URL parsed, for one that may have user info (none does that starts
- * with the client's own origin); otherwise only the query is read.
+ * `href` as `url.full` shows it: no user info, each query value `REDACTED`
+ * (with `values`, only credential-named, signature or credential-valued
+ * ones). `parsed` is the URL parsed, for one that may have user info (none
+ * does that starts with the client's own origin); otherwise only the query
+ * is read.
  */
-function shownUrl(href: string, parsed: URL | null, secrets: readonly string[]): string {
+function shownUrl(href: string, parsed: URL | null, secrets: readonly string[], values: boolean): string {
   let shown = href;
   if (parsed !== null && (parsed.username !== '' || parsed.password !== '')) {
     parsed.username = REDACTED;
@@ -280,20 +290,25 @@ function shownUrl(href: string, parsed: URL | null, secrets: readonly string[]):
   if (query !== -1) {
     const end = shown.indexOf('#', query);
     const params = new URLSearchParams(shown.slice(query + 1, end === -1 ? undefined : end));
-    let hide = false;
+    let hide = !values;
     for (const [key, value] of params) hide ||= hidden(key, value, secrets);
     if (hide) {
       const kept = new URLSearchParams();
-      for (const [key, value] of params) kept.append(key, hidden(key, value, secrets) ? REDACTED : value);
+      for (const [key, value] of params) kept.append(key, value !== '' && (!values || hidden(key, value, secrets)) ? REDACTED : value);
       shown = `${shown.slice(0, query + 1)}${kept}${end === -1 ? '' : shown.slice(end)}`;
     }
   }
   // A credential anywhere else (a path segment a server's Location put it in), in any spelling; looked for in the decoded URL first.
-  const decoded = /[%+]/.test(shown) ? safeDecode(shown) : shown;
-  return secrets.some((secret) => secret.length >= 8 && (shown.includes(secret) || decoded.includes(secret)))
-    ? redactSecrets(shown, secrets)
-    : shown;
+  if (!carries(shown, secrets)) return shown;
+  const cut = redactSecrets(shown, secrets);
+  // Still there once decoded (a spelling redactSecrets does not know, such as one escaped character): nothing of the path is shown.
+  return carries(cut, secrets) ? `${URL.parse(href)?.origin ?? ''}/${REDACTED}` : cut;
 }
+
+const carries = (url: string, secrets: readonly string[]) => {
+  const decoded = /[%+]/.test(url) ? safeDecode(url) : url;
+  return secrets.some((secret) => secret.length >= MIN_ECHO && (url.includes(secret) || decoded.includes(secret)));
+};
 
 /** The URL with its percent-escapes decoded (and `+` as a space, as a query has it), or as it is where one is malformed. */
 function safeDecode(href: string): string {
@@ -490,7 +505,7 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
       'http.request.method': methodOf(method),
       'server.address': ours ? address : (url?.hostname ?? ''),
       'server.port': ours ? port : url === null ? undefined : portOf(url),
-      'url.full': shownUrl(href, url, credentials(call)),
+      'url.full': shownUrl(href, url, credentials(call), options.recordQueryValues === true),
     };
     if (templated) attributes['url.template'] = call!.template;
     if (call !== undefined && call.sends++ > 0) attributes['http.request.resend_count'] = call.sends - 1;
@@ -504,11 +519,10 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
       span.end();
-      const metric: Attributes = {
-        'http.request.method': attributes['http.request.method'],
-        'server.address': attributes['server.address'],
-        'server.port': attributes['server.port'],
-      };
+      // A hop off the client's origin is the server's choice: its host in a metric would be a series per answer.
+      const metric: Attributes = ours
+        ? { 'http.request.method': attributes['http.request.method'], 'server.address': address, 'server.port': port }
+        : { 'http.request.method': attributes['http.request.method'], 'server.address': '_OTHER' };
       if (templated) metric['url.template'] = call!.template;
       if (status !== undefined) metric['http.response.status_code'] = status;
       if (type !== undefined) metric['error.type'] = type;

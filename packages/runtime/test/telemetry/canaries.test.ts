@@ -312,7 +312,7 @@ describe('no secret in exported telemetry', () => {
     await run(keyClient(), 'get');
     const request = otel.spans().find((s) => s.attributes['url.full'] !== undefined)!;
     expect(request.attributes['http.response.header.x-request-id']).toEqual(['req-abc-123']);
-    expect(request.attributes['url.full']).toBe(`${api.url}/items/7?code_verifier=REDACTED&q=plain&api_key=REDACTED`);
+    expect(request.attributes['url.full']).toBe(`${api.url}/items/7?code_verifier=REDACTED&q=REDACTED&api_key=REDACTED`);
     const call = otel.spans().find((s) => s.attributes['portico.provider.error_code'] !== undefined)!;
     expect(call.attributes['portico.provider.error_code']).toBe('bad_item');
   });

@@ -257,7 +257,7 @@ describe('pages', () => {
         .named('GET /items')
         .filter((s) => s.kind === SpanKind.CLIENT)
         .map((s) => s.attributes['url.full']),
-    ).toEqual([`${api.url}/items`, `${api.url}/items?cursor=1`, `${api.url}/items?cursor=2`]);
+    ).toEqual([`${api.url}/items`, `${api.url}/items?cursor=REDACTED`, `${api.url}/items?cursor=REDACTED`]);
   });
 
   it('a walk stopped early ends its span with the pages read', async () => {
