@@ -306,14 +306,15 @@ function shownUrl(href: string, parsed: URL | null, secrets: readonly string[], 
 }
 
 const carries = (url: string, secrets: readonly string[]) => {
-  const decoded = /[%+]/.test(url) ? safeDecode(url) : url;
-  return secrets.some((secret) => secret.length >= MIN_ECHO && (url.includes(secret) || decoded.includes(secret)));
+  // Decoded as a path has it (`+` is itself) and as a query has it (`+` is a space).
+  const decoded = /[%+]/.test(url) ? [safeDecode(url), safeDecode(url.replace(/\+/g, ' '))] : [];
+  return secrets.some((secret) => secret.length >= MIN_ECHO && [url, ...decoded].some((text) => text.includes(secret)));
 };
 
-/** The URL with its percent-escapes decoded (and `+` as a space, as a query has it), or as it is where one is malformed. */
+/** The URL with its percent-escapes decoded, or as it is where one is malformed. */
 function safeDecode(href: string): string {
   try {
-    return decodeURIComponent(href.replace(/\+/g, ' '));
+    return decodeURIComponent(href);
   } catch {
     return href;
   }
