@@ -176,11 +176,20 @@ function inputsOf(init: unknown): Inputs {
   return { own, echoes: needlesOf([...given]), complete };
 }
 
-/** Every spelling of `texts` short enough to sit inside an identifier. */
+/** Every spelling of `texts` (as the wire has them, and Base64) short enough to sit inside an identifier, in lower case: an identifier is compared without case. */
 const needlesOf = (texts: readonly string[]): string[] =>
   texts
     .filter((text) => text.length >= MIN_ECHO && text.length <= MAX_ECHO)
-    .flatMap((text) => spellings(text).filter((n) => n.length <= MAX_ECHO));
+    .flatMap((text) => [...spellings(text), ...base64Of(text)].filter((n) => n.length <= MAX_ECHO).map((n) => n.toLowerCase()));
+
+/** `text` in Base64 (without padding), as a server may echo a token; none for text outside Latin-1. */
+function base64Of(text: string): string[] {
+  try {
+    return [btoa(text).replace(/=+$/, '')];
+  } catch {
+    return [];
+  }
+}
 
 /**
  * One call, or one page of a walk: the span its requests and waits hang
@@ -265,7 +274,8 @@ function identifier(value: unknown, echoes: () => readonly string[] | undefined)
   if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
   if (typeof value !== 'string' || !IDENTIFIER.test(value)) return undefined;
   const needles = echoes();
-  return needles === undefined || needles.some((needle) => value.includes(needle)) ? undefined : value;
+  const lower = value.toLowerCase();
+  return needles === undefined || needles.some((needle) => lower.includes(needle)) ? undefined : value;
 }
 
 const hidden = (key: string, value: string, secrets: readonly string[]) =>

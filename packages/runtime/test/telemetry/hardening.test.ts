@@ -76,6 +76,17 @@ describe('echo checks are bounded (review 9, finding 2)', () => {
   });
 });
 
+describe('echoes of a credential in another form (review 9, finding 1)', () => {
+  it.each([
+    ['upper case', TOKEN.toUpperCase()],
+    ['Base64', btoa(TOKEN)],
+  ])('the token in %s as a request id or provider code is not recorded', async (_form, echoed) => {
+    api.inject('GET /items/7', json(400, { code: echoed }, { 'x-request-id': echoed }));
+    await client().GET('/items/{id}', { params: { path: { id: 7 } } });
+    expect(JSON.stringify(otel.spans().map((span) => span.attributes))).not.toContain(echoed);
+  });
+});
+
 describe('url.full (review 9, findings 4, 5 and 6)', () => {
   it('keeps query names and records every value as REDACTED by default', async () => {
     await client().GET('/items/{id}', {
