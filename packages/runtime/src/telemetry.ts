@@ -111,57 +111,84 @@ class Switch {
   }
 }
 
-/** A span whose every method goes through the client's switch: a throwing or junk span turns telemetry off, never fails a call. */
+type Forwarded =
+  | 'setAttribute'
+  | 'setAttributes'
+  | 'addEvent'
+  | 'addLink'
+  | 'addLinks'
+  | 'setStatus'
+  | 'updateName'
+  | 'end'
+  | 'recordException';
+
+/**
+ * A span whose every method goes through the client's switch: a throwing or
+ * junk span turns telemetry off, never fails a call. Each method forwards
+ * through one guarded call, with no closure made per call: a request calls
+ * several.
+ */
 class GuardedSpan implements Span {
   constructor(
     readonly inner: Span | undefined,
     readonly guard: Switch,
   ) {}
 
-  #do(work: (span: Span) => void): this {
-    this.guard.run(() => work(this.inner!), undefined);
+  #do(method: Forwarded, a?: unknown, b?: unknown, c?: unknown): this {
+    if (this.guard.on)
+      try {
+        (this.inner as unknown as Record<Forwarded, (a: unknown, b: unknown, c: unknown) => unknown>)[method](a, b, c);
+      } catch {
+        this.guard.on = false;
+      }
     return this;
   }
 
   spanContext(): SpanContext {
-    return this.guard.run(() => this.inner!.spanContext(), INVALID_SPAN_CONTEXT);
+    if (this.guard.on)
+      try {
+        return this.inner!.spanContext();
+      } catch {
+        this.guard.on = false;
+      }
+    return INVALID_SPAN_CONTEXT;
   }
   setAttribute(key: string, value: AttributeValue): this {
-    return this.#do((span) => span.setAttribute(key, value));
+    return this.#do('setAttribute', key, value);
   }
   setAttributes(attributes: Attributes): this {
-    return this.#do((span) => span.setAttributes(attributes));
+    return this.#do('setAttributes', attributes);
   }
   addEvent(name: string, attributes?: Attributes | TimeInput, time?: TimeInput): this {
-    return this.#do((span) => span.addEvent(name, attributes, time));
+    return this.#do('addEvent', name, attributes, time);
   }
   addLink(link: Link): this {
-    return this.#do((span) => span.addLink(link));
+    return this.#do('addLink', link);
   }
   addLinks(links: Link[]): this {
-    return this.#do((span) => span.addLinks(links));
+    return this.#do('addLinks', links);
   }
   setStatus(status: SpanStatus): this {
-    return this.#do((span) => span.setStatus(status));
+    return this.#do('setStatus', status);
   }
   updateName(name: string): this {
-    return this.#do((span) => span.updateName(name));
+    return this.#do('updateName', name);
   }
   end(time?: TimeInput): void {
-    this.#do((span) => span.end(time));
+    this.#do('end', time);
   }
   isRecording(): boolean {
     return this.guard.run(() => this.inner!.isRecording() === true, false);
   }
   recordException(exception: Exception, time?: TimeInput): void {
-    this.#do((span) => span.recordException(exception, time));
+    this.#do('recordException', exception, time);
   }
 }
 
-/** What a call was given, walked once: its credential-named values, and the spellings of every string an identifier could repeat. */
+/** What a call was given, walked once: its credential-named values, and every string an identifier could repeat. */
 interface Inputs {
   readonly own: readonly string[];
-  readonly echoes: readonly string[];
+  readonly given: readonly string[];
   /** False when the walk stopped at its budget: an identifier is then never recorded (it might repeat what was not read). */
   readonly complete: boolean;
 }
@@ -173,7 +200,7 @@ function inputsOf(init: unknown): Inputs {
     if (isSensitiveKey(key)) own.push(text);
     if (text.length >= MIN_ECHO && text.length <= MAX_ECHO) given.add(text);
   });
-  return { own, echoes: needlesOf([...given]), complete };
+  return { own, given: [...given], complete };
 }
 
 /** Every spelling of `texts` (as the wire has them, and Base64) short enough to sit inside an identifier, in lower case: an identifier is compared without case. */
@@ -208,6 +235,7 @@ class Call {
   /** A retry's wait, until the next request or the end of the call. */
   wait: Span | undefined = undefined;
   #inputs: Inputs | undefined;
+  #echoes: readonly string[] | undefined;
 
   constructor(
     readonly span: Span,
@@ -221,6 +249,12 @@ class Call {
   inputs(): Inputs {
     this.#inputs ??= inputsOf(this.init);
     return this.#inputs;
+  }
+
+  /** The spellings of every string the call was given: made only when an identifier is about to be recorded. */
+  echoes(): readonly string[] {
+    this.#echoes ??= needlesOf(this.inputs().given);
+    return this.#echoes;
   }
 }
 
@@ -247,9 +281,9 @@ function currentCall(): Call | undefined {
   return scope instanceof Walk ? scope.page : scope;
 }
 
-const headerSetter: TextMapSetter<Headers> = {
+const scratchSetter: TextMapSetter<Record<string, unknown>> = {
   set: (carrier, key, value) => {
-    if (settable(key) && typeof value === 'string' && FIELD_VALUE.test(value)) carrier.set(key, value);
+    carrier[key] = value;
   },
 };
 
@@ -299,13 +333,20 @@ function shownUrl(href: string, parsed: URL | null, secrets: readonly string[], 
   const query = shown.indexOf('?');
   if (query !== -1) {
     const end = shown.indexOf('#', query);
-    const params = new URLSearchParams(shown.slice(query + 1, end === -1 ? undefined : end));
-    let hide = !values;
-    for (const [key, value] of params) hide ||= hidden(key, value, secrets);
-    if (hide) {
-      const kept = new URLSearchParams();
-      for (const [key, value] of params) kept.append(key, value !== '' && (!values || hidden(key, value, secrets)) ? REDACTED : value);
-      shown = `${shown.slice(0, query + 1)}${kept}${end === -1 ? '' : shown.slice(end)}`;
+    const rest = end === -1 ? '' : shown.slice(end);
+    const search = shown.slice(query + 1, end === -1 ? undefined : end);
+    if (!values) {
+      // Every value goes, each name stays as it was written: no parsing needed.
+      shown = `${shown.slice(0, query + 1)}${search.replace(/=[^&]+/g, `=${REDACTED}`)}${rest}`;
+    } else {
+      const params = new URLSearchParams(search);
+      let hide = false;
+      for (const [key, value] of params) hide ||= hidden(key, value, secrets);
+      if (hide) {
+        const kept = new URLSearchParams();
+        for (const [key, value] of params) kept.append(key, value !== '' && hidden(key, value, secrets) ? REDACTED : value);
+        shown = `${shown.slice(0, query + 1)}${kept}${rest}`;
+      }
     }
   }
   // A credential anywhere else (a path segment a server's Location put it in), in any spelling; looked for in the decoded URL first.
@@ -317,8 +358,8 @@ function shownUrl(href: string, parsed: URL | null, secrets: readonly string[], 
 
 const carries = (url: string, secrets: readonly string[]) => {
   // Decoded as a path has it (`+` is itself) and as a query has it (`+` is a space).
-  const decoded = /[%+]/.test(url) ? [safeDecode(url), safeDecode(url.replace(/\+/g, ' '))] : [];
-  return secrets.some((secret) => secret.length >= MIN_ECHO && [url, ...decoded].some((text) => text.includes(secret)));
+  const texts = /[%+]/.test(url) ? [url, safeDecode(url), safeDecode(url.replace(/\+/g, ' '))] : [url];
+  return secrets.some((secret) => secret.length >= MIN_ECHO && texts.some((text) => text.includes(secret)));
 };
 
 /** The URL with its percent-escapes decoded, or as it is where one is malformed. */
@@ -416,7 +457,7 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
   const echoes = (call: Call | undefined) => (): readonly string[] | undefined => {
     if (call === undefined) return undefined;
     const inputs = call.inputs();
-    return inputs.complete ? needlesOf(credentials(call)).concat(inputs.echoes) : undefined;
+    return inputs.complete ? needlesOf(credentials(call)).concat(call.echoes()) : undefined;
   };
 
   const attributesOf = (method: string, template: string): Attributes =>
@@ -577,10 +618,14 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
   ): void {
     if (headers === undefined) return;
     if (options.propagateToOtherOrigins === true || (ours && redirect !== 'follow' && redirect !== undefined)) {
-      // Into a scratch carrier first: what the propagator writes is copied only where it is a valid field that is neither a credential nor the body's framing.
-      const scratch = new Headers();
-      propagation.inject(trace.setSpan(parent, span), scratch, headerSetter);
-      for (const [name, value] of scratch) headers.set(name, value);
+      // Into a scratch carrier first (a plain object: a Headers of its own cost a request more than the rest of this):
+      // what the propagator writes, by the setter or not, is copied only where it is a valid field that is neither a credential nor the body's framing.
+      const scratch: Record<string, unknown> = Object.create(null);
+      propagation.inject(trace.setSpan(parent, span), scratch, scratchSetter);
+      for (const name of Object.keys(scratch)) {
+        const value = scratch[name];
+        if (settable(name) && typeof value === 'string' && FIELD_VALUE.test(value)) headers.set(name, value);
+      }
     } else for (const field of propagation.fields()) if (settable(field)) headers.delete(field);
   }
 
