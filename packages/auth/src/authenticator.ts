@@ -2,7 +2,7 @@ import { base64url } from './base64url.js';
 import { type CredentialInput, credentialText, heldAuthenticator, writtenCredentials } from './credentials.js';
 import { ConfigurationError } from './errors.js';
 import { clientConfig, clientSecretsOf, joinScope, requestTokens, scopeList, tokenEndpointUrl } from './grants.js';
-import { type Authenticator, authorizationHeader, createLifecycle } from './lifecycle.js';
+import { type Authenticator, authorizationHeader, createLifecycle, observable } from './lifecycle.js';
 import type { AuthProfile } from './profile.js';
 import type { TokenStore } from './store.js';
 import { isHeaderToken, type Tokens } from './tokens.js';
@@ -112,7 +112,7 @@ export const clientCredentials: AuthKind = {
     const scope = joinScope(profile, scopes);
     // Resolved now so a bad profile or an http:// URL fails at createClient, not at the first call.
     const tokenUrl = tokenEndpointUrl(config, 'client_credentials');
-    return createLifecycle({
+    const lifecycle = createLifecycle({
       key: input.key ?? (() => credentialKey(clientSecret, [tokenUrl.href, input.clientId, scope ?? ''])),
       store: input.store ?? ctx.store,
       now: config.now,
@@ -124,6 +124,8 @@ export const clientCredentials: AuthKind = {
       onTokens: ctx.onTokens,
       secrets: () => clientSecretsOf(config),
     });
+    observable.set(lifecycle, [lifecycle, 'client_credentials', config]);
+    return lifecycle;
   },
 };
 

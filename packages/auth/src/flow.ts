@@ -20,7 +20,7 @@ import {
   tokenEndpointUrl,
 } from './grants.js';
 import { heldSecrets, holdSecrets } from './held.js';
-import { type Authenticator, createLifecycle, storeCall, type TokenLifecycle, underLock } from './lifecycle.js';
+import { type Authenticator, createLifecycle, observable, storeCall, type TokenLifecycle, underLock } from './lifecycle.js';
 import { assertCodeVerifier, generateCodeVerifier, generateState, MIN_STATE_LENGTH, pkceChallenge, timingSafeEqual } from './pkce.js';
 import type { AuthorizationEndpoint, AuthProfile } from './profile.js';
 import { MemoryTokenStore, type TokenStore } from './store.js';
@@ -122,6 +122,7 @@ class UserSession implements Session {
     });
     const lifecycle = this.#lifecycle;
     holdSecrets(this, () => heldSecrets(lifecycle));
+    observable.set(this, [lifecycle, 'refresh_token', config]);
   }
 
   // The first write is a check-and-set under the lock: saved tokens from a

@@ -3,7 +3,7 @@
 
 export { abortable } from './deadline.js';
 export { heldSecrets } from './held.js';
-export { unsavedWritten } from './lifecycle.js';
+export { observe, unsavedWritten } from './lifecycle.js';
 export { readLimited } from './limited.js';
 export { resolvePointer } from './pointer.js';
 export { isSensitiveKey, redact, redactSecrets, spellings } from './redact.js';

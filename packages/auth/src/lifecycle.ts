@@ -86,6 +86,39 @@ export interface LifecycleOptions {
   secrets?: (() => readonly string[]) | undefined;
 }
 
+/**
+ * What telemetry is told of the auth layer's own work (`openTelemetry()` of
+ * `@portico/runtime/telemetry` is one): plain callbacks, so this package
+ * needs no telemetry library. None may throw or change what it is told about.
+ */
+export interface AuthTelemetry {
+  /** Runs one renewal of a lifecycle (a waiter joining one in flight is not another); `grant` is the grant it uses. */
+  renewal<T>(grant: string, reason: RenewReason, renew: () => Promise<T>): Promise<T>;
+  /** The fetch for token and revocation requests, traced. */
+  fetch(fetch: typeof globalThis.fetch): typeof globalThis.fetch;
+  /** The wait for a store's lock began (a store's own telemetry, such as createRedisStore's): the callback returned is called once, when it is held (no error) or the wait failed. */
+  lockWait(): (error?: unknown) => void;
+  /** A call to a store failed (as the store saw it, retried or not). */
+  storeError(error: unknown): void;
+}
+
+/** What a client's telemetry may observe of its Authenticator: the lifecycle inside, the grant it renews with, and what holds the fetch of its token requests. */
+export const observable = new WeakMap<object, [lifecycle: TokenLifecycle, grant: string, config: { fetch: typeof fetch }]>();
+const observed = new WeakMap<TokenLifecycle, <T>(reason: RenewReason, renew: () => Promise<T>) => Promise<T>>();
+
+/**
+ * Gives an Authenticator's lifecycle its telemetry (once: the first client
+ * made with telemetry keeps it): its renewals are told, its token requests
+ * traced. Called by `@portico/runtime/telemetry`, so a client without
+ * telemetry takes none of these steps.
+ */
+export function observe(authenticator: object, telemetry: AuthTelemetry): void {
+  const [lifecycle, grant, config] = observable.get(authenticator) ?? [];
+  if (lifecycle === undefined || observed.has(lifecycle)) return;
+  observed.set(lifecycle, (reason, renew) => telemetry.renewal(grant!, reason, renew));
+  config!.fetch = telemetry.fetch(config!.fetch);
+}
+
 /** Renew this long before the expiry, so a request never leaves with a token that expires on the way. */
 const DEFAULT_REFRESH_SKEW_MS = 60_000;
 
@@ -474,10 +507,13 @@ export class TokenLifecycle implements Authenticator {
 
   #renew(stale: Tokens | undefined, reason: RenewReason, signal: AbortSignal | undefined): Promise<StoredTokens> {
     if (this.#inflight === undefined) {
-      const run = withDeadline('token renewal', this.#options.timeoutMs, undefined, (deadline) => {
-        const hold = renewalHold(deadline);
-        return this.#locked((lease) => this.#renewLocked(stale?.accessToken, reason, lease, deadline, hold.saving), hold.signal);
-      });
+      const renewal = () =>
+        withDeadline('token renewal', this.#options.timeoutMs, undefined, (deadline) => {
+          const hold = renewalHold(deadline);
+          return this.#locked((lease) => this.#renewLocked(stale?.accessToken, reason, lease, deadline, hold.saving), hold.signal);
+        });
+      const traced = observed.get(this);
+      const run = traced ? traced(reason, renewal) : renewal();
       this.#inflight = run;
       const clear = () => {
         if (this.#inflight === run) this.#inflight = undefined;

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  type AuthTelemetry,
   ConfigurationError,
   DEFAULT_TOKEN_TIMEOUT_MS,
   type Lease,
@@ -118,6 +119,13 @@ export interface RedisStoreOptions {
    * long when Redis goes away.
    */
   cacheMs?: number;
+  /**
+   * `openTelemetry()` of `@portico/runtime/telemetry`: each wait for the lock
+   * becomes a `portico.auth.lock.wait` span (under the renewal that waits)
+   * and a duration, and every failed command is counted, those the store
+   * retries or gives up on in the background (a lease's renewal) included.
+   */
+  telemetry?: Pick<AuthTelemetry, 'lockWait' | 'storeError'>;
 }
 
 /** A TokenStore over Redis that many processes share; `close()` when done. */
@@ -218,6 +226,7 @@ class RedisStore implements RedisTokenStore {
   readonly #timeoutMs: number;
   readonly cacheMs: number;
   readonly spendingMarks = true;
+  readonly #telemetry: RedisStoreOptions['telemetry'];
   #connecting: Promise<unknown> | undefined;
   #closed = false;
   // The owner of the last spending mark this store wrote on each key, until a write without one lands.
@@ -233,6 +242,7 @@ class RedisStore implements RedisTokenStore {
     this.#prefix = options.keyPrefix ?? 'portico:';
     this.cacheMs = options.cacheMs ?? 1_000;
     this.#sealer = createSealer(options.encryptionKey);
+    this.#telemetry = options.telemetry;
     this.#owned = options.client === undefined ? this.#connection(options) : undefined;
     this.#client = options.client ?? this.#owned!;
     this.#send = sendOf(this.#client);
@@ -277,6 +287,16 @@ class RedisStore implements RedisTokenStore {
   }
 
   async #command<T>(firstKey: string, args: string[]): Promise<T> {
+    try {
+      return await this.#commandOnce<T>(firstKey, args);
+    } catch (error) {
+      // A script this Redis has not cached yet is no failure: #eval sends it whole.
+      if (!isNoScript(error)) this.#telemetry?.storeError(error);
+      throw error;
+    }
+  }
+
+  async #commandOnce<T>(firstKey: string, args: string[]): Promise<T> {
     if (this.#closed) throw new RedisUnavailableError('the Redis token store is closed');
     if (!this.#client.isReady) {
       if (!this.#client.isOpen) {
@@ -299,7 +319,7 @@ class RedisStore implements RedisTokenStore {
       return await this.#command<T>(key, ['EVALSHA', s.sha, ...rest]);
     } catch (error) {
       // A restarted (or new) Redis has no scripts cached yet.
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      if (!isNoScript(error)) throw error;
       return this.#command<T>(key, ['EVAL', s.source, ...rest]);
     }
   }
@@ -308,8 +328,14 @@ class RedisStore implements RedisTokenStore {
     const storageKey = this.#keys(key).tokens;
     const [version, value] = await this.#command<[string | null, string | null]>(storageKey, ['HMGET', storageKey, 'version', 'value']);
     if (value === null) return undefined;
-    if (version === null || !/^[1-9]\d{0,14}$/.test(version)) throw new TokenDecryptionError('the stored token value has no valid version');
-    return { ...this.#sealer.open(storageKey, Number(version), value), version: Number(version) };
+    try {
+      if (version === null || !/^[1-9]\d{0,14}$/.test(version))
+        throw new TokenDecryptionError('the stored token value has no valid version');
+      return { ...this.#sealer.open(storageKey, Number(version), value), version: Number(version) };
+    } catch (error) {
+      this.#telemetry?.storeError(error);
+      throw error;
+    }
   }
 
   async set(key: string, tokens: Tokens, expected: number, spending?: SpendingMark): Promise<number | undefined> {
@@ -342,27 +368,34 @@ class RedisStore implements RedisTokenStore {
     const ttl = String(this.#lockTtlMs);
     const release = () => this.#eval(SCRIPTS.release, lockKey, [owner]).catch(() => undefined);
     const wait = signal ?? timeoutSignal(DEFAULT_TOKEN_TIMEOUT_MS);
+    const waited = this.#telemetry?.lockWait();
     let validUntil: number;
-    for (let attempt = 0; ; attempt++) {
-      wait.throwIfAborted();
-      const sentAt = Date.now();
-      const taken = await this.#command<string | null>(lockKey, ['SET', lockKey, owner, 'NX', 'PX', ttl]).catch((error: unknown) => {
-        // A SET that timed out may still be applied; the release queued behind it on the same connection undoes it.
-        void release();
-        throw error;
-      });
-      if (taken === 'OK') {
-        validUntil = sentAt + this.#lockTtlMs;
-        break;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        wait.throwIfAborted();
+        const sentAt = Date.now();
+        const taken = await this.#command<string | null>(lockKey, ['SET', lockKey, owner, 'NX', 'PX', ttl]).catch((error: unknown) => {
+          // A SET that timed out may still be applied; the release queued behind it on the same connection undoes it.
+          void release();
+          throw error;
+        });
+        if (taken === 'OK') {
+          validUntil = sentAt + this.#lockTtlMs;
+          break;
+        }
+        // Polling with jitter: the holder is usually done within one token request.
+        await sleep(Math.min(5 * 2 ** attempt, 50) * (0.5 + Math.random()), wait);
       }
-      // Polling with jitter: the holder is usually done within one token request.
-      await sleep(Math.min(5 * 2 ** attempt, 50) * (0.5 + Math.random()), wait);
-    }
 
-    if (wait.aborted) {
-      await release();
-      throw wait.reason;
+      if (wait.aborted) {
+        await release();
+        throw wait.reason;
+      }
+    } catch (error) {
+      waited?.(error);
+      throw error;
     }
+    waited?.();
     return this.#hold(lockKey, owner, validUntil, release, fn, signal);
   }
 
@@ -449,6 +482,8 @@ class RedisStore implements RedisTokenStore {
     });
   }
 }
+
+const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
 function timeoutSignal(ms: number): AbortSignal {
   const controller = new AbortController();
