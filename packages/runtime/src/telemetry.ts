@@ -35,8 +35,8 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import { type Authenticator, PorticoError } from '@portico/auth';
-import { heldSecrets, isSensitiveKey, redactSecrets, spellings } from '@portico/auth/internal';
+import { type Authenticator, type AuthTelemetry, PorticoError } from '@portico/auth';
+import { heldSecrets, isSensitiveKey, observe, redactSecrets, spellings } from '@portico/auth/internal';
 import { type ClientState, type Instrumentation, REQUEST_ID_HEADERS, walkStrings } from './client.js';
 import { apiErrorFor } from './errors.js';
 import type { Log } from './log.js';
@@ -388,6 +388,7 @@ interface Instruments {
   readonly requestDuration: Histogram;
   readonly retries: Counter;
   readonly authWait: Histogram;
+  readonly lockWait: Histogram;
   readonly renewals: Counter;
   readonly storeErrors: Counter;
 }
@@ -404,11 +405,93 @@ function instruments(options: TelemetryOptions): Instruments {
       description: 'Requests sent again after a retryable answer or failure.',
     }),
     authWait: seconds('portico.auth.wait.duration', 'Time a request waited for its credential: a token read, a renewal, the store lock.'),
+    lockWait: seconds('portico.auth.lock.wait.duration', "Time a renewal waited for the token store's lock."),
     renewals: meter.createCounter('portico.auth.renewals', {
       unit: '{renewal}',
-      description: 'Credentials renewed after the API refused them (401).',
+      description: 'Token renewals: renewed here, found renewed by another instance under the lock, or failed.',
     }),
-    storeErrors: meter.createCounter('portico.auth.store.errors', { unit: '{error}', description: 'Token store failures a call saw.' }),
+    storeErrors: meter.createCounter('portico.auth.store.errors', {
+      unit: '{error}',
+      description: 'Failed token store commands, as the store saw them (retried or not).',
+    }),
+  };
+}
+
+/**
+ * What `openTelemetry()` makes: `createClient({ telemetry })` takes it as
+ * an Instrumentation, `createRedisStore({ telemetry })` for its lock waits
+ * and failures; `fetch()` is a fetch whose requests are spans, for the
+ * token requests of `oauth({ fetch })`, `revokeToken` and
+ * `exchangeAccessCode` (a client's own renewals are traced without it).
+ */
+export type Telemetry = Instrumentation &
+  AuthTelemetry & {
+    /** `base` (the global fetch, looked up per request, by default), each request a CLIENT span; no trace context is sent unless `propagateToOtherOrigins`. */
+    fetch(base?: typeof globalThis.fetch): typeof globalThis.fetch;
+  };
+
+/** The auth layer's telemetry of a provider that failed at the start: as without telemetry. */
+const NO_AUTH_TELEMETRY = {
+  renewal: <T>(_grant: string, _reason: string, renew: () => Promise<T>) => renew(),
+  fetch: (base?: typeof globalThis.fetch) => base ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init)),
+  lockWait: () => () => {},
+  storeError: () => {},
+};
+
+// The fetches `fetch()` made, of every openTelemetry().
+const TRACED = new WeakSet<object>();
+
+// The renewal a token request is sent for: the request marks it as renewed here, not found renewed by another instance.
+const RENEWAL = createContextKey('portico renewal');
+
+/** One renewal of a token lifecycle: a span, and a count by grant type, reason and outcome. */
+function renewal<T>(site: Site, grant: string, reason: string, renew: () => Promise<T>): Promise<T> {
+  const parent = context.active();
+  const attributes: Attributes = { 'portico.auth.grant_type': grant, 'portico.auth.reason': reason };
+  const span = spanOf(site, 'portico.auth.renew', { kind: SpanKind.INTERNAL, attributes }, parent);
+  const mark = { requested: false };
+  const ended = (outcome: string, failed: boolean) =>
+    site.guard.run(() => {
+      span.setAttribute('portico.auth.outcome', outcome);
+      if (failed) {
+        span.setAttribute('error.type', outcome);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+      site.made.renewals.add(1, { ...attributes, 'portico.auth.outcome': outcome }, parent);
+    }, undefined);
+  return context.with(trace.setSpan(parent, span).setValue(RENEWAL, mark), renew).then(
+    (value) => {
+      ended(mark.requested ? 'renewed' : 'found', false);
+      return value;
+    },
+    (error: unknown) => {
+      ended(errorType(error) ?? '_OTHER', true);
+      throw error;
+    },
+  );
+}
+
+/** A wait for a store's lock, from its start until `done` (with the error, if it failed): a span under the renewal, and its duration. */
+function lockWait(site: Site): (error?: unknown) => void {
+  const parent = context.active();
+  const span = spanOf(site, 'portico.auth.lock.wait', { kind: SpanKind.INTERNAL }, parent);
+  const start = performance.now();
+  let done = false;
+  return (error) => {
+    if (done) return;
+    done = true;
+    site.guard.run(() => {
+      const attributes: Attributes = {};
+      const type = error === undefined ? undefined : errorType(error);
+      if (type !== undefined) {
+        attributes['error.type'] = type;
+        span.setAttribute('error.type', type);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+      site.made.lockWait.record((performance.now() - start) / 1000, attributes, parent);
+    }, undefined);
   };
 }
 
@@ -417,48 +500,76 @@ function instruments(options: TelemetryOptions): Instruments {
  * conventions: `createClient({ telemetry: openTelemetry({ tracerProvider, meterProvider }) })`,
  * or `openTelemetry()` for the global providers an SDK registered.
  */
-export function openTelemetry(options: TelemetryOptions = {}): Instrumentation {
+export function openTelemetry(options: TelemetryOptions = {}): Telemetry {
   let made: Instruments;
   try {
     made = instruments(options);
   } catch {
     // A provider that fails at the start: the clients made with it are as without telemetry.
-    return () => {};
+    return Object.assign(() => {}, NO_AUTH_TELEMETRY);
   }
-  return (client, state) => instrument(made, options, client, state);
+  // The auth layer's token and revocation requests, renewals, lock waits and store failures: one switch for them all.
+  const site: Site = { made, options, guard: new Switch(), configured: true, credentials: () => [], echoes: () => () => undefined };
+  const telemetry: Telemetry = Object.assign(
+    (client: Record<string, unknown>, state: ClientState) => instrument(made, options, telemetry, client, state),
+    {
+      fetch: (base?: typeof globalThis.fetch) => {
+        // Traced already (a flow given `fetch()`, whose session a client with telemetry observes): one span per request, not two.
+        if (base !== undefined && TRACED.has(base)) return base;
+        const send = base ?? ((input: Request | string, init?: RequestInit) => globalThis.fetch(input, init));
+        const traced = (input: RequestInfo | URL, init?: RequestInit) =>
+          request(site, undefined, send, input instanceof URL ? input.href : input, init ?? {});
+        TRACED.add(traced);
+        return traced;
+      },
+      renewal: <T>(grant: string, reason: string, renew: () => Promise<T>) => renewal(site, grant, reason, renew),
+      lockWait: () => lockWait(site),
+      storeError: (error: unknown) =>
+        site.guard.run(() => made.storeErrors.add(1, { 'error.type': errorType(error) ?? '_OTHER' }, context.active()), undefined),
+    },
+  );
+  return telemetry;
 }
 
-function instrument(made: Instruments, options: TelemetryOptions, client: Record<string, unknown>, state: ClientState): void {
+function instrument(
+  made: Instruments,
+  options: TelemetryOptions,
+  auth: AuthTelemetry,
+  client: Record<string, unknown>,
+  state: ClientState,
+): void {
   const guard = new Switch();
   const { transport } = state;
   const authenticator = transport.authenticator;
-  const startSpan = (name: string, options: Parameters<Tracer['startSpan']>[1], parent: Context): Span =>
-    new GuardedSpan(
-      guard.run(() => made.tracer.startSpan(name, options, parent), undefined),
-      guard,
-    );
+  const plain = transport.fetch;
+  const parsed = URL.parse(transport.ownOrigin);
+  let walking = 0;
+  const site: Site = {
+    made,
+    options,
+    guard,
+    // A request to the client's own origin (nearly all) needs no URL parsed: its server is this one, and it has no user info.
+    own: parsed === null ? undefined : { prefix: `${transport.ownOrigin}/`, address: parsed.hostname, port: portOf(parsed) },
+    /** Every credential a URL must not show: the client's own, those lately sent (a renewal adds one), those its authenticator holds, the call's. */
+    credentials: (call) => {
+      const known = [...state.ownSecrets, ...transport.sent, ...(authenticator === undefined ? [] : heldSecrets(authenticator))];
+      return call === undefined ? known : known.concat(call.inputs().own);
+    },
+    /** What an identifier must not repeat: every credential, and all the call was given; undefined when that is not known in full (or the call is not). */
+    echoes: (call) => () => {
+      if (call === undefined) return undefined;
+      const inputs = call.inputs();
+      return inputs.complete ? needlesOf(site.credentials(call)).concat(call.echoes()) : undefined;
+    },
+  };
+  const startSpan = (name: string, spanOptions: Parameters<Tracer['startSpan']>[1], parent: Context) =>
+    spanOf(site, name, spanOptions, parent);
+  const add = (counter: Counter, attributes: Attributes, parent: Context) => guard.run(() => counter.add(1, attributes, parent), undefined);
   const record = (histogram: Histogram, value: number, attributes: Attributes, parent: Context) =>
     guard.run(() => histogram.record(value, attributes, parent), undefined);
-  const add = (counter: Counter, attributes: Attributes, parent: Context) => guard.run(() => counter.add(1, attributes, parent), undefined);
-  const plain = transport.fetch;
-  const own = URL.parse(transport.ownOrigin);
-  // A request to the client's own origin (nearly all) needs no URL parsed: its server is this one, and it has no user info.
-  const ownPrefix = `${transport.ownOrigin}/`;
-  const address = own?.hostname;
-  const port = own === null ? undefined : portOf(own);
-  let walking = 0;
-
-  /** Every credential a URL must not show: the client's own, those lately sent (a renewal adds one), those its authenticator holds, the call's. */
-  const credentials = (call: Call | undefined): readonly string[] => {
-    const known = [...state.ownSecrets, ...transport.sent, ...(authenticator === undefined ? [] : heldSecrets(authenticator))];
-    return call === undefined ? known : known.concat(call.inputs().own);
-  };
-  /** What an identifier must not repeat: every credential, and all the call was given; undefined when that is not known in full (or the call is not). */
-  const echoes = (call: Call | undefined) => (): readonly string[] | undefined => {
-    if (call === undefined) return undefined;
-    const inputs = call.inputs();
-    return inputs.complete ? needlesOf(credentials(call)).concat(call.echoes()) : undefined;
-  };
+  const echoes = site.echoes;
+  const address = site.own?.address;
+  const port = site.own?.port;
 
   const attributesOf = (method: string, template: string): Attributes =>
     address === undefined
@@ -511,122 +622,6 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
       thrown: error,
       body: fields?.providerCode !== undefined ? { code: fields.providerCode } : fields?.body,
     });
-  }
-
-  /**
-   * A physical request: one CLIENT span, resends counted (the conventions'
-   * http.request.resend_count), and its duration. `call` is the call it
-   * belongs to; without one it hangs under the active span.
-   */
-  function request(call: Call | undefined, fetch: Transport['fetch'], input: Request | string, init: RequestInit): Promise<Response> {
-    const traced = guard.run(() => started(call, input, init), undefined);
-    if (traced === undefined) return fetch(input, init);
-    let response: Promise<Response>;
-    try {
-      response = fetch(input, init);
-    } catch (error) {
-      response = Promise.reject(error);
-    }
-    return response.then(
-      (response) => {
-        guard.run(() => traced.answered(response), undefined);
-        return response;
-      },
-      (error: unknown) => {
-        guard.run(() => traced.failed(error), undefined);
-        throw error;
-      },
-    );
-  }
-
-  /** A request's CLIENT span started, its context put on the request, and how to end it. */
-  function started(call: Call | undefined, input: Request | string, init: RequestInit) {
-    const sent = typeof input === 'string' ? undefined : input;
-    const href = sent === undefined ? (input as string) : sent.url;
-    const method = (sent ?? init).method?.toUpperCase() ?? 'GET';
-    const ours = address !== undefined && href.startsWith(ownPrefix);
-    const url = ours ? null : URL.parse(href);
-    let templated = false;
-    if (call !== undefined) {
-      call.wait?.end();
-      call.wait = undefined;
-      call.url ??= href;
-      templated = call.url === href;
-    }
-    const attributes: Attributes = {
-      'http.request.method': methodOf(method),
-      'server.address': ours ? address : (url?.hostname ?? ''),
-      'server.port': ours ? port : url === null ? undefined : portOf(url),
-      'url.full': shownUrl(href, url, credentials(call), options.recordQueryValues === true),
-    };
-    if (templated) attributes['url.template'] = call!.template;
-    if (call !== undefined && call.sends++ > 0) attributes['http.request.resend_count'] = call.sends - 1;
-    const parent = call?.context ?? context.active();
-    const span = startSpan(spanName(method, templated ? call!.template : undefined), { kind: SpanKind.CLIENT, attributes }, parent);
-    propagate(span, parent, ours, sent?.headers ?? (init.headers as Headers | undefined), (sent ?? init).redirect);
-    const start = performance.now();
-    const ended = (status: number | undefined, type: string | undefined) => {
-      if (type !== undefined) {
-        span.setAttribute('error.type', type);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end();
-      // A hop off the client's origin is the server's choice: its host in a metric would be a series per answer.
-      const metric: Attributes = ours
-        ? { 'http.request.method': attributes['http.request.method'], 'server.address': address, 'server.port': port }
-        : { 'http.request.method': attributes['http.request.method'], 'server.address': '_OTHER' };
-      if (templated) metric['url.template'] = call!.template;
-      if (status !== undefined) metric['http.response.status_code'] = status;
-      if (type !== undefined) metric['error.type'] = type;
-      record(made.requestDuration, (performance.now() - start) / 1000, metric, parent);
-    };
-    return {
-      answered(response: Response): void {
-        const { status } = response;
-        span.setAttribute('http.response.status_code', status);
-        for (const name of REQUEST_ID_HEADERS) {
-          const value = response.headers.get(name);
-          const id = value === null ? undefined : identifier(value, echoes(call));
-          if (id !== undefined) span.setAttribute(`http.response.header.${name}`, [id]);
-        }
-        if (call !== undefined) {
-          call.status = status;
-          call.headers = response.headers;
-          if (REDIRECTS.has(status)) call.span.addEvent('portico.redirect', { 'http.response.status_code': status });
-        }
-        ended(status, status >= 400 ? String(status) : undefined);
-      },
-      failed(error: unknown): void {
-        // Fetch reports a network failure as a TypeError: the call reports a ConnectionError for it.
-        ended(undefined, error instanceof TypeError ? 'connection_error' : errorType(error));
-      },
-    };
-  }
-
-  /**
-   * The W3C trace context, when the user's propagator is set (the global
-   * one; a no-op otherwise): only on requests to the client's own origin
-   * that Portico follows redirects of itself, unless allowed everywhere. A
-   * hop elsewhere loses what an earlier hop was given.
-   */
-  function propagate(
-    span: Span,
-    parent: Context,
-    ours: boolean,
-    headers: Headers | undefined,
-    redirect: RequestRedirect | undefined,
-  ): void {
-    if (headers === undefined) return;
-    if (options.propagateToOtherOrigins === true || (ours && redirect !== 'follow' && redirect !== undefined)) {
-      // Into a scratch carrier first (a plain object: a Headers of its own cost a request more than the rest of this):
-      // what the propagator writes, by the setter or not, is copied only where it is a valid field that is neither a credential nor the body's framing.
-      const scratch: Record<string, unknown> = Object.create(null);
-      propagation.inject(trace.setSpan(parent, span), scratch, scratchSetter);
-      for (const name of Object.keys(scratch)) {
-        const value = scratch[name];
-        if (settable(name) && typeof value === 'string' && FIELD_VALUE.test(value)) headers.set(name, value);
-      }
-    } else for (const field of propagation.fields()) if (settable(field)) headers.delete(field);
   }
 
   // The waits Portico adds: a retry's (backoff or Retry-After) from the log
@@ -683,11 +678,9 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
         return cached === undefined ? waited('token', () => inner.getAuthorization(signal)) : Promise.resolve(cached);
       },
       handleUnauthorized: (sent, signal) =>
-        waited('unauthorized', async (span, parent) => {
+        waited('unauthorized', async (span) => {
           const replay = await inner.handleUnauthorized(sent, signal);
-          const outcome = replay ? 'replayed' : 'refused';
-          span.setAttribute('portico.auth.outcome', outcome);
-          add(made.renewals, { 'portico.auth.outcome': outcome }, parent);
+          span.setAttribute('portico.auth.outcome', replay ? 'replayed' : 'refused');
           return replay;
         }),
     };
@@ -703,21 +696,19 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
     return outer;
   }
 
-  async function waited<T>(trigger: 'token' | 'unauthorized', work: (span: Span, parent: Context) => Promise<T>): Promise<T> {
+  async function waited<T>(trigger: 'token' | 'unauthorized', work: (span: Span) => Promise<T>): Promise<T> {
     const parent = currentCall()?.context ?? context.active();
     const span = startSpan('portico.auth.wait', { kind: SpanKind.INTERNAL, attributes: { 'portico.auth.trigger': trigger } }, parent);
     const started = performance.now();
     const attributes: Attributes = { 'portico.auth.trigger': trigger };
     try {
-      return await context.with(trace.setSpan(parent, span), () => work(span, parent));
+      return await context.with(trace.setSpan(parent, span), () => work(span));
     } catch (error) {
       const type = errorType(error);
       if (type !== undefined) {
         attributes['error.type'] = type;
         span.setAttribute('error.type', type);
         span.setStatus({ code: SpanStatusCode.ERROR });
-        if (type === 'token_store_error' || type === 'token_callback_failed') add(made.storeErrors, { 'error.type': type }, parent);
-        if (trigger === 'unauthorized') add(made.renewals, { 'portico.auth.outcome': type }, parent);
       }
       throw error;
     } finally {
@@ -726,12 +717,16 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
     }
   }
 
-  if (transport.authenticator !== undefined) transport.authenticator = tracedAuth(transport.authenticator);
+  if (authenticator !== undefined) {
+    transport.authenticator = tracedAuth(authenticator);
+    // A token lifecycle inside (client credentials, a session): its renewals and token requests too.
+    observe(authenticator, auth);
+  }
 
   /** The call's options, with a fetch that tells its requests which call they belong to: the caller's own fetch, or the client's. */
   const boundTo = (init: unknown, call: () => Call | undefined) => {
     const given = (init as { fetch?: Transport['fetch'] } | undefined)?.fetch ?? plain;
-    return { ...(init as object), fetch: (input: Request | string, sent: RequestInit) => request(call(), given, input, sent) };
+    return { ...(init as object), fetch: (input: Request | string, sent: RequestInit) => request(site, call(), given, input, sent) };
   };
 
   // Calls: one span each, the scope of everything above.
@@ -836,6 +831,175 @@ function instrument(made: Instruments, options: TelemetryOptions, client: Record
     }
     walk.span.end();
   }
+}
+
+/**
+ * Where requests are sent from, for their spans: a client (its own origin,
+ * its credentials and its switch), or the auth layer (token and revocation
+ * requests, to the endpoints the profile or the caller configured).
+ */
+interface Site {
+  readonly made: Instruments;
+  readonly options: TelemetryOptions;
+  readonly guard: Switch;
+  /** The client's own origin, with the `/` that ends it, and its host and port. */
+  readonly own?: { readonly prefix: string; readonly address: string; readonly port: number } | undefined;
+  /** The URLs are configured, not chosen by a server: their host may be a metric's. */
+  readonly configured?: boolean;
+  readonly credentials: (call: Call | undefined) => readonly string[];
+  readonly echoes: (call: Call | undefined) => () => readonly string[] | undefined;
+}
+
+/** A span of `site`'s tracer, guarded by its switch. */
+const spanOf = (site: Site, name: string, options: Parameters<Tracer['startSpan']>[1], parent: Context): Span =>
+  new GuardedSpan(
+    site.guard.run(() => site.made.tracer.startSpan(name, options, parent), undefined),
+    site.guard,
+  );
+
+/** What a request's headers come as: a Headers, or (the auth layer's) a plain record. */
+type Carrier = Headers | Record<string, string>;
+
+function setField(headers: Carrier, name: string, value: string | undefined): void {
+  if (headers instanceof Headers) {
+    if (value === undefined) headers.delete(name);
+    else headers.set(name, value);
+  } else if (value === undefined) {
+    for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+  } else headers[name] = value;
+}
+
+/**
+ * A physical request: one CLIENT span, resends counted (the conventions'
+ * http.request.resend_count), and its duration. `call` is the call it
+ * belongs to; without one it hangs under the active span.
+ */
+function request(
+  site: Site,
+  call: Call | undefined,
+  fetch: Transport['fetch'],
+  input: Request | string,
+  init: RequestInit,
+): Promise<Response> {
+  const traced = site.guard.run(() => started(site, call, input, init), undefined);
+  if (traced === undefined) return fetch(input, init);
+  let response: Promise<Response>;
+  try {
+    response = fetch(input, init);
+  } catch (error) {
+    response = Promise.reject(error);
+  }
+  return response.then(
+    (response) => {
+      site.guard.run(() => traced.answered(response), undefined);
+      return response;
+    },
+    (error: unknown) => {
+      site.guard.run(() => traced.failed(error), undefined);
+      throw error;
+    },
+  );
+}
+
+/** A request's CLIENT span started, its context put on the request, and how to end it. */
+function started(site: Site, call: Call | undefined, input: Request | string, init: RequestInit) {
+  const { own, options } = site;
+  const sent = typeof input === 'string' ? undefined : input;
+  const href = sent === undefined ? (input as string) : sent.url;
+  const method = (sent ?? init).method?.toUpperCase() ?? 'GET';
+  const ours = own !== undefined && href.startsWith(own.prefix);
+  const url = ours ? null : URL.parse(href);
+  let templated = false;
+  if (call !== undefined) {
+    call.wait?.end();
+    call.wait = undefined;
+    call.url ??= href;
+    templated = call.url === href;
+  }
+  const attributes: Attributes = {
+    'http.request.method': methodOf(method),
+    'server.address': ours ? own.address : (url?.hostname ?? ''),
+    'server.port': ours ? own.port : url === null ? undefined : portOf(url),
+    'url.full': shownUrl(href, url, site.credentials(call), options.recordQueryValues === true),
+  };
+  if (templated) attributes['url.template'] = call!.template;
+  if (call !== undefined && call.sends++ > 0) attributes['http.request.resend_count'] = call.sends - 1;
+  const parent = call?.context ?? context.active();
+  // A token request a renewal sends: it renewed here, rather than finding another instance's tokens.
+  const renewing = call === undefined ? (parent.getValue(RENEWAL) as { requested: boolean } | undefined) : undefined;
+  if (renewing !== undefined) renewing.requested = true;
+  const span = spanOf(site, spanName(method, templated ? call!.template : undefined), { kind: SpanKind.CLIENT, attributes }, parent);
+  propagate(site, span, parent, ours, sent?.headers ?? (init.headers as Carrier | undefined), (sent ?? init).redirect);
+  const start = performance.now();
+  const ended = (status: number | undefined, type: string | undefined) => {
+    if (type !== undefined) {
+      span.setAttribute('error.type', type);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end();
+    // A hop off the client's origin is the server's choice: its host in a metric would be a series per answer.
+    // The auth layer's requests go where the profile or the caller says (and follow no redirect).
+    const metric: Attributes =
+      ours || site.configured === true
+        ? {
+            'http.request.method': attributes['http.request.method'],
+            'server.address': attributes['server.address'],
+            'server.port': attributes['server.port'],
+          }
+        : { 'http.request.method': attributes['http.request.method'], 'server.address': '_OTHER' };
+    if (templated) metric['url.template'] = call!.template;
+    if (status !== undefined) metric['http.response.status_code'] = status;
+    if (type !== undefined) metric['error.type'] = type;
+    site.guard.run(() => site.made.requestDuration.record((performance.now() - start) / 1000, metric, parent), undefined);
+  };
+  return {
+    answered(response: Response): void {
+      const { status } = response;
+      span.setAttribute('http.response.status_code', status);
+      for (const name of REQUEST_ID_HEADERS) {
+        const value = response.headers.get(name);
+        const id = value === null ? undefined : identifier(value, site.echoes(call));
+        if (id !== undefined) span.setAttribute(`http.response.header.${name}`, [id]);
+      }
+      if (call !== undefined) {
+        call.status = status;
+        call.headers = response.headers;
+        if (REDIRECTS.has(status)) call.span.addEvent('portico.redirect', { 'http.response.status_code': status });
+      }
+      ended(status, status >= 400 ? String(status) : undefined);
+    },
+    failed(error: unknown): void {
+      // Fetch reports a network failure as a TypeError: the call reports a ConnectionError for it.
+      ended(undefined, error instanceof TypeError ? 'connection_error' : errorType(error));
+    },
+  };
+}
+
+/**
+ * The W3C trace context, when the user's propagator is set (the global
+ * one; a no-op otherwise): only on requests to the client's own origin
+ * that Portico follows redirects of itself, unless allowed everywhere. A
+ * hop elsewhere loses what an earlier hop was given.
+ */
+function propagate(
+  site: Site,
+  span: Span,
+  parent: Context,
+  ours: boolean,
+  headers: Carrier | undefined,
+  redirect: RequestRedirect | undefined,
+): void {
+  if (headers === undefined) return;
+  if (site.options.propagateToOtherOrigins === true || (ours && redirect !== 'follow' && redirect !== undefined)) {
+    // Into a scratch carrier first (a plain object: a Headers of its own cost a request more than the rest of this):
+    // what the propagator writes, by the setter or not, is copied only where it is a valid field that is neither a credential nor the body's framing.
+    const scratch: Record<string, unknown> = Object.create(null);
+    propagation.inject(trace.setSpan(parent, span), scratch, scratchSetter);
+    for (const name of Object.keys(scratch)) {
+      const value = scratch[name];
+      if (settable(name) && typeof value === 'string' && FIELD_VALUE.test(value)) setField(headers, name, value);
+    }
+  } else for (const field of propagation.fields()) if (settable(field)) setField(headers, field, undefined);
 }
 
 const portOf = (url: URL) => (url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port));

@@ -43,6 +43,9 @@ const ALL = Object.values(CANARIES);
 
 type Answer = 'ok' | 'error' | 'unauthorized' | 'retry' | 'redirect-away' | 'redirect-home' | 'redirect-echo' | 'reset';
 let script: Answer[] = [];
+/** How the token endpoint answers, in turn (then `ok`): it echoes what it was sent too. */
+type TokenAnswer = 'ok' | 'error' | 'redirect' | 'reset';
+let tokenScript: TokenAnswer[] = [];
 
 /** The token requests of this run: the same hostile host issues the tokens, and so knows the client secret. */
 let tokenRequests: string[] = [];
@@ -86,14 +89,32 @@ beforeAll(async () => {
   api.on('POST /oauth/token', (request) => {
     const body = decodeURIComponent(request.body);
     tokenRequests.push(`${body} ${request.headers.authorization ?? ''}`);
-    // A refresh rotates the refresh token: the server then knows the spent one and the new one.
-    const refreshed = body.includes('grant_type=refresh_token');
-    return json(200, {
-      access_token: refreshed ? `${CANARIES.accessToken}-renewed` : CANARIES.accessToken,
-      refresh_token: refreshed ? CANARIES.renewedRefreshToken : CANARIES.refreshToken,
-      token_type: 'Bearer',
-      expires_in: 3600,
-    });
+    // A hostile token endpoint echoes the secrets it was sent (client secret, code, verifier, refresh token) wherever it can.
+    const got = carried(request);
+    const pick = (i: number) => got[i % got.length] ?? 'req-1';
+    const echo = { 'x-request-id': pick(0), 'request-id': pick(1), 'x-correlation-id': pick(2), 'x-amzn-requestid': pick(3) };
+    switch (tokenScript.shift() ?? 'ok') {
+      case 'error':
+        return json(400, { error: pick(4), error_description: body, code: pick(5) }, echo);
+      case 'redirect':
+        return { status: 302, headers: { ...echo, location: `${other.url}/landing?${body}` } };
+      case 'reset':
+        return { status: 200, reset: true };
+      default: {
+        // A refresh rotates the refresh token: the server then knows the spent one and the new one.
+        const refreshed = body.includes('grant_type=refresh_token');
+        return json(
+          200,
+          {
+            access_token: refreshed ? `${CANARIES.accessToken}-renewed` : CANARIES.accessToken,
+            refresh_token: refreshed ? CANARIES.renewedRefreshToken : CANARIES.refreshToken,
+            token_type: 'Bearer',
+            expires_in: 3600,
+          },
+          echo,
+        );
+      }
+    }
   });
   for (const route of ['GET /items/7', 'GET /items', 'POST /items']) api.on(route, answer);
   other.on('GET /landing', (request) => json(200, { echoed: carried(request) }, { 'x-request-id': carried(request).at(-1)! }));
@@ -202,11 +223,13 @@ async function sessionClient(): Promise<{ client: any; secrets: string[] }> {
     },
     apply: { header: 'Authorization', scheme: 'Bearer' },
   };
+  // Its token requests (the code exchange, each refresh) traced too, by a fetch of the telemetry's own.
   const flow = createOAuthFlow(profile, {
     clientId: 'canary-client',
     clientSecret: CANARIES.clientSecret,
     redirectUri: 'https://app.example.com/callback',
     baseUrl: api.url,
+    fetch: otel.instrumentation().fetch(),
   });
   const { state, codeVerifier } = await flow.authorizationUrl();
   const tokens = await flow.exchangeCode({ code: CANARIES.code, state }, { state, codeVerifier });
@@ -270,15 +293,21 @@ describe('no secret in exported telemetry', () => {
         fc.array(fc.constantFrom<Answer>('ok', 'error', 'unauthorized', 'retry', 'redirect-away', 'redirect-home', 'reset'), {
           maxLength: 4,
         }),
-        async (who, call, answers) => {
+        fc.array(fc.constantFrom<TokenAnswer>('ok', 'error', 'redirect', 'reset'), { maxLength: 2 }),
+        async (who, call, answers, tokenAnswers) => {
           runs++;
           otel.reset();
           script = [...answers];
+          tokenScript = [...tokenAnswers];
           tokenRequests = [];
           await run(who === 'oauth' ? oauthClient() : keyClient(), call);
+          tokenScript = [];
           const texts = await exported();
           expect(texts.length).toBeGreaterThan(0);
-          expectNoSecretsIn(texts, ALL, `telemetry (${who}, ${call}, ${answers.join(' ')})`);
+          // The auth layer's spans are searched too: each renewal, and each token request as a CLIENT span.
+          expect(otel.named('POST').length).toBe(tokenRequests.length);
+          if (tokenRequests.length > 0) expect(otel.named('portico.auth.renew').length).toBeGreaterThan(0);
+          expectNoSecretsIn(texts, ALL, `telemetry (${who}, ${call}, ${answers.join(' ')}; token ${tokenAnswers.join(' ')})`);
         },
       ),
       { numRuns: 40, seed: 25 },
@@ -291,15 +320,25 @@ describe('no secret in exported telemetry', () => {
       fc.asyncProperty(
         fc.constantFrom<Call>('get', 'post', 'walk'),
         fc.array(fc.constantFrom<Answer>('ok', 'error', 'unauthorized', 'retry', 'redirect-home', 'redirect-echo'), { maxLength: 3 }),
-        async (call, answers) => {
+        fc.constantFrom<TokenAnswer>('ok', 'error', 'redirect'),
+        async (call, answers, refreshAnswer) => {
           otel.reset();
           tokenRequests = [];
           const { client, secrets } = await sessionClient();
           // The first answer is a 401: the session spends its refresh token; the next ones echo the old and the new.
           script = ['unauthorized', ...answers];
+          tokenScript = [refreshAnswer];
           await run(client, call);
+          tokenScript = [];
           expect(tokenRequests.some((request) => request.includes('grant_type=refresh_token'))).toBe(true);
-          expectNoSecretsIn(await exported(), [...ALL, ...secrets], `telemetry (session, ${call}, ${answers.join(' ')})`);
+          // The code exchange and each refresh: one CLIENT span each, the refreshes under the session's renewals.
+          expect(otel.named('POST').length).toBe(tokenRequests.length);
+          expect(otel.named('portico.auth.renew').map((s) => s.attributes['portico.auth.grant_type'])).toContain('refresh_token');
+          expectNoSecretsIn(
+            await exported(),
+            [...ALL, ...secrets],
+            `telemetry (session, ${call}, ${answers.join(' ')}; refresh ${refreshAnswer})`,
+          );
         },
       ),
       { numRuns: 25, seed: 9 },

@@ -48,7 +48,11 @@ describe('a call', () => {
       expect((await item(c)).data).toEqual({ id: 7 });
       caller.end();
     });
-    expect(otel.outline()).toBe(['caller', '  GET /items/{id}', '    portico.auth.wait', '    GET /items/{id}'].join('\n'));
+    expect(otel.outline()).toBe(
+      ['caller', '  GET /items/{id}', '    portico.auth.wait', '      portico.auth.renew', '        POST', '    GET /items/{id}'].join(
+        '\n',
+      ),
+    );
     const [call, request] = otel.named('GET /items/{id}').sort((a, b) => a.kind - b.kind);
     expect(call!.kind).toBe(SpanKind.INTERNAL);
     expect(call!.attributes).toEqual({
@@ -70,6 +74,23 @@ describe('a call', () => {
       'http.response.header.x-request-id': ['req-7'],
     });
     expect(otel.one('portico.auth.wait').attributes).toEqual({ 'portico.auth.trigger': 'token' });
+    // The first token is a renewal (none stored) by the client's grant; its token request a CLIENT span of its own, no body or answer in it.
+    expect(otel.one('portico.auth.renew').attributes).toEqual({
+      'portico.auth.grant_type': 'client_credentials',
+      'portico.auth.reason': 'missing',
+      'portico.auth.outcome': 'renewed',
+    });
+    const token = otel.one('POST');
+    expect(token.kind).toBe(SpanKind.CLIENT);
+    expect(token.attributes).toEqual({
+      'http.request.method': 'POST',
+      'server.address': '127.0.0.1',
+      'server.port': port(),
+      'url.full': `${api.url}/oauth/token`,
+      'http.response.status_code': 200,
+    });
+    // No trace context to the token endpoint: it is not the API's origin to the client (here it happens to be).
+    expect(api.seen('POST /oauth/token')[0]!.headers.traceparent).toBeUndefined();
     // The W3C context the API received is the request span's.
     expect(api.seen('GET /items/7')[0]!.headers.traceparent).toBe(traceparent(request!));
   });
@@ -160,7 +181,15 @@ describe('a 401', () => {
     expect(issued).toHaveLength(2);
     // The renewal after the 401, then the read of the new token the replay carries.
     expect(otel.outline()).toBe(
-      ['GET /items/{id}', '  GET /items/{id}', '  portico.auth.wait', '  portico.auth.wait', '  GET /items/{id}'].join('\n'),
+      [
+        'GET /items/{id}',
+        '  GET /items/{id}',
+        '  portico.auth.wait',
+        '    portico.auth.renew',
+        '      POST',
+        '  portico.auth.wait',
+        '  GET /items/{id}',
+      ].join('\n'),
     );
     expect(otel.named('portico.auth.wait').map((s) => s.attributes)).toEqual([
       { 'portico.auth.trigger': 'unauthorized', 'portico.auth.outcome': 'replayed' },
@@ -175,9 +204,16 @@ describe('a 401', () => {
         .slice(-2)
         .map((r) => r.headers.traceparent),
     ).toEqual(requests.map(traceparent));
-    expect((await otel.points()).find((p) => p.name === 'portico.auth.renewals')).toMatchObject({
+    expect(otel.one('portico.auth.renew').attributes).toMatchObject({
+      'portico.auth.reason': 'rejected',
+      'portico.auth.outcome': 'renewed',
+    });
+    // Counted by grant type, reason and outcome (the metrics add up over this file: one renewal after a 401 so far).
+    expect(
+      (await otel.points()).find((p) => p.name === 'portico.auth.renewals' && p.attributes['portico.auth.reason'] === 'rejected'),
+    ).toMatchObject({
       value: 1,
-      attributes: { 'portico.auth.outcome': 'replayed' },
+      attributes: { 'portico.auth.grant_type': 'client_credentials', 'portico.auth.outcome': 'renewed' },
     });
   });
 });
@@ -242,6 +278,8 @@ describe('pages', () => {
         'portico.paginate',
         '  GET /items',
         '    portico.auth.wait',
+        '      portico.auth.renew',
+        '        POST',
         '    GET /items',
         '  GET /items',
         '    GET /items',
