@@ -21,6 +21,17 @@ describe('README examples compile', () => {
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
+  // The runtime's README (its OpenTelemetry setup, NodeSDK with OTLP exporters): the blocks as one program, as a user of a
+  // provider package writes it, so it is checked from one (dexero-fd, which it imports; the SDK's types from the root's devDependencies).
+  it('@portico/runtime: the OpenTelemetry setup', () => {
+    const readme = readFileSync(join(ROOT, 'packages', 'runtime', 'README.md'), 'utf8');
+    const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(snippets.join('\n')).toContain("from '@portico/runtime/telemetry'");
+    const file = join(ROOT, 'packages', 'dexero-fd', 'README.runtime.example.ts');
+    const problems = typecheck({ [file]: `${snippets.join('\n')}\nexport {};\n` });
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
   // A user's test file as it is, no prelude: resolved from packages/cli, which depends on every provider package and on @portico/mock.
   it.each(listProviders())('%s: "Testing your integration" is a vitest file that compiles on its own', (slug) => {
     const { tests } = blocks(slug);
