@@ -112,6 +112,8 @@ export const clientCredentials: AuthKind = {
     const scope = joinScope(profile, scopes);
     // Resolved now so a bad profile or an http:// URL fails at createClient, not at the first call.
     const tokenUrl = tokenEndpointUrl(config, 'client_credentials');
+    // Made once: telemetry asks for them on every request.
+    const held = clientSecretsOf(config);
     const lifecycle = createLifecycle({
       key: input.key ?? (() => credentialKey(clientSecret, [tokenUrl.href, input.clientId, scope ?? ''])),
       store: input.store ?? ctx.store,
@@ -122,7 +124,7 @@ export const clientCredentials: AuthKind = {
       // Client credentials have no refresh token: a new grant is the renewal, for expiry and 401 alike.
       renew: (_current, _reason, signal) => requestTokens(config, 'client_credentials', { scope }, scopes, signal),
       onTokens: ctx.onTokens,
-      secrets: () => clientSecretsOf(config),
+      secrets: () => held,
     });
     observable.set(lifecycle, [lifecycle, 'client_credentials', config]);
     return lifecycle;

@@ -215,6 +215,8 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
   });
   // The last code exchanged and its verifier: the sessions made from this flow hold them, for telemetry to refuse an echo of.
   let exchanged: readonly string[] = [];
+  // The client secret and its Basic form, made once: telemetry asks for them on every request.
+  const held = clientSecretsOf(config);
   // Resolved up front so a relative URL without a base, or http://, fails here.
   const authorizationEndpoint = resolveProfileUrl(options.authorizationUrl ?? authorization.url, options.baseUrl, 'authorization');
   tokenEndpointUrl(config, 'authorization_code');
@@ -323,7 +325,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
       withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
     session: (tokens, sessionOptions = {}) =>
-      new UserSession(config, tokens, sessionOptions, timeoutMs, () => [...clientSecretsOf(config), ...exchanged]),
+      new UserSession(config, tokens, sessionOptions, timeoutMs, () => [...held, ...exchanged]),
   };
   return flow;
 }
