@@ -324,8 +324,7 @@ export function createOAuthFlow<Scope extends string = string>(profile: AuthProf
     revoke: (tokens, requestOptions = {}) =>
       withDeadline('revocation', timeoutMs, requestOptions.signal, (signal) => revokeTokens(config, toTokens(tokens), {}, signal)),
 
-    session: (tokens, sessionOptions = {}) =>
-      new UserSession(config, tokens, sessionOptions, timeoutMs, () => [...held, ...exchanged]),
+    session: (tokens, sessionOptions = {}) => new UserSession(config, tokens, sessionOptions, timeoutMs, () => [...held, ...exchanged]),
   };
   return flow;
 }
