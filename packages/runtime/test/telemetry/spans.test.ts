@@ -4,6 +4,7 @@
 // they nest, the W3C context sent (only where it may go), and the metrics.
 import { propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { type AuthProfile, createOAuthFlow } from '@portico/auth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rejectionOf, startServer, type TestServer } from '../helpers.ts';
 import { createClient, serve } from './client.ts';
@@ -302,6 +303,56 @@ describe('pages', () => {
     for await (const value of client().paginate('/items', {})) if (value === 2) break;
     expect(otel.one('portico.paginate').attributes['portico.pages']).toBe(2);
     expect(otel.spans().every((s) => s.ended)).toBe(true);
+  });
+});
+
+describe('a user session’s own token requests', () => {
+  it('the code exchange (through telemetry.fetch()) and the revocation are CLIENT spans of their endpoints; what they send and get is not recorded', async () => {
+    api.on('POST /oauth/revoke', () => ({ status: 200 }));
+    const profile: AuthProfile = {
+      grants: ['authorization_code'],
+      authorization: {
+        url: `${api.url}/authorize`,
+        pkce: 'required',
+        parameters: { client_id: '{clientId}', code_challenge: '{codeChallenge}', code_challenge_method: 'S256', state: '{state}' },
+      },
+      token: {
+        url: `${api.url}/oauth/token`,
+        clientAuthentication: 'client_secret_post',
+        bodyFormat: 'form',
+        grants: {
+          authorization_code: { parameters: { grant_type: 'authorization_code', code: '{code}', code_verifier: '{codeVerifier}' } },
+        },
+        response: { accessToken: '/access_token', tokenType: '/token_type', expiresIn: '/expires_in' },
+      },
+      revocation: {
+        url: `${api.url}/oauth/revoke`,
+        clientAuthentication: 'client_secret_post',
+        bodyFormat: 'form',
+        parameters: { token: '{token}' },
+        successStatus: [200],
+      },
+      apply: { header: 'Authorization', scheme: 'Bearer' },
+    };
+    const telemetry = otel.instrumentation();
+    const flow = createOAuthFlow(profile, {
+      clientId: 'telemetry-client',
+      clientSecret: 'telemetry-secret-0123456789',
+      redirectUri: 'https://app.example.com/callback',
+      fetch: telemetry.fetch(),
+    });
+    const { state, codeVerifier } = await flow.authorizationUrl();
+    const session = flow.session(await flow.exchangeCode({ code: 'code-0123456789', state }, { state, codeVerifier }));
+    expect((await item(createClient({ baseUrl: api.url, auth: session, telemetry }))).data).toEqual({ id: 7 });
+    await session.revoke();
+    const posts = otel.named('POST');
+    expect(posts.map((span) => [span.kind, span.attributes['url.full'], span.attributes['http.response.status_code']])).toEqual([
+      [SpanKind.CLIENT, `${api.url}/oauth/token`, 200],
+      [SpanKind.CLIENT, `${api.url}/oauth/revoke`, 200],
+    ]);
+    // The session's token was at hand: no wait, no renewal.
+    expect(otel.named('portico.auth.renew')).toEqual([]);
+    expect(JSON.stringify(posts.map((span) => span.attributes))).not.toMatch(/code-0123456789|telemetry-secret|token-\d/);
   });
 });
 
