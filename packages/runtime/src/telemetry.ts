@@ -726,7 +726,11 @@ function instrument(
   /** The call's options, with a fetch that tells its requests which call they belong to: the caller's own fetch, or the client's. */
   const boundTo = (init: unknown, call: () => Call | undefined) => {
     const given = (init as { fetch?: Transport['fetch'] } | undefined)?.fetch ?? plain;
-    return { ...(init as object), fetch: (input: Request | string, sent: RequestInit) => request(site, call(), given, input, sent) };
+    // Copied key by key, as the client copies a call's options: a spread made an object every later read of it was slower on.
+    const bound: Record<string, unknown> = {};
+    if (init !== undefined && init !== null) for (const name of Object.keys(init)) bound[name] = (init as Record<string, unknown>)[name];
+    bound.fetch = (input: Request | string, sent: RequestInit) => request(site, call(), given, input, sent);
+    return bound;
   };
 
   // Calls: one span each, the scope of everything above.
