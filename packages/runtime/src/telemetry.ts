@@ -56,6 +56,13 @@ export interface TelemetryOptions {
    */
   propagateToOtherOrigins?: boolean;
   /**
+   * Send the application's W3C baggage (the `baggage` header a baggage
+   * propagator writes) with the trace context. Off by default: baggage is
+   * the application's own key-value data (a user id, a tenant), and the
+   * provider is a third party; the trace context itself still goes.
+   */
+  propagateBaggage?: boolean;
+  /**
    * Show query values in `url.full`. Off by default: a query often carries
    * personal data (an email, a name, an account id), so each value is
    * `REDACTED` and only the names are kept. Credential-named and signature
@@ -998,7 +1005,8 @@ function propagate(
     // Into a scratch carrier first (a plain object: a Headers of its own cost a request more than the rest of this):
     // what the propagator writes, by the setter or not, is copied only where it is a valid field that is neither a credential nor the body's framing.
     const scratch: Record<string, unknown> = Object.create(null);
-    propagation.inject(trace.setSpan(parent, span), scratch, scratchSetter);
+    const traced = trace.setSpan(parent, span);
+    propagation.inject(site.options.propagateBaggage === true ? traced : propagation.deleteBaggage(traced), scratch, scratchSetter);
     for (const name of Object.keys(scratch)) {
       const value = scratch[name];
       if (settable(name) && typeof value === 'string' && FIELD_VALUE.test(value)) setField(headers, name, value);

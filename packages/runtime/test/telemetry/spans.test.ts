@@ -2,8 +2,8 @@
 // (in-memory exporter and reader) and a loopback API: the spans a call, a
 // retry, a 401 renewal, a failure, a redirect and a walk of pages make, how
 // they nest, the W3C context sent (only where it may go), and the metrics.
-import { propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type AuthProfile, createOAuthFlow } from '@portico/auth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rejectionOf, startServer, type TestServer } from '../helpers.ts';
@@ -389,6 +389,30 @@ describe('redirects and the W3C context', () => {
       expect((await item(c)).data).toEqual({ id: 7 });
       expect(api.seen('GET /items/7').at(-1)!.headers.traceparent).toBeDefined();
       expect(other.seen('GET /landing')[0]!.headers.traceparent !== undefined).toBe(propagateToOtherOrigins);
+    }
+  });
+
+  it('the application’s baggage goes only with propagateBaggage; the trace context goes either way', async () => {
+    // A global is set once: replaced only after disable().
+    propagation.disable();
+    propagation.setGlobalPropagator(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    );
+    try {
+      const baggage = propagation.createBaggage({ 'app.user': { value: 'user-4711' } });
+      for (const propagateBaggage of [undefined, false, true]) {
+        api.reset();
+        const c = client({ telemetry: otel.instrumentation(propagateBaggage === undefined ? {} : { propagateBaggage }) });
+        await context.with(propagation.setBaggage(context.active(), baggage), () => item(c));
+        const sent = api.seen('GET /items/7')[0]!.headers;
+        expect(sent.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+        expect(sent.baggage).toBe(propagateBaggage === true ? 'app.user=user-4711' : undefined);
+        // The token request (another origin's, by the profile) gets neither.
+        expect(api.seen('POST /oauth/token').every((r) => r.headers.baggage === undefined)).toBe(true);
+      }
+    } finally {
+      propagation.disable();
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     }
   });
 
