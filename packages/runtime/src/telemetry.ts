@@ -1006,7 +1006,8 @@ function propagate(
     // what the propagator writes, by the setter or not, is copied only where it is a valid field that is neither a credential nor the body's framing.
     const scratch: Record<string, unknown> = Object.create(null);
     const traced = trace.setSpan(parent, span);
-    propagation.inject(site.options.propagateBaggage === true ? traced : propagation.deleteBaggage(traced), scratch, scratchSetter);
+    const asIs = site.options.propagateBaggage === true || propagation.getBaggage(traced) === undefined;
+    propagation.inject(asIs ? traced : propagation.deleteBaggage(traced), scratch, scratchSetter);
     for (const name of Object.keys(scratch)) {
       const value = scratch[name];
       if (settable(name) && typeof value === 'string' && FIELD_VALUE.test(value)) setField(headers, name, value);
