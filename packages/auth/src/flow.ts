@@ -103,7 +103,9 @@ class UserSession implements Session {
   #initial: Tokens | undefined;
   #seeded: Promise<void> | undefined;
 
-  constructor(config: ClientConfig, tokens: Tokens, options: SessionOptions, timeoutMs: number, secrets: () => readonly string[]) {
+  constructor(shared: ClientConfig, tokens: Tokens, options: SessionOptions, timeoutMs: number, secrets: () => readonly string[]) {
+    // A copy of the flow's: telemetry that observes this session wraps its fetch, never the flow's or another session's.
+    const config = { ...shared };
     this.#config = config;
     this.#initial = toTokens(tokens);
     this.#key = options.key ?? `portico:session:${generateState()}`;

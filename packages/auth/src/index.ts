@@ -44,7 +44,7 @@ export {
   type SessionOptions,
   type StandaloneRequestOptions,
 } from './flow.js';
-export type { Authenticator, AuthTelemetry, Credential, OutgoingRequest } from './lifecycle.js';
+export type { Authenticator, AuthTelemetry, Credential, LifecycleTelemetry, OutgoingRequest } from './lifecycle.js';
 export { generateCodeVerifier, generateState, pkceChallenge } from './pkce.js';
 export type * from './profile.js';
 export { type Lease, MemoryTokenStore, type SpendingMark, type StoredTokens, type TokenStore } from './store.js';

@@ -92,19 +92,28 @@ export interface LifecycleOptions {
  * needs no telemetry library. None may throw or change what it is told about.
  */
 export interface AuthTelemetry {
-  /** Runs one renewal of a lifecycle (a waiter joining one in flight is not another); `grant` is the grant it uses. */
-  renewal<T>(grant: string, reason: RenewReason, renew: () => Promise<T>): Promise<T>;
-  /** The fetch for token and revocation requests, traced. */
-  fetch(fetch: typeof globalThis.fetch): typeof globalThis.fetch;
+  /**
+   * A token lifecycle's telemetry, asked for once per lifecycle, with the
+   * grant it renews with and the fetch of its token and revocation requests.
+   */
+  lifecycle(grant: string, fetch: typeof globalThis.fetch): LifecycleTelemetry;
   /** The wait for a store's lock began (a store's own telemetry, such as createRedisStore's): the callback returned is called once, when it is held (no error) or the wait failed. */
   lockWait(): (error?: unknown) => void;
   /** A call to a store failed (as the store saw it, retried or not). */
   storeError(error: unknown): void;
 }
 
-/** What a client's telemetry may observe of its Authenticator: the lifecycle inside, the grant it renews with, and what holds the fetch of its token requests. */
+/** What one lifecycle's telemetry does: see `AuthTelemetry.lifecycle`. */
+export interface LifecycleTelemetry {
+  /** Runs one renewal (a waiter joining one in flight is not another; a lifecycle runs one at a time). */
+  renewal<T>(reason: RenewReason, renew: () => Promise<T>): Promise<T>;
+  /** The fetch its token and revocation requests go through from now on: a request sent during a renewal is that renewal's. */
+  readonly fetch: typeof globalThis.fetch;
+}
+
+/** What a client's telemetry may observe of its Authenticator: the lifecycle inside, the grant it renews with, and what holds the fetch of its token requests (the lifecycle's own). */
 export const observable = new WeakMap<object, [lifecycle: TokenLifecycle, grant: string, config: { fetch: typeof fetch }]>();
-const observed = new WeakMap<TokenLifecycle, <T>(reason: RenewReason, renew: () => Promise<T>) => Promise<T>>();
+const observed = new WeakMap<TokenLifecycle, LifecycleTelemetry>();
 
 /**
  * Gives an Authenticator's lifecycle its telemetry (once: the first client
@@ -115,8 +124,9 @@ const observed = new WeakMap<TokenLifecycle, <T>(reason: RenewReason, renew: () 
 export function observe(authenticator: object, telemetry: AuthTelemetry): void {
   const [lifecycle, grant, config] = observable.get(authenticator) ?? [];
   if (lifecycle === undefined || observed.has(lifecycle)) return;
-  observed.set(lifecycle, (reason, renew) => telemetry.renewal(grant!, reason, renew));
-  config!.fetch = telemetry.fetch(config!.fetch);
+  const traced = telemetry.lifecycle(grant!, config!.fetch);
+  observed.set(lifecycle, traced);
+  config!.fetch = traced.fetch;
 }
 
 /** Renew this long before the expiry, so a request never leaves with a token that expires on the way. */
@@ -513,7 +523,7 @@ export class TokenLifecycle implements Authenticator {
           return this.#locked((lease) => this.#renewLocked(stale?.accessToken, reason, lease, deadline, hold.saving), hold.signal);
         });
       const traced = observed.get(this);
-      const run = traced ? traced(reason, renewal) : renewal();
+      const run = traced ? traced.renewal(reason, renewal) : renewal();
       this.#inflight = run;
       const clear = () => {
         if (this.#inflight === run) this.#inflight = undefined;

@@ -125,7 +125,7 @@ export interface RedisStoreOptions {
    * and a duration, and every failed command is counted, those the store
    * retries or gives up on in the background (a lease's renewal) included.
    */
-  telemetry?: Pick<AuthTelemetry, 'lockWait' | 'storeError'>;
+  telemetry?: StoreTelemetry;
 }
 
 /** A TokenStore over Redis that many processes share; `close()` when done. */
@@ -215,6 +215,39 @@ function lifetimeMs(tokens: Tokens, now: number): number {
   return ms > MAX_TTL_MS ? 0 : ms;
 }
 
+/** What the store tells its telemetry: the waits for its lock, and its failed commands. */
+type StoreTelemetry = Pick<AuthTelemetry, 'lockWait' | 'storeError'>;
+
+/**
+ * `telemetry`, off for good at its first fault (a throw, or a wait's end
+ * that is no function): a fault of its never leaves a lock taken, nor
+ * replaces the error a command ends with.
+ */
+function guarded(telemetry: StoreTelemetry): StoreTelemetry {
+  let on = true;
+  const run = (told: () => unknown): unknown => {
+    if (!on) return undefined;
+    try {
+      return told();
+    } catch {
+      on = false;
+      return undefined;
+    }
+  };
+  return {
+    lockWait: () => {
+      const end = run(() => telemetry.lockWait());
+      return (error) => {
+        if (typeof end === 'function') run(() => end(error));
+        else on = false;
+      };
+    },
+    storeError: (error) => {
+      run(() => telemetry.storeError(error));
+    },
+  };
+}
+
 class RedisStore implements RedisTokenStore {
   readonly #client: RedisConnection;
   readonly #send: Send;
@@ -226,7 +259,7 @@ class RedisStore implements RedisTokenStore {
   readonly #timeoutMs: number;
   readonly cacheMs: number;
   readonly spendingMarks = true;
-  readonly #telemetry: RedisStoreOptions['telemetry'];
+  readonly #telemetry: StoreTelemetry | undefined;
   #connecting: Promise<unknown> | undefined;
   #closed = false;
   // The owner of the last spending mark this store wrote on each key, until a write without one lands.
@@ -242,7 +275,10 @@ class RedisStore implements RedisTokenStore {
     this.#prefix = options.keyPrefix ?? 'portico:';
     this.cacheMs = options.cacheMs ?? 1_000;
     this.#sealer = createSealer(options.encryptionKey);
-    this.#telemetry = options.telemetry;
+    const { telemetry } = options;
+    if (telemetry !== undefined && (typeof telemetry?.lockWait !== 'function' || typeof telemetry.storeError !== 'function'))
+      throw new ConfigurationError('telemetry must be an openTelemetry() of @portico/runtime/telemetry');
+    this.#telemetry = telemetry === undefined ? undefined : guarded(telemetry);
     this.#owned = options.client === undefined ? this.#connection(options) : undefined;
     this.#client = options.client ?? this.#owned!;
     this.#send = sendOf(this.#client);

@@ -104,3 +104,45 @@ describe('failed commands', () => {
     expect(told.errors).toEqual([]);
   });
 });
+
+describe('telemetry that fails (review 11, finding 4)', () => {
+  it('is refused when it is no telemetry: the factory itself, or an empty object', () => {
+    for (const telemetry of [{}, () => ({}), { lockWait: () => () => {} }])
+      expect(() => createRedisStore({ url: redis.url, telemetry: telemetry as never })).toThrow(
+        expect.objectContaining({ code: 'configuration_error' }),
+      );
+  });
+
+  it('a wait’s end that throws leaves no lock taken: fn runs, and the next lock() is held at once', async () => {
+    let waits = 0;
+    const s = store({
+      lockWait: () => {
+        waits++;
+        return () => {
+          throw new Error('telemetry fault');
+        };
+      },
+      storeError: () => {},
+    });
+    const key = fresh();
+    expect(await s.lock(key, async () => 'held')).toBe('held');
+    expect(await client.sendCommand(['KEYS', '*:lock'])).toEqual([]);
+    // Off after its first fault: the store tells it nothing more, and locks as before.
+    expect(await s.lock(key, async () => 'again')).toBe('again');
+    expect(waits).toBe(1);
+  });
+
+  it('a storeError that throws does not replace the store’s own typed error', async () => {
+    const down = store(
+      {
+        lockWait: () => () => {},
+        storeError: () => {
+          throw new Error('telemetry fault');
+        },
+      },
+      { url: 'redis://127.0.0.1:1' },
+    );
+    expect(await rejectionOf(down.get(fresh()))).toMatchObject({ code: 'redis_unavailable' });
+    expect(await rejectionOf(down.get(fresh()))).toMatchObject({ code: 'redis_unavailable' });
+  });
+});

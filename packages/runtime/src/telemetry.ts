@@ -93,10 +93,11 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 // An echo of a string under 8 characters is no secret; one over 128 cannot sit inside an identifier.
 const MIN_ECHO = 8;
 const MAX_ECHO = 128;
-// What a propagator may write: an RFC 9110 field name and a value of visible ASCII (no CR, LF or NUL), never a credential or what frames the body.
+// What a propagator may write: an RFC 9110 field name and a value of visible ASCII (no CR, LF or NUL), never a credential,
+// what frames the body or the connection's own fields (RFC 9110 §7.6.1, 9112 §6.1; fetch fails on some of them).
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
-const UNSETTABLE = /^(authorization|proxy-authorization|cookie|host|content-.*)$/i;
+const UNSETTABLE = /^(authorization|proxy-.*|cookie|host|content-.*|transfer-encoding|connection|keep-alive|upgrade|expect|te|trailer)$/i;
 const settable = (name: unknown): name is string => typeof name === 'string' && FIELD_NAME.test(name) && !UNSETTABLE.test(name);
 
 /**
@@ -439,25 +440,43 @@ export type Telemetry = Instrumentation &
 
 /** The auth layer's telemetry of a provider that failed at the start: as without telemetry. */
 const NO_AUTH_TELEMETRY = {
-  renewal: <T>(_grant: string, _reason: string, renew: () => Promise<T>) => renew(),
+  lifecycle: (_grant: string, fetch: typeof globalThis.fetch) => ({
+    renewal: <T>(_reason: string, renew: () => Promise<T>) => renew(),
+    fetch,
+  }),
   fetch: (base?: typeof globalThis.fetch) => base ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init)),
   lockWait: () => () => {},
   storeError: () => {},
 };
 
-// The fetches `fetch()` made, of every openTelemetry().
-const TRACED = new WeakSet<object>();
+// The fetches `fetch()` made, of every openTelemetry(), and the fetch each sends through.
+const TRACED = new WeakMap<object, typeof globalThis.fetch>();
 
-// The renewal a token request is sent for: the request marks it as renewed here, not found renewed by another instance.
-const RENEWAL = createContextKey('portico renewal');
+/** A lifecycle's renewal in flight: its span's context, and whether it sent a token request (renewed here) or found another instance's tokens. */
+interface Renewing {
+  readonly context: Context;
+  requested: boolean;
+}
 
-/** One renewal of a token lifecycle: a span, and a count by grant type, reason and outcome. */
-function renewal<T>(site: Site, grant: string, reason: string, renew: () => Promise<T>): Promise<T> {
+/**
+ * One renewal of a token lifecycle: a span, and a count by grant type,
+ * reason and outcome. `slot` is the lifecycle's: its token requests find
+ * the renewal there, with or without a context manager.
+ */
+function renewal<T>(
+  site: Site,
+  grant: string,
+  reason: string,
+  renew: () => Promise<T>,
+  slot: { current?: Renewing | undefined },
+): Promise<T> {
   const parent = context.active();
   const attributes: Attributes = { 'portico.auth.grant_type': grant, 'portico.auth.reason': reason };
   const span = spanOf(site, 'portico.auth.renew', { kind: SpanKind.INTERNAL, attributes }, parent);
-  const mark = { requested: false };
-  const ended = (outcome: string, failed: boolean) =>
+  const mark: Renewing = { context: trace.setSpan(parent, span), requested: false };
+  slot.current = mark;
+  const ended = (outcome: string, failed: boolean) => {
+    if (slot.current === mark) slot.current = undefined;
     site.guard.run(() => {
       span.setAttribute('portico.auth.outcome', outcome);
       if (failed) {
@@ -467,7 +486,8 @@ function renewal<T>(site: Site, grant: string, reason: string, renew: () => Prom
       span.end();
       site.made.renewals.add(1, { ...attributes, 'portico.auth.outcome': outcome }, parent);
     }, undefined);
-  return context.with(trace.setSpan(parent, span).setValue(RENEWAL, mark), renew).then(
+  };
+  return context.with(mark.context, renew).then(
     (value) => {
       ended(mark.requested ? 'renewed' : 'found', false);
       return value;
@@ -477,6 +497,65 @@ function renewal<T>(site: Site, grant: string, reason: string, renew: () => Prom
       throw error;
     },
   );
+}
+
+/**
+ * `send`, each request a CLIENT span of `site`. The request's headers are
+ * copied first: the trace context is written into the copy, never into
+ * headers the caller may send elsewhere.
+ */
+function tracedFetch(site: Site, send: typeof globalThis.fetch): typeof globalThis.fetch {
+  const traced = (input: RequestInfo | URL, init: RequestInit = {}) => {
+    let target: Request | string = input instanceof URL ? input.href : input;
+    let options = init;
+    try {
+      if (typeof target !== 'string') target = new Request(target);
+      if (init.headers !== undefined) options = { ...init, headers: new Headers(init.headers) };
+    } catch {
+      // Headers fetch itself refuses: it reports them, as without telemetry.
+    }
+    return request(site, undefined, send, target, options);
+  };
+  TRACED.set(traced, send);
+  return traced;
+}
+
+/**
+ * What a token or revocation request carries, which its `url.full` must not
+ * show: every value of its body (form or JSON), its Authorization, and a
+ * Basic one's client id and secret (form-encoded before they were joined,
+ * RFC 6749 §2.3.1).
+ */
+function carried(init: RequestInit, sent: Request | undefined): string[] {
+  const out: string[] = [];
+  const { body } = init;
+  if (typeof body === 'string' || body instanceof URLSearchParams) {
+    for (const [, value] of new URLSearchParams(body)) out.push(value);
+    if (typeof body === 'string')
+      try {
+        walkStrings(JSON.parse(body), (_key, text) => out.push(text));
+      } catch {
+        // Not JSON: its form values are taken above.
+      }
+  }
+  let authorization: string | null = null;
+  try {
+    authorization = (sent?.headers ?? new Headers(init.headers)).get('authorization');
+  } catch {
+    // Headers fetch refuses: the request does not go.
+  }
+  if (authorization === null) return out;
+  out.push(authorization);
+  const basic = /^basic\s+(\S+)$/i.exec(authorization)?.[1];
+  try {
+    const pair = basic === undefined ? '' : atob(basic);
+    const colon = pair.indexOf(':');
+    if (colon !== -1)
+      for (const part of [pair.slice(0, colon), pair.slice(colon + 1)]) out.push(part, safeDecode(part.replace(/\+/g, ' ')));
+  } catch {
+    // Not Base64: the value itself is taken above.
+  }
+  return out;
 }
 
 /** A wait for a store's lock, from its start until `done` (with the error, if it failed): a span under the renewal, and its duration. */
@@ -516,20 +595,31 @@ export function openTelemetry(options: TelemetryOptions = {}): Telemetry {
     return Object.assign(() => {}, NO_AUTH_TELEMETRY);
   }
   // The auth layer's token and revocation requests, renewals, lock waits and store failures: one switch for them all.
-  const site: Site = { made, options, guard: new Switch(), configured: true, credentials: () => [], echoes: () => () => undefined };
+  const site: Site = {
+    made,
+    options,
+    guard: new Switch(),
+    configured: true,
+    credentials: (_call, init, sent) => carried(init, sent),
+    echoes: () => () => undefined,
+  };
   const telemetry: Telemetry = Object.assign(
     (client: Record<string, unknown>, state: ClientState) => instrument(made, options, telemetry, client, state),
     {
-      fetch: (base?: typeof globalThis.fetch) => {
-        // Traced already (a flow given `fetch()`, whose session a client with telemetry observes): one span per request, not two.
-        if (base !== undefined && TRACED.has(base)) return base;
-        const send = base ?? ((input: Request | string, init?: RequestInit) => globalThis.fetch(input, init));
-        const traced = (input: RequestInfo | URL, init?: RequestInit) =>
-          request(site, undefined, send, input instanceof URL ? input.href : input, init ?? {});
-        TRACED.add(traced);
-        return traced;
+      // Traced already: one span per request, not two.
+      fetch: (base?: typeof globalThis.fetch) =>
+        base !== undefined && TRACED.has(base)
+          ? base
+          : tracedFetch(site, base ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init))),
+      lifecycle: (grant: string, base: typeof globalThis.fetch) => {
+        const slot: { current?: Renewing | undefined } = {};
+        const own: Site = { ...site, renewing: () => slot.current };
+        return {
+          renewal: <T>(reason: string, renew: () => Promise<T>) => renewal(own, grant, reason, renew, slot),
+          // A flow given `fetch()`: its session's requests are traced here, once.
+          fetch: tracedFetch(own, TRACED.get(base) ?? base),
+        };
       },
-      renewal: <T>(grant: string, reason: string, renew: () => Promise<T>) => renewal(site, grant, reason, renew),
       lockWait: () => lockWait(site),
       storeError: (error: unknown) =>
         site.guard.run(() => made.storeErrors.add(1, { 'error.type': errorType(error) ?? '_OTHER' }, context.active()), undefined),
@@ -551,22 +641,23 @@ function instrument(
   const plain = transport.fetch;
   const parsed = URL.parse(transport.ownOrigin);
   let walking = 0;
+  /** Every credential a URL must not show: the client's own, those lately sent (a renewal adds one), those its authenticator holds, the call's. */
+  const credentials = (call: Call | undefined) => {
+    const known = [...state.ownSecrets, ...transport.sent, ...(authenticator === undefined ? [] : heldSecrets(authenticator))];
+    return call === undefined ? known : known.concat(call.inputs().own);
+  };
   const site: Site = {
     made,
     options,
     guard,
     // A request to the client's own origin (nearly all) needs no URL parsed: its server is this one, and it has no user info.
     own: parsed === null ? undefined : { prefix: `${transport.ownOrigin}/`, address: parsed.hostname, port: portOf(parsed) },
-    /** Every credential a URL must not show: the client's own, those lately sent (a renewal adds one), those its authenticator holds, the call's. */
-    credentials: (call) => {
-      const known = [...state.ownSecrets, ...transport.sent, ...(authenticator === undefined ? [] : heldSecrets(authenticator))];
-      return call === undefined ? known : known.concat(call.inputs().own);
-    },
+    credentials,
     /** What an identifier must not repeat: every credential, and all the call was given; undefined when that is not known in full (or the call is not). */
     echoes: (call) => () => {
       if (call === undefined) return undefined;
       const inputs = call.inputs();
-      return inputs.complete ? needlesOf(site.credentials(call)).concat(call.echoes()) : undefined;
+      return inputs.complete ? needlesOf(credentials(call)).concat(call.echoes()) : undefined;
     },
   };
   const startSpan = (name: string, spanOptions: Parameters<Tracer['startSpan']>[1], parent: Context) =>
@@ -857,7 +948,10 @@ interface Site {
   readonly own?: { readonly prefix: string; readonly address: string; readonly port: number } | undefined;
   /** The URLs are configured, not chosen by a server: their host may be a metric's. */
   readonly configured?: boolean;
-  readonly credentials: (call: Call | undefined) => readonly string[];
+  /** What `url.full` must not show of a request (of `call`, if it has one). */
+  readonly credentials: (call: Call | undefined, init: RequestInit, sent: Request | undefined) => readonly string[];
+  /** A token lifecycle's renewal in flight, whose requests are its own. */
+  readonly renewing?: () => Renewing | undefined;
   readonly echoes: (call: Call | undefined) => () => readonly string[] | undefined;
 }
 
@@ -896,7 +990,8 @@ function request(
   if (traced === undefined) return fetch(input, init);
   let response: Promise<Response>;
   try {
-    response = fetch(input, init);
+    // A fetch of the caller's may answer without a promise: awaited as without telemetry.
+    response = Promise.resolve(fetch(input, init));
   } catch (error) {
     response = Promise.reject(error);
   }
@@ -931,14 +1026,14 @@ function started(site: Site, call: Call | undefined, input: Request | string, in
     'http.request.method': methodOf(method),
     'server.address': ours ? own.address : (url?.hostname ?? ''),
     'server.port': ours ? own.port : url === null ? undefined : portOf(url),
-    'url.full': shownUrl(href, url, site.credentials(call), options.recordQueryValues === true),
+    'url.full': shownUrl(href, url, site.credentials(call, init, sent), options.recordQueryValues === true),
   };
   if (templated) attributes['url.template'] = call!.template;
   if (call !== undefined && call.sends++ > 0) attributes['http.request.resend_count'] = call.sends - 1;
-  const parent = call?.context ?? context.active();
   // A token request a renewal sends: it renewed here, rather than finding another instance's tokens.
-  const renewing = call === undefined ? (parent.getValue(RENEWAL) as { requested: boolean } | undefined) : undefined;
+  const renewing = call === undefined ? site.renewing?.() : undefined;
   if (renewing !== undefined) renewing.requested = true;
+  const parent = call?.context ?? renewing?.context ?? context.active();
   const span = spanOf(site, spanName(method, templated ? call!.template : undefined), { kind: SpanKind.CLIENT, attributes }, parent);
   propagate(site, span, parent, ours, sent?.headers ?? (init.headers as Carrier | undefined), (sent ?? init).redirect);
   const start = performance.now();

@@ -30,3 +30,21 @@ it('without a context manager, a walk’s page requests record no request id tha
   expect(requests.length).toBe(2);
   expect(JSON.stringify(otel.spans().map((span) => span.attributes))).not.toContain(CUSTOMER);
 });
+
+it('without a context manager, a renewal that sent its token request is `renewed`, and the request hangs under it (review 11, finding 2)', async () => {
+  api
+    .on('POST /oauth/token', () => json(200, { access_token: 'token-0123456789', token_type: 'Bearer', expires_in: 3600 }))
+    .on('GET /items/7', () => json(200, { id: 7 }));
+  otel.reset();
+  const client = createClient({
+    baseUrl: api.url,
+    auth: { clientId: 'telemetry-client', clientSecret: 'telemetry-secret-0123456789', tokenUrl: `${api.url}/oauth/token` },
+    telemetry: otel.instrumentation(),
+  });
+  expect((await client.GET('/items/{id}', { params: { path: { id: 7 } } })).data).toEqual({ id: 7 });
+  const renew = otel.one('portico.auth.renew');
+  expect(renew.attributes['portico.auth.outcome']).toBe('renewed');
+  expect(otel.parentOf(otel.one('POST'))?.spanContext().spanId).toBe(renew.spanContext().spanId);
+  const renewals = (await otel.points()).filter((point) => point.name === 'portico.auth.renewals');
+  expect(renewals.map((point) => point.attributes['portico.auth.outcome'])).toEqual(['renewed']);
+});

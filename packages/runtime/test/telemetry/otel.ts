@@ -6,7 +6,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type DataPoint, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { openTelemetry } from '../../src/telemetry.ts';
+import { openTelemetry, type TelemetryOptions } from '../../src/telemetry.ts';
 
 /** A pull reader: `collect()` is the export. */
 class MemoryReader extends MetricReader {
@@ -34,7 +34,7 @@ export class Telemetry {
   readonly meterProvider = new MeterProvider({ readers: [this.reader] });
   readonly tracer = this.tracerProvider.getTracer('test');
 
-  instrumentation(options: { propagateToOtherOrigins?: boolean } = {}) {
+  instrumentation(options: Omit<TelemetryOptions, 'tracerProvider' | 'meterProvider'> = {}) {
     return openTelemetry({ tracerProvider: this.tracerProvider, meterProvider: this.meterProvider, ...options });
   }
 
