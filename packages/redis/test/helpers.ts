@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { Tokens } from '@portico/auth';
+import { type RedisServer, startRedis } from '@portico/testing';
 import { createClient } from '@redis/client';
+import { afterAll, beforeAll } from 'vitest';
+import type { RedisTokenStore } from '../src/index.js';
 
 export const key32 = () => randomBytes(32).toString('base64');
 
@@ -59,3 +62,18 @@ export function watchSockets(): { sockets: Socket[]; stop(): void } {
  * fails the suite's one-holder check for the wrong reason.
  */
 export const CONFORMANCE_LEASE_MS = 1_000;
+
+/** A redis-server and a raw client to it for one file's tests; the stores they put in `stores` are closed after them. */
+export function sharedRedis(): { redis: RedisServer; client: RawClient; readonly stores: RedisTokenStore[] } {
+  const shared = { stores: [] as RedisTokenStore[] } as { redis: RedisServer; client: RawClient; stores: RedisTokenStore[] };
+  beforeAll(async () => {
+    shared.redis = await startRedis();
+    shared.client = await raw(shared.redis.url);
+  });
+  afterAll(async () => {
+    await Promise.all(shared.stores.map((s) => s.close()));
+    await shared.client?.close();
+    await shared.redis?.close();
+  });
+  return shared;
+}

@@ -2,28 +2,17 @@
 // hold, a stalled server fails every command (and the lease) within the
 // store's own deadline, and only the owner renews or releases.
 import type { Lease } from '@portico/auth';
-import { type RedisServer, rejectionOf, startRedis } from '@portico/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore, LockLostError, type RedisTokenStore, RedisUnavailableError } from '../src/index.js';
-import { type RawClient, raw, settles, tokens, until, watchSockets } from './helpers.js';
+import { rejectionOf, startRedis } from '@portico/testing';
+import { describe, expect, it } from 'vitest';
+import { createRedisStore, LockLostError, RedisUnavailableError } from '../src/index.js';
+import { raw, settles, sharedRedis, tokens, until, watchSockets } from './helpers.js';
 
-let redis: RedisServer;
-let client: RawClient;
-const stores: RedisTokenStore[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-  client = await raw(redis.url);
-});
-afterAll(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  await client?.close();
-  await redis?.close();
-});
+const shared = sharedRedis();
 
 const LOCK_TTL_MS = 300;
 const store = (options: { commandTimeoutMs?: number; url?: string } = {}) => {
-  const s = createRedisStore({ url: redis.url, lockTtlMs: LOCK_TTL_MS, cacheMs: 0, ...options });
-  stores.push(s);
+  const s = createRedisStore({ url: shared.redis.url, lockTtlMs: LOCK_TTL_MS, cacheMs: 0, ...options });
+  shared.stores.push(s);
   return s;
 };
 let keys = 0;
@@ -58,9 +47,9 @@ describe('Redis lock: the caller’s signal bounds the hold', () => {
     expect(lease!.signal.aborted).toBe(true);
     expect(lease!.signal.reason).toBe(reason);
     // Released, not left to run out: the key is gone at once, and renewals do not bring it back.
-    expect(await client.get(lockKey)).toBeNull();
+    expect(await shared.client.get(lockKey)).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, LOCK_TTL_MS));
-    expect(await client.get(lockKey)).toBeNull();
+    expect(await shared.client.get(lockKey)).toBeNull();
     await expect(
       settles(
         b.lock(key, async () => 'next', AbortSignal.timeout(2_000)),
@@ -77,7 +66,7 @@ describe('Redis lock: the caller’s signal bounds the hold', () => {
     const taking = a.lock(key, async () => 'ran', controller.signal);
     controller.abort(reason);
     expect(await settles(rejectionOf(taking), 2_000)).toBe(reason);
-    expect(await client.get(lockKey)).toBeNull();
+    expect(await shared.client.get(lockKey)).toBeNull();
   });
 });
 
@@ -87,7 +76,7 @@ describe('Redis lock: only the owner renews and releases', () => {
     const { key, lockKey } = fresh();
     const reason = await settles(
       a.lock(key, async (lease) => {
-        await client.set(lockKey, 'someone-else', { PX: 60_000 });
+        await shared.client.set(lockKey, 'someone-else', { PX: 60_000 });
         await until(() => lease.signal.aborted, 3_000);
         return lease.signal.reason;
       }),
@@ -95,9 +84,9 @@ describe('Redis lock: only the owner renews and releases', () => {
     );
     expect(reason).toBeInstanceOf(LockLostError);
     expect(reason).toMatchObject({ code: 'lock_lost' });
-    expect(await client.get(lockKey)).toBe('someone-else');
+    expect(await shared.client.get(lockKey)).toBe('someone-else');
     // A renewal without the owner check would have cut it to the holder's lease time.
-    expect(await client.pTTL(lockKey)).toBeGreaterThan(30_000);
+    expect(await shared.client.pTTL(lockKey)).toBeGreaterThan(30_000);
   });
 
   it('the lease runs out while the holder works and another instance takes the lock: the first sees its lease abort, and its release leaves the new owner’s lock', async () => {
@@ -110,7 +99,7 @@ describe('Redis lock: only the owner renews and releases', () => {
     const aSaw = await settles(
       a.lock(key, async (lease) => {
         // As if the lease ran out during a long pause of this process.
-        await client.del(lockKey);
+        await shared.client.del(lockKey);
         bHeld = b.lock(key, async () => {
           bInside = true;
           await bMayGo;
@@ -124,13 +113,13 @@ describe('Redis lock: only the owner renews and releases', () => {
     );
     expect(aSaw).toBeInstanceOf(LockLostError);
     // a is done and released; b still holds the lock, so nobody else gets in.
-    const bOwner = await client.get(lockKey);
+    const bOwner = await shared.client.get(lockKey);
     expect(bOwner).not.toBeNull();
     expect(await rejectionOf(c.lock(key, async () => 'c', AbortSignal.timeout(LOCK_TTL_MS * 2)))).toMatchObject({ name: 'TimeoutError' });
-    expect(await client.get(lockKey)).toBe(bOwner);
+    expect(await shared.client.get(lockKey)).toBe(bOwner);
     letBGo();
     await expect(settles(bHeld!, 2_000)).resolves.toBe('b');
-    expect(await client.get(lockKey)).toBeNull();
+    expect(await shared.client.get(lockKey)).toBeNull();
   });
 });
 

@@ -2,23 +2,12 @@
 // plain callbacks as `openTelemetry()` gives them): each lock wait is told
 // when it starts and when it ends, and every failed command is counted,
 // against a real redis-server.
-import { type RedisServer, rejectionOf, startRedis } from '@portico/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore, type RedisTokenStore } from '../src/index.js';
-import { type RawClient, raw, tokens, until } from './helpers.js';
+import { rejectionOf } from '@portico/testing';
+import { describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisStoreOptions } from '../src/index.js';
+import { sharedRedis, tokens, until } from './helpers.js';
 
-let redis: RedisServer;
-let client: RawClient;
-const stores: RedisTokenStore[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-  client = await raw(redis.url);
-});
-afterAll(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  await client?.close();
-  await redis?.close();
-});
+const shared = sharedRedis();
 
 /** What a store told its telemetry. */
 function recorder() {
@@ -37,22 +26,28 @@ function recorder() {
   return { told, telemetry };
 }
 
-const store = (telemetry: ReturnType<typeof recorder>['telemetry'], options: { url?: string; encryptionKey?: string } = {}) => {
-  const s = createRedisStore({ url: redis.url, cacheMs: 0, commandTimeoutMs: 500, telemetry, ...options });
-  stores.push(s);
+const store = (telemetry: RedisStoreOptions['telemetry'], options: { url?: string; encryptionKey?: string } = {}) => {
+  const s = createRedisStore({ url: shared.redis.url, cacheMs: 0, commandTimeoutMs: 500, telemetry, ...options });
+  shared.stores.push(s);
   return s;
 };
 let keys = 0;
 const fresh = () => `telemetry-test:${++keys}`;
 
+/** A first lock() on a fresh key, held until `release()`; its wait has ended. */
+async function held(s: ReturnType<typeof store>, told: ReturnType<typeof recorder>['told']) {
+  const key = fresh();
+  let release!: () => void;
+  const holding = s.lock(key, () => new Promise<void>((resolve) => (release = resolve)));
+  await until(() => told.waits[0]?.ended === true);
+  return { key, holding, release: () => release() };
+}
+
 describe('lock waits', () => {
   it('each lock() is one wait, ended once the lock is held; a wait behind another holder ends when that one lets go', async () => {
     const { told, telemetry } = recorder();
     const s = store(telemetry);
-    const key = fresh();
-    let release!: () => void;
-    const holding = s.lock(key, () => new Promise<void>((resolve) => (release = resolve)));
-    await until(() => told.waits[0]?.ended === true);
+    const { key, holding, release } = await held(s, told);
     const waiting = s.lock(key, async () => 'second');
     // However long it polls, the second wait lasts while the first holds the lock.
     await until(() => told.waits.length === 2);
@@ -66,10 +61,7 @@ describe('lock waits', () => {
   it('a wait that ends without the lock (the caller’s signal) is ended with its reason', async () => {
     const { told, telemetry } = recorder();
     const s = store(telemetry);
-    const key = fresh();
-    let release!: () => void;
-    const holding = s.lock(key, () => new Promise<void>((resolve) => (release = resolve)));
-    await until(() => told.waits[0]?.ended === true);
+    const { key, holding, release } = await held(s, told);
     const gaveUp = new AbortController();
     const waiting = s.lock(key, async () => 'never', gaveUp.signal);
     gaveUp.abort(new Error('gave up'));
@@ -99,7 +91,7 @@ describe('failed commands', () => {
   it('a script Redis has not cached yet is no failure: the store sends it whole, and nothing is counted', async () => {
     const { told, telemetry } = recorder();
     const s = store(telemetry);
-    await client.sendCommand(['SCRIPT', 'FLUSH']);
+    await shared.client.sendCommand(['SCRIPT', 'FLUSH']);
     expect(await s.set(fresh(), tokens(2), 0)).toBeGreaterThan(0);
     expect(told.errors).toEqual([]);
   });
@@ -108,7 +100,7 @@ describe('failed commands', () => {
 describe('telemetry that fails (review 11, finding 4)', () => {
   it('is refused when it is no telemetry: the factory itself, or an empty object', () => {
     for (const telemetry of [{}, () => ({}), { lockWait: () => () => {} }])
-      expect(() => createRedisStore({ url: redis.url, telemetry: telemetry as never })).toThrow(
+      expect(() => createRedisStore({ url: shared.redis.url, telemetry: telemetry as never })).toThrow(
         expect.objectContaining({ code: 'configuration_error' }),
       );
   });
@@ -126,7 +118,7 @@ describe('telemetry that fails (review 11, finding 4)', () => {
     });
     const key = fresh();
     expect(await s.lock(key, async () => 'held')).toBe('held');
-    expect(await client.sendCommand(['KEYS', '*:lock'])).toEqual([]);
+    expect(await shared.client.sendCommand(['KEYS', '*:lock'])).toEqual([]);
     // Off after its first fault: the store tells it nothing more, and locks as before.
     expect(await s.lock(key, async () => 'again')).toBe('again');
     expect(waits).toBe(1);
