@@ -121,7 +121,8 @@ export class Api {
    * The operation's security requirements: met when one alternative is (an
    * empty one is public); the mock can check the OAuth scheme of the profile,
    * with the scopes the requirement names. A 401 in the documented shape, or
-   * a 403 insufficient_scope for a valid token without the scope.
+   * for a valid token without the scope an insufficient_scope in the status
+   * the profile's `insufficientScope` gives (403 by default, RFC 6750 §3.1).
    */
   #authorize(route: Route, request: Request, want: string | undefined): Reply | undefined {
     const requirements: Json[] = route.op.security ?? this.#provider.doc.security ?? [];
@@ -140,8 +141,10 @@ export class Api {
     }
     const realm = `realm="${this.#provider.slug}"`;
     if (scopeMissing) {
-      // RFC 6750 §3.1: 403 insufficient_scope (no spec's data says otherwise); the body in the documented 403's shape where there is one.
-      const reply = this.#replies.error(route, 403, 'the access token lacks a scope this operation needs', want);
+      // RFC 6750 §3.1: 403 insufficient_scope, unless the profile's insufficientScope gives the provider's status (FDX: 401);
+      // the body in the documented shape of that status where there is one.
+      const status: number = (this.#provider.doc['x-portico-auth'] as Json).insufficientScope?.status ?? 403;
+      const reply = this.#replies.error(route, status, 'the access token lacks a scope this operation needs', want);
       return { ...reply, headers: { 'www-authenticate': `Bearer ${realm}, error="insufficient_scope"` } };
     }
     const reply = this.#replies.error(

@@ -1419,6 +1419,10 @@ export const data: ProviderData = {
         error: { code: "/error", description: "/error_description", uri: "/error_uri" },
       },
       apply: { header: "Authorization", scheme: "Bearer" },
+      insufficientScope: {
+        status: 401,
+        description: "Unconfirmed: the spec's Unauthorized response (401) covers a token that lacks the scope a resource needs; neither the seed excerpt nor MX's reference states the status for it, and MX lists 401 only for IP allow-listing and a disabled client or app.",
+      },
     },
   },
 };
