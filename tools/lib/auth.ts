@@ -17,8 +17,8 @@ const multiScheme = (doc: Json) => profileSchemes(doc).size > 1;
 /**
  * Fields of `x-portico-auth` that are for people and lint (which scheme the
  * profile satisfies, which operation documents an endpoint, which RFC it
- * follows, a lifetime the provider states, how the API answers a token
- * without the scope, for @portico/mock): nothing in @portico/auth or
+ * follows, a lifetime the provider states, how long a code lives and how
+ * the API answers a token without the scope, for @portico/mock): nothing in @portico/auth or
  * @portico/runtime reads them, so spec.ts, and users' bundles, leave them out.
  */
 const UNREAD: readonly (readonly string[])[] = [
@@ -30,6 +30,7 @@ const UNREAD: readonly (readonly string[])[] = [
   ['revocation', 'standard'],
   ['refresh', 'refreshTokenLifetimeSeconds'],
   ['insufficientScope'],
+  ['codeLifetimeSeconds'],
 ];
 
 function withoutUnread(profile: Json): Json {

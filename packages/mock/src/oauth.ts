@@ -62,8 +62,8 @@ interface LinkedUser {
   grant?: Grant;
 }
 
-/** How long an authorization or access code lives: RFC 6749 §4.1.2's recommended maximum (the profile has no field for it). */
-const CODE_LIFETIME_MS = 10 * 60_000;
+/** How long an authorization or access code lives when the profile's codeLifetimeSeconds does not say: RFC 6749 §4.1.2's recommended maximum. */
+const DEFAULT_CODE_LIFETIME_S = 600;
 /** An access token's lifetime when neither the options nor the profile give one. */
 const DEFAULT_LIFETIME_S = 3600;
 
@@ -117,6 +117,12 @@ export class AuthorizationServer {
     this.#users.length = 0;
     this.#grants.clear();
     Object.assign(this.stats, { refreshTokenReuse: 0, tokensIssued: 0, grantsRevoked: 0 });
+  }
+
+  /** How long a code lives: the profile's codeLifetimeSeconds (Dapi's access code: 30 minutes), else RFC 6749's 10 minutes. */
+  #codeLifetimeMs(): number {
+    const seconds: number | undefined = (this.#provider.doc['x-portico-auth'] as Json).codeLifetimeSeconds;
+    return (seconds ?? DEFAULT_CODE_LIFETIME_S) * 1000;
   }
 
   /** The scopes the spec documents for the OAuth scheme (none: any scope goes). */
@@ -219,7 +225,7 @@ export class AuthorizationServer {
       ...(givenRedirect === null ? {} : { redirectUri: givenRedirect }),
       ...(challenge === undefined ? {} : { challenge }),
       scope: granted,
-      expiresAt: this.#options.now() + CODE_LIFETIME_MS,
+      expiresAt: this.#options.now() + this.#codeLifetimeMs(),
     });
     return finish({ [callback.code ?? 'code']: code });
   }
@@ -375,7 +381,7 @@ export class AuthorizationServer {
   connect(): Record<string, string> {
     const names = userInputs(this.#profile);
     const values = Object.fromEntries(names.map((name) => [name, this.#options.random(name)]));
-    this.#users.push({ values, expiresAt: this.#options.now() + CODE_LIFETIME_MS });
+    this.#users.push({ values, expiresAt: this.#options.now() + this.#codeLifetimeMs() });
     return values;
   }
 

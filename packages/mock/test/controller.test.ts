@@ -201,6 +201,41 @@ describe('lifetimes on the mock clock', () => {
     now += 30 * 24 * 3600_000;
     await expect(f.refresh(tokens)).rejects.toBeInstanceOf(ReauthorizationRequiredError);
   });
+
+  it("Dapi's access code lives the 30 minutes its profile's codeLifetimeSeconds says", async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const mock = createMock('dapi', { now: () => now });
+    const { exchangeToken } = await import('@portico/dapi');
+    const exchange = (linked: Record<string, string>) =>
+      exchangeToken({ appSecret: mock.client.appSecret, ...linked } as never, { ...mock.authOptions, fetch: through(mock) });
+    const early = mock.controller.connect();
+    const late = mock.controller.connect();
+    // At 29 minutes, past RFC 6749's 10, the code still exchanges; at 30 it is refused.
+    now += 29 * 60_000;
+    expect((await exchange(early)).accessToken).toEqual(expect.any(String));
+    now += 60_000;
+    await expect(exchange(late)).rejects.toMatchObject({ code: 'token_response_error' });
+  });
+
+  it("an authorization code lives RFC 6749's 10 minutes where the profile does not say (FDX)", async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const mock = createMock('fdx', { now: () => now });
+    const { oauth } = await import('@portico/fdx');
+    const f = oauth({ ...mock.client, ...mock.authOptions, fetch: through(mock), now: () => now });
+    const codeFor = async () => {
+      const request = await f.authorizationUrl({ scope: ['customers'] });
+      return { callback: mock.controller.approve(request.url), request };
+    };
+    const inTime = await codeFor();
+    const tooLate = await codeFor();
+    now += 9 * 60_000;
+    const tokens = await f.exchangeCode(inTime.callback, { state: inTime.request.state, codeVerifier: inTime.request.codeVerifier! });
+    expect(tokens.accessToken).toEqual(expect.any(String));
+    now += 60_000;
+    await expect(
+      f.exchangeCode(tooLate.callback, { state: tooLate.request.state, codeVerifier: tooLate.request.codeVerifier! }),
+    ).rejects.toMatchObject({ code: 'oauth_error', message: expect.stringContaining('the authorization code expired') });
+  });
 });
 
 describe('any value a caller passes', () => {

@@ -112,6 +112,7 @@ export const data: ProviderData = {
         error: { code: "/type", description: "/msg" },
       },
       expiry: { never: true },
+      codeLifetimeSeconds: 1800,
       revocation: {
         url: "/users/DelinkUser",
         operationId: "delinkUser",
