@@ -24,18 +24,26 @@ export interface Base {
   tagged: boolean;
 }
 
-export interface ProviderResult {
-  slug: string;
+/** What a package's pending changesets and any version bump since its base give. */
+interface Release {
   pkg: string;
   base: Base;
-  changes: Change[];
-  needed?: Bump;
-  /** What pending changesets and any version bump since the base give. */
   given?: Bump;
   givenBy: string;
   firstRelease: boolean;
+}
+
+export interface ProviderResult extends Release {
+  slug: string;
+  changes: Change[];
+  needed?: Bump;
+  /** @portico/mock embeds every spec: what its changesets give, where the repository has it. */
+  mock?: Release & { ok: boolean };
   ok: boolean;
 }
+
+// The package that serves every spec as it is (its operations typed by id): a spec change changes what its users get too.
+const MOCK = { dir: 'mock', pkg: '@portico/mock' };
 
 function git(args: string[]): string | undefined {
   try {
@@ -116,16 +124,11 @@ export function pendingBumps(): Map<string, Bump> {
   return out;
 }
 
-export function checkProvider(slug: string, pending: Map<string, Bump>, explicitBase?: string): ProviderResult {
-  const pkg = packageName(slug);
+function releaseOf(pkg: string, dir: string, pending: Map<string, Bump>, explicitBase?: string): Release {
   const base = resolveBase(pkg, explicitBase);
-  const before = atRef(base.ref, `specs/${slug}/openapi.yaml`);
-  const after = readFileSync(join(ROOT, 'specs', slug, 'openapi.yaml'), 'utf8');
-  const changes = before === after ? [] : diffSpecs(before === undefined ? undefined : parse(before), parse(after));
-  const needed = highest(changes);
-  const baseManifest = atRef(base.ref, `packages/${slug}/package.json`);
+  const baseManifest = atRef(base.ref, `packages/${dir}/package.json`);
   const baseVersion: string | undefined = baseManifest ? JSON.parse(baseManifest).version : undefined;
-  const version: string = JSON.parse(readFileSync(join(ROOT, 'packages', slug, 'package.json'), 'utf8')).version;
+  const version: string = JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')).version;
   const applied = bumpBetween(baseVersion, version);
   const changeset = pending.get(pkg);
   const given = rank(applied) > rank(changeset) ? applied : changeset;
@@ -134,8 +137,24 @@ export function checkProvider(slug: string, pending: Map<string, Bump>, explicit
     'no changeset';
   // Before a package's first release nobody can be broken: any changeset will do.
   const firstRelease = !base.tagged && (baseVersion === undefined || baseVersion === '0.0.0');
-  const ok = needed === undefined || (firstRelease ? given !== undefined : rank(given) >= rank(needed));
-  return { slug, pkg, base, changes, needed, given, givenBy, firstRelease, ok };
+  return { pkg, base, given, givenBy, firstRelease };
+}
+
+const covers = (release: Release, needed: Bump | undefined) =>
+  needed === undefined || (release.firstRelease ? release.given !== undefined : rank(release.given) >= rank(needed));
+
+export function checkProvider(slug: string, pending: Map<string, Bump>, explicitBase?: string): ProviderResult {
+  const release = releaseOf(packageName(slug), slug, pending, explicitBase);
+  const before = atRef(release.base.ref, `specs/${slug}/openapi.yaml`);
+  const after = readFileSync(join(ROOT, 'specs', slug, 'openapi.yaml'), 'utf8');
+  const changes = before === after ? [] : diffSpecs(before === undefined ? undefined : parse(before), parse(after));
+  const needed = highest(changes);
+  const served =
+    needed === undefined || !existsSync(join(ROOT, 'packages', MOCK.dir, 'package.json'))
+      ? undefined
+      : releaseOf(MOCK.pkg, MOCK.dir, pending, explicitBase);
+  const mock = served && { ...served, ok: covers(served, needed) };
+  return { slug, ...release, changes, needed, ...(mock ? { mock } : {}), ok: covers(release, needed) && mock?.ok !== false };
 }
 
 /** Distinct changes, the ones that decide the bump first. */
@@ -151,15 +170,21 @@ function summarize(changes: Change[], limit: number): string[] {
 
 export function failureMessage(r: ProviderResult): string {
   const spec = `specs/${r.slug}/openapi.yaml`;
-  const has = r.given === undefined ? `there is no changeset for ${r.pkg}` : `${r.givenBy} only give ${r.given}`;
-  const bump = r.firstRelease ? 'a changeset (first release, any bump)' : `a ${r.needed} release`;
+  const short = [r, r.mock].filter((release): release is Release => release !== undefined && !covers(release, r.needed));
+  const lines: string[] = [];
+  for (const release of short) {
+    const has = release.given === undefined ? `there is no changeset for ${release.pkg}` : `${release.givenBy} only give ${release.given}`;
+    const bump = release.firstRelease ? 'a changeset (first release, any bump)' : `a ${r.needed} release`;
+    const why = release === r ? '' : ` (it serves ${r.pkg}'s spec as it is)`;
+    lines.push(`${release.pkg}${why}: ${spec} changed since ${release.base.label} and needs ${bump}, but ${has}.`);
+  }
   return [
-    `${r.pkg}: ${spec} changed since ${r.base.label} and needs ${bump}, but ${has}.`,
+    ...lines,
     ...summarize(
       r.changes.filter((c) => r.firstRelease || c.bump === r.needed),
       10,
     ).map((l) => `    ${l}`),
-    `  Fix: \`pnpm changeset\`, select ${r.pkg}, choose ${r.firstRelease ? 'its bump' : r.needed} and describe the change for its changelog.`,
+    `  Fix: \`pnpm changeset\`, select ${short.map((x) => x.pkg).join(' and ')}, choose ${r.firstRelease ? 'its bump' : r.needed} and describe the change for its changelog.`,
   ].join('\n');
 }
 
@@ -179,7 +204,9 @@ function main() {
   }
   for (const r of results) {
     const verdict = r.needed ? `${r.needed}${r.firstRelease ? ' (unreleased: any changeset will do)' : ''}` : 'no change';
-    console.log(`${r.ok ? '✓' : '✗'} ${r.pkg} vs ${r.base.label}: ${verdict}; ${r.givenBy}`);
+    console.log(
+      `${r.ok ? '✓' : '✗'} ${r.pkg} vs ${r.base.label}: ${verdict}; ${r.givenBy}${r.mock ? `; ${r.mock.pkg}: ${r.mock.givenBy}` : ''}`,
+    );
     for (const line of summarize(r.changes, 5)) console.log(`    ${line}`);
   }
   const failed = results.filter((r) => !r.ok);

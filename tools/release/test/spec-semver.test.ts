@@ -111,6 +111,35 @@ describe('spec-semver check on a released provider', () => {
     expect(out).toContain('version 1.2.0 → 1.3.0');
   });
 
+  it('a spec change needs the same release of @portico/mock, which serves the spec as it is, where the repository has it', async () => {
+    const mock = join(repo, 'packages/mock');
+    mkdirSync(mock);
+    writeFileSync(join(mock, 'package.json'), JSON.stringify({ name: '@portico/mock', version: '2.0.0' }));
+    spec('base');
+    changeset(undefined);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'mock 2.0.0');
+    git('tag', '@portico/mock@2.0.0');
+    spec('required-parameter');
+    changeset('major');
+    const alone = await check(repo);
+    expect(alone.code).toBe(1);
+    expect(alone.out).toContain(
+      "@portico/mock (it serves @portico/fixture's spec as it is): specs/fixture/openapi.yaml changed since last release @portico/mock@2.0.0 and needs a major release, but there is no changeset for @portico/mock.",
+    );
+    expect(alone.out).not.toContain('there is no changeset for @portico/fixture');
+    writeFileSync(join(repo, '.changeset/change.md'), '---\n"@portico/fixture": major\n"@portico/mock": minor\n---\n\nThe change.\n');
+    expect((await check(repo)).out).toContain('needs a major release, but changesets: minor only give minor.');
+    writeFileSync(join(repo, '.changeset/change.md'), '---\n"@portico/fixture": major\n"@portico/mock": major\n---\n\nThe change.\n');
+    expect((await check(repo)).code).toBe(0);
+    rmSync(mock, { recursive: true });
+    git('tag', '-d', '@portico/mock@2.0.0');
+    spec('base');
+    changeset(undefined);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'no mock');
+  });
+
   it('compares against HEAD~1 when nothing was released, and any changeset covers a first release', async () => {
     git('tag', '-d', '@portico/fixture@1.2.0');
     writeFileSync(join(repo, 'packages/fixture/package.json'), JSON.stringify({ name: '@portico/fixture', version: '0.0.0' }));
