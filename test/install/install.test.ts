@@ -9,7 +9,8 @@
 // vitest suite of its own (test/install/consumer/mock-*.spec.ts) against
 // startMock and against MSW; no provider's installed tree holds
 // @portico/mock. Then a second round: one spec changes, the
-// spec-semver check demands a changeset, the changeset is added, the release
+// spec-semver check demands a changeset (for the provider and the mock that
+// serves its spec), the changesets are added, the release
 // runs again and the consumer upgrades to the new version and its changelog.
 //
 // Provenance cannot be generated for a local registry, so this test alone
@@ -457,7 +458,7 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
     }
   });
 
-  it('a spec change needs a changeset: the check names the provider, the change and the bump', async () => {
+  it('a spec change needs a changeset: the check names the provider (and the mock, which serves its spec), the change and the bump', async () => {
     addModifiedSince();
     const without = await sh(repo, 'pnpm', ['check:semver']);
     expect(without.code, without.out).not.toBe(0);
@@ -465,16 +466,23 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
       '@portico/dexero-fd: specs/dexero-fd/openapi.yaml changed since last release @portico/dexero-fd@0.1.0 and needs a minor release, but there is no changeset for @portico/dexero-fd.',
     );
     expect(without.out).toContain('minor: GET /records.{format}: query parameter modifiedSince — added, optional');
+    const changeset = join(repo, '.changeset/records-modified-since.md');
+    writeFileSync(changeset, '---\n"@portico/dexero-fd": minor\n---\n\n`listRecords` takes an optional `modifiedSince` filter.\n');
+    const providerOnly = await sh(repo, 'pnpm', ['check:semver']);
+    expect(providerOnly.code, providerOnly.out).not.toBe(0);
+    expect(providerOnly.out).toContain(
+      "@portico/mock (it serves @portico/dexero-fd's spec as it is): specs/dexero-fd/openapi.yaml changed since last release @portico/mock@0.1.0 and needs a minor release, but there is no changeset for @portico/mock.",
+    );
     writeFileSync(
-      join(repo, '.changeset/records-modified-since.md'),
-      '---\n"@portico/dexero-fd": minor\n---\n\n`listRecords` takes an optional `modifiedSince` filter.\n',
+      changeset,
+      '---\n"@portico/dexero-fd": minor\n"@portico/mock": minor\n---\n\n`listRecords` takes an optional `modifiedSince` filter.\n',
     );
     await ok(repo, 'pnpm', 'check:semver');
     await git('add', '-A');
     await git('commit', '-q', '-m', 'dexero-fd: filter records by modification time');
   });
 
-  it('the second release publishes only the changed package, and the consumer upgrades to it', async () => {
+  it('the second release publishes only the changed packages, and the consumer upgrades to it', async () => {
     await ok(repo, 'pnpm', 'version-packages');
     expect(repoVersion('@portico/dexero-fd')).toBe('0.2.0');
     expect(repoVersion('@portico/fdx')).toBe('0.1.0');
@@ -482,9 +490,10 @@ describe('install from a real registry', { timeout: 400_000 }, () => {
     await git('commit', '-q', '-m', 'Version packages');
     const out = await ok(repo, 'pnpm', 'release');
     expect(out).toContain('New tag:  @portico/dexero-fd@0.2.0');
-    // The CLI depends on every provider package (and carries a catalog of their operations): it follows with a patch.
+    expect(out).toContain('New tag:  @portico/mock@0.2.0');
+    // The CLI depends on every provider package and the mock (and carries a catalog of their operations): it follows with a patch.
     expect(out).toContain('New tag:  @portico/cli@0.1.1');
-    expect(out).not.toMatch(/New tag: {2}@portico\/(?!dexero-fd|cli@)/);
+    expect(out).not.toMatch(/New tag: {2}@portico\/(?!dexero-fd@|mock@|cli@)/);
     expect(await latest('@portico/dexero-fd')).toBe('0.2.0');
 
     await ok(consumer, 'npm', 'install', '@portico/dexero-fd@latest');
