@@ -8,7 +8,14 @@
 // Here: a store whose outage a test steers (every call fails and the leases
 // held end, as when Redis stops), two sessions sharing it, and a token
 // endpoint that rotates and revokes a grant whose refresh token it sees twice.
-import { expiredRotatingTokens, loadProfile, type RotatingTokenServer, rejectionOf, startRotatingTokenServer } from '@portico/testing';
+import {
+  expiredRotatingTokens,
+  loadProfile,
+  type RotatingTokenServer,
+  rejectionOf,
+  rotatingFlowOptions,
+  startRotatingTokenServer,
+} from '@portico/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createOAuthFlow,
@@ -81,11 +88,7 @@ afterEach(async () => {
 async function twoSessions(store: TokenStore, options: { timeoutMs?: number; fetch?: typeof fetch } = {}) {
   server = await startRotatingTokenServer();
   const flow = createOAuthFlow(loadProfile('finexer').profile, {
-    clientId: 'cid',
-    clientSecret: 'secret-0123456789',
-    redirectUri: 'https://app.example/cb',
-    tokenUrl: `${server.url}/token`,
-    timeoutMs: options.timeoutMs ?? 5_000,
+    ...rotatingFlowOptions(server, options.timeoutMs ?? 5_000),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const [a, b] = [flow.session(expiredRotatingTokens(), { store, key: KEY }), flow.session(expiredRotatingTokens(), { store, key: KEY })];

@@ -13,6 +13,7 @@ import {
   type RedisServer,
   type RotatingTokenServer,
   rejectionOf,
+  rotatingFlowOptions,
   startRedis,
   startRotatingTokenServer,
 } from '@portico/testing';
@@ -64,13 +65,7 @@ describe.each(topologies)('%s stops while the lock holder has RT1 out', (name, t
   /** A (the lock holder) has RT1 out when Redis stops; once its lease has run out, RT2 comes back and A's write of it fails. */
   async function holderCutOff(test: string) {
     server = await startRotatingTokenServer();
-    const flow = createOAuthFlow(loadProfile('finexer').profile, {
-      clientId: 'cid',
-      clientSecret: 'secret-0123456789',
-      redirectUri: 'https://app.example/cb',
-      tokenUrl: `${server.url}/token`,
-      timeoutMs: 10_000,
-    });
+    const flow = createOAuthFlow(loadProfile('finexer').profile, rotatingFlowOptions(server, 10_000));
     const key = `restart:${name}:${test}`;
     const session = () => {
       const store = createRedisStore({ ...topology.options(), lockTtlMs: LOCK_TTL_MS });

@@ -10,6 +10,7 @@ import {
   loadProfile,
   type RedisServer,
   type RotatingTokenServer,
+  rotatingFlowOptions,
   startRedis,
   startRotatingTokenServer,
 } from '@portico/testing';
@@ -49,13 +50,7 @@ const wrapped = (inner: RedisTokenStore): TokenStore => ({
 
 async function twoProcesses(test: string, options: { timeoutMs?: number; wrap?: boolean } = {}) {
   server = await startRotatingTokenServer();
-  const flow = createOAuthFlow(loadProfile('finexer').profile, {
-    clientId: 'cid',
-    clientSecret: 'secret-0123456789',
-    redirectUri: 'https://app.example/cb',
-    tokenUrl: `${server.url}/token`,
-    timeoutMs: options.timeoutMs ?? 10_000,
-  });
+  const flow = createOAuthFlow(loadProfile('finexer').profile, rotatingFlowOptions(server, options.timeoutMs ?? 10_000));
   const key = `spending-close:${test}`;
   const open = () => {
     const store = createRedisStore({ url: redis.url, lockTtlMs: LOCK_TTL_MS });
@@ -73,6 +68,17 @@ async function spentOnce(b: { session: { getAuthorization(): Promise<unknown> } 
   expect(await b.session.getAuthorization()).toEqual({ name: 'Authorization', value: 'Bearer AT2-0123456789' });
   expect(server.presented).toEqual(['RT1-0123456789']);
   expect(server.spentTwice()).toEqual([]);
+}
+
+/** A has RT1 out when Redis stops, and its lease runs out before RT2 comes back: what A's call ends with, Redis still down. */
+async function cutOffMidRefresh(a: { session: { getAuthorization(): Promise<unknown> } }): Promise<unknown> {
+  server.hold();
+  const first = a.session.getAuthorization().catch((error: unknown) => error);
+  await vi.waitFor(() => expect(server.presented).toEqual(['RT1-0123456789']), { timeout: 5_000 });
+  await redis.stop();
+  await sleep(LOCK_TTL_MS * 2);
+  server.release();
+  return first;
 }
 
 describe('close() waits for the renewal in flight, from the mark on (review 10, finding 1)', () => {
@@ -98,12 +104,7 @@ describe('close() waits for the renewal in flight, from the mark on (review 10, 
 
   it('Redis away meanwhile, behind a wrapper store: close() of the Redis store waits until RT2 is written once Redis is back', async () => {
     const { a, b } = await twoProcesses('outage', { wrap: true });
-    server.hold();
-    const first = a.session.getAuthorization().catch((error: unknown) => error);
-    await vi.waitFor(() => expect(server.presented).toEqual(['RT1-0123456789']), { timeout: 5_000 });
-    await redis.stop();
-    await sleep(LOCK_TTL_MS * 2);
-    server.release();
+    const first = await cutOffMidRefresh(a);
     expect(await first).toMatchObject({ code: 'token_store_error' });
     const closing = a.store.close();
     await redis.start();
@@ -118,12 +119,7 @@ describe('close() waits for the renewal in flight, from the mark on (review 10, 
 
   it('the wall clock steps forward while close() waits: it still waits for RT2 (review 10, finding 4)', async () => {
     const { a, b } = await twoProcesses('clock');
-    server.hold();
-    const first = a.session.getAuthorization().catch((error: unknown) => error);
-    await vi.waitFor(() => expect(server.presented).toEqual(['RT1-0123456789']), { timeout: 5_000 });
-    await redis.stop();
-    await sleep(LOCK_TTL_MS * 2);
-    server.release();
+    const first = await cutOffMidRefresh(a);
     await first;
     let closed = false;
     const closing = a.store.close().then(() => (closed = true));

@@ -30,5 +30,5 @@ export {
 export { OIDC_ACCOUNT, OIDC_CLIENTS, type OidcClientCredentials, OidcHarness, type OidcHarnessOptions, startOidcProvider } from './oidc.js';
 export { loadProfile, PROVIDERS, specPath } from './profiles.js';
 export { RedisServer, startRedis } from './redis.js';
-export { expiredRotatingTokens, type RotatingTokenServer, startRotatingTokenServer } from './rotating.js';
+export { expiredRotatingTokens, type RotatingTokenServer, rotatingFlowOptions, startRotatingTokenServer } from './rotating.js';
 export { freePort, rejectionOf, thrownBy } from './util.js';

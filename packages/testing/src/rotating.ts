@@ -23,6 +23,17 @@ export function expiredRotatingTokens() {
   return { accessToken: 'AT1-0123456789', tokenType: 'Bearer', refreshToken: 'RT1-0123456789', expiresAt: Date.now() - 1_000, raw: {} };
 }
 
+/** What a flow on `server`'s grant is made with, beside Finexer's profile (rotating refresh tokens with reuse detection): its client and token endpoint. */
+export function rotatingFlowOptions(server: RotatingTokenServer, timeoutMs: number) {
+  return {
+    clientId: 'cid',
+    clientSecret: 'secret-0123456789',
+    redirectUri: 'https://app.example/cb',
+    tokenUrl: `${server.url}/token`,
+    timeoutMs,
+  };
+}
+
 /** `delayMs`: how long each good answer takes. */
 export async function startRotatingTokenServer(delayMs = 0): Promise<RotatingTokenServer> {
   const presented: string[] = [];
