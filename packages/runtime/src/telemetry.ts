@@ -438,13 +438,16 @@ export type Telemetry = Instrumentation &
     fetch(base?: typeof globalThis.fetch): typeof globalThis.fetch;
   };
 
+// The global fetch, looked up per request (one installed later is used) and called unbound (Workers refuse another `this`).
+const globalFetch = (input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init);
+
 /** The auth layer's telemetry of a provider that failed at the start: as without telemetry. */
 const NO_AUTH_TELEMETRY = {
   lifecycle: (_grant: string, fetch: typeof globalThis.fetch) => ({
     renewal: <T>(_reason: string, renew: () => Promise<T>) => renew(),
     fetch,
   }),
-  fetch: (base?: typeof globalThis.fetch) => base ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init)),
+  fetch: (base?: typeof globalThis.fetch) => base ?? globalFetch,
   lockWait: () => () => {},
   storeError: () => {},
 };
@@ -607,10 +610,7 @@ export function openTelemetry(options: TelemetryOptions = {}): Telemetry {
     (client: Record<string, unknown>, state: ClientState) => instrument(made, options, telemetry, client, state),
     {
       // Traced already: one span per request, not two.
-      fetch: (base?: typeof globalThis.fetch) =>
-        base !== undefined && TRACED.has(base)
-          ? base
-          : tracedFetch(site, base ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init))),
+      fetch: (base?: typeof globalThis.fetch) => (base !== undefined && TRACED.has(base) ? base : tracedFetch(site, base ?? globalFetch)),
       lifecycle: (grant: string, base: typeof globalThis.fetch) => {
         const slot: { current?: Renewing | undefined } = {};
         const own: Site = { ...site, renewing: () => slot.current };
